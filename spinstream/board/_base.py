@@ -1,0 +1,138 @@
+"""The Board interface: what the session needs from anything that runs a mapped network.
+
+Time is counted in steps.  A spike carries a *stamp*: the step number at whose end it was
+emitted counts as ``stamp = step + 1`` (so a spike stamped ``s`` happened at ``s * dt`` ms),
+as NEST stamps spikes.  See ``docs/ENGINE.md`` for the full step semantics.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.model._plan import MappingPlan
+from spinstream.model._spec import NetworkSpec
+
+
+@dataclass
+class ChunkResult:
+    """What a board recorded during one call of :meth:`Board.run`.
+
+    Attributes
+    ----------
+    first_step
+        The step at which the call started (time ``first_step * dt``).
+    n_steps
+        Steps run.
+    spikes
+        Population id -> ``(stamps, indices)``: int64 stamps (spike time = stamp * dt) and
+        int64 neuron indices, ordered by stamp.  Only populations whose spikes are recorded
+        (:meth:`Board.set_recording`) appear.
+    samples
+        ``(population id, variable)`` -> ``(stamps, values)``: int64 sample stamps (sample
+        time = stamp * dt) and float64 values of shape ``(len(stamps), n_recorded)`` in the
+        order of the indices given to :meth:`Board.set_recording`.
+    """
+
+    first_step: int
+    n_steps: int
+    spikes: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = field(
+        default_factory=dict
+    )
+    samples: dict[tuple[int, str], tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = (
+        field(default_factory=dict)
+    )
+
+
+class Board(abc.ABC):
+    """A machine that runs a mapped network in chunks of steps.
+
+    Every method other than :meth:`run` is called between runs; changes take effect at the
+    first step of the next run.  :meth:`run` may be called from a worker thread.
+    """
+
+    @abc.abstractmethod
+    def load(self, spec: NetworkSpec, plan: MappingPlan) -> None:
+        """Load a network; the board's step counter starts at 0."""
+
+    @property
+    @abc.abstractmethod
+    def step(self) -> int:
+        """Number of steps run since load or the last :meth:`reset`."""
+
+    @abc.abstractmethod
+    def run(self, n_steps: int) -> ChunkResult:
+        """Run ``n_steps`` steps of all cores and return what was recorded meanwhile."""
+
+    @abc.abstractmethod
+    def set_recording(
+        self,
+        pop: int,
+        variable: str,
+        indices: npt.NDArray[np.int64] | None,
+        interval_steps: int = 1,
+    ) -> None:
+        """Record ``variable`` ("spikes" or a state variable) of the given neurons.
+
+        ``indices=None`` turns recording of that variable off.  State is sampled at every
+        stamp that is a multiple of ``interval_steps``.
+        """
+
+    @abc.abstractmethod
+    def get_parameters(
+        self, pop: int, name: str, indices: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Current values of a parameter (PyNN units)."""
+
+    @abc.abstractmethod
+    def set_parameters(
+        self,
+        pop: int,
+        name: str,
+        indices: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+    ) -> None:
+        """Change a parameter of some neurons."""
+
+    @abc.abstractmethod
+    def get_state(
+        self, pop: int, name: str, indices: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Current values of a state variable (PyNN units)."""
+
+    @abc.abstractmethod
+    def set_state(
+        self,
+        pop: int,
+        name: str,
+        indices: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+    ) -> None:
+        """Overwrite a state variable of some neurons."""
+
+    @abc.abstractmethod
+    def schedule_spikes(
+        self,
+        pop: int,
+        indices: npt.NDArray[np.int64],
+        stamps: npt.NDArray[np.int64],
+    ) -> None:
+        """Make neurons of a spike-source population emit spikes stamped ``stamps``.
+
+        Valid for ``SpikeSourceArray`` and ``SpikeInjector`` populations.  Every stamp must
+        be ``>= step``; a spike stamped ``s`` reaches its targets ``delay`` steps later.
+        """
+
+    @abc.abstractmethod
+    def set_current_source(self, source: int, params: dict[str, object]) -> None:
+        """Change parameters of a current source (same keys as ``CurrentSourceSpec``)."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Back to step 0: state to the initial values, scheduled spikes re-armed."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Free what the board holds."""

@@ -1,0 +1,39 @@
+"""Plain descriptions shared by every layer: network specs, mapping plans, errors."""
+
+from __future__ import annotations
+
+from spinstream.model._errors import (
+    EngineError,
+    LateInputError,
+    MappingError,
+    ParameterError,
+    SpinstreamError,
+)
+from spinstream.model._plan import CoreSlice, MappingPlan, RoutingEntry
+from spinstream.model._spec import (
+    EXCITATORY,
+    INHIBITORY,
+    RECEPTORS,
+    CurrentSourceSpec,
+    NetworkSpec,
+    PopulationSpec,
+    ProjectionSpec,
+)
+
+__all__ = [
+    "EXCITATORY",
+    "INHIBITORY",
+    "RECEPTORS",
+    "CoreSlice",
+    "CurrentSourceSpec",
+    "EngineError",
+    "LateInputError",
+    "MappingError",
+    "MappingPlan",
+    "NetworkSpec",
+    "ParameterError",
+    "PopulationSpec",
+    "ProjectionSpec",
+    "RoutingEntry",
+    "SpinstreamError",
+]
