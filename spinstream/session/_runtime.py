@@ -1,0 +1,1013 @@
+"""The Runtime: one network, one Board, and the chunk loop that makes it live.
+
+The network is built through the ``add_*`` methods (plain specs, no PyNN objects), mapped
+with ``spinstream.mapping.map_network`` and loaded on the board on the first run.  A run
+advances in chunks of ``chunk_steps`` steps; each chunk runs in a worker thread so the
+event loop stays live, and after it the runtime
+
+1. records what the user asked to record (lossless, :class:`~spinstream.recording.Recorder`),
+2. hands every open subscription its own batch (bounded buffers, drop oldest),
+3. paces: real time sleeps until the wall clock catches up with simulated time, lock-step
+   waits until every lock-step subscriber has asked for its next batch,
+4. applies the input that arrived meanwhile, at the next chunk's first step.
+
+Input with an explicit future step is applied exactly at that step: the chunk that
+contains the step is run as two board calls split there (results do not depend on how
+the board's runs are cut), and is still streamed as one chunk.
+
+Streams over several populations (PyNN views of several populations, assemblies) are
+made here, not by composing per-population streams: ``subscribe_*`` take either a
+population id with neuron indices, or a list of ``(population id, indices)`` parts (or a
+:class:`~spinstream.streams.Selection`); a batch numbers the cells by their position in
+that list.  So an assembly's stream is one subscription with one batch per chunk, one
+buffer and one lock-step gate.
+
+Threads: everything but ``Board.run`` (and loading) happens on the event loop's thread.
+The board is touched only when no chunk is in flight; inputs given while one is are
+queued.  Reading state (``get_state``) while a chunk is in flight raises, since the only
+consistent answer would be stale; state streams are the live way to watch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.board._base import Board, ChunkResult
+from spinstream.model import (
+    EngineError,
+    LateInputError,
+    MappingPlan,
+    NetworkSpec,
+    ParameterError,
+    PopulationSpec,
+)
+from spinstream.model._spec import CurrentSourceSpec, ProjectionSpec
+from spinstream.recording import Recorder
+from spinstream.session._clock import Clock, MonotonicClock
+from spinstream.session._routing import BoardSelection, Routing
+from spinstream.session._stats import Statistics, TimingRing
+from spinstream.streams import (
+    Selection,
+    SpikeBatch,
+    StateBatch,
+    Subscription,
+    as_selection,
+)
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+Mapper = Callable[[NetworkSpec], MappingPlan]
+SelectionLike = int | Sequence[tuple[int, npt.ArrayLike]] | Selection
+T = TypeVar("T")
+
+MODES = ("fast", "realtime", "lockstep")
+SPIKE_SOURCES = ("SpikeSourceArray", "SpikeInjector")
+
+
+@dataclass
+class _Job:
+    """One chunk as the worker thread runs it: inputs, then steps, possibly several times."""
+
+    first_step: int
+    n_steps: int
+    segments: list[tuple[list[Callable[[], None]], int]]
+
+
+@dataclass
+class _Outcome:
+    results: list[ChunkResult] = field(default_factory=list)
+    steps: int = 0
+    compute_ns: int = 0
+    error: BaseException | None = None
+
+
+def _default_mapper(spec: NetworkSpec) -> MappingPlan:
+    from spinstream.mapping import map_network
+
+    plan: MappingPlan = map_network(spec, n_boards=spec.n_boards)
+    return plan
+
+
+def _default_board() -> Board:
+    try:
+        from spinstream.board import HostBoard
+    except ImportError as exc:  # pragma: no cover - only before the C engine exists
+        raise EngineError(
+            "no board was given and spinstream.board.HostBoard is not available"
+        ) from exc
+    board: Board = HostBoard()
+    return board
+
+
+def _copy_set(a: FloatArray, idx: IntArray, values: FloatArray) -> FloatArray:
+    # Copy-on-write: a board may hold a reference to the spec's arrays.
+    out = np.array(a, dtype=np.float64, copy=True)
+    out[idx] = values
+    return out
+
+
+class Runtime:
+    """One network under construction, one Board, and the chunk loop.
+
+    Parameters
+    ----------
+    dt
+        Time step (ms).
+    chunk_steps
+        Steps per chunk: the granularity of streaming, pacing and live input.
+    mode
+        ``"fast"`` (as fast as possible), ``"realtime"`` (wall clock follows simulated
+        time times ``time_scale_factor``; late chunks are counted as overruns) or
+        ``"lockstep"`` (a chunk starts only when every lock-step subscriber has asked for
+        its next batch).
+    time_scale_factor
+        Real-time mode: wall-clock seconds per simulated second.
+    seed
+        Seed of the board's random generators (``None``: drawn from the OS).
+    n_boards
+        Boards of the virtual machine (``None``: as many as the network needs).
+    board
+        The board to run on (default: ``spinstream.board.HostBoard()``).
+    clock
+        Clock for real-time pacing (default: :class:`MonotonicClock`).
+    mapper
+        ``spec -> MappingPlan`` (default: ``spinstream.mapping.map_network``).
+    """
+
+    def __init__(
+        self,
+        *,
+        dt: float = 0.1,
+        chunk_steps: int = 10,
+        mode: str = "fast",
+        time_scale_factor: float = 1.0,
+        seed: int | None = None,
+        n_boards: int | None = None,
+        board: Board | None = None,
+        clock: Clock | None = None,
+        mapper: Mapper | None = None,
+    ) -> None:
+        if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
+            raise ValueError(f"dt must be a positive number of ms, got {dt!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}, got {mode!r}")
+        if not (
+            isinstance(time_scale_factor, int | float)
+            and math.isfinite(time_scale_factor)
+            and time_scale_factor > 0
+        ):
+            raise ValueError(
+                f"time_scale_factor must be a positive number, got {time_scale_factor!r}"
+            )
+        if n_boards is not None and (not isinstance(n_boards, int) or n_boards < 1):
+            raise ValueError(f"n_boards must be a positive integer or None, got {n_boards!r}")
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**31 - 1))  # type: ignore[operator]
+        self.spec = NetworkSpec(dt=float(dt), seed=int(seed), n_boards=n_boards)
+        self.chunk_steps = chunk_steps
+        self.mode = mode
+        self.time_scale_factor = float(time_scale_factor)
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.recorder = Recorder()
+        self._board = board
+        self._mapper: Mapper = mapper if mapper is not None else _default_mapper
+        self._plan: MappingPlan | None = None
+        self._loaded = False
+        self._loading = False
+        self._stale = False  # the network changed since it was loaded
+        self._step = 0
+        self._running = False
+        self._in_flight: tuple[int, int] | None = None
+        self._inline = False
+        self._executor: ThreadPoolExecutor | None = None
+        self._closed = False
+        # inputs
+        self._pending: list[Callable[[], None]] = []
+        self._timed: list[tuple[int, int, Callable[[], None], Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._spike_log: list[tuple[int, IntArray, IntArray]] = []
+        self._initial_dirty: set[tuple[int, str]] = set()
+        # recording and streams
+        self._recording: dict[tuple[int, str], tuple[IntArray, int]] = {}
+        self._subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
+        self._all_subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
+        self._routing = Routing({}, [])
+        self._routing_dirty = False
+        self._board_sel: dict[tuple[int, str], BoardSelection] = {}
+        self._gate: asyncio.Future[None] | None = None
+        # statistics
+        self._chunks = 0
+        self._steps_run = 0
+        self._overruns = 0
+        self._lag_s = 0.0
+        self._late = 0
+        self._inputs = 0
+        self._compute = TimingRing()
+        self._overhead = TimingRing()
+        self._rt_anchor = 0.0
+        self._rt_anchor_step = 0
+
+    # ================================================================== properties
+    @property
+    def dt(self) -> float:
+        """Time step (ms)."""
+        return self.spec.dt
+
+    @property
+    def chunk_steps(self) -> int:
+        """Steps per chunk (may be changed between runs)."""
+        return self._chunk_steps
+
+    @chunk_steps.setter
+    def chunk_steps(self, value: int) -> None:
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"chunk_steps must be a positive integer, got {value!r}")
+        self._chunk_steps = int(value)
+
+    @property
+    def step(self) -> int:
+        """Steps completed (at the end of the last completed chunk)."""
+        return self._step
+
+    @property
+    def time(self) -> float:
+        """Simulated time (ms) at the end of the last completed chunk."""
+        return self._step * self.spec.dt
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the current network is loaded on the board."""
+        return self._loaded and not self._stale
+
+    @property
+    def plan(self) -> MappingPlan | None:
+        """The mapping plan of the loaded network (``None`` before the first run)."""
+        return self._plan
+
+    @property
+    def board(self) -> Board | None:
+        """The board (``None`` until given or first needed)."""
+        return self._board
+
+    @property
+    def running(self) -> bool:
+        """Whether a run is in progress."""
+        return self._running
+
+    @property
+    def input_step(self) -> int:
+        """The step at which input given now takes effect (the next chunk's first step)."""
+        if self._in_flight is not None:
+            return self._in_flight[0] + self._in_flight[1]
+        return self._step
+
+    @property
+    def subscriptions(self) -> list[Subscription[SpikeBatch] | Subscription[StateBatch]]:
+        """The open subscriptions."""
+        return [s for s in self._subs if not s.closed]
+
+    # ================================================================== building
+    def _check_can_change_network(self, what: str) -> None:
+        if self._running:
+            raise RuntimeError(f"cannot add a {what} while a run is in progress")
+        if self._step > 0:
+            raise RuntimeError(
+                f"cannot add a {what} after the network has run (t = {self.time} ms); "
+                "call reset() first"
+            )
+        if self._loaded:
+            self._stale = True
+
+    def add_population(self, p: PopulationSpec) -> int:
+        """Add a population; returns its id, which must be the next dense id."""
+        n = len(self.spec.populations)
+        if p.id != n:
+            raise ValueError(f"population ids are dense: expected id {n}, got {p.id}")
+        if p.size < 1:
+            raise ValueError(f"population {p.label!r} must have at least 1 neuron, got {p.size}")
+        self._check_can_change_network("population")
+        self.spec.populations.append(p)
+        return p.id
+
+    def add_projection(self, p: ProjectionSpec) -> int:
+        """Add a projection; returns its id, which must be the next dense id."""
+        n = len(self.spec.projections)
+        if p.id != n:
+            raise ValueError(f"projection ids are dense: expected id {n}, got {p.id}")
+        for role, pop in (("pre", p.pre), ("post", p.post)):
+            self._pop(pop, role)
+        self._check_can_change_network("projection")
+        self.spec.projections.append(p)
+        return p.id
+
+    def add_current_source(self, c: CurrentSourceSpec) -> int:
+        """Add a current source; returns its id, which must be the next dense id."""
+        n = len(self.spec.current_sources)
+        if c.id != n:
+            raise ValueError(f"current source ids are dense: expected id {n}, got {c.id}")
+        for pop, idx in c.targets:
+            self._indices(self._pop(pop), idx)
+        self._check_can_change_network("current source")
+        self.spec.current_sources.append(c)
+        return c.id
+
+    # ================================================================== validation
+    def _pop(self, pop: int, role: str = "population") -> PopulationSpec:
+        pops = self.spec.populations
+        if not isinstance(pop, int | np.integer) or not 0 <= pop < len(pops):
+            raise IndexError(f"{role} id {pop!r} does not exist (there are {len(pops)})")
+        return pops[int(pop)]
+
+    @staticmethod
+    def _indices(p: PopulationSpec, indices: npt.ArrayLike | None) -> IntArray:
+        if indices is None:
+            return np.arange(p.size, dtype=np.int64)
+        raw = np.asarray(indices)
+        if raw.dtype == bool:
+            if raw.shape != (p.size,):
+                raise IndexError(
+                    f"a boolean mask of population {p.label!r} needs {p.size} entries, "
+                    f"got shape {raw.shape}"
+                )
+            return np.flatnonzero(raw).astype(np.int64)
+        if raw.size and not np.issubdtype(raw.dtype, np.integer):
+            raise TypeError(f"neuron indices must be integers, got dtype {raw.dtype}")
+        idx = raw.astype(np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= p.size):
+            bad = idx[(idx < 0) | (idx >= p.size)][0]
+            raise IndexError(
+                f"neuron index {bad} is out of range for population {p.label!r} of size {p.size}"
+            )
+        return idx
+
+    @staticmethod
+    def _values(name: str, values: npt.ArrayLike, n: int) -> FloatArray:
+        try:
+            v = np.asarray(values, dtype=np.float64)
+            out = np.broadcast_to(v, (n,)).copy() if v.ndim <= 1 else None
+        except (TypeError, ValueError):
+            out = None
+        if out is None:
+            raise ParameterError(
+                f"{name}: expected a number or {n} numbers, got {np.shape(values)} "
+                f"({values!r:.60})"
+            )
+        if np.isnan(out).any():
+            raise ParameterError(f"{name}: values must not be NaN")
+        return out
+
+    # ================================================================== input
+    def _live_board(self) -> Board:
+        board = self._board
+        if board is None:  # pragma: no cover - inputs reach the board only once loaded
+            raise EngineError("no board is loaded")
+        return board
+
+    def _board_idle(self) -> bool:
+        return self._loaded and not self._stale and not self._loading and self._in_flight is None
+
+    def _check_step(self, at_step: int | None, what: str) -> int:
+        now = self.input_step
+        if at_step is None:
+            return now
+        if not isinstance(at_step, int | np.integer):
+            raise TypeError(f"at_step must be an integer step, got {at_step!r}")
+        if at_step < now:
+            self._late += 1
+            raise LateInputError(
+                f"{what} for step {int(at_step)} (t = {at_step * self.dt} ms) is late: the "
+                f"earliest step input can take effect is {now} (t = {now * self.dt} ms)"
+            )
+        return int(at_step)
+
+    def _submit(
+        self,
+        at: int,
+        board_op: Callable[[], None],
+        spec_op: Callable[[], None],
+    ) -> int:
+        self._inputs += 1
+        if at > self.input_step:
+            heapq.heappush(self._timed, (at, next(self._seq), board_op, spec_op))
+            return at
+        spec_op()
+        if self._board_idle():
+            board_op()
+        elif self._loading or self.loaded:
+            self._pending.append(board_op)
+        return at
+
+    def set_parameters(
+        self,
+        pop: int,
+        name: str,
+        indices: npt.ArrayLike | None,
+        values: npt.ArrayLike,
+        *,
+        at_step: int | None = None,
+    ) -> int:
+        """Set a parameter of some neurons; returns the step at which it takes effect.
+
+        ``at_step=None``: at once between runs, or at the next chunk's first step while a
+        run is in progress.  A future ``at_step`` is applied exactly at that step; a past
+        one raises :class:`~spinstream.model.LateInputError`.
+        """
+        p = self._pop(pop)
+        if name not in p.params:
+            raise ParameterError(
+                f"population {p.label!r} ({p.model}) has no parameter {name!r}; "
+                f"it has {', '.join(sorted(p.params)) or 'none'}"
+            )
+        idx = self._indices(p, indices)
+        vals = self._values(name, values, len(idx))
+        at = self._check_step(at_step, f"setting {name}")
+        pid = int(pop)
+
+        def spec_op() -> None:
+            p.params[name] = _copy_set(p.params[name], idx, vals)
+
+        def board_op() -> None:
+            self._live_board().set_parameters(pid, name, idx, vals)
+
+        return self._submit(at, board_op, spec_op)
+
+    def get_parameters(self, pop: int, name: str, indices: npt.ArrayLike | None) -> FloatArray:
+        """Return current values of a parameter (including changes not yet in effect)."""
+        p = self._pop(pop)
+        if name not in p.params:
+            raise ParameterError(
+                f"population {p.label!r} ({p.model}) has no parameter {name!r}; "
+                f"it has {', '.join(sorted(p.params)) or 'none'}"
+            )
+        idx = self._indices(p, indices)
+        if self._board_idle() and not self._pending:
+            assert self._board is not None
+            return np.asarray(self._board.get_parameters(int(pop), name, idx), dtype=np.float64)
+        return np.array(p.params[name][idx], dtype=np.float64)
+
+    def set_state(
+        self,
+        pop: int,
+        name: str,
+        indices: npt.ArrayLike | None,
+        values: npt.ArrayLike,
+        *,
+        at_step: int | None = None,
+    ) -> int:
+        """Overwrite a state variable (and its initial value, as PyNN's ``initialize``).
+
+        Returns the step at which it takes effect (see :meth:`set_parameters`).
+        """
+        p = self._pop(pop)
+        if p.initial and name not in p.initial:
+            raise ParameterError(
+                f"population {p.label!r} ({p.model}) has no state variable {name!r}; "
+                f"it has {', '.join(sorted(p.initial))}"
+            )
+        idx = self._indices(p, indices)
+        vals = self._values(name, values, len(idx))
+        at = self._check_step(at_step, f"setting {name}")
+        pid = int(pop)
+
+        def spec_op() -> None:
+            base = p.initial.get(name)
+            if base is None:
+                base = np.zeros(p.size)
+            p.initial[name] = _copy_set(base, idx, vals)
+            self._initial_dirty.add((pid, name))
+
+        def board_op() -> None:
+            self._live_board().set_state(pid, name, idx, vals)
+
+        return self._submit(at, board_op, spec_op)
+
+    def get_state(self, pop: int, name: str, indices: npt.ArrayLike | None) -> FloatArray:
+        """Return current values of a state variable (initial values before the first run)."""
+        p = self._pop(pop)
+        idx = self._indices(p, indices)
+        if not self.loaded and not self._loading:
+            if name not in p.initial:
+                raise ParameterError(
+                    f"population {p.label!r} ({p.model}) has no initial value for {name!r}"
+                )
+            return np.array(p.initial[name][idx], dtype=np.float64)
+        if not self._board_idle() or self._pending:
+            raise RuntimeError(
+                f"cannot read {name!r} while a chunk is being computed; read it between "
+                "runs, subscribe to it with subscribe_state(), or use lockstep mode"
+            )
+        assert self._board is not None
+        return np.asarray(self._board.get_state(int(pop), name, idx), dtype=np.float64)
+
+    def schedule_spikes(
+        self,
+        pop: int,
+        indices: npt.ArrayLike,
+        stamps: npt.ArrayLike | None = None,
+    ) -> int:
+        """Make neurons of a spike source emit spikes stamped ``stamps`` (time = stamp*dt).
+
+        ``stamps=None`` means the next chunk's first step (:attr:`input_step`).  Stamps
+        before :attr:`input_step` raise :class:`~spinstream.model.LateInputError` and
+        nothing is scheduled.  Returns the earliest stamp scheduled.
+        """
+        p = self._pop(pop)
+        if p.model not in SPIKE_SOURCES:
+            raise ParameterError(
+                f"population {p.label!r} is a {p.model}; spikes can only be injected into "
+                f"{' or '.join(SPIKE_SOURCES)} populations"
+            )
+        idx = self._indices(p, indices)
+        now = self.input_step
+        if stamps is None:
+            st = np.full(len(idx), now, dtype=np.int64)
+        else:
+            raw = np.asarray(stamps)
+            if raw.size and not np.issubdtype(raw.dtype, np.integer):
+                raise TypeError(f"spike stamps must be integer steps, got dtype {raw.dtype}")
+            try:
+                st = np.broadcast_to(raw.astype(np.int64), (len(idx),)).copy()
+            except ValueError:
+                raise ValueError(
+                    f"stamps: expected one stamp or {len(idx)} stamps, got shape {raw.shape}"
+                ) from None
+        if len(st) == 0:
+            return now
+        first = int(st.min())
+        if first < now:
+            self._late += 1
+            raise LateInputError(
+                f"spike stamped {first} (t = {first * self.dt} ms) for population {p.label!r} "
+                f"is late: the earliest step input can take effect is {now} "
+                f"(t = {now * self.dt} ms)"
+            )
+        self._inputs += 1
+        order = np.argsort(st, kind="stable")
+        idx, st = idx[order], st[order]
+        pid = int(pop)
+        if self._step == 0 and self._in_flight is None:
+            # kept until the first chunk runs, so a reload (network changed at step 0)
+            # re-arms them
+            self._spike_log.append((pid, idx, st))
+        if self._board_idle():
+            assert self._board is not None
+            self._board.schedule_spikes(pid, idx, st)
+        elif self.loaded and not self._loading:
+            self._pending.append(lambda: self._live_board().schedule_spikes(pid, idx, st))
+        return first
+
+    def set_current_source(
+        self, source: int, params: dict[str, Any], *, at_step: int | None = None
+    ) -> int:
+        """Change parameters of a current source; returns the step they take effect."""
+        sources = self.spec.current_sources
+        if not isinstance(source, int | np.integer) or not 0 <= source < len(sources):
+            raise IndexError(
+                f"current source id {source!r} does not exist (there are {len(sources)})"
+            )
+        cs = sources[int(source)]
+        unknown = set(params) - set(cs.params)
+        if unknown:
+            raise ParameterError(
+                f"current source {source} ({cs.kind}) has no parameter "
+                f"{', '.join(map(repr, sorted(unknown)))}; it has {', '.join(sorted(cs.params))}"
+            )
+        new = dict(params)
+        at = self._check_step(at_step, "changing a current source")
+
+        def spec_op() -> None:
+            cs.params = {**cs.params, **new}
+
+        def board_op() -> None:
+            self._live_board().set_current_source(int(source), new)
+
+        return self._submit(at, board_op, spec_op)
+
+    # ================================================================== recording, streams
+    def set_recording(
+        self,
+        pop: int,
+        variable: str,
+        indices: npt.ArrayLike | None,
+        interval_steps: int = 1,
+    ) -> None:
+        """Record ``variable`` (``"spikes"`` or a state variable) of some neurons.
+
+        ``indices=None`` stops recording it.  Takes effect at the next chunk.
+        """
+        p = self._pop(pop)
+        if not isinstance(variable, str) or not variable:
+            raise ValueError(f"variable must be a non-empty name, got {variable!r}")
+        _check_interval(interval_steps)
+        key = (int(pop), variable)
+        old = self._recording.get(key)
+        if indices is None:
+            self._recording.pop(key, None)
+        else:
+            idx = self._indices(p, indices)
+            if len(np.unique(idx)) != len(idx):
+                raise ValueError(f"indices recorded of population {p.label!r} repeat a neuron")
+            idx.setflags(write=False)
+            self._recording[key] = (idx, int(interval_steps))
+        try:
+            self._routing_changed()
+        except Exception:
+            if old is None:
+                self._recording.pop(key, None)
+            else:
+                self._recording[key] = old
+            self._routing_changed()
+            raise
+        if indices is not None:
+            self.recorder.note_selection(key[0], variable, self._recording[key][0], interval_steps)
+
+    def subscribe_spikes(
+        self,
+        pop: SelectionLike,
+        indices: npt.ArrayLike | None = None,
+        *,
+        maxlen: int = 64,
+        lockstep: bool = False,
+    ) -> Subscription[SpikeBatch]:
+        """Stream the spikes of some cells: one :class:`SpikeBatch` per chunk.
+
+        ``pop`` is a population id (with ``indices``, default all neurons), or a list of
+        ``(population id, indices)`` parts.  The buffer keeps ``maxlen`` batches and
+        drops the oldest when full.
+        """
+        self._check_lockstep(lockstep)
+        sel = as_selection(pop, indices, self._sizes())
+        sub: Subscription[SpikeBatch] = Subscription(
+            "spikes", "spikes", sel, maxlen=maxlen, lockstep=lockstep, on_change=self._sub_changed
+        )
+        self._add_sub(sub)
+        return sub
+
+    def subscribe_state(
+        self,
+        pop: SelectionLike,
+        variable: str,
+        indices: npt.ArrayLike | None = None,
+        *,
+        interval_steps: int = 1,
+        maxlen: int = 1,
+        lockstep: bool = False,
+    ) -> Subscription[StateBatch]:
+        """Stream samples of a state variable: one :class:`StateBatch` per chunk.
+
+        Samples are taken every ``interval_steps`` steps.  The buffer keeps ``maxlen``
+        batches (default 1: always the latest) and drops the oldest when full.
+        """
+        if not isinstance(variable, str) or not variable or variable == "spikes":
+            raise ValueError(
+                f"variable must name a state variable (use subscribe_spikes for spikes), "
+                f"got {variable!r}"
+            )
+        _check_interval(interval_steps)
+        self._check_lockstep(lockstep)
+        sel = as_selection(pop, indices, self._sizes())
+        sub: Subscription[StateBatch] = Subscription(
+            "state",
+            variable,
+            sel,
+            maxlen=maxlen,
+            lockstep=lockstep,
+            interval_steps=int(interval_steps),
+            on_change=self._sub_changed,
+        )
+        self._add_sub(sub)
+        return sub
+
+    def _sizes(self) -> list[int]:
+        return [p.size for p in self.spec.populations]
+
+    def _check_lockstep(self, lockstep: bool) -> None:
+        if lockstep and self.mode != "lockstep":
+            raise ValueError(
+                f"lockstep=True needs mode='lockstep' (this runtime runs in {self.mode!r} "
+                "mode, where a subscriber never holds the simulation)"
+            )
+        if self._closed:
+            raise RuntimeError("the runtime is closed")
+
+    def _add_sub(self, sub: Subscription[SpikeBatch] | Subscription[StateBatch]) -> None:
+        self._subs.append(sub)
+        try:
+            self._routing_changed()
+        except Exception:
+            self._subs.remove(sub)
+            self._routing_changed()
+            raise
+        self._all_subs.append(sub)
+
+    def _sub_changed(self) -> None:
+        self._routing_dirty = True
+        gate = self._gate
+        if gate is not None and not gate.done():
+            gate.set_result(None)
+
+    def _routing_changed(self) -> None:
+        self._routing_dirty = True
+        if self._board_idle():
+            self._apply_routing()
+
+    def _apply_routing(self) -> None:
+        """Rebuild the routing and tell the board what to record (board idle)."""
+        self._subs = [s for s in self._subs if not s.closed]
+        routing = Routing(self._recording, self._subs)
+        board = self._board
+        assert board is not None
+        for key in [k for k in self._board_sel if k not in routing.board]:
+            board.set_recording(key[0], key[1], None)
+            del self._board_sel[key]
+        for key, bsel in routing.board.items():
+            if not bsel.same(self._board_sel.get(key)):
+                self._board_sel.pop(key, None)
+                board.set_recording(key[0], key[1], bsel.indices, bsel.interval)
+                self._board_sel[key] = bsel
+        self._routing = routing
+        self._routing_dirty = False
+
+    # ================================================================== running
+    def _get_executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="spinstream-board")
+        return self._executor
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:
+        """Run ``fn`` off the loop; on cancellation wait for it, then report it.
+
+        Returns ``(result, cancelled)``: the caller finishes its bookkeeping and then
+        raises ``CancelledError``, so a cancelled run always stops at a chunk boundary.
+        """
+        if self._inline:
+            return fn(*args), False
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(self._get_executor(), fn, *args)
+        cancelled = False
+        while True:
+            try:
+                return await asyncio.shield(fut), cancelled
+            except asyncio.CancelledError:
+                if fut.cancelled():
+                    raise
+                cancelled = True
+
+    async def _ensure_loaded(self) -> None:
+        if self._loaded and not self._stale:
+            return
+        if not self.spec.populations:
+            raise RuntimeError("the network has no populations; add one before running")
+        if self._board is None:
+            self._board = _default_board()
+        board = self._board
+        self._loading = True
+        cancelled = False
+        try:
+            plan, c1 = await self._in_thread(self._mapper, self.spec)
+            _, c2 = await self._in_thread(board.load, self.spec, plan)
+            cancelled = c1 or c2
+        finally:
+            self._loading = False
+        self._plan = plan
+        self._loaded, self._stale = True, False
+        self._step = 0
+        self._initial_dirty.clear()
+        self._board_sel.clear()
+        for pid, idx, st in self._spike_log:
+            board.schedule_spikes(pid, idx, st)
+        self._apply_routing()
+        if cancelled:
+            raise asyncio.CancelledError
+
+    async def run_steps(self, n: int) -> None:
+        """Run ``n`` more steps (maps and loads the network on first use)."""
+        if not isinstance(n, int | np.integer) or n < 0:
+            raise ValueError(f"n must be a non-negative integer number of steps, got {n!r}")
+        await self.run_until_step(self._step + int(n))
+
+    async def run_until_step(self, s: int) -> None:
+        """Run until ``step == s``; the last chunk is shortened to end exactly there."""
+        if not isinstance(s, int | np.integer):
+            raise TypeError(f"the target step must be an integer, got {s!r}")
+        if self._closed:
+            raise RuntimeError("the runtime is closed")
+        if self._running:
+            raise RuntimeError("a run is already in progress; await it or cancel it first")
+        if s < self._step:
+            raise ValueError(
+                f"cannot run until step {s}: the runtime is already at step {self._step} "
+                "(call reset() to go back)"
+            )
+        self._running = True
+        try:
+            await self._ensure_loaded()
+            self._rt_anchor = self.clock.now()
+            self._rt_anchor_step = self._step
+            while self._step < s:
+                await self._one_chunk(min(self._chunk_steps, int(s) - self._step))
+        finally:
+            self._running = False
+
+    def run_steps_blocking(self, n: int) -> None:
+        """Run ``n`` steps without an event loop (the blocking PyNN API).
+
+        The same chunk loop as :meth:`run_steps`, on a fresh event loop, with the board
+        run on this thread (nothing else is waiting on that loop).  Ctrl-C stops at a
+        chunk boundary, keeping everything recorded.
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            raise RuntimeError(
+                "run_steps_blocking() was called inside a running event loop; "
+                "use 'await runtime.run_steps(n)' there"
+            )
+        self._inline = True
+        try:
+            asyncio.run(self.run_steps(n))
+        finally:
+            self._inline = False
+
+    async def _wait_gate(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not all(s.ready for s in self._subs if s.lockstep and not s.closed):
+            gate: asyncio.Future[None] = loop.create_future()
+            self._gate = gate
+            try:
+                await gate
+            finally:
+                self._gate = None
+
+    def _make_job(self, n: int) -> _Job:
+        if self._routing_dirty:
+            self._apply_routing()
+        first = self._step
+        end = first + n
+        ops = self._pending
+        self._pending = []
+        segments: list[tuple[list[Callable[[], None]], int]] = []
+        cur = first
+        timed = self._timed
+        while timed and timed[0][0] < end:
+            at, _, board_op, spec_op = heapq.heappop(timed)
+            if at > cur:
+                segments.append((ops, at - cur))
+                ops, cur = [], at
+            ops.append(spec_op)
+            ops.append(board_op)
+        segments.append((ops, end - cur))
+        return _Job(first, n, segments)
+
+    def _execute(self, job: _Job) -> _Outcome:
+        board = self._board
+        assert board is not None
+        out = _Outcome()
+        t0 = time.perf_counter_ns()
+        try:
+            for ops, k in job.segments:
+                for op in ops:
+                    op()
+                if k:
+                    out.results.append(board.run(k))
+                    out.steps += k
+        except BaseException as exc:  # reported on the loop thread after bookkeeping
+            out.error = exc
+        out.compute_ns = time.perf_counter_ns() - t0
+        return out
+
+    async def _one_chunk(self, n: int) -> None:
+        t0 = time.perf_counter_ns()
+        waited = 0
+        if self.mode == "lockstep":
+            await self._wait_gate()
+            waited = time.perf_counter_ns() - t0
+        elif self._inline:
+            await asyncio.sleep(0)  # lets Ctrl-C (task cancellation) in between chunks
+        job = self._make_job(n)
+        self._in_flight = (job.first_step, n)
+        try:
+            outcome, cancelled = await self._in_thread(self._execute, job)
+        finally:
+            self._in_flight = None
+        self._step = job.first_step + outcome.steps
+        if outcome.steps:
+            self._steps_run += outcome.steps
+            self._chunks += 1
+            self._routing.distribute(
+                outcome.results,
+                self.recorder,
+                job.first_step,
+                outcome.steps,
+                self.dt,
+                self._chunks,
+            )
+            if self._step > 0:
+                self._spike_log.clear()
+        if outcome.error is not None:
+            self._compute.add(outcome.compute_ns)
+            raise outcome.error
+        board_step = self._board.step if self._board is not None else self._step
+        if board_step != self._step:
+            raise EngineError(
+                f"the board is at step {board_step} after a chunk that should end at "
+                f"step {self._step}"
+            )
+        t1 = time.perf_counter_ns()
+        self._compute.add(outcome.compute_ns)
+        self._overhead.add(max(0, t1 - t0 - waited - outcome.compute_ns))
+        if cancelled:
+            raise asyncio.CancelledError
+        if self.mode == "realtime":
+            await self._pace()
+
+    async def _pace(self) -> None:
+        deadline = self._rt_anchor + (
+            (self._step - self._rt_anchor_step) * self.dt * 1e-3 * self.time_scale_factor
+        )
+        now = self.clock.now()
+        if now > deadline:
+            self._overruns += 1
+            self._lag_s += now - deadline
+            self._rt_anchor += now - deadline  # no catching up: the schedule slips
+        else:
+            await self.clock.sleep_until(deadline)
+
+    # ================================================================== reset, close, stats
+    def reset(self) -> None:
+        """Back to step 0: state to initial values, new recorder segment.
+
+        Parameters keep their current values; scheduled input (injected spikes, inputs for
+        future steps) is dropped.
+        """
+        if self._running:
+            raise RuntimeError("cannot reset while a run is in progress")
+        self._timed.clear()
+        self._pending.clear()
+        self._spike_log.clear()
+        if self._loaded and not self._stale:
+            board = self._board
+            assert board is not None
+            board.reset()
+            for pid, name in sorted(self._initial_dirty):
+                p = self.spec.populations[pid]
+                board.set_state(pid, name, np.arange(p.size), p.initial[name])
+        self._step = 0
+        self.recorder.new_segment(0)
+
+    def statistics(self) -> Statistics:
+        """Counters and timing percentiles of the chunk loop so far."""
+        return Statistics(
+            chunks=self._chunks,
+            steps=self._steps_run,
+            overruns=self._overruns,
+            lag_ms=self._lag_s * 1e3,
+            late_inputs=self._late,
+            inputs=self._inputs,
+            drops={s.label: s.dropped for s in self._all_subs},
+            compute_us=self._compute.percentiles(),
+            overhead_us=self._overhead.percentiles(),
+        )
+
+    def close(self) -> None:
+        """End every stream and free the board and the worker thread."""
+        if self._running:
+            raise RuntimeError("cannot close while a run is in progress")
+        if self._closed:
+            return
+        self._closed = True
+        for sub in self._subs:
+            sub._end()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._board is not None:
+            self._board.close()
+
+    async def aclose(self) -> None:
+        """Async form of :meth:`close`."""
+        self.close()
+
+
+def _check_interval(interval_steps: int) -> None:
+    if (
+        not isinstance(interval_steps, int | np.integer)
+        or isinstance(interval_steps, bool)
+        or interval_steps < 1
+    ):
+        raise ValueError(
+            f"interval_steps must be a positive integer number of steps, got {interval_steps!r}"
+        )

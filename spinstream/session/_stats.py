@@ -1,0 +1,79 @@
+"""Run statistics: counters and timing percentiles of the chunk loop."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Percentiles:
+    """Percentiles of a duration over the most recent chunks (microseconds)."""
+
+    p50: float
+    p99: float
+    max: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What the chunk loop did, since the runtime was created.
+
+    Attributes
+    ----------
+    chunks, steps
+        Chunks run and steps simulated (over all runs and segments).
+    overruns
+        Real-time mode: chunks whose results were ready after the wall-clock time of their
+        end.  Each overrun shifts the schedule by its lateness (no catching up).
+    lag_ms
+        Total wall-clock time (ms) lost to overruns.
+    late_inputs
+        Inputs refused with ``LateInputError``.
+    inputs
+        Inputs accepted (parameters, state, spikes, current sources).
+    drops
+        Subscriber label -> batches dropped from its full buffer (every subscriber ever
+        opened).
+    compute_us
+        Board time per chunk (``Board.run`` calls and the inputs applied inside the chunk).
+    overhead_us
+        Python time per chunk outside the board: handing the chunk to the worker thread
+        and back, recording, fanning out to subscribers, applying inputs.  Time spent
+        waiting on purpose (real-time pacing, lock-step subscribers) is not counted.
+    """
+
+    chunks: int
+    steps: int
+    overruns: int
+    lag_ms: float
+    late_inputs: int
+    inputs: int
+    drops: Mapping[str, int]
+    compute_us: Percentiles
+    overhead_us: Percentiles
+
+
+class TimingRing:
+    """The last ``size`` durations (ns), appended in O(1)."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self._data = np.zeros(size, dtype=np.int64)
+        self._n = 0
+
+    def add(self, ns: int) -> None:
+        """Append one duration in nanoseconds."""
+        self._data[self._n % len(self._data)] = ns
+        self._n += 1
+
+    def percentiles(self) -> Percentiles:
+        """p50, p99 and max over the stored durations, in microseconds."""
+        k = min(self._n, len(self._data))
+        if k == 0:
+            return Percentiles(0.0, 0.0, 0.0, 0)
+        d = self._data[:k] / 1e3
+        p50, p99 = np.percentile(d, [50, 99])
+        return Percentiles(float(p50), float(p99), float(d.max()), k)
