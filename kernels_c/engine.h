@@ -1,0 +1,170 @@
+/*
+ * spinstream engine: the layout shared with Python (spinstream/board/_engine.py mirrors every
+ * struct here field by field, in order).  Plain C99; no globals, no allocation: every array
+ * is owned by Python (numpy) and only pointed to from these structs.
+ *
+ * Semantics: docs/ENGINE.md.  Step m advances t = m*dt -> (m+1)*dt.  A spike carries a
+ * stamp s (time s*dt); through a synapse of delay d steps it lands in ring slot s + d - 1.
+ */
+#ifndef SPINSTREAM_ENGINE_H
+#define SPINSTREAM_ENGINE_H
+
+#include <stdint.h>
+
+#define SS_PI 3.14159265358979323846
+#define SS_E 2.71828182845904523536
+
+enum ss_model {
+    SS_IF_CURR_EXP = 0,
+    SS_IF_COND_EXP = 1,
+    SS_IF_CURR_ALPHA = 2,
+    SS_IF_CURR_DELTA = 3,
+    SS_IZHIKEVICH = 4,
+    SS_SPIKE_SOURCE_POISSON = 5,
+    SS_SPIKE_SOURCE_ARRAY = 6, /* also SpikeInjector: scheduled stamps */
+    SS_IF_COND_ALPHA = 7,
+    SS_EIF_COND_EXP = 8,
+    SS_EIF_COND_ALPHA = 9,
+    SS_HH_COND_EXP = 10,
+    SS_SPIKE_SOURCE_GAMMA = 11,
+    SS_SPIKE_SOURCE_POISSON_REFRACTORY = 12,
+    SS_N_MODELS = 13
+};
+
+enum ss_csrc_kind { SS_CS_DC = 0, SS_CS_AC = 1, SS_CS_STEP = 2, SS_CS_NOISY = 3 };
+
+enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1 };
+
+/* Compact synapse (4 bytes): post index 12 bits | delay 11 bits | weight-table index 9 bits. */
+#define SS_C_POST_BITS 12
+#define SS_C_DELAY_BITS 11
+#define SS_C_TAB_BITS 9
+/* Wide synapse (8 bytes): post 16 | delay 14 | receptor 2 | float32 weight 32. */
+#define SS_W_POST_BITS 16
+#define SS_W_DELAY_BITS 14
+#define SS_W_REC_BITS 2
+
+typedef struct ss_probe {
+    int32_t var;      /* state row of the core's model */
+    int32_t n;        /* number of recorded neurons */
+    int32_t interval; /* steps between samples */
+    int32_t pad;
+    int32_t *index;   /* [n] neuron indices on the core */
+    double *out;      /* [cap][n] samples */
+    int64_t *out_stamp; /* [cap] */
+    int64_t cap;
+    int64_t count;    /* samples written (Python zeroes it before a run) */
+} ss_probe;
+
+typedef struct ss_core {
+    int32_t model;
+    int32_t n;           /* neurons on this core */
+    int32_t n_receptors; /* ring rows per slot */
+    int32_t ring_mask;   /* slots - 1 (slots is a power of two) */
+    int64_t gid0;        /* global id of this core's neuron 0 (for the output buffer) */
+    double *params;      /* [n_param_rows][n]: PyNN parameters then derived propagators */
+    double *state;       /* [n_state_rows][n] */
+    int32_t *refrac;     /* [n] remaining refractory steps */
+    double *ring;        /* [slots][n_receptors][n] */
+    double *i_cs;        /* [n] current-source input this step (nA) */
+    uint8_t *spike_out;  /* [n] nonzero: spikes of this neuron are written to the output */
+    int32_t *spikes;     /* [n] scratch: indices that spiked this step */
+    /* scheduled spikes (SpikeSourceArray, SpikeInjector), sorted by stamp */
+    int64_t *sched_stamp;
+    int32_t *sched_index;
+    int64_t sched_n;
+    int64_t sched_pos;
+    uint64_t rng[4]; /* xoshiro256** state */
+    int32_t n_probes;
+    int32_t pad;
+    ss_probe *probes;
+    int64_t packets_in; /* multicast packets that reached this core (routing check) */
+    int64_t spikes_out; /* spikes this core emitted */
+    int32_t cs_active;  /* nonzero: some current source targets this core (i_cs is zeroed
+                           and summed each step); i_cs is never NULL for neuron cores */
+    int32_t uniform;    /* set by ss_prepare_core: every neuron has the same parameters */
+} ss_core;
+
+typedef struct ss_block { /* the synapses from one source core onto one target core */
+    int32_t target;
+    int32_t format;   /* SS_COMPACT or SS_WIDE */
+    int32_t n_rows;   /* neurons on the source core */
+    int32_t pad;
+    uint32_t *row_ptr; /* [n_rows + 1], offsets into syn */
+    void *syn;         /* uint32_t[] (compact) or uint64_t[] (wide) */
+    double *wtab;      /* compact: weight table */
+    int32_t *wrec;     /* compact: receptor of each table entry */
+} ss_block;
+
+typedef struct ss_csrc {
+    int32_t kind;
+    int32_t n_targets;
+    int32_t *t_core;  /* [n_targets] */
+    int32_t *t_index; /* [n_targets] */
+    int64_t start;    /* first step with current */
+    int64_t stop;     /* first step without current */
+    double amplitude, offset, frequency, phase; /* dc/ac; phase in radians */
+    double mean, stdev;                         /* noisy */
+    int64_t interval;                           /* noisy: steps between draws */
+    int64_t n_steps;  /* step source: number of changes */
+    int64_t *step_at; /* [n_steps] step at which amplitude changes */
+    double *step_amp; /* [n_steps] */
+    int64_t pos;      /* step source cursor */
+    double current;   /* step source current value */
+    double *noise;    /* [n_targets] held noise values */
+    uint64_t rng[4];
+} ss_csrc;
+
+typedef struct ss_engine {
+    double dt;
+    int64_t step;
+    int32_t n_cores;
+    int32_t n_blocks;
+    ss_core *cores;
+    ss_block *blocks;
+    int32_t *route_ptr;    /* [n_cores + 1] into route_target/route_block */
+    int32_t *route_target; /* target core of each route */
+    int32_t *route_block;  /* block id of each route, -1 when it holds no synapse */
+    int32_t n_csrc;
+    int32_t pad;
+    ss_csrc *csrc;
+    int64_t *out_stamp; /* output spikes */
+    int64_t *out_gid;
+    int64_t out_cap;
+    int64_t out_n;
+    int64_t out_reserve; /* a step starts only when this much room is left */
+    int64_t out_lost;    /* spikes that did not fit (never expected; reported by Python) */
+} ss_engine;
+
+/* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room). */
+int64_t ss_run(ss_engine *e, int64_t n_steps);
+/* Recompute a core's derived parameters after its PyNN parameters changed. */
+int ss_prepare_core(ss_engine *e, int32_t core);
+/* Restart the processes of some neurons of a random source core at the current step. */
+void ss_restart_sources(ss_engine *e, int32_t core, const int32_t *index, int32_t n);
+/* Seed a generator. */
+void ss_seed(uint64_t *rng, uint64_t seed, uint64_t stream);
+
+/* Model layout, for Python: comma-separated row names. */
+const char *ss_model_name(int32_t model);
+const char *ss_model_params(int32_t model); /* PyNN parameters then derived rows */
+int32_t ss_model_n_pynn_params(int32_t model);
+int32_t ss_model_n_param_rows(int32_t model); /* PyNN + derived rows */
+const char *ss_model_state(int32_t model);  /* state rows (hidden ones last) */
+int32_t ss_model_n_receptors(int32_t model);
+int32_t ss_model_is_source(int32_t model);
+int32_t ss_abi_version(void);
+
+/* Internal (neurons.c / sources.c). */
+int32_t ss_update_neurons(ss_engine *e, ss_core *c, int64_t m);
+int32_t ss_update_sources(ss_engine *e, ss_core *c, int64_t m);
+int ss_prepare_neurons(ss_engine *e, ss_core *c);
+int ss_prepare_neurons_sources(ss_engine *e, ss_core *c);
+void ss_emit(ss_engine *e, ss_core *c, int32_t idx, int64_t stamp);
+void ss_apply_current_sources(ss_engine *e, int64_t m);
+uint64_t ss_next(uint64_t *s);
+double ss_uniform(uint64_t *s);   /* (0, 1] */
+double ss_normal(uint64_t *s);
+double ss_exponential(uint64_t *s);
+
+#endif

@@ -1,0 +1,247 @@
+"""ctypes binding of the C engine (``kernels_c/engine.h``): the only module that loads it.
+
+The structs below mirror ``engine.h`` field by field.  Every array they point to is a numpy
+array owned by Python (``HostBoard`` keeps them alive); C never allocates.  ``ctypes.CDLL``
+releases the GIL for the duration of each call, so ``ss_run`` lets other threads, and so the
+session's event loop, run while the engine computes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.machinery
+import pathlib
+from ctypes import POINTER, c_char_p, c_double, c_int32, c_int64, c_uint8, c_uint64, c_void_p
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
+
+ABI_VERSION = 4
+
+MODEL_IDS: dict[str, int] = {
+    "IF_curr_exp": 0,
+    "IF_cond_exp": 1,
+    "IF_curr_alpha": 2,
+    "IF_curr_delta": 3,
+    "Izhikevich": 4,
+    "SpikeSourcePoisson": 5,
+    "SpikeSourceArray": 6,
+    "SpikeInjector": 6,
+    "IF_cond_alpha": 7,
+    "EIF_cond_exp_isfa_ista": 8,
+    "EIF_cond_alpha_isfa_ista": 9,
+    "HH_cond_exp": 10,
+    "SpikeSourceGamma": 11,
+    "SpikeSourcePoissonRefractory": 12,
+}
+
+CS_KINDS = {"dc": 0, "ac": 1, "step": 2, "noisy": 3}
+COMPACT, WIDE = 0, 1
+C_POST_BITS, C_DELAY_BITS, C_TAB_BITS = 12, 11, 9
+W_POST_BITS, W_DELAY_BITS, W_REC_BITS = 16, 14, 2
+
+
+class Probe(ctypes.Structure):
+    _fields_ = [
+        ("var", c_int32),
+        ("n", c_int32),
+        ("interval", c_int32),
+        ("pad", c_int32),
+        ("index", POINTER(c_int32)),
+        ("out", POINTER(c_double)),
+        ("out_stamp", POINTER(c_int64)),
+        ("cap", c_int64),
+        ("count", c_int64),
+    ]
+
+
+class Core(ctypes.Structure):
+    _fields_ = [
+        ("model", c_int32),
+        ("n", c_int32),
+        ("n_receptors", c_int32),
+        ("ring_mask", c_int32),
+        ("gid0", c_int64),
+        ("params", POINTER(c_double)),
+        ("state", POINTER(c_double)),
+        ("refrac", POINTER(c_int32)),
+        ("ring", POINTER(c_double)),
+        ("i_cs", POINTER(c_double)),
+        ("spike_out", POINTER(c_uint8)),
+        ("spikes", POINTER(c_int32)),
+        ("sched_stamp", POINTER(c_int64)),
+        ("sched_index", POINTER(c_int32)),
+        ("sched_n", c_int64),
+        ("sched_pos", c_int64),
+        ("rng", c_uint64 * 4),
+        ("n_probes", c_int32),
+        ("pad", c_int32),
+        ("probes", POINTER(Probe)),
+        ("packets_in", c_int64),
+        ("spikes_out", c_int64),
+        ("cs_active", c_int32),
+        ("uniform", c_int32),
+    ]
+
+
+class Block(ctypes.Structure):
+    _fields_ = [
+        ("target", c_int32),
+        ("format", c_int32),
+        ("n_rows", c_int32),
+        ("pad", c_int32),
+        ("row_ptr", c_void_p),
+        ("syn", c_void_p),
+        ("wtab", POINTER(c_double)),
+        ("wrec", POINTER(c_int32)),
+    ]
+
+
+class CurrentSource(ctypes.Structure):
+    _fields_ = [
+        ("kind", c_int32),
+        ("n_targets", c_int32),
+        ("t_core", POINTER(c_int32)),
+        ("t_index", POINTER(c_int32)),
+        ("start", c_int64),
+        ("stop", c_int64),
+        ("amplitude", c_double),
+        ("offset", c_double),
+        ("frequency", c_double),
+        ("phase", c_double),
+        ("mean", c_double),
+        ("stdev", c_double),
+        ("interval", c_int64),
+        ("n_steps", c_int64),
+        ("step_at", POINTER(c_int64)),
+        ("step_amp", POINTER(c_double)),
+        ("pos", c_int64),
+        ("current", c_double),
+        ("noise", POINTER(c_double)),
+        ("rng", c_uint64 * 4),
+    ]
+
+
+class Engine(ctypes.Structure):
+    _fields_ = [
+        ("dt", c_double),
+        ("step", c_int64),
+        ("n_cores", c_int32),
+        ("n_blocks", c_int32),
+        ("cores", POINTER(Core)),
+        ("blocks", POINTER(Block)),
+        ("route_ptr", POINTER(c_int32)),
+        ("route_target", POINTER(c_int32)),
+        ("route_block", POINTER(c_int32)),
+        ("n_csrc", c_int32),
+        ("pad", c_int32),
+        ("csrc", POINTER(CurrentSource)),
+        ("out_stamp", POINTER(c_int64)),
+        ("out_gid", POINTER(c_int64)),
+        ("out_cap", c_int64),
+        ("out_n", c_int64),
+        ("out_reserve", c_int64),
+        ("out_lost", c_int64),
+    ]
+
+
+@dataclass(frozen=True)
+class ModelLayout:
+    """Rows of a kernel model's parameter and state blocks, as the C engine declares them."""
+
+    model_id: int
+    name: str
+    params: tuple[str, ...]
+    n_pynn_params: int
+    state: tuple[str, ...]
+    n_receptors: int
+    is_source: bool
+
+    @property
+    def pynn_params(self) -> tuple[str, ...]:
+        """The parameters a user may set (PyNN names)."""
+        return self.params[: self.n_pynn_params]
+
+    @property
+    def recordable_state(self) -> tuple[str, ...]:
+        """State rows visible to users (hidden rows start with an underscore)."""
+        return tuple(s for s in self.state if not s.startswith("_"))
+
+
+def _library_path() -> pathlib.Path:
+    here = pathlib.Path(__file__).parent
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        candidate = here / f"_libengine{suffix}"
+        if candidate.exists():
+            return candidate
+    raise ImportError(
+        "spinstream's C engine (spinstream/board/_libengine*.so) is not built. "
+        "Build it with `pip install .` or, in a checkout, `pip install -e .` "
+        "(gcc is the only tool it needs)."
+    )
+
+
+@cache
+def lib() -> ctypes.CDLL:
+    """Load the compiled engine once and declare its functions' signatures."""
+    dll = ctypes.CDLL(str(_library_path()))
+    eng = POINTER(Engine)
+    dll.ss_run.argtypes = [eng, c_int64]
+    dll.ss_run.restype = c_int64
+    dll.ss_prepare_core.argtypes = [eng, c_int32]
+    dll.ss_prepare_core.restype = ctypes.c_int
+    dll.ss_restart_sources.argtypes = [eng, c_int32, POINTER(c_int32), c_int32]
+    dll.ss_restart_sources.restype = None
+    dll.ss_seed.argtypes = [POINTER(c_uint64), c_uint64, c_uint64]
+    dll.ss_seed.restype = None
+    for name in ("ss_model_name", "ss_model_params", "ss_model_state"):
+        getattr(dll, name).argtypes = [c_int32]
+        getattr(dll, name).restype = c_char_p
+    for name in ("ss_model_n_pynn_params", "ss_model_n_receptors", "ss_model_is_source"):
+        getattr(dll, name).argtypes = [c_int32]
+        getattr(dll, name).restype = c_int32
+    dll.ss_abi_version.restype = c_int32
+    if dll.ss_abi_version() != ABI_VERSION:
+        raise ImportError(
+            f"spinstream's C engine has ABI {dll.ss_abi_version()}, the Python binding expects "
+            f"{ABI_VERSION}: rebuild it with `pip install .` (or `pip install -e .`)."
+        )
+    return dll
+
+
+def _split(raw: bytes | None) -> tuple[str, ...]:
+    text = (raw or b"").decode()
+    return tuple(s for s in text.split(",") if s)
+
+
+@cache
+def layout(model: str) -> ModelLayout:
+    """Parameter and state rows of a kernel model, read from the C library itself."""
+    if model not in MODEL_IDS:
+        raise KeyError(model)
+    mid = MODEL_IDS[model]
+    dll = lib()
+    return ModelLayout(
+        model_id=mid,
+        name=model,
+        params=_split(dll.ss_model_params(mid)),
+        n_pynn_params=dll.ss_model_n_pynn_params(mid),
+        state=_split(dll.ss_model_state(mid)),
+        n_receptors=dll.ss_model_n_receptors(mid),
+        is_source=bool(dll.ss_model_is_source(mid)),
+    )
+
+
+def ptr(array: npt.NDArray[np.generic] | None, ctype: type) -> object:
+    """A ctypes pointer to a C-contiguous numpy array (NULL for None)."""
+    if array is None:
+        return ctypes.cast(None, POINTER(ctype))
+    assert array.flags.c_contiguous
+    return array.ctypes.data_as(POINTER(ctype))
+
+
+def seed_rng(state: ctypes.Array[c_uint64], seed: int, stream: int) -> None:
+    """Seed one xoshiro256** generator: ``stream`` separates generators of one seed."""
+    lib().ss_seed(state, seed & (2**64 - 1), stream & (2**64 - 1))

@@ -1,0 +1,797 @@
+"""HostBoard: the embedded virtual board, whose cores run on this machine in the C engine."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.board import _engine as E
+from spinstream.board._base import Board, ChunkResult
+from spinstream.board._synapses import MAX_ATOMS_PER_CORE, BlockTable, build_blocks
+from spinstream.model import (
+    EngineError,
+    LateInputError,
+    MappingPlan,
+    NetworkSpec,
+    ParameterError,
+)
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+#: Parameters that restart a random source's process when they change.
+_SOURCE_PARAMS = {"rate", "start", "duration", "alpha", "beta", "tau_refrac"}
+
+
+@dataclass
+class _CoreArrays:
+    """The numpy arrays one core's struct points into (kept alive here)."""
+
+    layout: E.ModelLayout
+    pop: int
+    lo: int
+    n: int
+    params: F64
+    state: F64
+    refrac: npt.NDArray[np.int32]
+    ring: F64 | None
+    i_cs: F64 | None
+    spike_out: npt.NDArray[np.uint8]
+    spikes: npt.NDArray[np.int32]
+    sched_stamp: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    sched_index: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
+    probes: list[_Probe] = field(default_factory=list)
+    probe_structs: ctypes.Array[E.Probe] | None = None
+
+
+@dataclass
+class _Probe:
+    """One recorded state variable on one core."""
+
+    pop: int
+    var: str
+    row: int
+    index: npt.NDArray[np.int32]  # local neuron indices on the core
+    columns: I64  # where those neurons go in the population's sample matrix
+    interval: int
+    out: F64 = field(default_factory=lambda: np.zeros((0, 0)))
+    out_stamp: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class _Recording:
+    indices: I64
+    interval: int
+
+
+def _check_params(pop_label: str, model: str, name: str, values: F64) -> None:
+    if not np.all(np.isfinite(values) | np.isposinf(values)) or np.any(np.isnan(values)):
+        raise ParameterError(f"{pop_label}: parameter {name!r} of {model} must be a number")
+    positive = name.startswith("tau_") and name != "tau_refrac" or name in ("cm",)
+    if positive and np.any(values <= 0):
+        bad = values[values <= 0][0]
+        raise ParameterError(
+            f"{pop_label}: parameter {name!r} of {model} must be > 0, got {bad!r}"
+        )
+    nonneg = name in ("tau_refrac", "rate", "start", "duration", "beta", "alpha")
+    if nonneg and np.any(values < 0):
+        bad = values[values < 0][0]
+        raise ParameterError(
+            f"{pop_label}: parameter {name!r} of {model} must be >= 0, got {bad!r}"
+        )
+
+
+class HostBoard(Board):
+    """The embedded default board: a virtual SpiNN-5 machine whose cores run in the C engine.
+
+    Parameters
+    ----------
+    spike_buffer
+        Initial capacity (spikes) of the output buffer; it grows as needed, and a long run is
+        split internally whenever the buffer needs draining.
+    """
+
+    def __init__(self, spike_buffer: int = 1 << 16) -> None:
+        self._lib = E.lib()
+        self._loaded = False
+        self._spike_buffer = spike_buffer
+        self._recordings: dict[tuple[int, str], _Recording] = {}
+
+    # ---------------------------------------------------------------- load
+
+    def load(self, spec: NetworkSpec, plan: MappingPlan) -> None:
+        """Build every core's state block, the synaptic blocks and the resolved routes."""
+        self._spec = spec
+        self._plan = plan
+        self._dt = float(spec.dt)
+        n_cores = len(plan.cores)
+        pops = spec.populations
+        sizes = np.array([p.size for p in pops], dtype=np.int64)
+        self._pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
+        for p in pops:
+            if p.model not in E.MODEL_IDS:
+                raise ParameterError(
+                    f"population {p.label!r}: model {p.model!r} is not supported; known: "
+                    f"{sorted(E.MODEL_IDS)}"
+                )
+        core_gid0 = np.array(
+            [self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64
+        )
+        core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
+        if core_n.size and core_n.max() > MAX_ATOMS_PER_CORE:
+            raise ParameterError(f"at most {MAX_ATOMS_PER_CORE} neurons fit on one core")
+        self._pop_cores = {pid: list(ids) for pid, ids in plan.pop_cores.items()}
+        self._pop_core_lo = {
+            pid: np.array([plan.cores[c].lo for c in ids], dtype=np.int64)
+            for pid, ids in plan.pop_cores.items()
+        }
+        self._blocks = build_blocks(spec, core_gid0, core_n, self._pop_base)
+        targeted_cores: set[int] = set()
+        for cs in spec.current_sources:
+            for pid, idx in cs.targets:
+                cores = self._cores_of(pid, np.asarray(idx, dtype=np.int64))[0]
+                targeted_cores.update(int(c) for c in np.unique(cores))
+
+        self._cores: list[_CoreArrays] = []
+        self._core_structs = (E.Core * max(n_cores, 1))()
+        for cid, cs in enumerate(plan.cores):
+            pop = pops[cs.pop]
+            lay = E.layout(pop.model)
+            n = cs.hi - cs.lo
+            params = np.zeros((len(lay.params), n))
+            for r, name in enumerate(lay.pynn_params):
+                if name not in pop.params:
+                    raise ParameterError(
+                        f"population {pop.label!r}: parameter {name!r} of {pop.model} is missing"
+                    )
+                values = np.asarray(pop.params[name], dtype=np.float64)[cs.lo : cs.hi]
+                _check_params(repr(pop.label), pop.model, name, values)
+                params[r] = values
+            state = np.zeros((len(lay.state), n))
+            for r, name in enumerate(lay.state):
+                if name in pop.initial:
+                    state[r] = np.asarray(pop.initial[name], dtype=np.float64)[cs.lo : cs.hi]
+            ring = None
+            if lay.n_receptors:
+                slots = 1 << max(1, int(self._blocks.max_delay_into[cid] + 1 - 1).bit_length())
+                ring = np.zeros((slots, lay.n_receptors, n))
+            arrays = _CoreArrays(
+                layout=lay,
+                pop=cs.pop,
+                lo=cs.lo,
+                n=n,
+                params=params,
+                state=state,
+                refrac=np.zeros(n, np.int32),
+                ring=ring,
+                i_cs=np.zeros(n) if not lay.is_source else None,
+                spike_out=np.zeros(n, np.uint8),
+                spikes=np.zeros(max(n, 1), np.int32),
+            )
+            self._cores.append(arrays)
+            st = self._core_structs[cid]
+            st.model = lay.model_id
+            st.n = n
+            st.n_receptors = lay.n_receptors
+            st.ring_mask = (ring.shape[0] - 1) if ring is not None else 0
+            st.gid0 = int(core_gid0[cid])
+            st.cs_active = int(cid in targeted_cores)
+            E.seed_rng(st.rng, spec.seed, cid + 1)
+            self._point_core(cid)
+        self._build_engine(n_cores)
+        for cid in range(n_cores):
+            self._prepare(cid)
+        self._build_current_sources()
+        self._reset_schedules()
+        self._restart_all_sources()
+        self._sampled_initial = False
+        self._apply_recordings()
+        self._loaded = True
+
+    def _point_core(self, cid: int) -> None:
+        a = self._cores[cid]
+        st = self._core_structs[cid]
+        st.params = E.ptr(a.params, ctypes.c_double)
+        st.state = E.ptr(a.state, ctypes.c_double)
+        st.refrac = E.ptr(a.refrac, ctypes.c_int32)
+        st.ring = E.ptr(a.ring, ctypes.c_double)
+        st.i_cs = E.ptr(a.i_cs, ctypes.c_double)
+        st.spike_out = E.ptr(a.spike_out, ctypes.c_uint8)
+        st.spikes = E.ptr(a.spikes, ctypes.c_int32)
+
+    def _build_engine(self, n_cores: int) -> None:
+        b: BlockTable = self._blocks
+        plan = self._plan
+        n_blocks = len(b.src)
+        self._block_structs = (E.Block * max(n_blocks, 1))()
+        rp_base = b.row_ptr.ctypes.data
+        s32, s64 = b.syn32.ctypes.data, b.syn64.ctypes.data
+        for i in range(n_blocks):
+            st = self._block_structs[i]
+            src = int(b.src[i])
+            st.target = int(b.tgt[i])
+            st.format = int(b.fmt[i])
+            st.n_rows = self._cores[src].n
+            st.row_ptr = rp_base + 4 * int(b.row_ptr_start[i])
+            st.syn = (s32 + 4 * int(b.syn_start[i])) if b.fmt[i] == E.COMPACT else (
+                s64 + 8 * int(b.syn_start[i])
+            )
+            st.wtab = ctypes.cast(
+                b.wtab.ctypes.data + 8 * int(b.wtab_start[i]), ctypes.POINTER(ctypes.c_double)
+            )
+            st.wrec = ctypes.cast(
+                b.wrec.ctypes.data + 4 * int(b.wtab_start[i]), ctypes.POINTER(ctypes.c_int32)
+            )
+        block_of = {(int(s), int(t)): i for i, (s, t) in enumerate(zip(b.src, b.tgt, strict=True))}
+        ptrs = [0]
+        targets: list[int] = []
+        blocks: list[int] = []
+        for cid in range(n_cores):
+            for t in plan.routes.get(cid, ()):
+                targets.append(int(t))
+                blocks.append(block_of.pop((cid, int(t)), -1))
+            ptrs.append(len(targets))
+        if block_of:
+            (s, t), _ = next(iter(block_of.items()))
+            cs, ct = plan.cores[s], plan.cores[t]
+            raise EngineError(
+                f"synapses from core ({cs.x}, {cs.y}, {cs.p}) to core ({ct.x}, {ct.y}, {ct.p}) "
+                "have no route in the routing tables"
+            )
+        self._route_ptr = np.array(ptrs, np.int32)
+        self._route_target = np.array(targets or [0], np.int32)
+        self._route_block = np.array(blocks or [0], np.int32)
+        self._out_stamp = np.zeros(self._spike_buffer, np.int64)
+        self._out_gid = np.zeros(self._spike_buffer, np.int64)
+        e = E.Engine()
+        e.dt = self._dt
+        e.step = 0
+        e.n_cores = n_cores
+        e.n_blocks = n_blocks
+        e.cores = ctypes.cast(self._core_structs, ctypes.POINTER(E.Core))
+        e.blocks = ctypes.cast(self._block_structs, ctypes.POINTER(E.Block))
+        e.route_ptr = E.ptr(self._route_ptr, ctypes.c_int32)
+        e.route_target = E.ptr(self._route_target, ctypes.c_int32)
+        e.route_block = E.ptr(self._route_block, ctypes.c_int32)
+        self._engine = e
+        self._set_output_buffer()
+
+    def _set_output_buffer(self) -> None:
+        e = self._engine
+        e.out_stamp = E.ptr(self._out_stamp, ctypes.c_int64)
+        e.out_gid = E.ptr(self._out_gid, ctypes.c_int64)
+        e.out_cap = len(self._out_stamp)
+        e.out_n = 0
+        e.out_lost = 0
+        self._update_reserve()
+
+    def _update_reserve(self) -> None:
+        """Room a step needs in the output buffer: every recorded neuron once, plus sources."""
+        reserve = 64
+        for a in self._cores:
+            n_out = int(a.spike_out.sum())
+            if not n_out:
+                continue
+            if a.layout.is_source and a.layout.name != "SpikeSourceArray":
+                lam_row = a.layout.params.index("_lambda")
+                lam = a.params[lam_row][a.spike_out.astype(bool)]
+                reserve += int(np.ceil(lam.sum() * 4 + 10 * np.sqrt(lam.sum() + 1))) + n_out
+            elif a.layout.name == "SpikeSourceArray":
+                reserve += len(a.sched_stamp)
+            else:
+                reserve += n_out
+        e = self._engine
+        if reserve * 2 > e.out_cap:
+            cap = 1 << int(reserve * 2).bit_length()
+            self._out_stamp = np.zeros(cap, np.int64)
+            self._out_gid = np.zeros(cap, np.int64)
+            e.out_stamp = E.ptr(self._out_stamp, ctypes.c_int64)
+            e.out_gid = E.ptr(self._out_gid, ctypes.c_int64)
+            e.out_cap = cap
+            e.out_n = 0
+        e.out_reserve = reserve
+
+    def _prepare(self, cid: int) -> None:
+        code = self._lib.ss_prepare_core(ctypes.byref(self._engine), cid)
+        if code != 0:
+            a = self._cores[cid]
+            label = self._spec.populations[a.pop].label
+            raise ParameterError(
+                f"population {label!r}: invalid parameters for {a.layout.name} "
+                + (
+                    "(the rate is too high for the dead time tau_refrac)"
+                    if code == -11
+                    else "(time constants and cm must be > 0, tau_refrac >= 0, rates >= 0)"
+                )
+            )
+
+    def _restart_all_sources(self) -> None:
+        for cid, a in enumerate(self._cores):
+            if a.layout.is_source and a.layout.name != "SpikeSourceArray":
+                idx = np.arange(a.n, dtype=np.int32)
+                self._lib.ss_restart_sources(
+                    ctypes.byref(self._engine), cid, E.ptr(idx, ctypes.c_int32), a.n
+                )
+
+    # ---------------------------------------------------------------- current sources
+
+    def _build_current_sources(self) -> None:
+        specs = self._spec.current_sources
+        self._csrc_structs = (E.CurrentSource * max(len(specs), 1))()
+        self._csrc_arrays: list[dict[str, np.ndarray]] = []
+        for i, cs in enumerate(specs):
+            if cs.kind not in E.CS_KINDS:
+                raise ParameterError(
+                    f"current source {i}: kind {cs.kind!r} is not one of {sorted(E.CS_KINDS)}"
+                )
+            cores_l, index_l = [], []
+            for pid, idx in cs.targets:
+                c, local = self._cores_of(pid, np.asarray(idx, dtype=np.int64))
+                cores_l.append(c)
+                index_l.append(local)
+            t_core = np.concatenate(cores_l).astype(np.int32) if cores_l else np.zeros(0, np.int32)
+            t_index = (
+                np.concatenate(index_l).astype(np.int32) if index_l else np.zeros(0, np.int32)
+            )
+            arrays: dict[str, np.ndarray] = {
+                "t_core": t_core,
+                "t_index": t_index,
+                "noise": np.zeros(len(t_core)),
+            }
+            self._csrc_arrays.append(arrays)
+            st = self._csrc_structs[i]
+            st.kind = E.CS_KINDS[cs.kind]
+            st.n_targets = len(t_core)
+            st.t_core = E.ptr(t_core, ctypes.c_int32)
+            st.t_index = E.ptr(t_index, ctypes.c_int32)
+            st.noise = E.ptr(arrays["noise"], ctypes.c_double)
+            E.seed_rng(st.rng, self._spec.seed, 0x10000 + i)
+            self._set_csrc_params(i, dict(cs.params))
+        self._engine.n_csrc = len(specs)
+        self._engine.csrc = ctypes.cast(self._csrc_structs, ctypes.POINTER(E.CurrentSource))
+
+    def _set_csrc_params(self, i: int, params: Mapping[str, object]) -> None:
+        st = self._csrc_structs[i]
+        dt = self._dt
+
+        def num(name: str, default: float) -> float:
+            value = params.get(name, default)
+            try:
+                return float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ParameterError(
+                    f"current source {i}: {name!r} must be a number, got {value!r}"
+                ) from None
+
+        def to_step(t: float) -> int:
+            if math.isinf(t):
+                return 2**62
+            return int(math.floor(t / dt + 0.5))
+
+        st.start = to_step(num("start", 0.0))
+        st.stop = to_step(num("stop", math.inf))
+        st.amplitude = num("amplitude", 0.0)
+        st.offset = num("offset", 0.0)
+        st.frequency = num("frequency", 0.0)
+        st.phase = math.radians(num("phase", 0.0))
+        st.mean = num("mean", 0.0)
+        st.stdev = num("stdev", 0.0)
+        if st.kind == E.CS_KINDS["noisy"]:
+            noise_dt = num("dt", dt)
+            interval = round(noise_dt / dt)
+            if interval < 1 or abs(interval * dt - noise_dt) > 1e-9 * max(1.0, noise_dt):
+                raise ParameterError(
+                    f"current source {i}: noise dt {noise_dt} ms must be a multiple of the "
+                    f"time step {dt} ms"
+                )
+            if st.stdev < 0:
+                raise ParameterError(f"current source {i}: stdev must be >= 0, got {st.stdev}")
+            st.interval = interval
+        else:
+            st.interval = 1
+        arrays = self._csrc_arrays[i]
+        times = np.asarray(params.get("times", []), dtype=np.float64).ravel()
+        amps = np.asarray(params.get("amplitudes", []), dtype=np.float64).ravel()
+        if len(times) != len(amps):
+            raise ParameterError(
+                f"current source {i}: times ({len(times)}) and amplitudes ({len(amps)}) "
+                "must have the same length"
+            )
+        if len(times) > 1 and np.any(np.diff(times) < 0):
+            raise ParameterError(f"current source {i}: times must be increasing")
+        arrays["step_at"] = np.floor(times / dt + 0.5).astype(np.int64)
+        arrays["step_amp"] = np.ascontiguousarray(amps)
+        st.n_steps = len(times)
+        st.step_at = E.ptr(arrays["step_at"], ctypes.c_int64)
+        st.step_amp = E.ptr(arrays["step_amp"], ctypes.c_double)
+        st.pos = 0
+        st.current = 0.0
+
+    def set_current_source(self, source: int, params: dict[str, object]) -> None:
+        """Change parameters of a current source; unchanged keys keep their values."""
+        self._require_loaded()
+        if not 0 <= source < len(self._spec.current_sources):
+            raise ParameterError(f"there is no current source {source}")
+        merged = dict(self._spec.current_sources[source].params)
+        merged.update(params)
+        self._set_csrc_params(source, merged)
+        self._spec.current_sources[source].params = merged  # type: ignore[assignment]
+
+    # ---------------------------------------------------------------- indexing helpers
+
+    def _cores_of(self, pop: int, indices: I64) -> tuple[I64, I64]:
+        """Core id and local index of each neuron index of a population."""
+        los = self._pop_core_lo[pop]
+        size = self._spec.populations[pop].size
+        if indices.size and (indices.min() < 0 or indices.max() >= size):
+            bad = indices[(indices < 0) | (indices >= size)][0]
+            raise ParameterError(
+                f"population {self._spec.populations[pop].label!r}: index {bad} is outside "
+                f"[0, {size})"
+            )
+        k = np.searchsorted(los, indices, side="right") - 1
+        cores = np.asarray(self._pop_cores[pop], dtype=np.int64)[k]
+        return cores, indices - los[k]
+
+    def _groups(self, pop: int, indices: I64) -> list[tuple[int, I64, I64]]:
+        """(core, local indices, positions in ``indices``) for each core involved."""
+        cores, local = self._cores_of(pop, indices)
+        out = []
+        for c in np.unique(cores):
+            sel = np.flatnonzero(cores == c)
+            out.append((int(c), local[sel], sel))
+        return out
+
+    def _row(self, pop: int, name: str, kind: str) -> int:
+        lay = E.layout(self._spec.populations[pop].model)
+        names = lay.pynn_params if kind == "param" else lay.recordable_state
+        if name not in names:
+            label = self._spec.populations[pop].label
+            raise ParameterError(
+                f"population {label!r} ({lay.name}) has no {'parameter' if kind == 'param' else 'state variable'} "
+                f"{name!r}; it has {list(names)}"
+            )
+        return (lay.params if kind == "param" else lay.state).index(name)
+
+    def _require_loaded(self) -> None:
+        if not self._loaded:
+            raise EngineError("no network is loaded on this board")
+
+    # ---------------------------------------------------------------- Board API
+
+    @property
+    def step(self) -> int:
+        """Steps run since load or reset."""
+        return int(self._engine.step) if self._loaded else 0
+
+    @property
+    def synapses(self) -> BlockTable:
+        """The synaptic blocks (for benchmarks and reports)."""
+        return self._blocks
+
+    def packets_received(self) -> I64:
+        """Per core: multicast packets that reached it since load (routing checks)."""
+        return np.array([self._core_structs[i].packets_in for i in range(len(self._cores))])
+
+    def spikes_emitted(self) -> I64:
+        """Per core: spikes it emitted since load."""
+        return np.array([self._core_structs[i].spikes_out for i in range(len(self._cores))])
+
+    def get_parameters(self, pop: int, name: str, indices: I64) -> F64:
+        """Current values of a parameter (PyNN units)."""
+        self._require_loaded()
+        row = self._row(pop, name, "param")
+        indices = np.asarray(indices, dtype=np.int64)
+        out = np.empty(len(indices))
+        for c, local, pos in self._groups(pop, indices):
+            out[pos] = self._cores[c].params[row, local]
+        return out
+
+    def set_parameters(self, pop: int, name: str, indices: I64, values: F64) -> None:
+        """Change a parameter; derived propagators are recomputed; bad values change nothing."""
+        self._require_loaded()
+        if name == "spike_times":
+            raise ParameterError("use set_spike_times() to change spike_times")
+        row = self._row(pop, name, "param")
+        indices = np.asarray(indices, dtype=np.int64)
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
+        label = repr(self._spec.populations[pop].label)
+        _check_params(label, self._spec.populations[pop].model, name, values)
+        groups = self._groups(pop, indices)
+        saved = [(c, self._cores[c].params[row].copy()) for c, _, _ in groups]
+        try:
+            for c, local, pos in groups:
+                self._cores[c].params[row, local] = values[pos]
+                self._prepare(c)
+        except ParameterError:
+            for c, old in saved:
+                self._cores[c].params[row] = old
+                self._prepare(c)
+            raise
+        for c, local, _ in groups:
+            a = self._cores[c]
+            if a.layout.is_source and name in _SOURCE_PARAMS:
+                idx = np.ascontiguousarray(local, dtype=np.int32)
+                self._lib.ss_restart_sources(
+                    ctypes.byref(self._engine), c, E.ptr(idx, ctypes.c_int32), len(idx)
+                )
+        self._update_reserve()
+
+    def get_state(self, pop: int, name: str, indices: I64) -> F64:
+        """Current values of a state variable (PyNN units)."""
+        self._require_loaded()
+        row = self._row(pop, name, "state")
+        indices = np.asarray(indices, dtype=np.int64)
+        out = np.empty(len(indices))
+        for c, local, pos in self._groups(pop, indices):
+            out[pos] = self._cores[c].state[row, local]
+        return out
+
+    def set_state(self, pop: int, name: str, indices: I64, values: F64) -> None:
+        """Overwrite a state variable of some neurons."""
+        self._require_loaded()
+        row = self._row(pop, name, "state")
+        indices = np.asarray(indices, dtype=np.int64)
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
+        if not np.all(np.isfinite(values)):
+            raise ParameterError(f"state variable {name!r} must be finite")
+        for c, local, pos in self._groups(pop, indices):
+            self._cores[c].state[row, local] = values[pos]
+
+    # -- scheduled spikes
+
+    def _scheduled_pop(self, pop: int) -> None:
+        model = self._spec.populations[pop].model
+        if E.MODEL_IDS.get(model) != E.MODEL_IDS["SpikeSourceArray"]:
+            raise ParameterError(
+                f"population {self._spec.populations[pop].label!r} ({model}) cannot be given "
+                "spikes: only SpikeSourceArray and SpikeInjector populations can"
+            )
+
+    def _set_schedule(self, cid: int, stamps: I64, index: npt.NDArray[np.int32]) -> None:
+        a = self._cores[cid]
+        order = np.argsort(stamps, kind="stable")
+        a.sched_stamp = np.ascontiguousarray(stamps[order], dtype=np.int64)
+        a.sched_index = np.ascontiguousarray(index[order], dtype=np.int32)
+        st = self._core_structs[cid]
+        st.sched_stamp = E.ptr(a.sched_stamp, ctypes.c_int64)
+        st.sched_index = E.ptr(a.sched_index, ctypes.c_int32)
+        st.sched_n = len(a.sched_stamp)
+        st.sched_pos = 0
+
+    def _pending(self, cid: int) -> tuple[I64, npt.NDArray[np.int32]]:
+        a = self._cores[cid]
+        pos = self._core_structs[cid].sched_pos
+        return a.sched_stamp[pos:], a.sched_index[pos:]
+
+    def _reset_schedules(self) -> None:
+        for cid, a in enumerate(self._cores):
+            if a.layout.name != "SpikeSourceArray":
+                continue
+            times = self._spec.populations[a.pop].spike_times or []
+            stamps_l, index_l = [], []
+            for local in range(a.n):
+                gi = a.lo + local
+                t = np.asarray(times[gi] if gi < len(times) else [], dtype=np.float64)
+                stamps_l.append(np.floor(t / self._dt + 0.5).astype(np.int64))
+                index_l.append(np.full(len(t), local, np.int32))
+            stamps = np.concatenate(stamps_l) if stamps_l else np.zeros(0, np.int64)
+            index = np.concatenate(index_l) if index_l else np.zeros(0, np.int32)
+            self._set_schedule(cid, stamps, index)
+
+    def schedule_spikes(self, pop: int, indices: I64, stamps: I64) -> None:
+        """Add spikes (stamps >= step) to a SpikeSourceArray or SpikeInjector population."""
+        self._require_loaded()
+        self._scheduled_pop(pop)
+        indices = np.asarray(indices, dtype=np.int64).ravel()
+        stamps = np.broadcast_to(np.asarray(stamps, dtype=np.int64), indices.shape)
+        if stamps.size and stamps.min() < self.step:
+            raise LateInputError(
+                f"spike stamped {int(stamps.min())} (t = {stamps.min() * self._dt} ms) is in "
+                f"the past: the board is at step {self.step} (t = {self.step * self._dt} ms)"
+            )
+        for c, local, pos in self._groups(pop, indices):
+            old_s, old_i = self._pending(c)
+            self._set_schedule(
+                c,
+                np.concatenate([old_s, stamps[pos]]),
+                np.concatenate([old_i, local.astype(np.int32)]),
+            )
+        self._update_reserve()
+
+    def set_spike_times(self, pop: int, indices: I64, times: list[F64]) -> None:
+        """Replace the future spikes of some neurons of a SpikeSourceArray (times in ms)."""
+        self._require_loaded()
+        self._scheduled_pop(pop)
+        indices = np.asarray(indices, dtype=np.int64)
+        for c, local, pos in self._groups(pop, indices):
+            old_s, old_i = self._pending(c)
+            keep = ~np.isin(old_i, local)
+            new_s = [np.floor(np.asarray(times[p], float) / self._dt + 0.5).astype(np.int64)
+                     for p in pos]
+            new_s_arr = np.concatenate(new_s) if new_s else np.zeros(0, np.int64)
+            new_i = np.concatenate(
+                [np.full(len(s), loc, np.int32) for s, loc in zip(new_s, local, strict=True)]
+            ) if new_s else np.zeros(0, np.int32)
+            future = new_s_arr >= self.step
+            self._set_schedule(
+                c,
+                np.concatenate([old_s[keep], new_s_arr[future]]),
+                np.concatenate([old_i[keep], new_i[future]]),
+            )
+        self._update_reserve()
+
+    # -- recording
+
+    def set_recording(
+        self, pop: int, variable: str, indices: I64 | None, interval_steps: int = 1
+    ) -> None:
+        """Record a variable of some neurons (``indices=None``: stop recording it)."""
+        if interval_steps < 1:
+            raise ParameterError(f"sampling interval must be >= 1 step, got {interval_steps}")
+        key = (pop, variable)
+        if indices is None:
+            self._recordings.pop(key, None)
+        else:
+            idx = np.asarray(indices, dtype=np.int64).ravel()
+            self._recordings[key] = _Recording(idx, int(interval_steps))
+        if self._loaded:
+            if variable != "spikes":
+                self._row(pop, variable, "state")
+            self._apply_recordings()
+
+    def _apply_recordings(self) -> None:
+        for a in self._cores:
+            a.spike_out[:] = 0
+            a.probes = []
+        for (pop, var), rec in self._recordings.items():
+            if pop >= len(self._spec.populations):
+                continue
+            if var == "spikes":
+                for c, local, _ in self._groups(pop, rec.indices):
+                    self._cores[c].spike_out[local] = 1
+                continue
+            row = self._row(pop, var, "state")
+            for c, local, pos in self._groups(pop, rec.indices):
+                self._cores[c].probes.append(
+                    _Probe(pop, var, row, local.astype(np.int32), pos, rec.interval)
+                )
+        for cid, a in enumerate(self._cores):
+            st = self._core_structs[cid]
+            a.probe_structs = (E.Probe * max(len(a.probes), 1))()
+            for k, pr in enumerate(a.probes):
+                ps = a.probe_structs[k]
+                ps.var = pr.row
+                ps.n = len(pr.index)
+                ps.interval = pr.interval
+                ps.index = E.ptr(pr.index, ctypes.c_int32)
+            st.n_probes = len(a.probes)
+            st.probes = ctypes.cast(a.probe_structs, ctypes.POINTER(E.Probe))
+        self._update_reserve()
+
+    # -- running
+
+    def run(self, n_steps: int) -> ChunkResult:
+        """Run ``n_steps`` steps of every core; returns what was recorded meanwhile."""
+        self._require_loaded()
+        if n_steps < 0:
+            raise ParameterError(f"cannot run a negative number of steps ({n_steps})")
+        first = self.step
+        samples: dict[tuple[int, str], list[tuple[I64, F64]]] = {}
+        if first == 0 and not self._sampled_initial:
+            for (pop, var), rec in self._recordings.items():
+                if var != "spikes":
+                    values = self.get_state(pop, var, rec.indices)
+                    samples.setdefault((pop, var), []).append(
+                        (np.zeros(1, np.int64), values[None, :])
+                    )
+            self._sampled_initial = True
+        for a in self._cores:
+            for k, pr in enumerate(a.probes):
+                cap = n_steps // pr.interval + 2
+                if pr.out.shape[0] < cap or pr.out.shape[1] != len(pr.index):
+                    pr.out = np.zeros((cap, len(pr.index)))
+                    pr.out_stamp = np.zeros(cap, np.int64)
+                    assert a.probe_structs is not None
+                    ps = a.probe_structs[k]
+                    ps.out = E.ptr(pr.out, ctypes.c_double)
+                    ps.out_stamp = E.ptr(pr.out_stamp, ctypes.c_int64)
+                    ps.cap = cap
+                assert a.probe_structs is not None
+                a.probe_structs[k].count = 0
+        e = self._engine
+        stamps_l: list[I64] = []
+        gids_l: list[I64] = []
+        remaining = n_steps
+        eref = ctypes.byref(e)
+        while remaining > 0:
+            done = self._lib.ss_run(eref, remaining)
+            remaining -= done
+            if e.out_n:
+                stamps_l.append(self._out_stamp[: e.out_n].copy())
+                gids_l.append(self._out_gid[: e.out_n].copy())
+                e.out_n = 0
+            if e.out_lost:
+                raise EngineError(f"{e.out_lost} recorded spikes did not fit the output buffer")
+            if done == 0 and remaining > 0:
+                raise EngineError("the engine made no progress (output buffer too small)")
+        result = ChunkResult(first_step=first, n_steps=n_steps)
+        if stamps_l:
+            stamps = np.concatenate(stamps_l)
+            gids = np.concatenate(gids_l)
+            pop_of = np.searchsorted(self._pop_base, gids, side="right") - 1
+            order = np.lexsort((gids, stamps, pop_of))
+            stamps, gids, pop_of = stamps[order], gids[order], pop_of[order]
+            bounds = np.flatnonzero(np.diff(pop_of)) + 1
+            for s, g, p in zip(
+                np.split(stamps, bounds), np.split(gids, bounds), np.split(pop_of, bounds),
+                strict=True,
+            ):
+                pid = int(p[0])
+                result.spikes[pid] = (s, g - self._pop_base[pid])
+        for (pop, var), rec in self._recordings.items():
+            if var == "spikes":
+                continue
+            parts = samples.get((pop, var), [])
+            block = None
+            for a in self._cores:
+                for k, pr in enumerate(a.probes):
+                    if pr.pop != pop or pr.var != var:
+                        continue
+                    assert a.probe_structs is not None
+                    count = a.probe_structs[k].count
+                    if block is None:
+                        block = np.empty((count, len(rec.indices)))
+                        block_stamps = pr.out_stamp[:count].copy()
+                    block[:, pr.columns] = pr.out[:count]
+            if block is not None and len(block):
+                parts.append((block_stamps, block))
+            if parts:
+                result.samples[(pop, var)] = (
+                    np.concatenate([p[0] for p in parts]),
+                    np.concatenate([p[1] for p in parts]),
+                )
+            elif (pop, var) not in result.samples:
+                result.samples[(pop, var)] = (
+                    np.zeros(0, np.int64), np.zeros((0, len(rec.indices)))
+                )
+        return result
+
+    def reset(self) -> None:
+        """Back to step 0 with the initial state; spike arrays replay, injected spikes go."""
+        self._require_loaded()
+        self._engine.step = 0
+        for cid, a in enumerate(self._cores):
+            pop = self._spec.populations[a.pop]
+            a.state[:] = 0.0
+            for r, name in enumerate(a.layout.state):
+                if name in pop.initial:
+                    a.state[r] = np.asarray(pop.initial[name], dtype=np.float64)[
+                        a.lo : a.lo + a.n
+                    ]
+            a.refrac[:] = 0
+            if a.ring is not None:
+                a.ring[:] = 0.0
+            st = self._core_structs[cid]
+            st.packets_in = 0
+            st.spikes_out = 0
+        for i in range(len(self._spec.current_sources)):
+            st = self._csrc_structs[i]
+            st.pos = 0
+            st.current = 0.0
+            self._csrc_arrays[i]["noise"][:] = 0.0
+        self._reset_schedules()
+        self._restart_all_sources()
+        self._sampled_initial = False
+        self._engine.out_n = 0
+        self._update_reserve()
+
+    def close(self) -> None:
+        """Drop the network."""
+        self._loaded = False
+        self._cores = []
