@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define SS_ABI_VERSION 4
+#define SS_ABI_VERSION 5
 
 int32_t ss_abi_version(void) { return SS_ABI_VERSION; }
 
@@ -110,42 +110,42 @@ static void deliver(ss_engine *e, int32_t src, int32_t idx, int64_t stamp) {
         }
     }
     const int64_t base = stamp - 1; /* slot = stamp + d - 1 */
-    for (int32_t r = e->route_ptr[src]; r < e->route_ptr[src + 1]; r++) {
-        ss_core *t = &e->cores[e->route_target[r]];
-        t->packets_in++;
-        const int32_t b = e->route_block[r];
-        if (b < 0) continue;
-        const ss_block *blk = &e->blocks[b];
-        const uint32_t lo = blk->row_ptr[idx], hi = blk->row_ptr[idx + 1];
+    for (int32_t r = e->route_ptr[src]; r < e->route_ptr[src + 1]; r++)
+        e->cores[e->route_target[r]].packets_in++;
+    const uint32_t *p = c->rows + c->row_ptr[idx];
+    const uint32_t *end = c->rows + c->row_ptr[idx + 1];
+    while (p < end) {
+        const uint32_t head = *p++;
+        const ss_block *blk = &e->blocks[c->block0 + (int32_t)(head >> 16)];
+        const uint32_t count = head & 0xFFFFu;
+        ss_core *t = &e->cores[blk->target];
         const int64_t n = t->n, nr = t->n_receptors;
         const int64_t mask = t->ring_mask;
         double *ring = t->ring;
         if (blk->format == SS_COMPACT) {
-            const uint32_t *syn = (const uint32_t *)blk->syn;
             const double *wtab = blk->wtab;
             const int32_t *wrec = blk->wrec;
-            for (uint32_t k = lo; k < hi; k++) {
-                const uint32_t w = syn[k];
+            for (uint32_t k = 0; k < count; k++) {
+                const uint32_t w = p[k];
                 const uint32_t post = w & ((1u << SS_C_POST_BITS) - 1u);
                 const uint32_t delay = (w >> SS_C_POST_BITS) & ((1u << SS_C_DELAY_BITS) - 1u);
                 const uint32_t tab = w >> (SS_C_POST_BITS + SS_C_DELAY_BITS);
                 const int64_t slot = (base + delay) & mask;
                 ring[(slot * nr + wrec[tab]) * n + post] += wtab[tab];
             }
+            p += count;
         } else {
-            const uint64_t *syn = (const uint64_t *)blk->syn;
-            for (uint32_t k = lo; k < hi; k++) {
-                const uint64_t w = syn[k];
-                const uint32_t lo32 = (uint32_t)w;
-                const uint32_t post = lo32 & ((1u << SS_W_POST_BITS) - 1u);
-                const uint32_t delay = (lo32 >> SS_W_POST_BITS) & ((1u << SS_W_DELAY_BITS) - 1u);
-                const uint32_t rec = lo32 >> (SS_W_POST_BITS + SS_W_DELAY_BITS);
-                const uint32_t wbits = (uint32_t)(w >> 32);
+            for (uint32_t k = 0; k < count; k++) {
+                const uint32_t w = p[2 * k];
+                const uint32_t post = w & ((1u << SS_W_POST_BITS) - 1u);
+                const uint32_t delay = (w >> SS_W_POST_BITS) & ((1u << SS_W_DELAY_BITS) - 1u);
+                const uint32_t rec = w >> (SS_W_POST_BITS + SS_W_DELAY_BITS);
                 float wf;
-                memcpy(&wf, &wbits, sizeof wf);
+                memcpy(&wf, &p[2 * k + 1], sizeof wf);
                 const int64_t slot = (base + delay) & mask;
                 ring[(slot * nr + rec) * n + post] += (double)wf;
             }
+            p += 2 * count;
         }
     }
 }

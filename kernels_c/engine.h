@@ -39,7 +39,7 @@ enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1 };
 #define SS_C_POST_BITS 12
 #define SS_C_DELAY_BITS 11
 #define SS_C_TAB_BITS 9
-/* Wide synapse (8 bytes): post 16 | delay 14 | receptor 2 | float32 weight 32. */
+/* Wide synapse (8 bytes): post 16 | delay 14 | receptor 2, then a float32 weight. */
 #define SS_W_POST_BITS 16
 #define SS_W_DELAY_BITS 14
 #define SS_W_REC_BITS 2
@@ -80,18 +80,18 @@ typedef struct ss_core {
     ss_probe *probes;
     int64_t packets_in; /* multicast packets that reached this core (routing check) */
     int64_t spikes_out; /* spikes this core emitted */
+    const uint64_t *row_ptr; /* [n + 1] offsets of each neuron's synaptic row in rows */
+    const uint32_t *rows;    /* segments: header (local block << 16 | count), then words */
+    int32_t block0;          /* first outgoing block of this core */
     int32_t cs_active;  /* nonzero: some current source targets this core (i_cs is zeroed
                            and summed each step); i_cs is never NULL for neuron cores */
     int32_t uniform;    /* set by ss_prepare_core: every neuron has the same parameters */
+    int32_t pad2;
 } ss_core;
 
 typedef struct ss_block { /* the synapses from one source core onto one target core */
     int32_t target;
-    int32_t format;   /* SS_COMPACT or SS_WIDE */
-    int32_t n_rows;   /* neurons on the source core */
-    int32_t pad;
-    uint32_t *row_ptr; /* [n_rows + 1], offsets into syn */
-    void *syn;         /* uint32_t[] (compact) or uint64_t[] (wide) */
+    int32_t format;    /* SS_COMPACT or SS_WIDE (two uint32: post|delay|receptor, float32) */
     double *wtab;      /* compact: weight table */
     int32_t *wrec;     /* compact: receptor of each table entry */
 } ss_block;

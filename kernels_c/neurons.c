@@ -194,12 +194,14 @@ static inline __attribute__((always_inline)) int32_t threshold(ss_core *c, doubl
 #define SCA(x) x
 
 #define LIF_EXP_BODY(PAR)                                                                    \
+    int64_t above = 0;                                                                       \
     for (int64_t i = 0; i < n; i++) {                                                        \
         const double I = PAR(i_off) + ics[i];                                                \
         const double vn = PAR(v_rest) + (v[i] - PAR(v_rest)) * PAR(p22) + PAR(p20) * I +     \
                           PAR(p21e) * ie[i] - PAR(p21i) * ii[i];                             \
         const int32_t r = refr[i];                                                           \
         v[i] = r > 0 ? PAR(v_reset) : vn;                                                    \
+        above += v[i] >= PAR(v_thresh);                                                      \
         refr[i] = r > 0 ? r - 1 : 0;                                                         \
         ie[i] = ie[i] * PAR(p11e) + re[i];                                                   \
         ii[i] = ii[i] * PAR(p11i) + ri[i];                                                   \
@@ -207,16 +209,18 @@ static inline __attribute__((always_inline)) int32_t threshold(ss_core *c, doubl
         ri[i] = 0.0;                                                                         \
     }
 
-static void lif_exp_vec(int64_t n, R v_rest, R i_off, R v_reset, R p22, R p20, R p21e, R p21i,
+static int64_t lif_exp_vec(int64_t n, R v_rest, R i_off, R v_reset, R v_thresh, R p22, R p20, R p21e, R p21i,
                         R p11e, R p11i, W v, W ie, W ii, int32_t *restrict refr, W re, W ri,
                         R ics) {
     LIF_EXP_BODY(VEC)
+    return above;
 }
 
-static void lif_exp_sca(int64_t n, double v_rest, double i_off, double v_reset, double p22,
+static int64_t lif_exp_sca(int64_t n, double v_rest, double i_off, double v_reset, double v_thresh, double p22,
                         double p20, double p21e, double p21i, double p11e, double p11i, W v, W ie,
                         W ii, int32_t *restrict refr, W re, W ri, R ics) {
     LIF_EXP_BODY(SCA)
+    return above;
 }
 
 static int32_t update_if_curr_exp(ss_core *c, int64_t m) {
@@ -224,18 +228,21 @@ static int32_t update_if_curr_exp(ss_core *c, int64_t m) {
     const double *P = c->params;
     double *S = c->state;
     double *re = c->ring + ((m & c->ring_mask) * 2) * n;
+    int64_t above;
     if (c->uniform)
-        lif_exp_sca(n, P[0], P[6 * n], P[7 * n], P[9 * n], P[10 * n], P[11 * n], P[12 * n],
+        above = lif_exp_sca(n, P[0], P[6 * n], P[7 * n], P[8 * n], P[9 * n], P[10 * n], P[11 * n], P[12 * n],
                     P[13 * n], P[14 * n], ROW(S, 0), ROW(S, 1), ROW(S, 2), c->refrac, re, re + n,
                     c->i_cs);
     else
-        lif_exp_vec(n, ROW(P, 0), ROW(P, 6), ROW(P, 7), ROW(P, 9), ROW(P, 10), ROW(P, 11),
+        above = lif_exp_vec(n, ROW(P, 0), ROW(P, 6), ROW(P, 7), ROW(P, 8), ROW(P, 9), ROW(P, 10), ROW(P, 11),
                     ROW(P, 12), ROW(P, 13), ROW(P, 14), ROW(S, 0), ROW(S, 1), ROW(S, 2),
                     c->refrac, re, re + n, c->i_cs);
+    if (!above) return 0;
     return threshold(c, ROW(S, 0), ROW(P, 8), ROW(P, 7), ROW(P, 15), c->uniform ? 0 : 1);
 }
 
 #define LIF_ALPHA_BODY(PAR)                                                                  \
+    int64_t above = 0;                                                                       \
     for (int64_t i = 0; i < n; i++) {                                                        \
         const double I = PAR(i_off) + ics[i];                                                \
         const double vn = PAR(v_rest) + (v[i] - PAR(v_rest)) * PAR(p22) + PAR(p20) * I +     \
@@ -243,6 +250,7 @@ static int32_t update_if_curr_exp(ss_core *c, int64_t m) {
                           PAR(p32i) * ii[i];                                                 \
         const int32_t r = refr[i];                                                           \
         v[i] = r > 0 ? PAR(v_reset) : vn;                                                    \
+        above += v[i] >= PAR(v_thresh);                                                      \
         refr[i] = r > 0 ? r - 1 : 0;                                                         \
         ie[i] = PAR(p21e) * de[i] + PAR(p11e) * ie[i];                                       \
         ii[i] = PAR(p21i) * di[i] + PAR(p11i) * ii[i];                                       \
@@ -252,18 +260,20 @@ static int32_t update_if_curr_exp(ss_core *c, int64_t m) {
         ri[i] = 0.0;                                                                         \
     }
 
-static void lif_alpha_vec(int64_t n, R v_rest, R i_off, R v_reset, R p22, R p20, R p11e, R p11i,
+static int64_t lif_alpha_vec(int64_t n, R v_rest, R i_off, R v_reset, R v_thresh, R p22, R p20, R p11e, R p11i,
                           R p21e, R p21i, R p31e, R p31i, R p32e, R p32i, R ae, R ai, W v, W ie,
                           W ii, W de, W di, int32_t *restrict refr, W re, W ri, R ics) {
     LIF_ALPHA_BODY(VEC)
+    return above;
 }
 
-static void lif_alpha_sca(int64_t n, double v_rest, double i_off, double v_reset, double p22,
+static int64_t lif_alpha_sca(int64_t n, double v_rest, double i_off, double v_reset, double v_thresh, double p22,
                           double p20, double p11e, double p11i, double p21e, double p21i,
                           double p31e, double p31i, double p32e, double p32i, double ae,
                           double ai, W v, W ie, W ii, W de, W di, int32_t *restrict refr, W re,
                           W ri, R ics) {
     LIF_ALPHA_BODY(SCA)
+    return above;
 }
 
 static int32_t update_if_curr_alpha(ss_core *c, int64_t m) {
@@ -271,39 +281,45 @@ static int32_t update_if_curr_alpha(ss_core *c, int64_t m) {
     const double *P = c->params;
     double *S = c->state;
     double *re = c->ring + ((m & c->ring_mask) * 2) * n;
+    int64_t above;
     if (c->uniform)
-        lif_alpha_sca(n, P[0], P[6 * n], P[7 * n], P[9 * n], P[10 * n], P[11 * n], P[12 * n],
+        above = lif_alpha_sca(n, P[0], P[6 * n], P[7 * n], P[8 * n], P[9 * n], P[10 * n], P[11 * n], P[12 * n],
                       P[13 * n], P[14 * n], P[15 * n], P[16 * n], P[17 * n], P[18 * n],
                       P[19 * n], P[20 * n], ROW(S, 0), ROW(S, 1), ROW(S, 2), ROW(S, 3),
                       ROW(S, 4), c->refrac, re, re + n, c->i_cs);
     else
-        lif_alpha_vec(n, ROW(P, 0), ROW(P, 6), ROW(P, 7), ROW(P, 9), ROW(P, 10), ROW(P, 11),
+        above = lif_alpha_vec(n, ROW(P, 0), ROW(P, 6), ROW(P, 7), ROW(P, 8), ROW(P, 9), ROW(P, 10), ROW(P, 11),
                       ROW(P, 12), ROW(P, 13), ROW(P, 14), ROW(P, 15), ROW(P, 16), ROW(P, 17),
                       ROW(P, 18), ROW(P, 19), ROW(P, 20), ROW(S, 0), ROW(S, 1), ROW(S, 2),
                       ROW(S, 3), ROW(S, 4), c->refrac, re, re + n, c->i_cs);
+    if (!above) return 0;
     return threshold(c, ROW(S, 0), ROW(P, 8), ROW(P, 7), ROW(P, 21), c->uniform ? 0 : 1);
 }
 
 #define LIF_DELTA_BODY(PAR)                                                                  \
+    int64_t above = 0;                                                                       \
     for (int64_t i = 0; i < n; i++) {                                                        \
         const double I = PAR(i_off) + ics[i];                                                \
         const double vn =                                                                    \
             PAR(v_rest) + (v[i] - PAR(v_rest)) * PAR(p22) + PAR(p20) * I + re[i] - ri[i];    \
         const int32_t r = refr[i];                                                           \
         v[i] = r > 0 ? PAR(v_reset) : vn;                                                    \
+        above += v[i] >= PAR(v_thresh);                                                      \
         refr[i] = r > 0 ? r - 1 : 0;                                                         \
         re[i] = 0.0;                                                                         \
         ri[i] = 0.0;                                                                         \
     }
 
-static void lif_delta_vec(int64_t n, R v_rest, R i_off, R v_reset, R p22, R p20, W v,
+static int64_t lif_delta_vec(int64_t n, R v_rest, R i_off, R v_reset, R v_thresh, R p22, R p20, W v,
                           int32_t *restrict refr, W re, W ri, R ics) {
     LIF_DELTA_BODY(VEC)
+    return above;
 }
 
-static void lif_delta_sca(int64_t n, double v_rest, double i_off, double v_reset, double p22,
+static int64_t lif_delta_sca(int64_t n, double v_rest, double i_off, double v_reset, double v_thresh, double p22,
                           double p20, W v, int32_t *restrict refr, W re, W ri, R ics) {
     LIF_DELTA_BODY(SCA)
+    return above;
 }
 
 static int32_t update_if_curr_delta(ss_core *c, int64_t m) {
@@ -311,12 +327,14 @@ static int32_t update_if_curr_delta(ss_core *c, int64_t m) {
     const double *P = c->params;
     double *S = c->state;
     double *re = c->ring + ((m & c->ring_mask) * 2) * n;
+    int64_t above;
     if (c->uniform)
-        lif_delta_sca(n, P[0], P[4 * n], P[5 * n], P[7 * n], P[8 * n], ROW(S, 0), c->refrac, re,
+        above = lif_delta_sca(n, P[0], P[4 * n], P[5 * n], P[6 * n], P[7 * n], P[8 * n], ROW(S, 0), c->refrac, re,
                       re + n, c->i_cs);
     else
-        lif_delta_vec(n, ROW(P, 0), ROW(P, 4), ROW(P, 5), ROW(P, 7), ROW(P, 8), ROW(S, 0),
+        above = lif_delta_vec(n, ROW(P, 0), ROW(P, 4), ROW(P, 5), ROW(P, 6), ROW(P, 7), ROW(P, 8), ROW(S, 0),
                       c->refrac, re, re + n, c->i_cs);
+    if (!above) return 0;
     return threshold(c, ROW(S, 0), ROW(P, 6), ROW(P, 5), ROW(P, 9), c->uniform ? 0 : 1);
 }
 

@@ -18,7 +18,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 MODEL_IDS: dict[str, int] = {
     "IF_curr_exp": 0,
@@ -81,8 +81,12 @@ class Core(ctypes.Structure):
         ("probes", POINTER(Probe)),
         ("packets_in", c_int64),
         ("spikes_out", c_int64),
+        ("row_ptr", POINTER(ctypes.c_uint64)),
+        ("rows", POINTER(ctypes.c_uint32)),
+        ("block0", c_int32),
         ("cs_active", c_int32),
         ("uniform", c_int32),
+        ("pad2", c_int32),
     ]
 
 
@@ -90,10 +94,6 @@ class Block(ctypes.Structure):
     _fields_ = [
         ("target", c_int32),
         ("format", c_int32),
-        ("n_rows", c_int32),
-        ("pad", c_int32),
-        ("row_ptr", c_void_p),
-        ("syn", c_void_p),
         ("wtab", POINTER(c_double)),
         ("wrec", POINTER(c_int32)),
     ]

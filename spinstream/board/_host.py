@@ -209,24 +209,26 @@ class HostBoard(Board):
         plan = self._plan
         n_blocks = len(b.src)
         self._block_structs = (E.Block * max(n_blocks, 1))()
-        rp_base = b.row_ptr.ctypes.data
-        s32, s64 = b.syn32.ctypes.data, b.syn64.ctypes.data
         for i in range(n_blocks):
             st = self._block_structs[i]
-            src = int(b.src[i])
             st.target = int(b.tgt[i])
             st.format = int(b.fmt[i])
-            st.n_rows = self._cores[src].n
-            st.row_ptr = rp_base + 4 * int(b.row_ptr_start[i])
-            st.syn = (s32 + 4 * int(b.syn_start[i])) if b.fmt[i] == E.COMPACT else (
-                s64 + 8 * int(b.syn_start[i])
-            )
             st.wtab = ctypes.cast(
                 b.wtab.ctypes.data + 8 * int(b.wtab_start[i]), ctypes.POINTER(ctypes.c_double)
             )
             st.wrec = ctypes.cast(
                 b.wrec.ctypes.data + 4 * int(b.wtab_start[i]), ctypes.POINTER(ctypes.c_int32)
             )
+        stream = b.stream if len(b.stream) else np.zeros(1, np.uint32)
+        self._stream = stream
+        for cid in range(n_cores):
+            st = self._core_structs[cid]
+            st.rows = E.ptr(stream, ctypes.c_uint32)
+            st.row_ptr = ctypes.cast(
+                b.row_ptr.ctypes.data + 8 * int(b.row_ptr_start[cid]),
+                ctypes.POINTER(ctypes.c_uint64),
+            )
+            st.block0 = int(b.core_block0[cid])
         block_of = {(int(s), int(t)): i for i, (s, t) in enumerate(zip(b.src, b.tgt, strict=True))}
         ptrs = [0]
         targets: list[int] = []

@@ -1,7 +1,7 @@
-"""Synaptic matrices: projections -> compact per-(source core, target core) blocks.
+"""Synaptic matrices: projections -> per-source-neuron rows of compact synapse words.
 
-A block holds the synapses from one source core onto one target core, as rows indexed by the
-source neuron (CSR).  Two word formats, chosen per block:
+A block is the set of synapses from one source core onto one target core; it fixes the word
+format and the weight table.  Two word formats, chosen per block:
 
 - compact, 4 bytes: post index (12 bits) | delay (11 bits) | weight-table index (9 bits).  The
   weight table holds the block's distinct (weight, receptor) pairs, exactly, in double precision.
@@ -27,36 +27,40 @@ MAX_ATOMS_PER_CORE = 1 << E.W_POST_BITS
 
 @dataclass
 class BlockTable:
-    """All blocks of a network, in arrays the engine points into."""
+    """All synapses of a network, in arrays the engine points into.
+
+    Blocks are numbered in (source core, target core) order; a core's outgoing blocks are
+    ``core_block0[c] ...``.  The words live in one stream of uint32: for each source neuron,
+    its row is a sequence of segments ``header, words...`` where the header is
+    ``local block id << 16 | count`` (a wide word takes two uint32).  One spike so reads one
+    contiguous row, whatever the number of cores it reaches.
+    """
 
     src: npt.NDArray[np.int64]  # source core of each block
     tgt: npt.NDArray[np.int64]  # target core of each block
     fmt: npt.NDArray[np.int32]
-    row_ptr: npt.NDArray[np.uint32]  # every block's n_rows + 1 offsets, concatenated
-    row_ptr_start: npt.NDArray[np.int64]  # where each block's offsets start in row_ptr
-    syn32: npt.NDArray[np.uint32]
-    syn64: npt.NDArray[np.uint64]
-    syn_start: npt.NDArray[np.int64]  # where each block's words start in its format's array
     wtab: npt.NDArray[np.float64]
     wrec: npt.NDArray[np.int32]
     wtab_start: npt.NDArray[np.int64]
+    stream: npt.NDArray[np.uint32]
+    row_ptr: npt.NDArray[np.uint64]  # every core's n + 1 row offsets (into stream), concatenated
+    row_ptr_start: npt.NDArray[np.int64]  # where each core's offsets start in row_ptr
+    core_block0: npt.NDArray[np.int64]
     max_delay_into: npt.NDArray[np.int64]  # per core: longest delay of its incoming synapses
     n_synapses: int
+    n_compact: int
 
     @property
     def nbytes(self) -> int:
-        """Bytes of all synaptic storage: words, row pointers and weight tables."""
-        return int(
-            self.syn32.nbytes + self.syn64.nbytes + self.row_ptr.nbytes
-            + self.wtab.nbytes + self.wrec.nbytes
-        )
+        """Bytes of all synaptic storage: words, row headers and offsets, weight tables."""
+        return int(self.stream.nbytes + self.row_ptr.nbytes + self.wtab.nbytes + self.wrec.nbytes)
 
     @property
     def word_bytes(self) -> float:
         """Bytes per synapse of the synapse words alone (4 compact, 8 wide)."""
         if self.n_synapses == 0:
             return 0.0
-        return (self.syn32.nbytes + self.syn64.nbytes) / self.n_synapses
+        return (4 * self.n_compact + 8 * (self.n_synapses - self.n_compact)) / self.n_synapses
 
 
 def build_blocks(
@@ -65,7 +69,7 @@ def build_blocks(
     core_n: npt.NDArray[np.int64],
     pop_base: npt.NDArray[np.int64],
 ) -> BlockTable:
-    """Group every synapse of ``spec`` into blocks, vectorised over all projections."""
+    """Group every synapse of ``spec`` into blocks and rows, vectorised over all projections."""
     n_cores = len(core_gid0)
     projs = [p for p in spec.projections if len(p.pre_index)]
     gid_order = np.argsort(core_gid0, kind="stable")
@@ -90,41 +94,33 @@ def build_blocks(
     tgt = core_of(post_gid)
     src_local = pre_gid - core_gid0[src]
     post_local = post_gid - core_gid0[tgt]
-    key = src * n_cores + tgt
-    order = np.lexsort((post_local, src_local, key))
-    key, src_local, post_local = key[order], src_local[order], post_local[order]
+    # row order: source core, source neuron, target core, target neuron
+    order = np.lexsort((post_local, tgt, src_local, src))
+    src, tgt, src_local, post_local = src[order], tgt[order], src_local[order], post_local[order]
     weight, delay, rec = weight[order], delay[order], rec[order]
 
-    ukeys, first, counts = np.unique(key, return_index=True, return_counts=True)
+    key = src * n_cores + tgt
+    ukeys, blk = np.unique(key, return_inverse=True)
     n_blocks = len(ukeys)
     b_src, b_tgt = ukeys // n_cores, ukeys % n_cores
-    blk = np.repeat(np.arange(n_blocks), counts)
-
-    # rows (CSR) of every block, concatenated: block b has n_rows = atoms of its source core
-    n_rows = core_n[b_src]
-    row_base = np.concatenate([[0], np.cumsum(n_rows)])
-    row_counts = np.bincount(row_base[blk] + src_local, minlength=int(row_base[-1]))
-    cum = np.concatenate([[0], np.cumsum(row_counts)])
-    rp_start = row_base[:-1] + np.arange(n_blocks)
-    gather = np.repeat(row_base[:-1] - rp_start, n_rows + 1) + np.arange(int((n_rows + 1).sum()))
-    row_ptr = (cum[gather] - np.repeat(cum[row_base[:-1]], n_rows + 1)).astype(np.uint32)
+    core_block0 = np.searchsorted(b_src, np.arange(n_cores))
+    local_blk = np.arange(n_blocks) - core_block0[b_src]
+    if n_blocks and local_blk.max() >= 1 << 16:
+        raise EngineError("a core projects to more than 65536 cores")
 
     # distinct (weight, receptor) pairs per block
     o2 = np.lexsort((weight, rec, blk))
     new = np.ones(n_syn, bool)
     if n_syn:
-        new[1:] = (blk[o2][1:] != blk[o2][:-1]) | (rec[o2][1:] != rec[o2][:-1]) | (
-            weight[o2][1:] != weight[o2][:-1]
-        )
-    uid_sorted = np.cumsum(new) - 1
+        bo, ro, wo = blk[o2], rec[o2], weight[o2]
+        new[1:] = (bo[1:] != bo[:-1]) | (ro[1:] != ro[:-1]) | (wo[1:] != wo[:-1])
     uid = np.empty(n_syn, np.int64)
-    uid[o2] = uid_sorted
+    uid[o2] = np.cumsum(new) - 1
     wtab = weight[o2][new]
     wrec = rec[o2][new].astype(np.int32)
     wtab_start = np.searchsorted(blk[o2][new], np.arange(n_blocks))
     n_distinct = np.diff(np.concatenate([wtab_start, [len(wtab)]]))
     tab_index = uid - wtab_start[blk]
-
     max_post = np.zeros(n_blocks, np.int64)
     max_d = np.zeros(n_blocks, np.int64)
     if n_syn:
@@ -137,26 +133,51 @@ def build_blocks(
     )
     fmt = np.where(compact, E.COMPACT, E.WIDE).astype(np.int32)
     syn_compact = compact[blk]
-    syn_start = np.zeros(n_blocks, np.int64)
-    sizes = counts.astype(np.int64)
-    for flag in (True, False):
-        sel = compact == flag
-        syn_start[sel] = np.concatenate([[0], np.cumsum(sizes[sel])])[:-1]
-    s = syn_compact
-    syn32 = (
-        post_local[s].astype(np.uint32)
-        | (delay[s].astype(np.uint32) << E.C_POST_BITS)
-        | (tab_index[s].astype(np.uint32) << (E.C_POST_BITS + E.C_DELAY_BITS))
-    ).astype(np.uint32)
-    w = ~s
-    wbits = weight[w].astype(np.float32).view(np.uint32).astype(np.uint64)
-    syn64 = (
-        post_local[w].astype(np.uint64)
-        | (delay[w].astype(np.uint64) << np.uint64(E.W_POST_BITS))
-        | (rec[w].astype(np.uint64) << np.uint64(E.W_POST_BITS + E.W_DELAY_BITS))
-        | (wbits << np.uint64(32))
-    ).astype(np.uint64)
 
+    # segments: runs of one (source neuron, block), at most 65535 synapses each
+    run_start = np.ones(n_syn, bool)
+    if n_syn:
+        run_start[1:] = (src_local[1:] != src_local[:-1]) | (blk[1:] != blk[:-1])
+    run_id = np.cumsum(run_start) - 1
+    run_first = np.flatnonzero(run_start)
+    pos_in_run = np.arange(n_syn) - run_first[run_id]
+    seg_start_flag = run_start | (pos_in_run % 0xFFFF == 0)
+    seg_id = np.cumsum(seg_start_flag) - 1
+    seg_first = np.flatnonzero(seg_start_flag)
+    seg_count = np.diff(np.concatenate([seg_first, [n_syn]]))
+    width = np.where(syn_compact, 1, 2)
+    seg_words = 1 + seg_count * width[seg_first]
+    seg_offset = np.concatenate([[0], np.cumsum(seg_words)])[:-1]  # in the global stream
+    pos_in_seg = np.arange(n_syn) - seg_first[seg_id]
+    word_pos = seg_offset[seg_id] + 1 + pos_in_seg * width
+    stream = np.zeros(int(seg_words.sum()), np.uint32)
+    stream[seg_offset] = (
+        (local_blk[blk[seg_first]].astype(np.uint32) << np.uint32(16))
+        | seg_count.astype(np.uint32)
+    )
+    c = syn_compact
+    stream[word_pos[c]] = (
+        post_local[c].astype(np.uint32)
+        | (delay[c].astype(np.uint32) << np.uint32(E.C_POST_BITS))
+        | (tab_index[c].astype(np.uint32) << np.uint32(E.C_POST_BITS + E.C_DELAY_BITS))
+    )
+    w = ~c
+    stream[word_pos[w]] = (
+        post_local[w].astype(np.uint32)
+        | (delay[w].astype(np.uint32) << np.uint32(E.W_POST_BITS))
+        | (rec[w].astype(np.uint32) << np.uint32(E.W_POST_BITS + E.W_DELAY_BITS))
+    )
+    stream[word_pos[w] + 1] = weight[w].astype(np.float32).view(np.uint32)
+
+    # per core, per neuron: where its row starts in the stream (rows are contiguous)
+    row_base = np.concatenate([[0], np.cumsum(core_n + 1)])
+    row_ptr = np.zeros(int(row_base[-1]), np.uint64)
+    seg_src = src[seg_first]
+    seg_neuron = row_base[seg_src] + src_local[seg_first]
+    words_per_row = np.bincount(seg_neuron, weights=seg_words, minlength=len(row_ptr))
+    # row_ptr[core][i] = offset of row i; slot n of each core = end of its last row
+    ends = np.cumsum(words_per_row).astype(np.uint64)
+    row_ptr[1:] = ends[:-1]
     max_into = np.zeros(n_cores, np.int64)
     if n_blocks:
         np.maximum.at(max_into, b_tgt, max_d)
@@ -164,14 +185,14 @@ def build_blocks(
         src=b_src,
         tgt=b_tgt,
         fmt=fmt,
-        row_ptr=np.ascontiguousarray(row_ptr),
-        row_ptr_start=rp_start,
-        syn32=np.ascontiguousarray(syn32),
-        syn64=np.ascontiguousarray(syn64),
-        syn_start=syn_start,
         wtab=np.ascontiguousarray(wtab),
         wrec=np.ascontiguousarray(wrec),
         wtab_start=wtab_start,
+        stream=stream,
+        row_ptr=row_ptr,
+        row_ptr_start=row_base[:-1],
+        core_block0=core_block0,
         max_delay_into=max_into,
         n_synapses=n_syn,
+        n_compact=int(c.sum()),
     )
