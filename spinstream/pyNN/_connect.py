@@ -1,0 +1,243 @@
+"""Building a projection's connection list from a PyNN connector, in a few numpy calls.
+
+PyNN's connectors decide *which* pairs connect; the code that turns each column of their
+connection map into synapses (``MapConnector._standard_connect``) runs once per
+postsynaptic neuron through several layers of lazy arrays.  Here that loop is replaced by a
+lean one that produces the same connections and draws the same random numbers in the same
+order (so a seeded network is the one NEST or Brian2 would build), and collects arrays
+instead of calling the projection per column.  It also accepts what PyNN's loop trips over
+with numpy >= 2.1: a one-neuron presynaptic population, whose column is a 0-d value.
+
+``FromListConnector``/``FromFileConnector`` are vectorised outright, and
+``SmallWorldConnector`` (which PyNN leaves unimplemented) is built here.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pyNN import connectors, errors
+from pyNN.parameters import LazyArray
+from pyNN.random import RandomDistribution
+from pyNN.standardmodels import StandardSynapseType
+
+__all__ = ["Connections", "build_connections", "evaluate_at"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class Connections:
+    """Connections collected in PyNN's order: by postsynaptic neuron, then as drawn."""
+
+    def __init__(self) -> None:
+        self._pre: list[IntArray] = []
+        self._post: list[IntArray] = []
+        self._values: list[dict[str, Any]] = []
+
+    def add(self, pre: Any, post: Any, values: dict[str, Any]) -> None:
+        """Add synapses from ``pre`` to ``post`` (index arrays or a single post index)."""
+        pre = np.atleast_1d(np.asarray(pre)).astype(np.int64, copy=False)
+        post = np.broadcast_to(np.asarray(post, dtype=np.int64), pre.shape)
+        self._pre.append(pre)
+        self._post.append(post)
+        self._values.append(values)
+
+    def arrays(self, names: list[str]) -> tuple[IntArray, IntArray, dict[str, FloatArray]]:
+        """Concatenated ``(pre, post, {name: values})``."""
+        if not self._pre:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty.copy(), {n: np.zeros(0) for n in names}
+        pre = np.concatenate(self._pre)
+        post = np.concatenate(self._post)
+        values = {}
+        for name in names:
+            parts = [
+                np.broadcast_to(np.asarray(v[name], dtype=np.float64), p.shape)
+                for v, p in zip(self._values, self._pre, strict=True)
+            ]
+            values[name] = np.concatenate(parts)
+        return pre, post, values
+
+
+def _sources(mask: Any, n_pre: int) -> IntArray | None:
+    """A column of a connection map -> presynaptic indices (None: no connection)."""
+    if mask is True or (isinstance(mask, np.bool_) and mask):
+        return np.arange(n_pre, dtype=np.int64)
+    if mask is False or mask is None or (isinstance(mask, np.bool_) and not mask):
+        return None
+    arr = np.atleast_1d(np.asarray(mask))
+    if arr.dtype == bool:
+        return np.flatnonzero(arr).astype(np.int64)
+    return arr.astype(np.int64)
+
+
+def _column_connect(
+    connector: Any,
+    projection: Any,
+    out: Connections,
+    connection_map_generator: Any,
+    distance_map: Any = None,
+) -> None:
+    """Stand-in for ``MapConnector._standard_connect``: same connections, same draws."""
+    params = connector._parameters_from_synapse_type(projection, distance_map)
+    fixed: dict[str, Any] = {}
+    varying: dict[str, LazyArray] = {}
+    for name, lazy in params.items():
+        if lazy.is_homogeneous:
+            fixed[name] = lazy.evaluate(simplify=True)
+        else:
+            varying[name] = lazy
+    n_pre = projection.pre.size
+    for col, mask in enumerate(connection_map_generator()):
+        src = _sources(mask, n_pre)
+        if src is None or src.size == 0:
+            continue
+        values = dict(fixed)
+        for name, lazy in varying.items():
+            # One evaluation per column, in column order: a RandomDistribution draws
+            # exactly the numbers that PyNN's own loop would draw.
+            values[name] = np.atleast_1d(np.asarray(lazy[src, col], dtype=np.float64))
+        out.add(src, col, values)
+
+
+def _from_list(connector: Any, projection: Any, out: Connections, conn_list: Any) -> None:
+    synapse_type = projection.synapse_type
+    names = synapse_type.get_parameter_names()
+    for name in connector.column_names:
+        if name not in names:
+            raise ValueError(
+                f"{name} is not a valid parameter for {type(synapse_type).__name__}"
+            )
+    conn = np.asarray(conn_list, dtype=np.float64)
+    if conn.size == 0:
+        return
+    conn = conn.reshape(len(conn), -1)
+    pre = conn[:, 0]
+    post = conn[:, 1]
+    label = projection.label
+    for what, idx, size in (("source", pre, projection.pre.size), ("target", post, projection.post.size)):
+        if np.any(idx < 0) or np.any(idx >= size) or np.any(idx != np.floor(idx)):
+            bad = idx[(idx < 0) | (idx >= size) | (idx != np.floor(idx))][0]
+            raise errors.ConnectionError(
+                f"Projection {label!r}: {what} index {bad:g} in the connection list is out "
+                f"of range 0..{size - 1}"
+            )
+    order = np.argsort(post)  # PyNN's order: by target (same sort, same ties)
+    conn = conn[order]
+    n = len(conn)
+    space = deepcopy(synapse_type.parameter_space)
+    space.shape = (n,)
+    for col, name in enumerate(connector.column_names, 2):
+        space.update(**{name: conn[:, col]})
+    if isinstance(synapse_type, StandardSynapseType):
+        space = synapse_type.translate(space)
+    space.evaluate(simplify=False)
+    out.add(conn[:, 0].astype(np.int64), conn[:, 1].astype(np.int64), dict(space.items()))
+
+
+def _small_world(connector: Any, projection: Any, out: Connections) -> None:
+    """Watts-Strogatz: connect pairs closer than ``degree``, then rewire each target.
+
+    With probability ``rewiring`` a connection's target is replaced by a neuron drawn
+    uniformly from the postsynaptic population (self-connections excluded when not
+    allowed).  With ``n_connections``, each presynaptic neuron keeps its
+    ``n_connections`` nearest candidates instead of all those within ``degree``.
+    """
+    pre, post = projection.pre, projection.post
+    degree = float(connector.d_expression.split("<")[1])
+    dist = projection.space.distances(pre.positions, post.positions)  # (pre, post)
+    self_ok = connector.allow_self_connections or pre != post
+    if not self_ok:
+        np.fill_diagonal(dist, np.inf)
+    if connector.n_connections is not None:
+        k = int(connector.n_connections)
+        order = np.argsort(dist, axis=1, kind="stable")[:, :k]
+        src = np.repeat(np.arange(pre.size), order.shape[1])
+        tgt = order.reshape(-1)
+    else:
+        src, tgt = np.nonzero(dist < degree)
+    rng = connector.rng
+    rewire = np.asarray(rng.next(len(src), "uniform", {"low": 0.0, "high": 1.0})) < connector.rewiring
+    if np.any(rewire):
+        new = np.asarray(
+            rng.next(int(rewire.sum()), "uniform_int", {"low": 0, "high": post.size}), dtype=np.int64
+        )
+        if not self_ok:
+            clash = new == src[rewire]
+            while np.any(clash):
+                new[clash] = rng.next(int(clash.sum()), "uniform_int", {"low": 0, "high": post.size})
+                clash = new == src[rewire]
+        tgt = tgt.copy()
+        tgt[rewire] = new
+    order = np.lexsort((src, tgt))
+    src, tgt = src[order].astype(np.int64), tgt[order].astype(np.int64)
+    space = connector._parameters_from_synapse_type(projection)
+    out.add(src, tgt, {name: evaluate_at(lazy, src, tgt) for name, lazy in space.items()})
+
+
+def build_connections(projection: Any, connector: Any) -> Connections:
+    """Run ``connector`` for ``projection`` and return the connections it makes."""
+    out = Connections()
+    if isinstance(connector, connectors.FromFileConnector):
+        if connector.distributed:
+            connector.file.rename(f"{connector.file.name}.{projection._simulator.state.mpi_rank}")
+        columns = list(connector.file.get_metadata().get("columns", ("weight", "delay")))
+        connector.column_names = [c for c in columns if c not in ("i", "j")]
+        _from_list(connector, projection, out, connector.file.read())
+        return out
+    if isinstance(connector, connectors.FromListConnector):
+        _from_list(connector, projection, out, connector.conn_list)
+        return out
+    if isinstance(connector, connectors.SmallWorldConnector):
+        _small_world(connector, projection, out)
+        return out
+
+    def standard_connect(_projection: Any, generator: Any, distance_map: Any = None) -> None:
+        _column_connect(connector, _projection, out, generator, distance_map)
+
+    # Connectors call self._standard_connect(...); an instance attribute shadows the
+    # class's loop for this one call.  Connectors that call the projection directly
+    # (CSA, user-written ones) land in Projection._convergent_connect -> out.
+    had = "_standard_connect" in vars(connector)
+    connector._standard_connect = standard_connect
+    projection._collector = out
+    try:
+        connector.connect(projection)
+    finally:
+        projection._collector = None
+        if not had:
+            del connector._standard_connect
+    return out
+
+
+def evaluate_at(lazy: Any, pre: IntArray, post: IntArray) -> Any:
+    """A PyNN lazy array (shape pre x post) evaluated at the pairs ``(pre[k], post[k])``.
+
+    A homogeneous value stays a scalar; a RandomDistribution draws ``len(pre)`` numbers in
+    the given order; arrays and functions of (i, j) or of distance are looked up per pair.
+    """
+    if not isinstance(lazy, LazyArray):
+        lazy = LazyArray(lazy, shape=None)
+    if lazy.is_homogeneous:
+        return lazy.evaluate(simplify=True)
+    base = lazy.base_value
+    if isinstance(base, RandomDistribution):
+        values = np.asarray(base.next(len(pre)), dtype=np.float64).reshape(-1)
+    elif isinstance(base, np.ndarray):
+        values = np.asarray(base, dtype=np.float64)[pre, post]
+    elif callable(base):
+        values = np.asarray(base(pre, post), dtype=np.float64)
+    else:
+        values = np.broadcast_to(np.asarray(lazy.evaluate(simplify=True)), pre.shape)
+    for func, arg in lazy.operations:
+        if isinstance(arg, LazyArray):
+            arg = evaluate_at(arg, pre, post)
+        values = func(values) if arg is None else func(values, arg)
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), pre.shape)
+
+
+

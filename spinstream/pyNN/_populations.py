@@ -1,0 +1,764 @@
+"""Population, PopulationView, Assembly and ID on top of PyNN's ``common`` classes.
+
+Parameters, initial values and recording settings live in the runtime (its spec before the
+network is loaded, the board after); these classes translate PyNN's calls into the
+runtime's per-population, per-index calls.  They are not used directly: ``_backend`` makes
+subclasses bound to one :class:`~spinstream.pyNN._state.State` (``_simulator``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pyNN import common, errors
+from pyNN import recording as pynn_recording
+from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
+
+from spinstream.model import PopulationSpec
+from spinstream.pyNN import _cells
+from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
+from spinstream.pyNN._recording import Recorder
+from spinstream.pyNN._state import StaleObjectError
+from spinstream.recording import _neo
+
+__all__ = ["ID", "Assembly", "Population", "PopulationView", "parent_indices"]
+
+IntArray = npt.NDArray[np.int64]
+
+#: Parameters that must be > 0 or >= 0, whatever the model (PyNN units).
+_POSITIVE = frozenset(
+    {"cm", "tau_m", "tau_syn_E", "tau_syn_I", "tau_w", "g_leak", "alpha"}
+)
+_NON_NEGATIVE = frozenset(
+    {"tau_refrac", "rate", "duration", "start", "gbar_Na", "gbar_K", "beta", "delta_T"}
+)
+
+
+class ID(int, common.IDMixin):  # type: ignore[misc]
+    """A neuron: ``p[3].tau_m = 20.0``, ``p[3].record('v')``, ``p[3].initialize(v=-60)``."""
+
+    def __init__(self, n: int) -> None:
+        common.IDMixin.__init__(self)
+
+    def record(self, variables: Any, to_file: Any = None, sampling_interval: Any = None) -> None:
+        """Record variables of this neuron."""
+        self.as_view().record(variables, to_file=to_file, sampling_interval=sampling_interval)
+
+    def initialize(self, **initial_values: Any) -> None:
+        """Set initial values of this neuron's state variables."""
+        self.as_view().initialize(**initial_values)
+
+
+def _as_float_array(value: Any, size: int) -> npt.NDArray[np.float64]:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = np.full(size, float(arr))
+    return arr
+
+
+def _spike_time_list(values: Any, size: int, where: str) -> list[npt.NDArray[np.float64]]:
+    """SpikeSourceArray's evaluated ``spike_times`` -> one sorted float array per neuron."""
+    if isinstance(values, Sequence):
+        items = [values] * size
+    else:
+        items = list(np.asarray(values, dtype=object).reshape(-1))
+        if len(items) == 1 and size != 1:
+            items = items * size
+    out = []
+    for i, item in enumerate(items):
+        arr = np.asarray(item.value if isinstance(item, Sequence) else item, dtype=np.float64)
+        arr = arr.reshape(-1)
+        if arr.size and (not np.all(np.isfinite(arr)) or arr.min() < 0):
+            raise errors.InvalidParameterValueError(
+                f"{where}: spike_times of neuron {i} must be finite and >= 0 ms, "
+                f"got {arr.tolist()}"
+            )
+        if arr.size > 1 and np.any(np.diff(arr) < 0):
+            raise errors.InvalidParameterValueError(
+                f"{where}: spike_times of neuron {i} must be sorted in increasing order, "
+                f"got {arr.tolist()}"
+            )
+        out.append(arr)
+    return out
+
+
+def _check_values(name: str, values: npt.NDArray[np.float64], where: str) -> None:
+    bad = ~np.isfinite(values)
+    if name in _POSITIVE:
+        bad |= values <= 0
+        rule = "> 0"
+    elif name in _NON_NEGATIVE:
+        bad |= values < 0
+        rule = ">= 0"
+    else:
+        rule = "finite"
+    if np.any(bad) and not (name == "duration" and np.all(values[bad] == np.inf)):
+        first = values[np.flatnonzero(bad)[0]]
+        raise errors.InvalidParameterValueError(
+            f"{where}: {name} = {first} is not allowed (must be {rule})"
+        )
+
+
+
+def _stream(obj: Any, members: list[Any], variable: str, sampling_interval: float | None,
+            maxlen: int | None, lockstep: bool) -> Any:
+    """Subscribe to ``variable`` of a population-like object (see ``stream``)."""
+    for m in members:
+        m._runtime  # noqa: B018 - raises for a stale member
+    runtime = members[0]._runtime
+    parts = [(m._spec_id, m._index_array()) for m in members]
+    celltype_ok = all(m.celltype.can_record(variable) for m in members)
+    if not celltype_ok:
+        bad = next(m for m in members if not m.celltype.can_record(variable))
+        raise RecordingError(variable, bad.celltype, bad._where)
+    kw: dict[str, Any] = {"lockstep": lockstep}
+    if maxlen is not None:
+        kw["maxlen"] = maxlen
+    if variable == "spikes":
+        if sampling_interval is not None:
+            raise ValueError(f"{obj.label!r}: spikes have no sampling interval")
+        return runtime.subscribe_spikes(parts, **kw)
+    steps = 1
+    if sampling_interval is not None:
+        dt = members[0]._simulator.state.dt
+        steps = round(float(sampling_interval) / dt)
+        if steps < 1 or abs(steps * dt - float(sampling_interval)) > 1e-9 * max(1.0, steps):
+            raise ValueError(
+                f"{obj.label!r}: sampling_interval {sampling_interval} ms must be a positive "
+                f"whole multiple of the time step {dt} ms"
+            )
+    return runtime.subscribe_state(parts, variable, interval_steps=steps, **kw)
+
+
+class _PopulationMixin:
+    """What Population and PopulationView share: runtime access by grandparent indices."""
+
+    celltype: Any
+    size: int
+    label: str
+    _simulator: Any
+
+    # -- where this object lives in the runtime -------------------------------------------
+
+    # Population and PopulationView define these:
+    _root: Population
+
+    @property
+    def _spec_id(self) -> int:
+        return self._root._spec_id_value
+
+    @property
+    def _runtime(self) -> Any:
+        root = self._root
+        state = self._simulator.state
+        if state.runtime is not root._owner:
+            raise StaleObjectError(
+                f"Population {root.label!r} belongs to a network that no longer exists "
+                "(setup() was called again, or its session ended)"
+            )
+        return root._owner
+
+    @property
+    def _where(self) -> str:
+        return f"Population {self.label!r}"
+
+    # -- parameters --------------------------------------------------------------------
+
+    def _index_array(self) -> IntArray:
+        """Indices, in the root Population, of this object's neurons."""
+        return self._root._all_indices()
+
+    def _get_parameters(self, *names: str) -> ParameterSpace:
+        valid = self.celltype.get_parameter_names()
+        runtime = self._runtime
+        idx = self._index_array()
+        values: dict[str, Any] = {}
+        for name in names:
+            if name not in valid:
+                raise NonExistentParameterError(name, self.celltype, valid, self._where)
+            if name == "spike_times":
+                times = self._root._spike_times
+                arr = np.empty(len(idx), dtype=object)
+                arr[:] = [Sequence(times[i]) for i in idx]
+                values[name] = arr
+            else:
+                values[name] = simplify(
+                    np.asarray(runtime.get_parameters(self._spec_id, name, idx), dtype=np.float64)
+                )
+        return ParameterSpace(values, shape=(self.size,))
+
+    def _get_native_parameters(self, *names: str) -> ParameterSpace:
+        return self._get_parameters(*names)
+
+    def _set_parameters(self, parameter_space: ParameterSpace) -> None:
+        where = self._where
+        with about(where):
+            parameter_space.evaluate(simplify=False)
+        runtime = self._runtime
+        idx = self._index_array()
+        root = self._root
+        for name, value in parameter_space.items():
+            if name == "spike_times":
+                times = _spike_time_list(value, self.size, where)
+                root._set_spike_times(idx, times)
+                continue
+            values = _as_float_array(value, self.size)
+            _check_values(name, values, where)
+            runtime.set_parameters(self._spec_id, name, idx, values)
+
+    def set(self, **parameters: Any) -> None:
+        """Set parameters of every neuron (numbers, arrays, distributions, f(index))."""
+        with about(self._where):
+            super().set(**parameters)  # type: ignore[misc]
+
+    def set_by_selector(self, selector: Any, parameter: Any, value: Any = None) -> None:
+        """sPyNNaker's ``set`` on a subset: ``selector`` is an index, slice, list or mask."""
+        params = parameter if isinstance(parameter, Mapping) else {parameter: value}
+        if isinstance(selector, (int, np.integer)):
+            selector = [int(selector)]
+        self[selector].set(**params)  # type: ignore[index]
+
+    # -- initial values ------------------------------------------------------------------
+
+    def initialize(self, **initial_values: Any) -> None:
+        """Set the initial (and, mid-run, the current) values of state variables."""
+        valid = list(self.celltype.default_initial_values)
+        runtime = self._runtime
+        idx = self._index_array()
+        pending = []
+        for name, value in initial_values.items():
+            if name not in valid:
+                raise NonExistentParameterError(name, self.celltype, valid, self._where)
+            with about(self._where):
+                arr = LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False)
+            values = _as_float_array(arr, self.size)
+            if not np.all(np.isfinite(values)):
+                raise errors.InvalidParameterValueError(
+                    f"{self._where}: initial value of {name} must be finite"
+                )
+            pending.append((name, values))
+        for name, values in pending:
+            runtime.set_state(self._spec_id, name, idx, values)
+
+    @property
+    def initial_values(self) -> dict[str, LazyArray]:
+        """State variable -> initial values (as PyNN's lazy arrays)."""
+        spec = self._root._spec
+        idx = self._index_array()
+        return {
+            name: LazyArray(simplify(np.asarray(spec.initial[name])[idx]), shape=(self.size,))
+            for name in self.celltype.default_initial_values
+            if name in spec.initial
+        }
+
+    @initial_values.setter
+    def initial_values(self, value: Mapping[str, Any]) -> None:
+        # PyNN's Population.__init__ assigns {} before calling initialize(); the values
+        # live in the runtime's spec.
+        if value:
+            self.initialize(**value)
+
+    def _get_cell_initial_value(self, id: Any, variable: str) -> float:
+        if variable not in self.celltype.default_initial_values:
+            raise NonExistentParameterError(
+                variable, self.celltype, list(self.celltype.default_initial_values), self._where
+            )
+        index = self._root.id_to_index(id)
+        return float(self._root._spec.initial[variable][index])
+
+    def _set_cell_initial_value(self, id: Any, variable: str, value: Any) -> None:
+        index = int(self._root.id_to_index(id))
+        self._root[index : index + 1].initialize(**{variable: value})
+
+    def find_units(self, variable: Any) -> str:
+        """Units of a parameter or recordable variable, as a string."""
+        name = getattr(variable, "name", variable)
+        try:
+            return str(self.celltype.units[name])
+        except KeyError:
+            raise NonExistentParameterError(
+                name, self.celltype, list(self.celltype.units), self._where
+            ) from None
+
+    # -- recording -----------------------------------------------------------------------
+
+    def _record_filter_indices(self) -> IntArray | None:
+        return None
+
+    def record(
+        self,
+        variables: Any,
+        to_file: Any = None,
+        sampling_interval: float | None = None,
+        locations: Any = None,
+        indexes: Any = None,
+    ) -> None:
+        """Record variables ("spikes", "v", ..., "all" or a list); ``None`` stops recording.
+
+        ``to_file``: a file name or neo IO that :func:`end` writes the data to.
+        ``sampling_interval``: ms, a multiple of the time step.  ``indexes`` (sPyNNaker):
+        record only these positions of this population or view.
+        """
+        if locations is not None:
+            raise ValueError(f"{self._where}: point neurons have no recording locations")
+        recorder = self._root.recorder
+        if variables is None:
+            recorder.reset()
+            return
+        idx = self._index_array()
+        if indexes is not None:
+            idx = idx[np.asarray(indexes, dtype=np.int64)]
+        recorder.record(variables, idx, sampling_interval)
+        if to_file is not None and to_file is not False:
+            if isinstance(to_file, str):
+                recorder.file = to_file
+            self._simulator.state.write_on_end.append((self, variables, to_file))
+
+    def get_data(
+        self,
+        variables: Any = "all",
+        gather: bool = True,
+        clear: bool = False,
+        locations: Any = None,
+        annotations: Any = None,
+    ) -> Any:
+        """Recorded data as a neo Block (one Segment per reset)."""
+        self._runtime  # noqa: B018 - raises for a stale population
+        return self._root.recorder.get(
+            variables, self._record_filter_indices(), clear, annotations
+        )
+
+    def get_data_by_indexes(
+        self, variables: Any, indexes: Any, clear: bool = False, annotations: Any = None
+    ) -> Any:
+        """sPyNNaker's ``get_data`` restricted to the given positions of this object."""
+        return self[np.asarray(indexes, dtype=np.int64)].get_data(  # type: ignore[index]
+            variables, clear=clear, annotations=annotations
+        )
+
+    def write_data(
+        self,
+        io: Any,
+        variables: Any = "all",
+        gather: bool = True,
+        clear: bool = False,
+        annotations: Any = None,
+        locations: Any = None,
+    ) -> None:
+        """Write recorded data through a neo IO, or to a file name (format by extension)."""
+        self._runtime  # noqa: B018
+        self._root.recorder.write(
+            variables, io, self._record_filter_indices(), clear, annotations
+        )
+
+    def get_spike_counts(self, gather: bool = True) -> dict[int, int]:
+        """Spikes per recorded neuron (ID -> count) in the current segment."""
+        self._runtime  # noqa: B018
+        return self._root.recorder.count(self._record_filter_indices())
+
+    def mean_spike_count(self, gather: bool = True) -> float:
+        """Mean number of spikes per recorded neuron."""
+        counts = self.get_spike_counts()
+        return float(sum(counts.values()) / len(counts)) if counts else 0.0
+
+    def spinnaker_get_data(
+        self, variable: str, as_matrix: bool = False, view_indexes: Any = None
+    ) -> npt.NDArray[np.float64]:
+        """sPyNNaker's plain-numpy data.
+
+        Spikes: rows ``(index, time)``.  A state variable: rows ``(index, time, value)``, or
+        with ``as_matrix`` an array of shape (samples, neurons).
+        """
+        if not isinstance(variable, str):
+            raise TypeError(f"{self._where}: spinnaker_get_data takes one variable name")
+        target = self if view_indexes is None else self[view_indexes]  # type: ignore[index]
+        segment = target.get_data(variable).segments[-1]
+        if variable == "spikes":
+            rows = [
+                np.column_stack([np.full(len(st), st.annotations["source_index"]), st.magnitude])
+                for st in segment.spiketrains
+            ]
+            return np.vstack(rows) if rows else np.zeros((0, 2))
+        signal = segment.filter(name=variable)[0]
+        values = np.asarray(signal.magnitude)
+        if as_matrix:
+            return values
+        index = np.asarray(signal.array_annotations["channel_index"])
+        times = np.asarray(signal.times.rescale("ms").magnitude)
+        n_t, n_c = values.shape
+        return np.column_stack(
+            [np.repeat(index[None, :], n_t, 0).T.reshape(-1),
+             np.repeat(times[:, None], n_c, 1).T.reshape(-1),
+             values.T.reshape(-1)]
+        )
+
+    # -- live input and streams ----------------------------------------------------------
+
+    def inject_spikes(self, indices: Any, times: Any = None) -> int:
+        """Make neurons of a SpikeInjector (or SpikeSourceArray) population fire.
+
+        ``indices`` are positions in this population or view.  ``times`` (ms) default to
+        the first step of the next chunk; explicit times must lie in the future.  Returns
+        the step at which the earliest spike is emitted.
+        """
+        if not isinstance(self.celltype, (_cells.SpikeInjector, _cells.SpikeSourceArray)):
+            raise TypeError(
+                f"{self._where}: inject_spikes needs a SpikeInjector or SpikeSourceArray "
+                f"population, not {type(self.celltype).__name__}"
+            )
+        runtime = self._runtime
+        pos = np.atleast_1d(np.asarray(indices, dtype=np.int64))
+        if pos.size and (pos.min() < -self.size or pos.max() >= self.size):
+            raise IndexError(f"{self._where}: neuron index out of range 0..{self.size - 1}")
+        idx = self._index_array()[pos]
+        stamps = None  # the runtime's next input step
+        if times is not None:
+            t = np.broadcast_to(np.asarray(times, dtype=np.float64), idx.shape)
+            stamps = np.rint(t / self._simulator.state.dt).astype(np.int64)
+        return int(runtime.schedule_spikes(self._spec_id, idx, stamps))
+
+    def stream(
+        self,
+        variable: str = "spikes",
+        sampling_interval: float | None = None,
+        *,
+        maxlen: int | None = None,
+        lockstep: bool = False,
+    ) -> Any:
+        """A live stream of ``variable`` of these neurons: one batch per chunk.
+
+        Use as ``async with pop.stream("spikes") as s: async for batch in s: ...``.  Spike
+        batches give ``times`` (ms) and ``indices`` (positions in this population or
+        view); state batches give ``times`` and ``values`` of shape (samples, neurons) in
+        PyNN units, every ``sampling_interval`` ms (default: every step).  ``maxlen``
+        bounds the subscriber's buffer (oldest batches are dropped and counted);
+        ``lockstep=True`` (session mode "lockstep") holds the next chunk until this
+        subscriber asks for its next batch.
+        """
+        return _stream(self, [self], variable, sampling_interval, maxlen, lockstep)
+
+    # -- current injection ---------------------------------------------------------------
+
+    def inject(self, current_source: Any) -> None:
+        """Connect a current source to every neuron."""
+        if not self.celltype.injectable:
+            raise TypeError(
+                f"{self._where}: cannot inject current into a spike source "
+                f"({type(self.celltype).__name__})"
+            )
+        current_source.inject_into(self)
+
+    # -- PyNN 0.7 names ------------------------------------------------------------------
+
+    getSpikes = removed("get_data('spikes')")  # noqa: N815
+    get_v = removed("get_data('v')")
+    get_gsyn = removed("get_data(['gsyn_exc', 'gsyn_inh'])")
+    printSpikes = removed("write_data(file, 'spikes')")  # noqa: N815
+    print_v = removed("write_data(file, 'v')")
+    print_gsyn = removed("write_data(file, ['gsyn_exc', 'gsyn_inh'])")
+    record_v = removed("record('v')")
+    record_gsyn = removed("record(['gsyn_exc', 'gsyn_inh'])")
+    meanSpikeCount = removed("mean_spike_count()")  # noqa: N815
+    rset = removed("set(name=random_distribution)")
+    tset = removed("set(name=value_array)")
+    get_initial_value = removed("initial_values[name] or population[i].get_initial_value(name)")
+    set_initial_value = removed("initialize(name=value)")
+
+
+class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
+    __doc__ = common.Population.__doc__
+    _recorder_class = Recorder
+
+    def __init__(
+        self,
+        size: Any,
+        cellclass: Any,
+        cellparams: Any = None,
+        structure: Any = None,
+        initial_values: Mapping[str, Any] | None = None,
+        label: str | None = None,
+        additional_parameters: Mapping[str, Any] | None = None,
+    ) -> None:
+        state = self._simulator.state
+        self._owner = state.require_runtime()
+        self._requires_mapping = True
+        self.additional_parameters = dict(additional_parameters or {})
+        if label is None:
+            label = f"population{common.Population._nPop}"
+        common.Population.__init__(
+            self, size, cellclass, cellparams, structure, dict(initial_values or {}), label
+        )
+
+    @property
+    def _root(self) -> Population:
+        return self
+
+    def _all_indices(self) -> IntArray:
+        return np.arange(self.size, dtype=np.int64)
+
+    @property
+    def _spec(self) -> PopulationSpec:
+        return self._owner.spec.populations[self._spec_id_value]
+
+    def _create_cells(self) -> None:
+        state = self._simulator.state
+        runtime = self._owner
+        if self.size < 1:
+            raise errors.InvalidDimensionsError(
+                f"Population {self.label!r}: size must be at least 1, got {self.size}"
+            )
+        first = state.id_counter
+        cells = np.empty(self.size, dtype=object)
+        cells[:] = [ID(i) for i in range(first, first + self.size)]
+        for cell in cells:
+            cell.parent = self
+        self.all_cells = cells
+        self._mask_local = np.ones(self.size, dtype=bool)
+        state.id_counter += self.size
+
+        with about(self._where):
+            native = self.celltype.native_parameters
+            native.shape = (self.size,)
+            native.evaluate(simplify=False)
+        params: dict[str, npt.NDArray[np.float64]] = {}
+        self._spike_times: list[npt.NDArray[np.float64]] = []
+        for name, value in native.items():
+            if name == "spike_times":
+                self._spike_times = _spike_time_list(value, self.size, self._where)
+                continue
+            values = _as_float_array(value, self.size)
+            _check_values(name, values, self._where)
+            params[name] = values
+        initial = {
+            name: np.full(self.size, float(value))
+            for name, value in self.celltype.default_initial_values.items()
+        }
+        spec = PopulationSpec(
+            id=len(runtime.spec.populations),
+            label=self.label,
+            size=self.size,
+            model=type(self.celltype).__name__,
+            params=params,
+            initial=initial,
+            spike_times=list(self._spike_times)
+            if isinstance(self.celltype, _cells.SpikeSourceArray)
+            else None,
+        )
+        self._spec_id_value = int(runtime.add_population(spec))
+        state.populations.append(self)
+
+    def _set_spike_times(self, idx: IntArray, times: list[npt.NDArray[np.float64]]) -> None:
+        runtime = self._runtime
+        for i, t in zip(idx, times, strict=True):
+            self._spike_times[int(i)] = t
+        setter = getattr(runtime, "set_spike_times", None)
+        if setter is not None:
+            setter(self._spec_id_value, idx, times)
+        elif not runtime.loaded:
+            self._spec.spike_times = list(self._spike_times)
+        else:
+            raise errors.InvalidParameterValueError(
+                f"{self._where}: this runtime cannot replace spike_times once the network "
+                "is loaded; use inject_spikes() for new spikes"
+            )
+
+    def _get_view(self, selector: Any, label: str | None = None) -> Any:
+        return self._view_class(self, selector, label)
+
+    # -- sPyNNaker's extras --------------------------------------------------------------
+
+    @classmethod
+    def create(cls, cellclass: Any, cellparams: Any = None, n: int = 1) -> Population:
+        """Make ``n`` cells of ``cellclass`` (a cell type instance, or class + params)."""
+        if isinstance(cellclass, type):
+            cellclass = cellclass(**(cellparams or {}))
+        return cls(n, cellclass)
+
+    def index_to_id(self, index: Any) -> Any:
+        """The ID (or IDs) of the neuron(s) at ``index``."""
+        return self.all_cells[index]
+
+    def set_max_atoms_per_core(self, max_atoms_per_core: int) -> None:
+        """Largest number of this population's neurons that one core may hold."""
+        n = int(max_atoms_per_core)
+        if n < 1:
+            raise ValueError(f"{self._where}: max_atoms_per_core must be >= 1, got {n}")
+        self._change_mapping(max_atoms_per_core=n)
+
+    def add_placement_constraint(self, x: int, y: int, p: int | None = None) -> None:
+        """Place this population's cores on chip ``(x, y)`` (and core ``p``)."""
+        placement = (int(x), int(y)) if p is None else (int(x), int(y), int(p))
+        self._change_mapping(placement=placement)
+
+    def set_mapping_constraint(self, constraint_dict: Mapping[str, int]) -> None:
+        """sPyNNaker's dict form of :meth:`add_placement_constraint`: keys x, y, (p)."""
+        try:
+            self.add_placement_constraint(
+                constraint_dict["x"], constraint_dict["y"], constraint_dict.get("p")
+            )
+        except KeyError as err:
+            raise ValueError(
+                f"{self._where}: a mapping constraint needs keys 'x' and 'y' "
+                f"(and optionally 'p'), got {dict(constraint_dict)}"
+            ) from err
+
+    def set_constraint(self, constraint: Any) -> None:
+        """sPyNNaker's old constraint call: a dict like :meth:`set_mapping_constraint`."""
+        if isinstance(constraint, Mapping):
+            self.set_mapping_constraint(constraint)
+            return
+        xyp = tuple(getattr(constraint, name, None) for name in ("x", "y", "p"))
+        if xyp[0] is None or xyp[1] is None:
+            raise TypeError(
+                f"{self._where}: a constraint must give a chip x and y, got {constraint!r}"
+            )
+        self.add_placement_constraint(*xyp)  # type: ignore[arg-type]
+
+    def _change_mapping(self, **fields: Any) -> None:
+        runtime = self._runtime
+        if runtime.loaded and runtime.step > 0:
+            raise RuntimeError(
+                f"{self._where}: mapping settings cannot change after the network ran; "
+                "call reset() first"
+            )
+        for name, value in fields.items():
+            setattr(self._spec, name, value)
+        self._requires_mapping = True
+
+    @property
+    def requires_mapping(self) -> bool:
+        """Whether the next run maps the network again (sPyNNaker)."""
+        return bool(self._requires_mapping or not self._runtime.loaded)
+
+    def mark_no_changes(self) -> None:
+        """sPyNNaker: forget that this population changed since it was mapped."""
+        self._requires_mapping = False
+
+    def describe(self, template: str | None = "population_default.txt", engine: str = "default") -> Any:
+        """Human-readable description (PyNN's templates)."""
+        return common.Population.describe(self, template, engine)
+
+
+class PopulationView(_PopulationMixin, common.PopulationView):  # type: ignore[misc]
+    __doc__ = common.PopulationView.__doc__
+
+    def __init__(self, parent: Any, selector: Any, label: str | None = None) -> None:
+        if isinstance(selector, (int, np.integer)):
+            selector = [int(selector)]
+        if isinstance(selector, (list, tuple, np.ndarray)):
+            sel = np.asarray(selector)
+            if sel.dtype != bool and sel.size:
+                if sel.min() < -parent.size or sel.max() >= parent.size:
+                    raise IndexError(
+                        f"Population {parent.label!r}: selector {sel.tolist()} is out of "
+                        f"range for size {parent.size}"
+                    )
+                sel = np.where(sel < 0, sel + parent.size, sel)
+            selector = sel
+        common.PopulationView.__init__(self, parent, selector, label)
+        self._gp_index = np.asarray(
+            parent_indices(self.parent, self.mask), dtype=np.int64
+        )
+
+    @property
+    def _root(self) -> Population:
+        return self.grandparent  # type: ignore[no-any-return]
+
+    def _index_array(self) -> IntArray:
+        return self._gp_index
+
+    def _record_filter_indices(self) -> IntArray | None:
+        return self._gp_index
+
+    @property
+    def _where(self) -> str:
+        return f"PopulationView {self.label!r} of Population {self._root.label!r}"
+
+    def _get_view(self, selector: Any, label: str | None = None) -> Any:
+        return type(self)(self, selector, label)
+
+    def index_to_id(self, index: Any) -> Any:
+        """The ID (or IDs) of the neuron(s) at ``index`` of this view."""
+        return self.all_cells[index]
+
+    def describe(self, template: str | None = "populationview_default.txt", engine: str = "default") -> Any:
+        """Human-readable description (PyNN's templates)."""
+        return common.PopulationView.describe(self, template, engine)
+
+
+def parent_indices(parent: Any, mask: Any) -> IntArray:
+    """Indices in the root Population of the cells that ``mask`` selects from ``parent``."""
+    local = np.arange(parent.size, dtype=np.int64)[mask]
+    if isinstance(parent, PopulationView):
+        return parent._gp_index[local]
+    return local
+
+
+class Assembly(common.Assembly):  # type: ignore[misc]
+    __doc__ = common.Assembly.__doc__
+
+    def _members(self) -> list[Any]:
+        for p in self.populations:
+            p._runtime  # noqa: B018 - raises for a stale member
+        return list(self.populations)
+
+    def get_data(
+        self, variables: Any = "all", gather: bool = True, clear: bool = False, annotations: Any = None
+    ) -> Any:
+        """Recorded data of every member, merged into one Block (as PyNN merges it)."""
+        members = self._members()
+        blocks = [p.get_data(variables, gather, clear) for p in members]
+        offsets = np.cumsum([0] + [p.size for p in members[:-1]]).tolist()
+        return _neo.merge_blocks(blocks, offsets, self.label, self.describe(), annotations)
+
+    def write_data(
+        self, io: Any, variables: Any = "all", gather: bool = True, clear: bool = False, annotations: Any = None
+    ) -> None:
+        """Write the merged Block through a neo IO or to a file name."""
+        if isinstance(io, str):
+            io = pynn_recording.get_io(io)
+        io.write_block(self.get_data(variables, gather, clear, annotations))
+
+    def record(
+        self, variables: Any, to_file: Any = None, sampling_interval: Any = None, locations: Any = None
+    ) -> None:
+        """Record variables of every member; ``to_file`` gets the merged data on end()."""
+        for p in self._members():
+            p.record(variables, None, sampling_interval, locations)
+        if to_file is not None and to_file is not False and variables is not None:
+            self._simulator.state.write_on_end.append((self, variables, to_file))
+
+    def inject_spikes(self, indices: Any, times: Any = None) -> None:
+        """Make neurons (positions in the Assembly) of SpikeInjector members fire."""
+        pos = np.atleast_1d(np.asarray(indices, dtype=np.int64))
+        bounds = np.cumsum([0] + [p.size for p in self.populations])
+        t = None if times is None else np.broadcast_to(np.asarray(times, float), pos.shape)
+        for k, p in enumerate(self.populations):
+            sel = (pos >= bounds[k]) & (pos < bounds[k + 1])
+            if np.any(sel):
+                p.inject_spikes(pos[sel] - bounds[k], None if t is None else t[sel])
+
+    def stream(
+        self,
+        variable: str = "spikes",
+        sampling_interval: float | None = None,
+        *,
+        maxlen: int | None = None,
+        lockstep: bool = False,
+    ) -> Any:
+        """A live stream over every member; indices are positions in the Assembly."""
+        return _stream(self, self._members(), variable, sampling_interval, maxlen, lockstep)
+
+    getSpikes = removed("get_data('spikes')")  # noqa: N815
+    get_v = removed("get_data('v')")
+    get_gsyn = removed("get_data(['gsyn_exc', 'gsyn_inh'])")
+    printSpikes = removed("write_data(file, 'spikes')")  # noqa: N815
+    print_v = removed("write_data(file, 'v')")
+    print_gsyn = removed("write_data(file, ['gsyn_exc', 'gsyn_inh'])")
+    record_v = removed("record('v')")
+    record_gsyn = removed("record(['gsyn_exc', 'gsyn_inh'])")
+    meanSpikeCount = removed("mean_spike_count()")  # noqa: N815
+    rset = removed("set(name=random_distribution)")

@@ -1,0 +1,352 @@
+"""Projection: PyNN connectors -> one ``ProjectionSpec`` per (pre, post) population pair.
+
+The projection keeps its connections as flat arrays in PyNN's order (by postsynaptic
+neuron), with weights as the user gave them, and hands the runtime the engine's form:
+root-population indices, non-negative weights with a receptor, delays in whole steps.
+
+Weight signs follow PyNN: excitatory and conductance-based weights are >= 0; for
+current-based inhibitory synapses PyNN expects weights <= 0 and sPyNNaker scripts give
+them >= 0, so either is accepted (not mixed) and the magnitude is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pyNN import common, errors
+from pyNN.space import Space
+from pyNN.standardmodels import StandardSynapseType, synapses
+
+from spinstream.model import EXCITATORY, INHIBITORY, ProjectionSpec
+from spinstream.pyNN._connect import build_connections, evaluate_at
+from spinstream.pyNN._errors import removed
+from spinstream.pyNN._state import StaleObjectError
+
+__all__ = ["Connection", "Projection", "StaticSynapse"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+_RECEPTORS = {"excitatory": EXCITATORY, "inhibitory": INHIBITORY}
+
+
+class StaticSynapse(synapses.StaticSynapse):  # type: ignore[misc]
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations: dict[str, Any] = {
+        "weight": {"translated_name": "weight", "forward_transform": "weight",
+                   "reverse_transform": "weight", "type": "simple"},
+        "delay": {"translated_name": "delay", "forward_transform": "delay",
+                  "reverse_transform": "delay", "type": "simple"},
+    }
+    # Weight signs are checked once per projection (see module docstring), not per column.
+    parameter_checks: dict[str, Any] = {}
+    _simulator: Any
+
+    def _get_minimum_delay(self) -> float:
+        return float(self._simulator.state.min_delay)
+
+
+class Connection(common.Connection):  # type: ignore[misc]
+    """One synapse of a projection: indices, ``weight`` and ``delay`` (settable)."""
+
+    def __init__(self, projection: Projection, index: int) -> None:
+        self.projection = projection
+        self.index = index
+
+    @property
+    def presynaptic_index(self) -> int:
+        return int(self.projection._pre[self.index])
+
+    @property
+    def postsynaptic_index(self) -> int:
+        return int(self.projection._post[self.index])
+
+    @property
+    def presynaptic_cell(self) -> Any:
+        return self.projection.pre[self.presynaptic_index]
+
+    @property
+    def postsynaptic_cell(self) -> Any:
+        return self.projection.post[self.postsynaptic_index]
+
+    @property
+    def weight(self) -> float:
+        return float(self.projection._weight[self.index])
+
+    @weight.setter
+    def weight(self, value: float) -> None:
+        self.projection._update(np.array([self.index]), weight=np.array([float(value)]))
+
+    @property
+    def delay(self) -> float:
+        return float(self.projection._delay[self.index])
+
+    @delay.setter
+    def delay(self, value: float) -> None:
+        self.projection._update(np.array([self.index]), delay=np.array([float(value)]))
+
+    def as_tuple(self, *attribute_names: str) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in attribute_names)
+
+    def __repr__(self) -> str:
+        return (
+            f"Connection({self.presynaptic_index} -> {self.postsynaptic_index}, "
+            f"weight={self.weight}, delay={self.delay})"
+        )
+
+
+def _lookup(obj: Any) -> tuple[IntArray, IntArray]:
+    """For each index of a Population/View/Assembly: (root spec id, root index)."""
+    members = obj.populations if hasattr(obj, "populations") else [obj]
+    ids = [np.full(m.size, m._spec_id, dtype=np.int64) for m in members]
+    idx = [m._index_array() for m in members]
+    return np.concatenate(ids), np.concatenate(idx)
+
+
+class Projection(common.Projection):  # type: ignore[misc]
+    __doc__ = common.Projection.__doc__
+    _static_synapse_class: type
+
+    def __init__(
+        self,
+        presynaptic_neurons: Any,
+        postsynaptic_neurons: Any,
+        connector: Any,
+        synapse_type: Any = None,
+        source: Any = None,
+        receptor_type: str | None = None,
+        space: Space | None = None,
+        label: str | None = None,
+    ) -> None:
+        state = self._simulator.state
+        runtime = state.require_runtime()
+        for role, obj in (("pre", presynaptic_neurons), ("post", postsynaptic_neurons)):
+            members = getattr(obj, "populations", [obj])
+            for m in members:
+                if getattr(m, "_simulator", None) is not self._simulator:
+                    raise StaleObjectError(
+                        f"Projection: {role}synaptic {getattr(m, 'label', m)!r} belongs to "
+                        "another network (another session, or an earlier setup())"
+                    )
+                m._runtime  # noqa: B018 - raises for a stale population
+        if synapse_type is not None and not isinstance(synapse_type, synapses.StaticSynapse):
+            raise errors.NoModelAvailableError(
+                f"spinstream supports StaticSynapse only, not {type(synapse_type).__name__}"
+            )
+        common.Projection.__init__(
+            self, presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
+            source, receptor_type, space if space is not None else Space(), label,
+        )
+        if self.label is None:
+            self.label = f"projection{common.Projection._nProj}"
+        self._owner = runtime
+        self._collector: Any = None
+        conns = build_connections(self, connector)
+        pre, post, values = conns.arrays(["weight", "delay"])
+        self._pre = pre
+        self._post = post
+        self._weight = self._checked_weights(values["weight"])
+        self._delay = np.array(values["delay"], dtype=np.float64)
+        steps = state.delay_steps(self._delay, f"Projection {self.label!r}")
+        self._add_specs(steps)
+
+    # -- building ------------------------------------------------------------------------
+
+    def _convergent_connect(
+        self,
+        presynaptic_indices: Any,
+        postsynaptic_index: Any,
+        location_selector: Any = None,
+        **connection_parameters: Any,
+    ) -> None:
+        """Connectors that make synapses one target at a time (CSA, user-written) call this."""
+        if location_selector is not None:
+            raise errors.ConnectionError(
+                f"Projection {self.label!r}: point neurons have no synapse locations"
+            )
+        pre = np.atleast_1d(np.asarray(presynaptic_indices))
+        if pre.dtype == object:  # IDs
+            pre = np.asarray(self.pre.id_to_index(pre), dtype=np.int64)
+        post = postsynaptic_index
+        if not isinstance(post, (int, np.integer)):
+            post = int(self.post.id_to_index(post))
+        self._collector.add(pre, post, connection_parameters)
+
+    def _checked_weights(self, weight: FloatArray) -> FloatArray:
+        weight = np.asarray(weight, dtype=np.float64).copy()
+        if weight.size == 0:
+            return weight
+        where = f"Projection {self.label!r}"
+        if not np.all(np.isfinite(weight)):
+            raise errors.ConnectionError(f"{where}: weights must be finite numbers")
+        conductance = bool(self.post.conductance_based)
+        if conductance or self.receptor_type == "excitatory":
+            if weight.min() < 0:
+                kind = "conductance-based" if conductance else "excitatory"
+                raise errors.ConnectionError(
+                    f"{where}: weight {weight.min()} is negative; {kind} weights must be "
+                    ">= 0 (uS for conductance, nA for current)"
+                )
+        elif weight.min() < 0 < weight.max():
+            raise errors.ConnectionError(
+                f"{where}: inhibitory current-based weights must be all <= 0 (PyNN's "
+                f"convention) or all >= 0, got values from {weight.min()} to {weight.max()}"
+            )
+        return weight
+
+    def _add_specs(self, steps: IntArray) -> None:
+        runtime = self._owner
+        pre_pop, pre_idx = _lookup(self.pre)
+        post_pop, post_idx = _lookup(self.post)
+        receptor = _RECEPTORS.get(self.receptor_type)
+        if receptor is None:
+            raise errors.ConnectionError(
+                f"Projection {self.label!r}: receptor type {self.receptor_type!r} is not "
+                f"one of {sorted(_RECEPTORS)}"
+            )
+        src_pop = pre_pop[self._pre]
+        dst_pop = post_pop[self._post]
+        self._parts: list[tuple[int, IntArray]] = []
+        pairs = sorted(set(zip(src_pop.tolist(), dst_pop.tolist(), strict=True)))
+        if not pairs and len(pre_pop) and len(post_pop):
+            pairs = [(int(pre_pop[0]), int(post_pop[0]))]
+        for a, b in pairs:
+            sel = np.flatnonzero((src_pop == a) & (dst_pop == b))
+            spec = ProjectionSpec(
+                id=len(runtime.spec.projections),
+                pre=a,
+                post=b,
+                pre_index=pre_idx[self._pre[sel]],
+                post_index=post_idx[self._post[sel]],
+                weight=np.abs(self._weight[sel]),
+                delay_steps=steps[sel],
+                receptor=np.full(len(sel), receptor, dtype=np.int64),
+                label=self.label,
+            )
+            self._parts.append((int(runtime.add_projection(spec)), sel))
+
+    # -- changing weights and delays -----------------------------------------------------
+
+    def _update(self, which: IntArray, weight: Any = None, delay: Any = None) -> None:
+        runtime = self._owner
+        state = self._simulator.state
+        if state.runtime is not runtime:
+            raise StaleObjectError(f"Projection {self.label!r} belongs to an earlier network")
+        if runtime.loaded:
+            raise errors.ConnectionError(
+                f"Projection {self.label!r}: weights and delays cannot change once the "
+                "network is loaded on the board (set them before the first run)"
+            )
+        new_w = self._weight.copy()
+        new_d = self._delay.copy()
+        if weight is not None:
+            new_w[which] = weight
+            new_w = self._checked_weights(new_w)
+        if delay is not None:
+            new_d[which] = delay
+        steps = state.delay_steps(new_d, f"Projection {self.label!r}")
+        self._weight, self._delay = new_w, new_d
+        for spec_id, sel in self._parts:
+            spec = runtime.spec.projections[spec_id]
+            spec.weight = np.abs(new_w[sel])
+            spec.delay_steps = steps[sel]
+
+    def _set_attributes(self, parameter_space: Any) -> None:
+        """``Projection.set(weight=..., delay=...)``: values per existing connection."""
+        changes = {}
+        for name, lazy in parameter_space.items():
+            if name not in ("weight", "delay"):
+                raise errors.NonExistentParameterError(name, "StaticSynapse", ["weight", "delay"])
+            lazy.shape = self.shape
+            values = np.array(evaluate_at(lazy, self._pre, self._post), dtype=np.float64)
+            if np.any(np.isnan(values)):
+                raise errors.InvalidParameterValueError(
+                    f"Projection {self.label!r}: {name} is NaN for an existing connection"
+                )
+            changes[name] = values
+        self._update(np.arange(len(self._pre)), **changes)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._pre)
+
+    def __getitem__(self, i: int) -> Connection:
+        n = len(self._pre)
+        if not -n <= i < n:
+            raise IndexError(f"Projection {self.label!r} has {n} connections, no index {i}")
+        return Connection(self, i % n)
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Every connection, in order."""
+        return [Connection(self, i) for i in range(len(self._pre))]
+
+    def _column(self, name: str) -> npt.NDArray[Any]:
+        if name == "presynaptic_index":
+            return self._pre
+        if name == "postsynaptic_index":
+            return self._post
+        if name in ("weight", "weights"):
+            return self._weight
+        if name in ("delay", "delays"):
+            return self._delay
+        raise errors.NonExistentParameterError(name, "StaticSynapse", ["weight", "delay"])
+
+    def _get_attributes_as_list(self, names: list[str]) -> list[tuple[Any, ...]]:
+        columns = [self._column(name).tolist() for name in names]
+        return list(zip(*columns, strict=True))
+
+    def _get_attributes_as_arrays(
+        self, names: list[str], multiple_synapses: str = "sum"
+    ) -> list[FloatArray]:
+        out = []
+        shape = (self.pre.size, self.post.size)
+        flat = self._pre * shape[1] + self._post
+        for name in names:
+            values = self._column(name).astype(np.float64)
+            result = np.full(shape[0] * shape[1], np.nan)
+            if multiple_synapses == "last":
+                result[flat] = values
+            elif multiple_synapses == "first":
+                result[flat[::-1]] = values[::-1]
+            elif multiple_synapses == "sum":
+                total = np.zeros_like(result)
+                np.add.at(total, flat, values)
+                seen = np.zeros(result.shape, dtype=bool)
+                seen[flat] = True
+                result[seen] = total[seen]
+            elif multiple_synapses in ("min", "max"):
+                fill = np.inf if multiple_synapses == "min" else -np.inf
+                acc = np.full_like(result, fill)
+                (np.minimum if multiple_synapses == "min" else np.maximum).at(acc, flat, values)
+                seen = np.zeros(result.shape, dtype=bool)
+                seen[flat] = True
+                result[seen] = acc[seen]
+            out.append(result.reshape(shape))
+        return out
+
+    def set(self, **attributes: Any) -> None:  # noqa: D102 - PyNN's docstring
+        if isinstance(self.synapse_type, StandardSynapseType):
+            for name in attributes:
+                if name not in ("weight", "delay"):
+                    raise errors.NonExistentParameterError(
+                        name, "StaticSynapse", ["weight", "delay"]
+                    )
+        super().set(**attributes)
+
+    set.__doc__ = common.Projection.set.__doc__
+
+    # PyNN 0.7 names
+    setWeights = removed("set(weight=w)")  # noqa: N815
+    randomizeWeights = removed("set(weight=random_distribution)")  # noqa: N815
+    setDelays = removed("set(delay=d)")  # noqa: N815
+    randomizeDelays = removed("set(delay=random_distribution)")  # noqa: N815
+    getWeights = removed("get('weight', format='list')")  # noqa: N815
+    getDelays = removed("get('delay', format='list')")  # noqa: N815
+    saveConnections = removed("save('all', file)")  # noqa: N815
+    printWeights = removed("save('weight', file)")  # noqa: N815
+    printDelays = removed("save('delay', file)")  # noqa: N815
+    weightHistogram = removed("numpy.histogram(projection.get('weight', 'list'))")  # noqa: N815

@@ -1,0 +1,173 @@
+"""PyNN's simulator state for one network: the Runtime it runs on plus PyNN's bookkeeping.
+
+PyNN's ``common`` classes reach their simulator through a ``_simulator`` namespace with a
+``state`` and a ``name``.  Here that namespace is a :class:`Simulator` object, and there may
+be several: the global one behind ``spinstream.pyNN.setup()`` and one per
+``spinstream.Session``.  Each gets its own classes (see ``_backend``), so objects of one
+network never reach into another.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from pyNN import errors
+from pyNN.common.control import BaseState
+
+if TYPE_CHECKING:
+    from spinstream.session import Runtime
+
+__all__ = ["Simulator", "State", "StaleObjectError"]
+
+logger = logging.getLogger("spinstream.pyNN")
+
+#: Delay range checks and time rounding allow this fraction of a step of float error.
+_EPS = 1e-6
+
+
+class StaleObjectError(errors.ConnectionError):  # type: ignore[misc]
+    """An object of an earlier ``setup()`` (or another session) was used with this one."""
+
+
+class State(BaseState):  # type: ignore[misc]
+    """One network: a :class:`~spinstream.session.Runtime` and what PyNN keeps beside it.
+
+    Attributes
+    ----------
+    runtime
+        The runtime that builds, maps and runs the network (``None`` before ``setup()``).
+    dt
+        Time step (ms).
+    min_delay, max_delay
+        Delay bounds (ms); ``max_delay`` is ``None`` when no bound was given.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mpi_rank = 0
+        self.num_processes = 1
+        self.runtime: Runtime | None = None
+        self.dt = 0.1
+        self.min_delay = 0.1
+        self.max_delay: float | None = None
+        self.id_counter = 0
+        self.segment_counter = 0
+        self.populations: list[Any] = []
+        self.largest_delay = 0.0
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(
+        self,
+        runtime: Runtime,
+        timestep: float,
+        min_delay: float | str = "auto",
+        max_delay: float | str = "auto",
+    ) -> None:
+        """Begin a new network on ``runtime``; objects of the previous one become stale."""
+        if self.runtime is not None:
+            self.runtime_close()
+        self.runtime = runtime
+        self.dt = float(timestep)
+        self.min_delay = self.dt if min_delay == "auto" else float(min_delay)
+        self.max_delay = None if max_delay == "auto" else float(max_delay)
+        self.running = False
+        self.t_start = 0.0
+        self.write_on_end = []
+        self.recorders = set()
+        self.id_counter = 0
+        self.segment_counter = 0
+        self.populations = []
+        self.largest_delay = 0.0
+
+    def runtime_close(self) -> None:
+        """Release the runtime's board (the network can no longer run)."""
+        runtime, self.runtime = self.runtime, None
+        if runtime is not None:
+            close = getattr(runtime, "close", None)
+            if close is not None:
+                close()
+
+    def require_runtime(self) -> Runtime:
+        """The runtime, or a clear error when ``setup()`` was not called."""
+        if self.runtime is None:
+            raise RuntimeError(
+                "spinstream.pyNN: call setup() before creating populations or running"
+            )
+        return self.runtime
+
+    # -- time ----------------------------------------------------------------------------
+
+    @property
+    def t(self) -> float:
+        """Current simulated time (ms)."""
+        return 0.0 if self.runtime is None else float(self.runtime.time)
+
+    def steps_until(self, tstop: float) -> int:
+        """Steps from now until ``tstop`` (ms), which must not lie in the past."""
+        runtime = self.require_runtime()
+        target = tstop / self.dt
+        stop = round(target)
+        if not math.isfinite(target):
+            raise ValueError(f"run time must be finite, got {tstop!r} ms")
+        if stop < runtime.step:
+            raise ValueError(
+                f"time {tstop} ms is in the past (current time {self.t} ms)"
+            )
+        return int(stop - runtime.step)
+
+    def run_until(self, tstop: float) -> None:
+        """Run (blocking) until ``tstop`` ms."""
+        n = self.steps_until(tstop)
+        self.running = True
+        if n > 0:
+            self.require_runtime().run_steps_blocking(n)
+
+    def run(self, simtime: float) -> None:
+        """Run (blocking) for ``simtime`` ms."""
+        self.run_until(self.t + simtime)
+
+    def reset(self) -> None:
+        """Back to t = 0 with a new recording segment."""
+        self.require_runtime().reset()
+        self.running = False
+        self.t_start = 0.0
+        self.segment_counter += 1
+
+    # -- delays --------------------------------------------------------------------------
+
+    def delay_steps(self, delays: Any, what: str) -> Any:
+        """Delays (ms, array) -> whole steps, checked against [dt, max_delay].
+
+        ``what`` names the projection in the error message.
+        """
+        import numpy as np
+
+        d = np.asarray(delays, dtype=np.float64)
+        if d.size == 0:
+            return d.astype(np.int64)
+        lo = float(d.min())
+        hi = float(d.max())
+        bound = self.max_delay
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < self.dt * (1 - _EPS) or (
+            bound is not None and hi > bound * (1 + _EPS)
+        ):
+            bad = lo if lo < self.dt * (1 - _EPS) or not np.isfinite(lo) else hi
+            upper = "no upper bound" if bound is None else f"{bound} ms"
+            raise errors.ConnectionError(
+                f"{what}: delay {bad} ms is outside the allowed range "
+                f"[{self.dt} ms (one time step), {upper}]"
+            )
+        self.largest_delay = max(self.largest_delay, hi)
+        return np.rint(d / self.dt).astype(np.int64)
+
+
+class Simulator:
+    """The ``_simulator`` namespace that PyNN's common classes expect (``state``, ``name``)."""
+
+    name = "spinstream"
+
+    def __init__(self, state: State) -> None:
+        self.state = state

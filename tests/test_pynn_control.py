@@ -1,0 +1,147 @@
+"""spinstream.pyNN: setup/run/reset/end, state queries, procedural API, the pyNN alias."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from pyNN import errors
+
+import spinstream.pyNN as sim
+
+try:
+    from tests.reference import ReferenceBoard, trivial_plan
+except ImportError:  # tests/ itself on sys.path
+    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+
+
+@pytest.fixture
+def net():
+    sim.setup(timestep=0.1, seed=1, board=ReferenceBoard(), mapper=trivial_plan)
+    yield sim
+    sim.end()
+
+
+def test_setup_returns_rank_and_sets_queries(net):
+    assert net.rank() == 0
+    assert net.num_processes() == 1
+    assert net.get_time_step() == pytest.approx(0.1)
+    assert net.get_min_delay() == pytest.approx(0.1)
+    assert net.get_current_time() == 0.0
+
+
+def test_setup_validates_and_tolerates_other_backends_options():
+    with pytest.raises(Exception, match="min_delay"):
+        sim.setup(timestep=0.1, min_delay=0.05, board=ReferenceBoard(), mapper=trivial_plan)
+    with pytest.raises(Exception, match="not a valid argument"):
+        sim.setup(timestep=0.1, dt=0.1)
+    # NEST's and sPyNNaker's keywords are accepted and ignored
+    sim.setup(
+        timestep=0.5, min_delay=1.0, max_delay=10.0, spike_precision="on_grid",
+        t_flush=10.0, n_chips_required=4, board=ReferenceBoard(), mapper=trivial_plan,
+    )
+    assert sim.get_min_delay() == 1.0
+    assert sim.get_max_delay() == 10.0
+    sim.end()
+
+
+def test_run_run_until_run_for_and_time(net):
+    net.Population(1, net.IF_curr_exp())
+    assert net.run(1.0) == pytest.approx(1.0)
+    assert net.run_until(2.5) == pytest.approx(2.5)
+    assert net.run_for(0.5) == pytest.approx(3.0)
+    assert net.get_current_time() == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="in the past"):
+        net.run_until(1.0)
+
+
+def test_run_callbacks_are_called_at_their_times(net):
+    net.Population(1, net.IF_curr_exp())
+    seen = []
+
+    def every_two_ms(t):
+        seen.append(round(t, 6))
+        return t + 2.0
+
+    net.run(6.0, callbacks=[every_two_ms])
+    assert seen == [0.0, 2.0, 4.0, 6.0]
+
+
+def test_reset_goes_back_to_zero_and_keeps_parameters(net):
+    p = net.Population(2, net.IF_curr_exp(i_offset=0.5))
+    net.run(5.0)
+    p.set(tau_m=12.0)
+    net.reset()
+    assert net.get_current_time() == 0.0
+    assert p.get("tau_m") == 12.0
+
+
+def test_end_makes_objects_stale():
+    sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
+    p = sim.Population(2, sim.IF_curr_exp())
+    sim.end()
+    sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
+    with pytest.raises(sim.StaleObjectError, match="no longer exists"):
+        p.set(tau_m=3.0)
+    q = sim.Population(2, sim.IF_curr_exp())
+    with pytest.raises(sim.StaleObjectError):
+        sim.Projection(p, q, sim.AllToAllConnector())
+    sim.end()
+
+
+def test_population_before_setup_is_a_clear_error():
+    sim.end()
+    sim.state.runtime = None
+    with pytest.raises(RuntimeError, match="setup"):
+        sim.Population(1, sim.IF_curr_exp())
+
+
+def test_list_standard_models_names_every_engine_model():
+    names = sim.list_standard_models()
+    for name in (
+        "IF_curr_exp", "IF_cond_exp", "IF_curr_alpha", "IF_curr_delta", "IF_cond_alpha",
+        "Izhikevich", "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "HH_cond_exp",
+        "SpikeSourcePoisson", "SpikeSourceArray", "SpikeSourceGamma",
+        "SpikeSourcePoissonRefractory", "SpikeInjector",
+    ):
+        assert name in names
+
+
+def test_procedural_api(net):
+    cells = net.create(net.IF_curr_exp, {"i_offset": 1.0}, n=3)
+    assert cells.size == 3 and cells.get("i_offset") == 1.0
+    src = net.create(net.SpikeSourceArray(spike_times=[1.0]), n=1)
+    prj = net.connect(src, cells, weight=0.5, delay=1.0, p=1.0)
+    assert len(prj) == 3
+    net.set(cells, tau_m=11.0)
+    assert cells.get("tau_m") == 11.0
+    net.initialize(cells, v=-60.0)
+    assert cells.initial_values["v"].evaluate(simplify=True) == -60.0
+    net.record("v", cells, "unused.pkl")
+    assert sim.state.write_on_end
+    sim.state.write_on_end.clear()
+
+
+def test_pynn_alias_is_the_same_module():
+    assert importlib.import_module("pyNN.spinstream") is sim
+
+
+def test_pynn_alias_in_a_fresh_interpreter():
+    code = (
+        "import spinstream, importlib; m = importlib.import_module('pyNN.spinstream'); "
+        "import spinstream.pyNN as s; assert m is s; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+def test_unknown_cell_parameter_names_the_population(net):
+    p = net.Population(2, net.IF_curr_exp(), label="exc")
+    with pytest.raises(errors.NonExistentParameterError, match="'exc'.*tau_q"):
+        p.set(tau_q=1.0)
+    with pytest.raises(errors.InvalidParameterValueError, match="'exc'.*tau_m"):
+        p.set(tau_m=-1.0)
+    assert np.all(p.get("tau_m") == 20.0)  # unchanged
