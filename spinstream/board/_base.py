@@ -29,8 +29,8 @@ class ChunkResult:
         Steps run.
     spikes
         Population id -> ``(stamps, indices)``: int64 stamps (spike time = stamp * dt) and
-        int64 neuron indices, ordered by stamp.  Only populations whose spikes are recorded
-        (:meth:`Board.set_recording`) appear.
+        int64 neuron indices, ordered by stamp.  Every population whose spikes are recorded
+        (:meth:`Board.set_recording`) appears, with empty arrays if it did not spike.
     samples
         ``(population id, variable)`` -> ``(stamps, values)``: int64 sample stamps (sample
         time = stamp * dt) and float64 values of shape ``(len(stamps), n_recorded)`` in the

@@ -190,8 +190,19 @@ class HostBoard(Board):
         self._reset_schedules()
         self._restart_all_sources()
         self._sampled_initial = False
-        self._apply_recordings()
         self._loaded = True
+        for (pop, var), rec in list(self._recordings.items()):
+            try:
+                if pop >= len(pops):
+                    raise ParameterError(f"cannot record population {pop}: there is none")
+                if var != "spikes":
+                    self._row(pop, var, "state")
+                self._cores_of(pop, rec.indices)
+            except ParameterError:
+                del self._recordings[(pop, var)]
+                self._apply_recordings()
+                raise
+        self._apply_recordings()
 
     def _point_core(self, cid: int) -> None:
         a = self._cores[cid]
@@ -279,7 +290,7 @@ class HostBoard(Board):
             n_out = int(a.spike_out.sum())
             if not n_out:
                 continue
-            if a.layout.is_source and a.layout.name != "SpikeSourceArray":
+            if "_lambda" in a.layout.params:
                 lam_row = a.layout.params.index("_lambda")
                 lam = a.params[lam_row][a.spike_out.astype(bool)]
                 reserve += int(np.ceil(lam.sum() * 4 + 10 * np.sqrt(lam.sum() + 1))) + n_out
@@ -371,9 +382,10 @@ class HostBoard(Board):
                 ) from None
 
         def to_step(t: float) -> int:
+            # the first step whose start time is >= t (ENGINE.md: m_T = ceil(T/dt - 1e-9))
             if math.isinf(t):
                 return 2**62
-            return int(math.floor(t / dt + 0.5))
+            return int(math.ceil(t / dt - 1e-9))
 
         st.start = to_step(num("start", 0.0))
         st.stop = to_step(num("stop", math.inf))
@@ -406,7 +418,7 @@ class HostBoard(Board):
             )
         if len(times) > 1 and np.any(np.diff(times) < 0):
             raise ParameterError(f"current source {i}: times must be increasing")
-        arrays["step_at"] = np.floor(times / dt + 0.5).astype(np.int64)
+        arrays["step_at"] = np.ceil(times / dt - 1e-9).astype(np.int64)
         arrays["step_amp"] = np.ascontiguousarray(amps)
         st.n_steps = len(times)
         st.step_at = E.ptr(arrays["step_at"], ctypes.c_int64)
@@ -641,10 +653,12 @@ class HostBoard(Board):
             self._recordings.pop(key, None)
         else:
             idx = np.asarray(indices, dtype=np.int64).ravel()
+            if self._loaded:  # validate before anything changes
+                if variable != "spikes":
+                    self._row(pop, variable, "state")
+                self._cores_of(pop, idx)
             self._recordings[key] = _Recording(idx, int(interval_steps))
         if self._loaded:
-            if variable != "spikes":
-                self._row(pop, variable, "state")
             self._apply_recordings()
 
     def _apply_recordings(self) -> None:
@@ -723,6 +737,9 @@ class HostBoard(Board):
             if done == 0 and remaining > 0:
                 raise EngineError("the engine made no progress (output buffer too small)")
         result = ChunkResult(first_step=first, n_steps=n_steps)
+        for pop, var in self._recordings:
+            if var == "spikes":
+                result.spikes[pop] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         if stamps_l:
             stamps = np.concatenate(stamps_l)
             gids = np.concatenate(gids_l)
