@@ -149,7 +149,9 @@ def _small_world(connector: Any, projection: Any, out: Connections) -> None:
     """
     pre, post = projection.pre, projection.post
     degree = float(connector.d_expression.split("<")[1])
-    dist = projection.space.distances(pre.positions, post.positions)  # (pre, post)
+    dist = projection.space.distances(pre.positions.T, post.positions.T).reshape(
+        pre.size, post.size
+    )
     self_ok = connector.allow_self_connections or pre != post
     if not self_ok:
         np.fill_diagonal(dist, np.inf)
