@@ -731,6 +731,13 @@ class Assembly(common.Assembly):  # type: ignore[misc]
         if to_file is not None and to_file is not False and variables is not None:
             self._simulator.state.write_on_end.append((self, variables, to_file))
 
+    def get_spike_counts(self, gather: bool = True) -> dict[int, int]:
+        """Spikes per recorded neuron (ID -> count) of every member."""
+        counts: dict[int, int] = {}
+        for p in self._members():
+            counts.update(p.get_spike_counts())
+        return counts
+
     def inject_spikes(self, indices: Any, times: Any = None) -> None:
         """Make neurons (positions in the Assembly) of SpikeInjector members fire."""
         pos = np.atleast_1d(np.asarray(indices, dtype=np.int64))

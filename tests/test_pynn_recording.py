@@ -1,0 +1,196 @@
+"""Recording to neo: the structure PyNN's reference backends produce, segments, files."""
+
+from __future__ import annotations
+
+import neo
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from pyNN import errors
+
+import spinstream.pyNN as sim
+
+try:
+    from tests.reference import ReferenceBoard, trivial_plan
+except ImportError:  # tests/ itself on sys.path
+    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+
+
+@pytest.fixture
+def net():
+    sim.setup(timestep=0.1, seed=1, board=ReferenceBoard(), mapper=trivial_plan)
+    yield sim
+    sim.end()
+
+
+def _driven(net, n=3, label="pop"):
+    p = net.Population(n, net.IF_curr_exp(i_offset=1.0), label=label)
+    p.record(["spikes", "v"])
+    return p
+
+
+def test_block_segment_train_signal_structure(net):
+    """Names and annotations as pyNN.nest gives them (checked against NEST 3.10)."""
+    p = _driven(net)
+    net.run(40.0)
+    block = p.get_data()
+    assert block.name == "pop"
+    assert block.annotations == {
+        "size": 3, "first_index": 0, "last_index": 3, "first_id": int(p.first_id),
+        "last_id": int(p.last_id), "label": "pop", "simulator": "spinstream", "dt": 0.1,
+        "mpi_processes": 1,
+    }
+    assert 'Population "pop"' in block.description
+    seg = block.segments[0]
+    assert seg.name == "segment000"
+    assert isinstance(seg.spiketrains, neo.spiketrainlist.SpikeTrainList)
+    assert len(seg.spiketrains) == 3
+    st = seg.spiketrains[1]
+    assert st.annotations == {"source_population": "pop", "source_index": 1,
+                              "channel_id": int(p[1])}
+    assert float(st.t_start) == 0.0 and float(st.t_stop) == pytest.approx(40.0)
+    assert st.units == neo.SpikeTrain([], t_stop=1, units="ms").units
+    assert len(st) == 1 and float(st[0]) == pytest.approx(27.8, abs=0.1)
+    (sig,) = seg.analogsignals
+    assert sig.name == "v" and sig.shape == (401, 3)
+    assert_array_equal(sig.annotations["channel_ids"], [int(i) for i in p.all_cells])
+    assert sig.annotations["source_population"] == "pop"
+    assert_array_equal(sig.array_annotations["channel_index"], [0, 1, 2])
+    assert float(sig.t_start) == 0.0 and float(sig.sampling_period) == pytest.approx(0.1)
+    assert str(sig.units.dimensionality) == "mV"
+    assert sig[0, 0] == -65.0 * sig.units
+
+
+def test_views_select_channels_with_parent_indices(net):
+    p = _driven(net, 4)
+    net.run(5.0)
+    seg = p[1:3].get_data().segments[0]
+    assert [st.annotations["source_index"] for st in seg.spiketrains] == [1, 2]
+    assert_array_equal(seg.analogsignals[0].array_annotations["channel_index"], [1, 2])
+    assert seg.analogsignals[0].shape == (51, 2)
+    only = p.get_data_by_indexes("v", [3]).segments[0].analogsignals[0]
+    assert_array_equal(only.array_annotations["channel_index"], [3])
+
+
+def test_record_subset_and_sampling_interval(net):
+    p = net.Population(4, net.IF_curr_exp(i_offset=1.0), label="s")
+    p[::2].record("v", sampling_interval=1.0)
+    net.run(10.0)
+    sig = p.get_data("v").segments[0].analogsignals[0]
+    assert sig.shape == (11, 2)
+    assert float(sig.sampling_period) == pytest.approx(1.0)
+    assert_array_equal(sig.array_annotations["channel_index"], [0, 2])
+    with pytest.raises(ValueError, match="multiple of the time step"):
+        p.record("v", sampling_interval=0.25)
+    with pytest.raises(ValueError, match="one sampling interval"):
+        p.record("isyn_exc", sampling_interval=0.5)
+
+
+def test_reset_starts_a_new_segment_and_clear_drops_data(net):
+    p = _driven(net)
+    net.run(10.0)
+    net.reset(annotations={"trial": 0})
+    net.run(5.0)
+    block = p.get_data()
+    assert [s.name for s in block.segments] == ["segment000", "segment001"]
+    assert block.segments[0].annotations == {"trial": 0}
+    assert [s.analogsignals[0].shape[0] for s in block.segments] == [101, 51]
+    p.get_data(clear=True)
+    net.run(5.0)
+    block = p.get_data()
+    assert len(block.segments) == 1
+    sig = block.segments[0].analogsignals[0]
+    assert float(sig.t_start) == pytest.approx(5.1) and sig.shape == (50, 3)
+    assert float(block.segments[0].spiketrains[0].t_start) == pytest.approx(5.0)
+
+
+def test_reset_at_time_zero_adds_no_segment(net):
+    p = _driven(net)
+    net.reset()
+    net.run(1.0)
+    assert len(p.get_data().segments) == 1
+
+
+def test_get_data_variables_and_errors(net):
+    p = _driven(net)
+    net.run(2.0)
+    seg = p.get_data("spikes").segments[0]
+    assert len(seg.analogsignals) == 0
+    assert len(seg.spiketrains) == 3
+    seg = p.get_data(["v"]).segments[0]
+    assert len(seg.spiketrains) == 0 and len(seg.analogsignals) == 1
+    with pytest.raises(errors.RecordingError, match="'pop'.*isyn_exc.*was not recorded"):
+        p.get_data("isyn_exc")
+    with pytest.raises(errors.RecordingError, match="cannot record 'w'"):
+        p.get_data("w")
+
+
+def test_spike_counts_and_spinnaker_data(net):
+    p = _driven(net)
+    net.run(60.0)
+    counts = p.get_spike_counts()
+    assert counts == {int(i): 2 for i in p.all_cells}
+    assert p.mean_spike_count() == 2.0
+    spikes = p.spinnaker_get_data("spikes")
+    assert spikes.shape == (6, 2)
+    assert_array_equal(np.unique(spikes[:, 0]), [0, 1, 2])
+    v = p.spinnaker_get_data("v")
+    assert v.shape == (601 * 3, 3)
+    assert p.spinnaker_get_data("v", as_matrix=True).shape == (601, 3)
+    assert_allclose(v[v[:, 0] == 1][:, 2], p.spinnaker_get_data("v", as_matrix=True)[:, 1])
+
+
+def test_assembly_merges_populations(net):
+    a = _driven(net, 3, "a")
+    b = _driven(net, 2, "b")
+    asm = a + b
+    net.run(3.0)
+    block = asm.get_data()
+    seg = block.segments[0]
+    assert len(seg.spiketrains) == 5
+    (sig,) = seg.analogsignals
+    assert sig.shape == (31, 5)
+    assert_array_equal(sig.array_annotations["channel_index"], [0, 1, 2, 3, 4])
+    assert_array_equal(sig.annotations["channel_ids"],
+                       [int(i) for i in list(a.all_cells) + list(b.all_cells)])
+    assert asm.get_spike_counts() == {**a.get_spike_counts(), **b.get_spike_counts()}
+
+
+@pytest.mark.parametrize("suffix", [".pkl", ".nix"])
+def test_write_data_and_files_on_end(tmp_path, suffix):
+    if suffix == ".nix":
+        pytest.importorskip("nixio")
+    sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
+    p = sim.Population(2, sim.IF_curr_exp(i_offset=1.0), label="w")
+    p.record(["spikes", "v"], to_file=str(tmp_path / f"end{suffix}"))
+    sim.run(30.0)
+    p.write_data(str(tmp_path / f"now{suffix}"))
+    sim.end()
+    for name in ("now", "end"):
+        path = str(tmp_path / f"{name}{suffix}")
+        io = neo.io.PickleIO(path) if suffix == ".pkl" else neo.io.NixIO(path, mode="ro")
+        block = io.read_block()
+        if hasattr(io, "close"):
+            io.close()
+        seg = block.segments[0]
+        assert seg.analogsignals[0].shape == (301, 2)
+        assert sum(len(st) for st in seg.spiketrains) == 2
+
+
+def test_current_source_recording_and_changes_between_runs(net):
+    p = net.Population(1, net.IF_curr_exp(), label="c")
+    p.record("v")
+    dc = net.DCSource(amplitude=0.5, start=2.0, stop=8.0)
+    dc.record()
+    p.inject(dc)
+    net.run(5.0)
+    dc.amplitude = 1.0
+    net.run(5.0)
+    i = dc.get_data()
+    values = np.asarray(i.magnitude).reshape(-1)
+    assert values.shape == (101,)
+    assert values[10] == 0.0 and values[30] == 0.5 and values[60] == 1.0 and values[90] == 0.0
+    v = p.get_data().segments[0].analogsignals[0].magnitude[:, 0]
+    assert v[20] == -65.0 and v[50] > -65.0
+    with pytest.raises(errors.RecordingError, match="noise"):
+        net.NoisyCurrentSource(mean=0.0, stdev=1.0).record()

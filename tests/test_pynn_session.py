@@ -1,0 +1,162 @@
+"""spinstream.Session: the PyNN API on the async runtime, streams and live input."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import spinstream
+import spinstream.pyNN as sim
+
+try:
+    from tests.reference import ReferenceBoard, trivial_plan
+except ImportError:  # tests/ itself on sys.path
+    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+
+
+def session(**kw):
+    kw.setdefault("board", ReferenceBoard())
+    return spinstream.Session(timestep=0.1, chunk=1.0, seed=1, mapper=trivial_plan, **kw)
+
+
+async def test_issue_example_closed_loop():
+    async with session(mode="fast") as s:
+        out = s.Population(20, s.IF_curr_exp(), label="out")
+        inj = s.Population(5, s.SpikeInjector(), label="in")
+        s.Projection(inj, out, s.AllToAllConnector(), s.StaticSynapse(weight=2.0, delay=1.0))
+        out.record(["spikes", "v"])
+        seen = []
+
+        async def controller():
+            async with out[0:10].stream("spikes") as spikes:
+                async for batch in spikes:
+                    seen.append(batch)
+                    if abs(batch.t_start - 5.0) < 1e-9:
+                        inj.inject_spikes([0, 1, 2, 3, 4])
+
+        task = asyncio.create_task(controller())
+        await asyncio.sleep(0)
+        assert await s.run(20.0) == pytest.approx(20.0)
+        task.cancel()
+        assert s.time == pytest.approx(20.0)
+        fired = [b for b in seen if len(b.indices)]
+        assert fired, "the injected spikes made no output spike"
+        assert all(0 <= i < 10 for b in fired for i in b.indices)
+        block = out.get_data()
+        recorded = sum(len(st) for st in block.segments[0].spiketrains[:10])
+        assert recorded == sum(len(b.indices) for b in seen) > 0
+        assert block.segments[0].analogsignals[0].shape == (201, 20)
+        stats = s.statistics()
+        assert stats.chunks == 20 and stats.steps == 200
+
+
+async def test_state_stream_of_an_assembly_and_sampling_interval():
+    async with session() as s:
+        a = s.Population(2, s.IF_curr_exp(i_offset=0.5), label="a")
+        b = s.Population(3, s.IF_cond_exp(), label="b")
+        batches = []
+
+        async def watch():
+            async with (a + b).stream("v", sampling_interval=0.5, maxlen=100) as st:
+                async for batch in st:
+                    batches.append(batch)
+
+        task = asyncio.create_task(watch())
+        await asyncio.sleep(0)
+        await s.run(3.0)
+        await asyncio.sleep(0)
+        task.cancel()
+        values = np.vstack([bt.values for bt in batches])
+        assert values.shape[1] == 5
+        times = np.concatenate([bt.times for bt in batches])
+        assert_array_equal(np.diff(times).round(9), 0.5)
+        with pytest.raises(ValueError, match="multiple of the time step"):
+            a.stream("v", sampling_interval=0.15)
+        with pytest.raises(Exception, match="cannot record"):
+            a.stream("w")
+
+
+async def test_parameters_and_currents_change_while_running():
+    async with session(mode="lockstep") as s:
+        p = s.Population(1, s.IF_curr_exp(), label="p")
+        p.record("v")
+        dc = s.DCSource(amplitude=0.0)
+        p.inject(dc)
+
+        async def drive():
+            async with p.stream("v", lockstep=True) as st:
+                async for batch in st:
+                    if abs(batch.t_stop - 2.0) < 1e-9:
+                        dc.amplitude = 1.0
+                    if abs(batch.t_stop - 4.0) < 1e-9:
+                        p.set(i_offset=-1.0)
+
+        task = asyncio.create_task(drive())
+        await asyncio.sleep(0)
+        await s.run(6.0)
+        task.cancel()
+        v = p.get_data().segments[0].analogsignals[0].magnitude[:, 0]
+        assert np.all(v[:21] == -65.0)
+        assert v[40] > v[21]
+        assert v[60] < v[41]
+
+
+async def test_sessions_are_independent_networks():
+    async with session() as s1, session() as s2:
+        p1 = s1.Population(2, s1.IF_curr_exp(), label="one")
+        p2 = s2.Population(3, s2.IF_curr_exp(), label="two")
+        with pytest.raises(sim.StaleObjectError, match="another network"):
+            s2.Projection(p1, p2, s2.AllToAllConnector())
+        assert len(s1.runtime.spec.populations) == 1
+        await s1.run(1.0)
+        assert s2.time == 0.0
+        assert s1.get_current_time() == pytest.approx(1.0)
+
+
+async def test_get_data_mid_run_and_cancel_keeps_recordings():
+    async with session() as s:
+        p = s.Population(1, s.IF_curr_exp(i_offset=2.0), label="p")
+        p.record("v")
+        mid = []
+
+        async def peek():
+            async with p.stream("spikes") as st:
+                async for batch in st:
+                    if abs(batch.t_stop - 3.0) < 1e-9:
+                        mid.append(p.get_data().segments[0].analogsignals[0].shape)
+
+        task = asyncio.create_task(peek())
+        await asyncio.sleep(0)
+        run = asyncio.create_task(s.run(1000.0))
+        while s.time < 5.0:
+            await asyncio.sleep(0)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        task.cancel()
+        assert mid and mid[0][0] >= 31
+        t = s.time
+        n = p.get_data().segments[0].analogsignals[0].shape[0]
+        assert n == round(t / 0.1) + 1
+        await s.run(1.0)
+        assert s.time == pytest.approx(t + 1.0)
+
+
+async def test_session_exposes_pynn_names_but_not_global_setup():
+    async with session() as s:
+        assert s.IF_curr_exp is sim.IF_curr_exp
+        assert s.FixedProbabilityConnector is sim.FixedProbabilityConnector
+        assert s.Population is not sim.Population
+        assert "Population" in dir(s)
+        with pytest.raises(AttributeError):
+            s.setup  # noqa: B018
+        s.reset()
+        assert s.get_time_step() == pytest.approx(0.1)
+
+
+def test_session_rejects_chunk_not_multiple_of_timestep():
+    with pytest.raises(ValueError, match="multiple of timestep"):
+        spinstream.Session(timestep=0.1, chunk=0.25)
