@@ -731,6 +731,16 @@ class Assembly(common.Assembly):  # type: ignore[misc]
         if to_file is not None and to_file is not False and variables is not None:
             self._simulator.state.write_on_end.append((self, variables, to_file))
 
+    @property
+    def receptor_types(self) -> list[str]:
+        """Receptor types that every member has, in the first member's order.
+
+        (PyNN intersects sets here, so the order, and with it the receptor that a
+        Projection guesses from the weight's sign, would depend on string hashing.)
+        """
+        common_types = set.intersection(*(set(p.receptor_types) for p in self.populations))
+        return [r for r in self.populations[0].receptor_types if r in common_types]
+
     def get_spike_counts(self, gather: bool = True) -> dict[int, int]:
         """Spikes per recorded neuron (ID -> count) of every member."""
         counts: dict[int, int] = {}
