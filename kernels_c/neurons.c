@@ -440,16 +440,20 @@ static int32_t update_eif(ss_core *c, int64_t m, double h, int alpha) {
             double vv = v0, ww = w0;
             for (int s = 0; s < 4; s++) {
                 const int gk = s == 0 ? 0 : (s == 3 ? 2 : 1);
+                /* The right-hand side sees v clamped at the spike threshold, as in NEST's aeif
+                 * models: in the upswing a stage value of v can run away (~1e20 mV), and w's
+                 * a (v - v_rest) term would carry that into w, silencing the neuron for good. */
+                const double vc = vv < thr ? vv : thr;
                 double ex = 0.0;
                 if (dT[i] > 0) {
-                    double arg = (vv - vt[i]) / dT[i];
+                    double arg = (vc - vt[i]) / dT[i];
                     if (arg > 50.0) arg = 50.0; /* beyond v_spike anyway; avoid overflow */
                     ex = gl * dT[i] * exp(arg);
                 }
-                kv[s] = (gl * (v_rest[i] - vv) + ex + gE[gk] * (Ee[i] - vv) + gI[gk] * (Ei[i] - vv) -
+                kv[s] = (gl * (v_rest[i] - vc) + ex + gE[gk] * (Ee[i] - vc) + gI[gk] * (Ei[i] - vc) -
                          ww + I) *
                         inv_c;
-                kw[s] = (aa * (vv - v_rest[i]) - ww) / tw[i];
+                kw[s] = (aa * (vc - v_rest[i]) - ww) / tw[i];
                 const double f = s < 2 ? 0.5 * h : h;
                 if (s < 3) {
                     vv = v0 + f * kv[s];
