@@ -214,3 +214,39 @@ def test_record_unrecordable_variable_names_population_and_changes_nothing(net):
     assert p.recorder.recorded == {}
     with pytest.raises(errors.RecordingError, match="was not recorded"):
         p.get_data("v")
+
+
+def test_spike_times_replaced_between_runs(net):
+    src = net.Population(2, net.SpikeSourceArray(spike_times=[]))
+    src.record("spikes")
+    net.run(10.0)
+    src.set(spike_times=[[12.0, 15.0, 18.0], [17.0, 19.0]])
+    net.run(10.0)
+    src.set(spike_times=[[22.0, 25.0], [23.0, 27.0, 29.0]])
+    net.run(10.0)
+    trains = src.get_data().segments[0].spiketrains
+    assert_array_equal(trains[0].magnitude, [12.0, 15.0, 18.0, 22.0, 25.0])
+    assert_array_equal(trains[1].magnitude, [17.0, 19.0, 23.0, 27.0, 29.0])
+    src[0:1].set(spike_times=[40.0, 45.0])
+    with pytest.raises(errors.InvalidParameterValueError, match="cannot be withdrawn"):
+        src[0:1].set(spike_times=[41.0])
+    net.reset()  # replays the current spike_times
+    net.run(50.0)
+    again = src.get_data().segments[1].spiketrains
+    assert_array_equal(again[0].magnitude, [40.0, 45.0])
+    assert_array_equal(again[1].magnitude, [23.0, 27.0, 29.0])
+
+
+def test_spike_times_that_drop_loaded_ones_cannot_be_replayed_after_reset(net):
+    src = net.Population(1, net.SpikeSourceArray(spike_times=[5.0]), label="src")
+    net.run(10.0)
+    src.set(spike_times=[20.0])
+    with pytest.raises(errors.InvalidParameterValueError, match="reset.*cannot replay"):
+        net.reset()
+
+
+def test_min_delay_auto_reports_the_smallest_delay_in_use(net):
+    p = net.Population(2, net.IF_cond_exp())
+    net.Projection(p, p, net.AllToAllConnector(), net.StaticSynapse(weight=0.01, delay=0.5))
+    assert net.get_min_delay() == 0.5
+    assert net.get_max_delay() == 0.5

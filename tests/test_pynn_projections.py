@@ -236,11 +236,12 @@ def test_cuba_sized_network_builds_in_under_a_second(net):
     exc = net.Population(3200, net.IF_curr_exp())
     inh = net.Population(800, net.IF_curr_exp())
     every = exc + inh
-    t0 = time.perf_counter()
+    # CPU time of this process: other processes on a busy machine do not count.
+    t0 = time.process_time()
     conn = net.FixedProbabilityConnector(0.02, rng=NumpyRNG(seed=42))
     e = net.Projection(exc, every, conn, net.StaticSynapse(weight=0.27, delay=0.2))
     i = net.Projection(inh, every, conn, net.StaticSynapse(weight=-4.5, delay=0.2),
                        receptor_type="inhibitory")
-    elapsed = time.perf_counter() - t0
+    elapsed = time.process_time() - t0
     assert 300_000 < len(e) + len(i) < 340_000
     assert elapsed < 1.0, f"building CUBA's projections took {elapsed:.2f} s"

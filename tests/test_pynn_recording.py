@@ -194,3 +194,43 @@ def test_current_source_recording_and_changes_between_runs(net):
     assert v[20] == -65.0 and v[50] > -65.0
     with pytest.raises(errors.RecordingError, match="noise"):
         net.NoisyCurrentSource(mean=0.0, stdev=1.0).record()
+
+
+def test_record_none_changes_what_the_next_segment_records(net):
+    p = net.Population(5, net.IF_cond_exp(), label="r")
+    p[3:4].record("v")
+    net.run(2.0)
+    net.reset()
+    p.record(None)
+    p[4:5].record("v")
+    net.run(2.0)
+    segs = p.get_data().segments
+    assert_array_equal(segs[0].analogsignals[0].array_annotations["channel_index"], [3])
+    assert_array_equal(segs[1].analogsignals[0].array_annotations["channel_index"], [4])
+
+
+def test_data_survives_end():
+    sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
+    p = sim.Population(1, sim.IF_curr_exp(), label="kept")
+    p.record("v")
+    sim.run(5.0)
+    sim.end()
+    assert p.get_data().segments[0].analogsignals[0].shape == (51, 1)
+    with pytest.raises(RuntimeError, match="closed"):
+        sim.run(1.0)
+
+
+def test_step_and_ac_sources_follow_pynn_conventions(net):
+    step = net.StepCurrentSource(times=[0.41, 0.42, 0.86], amplitudes=[0.5, -0.5, 0.5])
+    assert len(step.times.evaluate()) == 2  # both first times fall on step 4
+    assert step.amplitudes[0] == -0.5 and abs(step.times[1] - 0.9) < 1e-9
+    with pytest.raises(ValueError, match="increasing"):
+        net.StepCurrentSource(times=[0.4, 0.2], amplitudes=[1.0, 2.0])
+    cells = net.Population(1, net.IF_curr_exp())
+    ac = net.ACSource(start=5.0, stop=20.0, amplitude=1.0, frequency=20.0, phase=90.0)
+    ac.record()
+    cells.inject(ac)
+    net.run(25.0)
+    i = np.asarray(ac.get_data().magnitude).reshape(-1)
+    assert i[50] == pytest.approx(1.0)  # the phase holds at t = start
+    assert i[49] == 0.0 and i[200] == 0.0

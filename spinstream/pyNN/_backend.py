@@ -56,7 +56,7 @@ class Backend:
         (
             self.get_current_time,
             self.get_time_step,
-            self.get_min_delay,
+            _min_delay,
             _max_delay,
             self.num_processes,
             self.rank,
@@ -135,6 +135,13 @@ class Backend:
             return
         self.end_writes()
         self.state.runtime_close()
+
+    def get_min_delay(self) -> float:
+        """Smallest allowed delay (ms); with ``min_delay="auto"``, the smallest one in use."""
+        state = self.state
+        if state.auto_min_delay and state.smallest_delay is not None:
+            return state.smallest_delay
+        return state.min_delay
 
     def get_max_delay(self) -> float:
         """Largest allowed delay (ms); with ``max_delay="auto"``, the largest one in use."""

@@ -31,17 +31,21 @@ FloatArray = npt.NDArray[np.float64]
 
 
 class Connections:
-    """Connections collected in PyNN's order: by postsynaptic neuron, then as drawn."""
+    """Connections collected in PyNN's order: by postsynaptic neuron, then as drawn.
+
+    ``add`` is called once per column, so it only appends; values that are the same for
+    every connection (``fixed``) are kept once.
+    """
 
     def __init__(self) -> None:
         self._pre: list[IntArray] = []
-        self._post: list[IntArray] = []
+        self._post: list[Any] = []
         self._values: list[dict[str, Any]] = []
+        self.fixed: dict[str, Any] = {}
 
     def add(self, pre: Any, post: Any, values: dict[str, Any]) -> None:
         """Add synapses from ``pre`` to ``post`` (index arrays or a single post index)."""
         pre = np.atleast_1d(np.asarray(pre)).astype(np.int64, copy=False)
-        post = np.broadcast_to(np.asarray(post, dtype=np.int64), pre.shape)
         self._pre.append(pre)
         self._post.append(post)
         self._values.append(values)
@@ -51,15 +55,28 @@ class Connections:
         if not self._pre:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty.copy(), {n: np.zeros(0) for n in names}
+        sizes = np.fromiter((len(p) for p in self._pre), dtype=np.int64, count=len(self._pre))
         pre = np.concatenate(self._pre)
-        post = np.concatenate(self._post)
+        if all(isinstance(p, (int, np.integer)) for p in self._post):
+            post = np.repeat(np.asarray(self._post, dtype=np.int64), sizes)
+        else:
+            post = np.concatenate(
+                [np.broadcast_to(np.asarray(p, dtype=np.int64), (n,))
+                 for p, n in zip(self._post, sizes, strict=True)]
+            )
         values = {}
         for name in names:
-            parts = [
-                np.broadcast_to(np.asarray(v[name], dtype=np.float64), p.shape)
-                for v, p in zip(self._values, self._pre, strict=True)
-            ]
-            values[name] = np.concatenate(parts)
+            if name in self.fixed:
+                values[name] = np.full(len(pre), float(self.fixed[name]))
+                continue
+            parts = [v[name] for v in self._values]
+            if all(np.ndim(x) == 0 for x in parts):
+                values[name] = np.repeat(np.asarray(parts, dtype=np.float64), sizes)
+            else:
+                values[name] = np.concatenate(
+                    [np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))
+                     for x, n in zip(parts, sizes, strict=True)]
+                )
         return pre, post, values
 
 
@@ -91,12 +108,13 @@ def _column_connect(
             fixed[name] = lazy.evaluate(simplify=True)
         else:
             varying[name] = lazy
+    out.fixed.update(fixed)
     n_pre = projection.pre.size
     for col, mask in enumerate(connection_map_generator()):
         src = _sources(mask, n_pre)
         if src is None or src.size == 0:
             continue
-        values = dict(fixed)
+        values = {}
         for name, lazy in varying.items():
             # One evaluation per column, in column order: a RandomDistribution draws
             # exactly the numbers that PyNN's own loop would draw.

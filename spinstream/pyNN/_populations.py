@@ -133,6 +133,15 @@ def _stream(obj: Any, members: list[Any], variable: str, sampling_interval: floa
     return runtime.subscribe_state(parts, variable, interval_steps=steps, **kw)
 
 
+def _multiset_split(new: IntArray, old: IntArray) -> tuple[IntArray, IntArray]:
+    """Split ``new`` into the part also in ``old`` (counting repeats) and the rest."""
+    values, new_counts = np.unique(new, return_counts=True)
+    old_counts = np.array([np.count_nonzero(old == v) for v in values], dtype=np.int64)
+    kept = np.repeat(values, np.minimum(new_counts, old_counts))
+    extra = np.repeat(values, np.maximum(new_counts - old_counts, 0))
+    return kept, extra
+
+
 class _PopulationMixin:
     """What Population and PopulationView share: runtime access by grandparent indices."""
 
@@ -203,7 +212,7 @@ class _PopulationMixin:
         for name, value in parameter_space.items():
             if name == "spike_times":
                 times = _spike_time_list(value, self.size, where)
-                root._set_spike_times(idx, times)
+                root._set_spike_times(idx, times, where)
                 continue
             values = _as_float_array(value, self.size)
             _check_values(name, values, where)
@@ -550,20 +559,74 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         self._spec_id_value = int(runtime.add_population(spec))
         state.populations.append(self)
 
-    def _set_spike_times(self, idx: IntArray, times: list[npt.NDArray[np.float64]]) -> None:
+    def _set_spike_times(
+        self, idx: IntArray, times: list[npt.NDArray[np.float64]], where: str
+    ) -> None:
+        """New spike_times for some neurons of a SpikeSourceArray.
+
+        Before the network is loaded they replace the spec's.  Once it is loaded, the
+        board already holds the old times.  As in PyNN's other backends only the future
+        matters: times before now are history (spikes that happened stay recorded, new
+        times in the past are not emitted); future times are added (scheduled through
+        the runtime, and again after each reset), but future spikes that are already
+        scheduled cannot be withdrawn, so they must stay in the new list.
+        """
         runtime = self._runtime
+        if not runtime.loaded:
+            for i, t in zip(idx, times, strict=True):
+                self._spike_times[int(i)] = t
+            self._spec.spike_times = list(self._spike_times)
+            return
+        dt = self._simulator.state.dt
+        now = int(runtime.input_step)
+        add_idx, add_stamps = [], []
+        for i, t in zip(idx, times, strict=True):
+            old = np.rint(self._spike_times[int(i)] / dt).astype(np.int64)
+            new = np.rint(t / dt).astype(np.int64)
+            kept, extra = _multiset_split(new[new >= now], old[old >= now])
+            if kept.size != np.count_nonzero(old >= now):
+                raise errors.InvalidParameterValueError(
+                    f"{where}: neuron {int(i)} already has spikes scheduled at "
+                    f"{(np.setdiff1d(old[old >= now], kept) * dt).tolist()} ms that the new "
+                    "spike_times leave out; scheduled spikes cannot be withdrawn"
+                )
+            add_idx.append(np.full(extra.size, int(i), dtype=np.int64))
+            add_stamps.append(extra)
         for i, t in zip(idx, times, strict=True):
             self._spike_times[int(i)] = t
-        setter = getattr(runtime, "set_spike_times", None)
-        if setter is not None:
-            setter(self._spec_id_value, idx, times)
-        elif not runtime.loaded:
-            self._spec.spike_times = list(self._spike_times)
-        else:
-            raise errors.InvalidParameterValueError(
-                f"{self._where}: this runtime cannot replace spike_times once the network "
-                "is loaded; use inject_spikes() for new spikes"
+        if add_idx:
+            ai, st = np.concatenate(add_idx), np.concatenate(add_stamps)
+            if ai.size:
+                runtime.schedule_spikes(self._spec_id_value, ai, st)
+
+    def _spikes_to_replay(self) -> tuple[IntArray, IntArray] | None:
+        """For reset: the board replays the spike times it was loaded with; the rest.
+
+        Spike times changed after loading can be replayed only when they extend the
+        loaded ones (the board cannot forget a loaded spike).
+        """
+        loaded = self._spec.spike_times
+        if loaded is None:
+            return None
+        dt = self._simulator.state.dt
+        add_idx, add_stamps = [], []
+        for i, (was, now) in enumerate(zip(loaded, self._spike_times, strict=True)):
+            if was is now:
+                continue
+            kept, extra = _multiset_split(
+                np.rint(now / dt).astype(np.int64), np.rint(was / dt).astype(np.int64)
             )
+            if kept.size != len(was):
+                raise errors.InvalidParameterValueError(
+                    f"{self._where}: reset() cannot replay the new spike_times of neuron {i}: "
+                    "they leave out times the network was loaded with, which the board "
+                    "replays after every reset"
+                )
+            add_idx.append(np.full(extra.size, i, dtype=np.int64))
+            add_stamps.append(extra)
+        if not add_idx:
+            return None
+        return np.concatenate(add_idx), np.concatenate(add_stamps)
 
     def _get_view(self, selector: Any, label: str | None = None) -> Any:
         return self._view_class(self, selector, label)

@@ -31,13 +31,21 @@ class _Segment:
     """A finished PyNN segment: a runtime segment and the window that PyNN shows of it."""
 
     def __init__(
-        self, runtime_segment: int, first_step: int, stop_step: int, name: str, annotations: Any
+        self,
+        runtime_segment: int,
+        first_step: int,
+        stop_step: int,
+        name: str,
+        annotations: Any,
+        recorded: dict[str, npt.NDArray[np.bool_]],
     ) -> None:
         self.runtime_segment = runtime_segment
         self.first_step = first_step
         self.stop_step = stop_step
         self.name = name
         self.annotations = dict(annotations or {})
+        #: what was recorded in this segment (``record()`` may change between resets)
+        self.recorded = dict(recorded)
 
 
 class Recorder:
@@ -138,7 +146,8 @@ class Recorder:
         state = self._state
         runtime = self.population._runtime
         seg = self._current_runtime_segment()
-        if runtime.step > 0:
+        # Nothing is kept when nothing ran since the start (or since get_data(clear=True)).
+        if runtime.step > self._first_step(seg):
             self._finished.append(
                 _Segment(
                     seg,
@@ -146,6 +155,7 @@ class Recorder:
                     runtime.step,
                     f"segment{state.segment_counter:03d}",
                     annotations,
+                    self.recorded,
                 )
             )
 
@@ -161,6 +171,7 @@ class Recorder:
                     self.population._runtime.step,
                     f"segment{state.segment_counter:03d}",
                     None,
+                    self.recorded,
                 )
             )
         return segments
@@ -172,8 +183,10 @@ class Recorder:
 
     # -- data ----------------------------------------------------------------------------
 
-    def _selected(self, name: str, filter_indices: IntArray | None) -> IntArray:
-        mask = self.recorded.get(name)
+    def _selected(
+        self, name: str, filter_indices: IntArray | None, seg: _Segment | None = None
+    ) -> IntArray:
+        mask = (self.recorded if seg is None else seg.recorded).get(name)
         if mask is None:
             return np.zeros(0, dtype=np.int64)
         if filter_indices is not None:
@@ -225,7 +238,7 @@ class Recorder:
         trains = None
         signals = []
         for name in names:
-            selected = self._selected(name, filter_indices)
+            selected = self._selected(name, filter_indices, seg)
             if name == "spikes":
                 stamps, indices = self._spikes(seg, selected)
                 trains = _neo.spike_trains(

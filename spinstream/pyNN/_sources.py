@@ -62,16 +62,28 @@ class _CurrentSource:
             else:
                 values[name] = float(np.asarray(value).reshape(-1)[0])
         self._check(values)
+        values = self._on_grid(values, self._dt())
         object.__setattr__(self, "_values", values)
         if self._id is not None:
             step = self._owner.set_current_source(self._id, self._spec_params())
             self._history.append((int(step), dict(values)))
 
     def get_native_parameters(self) -> ParameterSpace:
-        return ParameterSpace(
-            {k: Sequence(v) if isinstance(v, np.ndarray) else v for k, v in self._values.items()},
-            shape=(1,),
-        )
+        # Arrays (step times, amplitudes) come back as plain arrays: source.times[0] is
+        # a number, as in PyNN's other backends.
+        return ParameterSpace(dict(self._values))
+
+    def _dt(self) -> float:
+        """Time step of the network this source is in (or of the global one)."""
+        if self._state is not None:
+            return float(self._state.dt)
+        from spinstream.pyNN import state
+
+        return float(state.dt)
+
+    def _on_grid(self, values: dict[str, Any], dt: float) -> dict[str, Any]:
+        """Hook: sources whose times must fall on the time grid round them here."""
+        return values
 
     def _check(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
@@ -82,6 +94,7 @@ class _CurrentSource:
                 )
 
     def _spec_params(self) -> dict[str, Any]:
+        """The engine's parameters (ENGINE.md's current sources)."""
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._values.items()}
 
     # -- injection -----------------------------------------------------------------------
@@ -108,6 +121,8 @@ class _CurrentSource:
                 f"{type(self).__name__} is already injected into another network"
             )
         self._check_timing(state.dt)
+        if self._state is None:
+            object.__setattr__(self, "_values", self._on_grid(self._values, state.dt))
         targets = [(pop._spec_id, idx) for pop, idx in groups]
         if self._id is None:
             spec = CurrentSourceSpec(
@@ -211,9 +226,18 @@ class ACSource(_CurrentSource, electrodes.ACSource):  # type: ignore[misc]
         *((n, n) for n in ("amplitude", "start", "stop", "frequency", "offset", "phase"))
     )
 
+    def _spec_params(self) -> dict[str, Any]:
+        # PyNN's phase holds at t = start; the engine's sine runs from t = 0.
+        params = super()._spec_params()
+        params["phase"] = float(
+            (params["phase"] - 360.0 * params["frequency"] * params["start"] / 1000.0) % 360.0
+        )
+        return params
+
     def _waveform(self, t: Any, values: dict[str, Any], dt: float) -> Any:
         wave = values["offset"] + values["amplitude"] * np.sin(
-            2 * np.pi * values["frequency"] * t / 1000.0 + values["phase"] * np.pi / 180.0
+            2 * np.pi * values["frequency"] * (t - values["start"]) / 1000.0
+            + values["phase"] * np.pi / 180.0
         )
         return np.where(_window(t, values, dt), wave, 0.0)
 
@@ -240,6 +264,17 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):  # type: 
             raise errors.InvalidParameterValueError(
                 f"StepCurrentSource: times must be >= 0 ms, got {times.tolist()}"
             )
+
+    def _on_grid(self, values: dict[str, Any], dt: float) -> dict[str, Any]:
+        # Times go to the nearest step; of several times on one step the last one counts
+        # (as PyNN's other backends do).
+        times = np.asarray(values.get("times", []), dtype=np.float64)
+        amps = np.asarray(values.get("amplitudes", []), dtype=np.float64)
+        if times.size == 0:
+            return values
+        steps = np.rint(times / dt).astype(np.int64)
+        last = np.append(steps[1:] != steps[:-1], True)
+        return {**values, "times": steps[last] * dt, "amplitudes": amps[last]}
 
     def _waveform(self, t: Any, values: dict[str, Any], dt: float) -> Any:
         times = np.asarray(values["times"], dtype=np.float64)

@@ -13,6 +13,8 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from pyNN import errors
 from pyNN.common.control import BaseState
 
@@ -56,6 +58,8 @@ class State(BaseState):  # type: ignore[misc]
         self.segment_counter = 0
         self.populations: list[Any] = []
         self.largest_delay = 0.0
+        self.smallest_delay: float | None = None
+        self.auto_min_delay = True
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -67,11 +71,11 @@ class State(BaseState):  # type: ignore[misc]
         max_delay: float | str = "auto",
     ) -> None:
         """Begin a new network on ``runtime``; objects of the previous one become stale."""
-        if self.runtime is not None:
-            self.runtime_close()
+        self.runtime_close()
         self.runtime = runtime
         self.dt = float(timestep)
-        self.min_delay = self.dt if min_delay == "auto" else float(min_delay)
+        self.auto_min_delay = min_delay == "auto"
+        self.min_delay = self.dt if self.auto_min_delay else float(min_delay)
         self.max_delay = None if max_delay == "auto" else float(max_delay)
         self.running = False
         self.t_start = 0.0
@@ -81,14 +85,12 @@ class State(BaseState):  # type: ignore[misc]
         self.segment_counter = 0
         self.populations = []
         self.largest_delay = 0.0
+        self.smallest_delay = None
 
     def runtime_close(self) -> None:
-        """Release the runtime's board (the network can no longer run)."""
-        runtime, self.runtime = self.runtime, None
-        if runtime is not None:
-            close = getattr(runtime, "close", None)
-            if close is not None:
-                close()
+        """Release the runtime's board: the network cannot run again, its data stays."""
+        if self.runtime is not None:
+            self.runtime.close()
 
     def require_runtime(self) -> Runtime:
         """The runtime, or a clear error when ``setup()`` was not called."""
@@ -131,7 +133,12 @@ class State(BaseState):  # type: ignore[misc]
 
     def reset(self) -> None:
         """Back to t = 0 with a new recording segment."""
-        self.require_runtime().reset()
+        runtime = self.require_runtime()
+        replay = [(p._spec_id, p._spikes_to_replay()) for p in self.populations]
+        runtime.reset()
+        for pop, spikes in replay:
+            if spikes is not None and len(spikes[0]):
+                runtime.schedule_spikes(pop, *spikes)
         self.running = False
         self.t_start = 0.0
         self.segment_counter += 1
@@ -143,8 +150,6 @@ class State(BaseState):  # type: ignore[misc]
 
         ``what`` names the projection in the error message.
         """
-        import numpy as np
-
         d = np.asarray(delays, dtype=np.float64)
         if d.size == 0:
             return d.astype(np.int64)
@@ -161,6 +166,7 @@ class State(BaseState):  # type: ignore[misc]
                 f"[{self.dt} ms (one time step), {upper}]"
             )
         self.largest_delay = max(self.largest_delay, hi)
+        self.smallest_delay = lo if self.smallest_delay is None else min(self.smallest_delay, lo)
         return np.rint(d / self.dt).astype(np.int64)
 
 
