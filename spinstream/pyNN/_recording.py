@@ -318,8 +318,11 @@ class Recorder:
         """Spikes per recorded neuron (ID -> count) in the current segment."""
         pop = self.population
         selected = self._selected("spikes", filter_indices)
-        segments = self._segments()
-        _, indices = self._spikes(segments[-1], selected)
+        seg = self._current_runtime_segment()
+        current = _Segment(
+            seg, self._first_step(seg), pop._runtime.step, "", None, self.recorded
+        )
+        _, indices = self._spikes(current, selected)
         counts = np.bincount(indices, minlength=pop.size)[selected]
         first = int(pop.first_id)
         return {first + int(i): int(c) for i, c in zip(selected, counts, strict=True)}
