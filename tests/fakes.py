@@ -35,16 +35,44 @@ from spinstream.model import (
 IntArray = npt.NDArray[np.int64]
 
 
-def trivial_plan(spec: NetworkSpec) -> MappingPlan:
-    """One core per population on chip (0, 0); enough for boards that ignore placement."""
-    cores = [
-        CoreSlice(pop=p.id, lo=0, hi=p.size, x=0, y=0, p=1 + p.id, key=p.id << 11, mask=~0x7FF)
-        for p in spec.populations
-    ]
+def trivial_plan(spec: NetworkSpec, atoms_per_core: int = 256) -> MappingPlan:
+    """Slices of at most ``atoms_per_core`` neurons, 16 cores per chip, routes resolved.
+
+    Enough for boards that take the resolved ``routes`` (the fake and HostBoard), without
+    PACMAN: core ``c`` routes to every core holding a target of one of its neurons.
+    """
+    cores: list[CoreSlice] = []
+    pop_cores: dict[int, list[int]] = {}
+    bits = max(1, (atoms_per_core - 1).bit_length())
+    mask = (0xFFFFFFFF << bits) & 0xFFFFFFFF
+    for p in spec.populations:
+        pop_cores[p.id] = []
+        for lo in range(0, p.size, atoms_per_core):
+            cid = len(cores)
+            chip, proc = divmod(cid, 16)
+            cores.append(
+                CoreSlice(
+                    p.id,
+                    lo,
+                    min(lo + atoms_per_core, p.size),
+                    chip % 8,
+                    chip // 8,
+                    proc + 1,
+                    cid << bits,
+                    mask,
+                )
+            )
+            pop_cores[p.id].append(cid)
+    targets: dict[int, set[int]] = {cid: set() for cid in range(len(cores))}
+    for proj in spec.projections:
+        pre = np.asarray(pop_cores[proj.pre])[proj.pre_index // atoms_per_core]
+        post = np.asarray(pop_cores[proj.post])[proj.post_index // atoms_per_core]
+        for a, b in set(zip(pre.tolist(), post.tolist(), strict=True)):
+            targets[a].add(b)
     return MappingPlan(
         cores=cores,
-        pop_cores={p.id: [p.id] for p in spec.populations},
-        routes={},
+        pop_cores=pop_cores,
+        routes={cid: tuple(sorted(t)) for cid, t in targets.items()},
         labels={p.id: p.label for p in spec.populations},
     )
 

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from spinstream.board._base import ChunkResult
 from spinstream.recording import Recorder
-from spinstream.streams import SpikeBatch, StateBatch, Subscription
+from spinstream.streams import Selection, SpikeBatch, StateBatch, Subscription
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -64,6 +64,13 @@ class _StatePart:
     key: Key
     cols: IntArray
     n: int
+
+
+@dataclass(frozen=True)
+class _StateGroup:
+    parts: list[_StatePart]
+    variable: str
+    interval: int
 
 
 class Routing:
@@ -118,24 +125,33 @@ class Routing:
                 rows = None if interval == bsel.interval else interval
                 self._rec_samples[key] = _SampleFilter(cols, rows, idx)
 
-        self._subs: list[tuple[AnySubscription, object]]
-        self._subs = []
+        # Subscribers of the same cells (and variable and interval) share one batch:
+        # batches are immutable, so it is computed once per chunk for the whole group.
+        spike_groups: dict[object, tuple[Selection, list[AnySubscription]]] = {}
+        state_groups: dict[object, tuple[_StateGroup, list[AnySubscription]]] = {}
         for sub in subs:
+            sel = sub.selection
             if sub.kind == "spikes":
-                self._subs.append((sub, None))
-            else:
+                spike_groups.setdefault(sel.key, (sel, []))[1].append(sub)
+                continue
+            gkey = (sel.key, sub.variable, sub.interval_steps)
+            if gkey not in state_groups:
                 parts = [
                     _StatePart(
                         (pop, sub.variable), _columns(self.board[(pop, sub.variable)], i), len(i)
                     )
-                    for pop, i in sub.selection.parts
+                    for pop, i in sel.parts
                 ]
-                self._subs.append((sub, parts))
+                state_groups[gkey] = (_StateGroup(parts, sub.variable, sub.interval_steps), [])
+            state_groups[gkey][1].append(sub)
+        self._spike_groups = list(spike_groups.values())
+        self._state_groups = list(state_groups.values())
+        self._subs = subs
 
     @property
     def subscriptions(self) -> list[AnySubscription]:
         """The subscriptions fed by this routing."""
-        return [s for s, _ in self._subs]
+        return list(self._subs)
 
     # ------------------------------------------------------------------ per chunk
     def distribute(
@@ -175,33 +191,29 @@ class Routing:
 
         t_start = first_step * dt
         t_stop = (first_step + n_steps) * dt
-        for sub, parts in self._subs:
-            if sub.closed:
-                continue
-            if parts is None:
-                st, pos = _spike_tap(sub, spikes)
-                sub._push(
-                    SpikeBatch(
-                        t_start, t_stop, _times(st, dt), pos, 0, first_step, n_steps, st, sequence
-                    )
-                )
-            else:
-                assert isinstance(parts, list)
-                st, vals = _state_tap(parts, samples, sub.interval_steps)
-                sub._push(
-                    StateBatch(
-                        t_start,
-                        t_stop,
-                        _times(st, dt),
-                        vals,
-                        0,
-                        first_step,
-                        n_steps,
-                        st,
-                        sequence,
-                        sub.variable,
-                    )
-                )
+        for sel, group in self._spike_groups:
+            st, pos = _spike_tap(sel, spikes)
+            batch = SpikeBatch(
+                t_start, t_stop, _times(st, dt), pos, 0, first_step, n_steps, st, sequence
+            )
+            for sub in group:
+                sub._push(batch)
+        for sg, group in self._state_groups:
+            st, vals = _state_tap(sg.parts, samples, sg.interval)
+            state = StateBatch(
+                t_start,
+                t_stop,
+                _times(st, dt),
+                vals,
+                0,
+                first_step,
+                n_steps,
+                st,
+                sequence,
+                sg.variable,
+            )
+            for sub in group:
+                sub._push(state)
 
 
 def _times(stamps: IntArray, dt: float) -> FloatArray:
@@ -235,10 +247,9 @@ def _merge(
 
 
 def _spike_tap(
-    sub: AnySubscription,
+    sel: Selection,
     spikes: Mapping[int, tuple[IntArray, IntArray]],
 ) -> tuple[IntArray, IntArray]:
-    sel = sub.selection
     out: list[tuple[IntArray, IntArray]] = []
     for k, (pop, _) in enumerate(sel.parts):
         got = spikes.get(pop)

@@ -36,14 +36,12 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.board._base import Board, ChunkResult
+from spinstream.board._base import Board
 from spinstream.model import (
     EngineError,
     LateInputError,
@@ -54,9 +52,17 @@ from spinstream.model import (
 )
 from spinstream.model._spec import CurrentSourceSpec, ProjectionSpec
 from spinstream.recording import Recorder
+from spinstream.session._checks import (
+    check_indices,
+    check_interval,
+    check_pop,
+    check_values,
+    copy_set,
+)
 from spinstream.session._clock import Clock, MonotonicClock
 from spinstream.session._routing import BoardSelection, Routing
 from spinstream.session._stats import Statistics, TimingRing
+from spinstream.session._worker import Job, Worker, execute
 from spinstream.streams import (
     Selection,
     SpikeBatch,
@@ -75,23 +81,6 @@ MODES = ("fast", "realtime", "lockstep")
 SPIKE_SOURCES = ("SpikeSourceArray", "SpikeInjector")
 
 
-@dataclass
-class _Job:
-    """One chunk as the worker thread runs it: inputs, then steps, possibly several times."""
-
-    first_step: int
-    n_steps: int
-    segments: list[tuple[list[Callable[[], None]], int]]
-
-
-@dataclass
-class _Outcome:
-    results: list[ChunkResult] = field(default_factory=list)
-    steps: int = 0
-    compute_ns: int = 0
-    error: BaseException | None = None
-
-
 def _default_mapper(spec: NetworkSpec) -> MappingPlan:
     from spinstream.mapping import map_network
 
@@ -108,13 +97,6 @@ def _default_board() -> Board:
         ) from exc
     board: Board = HostBoard()
     return board
-
-
-def _copy_set(a: FloatArray, idx: IntArray, values: FloatArray) -> FloatArray:
-    # Copy-on-write: a board may hold a reference to the spec's arrays.
-    out = np.array(a, dtype=np.float64, copy=True)
-    out[idx] = values
-    return out
 
 
 class Runtime:
@@ -143,6 +125,12 @@ class Runtime:
         Clock for real-time pacing (default: :class:`MonotonicClock`).
     mapper
         ``spec -> MappingPlan`` (default: ``spinstream.mapping.map_network``).
+    inline_below_us
+        A chunk expected (from the previous ones) to take less board time than this
+        runs on the event loop's thread instead of the worker thread: handing a chunk
+        to a thread and back costs tens of microseconds, more than such a chunk, and
+        blocking the loop that briefly does not make it less responsive.  ``0``: always
+        use the worker thread.
     """
 
     def __init__(
@@ -157,6 +145,7 @@ class Runtime:
         board: Board | None = None,
         clock: Clock | None = None,
         mapper: Mapper | None = None,
+        inline_below_us: float = 100.0,
     ) -> None:
         if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
             raise ValueError(f"dt must be a positive number of ms, got {dt!r}")
@@ -190,7 +179,7 @@ class Runtime:
         self._running = False
         self._in_flight: tuple[int, int] | None = None
         self._inline = False
-        self._executor: ThreadPoolExecutor | None = None
+        self._worker = Worker(inline_below_us)
         self._closed = False
         # inputs
         self._pending: list[Callable[[], None]] = []
@@ -202,6 +191,7 @@ class Runtime:
         self._recording: dict[tuple[int, str], tuple[IntArray, int]] = {}
         self._subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
         self._all_subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
+        self._probes: list[Any] = []  # see add_probe
         self._routing = Routing({}, [])
         self._routing_dirty = False
         self._board_sel: dict[tuple[int, str], BoardSelection] = {}
@@ -306,7 +296,7 @@ class Runtime:
         if p.id != n:
             raise ValueError(f"projection ids are dense: expected id {n}, got {p.id}")
         for role, pop in (("pre", p.pre), ("post", p.post)):
-            self._pop(pop, role)
+            check_pop(self.spec, pop, role)
         self._check_can_change_network("projection")
         self.spec.projections.append(p)
         return p.id
@@ -317,55 +307,10 @@ class Runtime:
         if c.id != n:
             raise ValueError(f"current source ids are dense: expected id {n}, got {c.id}")
         for pop, idx in c.targets:
-            self._indices(self._pop(pop), idx)
+            check_indices(check_pop(self.spec, pop), idx)
         self._check_can_change_network("current source")
         self.spec.current_sources.append(c)
         return c.id
-
-    # ================================================================== validation
-    def _pop(self, pop: int, role: str = "population") -> PopulationSpec:
-        pops = self.spec.populations
-        if not isinstance(pop, int | np.integer) or not 0 <= pop < len(pops):
-            raise IndexError(f"{role} id {pop!r} does not exist (there are {len(pops)})")
-        return pops[int(pop)]
-
-    @staticmethod
-    def _indices(p: PopulationSpec, indices: npt.ArrayLike | None) -> IntArray:
-        if indices is None:
-            return np.arange(p.size, dtype=np.int64)
-        raw = np.asarray(indices)
-        if raw.dtype == bool:
-            if raw.shape != (p.size,):
-                raise IndexError(
-                    f"a boolean mask of population {p.label!r} needs {p.size} entries, "
-                    f"got shape {raw.shape}"
-                )
-            return np.flatnonzero(raw).astype(np.int64)
-        if raw.size and not np.issubdtype(raw.dtype, np.integer):
-            raise TypeError(f"neuron indices must be integers, got dtype {raw.dtype}")
-        idx = raw.astype(np.int64).reshape(-1)
-        if idx.size and (idx.min() < 0 or idx.max() >= p.size):
-            bad = idx[(idx < 0) | (idx >= p.size)][0]
-            raise IndexError(
-                f"neuron index {bad} is out of range for population {p.label!r} of size {p.size}"
-            )
-        return idx
-
-    @staticmethod
-    def _values(name: str, values: npt.ArrayLike, n: int) -> FloatArray:
-        try:
-            v = np.asarray(values, dtype=np.float64)
-            out = np.broadcast_to(v, (n,)).copy() if v.ndim <= 1 else None
-        except (TypeError, ValueError):
-            out = None
-        if out is None:
-            raise ParameterError(
-                f"{name}: expected a number or {n} numbers, got {np.shape(values)} "
-                f"({values!r:.60})"
-            )
-        if np.isnan(out).any():
-            raise ParameterError(f"{name}: values must not be NaN")
-        return out
 
     # ================================================================== input
     def _live_board(self) -> Board:
@@ -423,19 +368,19 @@ class Runtime:
         run is in progress.  A future ``at_step`` is applied exactly at that step; a past
         one raises :class:`~spinstream.model.LateInputError`.
         """
-        p = self._pop(pop)
+        p = check_pop(self.spec, pop)
         if name not in p.params:
             raise ParameterError(
                 f"population {p.label!r} ({p.model}) has no parameter {name!r}; "
                 f"it has {', '.join(sorted(p.params)) or 'none'}"
             )
-        idx = self._indices(p, indices)
-        vals = self._values(name, values, len(idx))
+        idx = check_indices(p, indices)
+        vals = check_values(name, values, len(idx))
         at = self._check_step(at_step, f"setting {name}")
         pid = int(pop)
 
         def spec_op() -> None:
-            p.params[name] = _copy_set(p.params[name], idx, vals)
+            p.params[name] = copy_set(p.params[name], idx, vals)
 
         def board_op() -> None:
             self._live_board().set_parameters(pid, name, idx, vals)
@@ -444,13 +389,13 @@ class Runtime:
 
     def get_parameters(self, pop: int, name: str, indices: npt.ArrayLike | None) -> FloatArray:
         """Return current values of a parameter (including changes not yet in effect)."""
-        p = self._pop(pop)
+        p = check_pop(self.spec, pop)
         if name not in p.params:
             raise ParameterError(
                 f"population {p.label!r} ({p.model}) has no parameter {name!r}; "
                 f"it has {', '.join(sorted(p.params)) or 'none'}"
             )
-        idx = self._indices(p, indices)
+        idx = check_indices(p, indices)
         if self._board_idle() and not self._pending:
             assert self._board is not None
             return np.asarray(self._board.get_parameters(int(pop), name, idx), dtype=np.float64)
@@ -469,14 +414,14 @@ class Runtime:
 
         Returns the step at which it takes effect (see :meth:`set_parameters`).
         """
-        p = self._pop(pop)
+        p = check_pop(self.spec, pop)
         if p.initial and name not in p.initial:
             raise ParameterError(
                 f"population {p.label!r} ({p.model}) has no state variable {name!r}; "
                 f"it has {', '.join(sorted(p.initial))}"
             )
-        idx = self._indices(p, indices)
-        vals = self._values(name, values, len(idx))
+        idx = check_indices(p, indices)
+        vals = check_values(name, values, len(idx))
         at = self._check_step(at_step, f"setting {name}")
         pid = int(pop)
 
@@ -484,7 +429,7 @@ class Runtime:
             base = p.initial.get(name)
             if base is None:
                 base = np.zeros(p.size)
-            p.initial[name] = _copy_set(base, idx, vals)
+            p.initial[name] = copy_set(base, idx, vals)
             self._initial_dirty.add((pid, name))
 
         def board_op() -> None:
@@ -494,8 +439,8 @@ class Runtime:
 
     def get_state(self, pop: int, name: str, indices: npt.ArrayLike | None) -> FloatArray:
         """Return current values of a state variable (initial values before the first run)."""
-        p = self._pop(pop)
-        idx = self._indices(p, indices)
+        p = check_pop(self.spec, pop)
+        idx = check_indices(p, indices)
         if not self.loaded and not self._loading:
             if name not in p.initial:
                 raise ParameterError(
@@ -522,13 +467,13 @@ class Runtime:
         before :attr:`input_step` raise :class:`~spinstream.model.LateInputError` and
         nothing is scheduled.  Returns the earliest stamp scheduled.
         """
-        p = self._pop(pop)
+        p = check_pop(self.spec, pop)
         if p.model not in SPIKE_SOURCES:
             raise ParameterError(
                 f"population {p.label!r} is a {p.model}; spikes can only be injected into "
                 f"{' or '.join(SPIKE_SOURCES)} populations"
             )
-        idx = self._indices(p, indices)
+        idx = check_indices(p, indices)
         now = self.input_step
         if stamps is None:
             st = np.full(len(idx), now, dtype=np.int64)
@@ -606,16 +551,16 @@ class Runtime:
 
         ``indices=None`` stops recording it.  Takes effect at the next chunk.
         """
-        p = self._pop(pop)
+        p = check_pop(self.spec, pop)
         if not isinstance(variable, str) or not variable:
             raise ValueError(f"variable must be a non-empty name, got {variable!r}")
-        _check_interval(interval_steps)
+        check_interval(interval_steps)
         key = (int(pop), variable)
         old = self._recording.get(key)
         if indices is None:
             self._recording.pop(key, None)
         else:
-            idx = self._indices(p, indices)
+            idx = check_indices(p, indices)
             if len(np.unique(idx)) != len(idx):
                 raise ValueError(f"indices recorded of population {p.label!r} repeat a neuron")
             idx.setflags(write=False)
@@ -674,7 +619,7 @@ class Runtime:
                 f"variable must name a state variable (use subscribe_spikes for spikes), "
                 f"got {variable!r}"
             )
-        _check_interval(interval_steps)
+        check_interval(interval_steps)
         self._check_lockstep(lockstep)
         sel = as_selection(pop, indices, self._sizes())
         sub: Subscription[StateBatch] = Subscription(
@@ -740,30 +685,6 @@ class Runtime:
         self._routing_dirty = False
 
     # ================================================================== running
-    def _get_executor(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="spinstream-board")
-        return self._executor
-
-    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> tuple[T, bool]:
-        """Run ``fn`` off the loop; on cancellation wait for it, then report it.
-
-        Returns ``(result, cancelled)``: the caller finishes its bookkeeping and then
-        raises ``CancelledError``, so a cancelled run always stops at a chunk boundary.
-        """
-        if self._inline:
-            return fn(*args), False
-        loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self._get_executor(), fn, *args)
-        cancelled = False
-        while True:
-            try:
-                return await asyncio.shield(fut), cancelled
-            except asyncio.CancelledError:
-                if fut.cancelled():
-                    raise
-                cancelled = True
-
     async def _ensure_loaded(self) -> None:
         if self._loaded and not self._stale:
             return
@@ -775,8 +696,8 @@ class Runtime:
         self._loading = True
         cancelled = False
         try:
-            plan, c1 = await self._in_thread(self._mapper, self.spec)
-            _, c2 = await self._in_thread(board.load, self.spec, plan)
+            plan, c1 = await self._worker.call(self._mapper, self.spec, inline=self._inline)
+            _, c2 = await self._worker.call(board.load, self.spec, plan, inline=self._inline)
             cancelled = c1 or c2
         finally:
             self._loading = False
@@ -842,17 +763,31 @@ class Runtime:
         finally:
             self._inline = False
 
-    async def _wait_gate(self) -> None:
+    async def _wait_gate(self) -> bool:
+        """Wait until every lock-step subscriber has asked; returns whether it waited."""
         loop = asyncio.get_running_loop()
+        waited = False
         while not all(s.ready for s in self._subs if s.lockstep and not s.closed):
             gate: asyncio.Future[None] = loop.create_future()
             self._gate = gate
+            waited = True
             try:
                 await gate
             finally:
                 self._gate = None
+        return waited
 
-    def _make_job(self, n: int) -> _Job:
+    def add_probe(self, probe: Any) -> None:
+        """Call ``probe`` at chosen steps of every chunk, between board runs (worker thread).
+
+        A probe has ``taps(first, end) -> [(step, fn), ...]`` (steps in ``[first, end]``:
+        ``fn()`` runs when the board has run exactly up to ``step``), ``flush(first,
+        n_steps, sequence)`` (on the loop's thread after the chunk), ``discard()`` (the chunk
+        failed) and ``closed`` (it is dropped once true).  Weight streams are probes.
+        """
+        self._probes.append(probe)
+
+    def _make_job(self, n: int) -> Job:
         if self._routing_dirty:
             self._apply_routing()
         first = self._step
@@ -862,47 +797,38 @@ class Runtime:
         segments: list[tuple[list[Callable[[], None]], int]] = []
         cur = first
         timed = self._timed
+        events: list[tuple[int, int, list[Callable[[], None]]]] = []
+        self._probes = [p for p in self._probes if not p.closed]
+        for probe in self._probes:
+            events.extend((at, 0, [fn]) for at, fn in probe.taps(first, end))
         while timed and timed[0][0] < end:
             at, _, board_op, spec_op = heapq.heappop(timed)
+            events.append((at, 1, [spec_op, board_op]))
+        events.sort(key=lambda ev: ev[:2])  # probes see a step before its inputs
+        for at, _, fns in events:
             if at > cur:
                 segments.append((ops, at - cur))
                 ops, cur = [], at
-            ops.append(spec_op)
-            ops.append(board_op)
+            ops.extend(fns)
         segments.append((ops, end - cur))
-        return _Job(first, n, segments)
-
-    def _execute(self, job: _Job) -> _Outcome:
-        board = self._board
-        assert board is not None
-        out = _Outcome()
-        t0 = time.perf_counter_ns()
-        try:
-            for ops, k in job.segments:
-                for op in ops:
-                    op()
-                if k:
-                    out.results.append(board.run(k))
-                    out.steps += k
-        except BaseException as exc:  # reported on the loop thread after bookkeeping
-            out.error = exc
-        out.compute_ns = time.perf_counter_ns() - t0
-        return out
+        return Job(first, n, segments)
 
     async def _one_chunk(self, n: int) -> None:
         t0 = time.perf_counter_ns()
-        waited = 0
-        if self.mode == "lockstep":
-            await self._wait_gate()
-            waited = time.perf_counter_ns() - t0
-        elif self._inline:
-            await asyncio.sleep(0)  # lets Ctrl-C (task cancellation) in between chunks
+        inline = self._inline or self._worker.inline(n)
+        yielded = self.mode == "lockstep" and await self._wait_gate()
+        if inline and not yielded:
+            # the loop is not otherwise yielded to: let other tasks (and cancellation) in
+            await asyncio.sleep(0)
+        waited = time.perf_counter_ns() - t0
         job = self._make_job(n)
+        board = self._live_board()
         self._in_flight = (job.first_step, n)
         try:
-            outcome, cancelled = await self._in_thread(self._execute, job)
+            outcome, cancelled = await self._worker.call(execute, board, job, inline=inline)
         finally:
             self._in_flight = None
+        self._worker.observe(outcome)
         self._step = job.first_step + outcome.steps
         if outcome.steps:
             self._steps_run += outcome.steps
@@ -917,6 +843,11 @@ class Runtime:
             )
             if self._step > 0:
                 self._spike_log.clear()
+        for probe in self._probes:
+            if outcome.steps and outcome.error is None:
+                probe.flush(job.first_step, outcome.steps, self._chunks)
+            else:
+                probe.discard()
         if outcome.error is not None:
             self._compute.add(outcome.compute_ns)
             raise outcome.error
@@ -982,6 +913,11 @@ class Runtime:
             overhead_us=self._overhead.percentiles(),
         )
 
+    def clear_timings(self) -> None:
+        """Forget the chunk timings collected so far (e.g. after a warm-up run)."""
+        self._compute = TimingRing()
+        self._overhead = TimingRing()
+
     def close(self) -> None:
         """End every stream and free the board and the worker thread."""
         if self._running:
@@ -991,23 +927,12 @@ class Runtime:
         self._closed = True
         for sub in self._subs:
             sub._end()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        for probe in self._probes:
+            probe.sub._end()
+        self._worker.close()
         if self._board is not None:
             self._board.close()
 
     async def aclose(self) -> None:
         """Async form of :meth:`close`."""
         self.close()
-
-
-def _check_interval(interval_steps: int) -> None:
-    if (
-        not isinstance(interval_steps, int | np.integer)
-        or isinstance(interval_steps, bool)
-        or interval_steps < 1
-    ):
-        raise ValueError(
-            f"interval_steps must be a positive integer number of steps, got {interval_steps!r}"
-        )

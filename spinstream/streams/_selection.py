@@ -23,11 +23,17 @@ class Selection:
     parts
         ``(population id, int64 neuron indices)`` pairs.  Indices must not repeat within a
         part.
+    pop_sizes
+        Population id -> size, when known: lets whole populations skip all filtering.
     """
 
-    __slots__ = ("_luts", "offsets", "parts", "size")
+    __slots__ = ("_identity", "_luts", "_sizes", "key", "offsets", "parts", "size")
 
-    def __init__(self, parts: Iterable[tuple[int, npt.ArrayLike]]) -> None:
+    def __init__(
+        self,
+        parts: Iterable[tuple[int, npt.ArrayLike]],
+        pop_sizes: Sequence[int] | None = None,
+    ) -> None:
         cleaned: list[tuple[int, IntArray]] = []
         offsets: list[int] = []
         total = 0
@@ -49,6 +55,15 @@ class Selection:
         self.offsets: tuple[int, ...] = tuple(offsets)
         self.size = total
         self._luts: list[IntArray | None] = [None] * len(cleaned)
+        # per part: None (general), or k when its indices are exactly 0..k-1 in order
+        self._identity: list[int | None] = [
+            len(i) if np.array_equal(i, np.arange(len(i))) else None for _, i in cleaned
+        ]
+        self._sizes: list[int | None] = [
+            None if pop_sizes is None else int(pop_sizes[p]) for p, _ in cleaned
+        ]
+        #: Equal for selections of the same cells in the same order (hashable).
+        self.key: tuple[tuple[int, bytes], ...] = tuple((p, i.tobytes()) for p, i in cleaned)
 
     @property
     def pops(self) -> tuple[int, ...]:
@@ -67,7 +82,10 @@ class Selection:
         table = self._luts[part]
         if table is None:
             _, idx = self.parts[part]
-            table = np.full(int(idx.max()) + 1 if len(idx) else 0, -1, dtype=np.int64)
+            n = self._sizes[part]
+            if n is None:
+                n = int(idx.max()) + 1 if len(idx) else 0
+            table = np.full(n, -1, dtype=np.int64)
             table[idx] = np.arange(len(idx), dtype=np.int64) + self.offsets[part]
             self._luts[part] = table
         return table
@@ -75,13 +93,25 @@ class Selection:
     def spike_positions(
         self, part: int, stamps: IntArray, indices: IntArray
     ) -> tuple[IntArray, IntArray]:
-        """Keep the spikes of one part's cells: ``(stamps, positions)``."""
-        table = self.lut(part)
+        """Keep the spikes of one part's cells: ``(stamps, positions)``.
+
+        ``indices`` are neuron indices of the part's population (``0 <= i < size``).
+        """
         if len(indices) == 0:
             return stamps, indices
-        inside = indices < len(table)
-        if not inside.all():
-            stamps, indices = stamps[inside], indices[inside]
+        k = self._identity[part]
+        offset = self.offsets[part]
+        if k is not None:
+            if k != self._sizes[part]:
+                inside = indices < k
+                if not inside.all():
+                    stamps, indices = stamps[inside], indices[inside]
+            return stamps, (indices + offset if offset else indices)
+        table = self.lut(part)
+        if self._sizes[part] is None:
+            inside = indices < len(table)
+            if not inside.all():
+                stamps, indices = stamps[inside], indices[inside]
         pos = table[indices]
         keep = pos >= 0
         if keep.all():
@@ -106,21 +136,30 @@ def as_selection(
     elif isinstance(pop, int | np.integer):
         _check_pop(int(pop), sizes)
         idx = np.arange(sizes[int(pop)]) if indices is None else indices
-        sel = Selection([(int(pop), idx)])
+        _check_indices(int(pop), np.asarray(idx).reshape(-1), sizes)
+        sel = Selection([(int(pop), idx)], sizes)
     else:
         if indices is not None:
             raise ValueError(
                 "give indices only together with a population id, not with a list of parts"
             )
-        sel = Selection(pop)
+        parts = [(int(p), np.asarray(i).reshape(-1)) for p, i in pop]
+        for p, i in parts:
+            _check_pop(p, sizes)
+            _check_indices(p, i, sizes)
+        sel = Selection(parts, sizes)
     for p, idx in sel.parts:
         _check_pop(p, sizes)
-        if len(idx) and idx.max() >= sizes[p]:
-            raise IndexError(
-                f"neuron index {int(idx.max())} is out of range for population {p} "
-                f"of size {sizes[p]}"
-            )
+        _check_indices(p, idx, sizes)
     return sel
+
+
+def _check_indices(pop: int, idx: npt.NDArray[np.generic], sizes: Sequence[int]) -> None:
+    if len(idx) and (idx.max() >= sizes[pop] or idx.min() < 0):
+        bad = idx.max() if idx.max() >= sizes[pop] else idx.min()
+        raise IndexError(
+            f"neuron index {int(bad)} is out of range for population {pop} of size {sizes[pop]}"
+        )
 
 
 def _check_pop(pop: int, sizes: Sequence[int]) -> None:
