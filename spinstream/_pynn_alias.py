@@ -32,7 +32,7 @@ class _AliasLoader(importlib.abc.Loader):
         return importlib.import_module(TARGET)
 
     def exec_module(self, module: ModuleType) -> None:
-        """The target module is already executed."""
+        """Do nothing: the target module is already executed."""
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):

@@ -76,8 +76,7 @@ class Session:
         steps = round(float(chunk) / timestep)
         if steps < 1 or abs(steps * timestep - chunk) > 1e-9 * max(1.0, chunk):
             raise ValueError(
-                f"chunk ({chunk} ms) must be a positive whole multiple of timestep "
-                f"({timestep} ms)"
+                f"chunk ({chunk} ms) must be a positive whole multiple of timestep ({timestep} ms)"
             )
         extra = {"mapper": mapper} if mapper is not None else {}
         runtime = Runtime(
@@ -94,6 +93,7 @@ class Session:
         self._backend = Backend()
         self._backend.state.start(runtime, timestep, min_delay, max_delay)
         self._runtime = runtime
+        self._bridges: list[Any] = []
 
     # -- context -------------------------------------------------------------------------
 
@@ -109,7 +109,10 @@ class Session:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Write the files asked for with ``record(to_file=...)`` and free the board."""
+        """Stop serving, write the files asked for with ``record(to_file=...)``, free the board."""
+        bridges, self._bridges = self._bridges, []
+        for bridge in bridges:
+            await bridge.aclose()
         self.end()
 
     def end(self) -> None:
@@ -149,6 +152,31 @@ class Session:
     def statistics(self) -> Statistics:
         """Chunks, steps, overruns, late inputs, drops per subscriber, timing percentiles."""
         return self._runtime.statistics()
+
+    # -- ZeroMQ ----------------------------------------------------------------------------
+
+    async def serve(
+        self, address: str = "tcp://127.0.0.1:*", *, views: Any = (), **options: Any
+    ) -> Any:
+        """Serve the streams and live input over ZeroMQ; returns the endpoints.
+
+        ``address`` is the control socket (loopback by default; anything else needs CURVE
+        keys).  ``views``: PopulationViews or Assemblies to serve besides the populations;
+        ``options``: those of :func:`spinstream.bridge.serve` (``publish``, ``read_only``,
+        ``inject``, ``server_key``/``client_keys``, ``limits``...).  The bridge closes with
+        the session; :attr:`bridges` lists the running ones.
+        """
+        from spinstream.bridge._frontend import serve_async
+
+        populations = self._backend.state.populations
+        bridge = await serve_async(self._runtime, populations, address, views, **options)
+        self._bridges.append(bridge)
+        return bridge.endpoints
+
+    @property
+    def bridges(self) -> list[Any]:
+        """The ZeroMQ bridges serving this session (see :meth:`serve`)."""
+        return list(self._bridges)
 
     # -- the PyNN API --------------------------------------------------------------------
 

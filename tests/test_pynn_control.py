@@ -34,14 +34,20 @@ def test_setup_returns_rank_and_sets_queries(net):
 
 
 def test_setup_validates_and_tolerates_other_backends_options():
-    with pytest.raises(Exception, match="min_delay"):
+    with pytest.raises(Exception, match=r"min_delay"):
         sim.setup(timestep=0.1, min_delay=0.05, board=ReferenceBoard(), mapper=trivial_plan)
-    with pytest.raises(Exception, match="not a valid argument"):
+    with pytest.raises(Exception, match=r"not a valid argument"):
         sim.setup(timestep=0.1, dt=0.1)
     # NEST's and sPyNNaker's keywords are accepted and ignored
     sim.setup(
-        timestep=0.5, min_delay=1.0, max_delay=10.0, spike_precision="on_grid",
-        t_flush=10.0, n_chips_required=4, board=ReferenceBoard(), mapper=trivial_plan,
+        timestep=0.5,
+        min_delay=1.0,
+        max_delay=10.0,
+        spike_precision="on_grid",
+        t_flush=10.0,
+        n_chips_required=4,
+        board=ReferenceBoard(),
+        mapper=trivial_plan,
     )
     assert sim.get_min_delay() == 1.0
     assert sim.get_max_delay() == 10.0
@@ -54,7 +60,7 @@ def test_run_run_until_run_for_and_time(net):
     assert net.run_until(2.5) == pytest.approx(2.5)
     assert net.run_for(0.5) == pytest.approx(3.0)
     assert net.get_current_time() == pytest.approx(3.0)
-    with pytest.raises(ValueError, match="in the past"):
+    with pytest.raises(ValueError, match=r"in the past"):
         net.run_until(1.0)
 
 
@@ -84,7 +90,7 @@ def test_end_makes_objects_stale():
     p = sim.Population(2, sim.IF_curr_exp())
     sim.end()
     sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
-    with pytest.raises(sim.StaleObjectError, match="no longer exists"):
+    with pytest.raises(sim.StaleObjectError, match=r"no longer exists"):
         p.set(tau_m=3.0)
     q = sim.Population(2, sim.IF_curr_exp())
     with pytest.raises(sim.StaleObjectError):
@@ -95,24 +101,35 @@ def test_end_makes_objects_stale():
 def test_population_before_setup_is_a_clear_error():
     sim.end()
     sim.state.runtime = None
-    with pytest.raises(RuntimeError, match="setup"):
+    with pytest.raises(RuntimeError, match=r"setup"):
         sim.Population(1, sim.IF_curr_exp())
 
 
 def test_list_standard_models_names_every_engine_model():
     names = sim.list_standard_models()
     for name in (
-        "IF_curr_exp", "IF_cond_exp", "IF_curr_alpha", "IF_curr_delta", "IF_cond_alpha",
-        "Izhikevich", "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "HH_cond_exp",
-        "SpikeSourcePoisson", "SpikeSourceArray", "SpikeSourceGamma",
-        "SpikeSourcePoissonRefractory", "SpikeInjector",
+        "IF_curr_exp",
+        "IF_cond_exp",
+        "IF_curr_alpha",
+        "IF_curr_delta",
+        "IF_cond_alpha",
+        "Izhikevich",
+        "EIF_cond_exp_isfa_ista",
+        "EIF_cond_alpha_isfa_ista",
+        "HH_cond_exp",
+        "SpikeSourcePoisson",
+        "SpikeSourceArray",
+        "SpikeSourceGamma",
+        "SpikeSourcePoissonRefractory",
+        "SpikeInjector",
     ):
         assert name in names
 
 
 def test_procedural_api(net):
     cells = net.create(net.IF_curr_exp, {"i_offset": 1.0}, n=3)
-    assert cells.size == 3 and cells.get("i_offset") == 1.0
+    assert cells.size == 3
+    assert cells.get("i_offset") == 1.0
     src = net.create(net.SpikeSourceArray(spike_times=[1.0]), n=1)
     prj = net.connect(src, cells, weight=0.5, delay=1.0, p=1.0)
     assert len(prj) == 3
@@ -140,8 +157,8 @@ def test_pynn_alias_in_a_fresh_interpreter():
 
 def test_unknown_cell_parameter_names_the_population(net):
     p = net.Population(2, net.IF_curr_exp(), label="exc")
-    with pytest.raises(errors.NonExistentParameterError, match="'exc'.*tau_q"):
+    with pytest.raises(errors.NonExistentParameterError, match=r"'exc'.*tau_q"):
         p.set(tau_q=1.0)
-    with pytest.raises(errors.InvalidParameterValueError, match="'exc'.*tau_m"):
+    with pytest.raises(errors.InvalidParameterValueError, match=r"'exc'.*tau_m"):
         p.set(tau_m=-1.0)
     assert np.all(p.get("tau_m") == 20.0)  # unchanged

@@ -24,7 +24,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "pynn"
 def test_example_runs(tmp_path, script, args, expect):
     out = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert expect in out.stdout

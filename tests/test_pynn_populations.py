@@ -41,7 +41,8 @@ def test_parameters_numbers_arrays_distributions_functions(net):
     assert_array_equal(p.get("v_thresh"), [-50.0, -49.0, -48.0, -47.0, -46.0])
     assert p.get("cm") == 0.5
     spec = sim.state.runtime.spec.populations[p._spec_id]
-    assert spec.model == "IF_curr_exp" and spec.label == "P"
+    assert spec.model == "IF_curr_exp"
+    assert spec.label == "P"
     assert_array_equal(spec.params["v_thresh"], [-50.0, -49.0, -48.0, -47.0, -46.0])
 
 
@@ -52,7 +53,7 @@ def test_set_get_and_id_attribute_access(net):
     p[2].tau_m = 30.0
     assert p[2].tau_m == 30.0
     assert_array_equal(p.get("tau_m"), [15.0, 15.0, 30.0, 15.0])
-    tau_m, e_rev_i = p.get(["tau_m", "e_rev_I"])
+    _tau_m, e_rev_i = p.get(["tau_m", "e_rev_I"])
     assert_array_equal(e_rev_i, [-80.0, -81.0, -82.0, -83.0])
     assert p[1].get_parameters()["e_rev_I"] == -81.0
     p[1].set_parameters(cm=0.3)
@@ -86,7 +87,7 @@ def test_initial_values_and_initialize(net):
     net.run(0.1)
     v = p.get_data().segments[0].analogsignals[0].magnitude
     assert_array_equal(v[0], [-55.0, -71.0, -50.0])
-    with pytest.raises(errors.NonExistentParameterError, match="no parameter or state"):
+    with pytest.raises(errors.NonExistentParameterError, match=r"no parameter or state"):
         p.initialize(w=1.0)
 
 
@@ -94,7 +95,8 @@ def test_views_views_of_views_and_changes_both_ways(net):
     p = net.Population(10, net.IF_curr_exp(), label="base")
     v = p[2:8]
     vv = v[[1, 3, 5]]
-    assert vv.parent is v and vv.grandparent is p
+    assert vv.parent is v
+    assert vv.grandparent is p
     assert_array_equal(vv.index_in_grandparent([0, 1, 2]), [3, 5, 7])
     assert_array_equal(vv.mask, [1, 3, 5])
     vv.set(tau_m=7.0)
@@ -104,24 +106,33 @@ def test_views_views_of_views_and_changes_both_ways(net):
     assert_array_equal(p[np.array([True] * 5 + [False] * 5)].get("cm"), [1, 2, 3, 4, 5])
     assert vv.id_to_index(vv[1]) == 1
     assert vv.index_to_id(0) == p[3]
-    with pytest.raises(IndexError, match="out of range"):
+    with pytest.raises(IndexError, match=r"out of range"):
         p[[3, 11]]
 
 
 def test_population_members(net):
-    p = net.Population(6, net.IF_curr_alpha(), label="m", structure=sim.space.Grid2D(aspect_ratio=1.5))
-    assert p.size == 6 and len(p) == 6 and p.local_size == 6
-    assert p.label == "m" and isinstance(p.celltype, net.IF_curr_alpha)
-    assert p.first_id == p[0] and p.last_id == p[5]
+    p = net.Population(
+        6, net.IF_curr_alpha(), label="m", structure=sim.space.Grid2D(aspect_ratio=1.5)
+    )
+    assert p.size == 6
+    assert len(p) == 6
+    assert p.local_size == 6
+    assert p.label == "m"
+    assert isinstance(p.celltype, net.IF_curr_alpha)
+    assert p.first_id == p[0]
+    assert p.last_id == p[5]
     assert list(p.all()) == list(p.all_cells) == list(p)
     assert_array_equal(p.local_cells, p.all_cells)
-    assert p.id_to_index(p[4]) == 4 and p.id_to_local_index(p[4]) == 4
+    assert p.id_to_index(p[4]) == 4
+    assert p.id_to_local_index(p[4]) == 4
     assert p.index_to_id(3) == p[3]
     assert p.is_local(p[0])
-    assert p.can_record("v") and not p.can_record("w")
+    assert p.can_record("v")
+    assert not p.can_record("w")
     assert p.conductance_based is False
     assert p.receptor_types == ("excitatory", "inhibitory")
-    assert p.find_units("v") == "mV" and p.find_units("tau_m") == "ms"
+    assert p.find_units("v") == "mV"
+    assert p.find_units("tau_m") == "ms"
     assert p.positions.shape == (3, 6)
     assert p.nearest(p.positions[:, 4]) == p[4]
     assert p.position_generator(2).shape == (3,)
@@ -134,13 +145,15 @@ def test_population_members(net):
     p.set_max_atoms_per_core(2)
     p.add_placement_constraint(1, 0)
     spec = sim.state.runtime.spec.populations[p._spec_id]
-    assert spec.max_atoms_per_core == 2 and spec.placement == (1, 0)
+    assert spec.max_atoms_per_core == 2
+    assert spec.placement == (1, 0)
     p.set_mapping_constraint({"x": 0, "y": 1, "p": 3})
     assert spec.placement == (0, 1, 3)
     assert p.requires_mapping
     p.mark_no_changes()
     q = net.Population.create(net.IF_curr_exp, {"tau_m": 9.0}, n=2)
-    assert q.size == 2 and q.get("tau_m") == 9.0
+    assert q.size == 2
+    assert q.get("tau_m") == 9.0
     p.set_by_selector(slice(0, 2), "tau_m", 3.0)
     p.set_by_selector([4], {"cm": 0.25})
     assert_array_equal(p.get("tau_m")[:3], [3.0, 3.0, 20.0])
@@ -157,7 +170,7 @@ def test_spike_source_array_sorted_times_and_errors(net):
     s = net.Population(2, net.SpikeSourceArray(spike_times=[[1.0, 2.0], [3.0]]))
     times = s.get("spike_times")
     assert_array_equal(times[0].value, [1.0, 2.0])
-    with pytest.raises(errors.InvalidParameterValueError, match="sorted"):
+    with pytest.raises(errors.InvalidParameterValueError, match=r"sorted"):
         net.Population(1, net.SpikeSourceArray(spike_times=[3.0, 1.0]))
     s.set(spike_times=[5.0, 6.0])
     assert_array_equal(s.get("spike_times")[1].value, [5.0, 6.0])
@@ -167,15 +180,25 @@ def test_pynn_07_names_say_what_to_call(net):
     p = net.Population(2, net.IF_curr_exp())
     a = p + net.Population(1, net.IF_curr_exp())
     for name, hint in (
-        ("getSpikes", "get_data('spikes')"), ("get_v", "get_data('v')"),
-        ("get_gsyn", "get_data"), ("printSpikes", "write_data"), ("print_v", "write_data"),
-        ("print_gsyn", "write_data"), ("record_v", "record('v')"),
-        ("record_gsyn", "record"), ("meanSpikeCount", "mean_spike_count()"),
-        ("rset", "set("), ("tset", "set("), ("get_initial_value", "initial_values"),
+        ("getSpikes", "get_data('spikes')"),
+        ("get_v", "get_data('v')"),
+        ("get_gsyn", "get_data"),
+        ("printSpikes", "write_data"),
+        ("print_v", "write_data"),
+        ("print_gsyn", "write_data"),
+        ("record_v", "record('v')"),
+        ("record_gsyn", "record"),
+        ("meanSpikeCount", "mean_spike_count()"),
+        ("rset", "set("),
+        ("tset", "set("),
+        ("get_initial_value", "initial_values"),
         ("set_initial_value", "initialize("),
     ):
-        with pytest.raises(AttributeError, match=r"PyNN 0\.7.*" + hint.replace("(", r"\(")
-                           .replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+        with pytest.raises(
+            AttributeError,
+            match=r"PyNN 0\.7.*"
+            + hint.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]"),
+        ):
             getattr(p, name)
         assert not hasattr(p[0:1], name)
     assert not hasattr(a, "getSpikes")
@@ -185,10 +208,12 @@ def test_assembly(net):
     p = net.Population(3, net.IF_curr_exp(), label="p")
     q = net.Population(2, net.IF_cond_exp(), label="q")
     a = p + q
-    assert a.size == 5 and a[3] == q[0]
+    assert a.size == 5
+    assert a[3] == q[0]
     assert a.get_population("q") is q
     sub = a[1:4]
-    assert isinstance(sub, net.Assembly) and sub.size == 3
+    assert isinstance(sub, net.Assembly)
+    assert sub.size == 3
     a.set(tau_m=11.0)
     assert_array_equal(a.get("tau_m"), 11.0)
     a.initialize(v=-61.0)
@@ -196,12 +221,13 @@ def test_assembly(net):
     a2 = net.Assembly(p, label="one")
     a2 += q
     assert a2.size == 5
-    assert a.receptor_types and a.conductance_based is False
+    assert a.receptor_types
+    assert a.conductance_based is False
     assert a.id_to_index(q[1]) == 4
 
 
 def test_empty_and_bad_sizes(net):
-    with pytest.raises(errors.InvalidDimensionsError, match="at least 1"):
+    with pytest.raises(errors.InvalidDimensionsError, match=r"at least 1"):
         net.Population(0, net.IF_curr_exp(), label="none")
     p = net.Population((2, 3), net.IF_curr_exp())
     assert p.size == 6
@@ -209,10 +235,10 @@ def test_empty_and_bad_sizes(net):
 
 def test_record_unrecordable_variable_names_population_and_changes_nothing(net):
     p = net.Population(2, net.IF_curr_exp(), label="exc")
-    with pytest.raises(errors.RecordingError, match="'exc'.*gsyn_exc"):
+    with pytest.raises(errors.RecordingError, match=r"'exc'.*gsyn_exc"):
         p.record(["v", "gsyn_exc"])
     assert p.recorder.recorded == {}
-    with pytest.raises(errors.RecordingError, match="was not recorded"):
+    with pytest.raises(errors.RecordingError, match=r"was not recorded"):
         p.get_data("v")
 
 
@@ -228,7 +254,7 @@ def test_spike_times_replaced_between_runs(net):
     assert_array_equal(trains[0].magnitude, [12.0, 15.0, 18.0, 22.0, 25.0])
     assert_array_equal(trains[1].magnitude, [17.0, 19.0, 23.0, 27.0, 29.0])
     src[0:1].set(spike_times=[40.0, 45.0])
-    with pytest.raises(errors.InvalidParameterValueError, match="cannot be withdrawn"):
+    with pytest.raises(errors.InvalidParameterValueError, match=r"cannot be withdrawn"):
         src[0:1].set(spike_times=[41.0])
     net.reset()  # replays the current spike_times
     net.run(50.0)
@@ -241,7 +267,7 @@ def test_spike_times_that_drop_loaded_ones_cannot_be_replayed_after_reset(net):
     src = net.Population(1, net.SpikeSourceArray(spike_times=[5.0]), label="src")
     net.run(10.0)
     src.set(spike_times=[20.0])
-    with pytest.raises(errors.InvalidParameterValueError, match="reset.*cannot replay"):
+    with pytest.raises(errors.InvalidParameterValueError, match=r"reset.*cannot replay"):
         net.reset()
 
 

@@ -36,8 +36,14 @@ def test_block_segment_train_signal_structure(net):
     block = p.get_data()
     assert block.name == "pop"
     assert block.annotations == {
-        "size": 3, "first_index": 0, "last_index": 3, "first_id": int(p.first_id),
-        "last_id": int(p.last_id), "label": "pop", "simulator": "spinstream", "dt": 0.1,
+        "size": 3,
+        "first_index": 0,
+        "last_index": 3,
+        "first_id": int(p.first_id),
+        "last_id": int(p.last_id),
+        "label": "pop",
+        "simulator": "spinstream",
+        "dt": 0.1,
         "mpi_processes": 1,
     }
     assert 'Population "pop"' in block.description
@@ -46,17 +52,24 @@ def test_block_segment_train_signal_structure(net):
     assert isinstance(seg.spiketrains, neo.spiketrainlist.SpikeTrainList)
     assert len(seg.spiketrains) == 3
     st = seg.spiketrains[1]
-    assert st.annotations == {"source_population": "pop", "source_index": 1,
-                              "channel_id": int(p[1])}
-    assert float(st.t_start) == 0.0 and float(st.t_stop) == pytest.approx(40.0)
+    assert st.annotations == {
+        "source_population": "pop",
+        "source_index": 1,
+        "channel_id": int(p[1]),
+    }
+    assert float(st.t_start) == 0.0
+    assert float(st.t_stop) == pytest.approx(40.0)
     assert st.units == neo.SpikeTrain([], t_stop=1, units="ms").units
-    assert len(st) == 1 and float(st[0]) == pytest.approx(27.8, abs=0.1)
+    assert len(st) == 1
+    assert float(st[0]) == pytest.approx(27.8, abs=0.1)
     (sig,) = seg.analogsignals
-    assert sig.name == "v" and sig.shape == (401, 3)
+    assert sig.name == "v"
+    assert sig.shape == (401, 3)
     assert_array_equal(sig.annotations["channel_ids"], [int(i) for i in p.all_cells])
     assert sig.annotations["source_population"] == "pop"
     assert_array_equal(sig.array_annotations["channel_index"], [0, 1, 2])
-    assert float(sig.t_start) == 0.0 and float(sig.sampling_period) == pytest.approx(0.1)
+    assert float(sig.t_start) == 0.0
+    assert float(sig.sampling_period) == pytest.approx(0.1)
     assert str(sig.units.dimensionality) == "mV"
     assert sig[0, 0] == -65.0 * sig.units
 
@@ -80,9 +93,9 @@ def test_record_subset_and_sampling_interval(net):
     assert sig.shape == (11, 2)
     assert float(sig.sampling_period) == pytest.approx(1.0)
     assert_array_equal(sig.array_annotations["channel_index"], [0, 2])
-    with pytest.raises(ValueError, match="multiple of the time step"):
+    with pytest.raises(ValueError, match=r"multiple of the time step"):
         p.record("v", sampling_interval=0.25)
-    with pytest.raises(ValueError, match="one sampling interval"):
+    with pytest.raises(ValueError, match=r"one sampling interval"):
         p.record("isyn_exc", sampling_interval=0.5)
 
 
@@ -100,7 +113,8 @@ def test_reset_starts_a_new_segment_and_clear_drops_data(net):
     block = p.get_data()
     assert len(block.segments) == 1
     sig = block.segments[0].analogsignals[0]
-    assert float(sig.t_start) == pytest.approx(5.1) and sig.shape == (50, 3)
+    assert float(sig.t_start) == pytest.approx(5.1)
+    assert sig.shape == (50, 3)
     assert float(block.segments[0].spiketrains[0].t_start) == pytest.approx(5.0)
 
 
@@ -118,10 +132,11 @@ def test_get_data_variables_and_errors(net):
     assert len(seg.analogsignals) == 0
     assert len(seg.spiketrains) == 3
     seg = p.get_data(["v"]).segments[0]
-    assert len(seg.spiketrains) == 0 and len(seg.analogsignals) == 1
-    with pytest.raises(errors.RecordingError, match="'pop'.*isyn_exc.*was not recorded"):
+    assert len(seg.spiketrains) == 0
+    assert len(seg.analogsignals) == 1
+    with pytest.raises(errors.RecordingError, match=r"'pop'.*isyn_exc.*was not recorded"):
         p.get_data("isyn_exc")
-    with pytest.raises(errors.RecordingError, match="cannot record 'w'"):
+    with pytest.raises(errors.RecordingError, match=r"cannot record 'w'"):
         p.get_data("w")
 
 
@@ -151,8 +166,9 @@ def test_assembly_merges_populations(net):
     (sig,) = seg.analogsignals
     assert sig.shape == (31, 5)
     assert_array_equal(sig.array_annotations["channel_index"], [0, 1, 2, 3, 4])
-    assert_array_equal(sig.annotations["channel_ids"],
-                       [int(i) for i in list(a.all_cells) + list(b.all_cells)])
+    assert_array_equal(
+        sig.annotations["channel_ids"], [int(i) for i in list(a.all_cells) + list(b.all_cells)]
+    )
     assert asm.get_spike_counts() == {**a.get_spike_counts(), **b.get_spike_counts()}
 
 
@@ -189,10 +205,14 @@ def test_current_source_recording_and_changes_between_runs(net):
     i = dc.get_data()
     values = np.asarray(i.magnitude).reshape(-1)
     assert values.shape == (101,)
-    assert values[10] == 0.0 and values[30] == 0.5 and values[60] == 1.0 and values[90] == 0.0
+    assert values[10] == 0.0
+    assert values[30] == 0.5
+    assert values[60] == 1.0
+    assert values[90] == 0.0
     v = p.get_data().segments[0].analogsignals[0].magnitude[:, 0]
-    assert v[20] == -65.0 and v[50] > -65.0
-    with pytest.raises(errors.RecordingError, match="noise"):
+    assert v[20] == -65.0
+    assert v[50] > -65.0
+    with pytest.raises(errors.RecordingError, match=r"noise"):
         net.NoisyCurrentSource(mean=0.0, stdev=1.0).record()
 
 
@@ -216,15 +236,16 @@ def test_data_survives_end():
     sim.run(5.0)
     sim.end()
     assert p.get_data().segments[0].analogsignals[0].shape == (51, 1)
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(RuntimeError, match=r"closed"):
         sim.run(1.0)
 
 
 def test_step_and_ac_sources_follow_pynn_conventions(net):
     step = net.StepCurrentSource(times=[0.41, 0.42, 0.86], amplitudes=[0.5, -0.5, 0.5])
     assert len(step.times.evaluate()) == 2  # both first times fall on step 4
-    assert step.amplitudes[0] == -0.5 and abs(step.times[1] - 0.9) < 1e-9
-    with pytest.raises(ValueError, match="increasing"):
+    assert step.amplitudes[0] == -0.5
+    assert abs(step.times[1] - 0.9) < 1e-9
+    with pytest.raises(ValueError, match=r"increasing"):
         net.StepCurrentSource(times=[0.4, 0.2], amplitudes=[1.0, 2.0])
     cells = net.Population(1, net.IF_curr_exp())
     ac = net.ACSource(start=5.0, stop=20.0, amplitude=1.0, frequency=20.0, phase=90.0)
@@ -233,4 +254,5 @@ def test_step_and_ac_sources_follow_pynn_conventions(net):
     net.run(25.0)
     i = np.asarray(ac.get_data().magnitude).reshape(-1)
     assert i[50] == pytest.approx(1.0)  # the phase holds at t = start
-    assert i[49] == 0.0 and i[200] == 0.0
+    assert i[49] == 0.0
+    assert i[200] == 0.0

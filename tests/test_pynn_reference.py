@@ -90,8 +90,14 @@ def test_single_neuron_matches_nest(model: str) -> None:
     params, dc_sub, dc_supra, w_exc, w_inh, atol = MODELS[model]
     header = f"params = {params!r}\n"
     ours, nest = both(
-        header + SINGLE_NEURON, model=model, dt=DT, t_stop=150.0, dc_sub=dc_sub,
-        dc_supra=dc_supra, w_exc=w_exc, w_inh=w_inh,
+        header + SINGLE_NEURON,
+        model=model,
+        dt=DT,
+        t_stop=150.0,
+        dc_sub=dc_sub,
+        dc_supra=dc_supra,
+        w_exc=w_exc,
+        w_inh=w_inh,
     )
     assert_allclose(ours["t"], nest["t"], atol=1e-9)
     assert_allclose(ours["v"], nest["v"], rtol=0, atol=atol)

@@ -50,7 +50,8 @@ async def test_issue_example_closed_loop():
         assert recorded == sum(len(b.indices) for b in seen) > 0
         assert block.segments[0].analogsignals[0].shape == (201, 20)
         stats = s.statistics()
-        assert stats.chunks == 20 and stats.steps == 200
+        assert stats.chunks == 20
+        assert stats.steps == 200
 
 
 async def test_state_stream_of_an_assembly_and_sampling_interval():
@@ -73,9 +74,9 @@ async def test_state_stream_of_an_assembly_and_sampling_interval():
         assert values.shape[1] == 5
         times = np.concatenate([bt.times for bt in batches])
         assert_array_equal(np.diff(times).round(9), 0.5)
-        with pytest.raises(ValueError, match="multiple of the time step"):
+        with pytest.raises(ValueError, match=r"multiple of the time step"):
             a.stream("v", sampling_interval=0.15)
-        with pytest.raises(Exception, match="cannot record"):
+        with pytest.raises(Exception, match=r"cannot record"):
             a.stream("w")
 
 
@@ -108,7 +109,7 @@ async def test_sessions_are_independent_networks():
     async with session() as s1, session() as s2:
         p1 = s1.Population(2, s1.IF_curr_exp(), label="one")
         p2 = s2.Population(3, s2.IF_curr_exp(), label="two")
-        with pytest.raises(sim.StaleObjectError, match="another network"):
+        with pytest.raises(sim.StaleObjectError, match=r"another network"):
             s2.Projection(p1, p2, s2.AllToAllConnector())
         assert len(s1.runtime.spec.populations) == 1
         await s1.run(1.0)
@@ -131,13 +132,14 @@ async def test_get_data_mid_run_and_cancel_keeps_recordings():
         task = asyncio.create_task(peek())
         await asyncio.sleep(0)
         run = asyncio.create_task(s.run(1000.0))
-        while s.time < 5.0:
+        while s.time < 5.0:  # noqa: ASYNC110 - polls on purpose: cancel somewhere mid-run
             await asyncio.sleep(0)
         run.cancel()
         with pytest.raises(asyncio.CancelledError):
             await run
         task.cancel()
-        assert mid and mid[0][0] >= 31
+        assert mid
+        assert mid[0][0] >= 31
         t = s.time
         n = p.get_data().segments[0].analogsignals[0].shape[0]
         assert n == round(t / 0.1) + 1
@@ -158,5 +160,5 @@ async def test_session_exposes_pynn_names_but_not_global_setup():
 
 
 def test_session_rejects_chunk_not_multiple_of_timestep():
-    with pytest.raises(ValueError, match="multiple of timestep"):
+    with pytest.raises(ValueError, match=r"multiple of timestep"):
         spinstream.Session(timestep=0.1, chunk=0.25)

@@ -28,8 +28,10 @@ cells.record(["v", "spikes"])
 
 def report(what: str) -> None:
     counts = cells.get_spike_counts()
-    print(f"t = {sim.get_current_time():6.1f} ms  {what:<38} spikes so far: "
-          f"{[counts[int(i)] for i in cells.all_cells]}")
+    print(
+        f"t = {sim.get_current_time():6.1f} ms  {what:<38} spikes so far: "
+        f"{[counts[int(i)] for i in cells.all_cells]}"
+    )
 
 
 sim.run(100.0)
@@ -50,8 +52,10 @@ sim.run(100.0)
 report("second segment")
 
 block = cells.get_data()
-print(f"{len(block.segments)} segments: "
-      + ", ".join(f"{s.name} (0 to {float(s.spiketrains[0].t_stop):g} ms)" for s in block.segments))
+print(
+    f"{len(block.segments)} segments: "
+    + ", ".join(f"{s.name} (0 to {float(s.spiketrains[0].t_stop):g} ms)" for s in block.segments)
+)
 
 if args.plot:
     import matplotlib

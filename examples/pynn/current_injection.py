@@ -37,8 +37,10 @@ segment = cells.get_data().segments[0]
 v = segment.filter(name="v")[0]
 for k, name in enumerate(sources):
     spikes = segment.spiketrains[k]
-    print(f"{name:>5}: v from {float(v[:, k].min()):.1f} to {float(v[:, k].max()):.1f} mV, "
-          f"{len(spikes)} spikes")
+    print(
+        f"{name:>5}: v from {float(v[:, k].min()):.1f} to {float(v[:, k].max()):.1f} mV, "
+        f"{len(spikes)} spikes"
+    )
 
 if args.plot:
     import matplotlib

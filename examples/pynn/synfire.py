@@ -9,6 +9,7 @@ arrives at the last group after the sum of the delays and the groups' response t
 from __future__ import annotations
 
 import argparse
+import itertools
 
 import numpy as np
 
@@ -35,7 +36,7 @@ volley = sim.Population(args.size, sim.SpikeSourceArray(spike_times=times), labe
 # About 12.5 nA of summed input per volley, whatever the group size.
 synapse = sim.StaticSynapse(weight=25.0 / args.size, delay=args.delay)
 sim.Projection(volley, groups[0], sim.FixedProbabilityConnector(0.5, rng=rng), synapse)
-for pre, post in zip(groups[:-1], groups[1:], strict=True):
+for pre, post in itertools.pairwise(groups):
     sim.Projection(pre, post, sim.FixedProbabilityConnector(0.5, rng=rng), synapse)
 
 chain.record("spikes")
@@ -43,7 +44,7 @@ sim.run(60.0 + args.groups * (args.delay + 6.0) + 20.0)
 
 segment = chain.get_data().segments[0]
 for k, group in enumerate(groups):
-    trains = segment.spiketrains[k * args.size:(k + 1) * args.size]
+    trains = segment.spiketrains[k * args.size : (k + 1) * args.size]
     first = [float(t[0]) for t in trains if len(t)]
     fired = sum(len(t) > 0 for t in trains)
     when = f"first spike at {min(first):6.1f} ms" if first else "silent"

@@ -36,8 +36,15 @@ rng = sim.NumpyRNG(seed=args.seed)
 
 # Membrane: 20000 um^2 of 1 uF/cm^2 with a 20 ms leak time constant.
 cell = dict(
-    cm=0.2, tau_m=20.0, v_rest=-60.0, v_thresh=-50.0, v_reset=-60.0, tau_refrac=5.0,
-    tau_syn_E=5.0, tau_syn_I=10.0, i_offset=0.0,
+    cm=0.2,
+    tau_m=20.0,
+    v_rest=-60.0,
+    v_thresh=-50.0,
+    v_reset=-60.0,
+    tau_refrac=5.0,
+    tau_syn_E=5.0,
+    tau_syn_I=10.0,
+    i_offset=0.0,
 )
 e_exc, e_inh, v_mean = 0.0, -80.0, -60.0
 if args.benchmark == "COBA":
@@ -60,13 +67,30 @@ stimulus = sim.Population(20, sim.SpikeSourcePoisson(rate=50.0, duration=50.0), 
 
 delay = 0.2
 connector = sim.FixedProbabilityConnector(0.02, rng=rng)
-sim.Projection(exc, cells, connector, sim.StaticSynapse(weight=w_exc, delay=delay),
-               receptor_type="excitatory", label="exc")
-sim.Projection(inh, cells, connector, sim.StaticSynapse(weight=w_inh, delay=delay),
-               receptor_type="inhibitory", label="inh")
+sim.Projection(
+    exc,
+    cells,
+    connector,
+    sim.StaticSynapse(weight=w_exc, delay=delay),
+    receptor_type="excitatory",
+    label="exc",
+)
+sim.Projection(
+    inh,
+    cells,
+    connector,
+    sim.StaticSynapse(weight=w_inh, delay=delay),
+    receptor_type="inhibitory",
+    label="inh",
+)
 kick_w = 0.1 if args.benchmark == "COBA" else 0.1 * (e_exc - v_mean)
-sim.Projection(stimulus, cells, sim.FixedProbabilityConnector(0.1, rng=rng),
-               sim.StaticSynapse(weight=kick_w, delay=delay), receptor_type="excitatory")
+sim.Projection(
+    stimulus,
+    cells,
+    sim.FixedProbabilityConnector(0.1, rng=rng),
+    sim.StaticSynapse(weight=kick_w, delay=delay),
+    receptor_type="excitatory",
+)
 
 exc.record("spikes")
 inh.record("spikes")
@@ -83,8 +107,10 @@ rate_e = exc.mean_spike_count() * 1000.0 / args.tstop
 rate_i = inh.mean_spike_count() * 1000.0 / args.tstop
 synapses = sum(len(s.pre_index) for s in sim.state.runtime.spec.projections)
 print(f"{args.benchmark}: {args.n} neurons, {synapses} synapses, dt = {args.dt} ms")
-print(f"  build {t_build:.2f} s, run {t_run:.2f} s for {args.tstop:g} ms of biology "
-      f"(real-time factor {args.tstop / 1000.0 / t_run:.2f})")
+print(
+    f"  build {t_build:.2f} s, run {t_run:.2f} s for {args.tstop:g} ms of biology "
+    f"(real-time factor {args.tstop / 1000.0 / t_run:.2f})"
+)
 print(f"  mean rates: excitatory {rate_e:.1f} Hz, inhibitory {rate_i:.1f} Hz")
 
 if args.plot:

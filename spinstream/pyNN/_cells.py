@@ -35,71 +35,71 @@ def _identity(parameters: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return build_translations(*((name, name) for name in parameters))  # type: ignore[no-any-return]
 
 
-class IF_curr_exp(cells.IF_curr_exp):  # noqa: N801 - PyNN's name
+class IF_curr_exp(cells.IF_curr_exp):  # type: ignore[misc]
     __doc__ = cells.IF_curr_exp.__doc__
     translations = _identity(cells.IF_curr_exp.default_parameters)
     recordable: ClassVar[list[str]] = ["spikes", "v", "isyn_exc", "isyn_inh"]
 
 
-class IF_curr_alpha(cells.IF_curr_alpha):  # noqa: N801
+class IF_curr_alpha(cells.IF_curr_alpha):  # type: ignore[misc]
     __doc__ = cells.IF_curr_alpha.__doc__
     translations = _identity(cells.IF_curr_alpha.default_parameters)
     recordable: ClassVar[list[str]] = ["spikes", "v", "isyn_exc", "isyn_inh"]
 
 
-class IF_curr_delta(cells.IF_curr_delta):  # noqa: N801
+class IF_curr_delta(cells.IF_curr_delta):  # type: ignore[misc]
     __doc__ = cells.IF_curr_delta.__doc__
     translations = _identity(cells.IF_curr_delta.default_parameters)
 
 
-class IF_cond_exp(cells.IF_cond_exp):  # noqa: N801
+class IF_cond_exp(cells.IF_cond_exp):  # type: ignore[misc]
     __doc__ = cells.IF_cond_exp.__doc__
     translations = _identity(cells.IF_cond_exp.default_parameters)
 
 
-class IF_cond_alpha(cells.IF_cond_alpha):  # noqa: N801
+class IF_cond_alpha(cells.IF_cond_alpha):  # type: ignore[misc]
     __doc__ = cells.IF_cond_alpha.__doc__
     translations = _identity(cells.IF_cond_alpha.default_parameters)
 
 
-class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):  # noqa: N801
+class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):  # type: ignore[misc]
     __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__
     translations = _identity(cells.EIF_cond_exp_isfa_ista.default_parameters)
 
 
-class EIF_cond_alpha_isfa_ista(cells.EIF_cond_alpha_isfa_ista):  # noqa: N801
+class EIF_cond_alpha_isfa_ista(cells.EIF_cond_alpha_isfa_ista):  # type: ignore[misc]
     __doc__ = cells.EIF_cond_alpha_isfa_ista.__doc__
     translations = _identity(cells.EIF_cond_alpha_isfa_ista.default_parameters)
 
 
-class HH_cond_exp(cells.HH_cond_exp):  # noqa: N801
+class HH_cond_exp(cells.HH_cond_exp):  # type: ignore[misc]
     __doc__ = cells.HH_cond_exp.__doc__
     translations = _identity(cells.HH_cond_exp.default_parameters)
     # Gap junctions are not modelled: only the two chemical receptors.
     receptor_types = ("excitatory", "inhibitory")
 
 
-class Izhikevich(cells.Izhikevich):
+class Izhikevich(cells.Izhikevich):  # type: ignore[misc]
     __doc__ = cells.Izhikevich.__doc__
     translations = _identity(cells.Izhikevich.default_parameters)
 
 
-class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+class SpikeSourcePoisson(cells.SpikeSourcePoisson):  # type: ignore[misc]
     __doc__ = cells.SpikeSourcePoisson.__doc__
     translations = _identity(cells.SpikeSourcePoisson.default_parameters)
 
 
-class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
+class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):  # type: ignore[misc]
     __doc__ = cells.SpikeSourcePoissonRefractory.__doc__
     translations = _identity(cells.SpikeSourcePoissonRefractory.default_parameters)
 
 
-class SpikeSourceGamma(cells.SpikeSourceGamma):
+class SpikeSourceGamma(cells.SpikeSourceGamma):  # type: ignore[misc]
     __doc__ = cells.SpikeSourceGamma.__doc__
     translations = _identity(cells.SpikeSourceGamma.default_parameters)
 
 
-class SpikeSourceArray(cells.SpikeSourceArray):
+class SpikeSourceArray(cells.SpikeSourceArray):  # type: ignore[misc]
     __doc__ = cells.SpikeSourceArray.__doc__
     translations = _identity(cells.SpikeSourceArray.default_parameters)
 
@@ -117,4 +117,3 @@ class SpikeInjector(StandardCellType):  # type: ignore[misc]
     injectable = False
     receptor_types = ()
     units: ClassVar[dict[str, str]] = {}
-

@@ -61,8 +61,10 @@ class Connections:
             post = np.repeat(np.asarray(self._post, dtype=np.int64), sizes)
         else:
             post = np.concatenate(
-                [np.broadcast_to(np.asarray(p, dtype=np.int64), (n,))
-                 for p, n in zip(self._post, sizes, strict=True)]
+                [
+                    np.broadcast_to(np.asarray(p, dtype=np.int64), (n,))
+                    for p, n in zip(self._post, sizes, strict=True)
+                ]
             )
         values = {}
         for name in names:
@@ -74,14 +76,16 @@ class Connections:
                 values[name] = np.repeat(np.asarray(parts, dtype=np.float64), sizes)
             else:
                 values[name] = np.concatenate(
-                    [np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))
-                     for x, n in zip(parts, sizes, strict=True)]
+                    [
+                        np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))
+                        for x, n in zip(parts, sizes, strict=True)
+                    ]
                 )
         return pre, post, values
 
 
 def _sources(mask: Any, n_pre: int) -> IntArray | None:
-    """A column of a connection map -> presynaptic indices (None: no connection)."""
+    """Turn a column of a connection map into presynaptic indices (None: none)."""
     if mask is True or (isinstance(mask, np.bool_) and mask):
         return np.arange(n_pre, dtype=np.int64)
     if mask is False or mask is None or (isinstance(mask, np.bool_) and not mask):
@@ -127,9 +131,7 @@ def _from_list(connector: Any, projection: Any, out: Connections, conn_list: Any
     names = synapse_type.get_parameter_names()
     for name in connector.column_names:
         if name not in names:
-            raise ValueError(
-                f"{name} is not a valid parameter for {type(synapse_type).__name__}"
-            )
+            raise ValueError(f"{name} is not a valid parameter for {type(synapse_type).__name__}")
     conn = np.asarray(conn_list, dtype=np.float64)
     if conn.size == 0:
         return
@@ -137,7 +139,10 @@ def _from_list(connector: Any, projection: Any, out: Connections, conn_list: Any
     pre = conn[:, 0]
     post = conn[:, 1]
     label = projection.label
-    for what, idx, size in (("source", pre, projection.pre.size), ("target", post, projection.post.size)):
+    for what, idx, size in (
+        ("source", pre, projection.pre.size),
+        ("target", post, projection.post.size),
+    ):
         if np.any(idx < 0) or np.any(idx >= size) or np.any(idx != np.floor(idx)):
             bad = idx[(idx < 0) | (idx >= size) | (idx != np.floor(idx))][0]
             raise errors.ConnectionError(
@@ -181,15 +186,20 @@ def _small_world(connector: Any, projection: Any, out: Connections) -> None:
     else:
         src, tgt = np.nonzero(dist < degree)
     rng = connector.rng
-    rewire = np.asarray(rng.next(len(src), "uniform", {"low": 0.0, "high": 1.0})) < connector.rewiring
+    rewire = (
+        np.asarray(rng.next(len(src), "uniform", {"low": 0.0, "high": 1.0})) < connector.rewiring
+    )
     if np.any(rewire):
         new = np.asarray(
-            rng.next(int(rewire.sum()), "uniform_int", {"low": 0, "high": post.size}), dtype=np.int64
+            rng.next(int(rewire.sum()), "uniform_int", {"low": 0, "high": post.size}),
+            dtype=np.int64,
         )
         if not self_ok:
             clash = new == src[rewire]
             while np.any(clash):
-                new[clash] = rng.next(int(clash.sum()), "uniform_int", {"low": 0, "high": post.size})
+                new[clash] = rng.next(
+                    int(clash.sum()), "uniform_int", {"low": 0, "high": post.size}
+                )
                 clash = new == src[rewire]
         tgt = tgt.copy()
         tgt[rewire] = new
@@ -235,7 +245,7 @@ def build_connections(projection: Any, connector: Any) -> Connections:
 
 
 def evaluate_at(lazy: Any, pre: IntArray, post: IntArray) -> Any:
-    """A PyNN lazy array (shape pre x post) evaluated at the pairs ``(pre[k], post[k])``.
+    """Evaluate a PyNN lazy array (shape pre x post) at the pairs ``(pre[k], post[k])``.
 
     A homogeneous value stays a scalar; a RandomDistribution draws ``len(pre)`` numbers in
     the given order; arrays and functions of (i, j) or of distance are looked up per pair.
@@ -258,6 +268,3 @@ def evaluate_at(lazy: Any, pre: IntArray, post: IntArray) -> Any:
             arg = evaluate_at(arg, pre, post)
         values = func(values) if arg is None else func(values, arg)
     return np.broadcast_to(np.asarray(values, dtype=np.float64), pre.shape)
-
-
-

@@ -68,7 +68,7 @@ def about(where: str) -> Iterator[None]:
         raise type(err)(f"{where}: {err}") from None
 
 
-class removed:  # noqa: N801 - used like a decorator-free attribute
+class removed:
     """A PyNN 0.7 name: looking it up raises an error that says what to call instead.
 
     It raises :class:`AttributeError`, Python's "no such attribute", so ``hasattr`` is

@@ -29,9 +29,7 @@ __all__ = ["ID", "Assembly", "Population", "PopulationView", "parent_indices"]
 IntArray = npt.NDArray[np.int64]
 
 #: Parameters that must be > 0 or >= 0, whatever the model (PyNN units).
-_POSITIVE = frozenset(
-    {"cm", "tau_m", "tau_syn_E", "tau_syn_I", "tau_w", "g_leak", "alpha"}
-)
+_POSITIVE = frozenset({"cm", "tau_m", "tau_syn_E", "tau_syn_I", "tau_w", "g_leak", "alpha"})
 _NON_NEGATIVE = frozenset(
     {"tau_refrac", "rate", "duration", "start", "gbar_Na", "gbar_K", "beta", "delta_T"}
 )
@@ -102,9 +100,14 @@ def _check_values(name: str, values: npt.NDArray[np.float64], where: str) -> Non
         )
 
 
-
-def _stream(obj: Any, members: list[Any], variable: str, sampling_interval: float | None,
-            maxlen: int | None, lockstep: bool) -> Any:
+def _stream(
+    obj: Any,
+    members: list[Any],
+    variable: str,
+    sampling_interval: float | None,
+    maxlen: int | None,
+    lockstep: bool,
+) -> Any:
     """Subscribe to ``variable`` of a population-like object (see ``stream``)."""
     for m in members:
         m._runtime  # noqa: B018 - raises for a stale member
@@ -177,7 +180,7 @@ class _PopulationMixin:
     # -- parameters --------------------------------------------------------------------
 
     def _index_array(self) -> IntArray:
-        """Indices, in the root Population, of this object's neurons."""
+        """Return the indices, in the root Population, of this object's neurons."""
         return self._root._all_indices()
 
     def _get_parameters(self, *names: str) -> ParameterSpace:
@@ -224,7 +227,7 @@ class _PopulationMixin:
             super().set(**parameters)  # type: ignore[misc]
 
     def set_by_selector(self, selector: Any, parameter: Any, value: Any = None) -> None:
-        """sPyNNaker's ``set`` on a subset: ``selector`` is an index, slice, list or mask."""
+        """SPyNNaker's ``set`` on a subset: ``selector`` is an index, slice, list or mask."""
         params = parameter if isinstance(parameter, Mapping) else {parameter: value}
         if isinstance(selector, (int, np.integer)):
             selector = [int(selector)]
@@ -334,7 +337,7 @@ class _PopulationMixin:
         locations: Any = None,
         annotations: Any = None,
     ) -> Any:
-        """Recorded data as a neo Block (one Segment per reset)."""
+        """Return the recorded data as a neo Block (one Segment per reset)."""
         self._runtime  # noqa: B018 - raises for a stale population
         return self._root.recorder.get(
             variables, self._record_filter_indices(), clear, annotations
@@ -343,7 +346,7 @@ class _PopulationMixin:
     def get_data_by_indexes(
         self, variables: Any, indexes: Any, clear: bool = False, annotations: Any = None
     ) -> Any:
-        """sPyNNaker's ``get_data`` restricted to the given positions of this object."""
+        """SPyNNaker's ``get_data`` restricted to the given positions of this object."""
         return self[np.asarray(indexes, dtype=np.int64)].get_data(  # type: ignore[index]
             variables, clear=clear, annotations=annotations
         )
@@ -359,14 +362,13 @@ class _PopulationMixin:
     ) -> None:
         """Write recorded data through a neo IO, or to a file name (format by extension)."""
         self._runtime  # noqa: B018
-        self._root.recorder.write(
-            variables, io, self._record_filter_indices(), clear, annotations
-        )
+        self._root.recorder.write(variables, io, self._record_filter_indices(), clear, annotations)
 
     def get_spike_counts(self, gather: bool = True) -> dict[int, int]:
         """Spikes per recorded neuron (ID -> count) in the current segment."""
         self._runtime  # noqa: B018
-        return self._root.recorder.count(self._record_filter_indices())
+        counts: dict[int, int] = self._root.recorder.count(self._record_filter_indices())
+        return counts
 
     def mean_spike_count(self, gather: bool = True) -> float:
         """Mean number of spikes per recorded neuron."""
@@ -376,7 +378,7 @@ class _PopulationMixin:
     def spinnaker_get_data(
         self, variable: str, as_matrix: bool = False, view_indexes: Any = None
     ) -> npt.NDArray[np.float64]:
-        """sPyNNaker's plain-numpy data.
+        """SPyNNaker's plain-numpy data.
 
         Spikes: rows ``(index, time)``.  A state variable: rows ``(index, time, value)``, or
         with ``as_matrix`` an array of shape (samples, neurons).
@@ -399,9 +401,11 @@ class _PopulationMixin:
         times = np.asarray(signal.times.rescale("ms").magnitude)
         n_t, n_c = values.shape
         return np.column_stack(
-            [np.repeat(index[None, :], n_t, 0).T.reshape(-1),
-             np.repeat(times[:, None], n_c, 1).T.reshape(-1),
-             values.T.reshape(-1)]
+            [
+                np.repeat(index[None, :], n_t, 0).T.reshape(-1),
+                np.repeat(times[:, None], n_c, 1).T.reshape(-1),
+                values.T.reshape(-1),
+            ]
         )
 
     # -- live input and streams ----------------------------------------------------------
@@ -437,7 +441,7 @@ class _PopulationMixin:
         maxlen: int | None = None,
         lockstep: bool = False,
     ) -> Any:
-        """A live stream of ``variable`` of these neurons: one batch per chunk.
+        """Stream ``variable`` of these neurons live: one batch per chunk.
 
         Use as ``async with pop.stream("spikes") as s: async for batch in s: ...``.  Spike
         batches give ``times`` (ms) and ``indices`` (positions in this population or
@@ -462,15 +466,15 @@ class _PopulationMixin:
 
     # -- PyNN 0.7 names ------------------------------------------------------------------
 
-    getSpikes = removed("get_data('spikes')")  # noqa: N815
+    getSpikes = removed("get_data('spikes')")
     get_v = removed("get_data('v')")
     get_gsyn = removed("get_data(['gsyn_exc', 'gsyn_inh'])")
-    printSpikes = removed("write_data(file, 'spikes')")  # noqa: N815
+    printSpikes = removed("write_data(file, 'spikes')")
     print_v = removed("write_data(file, 'v')")
     print_gsyn = removed("write_data(file, ['gsyn_exc', 'gsyn_inh'])")
     record_v = removed("record('v')")
     record_gsyn = removed("record(['gsyn_exc', 'gsyn_inh'])")
-    meanSpikeCount = removed("mean_spike_count()")  # noqa: N815
+    meanSpikeCount = removed("mean_spike_count()")
     rset = removed("set(name=random_distribution)")
     tset = removed("set(name=value_array)")
     get_initial_value = removed("initial_values[name] or population[i].get_initial_value(name)")
@@ -502,7 +506,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         )
 
     @property
-    def _root(self) -> Population:
+    def _root(self) -> Population:  # type: ignore[override]
         return self
 
     def _all_indices(self) -> IntArray:
@@ -510,7 +514,8 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
 
     @property
     def _spec(self) -> PopulationSpec:
-        return self._owner.spec.populations[self._spec_id_value]
+        spec: PopulationSpec = self._owner.spec.populations[self._spec_id_value]
+        return spec
 
     def _create_cells(self) -> None:
         state = self._simulator.state
@@ -562,7 +567,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
     def _set_spike_times(
         self, idx: IntArray, times: list[npt.NDArray[np.float64]], where: str
     ) -> None:
-        """New spike_times for some neurons of a SpikeSourceArray.
+        """Give some neurons of a SpikeSourceArray new spike_times.
 
         Before the network is loaded they replace the spec's.  Once it is loaded, the
         board already holds the old times.  As in PyNN's other backends only the future
@@ -641,7 +646,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         return cls(n, cellclass)
 
     def index_to_id(self, index: Any) -> Any:
-        """The ID (or IDs) of the neuron(s) at ``index``."""
+        """Return the ID (or IDs) of the neuron(s) at ``index``."""
         return self.all_cells[index]
 
     def set_max_atoms_per_core(self, max_atoms_per_core: int) -> None:
@@ -657,7 +662,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         self._change_mapping(placement=placement)
 
     def set_mapping_constraint(self, constraint_dict: Mapping[str, int]) -> None:
-        """sPyNNaker's dict form of :meth:`add_placement_constraint`: keys x, y, (p)."""
+        """SPyNNaker's dict form of :meth:`add_placement_constraint`: keys x, y, (p)."""
         try:
             self.add_placement_constraint(
                 constraint_dict["x"], constraint_dict["y"], constraint_dict.get("p")
@@ -669,7 +674,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
             ) from err
 
     def set_constraint(self, constraint: Any) -> None:
-        """sPyNNaker's old constraint call: a dict like :meth:`set_mapping_constraint`."""
+        """SPyNNaker's old constraint call: a dict like :meth:`set_mapping_constraint`."""
         if isinstance(constraint, Mapping):
             self.set_mapping_constraint(constraint)
             return
@@ -700,7 +705,9 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         """sPyNNaker: forget that this population changed since it was mapped."""
         self._requires_mapping = False
 
-    def describe(self, template: str | None = "population_default.txt", engine: str = "default") -> Any:
+    def describe(
+        self, template: str | None = "population_default.txt", engine: str = "default"
+    ) -> Any:
         """Human-readable description (PyNN's templates)."""
         return common.Population.describe(self, template, engine)
 
@@ -722,12 +729,10 @@ class PopulationView(_PopulationMixin, common.PopulationView):  # type: ignore[m
                 sel = np.where(sel < 0, sel + parent.size, sel)
             selector = sel
         common.PopulationView.__init__(self, parent, selector, label)
-        self._gp_index = np.asarray(
-            parent_indices(self.parent, self.mask), dtype=np.int64
-        )
+        self._gp_index = np.asarray(parent_indices(self.parent, self.mask), dtype=np.int64)
 
     @property
-    def _root(self) -> Population:
+    def _root(self) -> Population:  # type: ignore[override]
         return self.grandparent  # type: ignore[no-any-return]
 
     def _index_array(self) -> IntArray:
@@ -744,20 +749,22 @@ class PopulationView(_PopulationMixin, common.PopulationView):  # type: ignore[m
         return type(self)(self, selector, label)
 
     def index_to_id(self, index: Any) -> Any:
-        """The ID (or IDs) of the neuron(s) at ``index`` of this view."""
+        """Return the ID (or IDs) of the neuron(s) at ``index`` of this view."""
         return self.all_cells[index]
 
-    def describe(self, template: str | None = "populationview_default.txt", engine: str = "default") -> Any:
+    def describe(
+        self, template: str | None = "populationview_default.txt", engine: str = "default"
+    ) -> Any:
         """Human-readable description (PyNN's templates)."""
         return common.PopulationView.describe(self, template, engine)
 
 
 def parent_indices(parent: Any, mask: Any) -> IntArray:
-    """Indices in the root Population of the cells that ``mask`` selects from ``parent``."""
+    """Return root-Population indices of the cells that ``mask`` selects from ``parent``."""
     local = np.arange(parent.size, dtype=np.int64)[mask]
     if isinstance(parent, PopulationView):
-        return parent._gp_index[local]
-    return local
+        local = parent._gp_index[local]
+    return np.asarray(local, dtype=np.int64)
 
 
 class Assembly(common.Assembly):  # type: ignore[misc]
@@ -769,16 +776,25 @@ class Assembly(common.Assembly):  # type: ignore[misc]
         return list(self.populations)
 
     def get_data(
-        self, variables: Any = "all", gather: bool = True, clear: bool = False, annotations: Any = None
+        self,
+        variables: Any = "all",
+        gather: bool = True,
+        clear: bool = False,
+        annotations: Any = None,
     ) -> Any:
-        """Recorded data of every member, merged into one Block (as PyNN merges it)."""
+        """Return the recorded data of every member, merged into one Block as PyNN does."""
         members = self._members()
         blocks = [p.get_data(variables, gather, clear) for p in members]
         offsets = np.cumsum([0] + [p.size for p in members[:-1]]).tolist()
         return _neo.merge_blocks(blocks, offsets, self.label, self.describe(), annotations)
 
     def write_data(
-        self, io: Any, variables: Any = "all", gather: bool = True, clear: bool = False, annotations: Any = None
+        self,
+        io: Any,
+        variables: Any = "all",
+        gather: bool = True,
+        clear: bool = False,
+        annotations: Any = None,
     ) -> None:
         """Write the merged Block through a neo IO or to a file name."""
         if isinstance(io, str):
@@ -786,7 +802,11 @@ class Assembly(common.Assembly):  # type: ignore[misc]
         io.write_block(self.get_data(variables, gather, clear, annotations))
 
     def record(
-        self, variables: Any, to_file: Any = None, sampling_interval: Any = None, locations: Any = None
+        self,
+        variables: Any,
+        to_file: Any = None,
+        sampling_interval: Any = None,
+        locations: Any = None,
     ) -> None:
         """Record variables of every member; ``to_file`` gets the merged data on end()."""
         for p in self._members():
@@ -829,16 +849,16 @@ class Assembly(common.Assembly):  # type: ignore[misc]
         maxlen: int | None = None,
         lockstep: bool = False,
     ) -> Any:
-        """A live stream over every member; indices are positions in the Assembly."""
+        """Stream every member live; indices are positions in the Assembly."""
         return _stream(self, self._members(), variable, sampling_interval, maxlen, lockstep)
 
-    getSpikes = removed("get_data('spikes')")  # noqa: N815
+    getSpikes = removed("get_data('spikes')")
     get_v = removed("get_data('v')")
     get_gsyn = removed("get_data(['gsyn_exc', 'gsyn_inh'])")
-    printSpikes = removed("write_data(file, 'spikes')")  # noqa: N815
+    printSpikes = removed("write_data(file, 'spikes')")
     print_v = removed("write_data(file, 'v')")
     print_gsyn = removed("write_data(file, ['gsyn_exc', 'gsyn_inh'])")
     record_v = removed("record('v')")
     record_gsyn = removed("record(['gsyn_exc', 'gsyn_inh'])")
-    meanSpikeCount = removed("mean_spike_count()")  # noqa: N815
+    meanSpikeCount = removed("mean_spike_count()")
     rset = removed("set(name=random_distribution)")

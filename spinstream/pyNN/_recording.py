@@ -142,7 +142,7 @@ class Recorder:
         return 0
 
     def store_to_cache(self, annotations: Any = None) -> None:
-        """Called by ``reset()``: keep the segment that is ending."""
+        """Keep the segment that is ending (``reset()`` calls this)."""
         state = self._state
         runtime = self.population._runtime
         seg = self._current_runtime_segment()
@@ -259,9 +259,7 @@ class Recorder:
                         pop.label,
                     )
                 )
-        return _neo.make_segment(
-            seg.name, pop.describe(), trains, signals, seg.annotations
-        )
+        return _neo.make_segment(seg.name, pop.describe(), trains, signals, seg.annotations)
 
     def _names(self, variables: str | Iterable[str]) -> list[str]:
         if variables == "all":
@@ -287,7 +285,7 @@ class Recorder:
         clear: bool = False,
         annotations: Any = None,
     ) -> neo.Block:
-        """The recorded data as a neo Block, one segment per run between resets."""
+        """Return the recorded data as a neo Block, one segment per run between resets."""
         names = self._names(variables)
         segments = [self._segment(seg, names, filter_indices) for seg in self._segments()]
         block = _neo.make_block(
@@ -319,9 +317,7 @@ class Recorder:
         pop = self.population
         selected = self._selected("spikes", filter_indices)
         seg = self._current_runtime_segment()
-        current = _Segment(
-            seg, self._first_step(seg), pop._runtime.step, "", None, self.recorded
-        )
+        current = _Segment(seg, self._first_step(seg), pop._runtime.step, "", None, self.recorded)
         _, indices = self._spikes(current, selected)
         counts = np.bincount(indices, minlength=pop.size)[selected]
         first = int(pop.first_id)

@@ -31,6 +31,13 @@ class _CurrentSource:
 
     kind: ClassVar[str]
     default_parameters: ClassVar[dict[str, Any]]
+    _values: dict[str, Any]
+    _owner: Any
+    _state: Any
+    _id: int | None
+    _history: list[tuple[int, dict[str, Any]]]
+    _recording: bool
+    set_parameters: Any  # PyNN's StandardCurrentSource.set_parameters
 
     def __init__(self, **parameters: Any) -> None:
         object.__setattr__(self, "_values", {})
@@ -82,7 +89,7 @@ class _CurrentSource:
         return float(state.dt)
 
     def _on_grid(self, values: dict[str, Any], dt: float) -> dict[str, Any]:
-        """Hook: sources whose times must fall on the time grid round them here."""
+        """Round times to the time grid (a hook for sources with times)."""
         return values
 
     def _check(self, values: dict[str, Any]) -> None:
@@ -94,7 +101,7 @@ class _CurrentSource:
                 )
 
     def _spec_params(self) -> dict[str, Any]:
-        """The engine's parameters (ENGINE.md's current sources)."""
+        """Return the engine's parameters (ENGINE.md's current sources)."""
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._values.items()}
 
     # -- injection -----------------------------------------------------------------------
@@ -144,7 +151,7 @@ class _CurrentSource:
             runtime.spec.current_sources[self._id].targets.extend(targets)
 
     def _check_timing(self, dt: float) -> None:
-        """Hook: sources whose times must fall on the time grid check them here."""
+        """Check times against the time grid (a hook for sources with times)."""
 
     # -- recording (PyNN's StandardCurrentSource.get_data calls _get_data) ----------------
 
@@ -163,8 +170,8 @@ class _CurrentSource:
         n = int(self._owner.step)
         steps = np.arange(n + 1)
         current = np.zeros(n + 1)
-        history = self._history + [(n + 1, None)]
-        for (start, values), (stop, _) in zip(history[:-1], history[1:], strict=True):
+        stops = [start for start, _ in self._history[1:]] + [n + 1]
+        for (start, values), stop in zip(self._history, stops, strict=True):
             sel = slice(min(start, n + 1), min(stop, n + 1))
             current[sel] = self._waveform(steps[sel] * dt, values, dt)
         return steps * dt, current
@@ -175,7 +182,7 @@ class _CurrentSource:
         return np.zeros_like(t)
 
     def get_data(self) -> neo.AnalogSignal:
-        """The injected current as a neo AnalogSignal (nA), one sample per time step."""
+        """Return the injected current as a neo AnalogSignal (nA), one sample per step."""
         t, i = self._get_data()
         return neo.AnalogSignal(
             i, units="nA", t_start=t[0] * pq.ms, sampling_period=self._step_ms() * pq.ms
@@ -213,7 +220,9 @@ def _targets(cells: Any) -> list[tuple[Any, npt.NDArray[np.int64]]]:
 class DCSource(_CurrentSource, electrodes.DCSource):  # type: ignore[misc]
     __doc__ = electrodes.DCSource.__doc__
     kind = "dc"
-    translations = build_translations(("amplitude", "amplitude"), ("start", "start"), ("stop", "stop"))
+    translations = build_translations(
+        ("amplitude", "amplitude"), ("start", "start"), ("stop", "stop")
+    )
 
     def _waveform(self, t: Any, values: dict[str, Any], dt: float) -> Any:
         return np.where(_window(t, values, dt), values["amplitude"], 0.0)
@@ -286,9 +295,7 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):  # type: 
 class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):  # type: ignore[misc]
     __doc__ = electrodes.NoisyCurrentSource.__doc__
     kind = "noisy"
-    translations = build_translations(
-        *((n, n) for n in ("mean", "stdev", "start", "stop", "dt"))
-    )
+    translations = build_translations(*((n, n) for n in ("mean", "stdev", "start", "stop", "dt")))
 
     def _check(self, values: dict[str, Any]) -> None:
         super()._check(values)

@@ -14,14 +14,13 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
 from pyNN import errors
 from pyNN.common.control import BaseState
 
 if TYPE_CHECKING:
     from spinstream.session import Runtime
 
-__all__ = ["Simulator", "State", "StaleObjectError"]
+__all__ = ["Simulator", "StaleObjectError", "State"]
 
 logger = logging.getLogger("spinstream.pyNN")
 
@@ -79,8 +78,8 @@ class State(BaseState):  # type: ignore[misc]
         self.max_delay = None if max_delay == "auto" else float(max_delay)
         self.running = False
         self.t_start = 0.0
-        self.write_on_end = []
-        self.recorders = set()
+        self.write_on_end: list[tuple[Any, Any, Any]] = []
+        self.recorders: set[Any] = set()
         self.id_counter = 0
         self.segment_counter = 0
         self.populations = []
@@ -93,7 +92,7 @@ class State(BaseState):  # type: ignore[misc]
             self.runtime.close()
 
     def require_runtime(self) -> Runtime:
-        """The runtime, or a clear error when ``setup()`` was not called."""
+        """Return the runtime, or raise a clear error when ``setup()`` was not called."""
         if self.runtime is None:
             raise RuntimeError(
                 "spinstream.pyNN: call setup() before creating populations or running"
@@ -108,16 +107,14 @@ class State(BaseState):  # type: ignore[misc]
         return 0.0 if self.runtime is None else float(self.runtime.time)
 
     def steps_until(self, tstop: float) -> int:
-        """Steps from now until ``tstop`` (ms), which must not lie in the past."""
+        """Count the steps from now until ``tstop`` (ms), which must not lie in the past."""
         runtime = self.require_runtime()
         target = tstop / self.dt
         stop = round(target)
         if not math.isfinite(target):
             raise ValueError(f"run time must be finite, got {tstop!r} ms")
         if stop < runtime.step:
-            raise ValueError(
-                f"time {tstop} ms is in the past (current time {self.t} ms)"
-            )
+            raise ValueError(f"time {tstop} ms is in the past (current time {self.t} ms)")
         return int(stop - runtime.step)
 
     def run_until(self, tstop: float) -> None:
@@ -156,8 +153,10 @@ class State(BaseState):  # type: ignore[misc]
         lo = float(d.min())
         hi = float(d.max())
         bound = self.max_delay
-        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < self.dt * (1 - _EPS) or (
-            bound is not None and hi > bound * (1 + _EPS)
+        if (
+            not (np.isfinite(lo) and np.isfinite(hi))
+            or lo < self.dt * (1 - _EPS)
+            or (bound is not None and hi > bound * (1 + _EPS))
         ):
             bad = lo if lo < self.dt * (1 - _EPS) or not np.isfinite(lo) else hi
             upper = "no upper bound" if bound is None else f"{bound} ms"

@@ -76,7 +76,7 @@ def analog_signal(
     first_id: int,
     source_population: str,
 ) -> neo.AnalogSignal:
-    """A regularly sampled state variable: ``values`` has shape (samples, neurons)."""
+    """Make a regularly sampled signal: ``values`` has shape (samples, neurons)."""
     channel_index = np.asarray(channel_index, dtype=np.int64)
     return neo.AnalogSignal(
         np.asarray(values, dtype=np.float64).reshape(-1, len(channel_index)),
@@ -97,7 +97,7 @@ def make_segment(
     signals: Sequence[neo.AnalogSignal],
     annotations: Mapping[str, Any] | None = None,
 ) -> neo.Segment:
-    """A segment holding the given spike trains and signals, linked back to it."""
+    """Make a segment holding the given spike trains and signals, linked back to it."""
     segment = neo.Segment(name=name, description=description, rec_datetime=datetime.now())
     if spiketrains is not None:
         segment.spiketrains = spiketrains
@@ -116,7 +116,7 @@ def make_block(
     description: str,
     annotations: Mapping[str, Any],
 ) -> neo.Block:
-    """A block of segments, annotated with PyNN's population metadata."""
+    """Make a block of segments, annotated with PyNN's population metadata."""
     block = neo.Block(name=name, description=description)
     block.segments = list(segments)
     for segment in block.segments:
