@@ -526,9 +526,11 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
             )
         first = state.id_counter
         cells = np.empty(self.size, dtype=object)
-        cells[:] = [ID(i) for i in range(first, first + self.size)]
-        for cell in cells:
-            cell.parent = self
+        ids = [ID(i) for i in range(first, first + self.size)]
+        for cell in ids:
+            # what IDMixin.__setattr__ does for "parent", minus its per-call overhead
+            cell.__dict__["parent"] = self
+        cells[:] = ids
         self.all_cells = cells
         self._mask_local = np.ones(self.size, dtype=bool)
         state.id_counter += self.size
