@@ -364,3 +364,38 @@ async def test_statistics_is_a_frozen_record() -> None:
     assert stats.overhead_us.n == 2
     assert stats.overhead_us.p50 > 0
     assert stats.overruns == 0
+
+
+async def test_mapping_error_propagates_and_a_later_run_works() -> None:
+    from spinstream.model import MappingError
+
+    calls = []
+
+    def mapper(spec):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise MappingError("population 'driven' does not fit")
+        return trivial_plan(spec)
+
+    rt = Runtime(dt=0.5, chunk_steps=5, board=FakeBoard(), mapper=mapper, seed=1)
+    rt.add_population(neurons(0, 3, i_offset=1.0))
+    with pytest.raises(MappingError, match="does not fit"):
+        await rt.run_steps(10)
+    assert not rt.loaded
+    assert not rt.running
+    await rt.run_steps(10)
+    assert rt.step == 10
+
+
+async def test_close_ends_the_worker_thread() -> None:
+    gate = threading.Event()
+    gate.set()
+    before = set(threading.enumerate())
+    rt = make_runtime(board=FakeBoard(gate=gate), inline_below_us=0)
+    await rt.run_steps(20)
+    workers = [t for t in set(threading.enumerate()) - before if t.name == "spinstream-board"]
+    assert len(workers) == 1
+    rt.close()
+    for t in workers:
+        await asyncio.to_thread(t.join, 10)
+    assert not any(t.is_alive() for t in workers)

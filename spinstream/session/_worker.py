@@ -9,10 +9,13 @@ show it will take less time than the hand-over to a thread and back would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import queue
+import threading
 import time
+import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -73,7 +76,7 @@ class Worker:
             )
         self._inline_below_ns = float(inline_below_us) * 1e3
         self._ns_per_step = math.inf  # board time per step, running average
-        self._executor: ThreadPoolExecutor | None = None
+        self._queue: queue.SimpleQueue[_Call | None] | None = None
 
     def inline(self, n_steps: int) -> bool:
         """Whether a chunk of ``n_steps`` is expected to be too short for the thread."""
@@ -96,9 +99,17 @@ class Worker:
         """
         if inline:
             return fn(*args), False
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="spinstream-board")
-        fut = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        if self._queue is None:
+            q: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+            self._queue = q
+            threading.Thread(
+                target=_serve, args=(q,), name="spinstream-board", daemon=True
+            ).start()
+            # the thread must not keep the Worker alive; it ends when the Worker goes
+            weakref.finalize(self, q.put, None)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._queue.put((loop, fut, fn, args))
         cancelled = False
         while True:
             try:
@@ -109,7 +120,40 @@ class Worker:
                 cancelled = True
 
     def close(self) -> None:
-        """Stop the worker thread (after the call in progress, if any)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        """Let the worker thread end (after the call in progress, if any)."""
+        if self._queue is not None:
+            self._queue.put(None)
+            self._queue = None
+
+
+_Call = tuple[
+    asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]
+]
+
+
+def _serve(q: queue.SimpleQueue[_Call | None]) -> None:
+    # A bare thread and a queue: half the hand-over time of run_in_executor's
+    # concurrent.futures machinery, which matters at chunks of a few steps.
+    while True:
+        item = q.get()
+        if item is None:
+            return
+        loop, fut, fn, args = item
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = fn(*args)
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_settle, fut, result, error)
+        del item, fut, fn, args, result, error
+
+
+def _settle(fut: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
