@@ -196,6 +196,11 @@ class Runtime:
         self._routing_dirty = False
         self._board_sel: dict[tuple[int, str], BoardSelection] = {}
         self._gate: asyncio.Future[None] | None = None
+        #: When set, :meth:`run_steps_blocking` hands each run to it instead of starting a
+        #: fresh event loop: ``blocking_runner(make_run)`` must await ``make_run()`` (a
+        #: coroutine of ``run_steps``) to its end on a loop of its own.  The ZeroMQ bridge
+        #: of the blocking API sets it so that runs happen on the bridge's loop thread.
+        self.blocking_runner: Callable[[Callable[[], Any]], None] | None = None
         # statistics
         self._chunks = 0
         self._steps_run = 0
@@ -757,6 +762,9 @@ class Runtime:
                 "run_steps_blocking() was called inside a running event loop; "
                 "use 'await runtime.run_steps(n)' there"
             )
+        if self.blocking_runner is not None:
+            self.blocking_runner(lambda: self.run_steps(n))
+            return
         self._inline = True
         try:
             asyncio.run(self.run_steps(n))
