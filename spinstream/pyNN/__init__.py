@@ -83,6 +83,7 @@ create = _backend.create
 connect = _backend.connect
 record = _backend.record
 initialize = _backend.initialize
+serve = _backend.serve
 set = _backend.set  # noqa: A001 - PyNN's name
 
 __all__ = [
@@ -151,6 +152,7 @@ __all__ = [
     "run",
     "run_for",
     "run_until",
+    "serve",
     "set",
     "setup",
     "simulator",

@@ -117,6 +117,7 @@ class Backend:
             n_boards=n_boards,
             **runtime_kw,
         )
+        self._stop_serving()
         self.end_writes()
         self.state.start(runtime, timestep, min_delay, max_delay)
         return 0
@@ -129,10 +130,35 @@ class Backend:
             io = get_io(target) if isinstance(target, str) else target
             obj.write_data(io, variables)
 
+    def serve(
+        self, address: str = "tcp://127.0.0.1:*", *, views: Any = (), **options: Any
+    ) -> Any:
+        """Serve the network's streams and live input over ZeroMQ; returns the endpoints.
+
+        The bridge runs on a thread of its own: streams flow and input is applied while
+        ``run()`` runs; between runs it answers ``describe``.  ``views``: PopulationViews
+        or Assemblies to serve besides the populations; ``options``: those of
+        :func:`spinstream.bridge.serve`.  ``end()`` or the next ``setup()`` stops it.
+        """
+        from spinstream.bridge._frontend import serve_blocking
+
+        self._stop_serving()
+        state = self.state
+        runtime = state.require_runtime()
+        self._bridge: Any = serve_blocking(runtime, state.populations, address, views, **options)
+        return self._bridge.endpoints
+
+    def _stop_serving(self) -> None:
+        bridge = getattr(self, "_bridge", None)
+        self._bridge = None
+        if bridge is not None:
+            bridge.close()
+
     def end(self, compatible_output: bool = True) -> None:
         """Write pending files and release the board; the network cannot run again."""
         if self.state.runtime is None:
             return
+        self._stop_serving()
         self.end_writes()
         self.state.runtime_close()
 
