@@ -1,0 +1,29 @@
+"""The ZeroMQ bridge: a session's live streams and input for other processes.
+
+``await spinstream.bridge.serve(runtime)`` (or ``await sim.serve()`` on a
+:class:`spinstream.Session`) binds a PUB socket for streams and a ROUTER socket for
+control, on loopback unless CURVE security is configured.  docs/PROTOCOL.md describes
+the wire protocol; :mod:`spinstream.client` is a client for it.  This package is the only
+one in spinstream (besides the client) that imports pyzmq.
+"""
+
+from __future__ import annotations
+
+from spinstream.bridge._bridge import Bridge, BridgeStatistics, Endpoints
+from spinstream.bridge._catalog import View
+from spinstream.bridge._config import READ_ONLY, Access, Limits, Security, SecurityError
+from spinstream.bridge._serve import make_bridge, serve
+
+__all__ = [
+    "READ_ONLY",
+    "Access",
+    "Bridge",
+    "BridgeStatistics",
+    "Endpoints",
+    "Limits",
+    "Security",
+    "SecurityError",
+    "View",
+    "make_bridge",
+    "serve",
+]

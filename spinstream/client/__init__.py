@@ -1,0 +1,46 @@
+"""Clients of the ZeroMQ bridge: a blocking :class:`Client` and an :class:`AsyncClient`.
+
+They need only numpy, pyzmq and msgpack: importing this package does not load the engine,
+PyNN or the session, so any process can use it::
+
+    from spinstream.client import Client
+
+    with Client("tcp://127.0.0.1:5555") as c:
+        with c.subscribe(["spikes/out/"]) as stream:
+            for msg in stream:
+                print(msg.chunk, msg.times, msg.indices)
+
+docs/PROTOCOL.md describes the protocol for clients in other languages.
+"""
+
+from __future__ import annotations
+
+from spinstream.client._async import AsyncClient, AsyncStream
+from spinstream.client._blocking import Client, Stream
+from spinstream.client._core import Message, ProtocolError, RemoteError
+from spinstream.client._keys import generate_key_pair, load_public_key, load_secret_key
+from spinstream.client._protocol import (
+    ERROR_CODES,
+    PROTOCOL_VERSION,
+    parse_topic,
+    spike_topic,
+    state_topic,
+)
+
+__all__ = [
+    "ERROR_CODES",
+    "PROTOCOL_VERSION",
+    "AsyncClient",
+    "AsyncStream",
+    "Client",
+    "Message",
+    "ProtocolError",
+    "RemoteError",
+    "Stream",
+    "generate_key_pair",
+    "load_public_key",
+    "load_secret_key",
+    "parse_topic",
+    "spike_topic",
+    "state_topic",
+]
