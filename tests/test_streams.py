@@ -495,3 +495,33 @@ async def test_cancellation_reaches_a_run_of_fast_inline_chunks(mode: str) -> No
     with pytest.raises(asyncio.CancelledError):
         await run
     assert 5 <= rt.step <= 7
+
+
+async def test_bad_stream_opened_during_a_chunk_fails_alone() -> None:
+    gate = threading.Event()
+    board = FakeBoard(gate=gate)
+    rt = make_runtime(chunk_steps=10, board=board)
+    rt.set_recording(0, "spikes", np.arange(4))
+    good = rt.subscribe_spikes(0, maxlen=10)
+    run = asyncio.create_task(rt.run_steps(30))
+    await asyncio.to_thread(board.started.wait)
+    bad = rt.subscribe_state(0, "w")  # the board cannot check it now
+    also_good = rt.subscribe_state(0, "v", maxlen=10)
+    gate.set()
+    await run
+    with pytest.raises(ValueError, match="cannot record 'w'"):
+        await bad.receive()
+    assert len(good) == 3
+    assert [b.first_step for b in drain(also_good)] == [10, 20]  # type: ignore[attr-defined]
+    assert rt.step == 30
+
+
+async def test_bad_recording_before_load_is_refused_at_the_first_run() -> None:
+    rt = make_runtime()
+    rt.set_recording(0, "spikes", np.arange(4))
+    rt.set_recording(0, "w", np.arange(4))  # not checkable before load
+    with pytest.raises(ValueError, match="cannot record 'w'"):
+        await rt.run_steps(10)
+    assert rt.step == 0
+    await rt.run_steps(10)  # the refused recording is gone; the rest is kept
+    assert len(rt.recorder.spikes(0)[0]) > 0

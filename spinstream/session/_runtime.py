@@ -194,6 +194,9 @@ class Runtime:
         self._probes: list[Any] = []  # see add_probe
         self._routing = Routing({}, [])
         self._routing_dirty = False
+        # added while the board could not check them (not loaded, or a chunk in flight)
+        self._unchecked_subs: list[Subscription[Any]] = []
+        self._unchecked_rec: dict[tuple[int, str], tuple[IntArray, int] | None] = {}
         self._board_sel: dict[tuple[int, str], BoardSelection] = {}
         self._gate: asyncio.Future[None] | None = None
         #: When set, :meth:`run_steps_blocking` hands each run to it instead of starting a
@@ -570,6 +573,8 @@ class Runtime:
                 raise ValueError(f"indices recorded of population {p.label!r} repeat a neuron")
             idx.setflags(write=False)
             self._recording[key] = (idx, int(interval_steps))
+        if not self._board_idle():
+            self._unchecked_rec.setdefault(key, old)
         try:
             self._routing_changed()
         except Exception:
@@ -653,6 +658,8 @@ class Runtime:
 
     def _add_sub(self, sub: Subscription[SpikeBatch] | Subscription[StateBatch]) -> None:
         self._subs.append(sub)
+        if not self._board_idle():
+            self._unchecked_subs.append(sub)
         try:
             self._routing_changed()
         except Exception:
@@ -688,6 +695,60 @@ class Runtime:
                 self._board_sel[key] = bsel
         self._routing = routing
         self._routing_dirty = False
+        self._unchecked_subs.clear()
+        self._unchecked_rec.clear()
+
+    def _apply_routing_checked(self) -> None:
+        """Apply the routing between chunks; drop what the board refuses.
+
+        Subscriptions and recordings added while the board could not check them are
+        tried one by one: a refused subscription ends with the board's error (its
+        ``receive`` raises it), a refused recording is undone and its error raised here,
+        before the chunk starts, so the runtime stays consistent and usable.
+        """
+        try:
+            self._apply_routing()
+            return
+        except Exception:
+            subs, recs = list(self._unchecked_subs), dict(self._unchecked_rec)
+            if not subs and not recs:
+                raise
+        for sub in subs:
+            if sub in self._subs:
+                self._subs.remove(sub)
+        for key, old in recs.items():
+            new = self._recording.pop(key, None)
+            recs[key] = new
+            if old is not None:
+                self._recording[key] = old
+        self._apply_routing()  # what was checked before
+        refused: Exception | None = None
+        for sub in subs:
+            if sub.closed:
+                continue
+            self._subs.append(sub)
+            try:
+                self._apply_routing()
+            except Exception as exc:
+                self._subs.remove(sub)
+                sub._fail(exc)
+        for key, new in recs.items():
+            old_rec = self._recording.get(key)
+            if new is None:
+                self._recording.pop(key, None)
+            else:
+                self._recording[key] = new
+            try:
+                self._apply_routing()
+            except Exception as exc:
+                if old_rec is None:
+                    self._recording.pop(key, None)
+                else:
+                    self._recording[key] = old_rec
+                refused = refused or exc
+        self._apply_routing()
+        if refused is not None:
+            raise refused
 
     # ================================================================== running
     async def _ensure_loaded(self) -> None:
@@ -713,7 +774,7 @@ class Runtime:
         self._board_sel.clear()
         for pid, idx, st in self._spike_log:
             board.schedule_spikes(pid, idx, st)
-        self._apply_routing()
+        self._apply_routing_checked()
         if cancelled:
             raise asyncio.CancelledError
 
@@ -797,7 +858,7 @@ class Runtime:
 
     def _make_job(self, n: int) -> Job:
         if self._routing_dirty:
-            self._apply_routing()
+            self._apply_routing_checked()
         first = self._step
         end = first + n
         ops = self._pending

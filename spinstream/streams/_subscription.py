@@ -87,6 +87,7 @@ class Subscription(Generic[B]):
         self._asked = False
         self._closed = False  # closed by the subscriber
         self._ended = False  # ended by the runtime
+        self._error: BaseException | None = None  # why the runtime ended it, if it failed
         self._consumers: set[asyncio.Task[object]] = set()
         self.delivered = 0
         self.dropped = 0
@@ -147,6 +148,11 @@ class Subscription(Generic[B]):
             self._wake()
             self._changed()
 
+    def _fail(self, error: BaseException) -> None:
+        """End the stream because it cannot be served; ``receive`` raises ``error``."""
+        self._error = error
+        self._end()
+
     def _wake(self) -> None:
         w = self._waiter
         if w is not None and not w.done():
@@ -183,6 +189,8 @@ class Subscription(Generic[B]):
                 batch = dataclasses.replace(batch, dropped=lost)
             return batch
         if self._ended:
+            if self._error is not None:
+                raise self._error
             raise anyio.EndOfStream
         self._note_consumer()
         self._ask()
