@@ -227,3 +227,19 @@ async def test_hostboard_closed_loop_in_lockstep_is_deterministic() -> None:
     assert a1 == a2
     assert len(a1) > 3
     np.testing.assert_array_equal(s1, s2)
+
+
+async def test_default_mapper_and_board() -> None:
+    # spinstream.mapping.map_network (PACMAN) and HostBoard, as the front end uses them
+    runs = []
+    for chunk in (10, 3):
+        rt = Runtime(dt=0.1, chunk_steps=chunk, seed=11)
+        build(rt)
+        rt.schedule_spikes(2, [0, 1, 4], [50, 50, 333])
+        await rt.run_steps(400)
+        assert rt.plan is not None
+        assert rt.plan.cores
+        runs.append(outputs(rt))
+        rt.close()
+    assert_same(runs[0], runs[1])
+    assert len(runs[0][2]) > 20
