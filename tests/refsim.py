@@ -10,14 +10,15 @@ Usage in a test::
     from tests import refsim   # or: import refsim, with tests/ on sys.path
 
     def test_psc_matches_nest():
-        refsim.require("nest")
+        refsim.require("nest")   # skip locally without .refsim; fail on CI (CI=true)
         out = refsim.run_pynn("nest", '''
-    sim.setup(timestep=dt)
+    sim.setup(timestep=dt, spike_precision="on_grid")   # NEST's default is off-grid
     p = sim.Population(1, sim.IF_curr_exp())
-    p.record("v")
+    p.record(["v", "spikes"])
     sim.run(t_stop)
-    v = p.get_data().segments[0].filter(name="v")[0]
-    save(t=v.times, v=v[:, 0])
+    seg = p.get_data().segments[0]
+    v = seg.filter(name="v")[0]
+    save(t=v.times, v=v.magnitude[:, 0], spikes=seg.spiketrains[0])
     ''', dt=0.1, t_stop=50.0)
         out["v"]  # numpy array, mV (units are stripped; PyNN records ms, mV, nA, uS)
 
@@ -25,8 +26,9 @@ The script sees ``sim`` (the imported ``pyNN.nest`` or ``pyNN.brian2``), ``np`` 
 ``save(**arrays)`` and every keyword input as a variable. Inputs must be numpy-convertible
 without pickling (numbers, strings, arrays, lists of numbers); 0-d inputs arrive as Python
 scalars. Whatever the script passes to ``save`` comes back as numpy arrays (quantities lose
-their units). See benchmarks/peers/CONVENTIONS.md for how NEST and Brian2 stamp spikes,
-start currents and count delays.
+their units; a neo AnalogSignal keeps its 2-D shape, hence ``magnitude[:, 0]``). The driver
+calls ``sim.end()`` after the script. See benchmarks/peers/CONVENTIONS.md for how NEST and
+Brian2 stamp spikes, start currents and count delays.
 """
 
 from __future__ import annotations
