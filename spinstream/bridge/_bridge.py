@@ -460,6 +460,7 @@ class Bridge:
         # a REQ client sends an empty delimiter frame: keep it in the reply
         route = [ident, b""] if len(frames) == 3 and len(frames[1]) == 0 else [ident]
         if len(frames) != len(route) + 1:
+            self._errors["bad_request"] = self._errors.get("bad_request", 0) + 1
             self._reply(
                 route,
                 _error(None, "bad_request", "a control message is exactly one msgpack frame"),
