@@ -18,7 +18,12 @@ setup(
     ext_modules=[
         Extension(
             "spinstream.board._libengine",
-            sources=["kernels_c/engine.c", "kernels_c/neurons.c", "kernels_c/sources.c"],
+            sources=[
+                "kernels_c/engine.c",
+                "kernels_c/neurons.c",
+                "kernels_c/sources.c",
+                "kernels_c/plastic.c",
+            ],
             include_dirs=["kernels_c"],
             depends=["kernels_c/engine.h"],
             extra_compile_args=extra,

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define SS_ABI_VERSION 5
+#define SS_ABI_VERSION 6
 
 int32_t ss_abi_version(void) { return SS_ABI_VERSION; }
 
@@ -134,6 +134,8 @@ static void deliver(ss_engine *e, int32_t src, int32_t idx, int64_t stamp) {
                 ring[(slot * nr + wrec[tab]) * n + post] += wtab[tab];
             }
             p += count;
+        } else if (blk->format == SS_PLASTIC) {
+            p = ss_plastic_deliver(e, c->block0 + (int32_t)(head >> 16), p, count, stamp);
         } else {
             for (uint32_t k = 0; k < count; k++) {
                 const uint32_t w = p[2 * k];
@@ -166,6 +168,7 @@ int64_t ss_run(ss_engine *e, int64_t n_steps) {
     int64_t done = 0;
     for (; done < n_steps; done++) {
         if (e->out_cap - e->out_n < e->out_reserve) break;
+        if (e->plastic && e->plastic->full) break; /* a spike history needs room first */
         const int64_t m = e->step;
         if (e->n_csrc) ss_apply_current_sources(e, m);
         /* 1. sources emit (stamp m + 1, and stamp 0 at step 0) */
@@ -180,6 +183,7 @@ int64_t ss_run(ss_engine *e, int64_t n_steps) {
             ss_core *c = &e->cores[ci];
             if (MODELS[c->model].is_source) continue;
             const int32_t k = ss_update_neurons(e, c, m);
+            if (k && e->plastic && e->plastic->post[ci].n) ss_plastic_post(e, ci, c->spikes, k, m + 1);
             for (int32_t s = 0; s < k; s++) deliver(e, ci, c->spikes[s], m + 1);
         }
         /* 3. samples stamped m + 1 */

@@ -33,7 +33,7 @@ enum ss_model {
 
 enum ss_csrc_kind { SS_CS_DC = 0, SS_CS_AC = 1, SS_CS_STEP = 2, SS_CS_NOISY = 3 };
 
-enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1 };
+enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1, SS_PLASTIC = 2 };
 
 /* Compact synapse (4 bytes): post index 12 bits | delay 11 bits | weight-table index 9 bits. */
 #define SS_C_POST_BITS 12
@@ -43,6 +43,8 @@ enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1 };
 #define SS_W_POST_BITS 16
 #define SS_W_DELAY_BITS 14
 #define SS_W_REC_BITS 2
+/* Plastic segment (kernels_c/plastic.c): header, segment id, then one wide-style word per
+ * synapse (post | delay | receptor); weights and state live in ss_plastic (double). */
 
 typedef struct ss_probe {
     int32_t var;      /* state row of the core's model */
@@ -134,7 +136,64 @@ typedef struct ss_engine {
     int64_t out_n;
     int64_t out_reserve; /* a step starts only when this much room is left */
     int64_t out_lost;    /* spikes that did not fit (never expected; reported by Python) */
+    struct ss_plastic *plastic; /* synaptic plasticity (plastic.c); NULL when there is none */
 } ss_engine;
+
+/* ---- synaptic plasticity (plastic.c; semantics in docs/ENGINE.md, "Plasticity") ---- */
+
+enum ss_rule_kind { SS_STDP_ADDITIVE = 0, SS_STDP_MULTIPLICATIVE = 1, SS_TSODYKS_MARKRAM = 2 };
+
+typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic block follows one */
+    int32_t kind;
+    int32_t pad;
+    double tau_plus, tau_minus, a_plus, a_minus, w_min, w_max; /* STDP (ms, ms, 1, 1, w, w) */
+    double u_use, tau_rec, tau_facil;                          /* Tsodyks-Markram (1, ms, ms) */
+    double *lut_plus; /* [512] exp(-k dt/tau_plus), k = 0..255, then the same for 256 k */
+} ss_rule;
+
+typedef struct ss_post { /* STDP, postsynaptic side of one core: a spike history per neuron */
+    int32_t n;        /* the core's neurons when STDP synapses reach it, else 0 */
+    int32_t cap;      /* ring capacity per neuron (a power of two) */
+    int32_t cap_max;  /* at this capacity the oldest entry is dropped instead of growing */
+    int32_t pad;
+    double tau_minus;
+    double *lut_minus; /* [512] as lut_plus, for tau_minus */
+    int64_t *t;        /* [n][cap] stamps of the neuron's spikes */
+    double *k;         /* [n][cap] K-, the neuron's trace, just after each of them */
+    int32_t *reads;    /* [n][cap] synapses that have paired with the entry */
+    int32_t *head;     /* [n] ring position of the oldest entry */
+    int32_t *len;      /* [n] entries */
+    int32_t *n_in;     /* [n] STDP synapses into the neuron */
+} ss_post;
+
+typedef struct ss_pblock { /* plasticity of one block (indexed by global block id) */
+    int32_t rule;      /* index into rules, -1: the block is not plastic */
+    int32_t pad;
+    const double *tau_syn[2]; /* Tsodyks-Markram: the target core's tau_syn_E / tau_syn_I
+                                 rows (NULL: the model has none; the PSC limit tau -> 0) */
+} ss_pblock;
+
+typedef struct ss_plastic {
+    int32_t n_rules;
+    int32_t full;      /* set when a history ring filled up: ss_run stops before the next step */
+    ss_rule *rules;
+    ss_pblock *blocks; /* [n_blocks] */
+    ss_post *post;     /* [n_cores] */
+    int64_t *seg_syn;  /* [n_seg] index of the segment's first synapse in w */
+    int64_t *seg_state;/* [n_seg] Tsodyks-Markram: index of its first synapse in tm_xy / 2 */
+    double *seg_trace; /* [n_seg] STDP: K+ just after the last presynaptic spike; TM: u */
+    int64_t *seg_last; /* [n_seg] stamp of the last presynaptic spike (0 before the first) */
+    double *w;         /* [n_syn] weight of every plastic synapse (nA or uS, >= 0) */
+    double *tm_xy;     /* [n_tm][2] Tsodyks-Markram x (recovered) and y (active) */
+    int64_t lost;      /* history entries dropped unread (rings at cap_max) */
+} ss_plastic;
+
+/* Check the rules and fill the exponential tables; 0 or a negative code. */
+int ss_plastic_prepare(ss_engine *e);
+/* Internal (plastic.c): one plastic segment of a row, and the postsynaptic spikes of a core. */
+const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *p,
+                                   uint32_t count, int64_t stamp);
+void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp);
 
 /* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room). */
 int64_t ss_run(ss_engine *e, int64_t n_steps);

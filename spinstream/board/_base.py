@@ -130,6 +130,13 @@ class Board(abc.ABC):
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source (same keys as ``CurrentSourceSpec``)."""
 
+    def get_weights(self, projection: int) -> npt.NDArray[np.float64]:
+        """Return the current weights (nA or uS) of a projection's synapses, in spec order.
+
+        Boards that run plastic synapses override this; the default serves static ones.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot read synaptic weights")
+
     @abc.abstractmethod
     def reset(self) -> None:
         """Back to step 0: state to the initial values, scheduled spikes re-armed."""

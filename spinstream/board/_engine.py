@@ -18,7 +18,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-ABI_VERSION = 5
+ABI_VERSION = 6
 
 MODEL_IDS: dict[str, int] = {
     "IF_curr_exp": 0,
@@ -38,7 +38,7 @@ MODEL_IDS: dict[str, int] = {
 }
 
 CS_KINDS = {"dc": 0, "ac": 1, "step": 2, "noisy": 3}
-COMPACT, WIDE = 0, 1
+COMPACT, WIDE, PLASTIC = 0, 1, 2
 C_POST_BITS, C_DELAY_BITS, C_TAB_BITS = 12, 11, 9
 W_POST_BITS, W_DELAY_BITS, W_REC_BITS = 16, 14, 2
 
@@ -124,6 +124,68 @@ class CurrentSource(ctypes.Structure):
     ]
 
 
+STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM = 0, 1, 2
+
+
+class Rule(ctypes.Structure):
+    _fields_ = [
+        ("kind", c_int32),
+        ("pad", c_int32),
+        ("tau_plus", c_double),
+        ("tau_minus", c_double),
+        ("a_plus", c_double),
+        ("a_minus", c_double),
+        ("w_min", c_double),
+        ("w_max", c_double),
+        ("u_use", c_double),
+        ("tau_rec", c_double),
+        ("tau_facil", c_double),
+        ("lut_plus", POINTER(c_double)),
+    ]
+
+
+class Post(ctypes.Structure):
+    _fields_ = [
+        ("n", c_int32),
+        ("cap", c_int32),
+        ("cap_max", c_int32),
+        ("pad", c_int32),
+        ("tau_minus", c_double),
+        ("lut_minus", POINTER(c_double)),
+        ("t", POINTER(c_int64)),
+        ("k", POINTER(c_double)),
+        ("reads", POINTER(c_int32)),
+        ("head", POINTER(c_int32)),
+        ("len", POINTER(c_int32)),
+        ("n_in", POINTER(c_int32)),
+    ]
+
+
+class PlasticBlock(ctypes.Structure):
+    _fields_ = [
+        ("rule", c_int32),
+        ("pad", c_int32),
+        ("tau_syn", POINTER(c_double) * 2),
+    ]
+
+
+class Plastic(ctypes.Structure):
+    _fields_ = [
+        ("n_rules", c_int32),
+        ("full", c_int32),
+        ("rules", POINTER(Rule)),
+        ("blocks", POINTER(PlasticBlock)),
+        ("post", POINTER(Post)),
+        ("seg_syn", POINTER(c_int64)),
+        ("seg_state", POINTER(c_int64)),
+        ("seg_trace", POINTER(c_double)),
+        ("seg_last", POINTER(c_int64)),
+        ("w", POINTER(c_double)),
+        ("tm_xy", POINTER(c_double)),
+        ("lost", c_int64),
+    ]
+
+
 class Engine(ctypes.Structure):
     _fields_ = [
         ("dt", c_double),
@@ -144,6 +206,7 @@ class Engine(ctypes.Structure):
         ("out_n", c_int64),
         ("out_reserve", c_int64),
         ("out_lost", c_int64),
+        ("plastic", POINTER(Plastic)),
     ]
 
 
@@ -202,6 +265,8 @@ def lib() -> ctypes.CDLL:
     for name in ("ss_model_n_pynn_params", "ss_model_n_receptors", "ss_model_is_source"):
         getattr(dll, name).argtypes = [c_int32]
         getattr(dll, name).restype = c_int32
+    dll.ss_plastic_prepare.argtypes = [eng]
+    dll.ss_plastic_prepare.restype = ctypes.c_int
     dll.ss_abi_version.restype = c_int32
     if dll.ss_abi_version() != ABI_VERSION:
         raise ImportError(

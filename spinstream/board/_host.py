@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from spinstream.board import _engine as E
 from spinstream.board._base import Board, ChunkResult
+from spinstream.board._plastic import PlasticState, PlasticStatistics, check_plasticity
 from spinstream.board._synapses import MAX_ATOMS_PER_CORE, BlockTable, build_blocks
 from spinstream.model import (
     EngineError,
@@ -130,6 +131,7 @@ class HostBoard(Board):
             pid: np.array([plan.cores[c].lo for c in ids], dtype=np.int64)
             for pid, ids in plan.pop_cores.items()
         }
+        check_plasticity(spec)
         self._blocks = build_blocks(spec, core_gid0, core_n, self._pop_base)
         targeted_cores: set[int] = set()
         for cs in spec.current_sources:
@@ -184,6 +186,14 @@ class HostBoard(Board):
             E.seed_rng(st.rng, spec.seed, cid + 1)
             self._point_core(cid)
         self._build_engine(n_cores)
+        self._plastic: PlasticState | None = None
+        if self._blocks.rules:
+            self._plastic = PlasticState(
+                spec,
+                self._blocks,
+                [(a.pop, a.n, a.layout.params, a.params) for a in self._cores],
+                self._engine,
+            )
         for cid in range(n_cores):
             self._prepare(cid)
         self._build_current_sources()
@@ -488,6 +498,26 @@ class HostBoard(Board):
         """The synaptic blocks (for benchmarks and reports)."""
         return self._blocks
 
+    def get_weights(self, projection: int) -> F64:
+        """Current weights of a projection's synapses, in the order of its spec (nA or uS).
+
+        Plastic weights are read from the engine: between runs they are exact; read while
+        a run is computing (from another thread), each is a value it held during that run.
+        """
+        self._require_loaded()
+        projs = self._spec.projections
+        if not 0 <= projection < len(projs):
+            raise ParameterError(f"there is no projection {projection}")
+        w = self._plastic.weights(projection) if self._plastic is not None else None
+        if w is None:
+            return np.array(projs[projection].weight, dtype=np.float64)
+        return w
+
+    def plastic_statistics(self) -> PlasticStatistics | None:
+        """Sizes and counters of the plastic synapses (None when there are none)."""
+        self._require_loaded()
+        return self._plastic.statistics() if self._plastic is not None else None
+
     def packets_received(self) -> I64:
         """Per core: multicast packets that reached it since load (routing checks)."""
         return np.array([self._core_structs[i].packets_in for i in range(len(self._cores))])
@@ -734,6 +764,9 @@ class HostBoard(Board):
                 e.out_n = 0
             if e.out_lost:
                 raise EngineError(f"{e.out_lost} recorded spikes did not fit the output buffer")
+            if self._plastic is not None and self._plastic.full:
+                self._plastic.grow()  # a spike history needs room: grow it, carry on
+                continue
             if done == 0 and remaining > 0:
                 raise EngineError("the engine made no progress (output buffer too small)")
         result = ChunkResult(first_step=first, n_steps=n_steps)
@@ -804,6 +837,8 @@ class HostBoard(Board):
             st.pos = 0
             st.current = 0.0
             self._csrc_arrays[i]["noise"][:] = 0.0
+        if self._plastic is not None:
+            self._plastic.reset()
         self._reset_schedules()
         self._restart_all_sources()
         self._sampled_initial = False

@@ -9,17 +9,21 @@ format and the weight table.  Two word formats, chosen per block:
   below 2048 steps.  This is the usual case: PyNN weights are mostly per-projection constants or
   drawn from a few values.
 - wide, 8 bytes: post index (16 bits) | delay (14 bits) | receptor (2 bits) | float32 weight.
+- plastic (blocks of synapses with a plasticity rule; one rule per block): a segment carries
+  one more word, the segment's number, then one word per synapse as the wide one without the
+  weight: post | delay | receptor.  Weights (float64) and state live in arrays of their own
+  (``spinstream.board._plastic``), in the order of the plastic synapses in the stream.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from spinstream.board import _engine as E
-from spinstream.model import EngineError, NetworkSpec
+from spinstream.model import EngineError, NetworkSpec, PlasticitySpec
 
 MAX_DELAY_STEPS = (1 << E.W_DELAY_BITS) - 1
 MAX_ATOMS_PER_CORE = 1 << E.W_POST_BITS
@@ -49,6 +53,20 @@ class BlockTable:
     max_delay_into: npt.NDArray[np.int64]  # per core: longest delay of its incoming synapses
     n_synapses: int
     n_compact: int
+    # plasticity (empty when every synapse is static)
+    rules: list[PlasticitySpec] = field(default_factory=list)
+    block_rule: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    # per plastic segment, in stream order: its first plastic synapse, and rule
+    seg_syn: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    seg_rule: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    # per plastic synapse, in stream order: rule, target core, local post index, receptor,
+    # initial weight
+    p_rule: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    p_tgt: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    p_post: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    p_weight: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    # projection id -> plastic index of each of its synapses, in the spec's order
+    p_of_projection: dict[int, npt.NDArray[np.int64]] = field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
@@ -57,10 +75,11 @@ class BlockTable:
 
     @property
     def word_bytes(self) -> float:
-        """Bytes per synapse of the synapse words alone (4 compact, 8 wide)."""
+        """Bytes per synapse of the synapse words alone (4 compact, 8 wide, 4 plastic)."""
         if self.n_synapses == 0:
             return 0.0
-        return (4 * self.n_compact + 8 * (self.n_synapses - self.n_compact)) / self.n_synapses
+        n_wide = self.n_synapses - self.n_compact - len(self.p_rule)
+        return (4 * (self.n_synapses - n_wide) + 8 * n_wide) / self.n_synapses
 
 
 def _max_per(group: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
@@ -94,6 +113,20 @@ def build_blocks(
     else:
         pre_gid = post_gid = delay = rec = np.zeros(0, np.int64)
         weight = np.zeros(0)
+    # plasticity: rule 0 is static, r + 1 the r-th distinct rule; blocks never mix rules
+    rules: list[PlasticitySpec] = []
+    for p in projs:
+        if p.plasticity is not None and p.plasticity not in rules:
+            rules.append(p.plasticity)
+    n_keys = len(rules) + 1
+    rule = (
+        np.concatenate(
+            [np.full(len(p.pre_index), 0 if p.plasticity is None else
+                     rules.index(p.plasticity) + 1, np.int64) for p in projs]
+        )
+        if projs
+        else np.zeros(0, np.int64)
+    )
     n_syn = len(pre_gid)
     if n_syn and (delay.min() < 1 or delay.max() > MAX_DELAY_STEPS):
         raise EngineError(f"synaptic delays must lie in [1, {MAX_DELAY_STEPS}] steps")
@@ -104,17 +137,18 @@ def build_blocks(
     # row order: source core, source neuron, target core, target neuron (one integer key when
     # it fits: a single sort is several times faster than lexsort on millions of synapses)
     post_span = int(core_n.max()) if n_cores else 1
-    if n_syn and int(pre_gid.max() + 1) * n_cores * post_span < 2**62:
-        order = np.argsort((pre_gid * n_cores + tgt) * post_span + post_local)
+    if n_syn and int(pre_gid.max() + 1) * n_cores * n_keys * post_span < 2**62:
+        order = np.argsort(((pre_gid * n_cores + tgt) * n_keys + rule) * post_span + post_local)
     else:
-        order = np.lexsort((post_local, tgt, src_local, src))
+        order = np.lexsort((post_local, rule, tgt, src_local, src))
     src, tgt, src_local, post_local = src[order], tgt[order], src_local[order], post_local[order]
-    weight, delay, rec = weight[order], delay[order], rec[order]
+    weight, delay, rec, rule = weight[order], delay[order], rec[order], rule[order]
 
-    key = src * n_cores + tgt
+    key = (src * n_cores + tgt) * n_keys + rule
     ukeys, blk = np.unique(key, return_inverse=True)
     n_blocks = len(ukeys)
-    b_src, b_tgt = ukeys // n_cores, ukeys % n_cores
+    b_rule = ukeys % n_keys
+    b_src, b_tgt = (ukeys // n_keys) // n_cores, (ukeys // n_keys) % n_cores
     core_block0 = np.searchsorted(b_src, np.arange(n_cores))
     local_blk = np.arange(n_blocks) - core_block0[b_src]
     if n_blocks and local_blk.max() >= 1 << 16:
@@ -122,11 +156,14 @@ def build_blocks(
 
     # distinct (weight, receptor) pairs per block: number the pairs network-wide first, then
     # (block, pair) combinations; a presence table avoids a second sort when it is small
-    values, value_id = np.unique(weight, return_inverse=True)
+    # (only static synapses have table entries)
+    plastic = rule > 0
+    static = np.flatnonzero(~plastic)
+    values, value_id = np.unique(weight[static], return_inverse=True)
     n_rec = int(rec.max()) + 1 if n_syn else 1
-    pair = value_id.astype(np.int64) * n_rec + rec
-    n_pairs = len(values) * n_rec
-    combo = blk * n_pairs + pair
+    pair = value_id.astype(np.int64) * n_rec + rec[static]
+    n_pairs = max(len(values) * n_rec, 1)
+    combo = blk[static] * n_pairs + pair
     if n_blocks * n_pairs <= 1 << 26:
         present = np.zeros(n_blocks * n_pairs, bool)
         present[combo] = True
@@ -140,7 +177,8 @@ def build_blocks(
     wrec = (used_pair % n_rec).astype(np.int32)
     wtab_start = np.searchsorted(used_blk, np.arange(n_blocks))
     n_distinct = np.diff(np.concatenate([wtab_start, [len(wtab)]]))
-    tab_index = uid - wtab_start[blk]
+    tab_index = np.zeros(n_syn, np.int64)
+    tab_index[static] = uid - wtab_start[blk[static]]
     max_post = _max_per(blk, post_local, n_blocks)
     max_d = _max_per(blk, delay, n_blocks)
     compact = (
@@ -148,8 +186,8 @@ def build_blocks(
         & (max_post < (1 << E.C_POST_BITS))
         & (max_d < (1 << E.C_DELAY_BITS))
     )
-    fmt = np.where(compact, E.COMPACT, E.WIDE).astype(np.int32)
-    syn_compact = compact[blk]
+    fmt = np.where(b_rule > 0, E.PLASTIC, np.where(compact, E.COMPACT, E.WIDE)).astype(np.int32)
+    syn_compact = compact[blk] & ~plastic
 
     # segments: runs of one (source neuron, block), at most 65535 synapses each
     run_start = np.ones(n_syn, bool)
@@ -162,11 +200,13 @@ def build_blocks(
     seg_id = np.cumsum(seg_start_flag) - 1
     seg_first = np.flatnonzero(seg_start_flag)
     seg_count = np.diff(np.concatenate([seg_first, [n_syn]]))
-    width = np.where(syn_compact, 1, 2)
-    seg_words = 1 + seg_count * width[seg_first]
+    width = np.where(syn_compact | plastic, 1, 2)
+    seg_plastic = plastic[seg_first]
+    seg_head = 1 + seg_plastic.astype(np.int64)  # header (and the plastic segment's number)
+    seg_words = seg_head + seg_count * width[seg_first]
     seg_offset = np.concatenate([[0], np.cumsum(seg_words)])[:-1]  # in the global stream
     pos_in_seg = np.arange(n_syn) - seg_first[seg_id]
-    word_pos = seg_offset[seg_id] + 1 + pos_in_seg * width
+    word_pos = seg_offset[seg_id] + seg_head[seg_id] + pos_in_seg * width
     stream = np.zeros(int(seg_words.sum()), np.uint32)
     stream[seg_offset] = (
         (local_blk[blk[seg_first]].astype(np.uint32) << np.uint32(16))
@@ -178,13 +218,31 @@ def build_blocks(
         | (delay[c].astype(np.uint32) << np.uint32(E.C_POST_BITS))
         | (tab_index[c].astype(np.uint32) << np.uint32(E.C_POST_BITS + E.C_DELAY_BITS))
     )
-    w = ~c
+    w = ~c & ~plastic
     stream[word_pos[w]] = (
         post_local[w].astype(np.uint32)
         | (delay[w].astype(np.uint32) << np.uint32(E.W_POST_BITS))
         | (rec[w].astype(np.uint32) << np.uint32(E.W_POST_BITS + E.W_DELAY_BITS))
     )
     stream[word_pos[w] + 1] = weight[w].astype(np.float32).view(np.uint32)
+    pl = plastic
+    stream[word_pos[pl]] = (
+        post_local[pl].astype(np.uint32)
+        | (delay[pl].astype(np.uint32) << np.uint32(E.W_POST_BITS))
+        | (rec[pl].astype(np.uint32) << np.uint32(E.W_POST_BITS + E.W_DELAY_BITS))
+    )
+    p_seg = np.flatnonzero(seg_plastic)
+    stream[seg_offset[p_seg] + 1] = np.arange(len(p_seg), dtype=np.uint32)
+    p_index = np.cumsum(plastic) - 1  # plastic synapses numbered in stream order
+    p_orig = np.full(n_syn, -1, np.int64)
+    p_orig[order] = np.where(plastic, p_index, -1)
+    p_of_projection: dict[int, npt.NDArray[np.int64]] = {}
+    start = 0
+    for p in projs:
+        stop = start + len(p.pre_index)
+        if p.plasticity is not None:
+            p_of_projection[p.id] = p_orig[start:stop]
+        start = stop
 
     # per core, per neuron: where its row starts in the stream (rows are contiguous)
     row_base = np.concatenate([[0], np.cumsum(core_n + 1)])
@@ -210,4 +268,13 @@ def build_blocks(
         max_delay_into=max_into,
         n_synapses=n_syn,
         n_compact=int(c.sum()),
+        rules=rules,
+        block_rule=b_rule - 1,
+        seg_syn=p_index[seg_first[p_seg]].astype(np.int64),
+        seg_rule=rule[seg_first[p_seg]] - 1,
+        p_rule=rule[pl] - 1,
+        p_tgt=tgt[pl],
+        p_post=post_local[pl],
+        p_weight=np.ascontiguousarray(weight[pl]),
+        p_of_projection=p_of_projection,
     )

@@ -16,8 +16,11 @@ from spinstream.model._spec import (
     RECEPTORS,
     CurrentSourceSpec,
     NetworkSpec,
+    PlasticitySpec,
     PopulationSpec,
     ProjectionSpec,
+    STDPSpec,
+    TsodyksMarkramSpec,
 )
 
 __all__ = [
@@ -32,8 +35,11 @@ __all__ = [
     "MappingPlan",
     "NetworkSpec",
     "ParameterError",
+    "PlasticitySpec",
     "PopulationSpec",
     "ProjectionSpec",
     "RoutingEntry",
+    "STDPSpec",
     "SpinstreamError",
+    "TsodyksMarkramSpec",
 ]

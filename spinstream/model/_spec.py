@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from spinstream.model._errors import ParameterError
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -58,6 +60,110 @@ class PopulationSpec:
     placement: tuple[int, ...] | None = None
 
 
+@dataclass(frozen=True)
+class STDPSpec:
+    """Spike-timing-dependent plasticity: PyNN's ``STDPMechanism`` with ``SpikePairRule``.
+
+    All spike pairs count, through traces; the whole delay is dendritic (docs/ENGINE.md,
+    "Plasticity").  A pair with ``dt = t_post + delay - t_pre > 0`` potentiates, ``dt < 0``
+    depresses; the weight stays in ``[w_min, w_max]``.
+
+    Attributes
+    ----------
+    tau_plus, tau_minus
+        Time constants (ms) of the potentiation and depression windows.
+    A_plus, A_minus
+        Amplitudes (dimensionless).
+    w_min, w_max
+        Weight bounds (nA or uS, ``0 <= w_min <= w_max``).
+    weight_dependence
+        ``"additive"``: ``dw = +A_plus w_max K+`` / ``-A_minus w_max K-``;
+        ``"multiplicative"``: ``dw = +A_plus (w_max - w) K+`` / ``-A_minus (w - w_min) K-``.
+    """
+
+    tau_plus: float
+    tau_minus: float
+    A_plus: float
+    A_minus: float
+    w_min: float
+    w_max: float
+    weight_dependence: str = "additive"
+
+    def check(self, where: str) -> None:
+        """Raise :class:`ParameterError` naming the first parameter out of range."""
+        _finite(where, self, ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max"))
+        for name in ("tau_plus", "tau_minus"):
+            if getattr(self, name) <= 0:
+                raise ParameterError(
+                    f"{where}: {name} = {getattr(self, name)!r} ms must be > 0"
+                )
+        for name in ("A_plus", "A_minus", "w_min"):
+            if getattr(self, name) < 0:
+                raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} must be >= 0")
+        if self.w_min > self.w_max:
+            raise ParameterError(
+                f"{where}: w_min = {self.w_min!r} is greater than w_max = {self.w_max!r}"
+            )
+        if self.weight_dependence not in ("additive", "multiplicative"):
+            raise ParameterError(
+                f"{where}: weight_dependence must be 'additive' or 'multiplicative', "
+                f"got {self.weight_dependence!r}"
+            )
+
+    def check_weights(self, where: str, weight: FloatArray) -> None:
+        """Raise :class:`ParameterError` when a weight lies outside ``[w_min, w_max]``."""
+        w = np.asarray(weight, dtype=np.float64)
+        bad = (w < self.w_min) | (w > self.w_max) | ~np.isfinite(w)
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            raise ParameterError(
+                f"{where}: weight {float(w[k])!r} of synapse {k} lies outside "
+                f"[w_min, w_max] = [{self.w_min!r}, {self.w_max!r}]"
+            )
+
+
+@dataclass(frozen=True)
+class TsodyksMarkramSpec:
+    """Short-term plasticity: PyNN's ``TsodyksMarkramSynapse`` (Tsodyks, Uziel, Markram 2000).
+
+    Resources move from recovered (``x``) to active (``y``) at each spike (the fraction
+    ``u``), decay from active to inactive with the target's synaptic time constant, and
+    recover with ``tau_rec``; ``u`` facilitates with ``tau_facil`` (0: no facilitation).  A
+    spike transmits ``weight * u * x``.
+
+    Attributes
+    ----------
+    U
+        Use parameter, in ``[0, 1]``.
+    tau_rec, tau_facil
+        Recovery (> 0) and facilitation (>= 0) time constants (ms).
+    """
+
+    U: float
+    tau_rec: float
+    tau_facil: float
+
+    def check(self, where: str) -> None:
+        """Raise :class:`ParameterError` naming the first parameter out of range."""
+        _finite(where, self, ("U", "tau_rec", "tau_facil"))
+        if not 0.0 <= self.U <= 1.0:
+            raise ParameterError(f"{where}: U = {self.U!r} must lie in [0, 1]")
+        if self.tau_rec <= 0:
+            raise ParameterError(f"{where}: tau_rec = {self.tau_rec!r} ms must be > 0")
+        if self.tau_facil < 0:
+            raise ParameterError(f"{where}: tau_facil = {self.tau_facil!r} ms must be >= 0")
+
+
+PlasticitySpec = STDPSpec | TsodyksMarkramSpec
+
+
+def _finite(where: str, spec: object, names: tuple[str, ...]) -> None:
+    for name in names:
+        value = getattr(spec, name)
+        if not isinstance(value, int | float) or not np.isfinite(value):
+            raise ParameterError(f"{where}: {name} must be a finite number, got {value!r}")
+
+
 @dataclass
 class ProjectionSpec:
     """Static synapses between two populations, one entry per synapse.
@@ -75,6 +181,9 @@ class ProjectionSpec:
         int64 array: delay in time steps, at least 1.
     receptor
         int64 array of receptor indices (``EXCITATORY`` or ``INHIBITORY``).
+    plasticity
+        ``None`` (static synapses), an :class:`STDPSpec` or a :class:`TsodyksMarkramSpec`:
+        one rule for every synapse of the projection.
     """
 
     id: int
@@ -86,6 +195,7 @@ class ProjectionSpec:
     delay_steps: IntArray
     receptor: IntArray
     label: str = ""
+    plasticity: PlasticitySpec | None = None
 
 
 @dataclass

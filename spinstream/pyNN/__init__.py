@@ -51,6 +51,11 @@ from spinstream.pyNN._cells import (
     SpikeSourcePoisson,
     SpikeSourcePoissonRefractory,
 )
+from spinstream.pyNN._plasticity import (
+    AdditiveWeightDependence,
+    MultiplicativeWeightDependence,
+    SpikePairRule,
+)
 from spinstream.pyNN._populations import ID
 from spinstream.pyNN._projections import Connection
 from spinstream.pyNN._sources import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource
@@ -65,6 +70,8 @@ PopulationView = _backend.PopulationView
 Assembly = _backend.Assembly
 Projection = _backend.Projection
 StaticSynapse = _backend.StaticSynapse
+STDPMechanism = _backend.STDPMechanism
+TsodyksMarkramSynapse = _backend.TsodyksMarkramSynapse
 
 setup = _backend.setup
 end = _backend.end
@@ -90,6 +97,7 @@ __all__ = [
     "GSLRNG",
     "ID",
     "ACSource",
+    "AdditiveWeightDependence",
     "AllToAllConnector",
     "ArrayConnector",
     "Assembly",
@@ -115,6 +123,7 @@ __all__ = [
     "IF_curr_exp",
     "IndexBasedProbabilityConnector",
     "Izhikevich",
+    "MultiplicativeWeightDependence",
     "NativeRNG",
     "Network",
     "NoisyCurrentSource",
@@ -124,9 +133,11 @@ __all__ = [
     "PopulationView",
     "Projection",
     "RandomDistribution",
+    "STDPMechanism",
     "SmallWorldConnector",
     "Space",
     "SpikeInjector",
+    "SpikePairRule",
     "SpikeSourceArray",
     "SpikeSourceGamma",
     "SpikeSourcePoisson",
@@ -134,6 +145,7 @@ __all__ = [
     "StaleObjectError",
     "StaticSynapse",
     "StepCurrentSource",
+    "TsodyksMarkramSynapse",
     "connect",
     "create",
     "end",

@@ -18,6 +18,7 @@ from pyNN.recording import get_io
 from pyNN.standardmodels import StandardCellType
 
 from spinstream.pyNN import _cells
+from spinstream.pyNN import _plasticity as _plast
 from spinstream.pyNN import _populations as _pops
 from spinstream.pyNN import _projections as _proj
 from spinstream.pyNN._state import Simulator, State
@@ -48,6 +49,8 @@ class Backend:
         )
         self.StaticSynapse = _bound(_proj.StaticSynapse, sim)
         self.Projection = _bound(_proj.Projection, sim, _static_synapse_class=self.StaticSynapse)
+        self.STDPMechanism = _bound(_plast.STDPMechanism, sim)
+        self.TsodyksMarkramSynapse = _bound(_plast.TsodyksMarkramSynapse, sim)
         run, run_until = common.build_run(sim)
         self.run = run
         self.run_until = run_until

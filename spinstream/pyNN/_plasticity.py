@@ -17,7 +17,7 @@ with ``proj.stream("weight", every=...)``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +45,7 @@ _MODEL = {"spinstream_stdp"}
 
 
 def _scalar(component: Any, name: str, where: str) -> float:
-    """A rule parameter as one number (rule parameters are per projection)."""
+    """Return a rule parameter as one number (rule parameters are per projection)."""
     lazy = component.parameter_space[name]
     value = lazy.base_value
     if not lazy.is_homogeneous or not isinstance(value, int | float | np.number):
@@ -71,10 +71,11 @@ def _check_component(component: Any) -> None:
         values = {k: _scalar(component, k, name) for k in component.default_parameters}
     except errors.InvalidParameterValueError:
         return  # not plain numbers: the projection reports it
+    v: dict[str, Any] = values
     if isinstance(component, SpikePairRule):
-        _checked(STDPSpec(w_min=0.0, w_max=1.0, **values), name)
+        _checked(STDPSpec(w_min=0.0, w_max=1.0, **v), name)
     elif isinstance(component, AdditiveWeightDependence | MultiplicativeWeightDependence):
-        _checked(STDPSpec(20.0, 20.0, 0.0, 0.0, **values), name)
+        _checked(STDPSpec(20.0, 20.0, 0.0, 0.0, **v), name)
 
 
 class SpikePairRule(synapses.SpikePairRule):  # type: ignore[misc]
@@ -91,8 +92,8 @@ class SpikePairRule(synapses.SpikePairRule):  # type: ignore[misc]
         self,
         tau_plus: float = 20.0,
         tau_minus: float = 20.0,
-        A_plus: float = 0.01,  # noqa: N803 - PyNN's name
-        A_minus: float = 0.01,  # noqa: N803 - PyNN's name
+        A_plus: float = 0.01,
+        A_minus: float = 0.01,
     ) -> None:
         super().__init__(tau_plus, tau_minus, A_plus, A_minus)
         _check_component(self)
@@ -126,7 +127,7 @@ class STDPMechanism(synapses.STDPMechanism):  # type: ignore[misc]
         ("dendritic_delay_fraction", "dendritic_delay_fraction"),
     )
     # weight signs and ranges are checked per projection (see check_weights)
-    parameter_checks: dict[str, Any] = {}
+    parameter_checks: ClassVar[dict[str, Any]] = {}
     _simulator: Any
 
     def __init__(
@@ -182,7 +183,7 @@ class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):  # type: ignore[mis
         ("tau_rec", "tau_rec"),
         ("tau_facil", "tau_facil"),
     )
-    parameter_checks: dict[str, Any] = {}
+    parameter_checks: ClassVar[dict[str, Any]] = {}
     _simulator: Any
 
     def __init__(self, **parameters: Any) -> None:
@@ -207,7 +208,7 @@ PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse)
 
 
 def plasticity_of(projection: Any) -> PlasticitySpec | None:
-    """The engine's rule for a projection's synapse type (None: static synapses)."""
+    """Return the engine's rule for a projection's synapse type (None: static synapses)."""
     st = projection.synapse_type
     where = f"Projection {projection.label!r}"
     if isinstance(st, STDPMechanism):
@@ -255,7 +256,7 @@ def _board_weights(projection: Any) -> FloatArray | None:
 
 
 def live_weights(projection: Any) -> FloatArray:
-    """A projection's weights now: from the board for STDP, else as given (PyNN's signs).
+    """Return a projection's weights now: from the board for STDP, else as given (PyNN's signs).
 
     Between runs, and between chunks of a session's run, they are the exact weights at that
     time.  Read while a chunk is computing (a session running in another task), each weight
@@ -296,7 +297,8 @@ def stream_weights(
         len(projection),
         interval_steps=steps,
         label=str(projection.label),
-        signs=np.sign(np.asarray(projection._weight)) if not isinstance(
-            projection.synapse_type, STDPMechanism) else None,
+        scale=np.sign(np.asarray(projection._weight))
+        if not isinstance(projection.synapse_type, STDPMechanism)
+        else None,
         **kw,
     )

@@ -20,6 +20,7 @@ from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
 from spinstream.model import EXCITATORY, INHIBITORY, ProjectionSpec
+from spinstream.pyNN import _plasticity
 from spinstream.pyNN._connect import build_connections, evaluate_at
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
@@ -131,9 +132,12 @@ class Projection(common.Projection):  # type: ignore[misc]
                         "another network (another session, or an earlier setup())"
                     )
                 m._runtime  # noqa: B018 - raises for a stale population
-        if synapse_type is not None and not isinstance(synapse_type, synapses.StaticSynapse):
+        if synapse_type is not None and not isinstance(
+            synapse_type, (synapses.StaticSynapse, *_plasticity.PLASTIC_TYPES)
+        ):
             raise errors.NoModelAvailableError(
-                f"spinstream supports StaticSynapse only, not {type(synapse_type).__name__}"
+                "spinstream supports StaticSynapse, STDPMechanism and TsodyksMarkramSynapse, "
+                f"not {type(synapse_type).__name__}"
             )
         common.Projection.__init__(
             self, presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
@@ -151,6 +155,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._delay = np.array(values["delay"], dtype=np.float64)
         steps = state.delay_steps(self._delay, f"Projection {self.label!r}")
         self._add_specs(steps)
+        _plasticity.attach(self)
 
     # -- building ------------------------------------------------------------------------
 
@@ -176,6 +181,7 @@ class Projection(common.Projection):  # type: ignore[misc]
 
     def _checked_weights(self, weight: FloatArray) -> FloatArray:
         weight = np.asarray(weight, dtype=np.float64).copy()
+        _plasticity.check_weights(self, weight)  # rule parameters, STDP bounds
         if weight.size == 0:
             return weight
         where = f"Projection {self.label!r}"
@@ -290,7 +296,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         if name == "postsynaptic_index":
             return self._post
         if name in ("weight", "weights"):
-            return self._weight
+            return _plasticity.live_weights(self)  # plastic weights come from the board
         if name in ("delay", "delays"):
             return self._delay
         raise errors.NonExistentParameterError(name, "StaticSynapse", ["weight", "delay"])
@@ -338,6 +344,20 @@ class Projection(common.Projection):  # type: ignore[misc]
         super().set(**attributes)
 
     set.__doc__ = common.Projection.set.__doc__
+
+    def stream(
+        self, variable: str = "weight", every: float | None = None, *, maxlen: int | None = None
+    ) -> Any:
+        """Stream this projection's weights live: one batch per chunk.
+
+        Use as ``async with proj.stream("weight", every=10.0) as s: async for batch in s``;
+        a batch's ``values`` has one row per snapshot (every ``every`` ms, default every
+        step) and one column per connection, in ``get(..., format="list")`` order.
+        """
+        if variable not in ("weight", "weights"):
+            raise ValueError(f"Projection {self.label!r}: only 'weight' can be streamed")
+        return _plasticity.stream_weights(self, every, maxlen=maxlen)
+
 
     # PyNN 0.7 names
     setWeights = removed("set(weight=w)")  # noqa: N815

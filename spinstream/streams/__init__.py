@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from spinstream.streams._batches import Batch, SpikeBatch, StateBatch
+from spinstream.streams._batches import WeightBatch as WeightBatch  # weight streams (issue 7)
 from spinstream.streams._selection import Selection, as_selection
 from spinstream.streams._subscription import Subscription
 

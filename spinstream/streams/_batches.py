@@ -85,4 +85,44 @@ class StateBatch:
         return len(self.times)
 
 
-Batch = SpikeBatch | StateBatch
+@dataclass(frozen=True, eq=False)
+class WeightBatch:
+    """Snapshots of a projection's synaptic weights taken during one chunk.
+
+    Attributes
+    ----------
+    t_start, t_stop
+        The chunk's simulated time span (ms).
+    times
+        Snapshot times (ms), float64, one per row of ``values``.
+    values
+        float64 array ``(n_snapshots, n_synapses)`` (nA or uS); column ``k`` is the
+        projection's connection ``k``, in the order of ``projection.get(..., format="list")``.
+    dropped
+        Chunks lost to this subscriber since the previous batch.
+    first_step, n_steps
+        The chunk in steps.
+    stamps
+        int64 snapshot stamps (``times = stamps * dt``): the weights after that many steps.
+    sequence
+        Number of the chunk since the runtime was created.
+    projection
+        The projection's label.
+    """
+
+    t_start: float
+    t_stop: float
+    times: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+    dropped: int
+    first_step: int
+    n_steps: int
+    stamps: npt.NDArray[np.int64]
+    sequence: int
+    projection: str
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+Batch = SpikeBatch | StateBatch | WeightBatch

@@ -22,10 +22,10 @@ from typing import Generic, TypeVar
 
 import anyio
 
-from spinstream.streams._batches import SpikeBatch, StateBatch
+from spinstream.streams._batches import SpikeBatch, StateBatch, WeightBatch
 from spinstream.streams._selection import Selection
 
-B = TypeVar("B", SpikeBatch, StateBatch)
+B = TypeVar("B", SpikeBatch, StateBatch, WeightBatch)
 
 _ids = itertools.count(1)
 

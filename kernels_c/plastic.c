@@ -1,0 +1,225 @@
+/* spinstream engine: synaptic plasticity on the synaptic rows.
+ *
+ * STDP (PyNN's STDPMechanism with SpikePairRule and an additive or multiplicative weight
+ * dependence) and short-term plasticity (PyNN's TsodyksMarkramSynapse).  docs/ENGINE.md,
+ * "Plasticity", states the rules; this file is their event-driven form.
+ *
+ * Timing (all-to-all spike pairing through traces, the whole delay d dendritic): the synapse
+ * sees a presynaptic spike at its stamp s and a postsynaptic spike stamped t at t + d.  A pair
+ * with dt = t + d - s > 0 potentiates by K+ = exp(-dt/tau_plus), one with dt < 0 depresses by
+ * K- = exp(dt/tau_minus), dt = 0 does nothing.  Weights change only when a presynaptic spike
+ * is processed, at its emission, in this order: potentiation by every postsynaptic spike seen
+ * since the previous presynaptic spike (t + d in (s_prev, s]), one by one in time order; then
+ * depression by K- at s (postsynaptic spikes with t + d < s); then the spike is sent with the
+ * new weight.  The presynaptic trace K+ lives with the row segment (one per source neuron and
+ * target core), the postsynaptic trace K- with a short history of the target neuron's spikes.
+ *
+ * A history entry is kept until every STDP synapse into its neuron has paired with it; the
+ * latest fully read entry stays as the anchor for K- of synapses whose window holds no spike.
+ * When a ring fills up the run stops before the next step and Python grows it (up to
+ * cap_max entries; beyond that the oldest entry is dropped and counted in `lost`).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* exp(-k dt/tau) for integer k >= 0: two table lookups (relative error below 3e-16). */
+static inline double decay(const double *lut, int64_t k, double dt, double tau) {
+    if (k < 65536) return lut[k & 255] * lut[256 + (k >> 8)];
+    return exp(-(double)k * dt / tau);
+}
+
+static void fill_lut(double *lut, double dt, double tau) {
+    for (int k = 0; k < 256; k++) {
+        lut[k] = exp(-(double)k * dt / tau);
+        lut[256 + k] = exp(-(double)k * 256.0 * dt / tau);
+    }
+}
+
+int ss_plastic_prepare(ss_engine *e) {
+    ss_plastic *pl = e->plastic;
+    if (!pl) return 0;
+    const double h = e->dt;
+    for (int32_t r = 0; r < pl->n_rules; r++) {
+        ss_rule *ru = &pl->rules[r];
+        if (ru->kind == SS_TSODYKS_MARKRAM) {
+            if (!(ru->u_use >= 0.0 && ru->u_use <= 1.0 && ru->tau_rec > 0.0 &&
+                  ru->tau_facil >= 0.0))
+                return -20;
+            continue;
+        }
+        if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE) return -21;
+        if (!(ru->tau_plus > 0.0 && ru->tau_minus > 0.0 && ru->a_plus >= 0.0 &&
+              ru->a_minus >= 0.0 && ru->w_min >= 0.0 && ru->w_min <= ru->w_max))
+            return -22;
+        fill_lut(ru->lut_plus, h, ru->tau_plus);
+    }
+    for (int32_t c = 0; c < e->n_cores; c++) {
+        ss_post *po = &pl->post[c];
+        if (!po->n) continue;
+        if (!(po->tau_minus > 0.0) || po->cap < 1 || (po->cap & (po->cap - 1))) return -23;
+        fill_lut(po->lut_minus, h, po->tau_minus);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- STDP */
+
+static inline double potentiate(const ss_rule *r, double w, double k) {
+    w += r->kind == SS_STDP_ADDITIVE ? r->a_plus * r->w_max * k : r->a_plus * (r->w_max - w) * k;
+    return w < r->w_max ? w : r->w_max;
+}
+
+static inline double depress(const ss_rule *r, double w, double k) {
+    w -= r->kind == SS_STDP_ADDITIVE ? r->a_minus * r->w_max * k : r->a_minus * (w - r->w_min) * k;
+    return w > r->w_min ? w : r->w_min;
+}
+
+static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t, ss_post *po,
+                                    const uint32_t *p, uint32_t count, int64_t s) {
+    ss_plastic *pl = e->plastic;
+    const uint32_t seg = *p++;
+    double *w = pl->w + pl->seg_syn[seg];
+    const int64_t last = pl->seg_last[seg];
+    const double kplus = pl->seg_trace[seg];
+    const double h = e->dt;
+    const int64_t n = t->n, nr = t->n_receptors, mask = t->ring_mask;
+    const int64_t cmask = po->cap - 1;
+    for (uint32_t q = 0; q < count; q++) {
+        const uint32_t word = p[q];
+        const int64_t i = word & ((1u << SS_W_POST_BITS) - 1u);
+        const int64_t d = (word >> SS_W_POST_BITS) & ((1u << SS_W_DELAY_BITS) - 1u);
+        const uint32_t rec = word >> (SS_W_POST_BITS + SS_W_DELAY_BITS);
+        const int64_t lo = last - d, hi = s - d; /* this spike pairs with stamps in (lo, hi] */
+        const int64_t *ht = po->t + i * po->cap;
+        const double *hk = po->k + i * po->cap;
+        int32_t *hr = po->reads + i * po->cap;
+        const int64_t head = po->head[i];
+        const int32_t len = po->len[i];
+        int32_t j = len; /* first entry after lo */
+        while (j > 0 && ht[(head + j - 1) & cmask] > lo) j--;
+        double wq = w[q];
+        for (; j < len; j++) {
+            const int64_t at = (head + j) & cmask;
+            if (ht[at] > hi) break;
+            if (kplus != 0.0) wq = potentiate(ru, wq, kplus * decay(ru->lut_plus, ht[at] + d - last, h, ru->tau_plus));
+            hr[at]++;
+        }
+        /* K- at hi: the latest entry strictly before hi (entries hold distinct stamps) */
+        int32_t a = j - 1;
+        if (a >= 0 && ht[(head + a) & cmask] >= hi) a--;
+        if (a >= 0) {
+            const int64_t at = (head + a) & cmask;
+            wq = depress(ru, wq, hk[at] * decay(po->lut_minus, hi - ht[at], h, po->tau_minus));
+        }
+        w[q] = wq;
+        t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq;
+    }
+    pl->seg_trace[seg] = kplus * decay(ru->lut_plus, s - last, h, ru->tau_plus) + 1.0;
+    pl->seg_last[seg] = s;
+    return p + count;
+}
+
+void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp) {
+    ss_plastic *pl = e->plastic;
+    ss_post *po = &pl->post[core];
+    const int64_t cmask = po->cap - 1;
+    for (int32_t s = 0; s < k; s++) {
+        const int64_t i = idx[s];
+        const int32_t need = po->n_in[i];
+        if (!need) continue;
+        int64_t *ht = po->t + i * po->cap;
+        double *hk = po->k + i * po->cap;
+        int32_t *hr = po->reads + i * po->cap;
+        int32_t head = po->head[i], len = po->len[i];
+        double kminus = 1.0;
+        if (len) {
+            const int64_t at = (head + len - 1) & cmask;
+            kminus += hk[at] * decay(po->lut_minus, stamp - ht[at], e->dt, po->tau_minus);
+        }
+        if (len == po->cap) { /* only at cap_max: the oldest entry goes, maybe unread */
+            if (hr[head] < need) pl->lost++;
+            head = (int32_t)((head + 1) & cmask);
+            len--;
+        }
+        const int64_t at = (head + len) & cmask;
+        ht[at] = stamp;
+        hk[at] = kminus;
+        hr[at] = 0;
+        len++;
+        /* drop the oldest entry while it and the next one have been read by every synapse */
+        while (len >= 2 && hr[head] >= need && hr[(head + 1) & cmask] >= need) {
+            head = (int32_t)((head + 1) & cmask);
+            len--;
+        }
+        po->head[i] = head;
+        po->len[i] = len;
+        if (len == po->cap && po->cap < po->cap_max) pl->full = 1;
+    }
+}
+
+/* ---------------------------------------------------------------- Tsodyks-Markram */
+
+/* Share of the active resources y(0) that are inactive (z) after h ms, when y decays with
+ * tau_p and z recovers with tau_r: (tau_r/(tau_p - tau_r)) (e^{-h/tau_p} - e^{-h/tau_r}),
+ * written so that it stays accurate near tau_p = tau_r and tends to e^{-h/tau_r} as
+ * tau_p -> 0 (the postsynaptic current of a delta synapse). */
+static double y_to_z(double h, double tau_p, double tau_r, double ep, double er) {
+    if (!(tau_p > 0.0)) return er;
+    const double a = h * (1.0 / tau_r - 1.0 / tau_p), q = h / tau_p;
+    if (a == 0.0) return q * er;
+    if (fabs(a) > 0.5) return q * (ep - er) / a;
+    return q * er * expm1(a) / a;
+}
+
+static const uint32_t *deliver_tm(ss_engine *e, const ss_rule *ru, const ss_pblock *pb,
+                                  ss_core *t, const uint32_t *p, uint32_t count, int64_t s) {
+    ss_plastic *pl = e->plastic;
+    const uint32_t seg = *p++;
+    const double *w = pl->w + pl->seg_syn[seg];
+    double *xy = pl->tm_xy + 2 * pl->seg_state[seg];
+    const double h = (double)(s - pl->seg_last[seg]) * e->dt;
+    /* u: facilitation, the same for every synapse of the segment */
+    double u = pl->seg_trace[seg];
+    u *= ru->tau_facil > 0.0 ? exp(-h / ru->tau_facil) : 0.0;
+    u += ru->u_use * (1.0 - u);
+    const double er = exp(-h / ru->tau_rec);
+    const int64_t n = t->n, nr = t->n_receptors, mask = t->ring_mask;
+    double tp_prev = -1.0, ep = 0.0, gain = 0.0;
+    for (uint32_t q = 0; q < count; q++) {
+        const uint32_t word = p[q];
+        const int64_t i = word & ((1u << SS_W_POST_BITS) - 1u);
+        const int64_t d = (word >> SS_W_POST_BITS) & ((1u << SS_W_DELAY_BITS) - 1u);
+        const uint32_t rec = word >> (SS_W_POST_BITS + SS_W_DELAY_BITS);
+        const double *row = rec < 2 ? pb->tau_syn[rec] : 0;
+        const double tp = row ? row[i] : 0.0;
+        if (tp != tp_prev) {
+            ep = tp > 0.0 ? exp(-h / tp) : 0.0;
+            gain = y_to_z(h, tp, ru->tau_rec, ep, er);
+            tp_prev = tp;
+        }
+        double x = xy[2 * q], y = xy[2 * q + 1];
+        const double z = 1.0 - x - y;
+        const double z1 = z * er + y * gain;
+        y *= ep;
+        x = 1.0 - y - z1;
+        const double used = u * x;
+        xy[2 * q] = x - used;
+        xy[2 * q + 1] = y + used;
+        t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += w[q] * used;
+    }
+    pl->seg_trace[seg] = u;
+    pl->seg_last[seg] = s;
+    return p + count;
+}
+
+const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *p,
+                                   uint32_t count, int64_t stamp) {
+    ss_plastic *pl = e->plastic;
+    const ss_pblock *pb = &pl->blocks[block];
+    const ss_rule *ru = &pl->rules[pb->rule];
+    ss_core *t = &e->cores[e->blocks[block].target];
+    if (ru->kind == SS_TSODYKS_MARKRAM) return deliver_tm(e, ru, pb, t, p, count, stamp);
+    return deliver_stdp(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
+}

@@ -1,0 +1,325 @@
+"""Plasticity on the HostBoard: the arrays and structs behind ``kernels_c/plastic.c``.
+
+The synaptic rows (``_synapses``) hold one word per plastic synapse (target, delay,
+receptor); everything that changes lives here, in float64, in the order of the plastic
+synapses in the row stream:
+
+- ``w``: the weight of every plastic synapse (8 bytes);
+- Tsodyks-Markram synapses: ``x`` and ``y`` (16 bytes more);
+- per row segment (one source neuron, one target core, one rule): the presynaptic trace
+  (K+, or u), the stamp of the last presynaptic spike, where its synapses start (32 bytes);
+- per neuron that STDP synapses reach: a ring of its recent spikes (stamp, K-, reads).
+
+A ring grows (doubling) when the engine reports it full; the engine stops before the next
+step for that, so growing never changes a result.  Semantics: docs/ENGINE.md, "Plasticity".
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.board import _engine as E
+from spinstream.board._synapses import BlockTable
+from spinstream.model import NetworkSpec, ParameterError, STDPSpec, TsodyksMarkramSpec
+
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+#: Initial ring capacity (spikes per neuron) and the largest one it may grow to.
+RING_CAP = 16
+RING_CAP_MAX = 1 << 16
+
+_PREPARE_ERRORS = {
+    -20: "Tsodyks-Markram parameters out of range (U in [0, 1], tau_rec > 0, tau_facil >= 0)",
+    -21: "unknown plasticity rule",
+    -22: "STDP parameters out of range (tau > 0, A >= 0, 0 <= w_min <= w_max)",
+    -23: "STDP: tau_minus must be > 0",
+}
+
+
+@dataclass(frozen=True)
+class PlasticStatistics:
+    """Sizes and counters of a board's plastic synapses.
+
+    Attributes
+    ----------
+    synapses
+        Plastic synapses (STDP and Tsodyks-Markram).
+    stdp_synapses
+        Of which STDP.
+    segments
+        Row segments that hold them (one per source neuron, target core and rule).
+    bytes
+        All storage for plasticity: words, weights, synapse and segment state, spike rings.
+    bytes_per_synapse
+        ``bytes / synapses``.
+    ring_capacity
+        Largest spike-ring capacity (spikes per neuron) in use.
+    lost
+        Spike-history entries dropped at the largest ring capacity (0 unless a target fired
+        more than that many times while a presynaptic neuron stayed silent).
+    """
+
+    synapses: int
+    stdp_synapses: int
+    segments: int
+    bytes: int
+    bytes_per_synapse: float
+    ring_capacity: int
+    lost: int
+
+
+@dataclass
+class _Ring:
+    """One core's spike history (STDP targets)."""
+
+    cap: int
+    t: I64
+    k: F64
+    reads: I32
+    head: I32
+    len: I32
+    n_in: I32
+    lut: F64
+
+
+def _where(spec: NetworkSpec, proj_id: int) -> str:
+    p = spec.projections[proj_id]
+    return f"projection {p.label or proj_id!r}"
+
+
+def check_plasticity(spec: NetworkSpec) -> None:
+    """Raise :class:`ParameterError` for a bad rule, weight, or mixed ``tau_minus``."""
+    tau_minus: dict[int, tuple[float, str]] = {}
+    for p in spec.projections:
+        rule = p.plasticity
+        if rule is None:
+            continue
+        where = _where(spec, p.id)
+        if not isinstance(rule, STDPSpec | TsodyksMarkramSpec):
+            raise ParameterError(f"{where}: unknown plasticity {rule!r}")
+        rule.check(where)
+        if isinstance(rule, STDPSpec):
+            rule.check_weights(where, np.asarray(p.weight, dtype=np.float64))
+            seen = tau_minus.setdefault(p.post, (rule.tau_minus, where))
+            if seen[0] != rule.tau_minus:
+                label = spec.populations[p.post].label
+                raise ParameterError(
+                    f"{where}: tau_minus = {rule.tau_minus!r} ms, but {seen[1]} into the same "
+                    f"population {label!r} has tau_minus = {seen[0]!r} ms; the depression "
+                    "trace belongs to the postsynaptic neuron, so it has one tau_minus"
+                )
+
+
+class PlasticState:
+    """Plastic weights and state of one loaded network (kept alive with the engine)."""
+
+    def __init__(
+        self,
+        spec: NetworkSpec,
+        blocks: BlockTable,
+        core_params: Sequence[tuple[int, int, tuple[str, ...], F64]],
+        engine: E.Engine,
+    ) -> None:
+        # core_params: per core (population id, n, parameter row names, parameter array)
+        self._blocks = blocks
+        self._engine = engine
+        rules = blocks.rules
+        n_cores = len(core_params)
+        self._rules = (E.Rule * max(len(rules), 1))()
+        self._luts: list[F64] = []
+        is_tm = np.array([isinstance(r, TsodyksMarkramSpec) for r in rules], dtype=bool)
+        for r, rule in enumerate(rules):
+            st = self._rules[r]
+            if isinstance(rule, TsodyksMarkramSpec):
+                st.kind = E.TSODYKS_MARKRAM
+                st.u_use, st.tau_rec, st.tau_facil = rule.U, rule.tau_rec, rule.tau_facil
+            else:
+                st.kind = (
+                    E.STDP_ADDITIVE
+                    if rule.weight_dependence == "additive"
+                    else E.STDP_MULTIPLICATIVE
+                )
+                st.tau_plus, st.tau_minus = rule.tau_plus, rule.tau_minus
+                st.a_plus, st.a_minus = rule.A_plus, rule.A_minus
+                st.w_min, st.w_max = rule.w_min, rule.w_max
+                lut = np.zeros(512)
+                self._luts.append(lut)
+                st.lut_plus = E.ptr(lut, ctypes.c_double)
+
+        # per block: rule, and the target's tau_syn rows for Tsodyks-Markram
+        n_blocks = len(blocks.src)
+        self._pblocks = (E.PlasticBlock * max(n_blocks, 1))()
+        for b in range(n_blocks):
+            pb = self._pblocks[b]
+            r = int(blocks.block_rule[b])
+            pb.rule = r
+            if r >= 0 and is_tm[r]:
+                _, n, names, params = core_params[int(blocks.tgt[b])]
+                for k, name in enumerate(("tau_syn_E", "tau_syn_I")):
+                    if name in names:  # a row of the core's parameters, read live
+                        pb.tau_syn[k] = ctypes.cast(
+                            params.ctypes.data + params.itemsize * n * names.index(name),
+                            ctypes.POINTER(ctypes.c_double),
+                        )
+
+        # per plastic synapse and segment
+        p_tm = is_tm[blocks.p_rule] if len(rules) else np.zeros(0, bool)
+        tm_index = np.cumsum(p_tm) - 1
+        self.w0 = blocks.p_weight.copy()
+        self.w = blocks.p_weight.copy()
+        self.n_tm = int(p_tm.sum())
+        self.tm_xy = np.zeros((max(self.n_tm, 1), 2))
+        n_seg = len(blocks.seg_syn)
+        self.seg_syn = np.ascontiguousarray(blocks.seg_syn, dtype=np.int64)
+        seg_tm = is_tm[blocks.seg_rule] if n_seg else np.zeros(0, bool)
+        self.seg_state = np.where(seg_tm, tm_index[self.seg_syn] if n_seg else 0, 0).astype(
+            np.int64
+        )
+        self.seg_trace = np.zeros(max(n_seg, 1))
+        self.seg_last = np.zeros(max(n_seg, 1), np.int64)
+
+        # per STDP target core: spike rings
+        stdp = ~p_tm
+        self._post = (E.Post * max(n_cores, 1))()
+        self._rings: dict[int, _Ring] = {}
+        tau_minus_of = {}
+        for r, rule in enumerate(rules):
+            if isinstance(rule, STDPSpec):
+                for tgt in np.unique(blocks.tgt[blocks.block_rule == r]):
+                    tau_minus_of[int(tgt)] = rule.tau_minus
+        for c, tau in sorted(tau_minus_of.items()):
+            _, n, _, _ = core_params[c]
+            sel = stdp & (blocks.p_tgt == c)
+            n_in = np.bincount(blocks.p_post[sel], minlength=n).astype(np.int32)
+            ring = _Ring(
+                cap=RING_CAP,
+                t=np.zeros((n, RING_CAP), np.int64),
+                k=np.zeros((n, RING_CAP)),
+                reads=np.zeros((n, RING_CAP), np.int32),
+                head=np.zeros(n, np.int32),
+                len=np.zeros(n, np.int32),
+                n_in=n_in,
+                lut=np.zeros(512),
+            )
+            self._rings[c] = ring
+            po = self._post[c]
+            po.n = n
+            po.cap_max = RING_CAP_MAX
+            po.tau_minus = tau
+            po.lut_minus = E.ptr(ring.lut, ctypes.c_double)
+            po.n_in = E.ptr(n_in, ctypes.c_int32)
+            self._point_ring(c)
+
+        ps = self._struct = E.Plastic()
+        ps.n_rules = len(rules)
+        ps.rules = ctypes.cast(self._rules, ctypes.POINTER(E.Rule))
+        ps.blocks = ctypes.cast(self._pblocks, ctypes.POINTER(E.PlasticBlock))
+        ps.post = ctypes.cast(self._post, ctypes.POINTER(E.Post))
+        ps.seg_syn = E.ptr(self.seg_syn, ctypes.c_int64)
+        ps.seg_state = E.ptr(self.seg_state, ctypes.c_int64)
+        ps.seg_trace = E.ptr(self.seg_trace, ctypes.c_double)
+        ps.seg_last = E.ptr(self.seg_last, ctypes.c_int64)
+        self.w = self.w if len(self.w) else np.zeros(1)
+        ps.w = E.ptr(self.w, ctypes.c_double)
+        ps.tm_xy = E.ptr(self.tm_xy, ctypes.c_double)
+        engine.plastic = ctypes.pointer(ps)
+        self.reset()
+        code = E.lib().ss_plastic_prepare(ctypes.byref(engine))
+        if code != 0:
+            raise ParameterError(_PREPARE_ERRORS.get(code, f"plasticity rejected (code {code})"))
+
+    def _point_ring(self, c: int) -> None:
+        ring = self._rings[c]
+        po = self._post[c]
+        po.cap = ring.cap
+        po.t = E.ptr(ring.t, ctypes.c_int64)
+        po.k = E.ptr(ring.k, ctypes.c_double)
+        po.reads = E.ptr(ring.reads, ctypes.c_int32)
+        po.head = E.ptr(ring.head, ctypes.c_int32)
+        po.len = E.ptr(ring.len, ctypes.c_int32)
+
+    # ---------------------------------------------------------------- during a run
+
+    @property
+    def full(self) -> bool:
+        """Whether the engine stopped because a spike ring needs room."""
+        return bool(self._struct.full)
+
+    def grow(self) -> None:
+        """Double every full ring (the oldest entry moves to position 0)."""
+        for c, ring in self._rings.items():
+            if not np.any(ring.len >= ring.cap) or ring.cap >= RING_CAP_MAX:
+                continue
+            cap = ring.cap * 2
+            pos = (ring.head[:, None].astype(np.int64) + np.arange(ring.cap)) & (ring.cap - 1)
+            rows = np.arange(len(ring.head))[:, None]
+            for name in ("t", "k", "reads"):
+                old = getattr(ring, name)
+                new = np.zeros((old.shape[0], cap), old.dtype)
+                new[:, : ring.cap] = old[rows, pos]
+                setattr(ring, name, new)
+            ring.head[:] = 0
+            ring.cap = cap
+            self._point_ring(c)
+        self._struct.full = 0
+
+    # ---------------------------------------------------------------- reading, reset
+
+    def weights(self, projection: int) -> F64 | None:
+        """Weights of a plastic projection's synapses in the spec's order (None: static)."""
+        index = self._blocks.p_of_projection.get(projection)
+        if index is None:
+            return None
+        return self.w[index]
+
+    def reset(self) -> None:
+        """Weights back to their initial values; traces, facilitation and histories cleared."""
+        n = len(self.w0)
+        self.w[:n] = self.w0
+        self.seg_trace[:] = 0.0
+        self.seg_last[:] = 0
+        self.tm_xy[:, 0] = 1.0
+        self.tm_xy[:, 1] = 0.0
+        for ring in self._rings.values():
+            ring.head[:] = 0
+            ring.len[:] = 0
+        self._struct.lost = 0
+        self._struct.full = 0
+
+    def statistics(self) -> PlasticStatistics:
+        """Sizes and counters (see :class:`PlasticStatistics`)."""
+        b = self._blocks
+        n_syn = len(b.p_weight)
+        n_seg = len(b.seg_syn)
+        ring_bytes = sum(
+            r.t.nbytes + r.k.nbytes + r.reads.nbytes + r.head.nbytes + r.len.nbytes + r.n_in.nbytes
+            for r in self._rings.values()
+        )
+        total = (
+            4 * n_syn  # the synapse words in the rows
+            + 8 * n_syn  # weights
+            + 16 * self.n_tm  # Tsodyks-Markram x, y
+            + n_seg * (2 * 4 + 4 * 8)  # segment header + number, segment state
+            + ring_bytes
+        )
+        return PlasticStatistics(
+            synapses=n_syn,
+            stdp_synapses=n_syn - self.n_tm,
+            segments=n_seg,
+            bytes=int(total),
+            bytes_per_synapse=total / max(n_syn, 1),
+            ring_capacity=max((r.cap for r in self._rings.values()), default=0),
+            lost=int(self._struct.lost),
+        )
+
+    def keepalive(self) -> Any:
+        """Return the struct the engine points to."""
+        return self._struct
