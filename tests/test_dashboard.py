@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,6 @@ import spinstream
 aiohttp = pytest.importorskip("aiohttp")
 
 from spinstream.dashboard import (  # noqa: E402
-    Dashboard,
-    SessionFeed,
     SpikeEvent,
     StateEvent,
     encode_event,
@@ -157,16 +156,33 @@ async def test_websocket_frames_carry_every_recorded_spike() -> None:
 
 # ====================================================================== the browser
 async def test_chromium_draws_the_spikes_the_session_produced() -> None:
+    """The README's path: a session serves ZeroMQ, `spinstream dashboard` reads it."""
     _need_browser()
     from playwright.async_api import async_playwright
 
-    async with spinstream.Session(timestep=0.1, chunk=1.0, mode="fast", seed=4) as sim:
+    async with spinstream.Session(timestep=0.1, chunk=10.0, mode="fast", seed=4) as sim:
         pops = await _network(sim)
-        feed = SessionFeed(sim)
-        async with Dashboard(feed, port=0, window=1000.0) as dash:
+        endpoints = await sim.serve()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "spinstream",
+            "dashboard",
+            endpoints.control,
+            "--port",
+            "0",
+            "--window",
+            "1000",
+            "--trace",
+            "exc:3,4",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            # it prints its address once it has subscribed: the run can start
+            line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+            assert line.startswith("dashboard: http://127.0.0.1:"), line
+            url = line.split()[1]
             await sim.run(800.0)
-            await _wait_for(lambda: dash.time >= 800.0, "the feed")
-            dash.flush()
             recorded = {name: _recorded(p) for name, p in pops.items()}
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(
@@ -176,7 +192,7 @@ async def test_chromium_draws_the_spikes_the_session_produced() -> None:
                     page = await browser.new_page(viewport={"width": 1400, "height": 900})
                     errors: list[str] = []
                     page.on("pageerror", lambda e: errors.append(str(e)))
-                    await page.goto(dash.url)
+                    await page.goto(url)
                     expected = {k: len(v[0]) for k, v in recorded.items()}
                     await page.wait_for_function(
                         "e => Object.keys(e).every(k => "
@@ -187,7 +203,8 @@ async def test_chromium_draws_the_spikes_the_session_produced() -> None:
                     )
                     await page.wait_for_function(
                         "window.spinstreamDashboard.draws > 0 && "
-                        "window.spinstreamDashboard.stats !== null",
+                        "window.spinstreamDashboard.stats !== null && "
+                        "window.spinstreamDashboard.stats.chunks === 80",
                         timeout=30000,
                     )
                     if SHOTS:
@@ -195,18 +212,25 @@ async def test_chromium_draws_the_spikes_the_session_produced() -> None:
                     checks = await page.evaluate(_PIXEL_CHECK, _probes(recorded))
                     assert not errors, errors
                     drawn = await page.evaluate("window.spinstreamDashboard.drawn")
+                    hello = await page.evaluate("window.spinstreamDashboard.hello")
                     stat_time = await page.text_content("#stat-time")
+                    legend = await page.text_content("#volts-legend")
                 finally:
                     await browser.close()
-        for name, (times, _) in recorded.items():
-            # the window shows the last 1000 ms: everything of this 800 ms run
-            assert drawn[name] == len(times) > 50
-            hits = checks[name]
-            assert hits["spikes"] == hits["colored"], hits
-            assert hits["spikes"] >= 20
-            assert hits["empty"] >= 20
-            assert hits["blank"] == hits["empty"], hits
-        assert stat_time == "0.80 s"
+        finally:
+            proc.terminate()
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+    for name, (times, _) in recorded.items():
+        # the window shows the last 1000 ms: everything of this 800 ms run
+        assert drawn[name] == len(times) > 50
+        hits = checks[name]
+        assert hits["spikes"] == hits["colored"], hits
+        assert hits["spikes"] >= 20
+        assert hits["empty"] >= 20
+        assert hits["blank"] == hits["empty"], hits
+    assert [p["traced"] for p in hello["populations"]] == [[], [3, 4]]
+    assert "exc [3, 4]" in legend
+    assert stat_time == "0.80 s"
 
 
 def _probes(recorded: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, object]:

@@ -55,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
         help="no live view in the terminal: plain progress lines only (the default when "
         "the output is not a terminal)",
     )
+    p.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="serve the session over ZeroMQ with a live web dashboard on localhost "
+        "(needs the dashboard extra: pip install 'spinstream[dashboard]'); the vehicle "
+        "then keeps driving from start to start until --seconds (default 120)",
+    )
+    p.add_argument(
+        "--port", type=int, default=8050, help="the dashboard's HTTP port (default 8050)"
+    )
     p.add_argument("--png", metavar="PATH", help="save a figure of the run as a PNG")
     return p
 
@@ -131,34 +141,47 @@ async def _vehicle(args: argparse.Namespace, out: TextIO, live: bool) -> int:
     from spinstream.demos import run_vehicle
 
     printer = _Printer(out, live)
+    web = _WebDashboard(args.port, out) if args.dashboard else None
 
     def progress(p: Any) -> None:
         lines = arena_picture(progress.world) if live else []  # type: ignore[attr-defined]
         printer.show([*lines, p.line()])
 
-    def attach(sim: Any, ctl: Any) -> None:
+    async def attach(sim: Any, ctl: Any) -> None:
         progress.world = ctl.world  # type: ignore[attr-defined]
+        if web is not None:
+            await web.start(sim)
 
     seconds = args.seconds if args.seconds is not None else DEFAULT_SECONDS["vehicle"]
+    if web is not None:  # keep driving from start to start until the time is up
+        seconds = args.seconds if args.seconds is not None else 120.0
     out.write(
         f"spinstream demo: Braitenberg vehicle, {args.mode} mode, at most {seconds:g} s "
         "of simulated time\n"
     )
-    run = await run_vehicle(
-        seconds=seconds,
-        mode=args.mode,
-        seed=args.seed,
-        record=args.png is not None,
-        on_progress=progress,
-        progress_every=0.1 if live else 1.0,
-        on_session=attach,
-    )
+    try:
+        run = await run_vehicle(
+            seconds=seconds,
+            mode=args.mode,
+            seed=args.seed,
+            cycle=web is not None,
+            record=args.png is not None,
+            on_progress=progress,
+            progress_every=0.1 if live else 1.0,
+            on_session=attach,
+        )
+    finally:
+        if web is not None:
+            await web.aclose()
     printer.done()
     out.write(run.summary() + "\n")
     if args.png:
         from spinstream.demos import save_png, vehicle_figure
 
         out.write(f"figure: {save_png(vehicle_figure(run), args.png)}\n")
+    if web is not None:  # a run cut short by --seconds: judge the finished episodes
+        done = [e for e in run.episodes if e.finished]
+        return 0 if done and all(e.reached for e in done) else 1
     return 0 if run.reached == len(run.episodes) else 1
 
 
@@ -190,6 +213,32 @@ async def _cartpole(args: argparse.Namespace, out: TextIO, live: bool) -> int:
 
         out.write(f"figure: {save_png(cartpole_figure(run), args.png)}\n")
     return 0 if run.failed_at is None else 1
+
+
+class _WebDashboard:
+    """``--dashboard``: the session's ZeroMQ bridge, and the web dashboard reading it."""
+
+    def __init__(self, port: int, out: TextIO) -> None:
+        self.port = port
+        self.out = out
+        self._dash: Any = None
+
+    async def start(self, sim: Any) -> None:
+        try:
+            from spinstream.dashboard import open_dashboard
+        except ImportError as exc:
+            raise SystemExit(f"spinstream demo --dashboard: {exc}") from None
+        endpoints = await sim.serve()
+        self._dash = await open_dashboard(endpoints, port=self.port)
+        self.out.write(
+            f"dashboard: {self._dash.url}  (ZeroMQ bridge: {endpoints.control}; "
+            f"`spinstream dashboard {endpoints.control}` serves another one)\n"
+        )
+        self.out.flush()
+
+    async def aclose(self) -> None:
+        if self._dash is not None:
+            await self._dash.aclose()
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spinstream.dashboard._feeds import (
+    BridgeFeed,
     Feed,
     PopulationInfo,
     SessionFeed,
@@ -31,6 +32,7 @@ from spinstream.dashboard._feeds import (
 from spinstream.dashboard._server import Dashboard, encode_event
 
 __all__ = [
+    "BridgeFeed",
     "Dashboard",
     "Feed",
     "PopulationInfo",
@@ -56,7 +58,9 @@ async def open_dashboard(
     Parameters
     ----------
     source
-        A :class:`spinstream.Session` (or Runtime) in this process.
+        A bridge's control endpoint (``"tcp://127.0.0.1:PORT"``, or the ``Endpoints``
+        that ``await sim.serve()`` returns), or a :class:`spinstream.Session` (or
+        Runtime) in this process.
     host, port
         Where the page is served (``port=0``: any free port, see ``Dashboard.url``).
     traces
@@ -65,7 +69,11 @@ async def open_dashboard(
     window
         Milliseconds of simulated time shown.
     """
-    feed: Feed = SessionFeed(source, traces)
+    feed: Feed
+    if isinstance(source, str) or hasattr(source, "control"):
+        feed = BridgeFeed(str(getattr(source, "control", source)), traces)
+    else:
+        feed = SessionFeed(source, traces)
     dash = Dashboard(feed, host=host, port=port, window=window)
     await dash.start()
     return dash

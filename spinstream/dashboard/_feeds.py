@@ -233,3 +233,151 @@ class SessionFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._queue.put_nowait(None)
+
+
+class BridgeFeed:
+    """The streams of a session in another process, through its ZeroMQ bridge.
+
+    Parameters
+    ----------
+    endpoint
+        The bridge's control endpoint (``tcp://127.0.0.1:PORT``).
+    traces
+        Population label -> neuron indices whose ``v`` to trace (default: the first two
+        neurons of every population that has a membrane).  The feed asks the bridge for a
+        view of just those cells, so only their samples travel.
+    server_key, client_key
+        For a CURVE-secured bridge (see :class:`spinstream.client.AsyncClient`).
+    stats_interval
+        Seconds between statistics requests.
+    timeout
+        Seconds to wait for the bridge's replies.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        traces: Mapping[str, Sequence[int]] | None = None,
+        *,
+        server_key: Any = None,
+        client_key: Any = None,
+        stats_interval: float = 0.25,
+        timeout: float = 5.0,
+    ) -> None:
+        self.endpoint = str(endpoint)
+        self._traces = traces
+        self._keys = {"server_key": server_key, "client_key": client_key}
+        self._timeout = timeout
+        self.stats_interval = float(stats_interval)
+        self.populations: list[PopulationInfo] = []
+        self._description: dict[str, Any] = {}
+        self._client: Any = None
+        self._stream: Any = None
+        self._topics: dict[str, tuple[int, bool]] = {}
+        self._time = 0.0
+        self._lost = 0
+
+    async def start(self) -> None:
+        """Connect, describe the session, define the traced views and subscribe."""
+        from spinstream.client import AsyncClient
+
+        if self._client is not None:
+            return
+        client = AsyncClient(self.endpoint, timeout=self._timeout, **self._keys)
+        self._client = client
+        try:
+            d = await client.describe()
+            pops = [s for s in d["sources"] if s.get("kind") == "population"]
+            self.populations = pick_traces(
+                [(s["name"], int(s["size"]), str(s.get("celltype", ""))) for s in pops],
+                self._traces,
+            )
+            self._description = d
+            topics: list[str] = []
+            for k, (src, info) in enumerate(zip(pops, self.populations, strict=True)):
+                topic = src["topics"]["spikes"]
+                self._topics[topic] = (k, True)
+                topics.append(topic)
+                if info.traced and "v" in src["topics"]:
+                    if list(info.traced) == list(range(info.size)):
+                        vtopic = src["topics"]["v"]
+                    else:
+                        view = await client.request(
+                            "view",
+                            name=f"{info.label}~dashboard",
+                            source=info.label,
+                            indices=list(info.traced),
+                        )
+                        vtopic = view["source"]["topics"]["v"]
+                    self._topics[vtopic] = (k, False)
+                    topics.append(vtopic)
+            self._stream = await client.subscribe(topics)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    def describe(self) -> dict[str, Any]:
+        """Return the populations, time step and chunk (ms), and the session's mode."""
+        d = self._description
+        return {
+            "populations": self.populations,
+            "dt": d.get("dt"),
+            "chunk": d.get("chunk_ms"),
+            "mode": d.get("mode"),
+        }
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Events as the bridge publishes them, with statistics every ``stats_interval``."""
+        await self.start()
+        stream = self._stream
+        next_stats = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= next_stats:
+                next_stats = now + self.stats_interval
+                stats = await self._stats()
+                if stats is not None:
+                    yield stats
+            try:
+                msg = await asyncio.wait_for(
+                    stream.receive(), timeout=max(0.0, next_stats - time.monotonic())
+                )
+            except TimeoutError:
+                continue
+            except Exception:  # the stream was closed
+                return
+            k, spikes = self._topics.get(msg.topic, (-1, True))
+            if k < 0:
+                continue
+            self._time = max(self._time, msg.t_stop)
+            self._lost += msg.lost + msg.dropped
+            if spikes:
+                yield SpikeEvent(k, msg.t_start, msg.t_stop, msg.times, msg.indices)
+            else:
+                yield StateEvent(
+                    k, msg.t_start, msg.t_stop, msg.times, np.asarray(msg.arrays["values"])
+                )
+
+    async def _stats(self) -> StatsEvent | None:
+        try:
+            r = await self._client.stats()
+        except Exception:  # the session may be gone; the page keeps what it has
+            return None
+        session, bridge = r.get("session", {}), r.get("bridge", {})
+        return StatsEvent(
+            {
+                "time": self._time,
+                "chunks": session.get("chunks"),
+                "steps": session.get("steps"),
+                "overruns": session.get("overruns"),
+                "lag_ms": session.get("lag_ms"),
+                "late_inputs": session.get("late_inputs"),
+                "drops": int(bridge.get("stream_drops", 0)) + self._lost,
+            }
+        )
+
+    async def aclose(self) -> None:
+        """Close the subscription and the connection."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()

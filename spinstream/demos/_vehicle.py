@@ -96,6 +96,7 @@ class Episode:
     t_end: float | None = None
     reached: bool = False
     path_length: float = 0.0
+    finished: bool = False  # reached the light or timed out (not cut short by the run's end)
 
     @property
     def duration(self) -> float | None:
@@ -120,7 +121,8 @@ class Progress:
     distance
         Distance (m) from the vehicle to the light.
     episode, n_episodes
-        Number of the current episode (1-based) and how many there are.
+        Number of the current episode (1-based) and how many there are (``None``: the
+        starts repeat until the time is up).
     reached
         Episodes that reached the light so far.
     """
@@ -131,14 +133,15 @@ class Progress:
     spikes_per_s: float
     distance: float
     episode: int
-    n_episodes: int
+    n_episodes: int | None
     reached: int
 
     def line(self) -> str:
         """Format the progress line: ``t=  3.20 s  RTF  1.00  5120 spikes/s  light 0.84 m ...``."""
+        of = "" if self.n_episodes is None else f"/{self.n_episodes}"
         return (
             f"t={self.sim_time:6.2f} s  RTF {self.rtf:5.2f}  {self.spikes_per_s:6.0f} spikes/s  "
-            f"light {self.distance:4.2f} m  episode {self.episode}/{self.n_episodes}  "
+            f"light {self.distance:4.2f} m  episode {self.episode}{of}  "
             f"reached {self.reached}"
         )
 
@@ -174,7 +177,13 @@ class VehicleRun:
         ]
         for k, e in enumerate(self.episodes, 1):
             took = "-" if e.duration is None else f"{e.duration:5.2f} s"
-            what = "reached" if e.reached else "did not reach"
+            what = (
+                "reached"
+                if e.reached
+                else "did not reach"
+                if e.finished
+                else "was cut short before reaching"
+            )
             lines.append(
                 f"  episode {k}: from ({e.start.x:+.1f}, {e.start.y:+.1f}) heading "
                 f"{math.degrees(e.start.heading):+4.0f} deg: {what} the light, {took}, "
@@ -212,12 +221,14 @@ class VehicleController:
         config: VehicleConfig | None = None,
         *,
         record: bool = True,
+        cycle: bool = False,
     ) -> None:
         if not starts:
             raise ValueError("starts must hold at least one start pose")
         self.sim = sim
         self.config = cfg = config if config is not None else VehicleConfig()
         self.starts = list(starts)
+        self.cycle = cycle
         self.world = World(pose=Pose(starts[0].x, starts[0].y, starts[0].heading))
         self.episodes = [Episode(self.starts[0], 0.0)]
         self.done = asyncio.Event()
@@ -285,11 +296,11 @@ class VehicleController:
         ep.path_length += self.world.odometer - before
         now = batch.t_stop * 1e-3
         if self.world.reached or now - ep.t_start >= cfg.episode_timeout - 1e-9:
-            ep.t_end, ep.reached = now, self.world.reached
-            if len(self.episodes) == len(self.starts):
+            ep.t_end, ep.reached, ep.finished = now, self.world.reached, True
+            if len(self.episodes) == len(self.starts) and not self.cycle:
                 self.done.set()
             else:
-                start = self.starts[len(self.episodes)]
+                start = self.starts[len(self.episodes) % len(self.starts)]
                 self.world.place(start)
                 self.episodes.append(Episode(start, now))
                 self._wheels = [cfg.base_speed, cfg.base_speed]
@@ -314,6 +325,7 @@ async def run_vehicle(
     starts: Sequence[Pose] = DEFAULT_STARTS,
     config: VehicleConfig | None = None,
     record: bool = True,
+    cycle: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     progress_every: float = 0.5,
     on_session: Callable[[Any, VehicleController], Any] | None = None,
@@ -330,6 +342,8 @@ async def run_vehicle(
         Seed of the network's connectivity and of the board's random generators.
     starts, config
         Start poses and the network's constants.
+    cycle
+        Start again from the first pose after the last one, until ``seconds``.
     record
         Record spikes and two motor voltages for :func:`spinstream.demos.save_vehicle_png`.
     on_progress
@@ -346,7 +360,7 @@ async def run_vehicle(
     async with Session(
         timestep=cfg.timestep, chunk=cfg.chunk, mode=mode, seed=seed, **dict(session_options or {})
     ) as sim:
-        ctl = VehicleController(sim, starts, cfg, record=record)
+        ctl = VehicleController(sim, starts, cfg, record=record, cycle=cycle)
         if on_session is not None:
             maybe = on_session(sim, ctl)
             if asyncio.iscoroutine(maybe):
@@ -371,7 +385,7 @@ async def run_vehicle(
                     spikes_per_s=spikes / max(dsim, 1e-9),
                     distance=ctl.world.distance,
                     episode=len(ctl.episodes),
-                    n_episodes=len(ctl.starts),
+                    n_episodes=None if cycle else len(ctl.starts),
                     reached=sum(e.reached for e in ctl.episodes),
                 )
             )
