@@ -87,6 +87,108 @@ def _check_params(pop_label: str, model: str, name: str, values: F64) -> None:
         )
 
 
+def _check_network(spec: NetworkSpec) -> None:
+    """Refuse what the engine would silently misread or crash on, naming the culprit.
+
+    Run before a load changes anything.  Parameter ranges are checked per core by the load.
+    """
+    pops = spec.populations
+    n_pops = len(pops)
+    for p in pops:
+        where = f"population {p.label!r}"
+        if p.model not in E.MODEL_IDS:
+            raise ParameterError(
+                f"{where}: model {p.model!r} is not supported; known: {sorted(E.MODEL_IDS)}"
+            )
+        lay = E.layout(p.model)
+        for kind, given, known in (
+            ("parameter", p.params, lay.pynn_params),
+            ("state variable", p.initial, lay.recordable_state),
+        ):
+            for key, values in given.items():
+                if key not in known:
+                    raise ParameterError(
+                        f"{where}: {p.model} has no {kind} {key!r}; it has {list(known)}"
+                    )
+                if np.shape(values) != (p.size,):
+                    raise ParameterError(
+                        f"{where}: {kind} {key!r} has shape {np.shape(values)}; expected "
+                        f"{p.size} values, one per neuron"
+                    )
+    max_delay = (1 << E.W_DELAY_BITS) - 1
+    for proj in spec.projections:
+        where = f"projection {proj.label!r}" if proj.label else f"projection {proj.id}"
+        for end, pid in (("pre", proj.pre), ("post", proj.post)):
+            if not 0 <= pid < n_pops:
+                raise ParameterError(
+                    f"{where}: {end} population {pid} does not exist (the network has {n_pops})"
+                )
+        post = pops[proj.post]
+        post_layout = E.layout(post.model)
+        if post_layout.is_source:
+            raise ParameterError(
+                f"{where}: its post population {post.label!r} is a spike source "
+                f"({post.model}), which cannot receive synapses"
+            )
+        n = len(proj.pre_index)
+        for key in ("post_index", "weight", "delay_steps", "receptor"):
+            if len(getattr(proj, key)) != n:
+                raise ParameterError(
+                    f"{where}: {len(getattr(proj, key))} values of {key} for {n} synapses"
+                )
+        if n == 0:
+            continue
+        for end, index, target in (
+            ("pre", proj.pre_index, pops[proj.pre]),
+            ("post", proj.post_index, post),
+        ):
+            index = np.asarray(index)
+            bad = (index < 0) | (index >= target.size)
+            if bad.any():
+                raise ParameterError(
+                    f"{where}: {end} index {int(index[bad][0])} is outside [0, {target.size}) "
+                    f"of population {target.label!r}"
+                )
+        weight = np.asarray(proj.weight, dtype=np.float64)
+        bad = ~(np.isfinite(weight) & (weight >= 0))
+        if bad.any():
+            raise ParameterError(
+                f"{where}: weight {weight[bad][0]} is not allowed: weights must be finite and "
+                ">= 0 (the receptor gives the sign)"
+            )
+        delay = np.asarray(proj.delay_steps)
+        bad = (delay < 1) | (delay > max_delay)
+        if bad.any():
+            d = int(delay[bad][0])
+            raise ParameterError(
+                f"{where}: a delay of {d} steps ({d * spec.dt:g} ms) is outside "
+                f"[1, {max_delay}] steps ([{spec.dt:g}, {max_delay * spec.dt:g}] ms)"
+            )
+        receptor = np.asarray(proj.receptor)
+        bad = (receptor < 0) | (receptor >= post_layout.n_receptors)
+        if bad.any():
+            raise ParameterError(
+                f"{where}: receptor {int(receptor[bad][0])} does not exist; {post.model} has "
+                "0 (excitatory) and 1 (inhibitory)"
+            )
+    for i, cs in enumerate(spec.current_sources):
+        if cs.kind not in E.CS_KINDS:
+            raise ParameterError(
+                f"current source {i}: kind {cs.kind!r} is not one of {sorted(E.CS_KINDS)}"
+            )
+        for pid, _ in cs.targets:
+            if not 0 <= pid < n_pops:
+                raise ParameterError(
+                    f"current source {i}: target population {pid} does not exist (the "
+                    f"network has {n_pops})"
+                )
+            if E.layout(pops[pid].model).is_source:
+                raise ParameterError(
+                    f"current source {i}: its target population {pops[pid].label!r} is a spike "
+                    f"source ({pops[pid].model}), which takes no current"
+                )
+
+
 class HostBoard(Board):
     """The embedded default board: a virtual SpiNN-5 machine whose cores run in the C engine.
 
@@ -106,7 +208,22 @@ class HostBoard(Board):
     # ---------------------------------------------------------------- load
 
     def load(self, spec: NetworkSpec, plan: MappingPlan) -> None:
-        """Build every core's state block, the synaptic blocks and the resolved routes."""
+        """Build every core's state block, the synaptic blocks and the resolved routes.
+
+        A network that cannot be loaded raises :class:`ParameterError` (naming the culprit)
+        and leaves the board as it was: still loaded with its previous network, if any.
+        """
+        _check_network(spec)
+        saved = dict(self.__dict__)
+        saved["_recordings"] = dict(self._recordings)
+        try:
+            self._load(spec, plan)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _load(self, spec: NetworkSpec, plan: MappingPlan) -> None:
         self._spec = spec
         self._plan = plan
         self._dt = float(spec.dt)
@@ -443,13 +560,32 @@ class HostBoard(Board):
             raise ParameterError(f"there is no current source {source}")
         merged = dict(self._spec.current_sources[source].params)
         merged.update(params)
-        self._set_csrc_params(source, merged)
+        # _set_csrc_params writes field by field: a refused change must leave none behind
+        st = self._csrc_structs[source]
+        saved = E.CurrentSource.from_buffer_copy(st)
+        arrays = dict(self._csrc_arrays[source])
+        try:
+            self._set_csrc_params(source, merged)
+        except BaseException:
+            ctypes.memmove(ctypes.addressof(st), ctypes.addressof(saved), ctypes.sizeof(st))
+            self._csrc_arrays[source].clear()
+            self._csrc_arrays[source].update(arrays)
+            raise
         self._spec.current_sources[source].params = merged  # type: ignore[assignment]
 
     # ---------------------------------------------------------------- indexing helpers
 
+    def _check_pop(self, pop: int) -> None:
+        # a negative id would silently pick a population from the end
+        n = len(self._spec.populations)
+        if not 0 <= pop < n:
+            raise ParameterError(
+                f"there is no population {pop}: the network has {n} (0 to {n - 1})"
+            )
+
     def _cores_of(self, pop: int, indices: I64) -> tuple[I64, I64]:
         """Core id and local index of each neuron index of a population."""
+        self._check_pop(pop)
         los = self._pop_core_lo[pop]
         size = self._spec.populations[pop].size
         if indices.size and (indices.min() < 0 or indices.max() >= size):
@@ -472,6 +608,7 @@ class HostBoard(Board):
         return out
 
     def _row(self, pop: int, name: str, kind: str) -> int:
+        self._check_pop(pop)
         lay = E.layout(self._spec.populations[pop].model)
         names = lay.pynn_params if kind == "param" else lay.recordable_state
         if name not in names:
@@ -590,6 +727,7 @@ class HostBoard(Board):
     # -- scheduled spikes
 
     def _scheduled_pop(self, pop: int) -> None:
+        self._check_pop(pop)
         model = self._spec.populations[pop].model
         if E.MODEL_IDS.get(model) != E.MODEL_IDS["SpikeSourceArray"]:
             raise ParameterError(
@@ -622,8 +760,12 @@ class HostBoard(Board):
             for local in range(a.n):
                 gi = a.lo + local
                 t = np.asarray(times[gi] if gi < len(times) else [], dtype=np.float64)
-                stamps_l.append(np.floor(t / self._dt + 0.5).astype(np.int64))
-                index_l.append(np.full(len(t), local, np.int32))
+                s = np.floor(t / self._dt + 0.5).astype(np.int64)
+                # before t = 0 is in the past from the start (set_spike_times drops the past
+                # too); a negative stamp would wrap around the delay ring
+                s = s[s >= 0]
+                stamps_l.append(s)
+                index_l.append(np.full(len(s), local, np.int32))
             stamps = np.concatenate(stamps_l) if stamps_l else np.zeros(0, np.int64)
             index = np.concatenate(index_l) if index_l else np.zeros(0, np.int32)
             self._set_schedule(cid, stamps, index)
