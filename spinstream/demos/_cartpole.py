@@ -139,6 +139,102 @@ class CartPoleConfig:
     period: float = 20.0
 
 
+def build_cartpole_network(sim: Any, cfg: CartPoleConfig) -> tuple[Any, Any, Any]:
+    """Create the controller's populations and projections in ``sim``.
+
+    Returns ``(state, push_left, push_right)``: the ``SpikeInjector`` of 8 input channels
+    and the two motor populations.
+    """
+    n_in, n_m = cfg.n_input, cfg.n_motor
+    state = sim.Population(8 * n_in, sim.SpikeInjector(), label="state")
+    bias = np.linspace(cfg.bias[0], cfg.bias[1], n_m)
+    cell = sim.IF_curr_exp(
+        tau_m=20.0,
+        tau_refrac=2.0,
+        tau_syn_E=cfg.tau_syn,
+        tau_syn_I=cfg.tau_syn,
+        v_thresh=-50.0,
+        i_offset=bias,
+    )
+    push_left = sim.Population(n_m, cell, label="push_left")
+    push_right = sim.Population(n_m, cell, label="push_right")
+    # current = w * tau_syn * (rate into one motor neuron): pick w so that a channel at
+    # full rate brings current_per_newton * gain * range nA, i.e. that many newtons.
+    total_rate = n_in * cfg.max_rate * cfg.tau_syn * 1e-3
+    lists: dict[tuple[str, str], list[tuple[int, int, float, float]]] = {
+        (side, kind): [] for side in ("left", "right") for kind in ("excitatory", "inhibitory")
+    }
+    for var in range(4):
+        w = cfg.current_per_newton * abs(cfg.gains[var]) * cfg.ranges[var] / total_rate
+        for sign in (+1, -1):
+            channel = 2 * var + (0 if sign > 0 else 1)
+            wants_right = sign * cfg.gains[var] > 0
+            near, far = ("right", "left") if wants_right else ("left", "right")
+            for i in range(channel * n_in, (channel + 1) * n_in):
+                for j in range(n_m):
+                    lists[(near, "excitatory")].append((i, j, w, 1.0))
+                    lists[(far, "inhibitory")].append((i, j, w, 1.0))
+    for (side, kind), conns in lists.items():
+        post = push_right if side == "right" else push_left
+        sim.Projection(
+            state,
+            post,
+            sim.FromListConnector(conns),
+            sim.StaticSynapse(),
+            receptor_type=kind,
+        )
+    return state, push_left, push_right
+
+
+class SpikeEncoder:
+    """Rate-codes the plant's state as input spikes, spread evenly over a control period.
+
+    Each of the 8 channels (positive and negative part of ``x``, ``v``, ``theta``,
+    ``omega``) fires at up to ``max_rate`` Hz per neuron; the spikes of a period are spread
+    evenly over its steps and over the channel's neurons in turn, and the fraction of a
+    spike left over is carried to the next period, so the mean rate is exact.  Pure numpy:
+    an external controller process can use it too.
+    """
+
+    def __init__(self, config: CartPoleConfig | None = None) -> None:
+        self.config = config if config is not None else CartPoleConfig()
+        self._phase = np.zeros(8)
+        self._next_neuron = np.zeros(8, dtype=np.int64)
+
+    def channel_rates(self, state: Sequence[float]) -> np.ndarray:
+        """Rate (Hz per neuron) of each of the 8 input channels for ``state``."""
+        cfg = self.config
+        rates = np.zeros(8)
+        for var, value in enumerate(state):
+            level = min(abs(value) / cfg.ranges[var], 1.0) * cfg.max_rate
+            rates[2 * var + (0 if value >= 0 else 1)] = level
+        return rates
+
+    def encode(self, state: Sequence[float], first_step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Neuron indices and stamps (steps) of the period that starts at ``first_step``."""
+        cfg = self.config
+        steps = round(cfg.period / cfg.timestep)
+        self._phase += self.channel_rates(state) * cfg.n_input * cfg.period * 1e-3
+        counts = np.floor(self._phase).astype(np.int64)
+        self._phase -= counts
+        indices: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        stamps: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        for ch in np.flatnonzero(counts):
+            k = int(counts[ch])
+            slots = np.floor((np.arange(k) + 0.5) * steps / k).astype(np.int64)
+            neurons = (self._next_neuron[ch] + np.arange(k)) % cfg.n_input
+            self._next_neuron[ch] = (self._next_neuron[ch] + k) % cfg.n_input
+            indices.append(ch * cfg.n_input + neurons)
+            stamps.append(first_step + slots)
+        return np.concatenate(indices), np.concatenate(stamps)
+
+
+def motor_force(config: CartPoleConfig, left: int, right: int, seconds: float) -> float:
+    """Force (N, within +-10) from the motor populations' spike counts over ``seconds``."""
+    diff = (right - left) / (config.n_motor * seconds)
+    return min(max(config.force_gain * diff, -10.0), 10.0)
+
+
 class CartPoleController:
     """Builds the controller network in a session and closes the loop each period.
 
@@ -167,44 +263,7 @@ class CartPoleController:
         self.pushes = sorted((float(t), float(d), float(f)) for t, d, f in pushes)
         self.plant = plant if plant is not None else CartPole()
         self.config = cfg = config if config is not None else CartPoleConfig()
-        n_in, n_m = cfg.n_input, cfg.n_motor
-        self.state = sim.Population(8 * n_in, sim.SpikeInjector(), label="state")
-        bias = np.linspace(cfg.bias[0], cfg.bias[1], n_m)
-        cell = sim.IF_curr_exp(
-            tau_m=20.0,
-            tau_refrac=2.0,
-            tau_syn_E=cfg.tau_syn,
-            tau_syn_I=cfg.tau_syn,
-            v_thresh=-50.0,
-            i_offset=bias,
-        )
-        self.push_left = sim.Population(n_m, cell, label="push_left")
-        self.push_right = sim.Population(n_m, cell, label="push_right")
-        # current = w * tau_syn * (rate into one motor neuron): pick w so that a channel at
-        # full rate brings current_per_newton * gain * range nA, i.e. that many newtons.
-        total_rate = n_in * cfg.max_rate * cfg.tau_syn * 1e-3
-        lists: dict[tuple[str, str], list[tuple[int, int, float, float]]] = {
-            (side, kind): [] for side in ("left", "right") for kind in ("excitatory", "inhibitory")
-        }
-        for var in range(4):
-            w = cfg.current_per_newton * abs(cfg.gains[var]) * cfg.ranges[var] / total_rate
-            for sign in (+1, -1):
-                channel = 2 * var + (0 if sign > 0 else 1)
-                wants_right = sign * cfg.gains[var] > 0
-                near, far = ("right", "left") if wants_right else ("left", "right")
-                for i in range(channel * n_in, (channel + 1) * n_in):
-                    for j in range(n_m):
-                        lists[(near, "excitatory")].append((i, j, w, 1.0))
-                        lists[(far, "inhibitory")].append((i, j, w, 1.0))
-        for (side, kind), conns in lists.items():
-            post = self.push_right if side == "right" else self.push_left
-            sim.Projection(
-                self.state,
-                post,
-                sim.FromListConnector(conns),
-                sim.StaticSynapse(),
-                receptor_type=kind,
-            )
+        self.state, self.push_left, self.push_right = build_cartpole_network(sim, cfg)
         self.populations = [self.state, self.push_left, self.push_right]
         self.motors = sim.Assembly(self.push_left, self.push_right, label="motors")
         if record:
@@ -212,47 +271,21 @@ class CartPoleController:
                 p.record("spikes")
             self.push_left[0:2].record("v")
             self.push_right[0:2].record("v")
-        self._phase = np.zeros(8)
-        self._next_neuron = np.zeros(8, dtype=np.int64)
+        self.encoder = SpikeEncoder(cfg)
         self._log: list[tuple[float, ...]] = []
         self.failed_at: float | None = None
         self.spikes = 0
 
-    def channel_rates(self) -> np.ndarray:
-        """Rate (Hz) of each of the 8 input channels for the plant's current state."""
-        cfg = self.config
-        rates = np.zeros(8)
-        for var, value in enumerate(self.plant.state):
-            level = min(abs(value) / cfg.ranges[var], 1.0) * cfg.max_rate
-            rates[2 * var + (0 if value >= 0 else 1)] = level
-        return rates
-
     def encode(self) -> None:
         """Inject the next control period's input spikes, evenly spread over it."""
-        cfg = self.config
-        dt = cfg.timestep
-        steps = round(cfg.period / dt)
         first = self.sim.runtime.input_step
-        self._phase += self.channel_rates() * cfg.n_input * cfg.period * 1e-3
-        counts = np.floor(self._phase).astype(np.int64)
-        self._phase -= counts
-        indices: list[np.ndarray] = []
-        stamps: list[np.ndarray] = []
-        for ch in np.flatnonzero(counts):
-            k = int(counts[ch])
-            slots = np.floor((np.arange(k) + 0.5) * steps / k).astype(np.int64)
-            neurons = (self._next_neuron[ch] + np.arange(k)) % cfg.n_input
-            self._next_neuron[ch] = (self._next_neuron[ch] + k) % cfg.n_input
-            indices.append(ch * cfg.n_input + neurons)
-            stamps.append(first + slots)
-        if indices:
-            self.state.inject_spikes(np.concatenate(indices), np.concatenate(stamps) * dt)
+        indices, stamps = self.encoder.encode(self.plant.state, first)
+        if len(indices):
+            self.state.inject_spikes(indices, stamps * self.config.timestep)
 
     def force(self, left: int, right: int, seconds: float) -> float:
         """Force (N) from the two motor populations' spike counts over ``seconds``."""
-        cfg = self.config
-        diff = (right - left) / (cfg.n_motor * seconds)
-        return min(max(cfg.force_gain * diff, -self.plant.max_force), self.plant.max_force)
+        return motor_force(self.config, left, right, seconds)
 
     def push_at(self, t: float) -> float:
         """Return the external push (N) acting in the control period that starts at ``t`` s."""
