@@ -155,7 +155,7 @@ typedef struct ss_post { /* STDP, postsynaptic side of one core: a spike history
     int32_t n;        /* the core's neurons when STDP synapses reach it, else 0 */
     int32_t cap;      /* ring capacity per neuron (a power of two) */
     int32_t cap_max;  /* at this capacity the oldest entry is dropped instead of growing */
-    int32_t pad;
+    int32_t d_max;    /* longest delay of the STDP synapses into the core (steps) */
     double tau_minus;
     double *lut_minus; /* [512] as lut_plus, for tau_minus */
     int64_t *t;        /* [n][cap] stamps of the neuron's spikes */
@@ -164,6 +164,12 @@ typedef struct ss_post { /* STDP, postsynaptic side of one core: a spike history
     int32_t *head;     /* [n] ring position of the oldest entry */
     int32_t *len;      /* [n] entries */
     int32_t *n_in;     /* [n] STDP synapses into the neuron */
+    /* the STDP synapses into each neuron (neuron i: col_ptr[i] .. col_ptr[i+1] - 1), to pair
+     * an old history entry with the synapses that have not yet, before it is dropped */
+    int64_t *col_ptr;  /* [n + 1] */
+    int32_t *col_syn;  /* index of the synapse in w */
+    int32_t *col_seg;  /* its row segment */
+    int32_t *col_dr;   /* its delay | rule << 16 */
 } ss_post;
 
 typedef struct ss_pblock { /* plasticity of one block (indexed by global block id) */
@@ -180,11 +186,15 @@ typedef struct ss_plastic {
     ss_pblock *blocks; /* [n_blocks] */
     ss_post *post;     /* [n_cores] */
     int64_t *seg_syn;  /* [n_seg] index of the segment's first synapse in w */
-    int64_t *seg_state;/* [n_seg] Tsodyks-Markram: index of its first synapse in tm_xy / 2 */
+    int64_t *seg_state;/* [n_seg] Tsodyks-Markram: index of its first synapse in tm_xy / 2;
+                          STDP: nonzero when some of its synapses have a pending change */
     double *seg_trace; /* [n_seg] STDP: K+ just after the last presynaptic spike; TM: u */
     int64_t *seg_last; /* [n_seg] stamp of the last presynaptic spike (0 before the first) */
     double *w;         /* [n_syn] weight of every plastic synapse (nA or uS, >= 0) */
     double *tm_xy;     /* [n_tm][2] Tsodyks-Markram x (recovered) and y (active) */
+    double *pending;   /* [n_syn] STDP: potentiation paired early, applied at the next
+                          presynaptic spike (additive: a sum, 0; multiplicative: a factor
+                          on w_max - w, 1) */
     int64_t lost;      /* history entries dropped unread (rings at cap_max) */
 } ss_plastic;
 

@@ -16,8 +16,12 @@
  *
  * A history entry is kept until every STDP synapse into its neuron has paired with it; the
  * latest fully read entry stays as the anchor for K- of synapses whose window holds no spike.
- * When a ring fills up the run stops before the next step and Python grows it (up to
- * cap_max entries; beyond that the oldest entry is dropped and counted in `lost`).
+ * A full ring makes room by pairing its oldest entry with the synapses that have not (their
+ * presynaptic neurons were silent since) and dropping it, which is exact once the next entry
+ * is older than the longest delay; only when that is not so yet does the run stop before the
+ * next step for Python to grow the ring (up to cap_max entries; beyond that the oldest entry
+ * is dropped and counted in `lost`).  So memory stays bounded however long a presynaptic
+ * neuron stays silent.
  */
 #include <math.h>
 #include <string.h>
@@ -71,6 +75,21 @@ static inline double potentiate(const ss_rule *r, double w, double k) {
     return w < r->w_max ? w : r->w_max;
 }
 
+/* Fold one potentiation into a pending change (see ss_plastic.pending) instead. */
+static inline double pend(const ss_rule *r, double p, double k) {
+    if (r->kind == SS_STDP_ADDITIVE) return p + r->a_plus * r->w_max * k;
+    const double f = 1.0 - r->a_plus * k;
+    return p * (f > 0.0 ? f : 0.0);
+}
+
+/* Apply a pending change: the same as its potentiations one by one (they all push the same
+ * way, so clipping once at the end is the same as clipping each). */
+static inline double apply_pending(const ss_rule *r, double w, double p) {
+    if (r->kind == SS_STDP_ADDITIVE) w += p;
+    else w = r->w_max - (r->w_max - w) * p;
+    return w < r->w_max ? w : r->w_max;
+}
+
 static inline double depress(const ss_rule *r, double w, double k) {
     w -= r->kind == SS_STDP_ADDITIVE ? r->a_minus * r->w_max * k : r->a_minus * (w - r->w_min) * k;
     return w > r->w_min ? w : r->w_min;
@@ -86,6 +105,12 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
     const double h = e->dt;
     const int64_t n = t->n, nr = t->n_receptors, mask = t->ring_mask;
     const int64_t cmask = po->cap - 1;
+    double *pending = 0;
+    if (pl->seg_state[seg]) { /* potentiation paired early: first, as it came first */
+        pending = pl->pending + pl->seg_syn[seg];
+        pl->seg_state[seg] = 0;
+    }
+    const double none = ru->kind == SS_STDP_ADDITIVE ? 0.0 : 1.0;
     for (uint32_t q = 0; q < count; q++) {
         const uint32_t word = p[q];
         const int64_t i = word & ((1u << SS_W_POST_BITS) - 1u);
@@ -100,6 +125,10 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
         int32_t j = len; /* first entry after lo */
         while (j > 0 && ht[(head + j - 1) & cmask] > lo) j--;
         double wq = w[q];
+        if (pending && pending[q] != none) {
+            wq = apply_pending(ru, wq, pending[q]);
+            pending[q] = none;
+        }
         for (; j < len; j++) {
             const int64_t at = (head + j) & cmask;
             if (ht[at] > hi) break;
@@ -121,6 +150,27 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
     return p + count;
 }
 
+/* Pair the oldest history entry of neuron i with every STDP synapse that has not paired with
+ * it yet, so that it can be dropped.  Valid once no presynaptic spike still to be processed
+ * can come before the entry is seen at the synapse (t + d), nor need it for K-: the caller
+ * checks that.  Each of those synapses' presynaptic neurons has been silent since its last
+ * spike, so the potentiation is what its next presynaptic spike would compute; it is kept
+ * pending and applied then, before the later ones: the weight goes through the same steps,
+ * in the same order, at the same time as without the drop. */
+static void flush_oldest(ss_engine *e, ss_post *po, int64_t i, int64_t te) {
+    ss_plastic *pl = e->plastic;
+    for (int64_t c = po->col_ptr[i]; c < po->col_ptr[i + 1]; c++) {
+        const int32_t seg = po->col_seg[c];
+        const int64_t d = po->col_dr[c] & 0xFFFF, last = pl->seg_last[seg];
+        const double kplus = pl->seg_trace[seg];
+        if (last - d >= te || kplus == 0.0) continue; /* paired already, or nothing to pair */
+        const ss_rule *ru = &pl->rules[po->col_dr[c] >> 16];
+        double *p = &pl->pending[po->col_syn[c]];
+        *p = pend(ru, *p, kplus * decay(ru->lut_plus, te + d - last, e->dt, ru->tau_plus));
+        pl->seg_state[seg] = 1;
+    }
+}
+
 void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp) {
     ss_plastic *pl = e->plastic;
     ss_post *po = &pl->post[core];
@@ -138,8 +188,13 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
             const int64_t at = (head + len - 1) & cmask;
             kminus += hk[at] * decay(po->lut_minus, stamp - ht[at], e->dt, po->tau_minus);
         }
-        if (len == po->cap) { /* only at cap_max: the oldest entry goes, maybe unread */
-            if (hr[head] < need) pl->lost++;
+        if (len == po->cap) {
+            /* no room (the run stops to grow a ring otherwise): the oldest entry goes, paired
+             * first with whoever has not when that is exact, else lost */
+            if (len >= 2 && ht[(head + 1) & cmask] + po->d_max < stamp)
+                flush_oldest(e, po, i, ht[head]);
+            else
+                pl->lost++;
             head = (int32_t)((head + 1) & cmask);
             len--;
         }
@@ -155,7 +210,10 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
         }
         po->head[i] = head;
         po->len[i] = len;
-        if (len == po->cap && po->cap < po->cap_max) pl->full = 1;
+        /* full: the next spike (stamp + 1 at the earliest) must be able to flush the oldest */
+        if (len == po->cap && po->cap < po->cap_max &&
+            !(len >= 2 && ht[(head + 1) & cmask] + po->d_max <= stamp))
+            pl->full = 1;
     }
 }
 

@@ -18,7 +18,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-ABI_VERSION = 6
+ABI_VERSION = 8
 
 MODEL_IDS: dict[str, int] = {
     "IF_curr_exp": 0,
@@ -149,7 +149,7 @@ class Post(ctypes.Structure):
         ("n", c_int32),
         ("cap", c_int32),
         ("cap_max", c_int32),
-        ("pad", c_int32),
+        ("d_max", c_int32),
         ("tau_minus", c_double),
         ("lut_minus", POINTER(c_double)),
         ("t", POINTER(c_int64)),
@@ -158,6 +158,10 @@ class Post(ctypes.Structure):
         ("head", POINTER(c_int32)),
         ("len", POINTER(c_int32)),
         ("n_in", POINTER(c_int32)),
+        ("col_ptr", POINTER(c_int64)),
+        ("col_syn", POINTER(c_int32)),
+        ("col_seg", POINTER(c_int32)),
+        ("col_dr", POINTER(c_int32)),
     ]
 
 
@@ -182,6 +186,7 @@ class Plastic(ctypes.Structure):
         ("seg_last", POINTER(c_int64)),
         ("w", POINTER(c_double)),
         ("tm_xy", POINTER(c_double)),
+        ("pending", POINTER(c_double)),
         ("lost", c_int64),
     ]
 

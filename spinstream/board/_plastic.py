@@ -4,14 +4,18 @@ The synaptic rows (``_synapses``) hold one word per plastic synapse (target, del
 receptor); everything that changes lives here, in float64, in the order of the plastic
 synapses in the row stream:
 
-- ``w``: the weight of every plastic synapse (8 bytes);
+- ``w``: the weight of every plastic synapse (8 bytes), and ``pending``, potentiation paired
+  early, applied at the synapse's next presynaptic spike (8 bytes);
 - Tsodyks-Markram synapses: ``x`` and ``y`` (16 bytes more);
 - per row segment (one source neuron, one target core, one rule): the presynaptic trace
   (K+, or u), the stamp of the last presynaptic spike, where its synapses start (32 bytes);
-- per neuron that STDP synapses reach: a ring of its recent spikes (stamp, K-, reads).
+- per neuron that STDP synapses reach: a ring of its recent spikes (stamp, K-, reads), and
+  the list of its incoming STDP synapses (12 bytes each), with which the engine pairs an old
+  entry before it drops it to make room.
 
-A ring grows (doubling) when the engine reports it full; the engine stops before the next
-step for that, so growing never changes a result.  Semantics: docs/ENGINE.md, "Plasticity".
+A ring grows (doubling) only when the engine reports it full with spikes too recent to drop
+(within the longest delay); the engine stops before the next step for that, so growing never
+changes a result.  Semantics: docs/ENGINE.md, "Plasticity".
 """
 
 from __future__ import annotations
@@ -63,8 +67,8 @@ class PlasticStatistics:
     ring_capacity
         Largest spike-ring capacity (spikes per neuron) in use.
     lost
-        Spike-history entries dropped at the largest ring capacity (0 unless a target fired
-        more than that many times while a presynaptic neuron stayed silent).
+        Spike-history entries dropped unpaired at the largest ring capacity (0 unless a
+        neuron fired more than that many times within its longest incoming delay).
     """
 
     synapses: int
@@ -76,9 +80,23 @@ class PlasticStatistics:
     lost: int
 
 
+_RING_ARRAYS = (
+    "t",
+    "k",
+    "reads",
+    "head",
+    "len",
+    "n_in",
+    "col_ptr",
+    "col_syn",
+    "col_seg",
+    "col_dr",
+)
+
+
 @dataclass
 class _Ring:
-    """One core's spike history (STDP targets)."""
+    """One core's spike history (STDP targets), and the STDP synapses into each neuron."""
 
     cap: int
     t: I64
@@ -88,6 +106,10 @@ class _Ring:
     len: I32
     n_in: I32
     lut: F64
+    col_ptr: I64
+    col_syn: I32
+    col_seg: I32
+    col_dr: I32
 
 
 def _where(spec: NetworkSpec, proj_id: int) -> str:
@@ -185,6 +207,18 @@ class PlasticState:
         )
         self.seg_trace = np.zeros(max(n_seg, 1))
         self.seg_last = np.zeros(max(n_seg, 1), np.int64)
+        self._seg_stdp = ~seg_tm
+        # pending potentiation (kernels_c/plastic.c): nothing pending is 0 (additive) or 1
+        multiplicative = np.array(
+            [isinstance(r, STDPSpec) and r.weight_dependence == "multiplicative" for r in rules],
+            dtype=bool,
+        )
+        self._pending0 = (
+            multiplicative[blocks.p_rule].astype(np.float64) if len(rules) else np.zeros(0)
+        )
+        self.pending = np.ascontiguousarray(
+            self._pending0 if len(self._pending0) else np.zeros(1)
+        ).copy()
 
         # per STDP target core: spike rings
         stdp = ~p_tm
@@ -197,7 +231,8 @@ class PlasticState:
                     tau_minus_of[int(tgt)] = rule.tau_minus
         for c, tau in sorted(tau_minus_of.items()):
             _, n, _, _ = core_params[c]
-            sel = stdp & (blocks.p_tgt == c)
+            sel = np.flatnonzero(stdp & (blocks.p_tgt == c))
+            sel = sel[np.argsort(blocks.p_post[sel], kind="stable")]
             n_in = np.bincount(blocks.p_post[sel], minlength=n).astype(np.int32)
             ring = _Ring(
                 cap=RING_CAP,
@@ -208,6 +243,10 @@ class PlasticState:
                 len=np.zeros(n, np.int32),
                 n_in=n_in,
                 lut=np.zeros(512),
+                col_ptr=np.concatenate([[0], np.cumsum(n_in)]).astype(np.int64),
+                col_syn=sel.astype(np.int32),
+                col_seg=blocks.p_seg[sel].astype(np.int32),
+                col_dr=(blocks.p_delay[sel] | (blocks.p_rule[sel] << 16)).astype(np.int32),
             )
             self._rings[c] = ring
             po = self._post[c]
@@ -216,6 +255,11 @@ class PlasticState:
             po.tau_minus = tau
             po.lut_minus = E.ptr(ring.lut, ctypes.c_double)
             po.n_in = E.ptr(n_in, ctypes.c_int32)
+            po.d_max = int(blocks.p_delay[sel].max()) if len(sel) else 0
+            po.col_ptr = E.ptr(ring.col_ptr, ctypes.c_int64)
+            po.col_syn = E.ptr(ring.col_syn, ctypes.c_int32)
+            po.col_seg = E.ptr(ring.col_seg, ctypes.c_int32)
+            po.col_dr = E.ptr(ring.col_dr, ctypes.c_int32)
             self._point_ring(c)
 
         ps = self._struct = E.Plastic()
@@ -230,6 +274,7 @@ class PlasticState:
         self.w = self.w if len(self.w) else np.zeros(1)
         ps.w = E.ptr(self.w, ctypes.c_double)
         ps.tm_xy = E.ptr(self.tm_xy, ctypes.c_double)
+        ps.pending = E.ptr(self.pending, ctypes.c_double)
         engine.plastic = ctypes.pointer(ps)
         self.reset()
         code = E.lib().ss_plastic_prepare(ctypes.byref(engine))
@@ -286,6 +331,8 @@ class PlasticState:
         self.w[:n] = self.w0
         self.seg_trace[:] = 0.0
         self.seg_last[:] = 0
+        self.seg_state[: len(self._seg_stdp)][self._seg_stdp] = 0
+        self.pending[:n] = self._pending0
         self.tm_xy[:, 0] = 1.0
         self.tm_xy[:, 1] = 0.0
         for ring in self._rings.values():
@@ -300,12 +347,11 @@ class PlasticState:
         n_syn = len(b.p_weight)
         n_seg = len(b.seg_syn)
         ring_bytes = sum(
-            r.t.nbytes + r.k.nbytes + r.reads.nbytes + r.head.nbytes + r.len.nbytes + r.n_in.nbytes
-            for r in self._rings.values()
+            sum(getattr(r, f).nbytes for f in _RING_ARRAYS) for r in self._rings.values()
         )
         total = (
             4 * n_syn  # the synapse words in the rows
-            + 8 * n_syn  # weights
+            + 16 * n_syn  # weights, pending potentiation
             + 16 * self.n_tm  # Tsodyks-Markram x, y
             + n_seg * (2 * 4 + 4 * 8)  # segment header + number, segment state
             + ring_bytes

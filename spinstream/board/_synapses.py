@@ -59,12 +59,14 @@ class BlockTable:
     # per plastic segment, in stream order: its first plastic synapse, and rule
     seg_syn: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     seg_rule: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    # per plastic synapse, in stream order: rule, target core, local post index, receptor,
-    # initial weight
+    # per plastic synapse, in stream order: rule, target core, local post index, initial
+    # weight, delay (steps), row segment
     p_rule: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     p_tgt: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     p_post: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     p_weight: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    p_delay: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    p_seg: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # projection id -> plastic index of each of its synapses, in the spec's order
     p_of_projection: dict[int, npt.NDArray[np.int64]] = field(default_factory=dict)
 
@@ -276,5 +278,7 @@ def build_blocks(
         p_tgt=tgt[pl],
         p_post=post_local[pl],
         p_weight=np.ascontiguousarray(weight[pl]),
+        p_delay=delay[pl],
+        p_seg=(np.cumsum(seg_plastic) - 1)[seg_id[pl]],
         p_of_projection=p_of_projection,
     )
