@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -262,20 +259,6 @@ def test_live_terminal_pictures() -> None:
     assert cart.count("#") == 5
     assert mid.strip() == "/"
     assert top.index("o") > 10
-
-
-def test_spinstream_demo_default_run_is_bounded() -> None:
-    # the README's `spinstream demo`, exactly: real time, four episodes, then a summary
-    proc = subprocess.run(
-        [sys.executable, "-m", "spinstream", "demo"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "4/4 episodes reached the light" in proc.stdout
-    assert "mode realtime" in proc.stdout
 
 
 def _read_png(path: Path) -> np.ndarray:

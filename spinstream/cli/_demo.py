@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from spinstream.session import MODES
 
-DEFAULT_SECONDS = {"vehicle": 30.0, "cartpole": 20.0}
+DEFAULT_SECONDS = {"vehicle": 30.0, "cartpole": 12.0}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="simulated seconds at most (default: 30 for the vehicle, which stops once "
-        "every start has reached the light, about 10 s; 20 for the cart-pole)",
+        "every start has reached the light, about 10 s; 12 for the cart-pole)",
     )
     p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     p.add_argument(
