@@ -42,7 +42,13 @@ from zmq.utils.monitor import parse_monitor_message
 import spinstream
 from spinstream.bridge._catalog import Catalog, Source, View, finite_or_none
 from spinstream.bridge._config import Access, Limits, Security, check_bind_address
-from spinstream.bridge._limits import ClientState, ClientTable, PendingInput, TokenBucket
+from spinstream.bridge._limits import (
+    ClientState,
+    ClientTable,
+    Durations,
+    PendingInput,
+    TokenBucket,
+)
 from spinstream.bridge._requests import (
     Envelope,
     RequestError,
@@ -72,6 +78,9 @@ logger = logging.getLogger("spinstream.bridge")
 ZAP_DOMAIN = "spinstream"
 #: Time the control loop may spend on queued messages before it yields to the loop.
 _CONTROL_SLICE_S = 0.0005
+#: Pause after a full slice (more messages queued) while a run goes on: the bridge then
+#: takes at most about a third of the loop's time (the selector waits whole milliseconds).
+_CONTROL_REST_S = 0.0005
 _MONITOR_EVENTS = (
     zmq.EVENT_ACCEPTED
     | zmq.EVENT_DISCONNECTED
@@ -134,6 +143,10 @@ class BridgeStatistics:
         Lock-step gates open now, and gates closed because their client fell silent.
     clients
         Clients remembered (rate limits, counters).
+    control_turn_us
+        ``(p50, p99, max)`` microseconds of CPU time the control socket used per turn on
+        the event loop (recent turns): how long the chunk loop may wait for the bridge,
+        not counting the time the machine gave to other threads meanwhile.
     """
 
     published: int
@@ -151,6 +164,7 @@ class BridgeStatistics:
     gates: int
     gates_expired: int
     clients: int
+    control_turn_us: tuple[float, float, float]
 
     def refused(self) -> int:
         """Every refused message, whatever the reason."""
@@ -229,6 +243,7 @@ class Bridge:
         self._ctx: zmq.asyncio.Context | None = None
         self._pub: zmq.Socket[bytes] | None = None
         self._ctl: zmq.asyncio.Socket | None = None
+        self._ctl_now: zmq.Socket[bytes] | None = None
         self._auth: AsyncioAuthenticator | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._topics: dict[str, _Topic] = {}
@@ -244,6 +259,7 @@ class Bridge:
         # statistics
         self._published = 0
         self._published_bytes = 0
+        self._turns = Durations()
         self._requests = 0
         self._inputs = 0
         self._errors: dict[str, int] = {}
@@ -263,6 +279,13 @@ class Bridge:
         if self._endpoints is None:
             raise RuntimeError("the bridge is not started; await bridge.start(address)")
         return self._endpoints
+
+    @property
+    def context(self) -> zmq.asyncio.Context:
+        """The bridge's ZeroMQ context: ``inproc://`` endpoints are reached through it."""
+        if self._ctx is None:
+            raise RuntimeError("the bridge is not started; await bridge.start(address)")
+        return self._ctx
 
     @property
     def closed(self) -> bool:
@@ -353,6 +376,7 @@ class Bridge:
             await asyncio.gather(*tasks, return_exceptions=True)
         if self._auth is not None:
             self._auth.stop()
+        self._ctl_now = None  # a shadow: closing the socket below closes it
         for sock in (self._pub, self._ctl):
             if sock is not None:
                 with contextlib.suppress(zmq.ZMQError):
@@ -388,6 +412,7 @@ class Bridge:
             gates=len(self._gates),
             gates_expired=self._gates_expired,
             clients=len(self._clients),
+            control_turn_us=self._turns.percentiles_us(),
         )
 
     # ================================================================== authentication
@@ -436,22 +461,31 @@ class Bridge:
     async def _serve_control(self) -> None:
         sock = self._ctl
         assert sock is not None
+        # The same socket without the asyncio wrapper, for what never waits: draining
+        # queued messages and sending replies (no Future per message).
+        now = self._ctl_now = zmq.Socket.shadow(sock.underlying)
         while True:
             frames = await sock.recv_multipart(copy=False)
             t0 = time.perf_counter()
+            cpu0 = time.thread_time()
             self._on_message(frames)
             # Work through what is queued, but never hold the loop for long: the chunk
             # loop and the publishers must keep their pace under a flood.
             while time.perf_counter() - t0 < _CONTROL_SLICE_S:
                 try:
-                    queued = cast(
-                        "asyncio.Future[list[zmq.Frame]]",
-                        sock.recv_multipart(flags=zmq.NOBLOCK, copy=False),
-                    )
-                    frames = queued.result()
+                    frames = now.recv_multipart(zmq.NOBLOCK, copy=False)
                 except zmq.Again:
+                    self._turns.add(time.thread_time() - cpu0)
                     break
                 self._on_message(frames)
+            else:
+                self._turns.add(time.thread_time() - cpu0)
+                if self.runtime.running:
+                    # More is queued while a run goes on: a flood.  Rest in the selector
+                    # before the next turn, so that the chunk loop, the worker thread
+                    # (which needs the GIL back) and the publishers get most of the time.
+                    await asyncio.sleep(_CONTROL_REST_S)
+                    continue
             await asyncio.sleep(0)
 
     def _on_message(self, frames: list[zmq.Frame]) -> None:
@@ -539,14 +573,13 @@ class Bridge:
             self._active = False
 
     def _reply(self, route: list[bytes], reply: dict[str, Any]) -> None:
-        sock = self._ctl
-        assert sock is not None
+        sock = self._ctl_now
+        if sock is None:
+            return
         # Never wait for a client: a reply that cannot be queued now is dropped (counted).
-        sent = cast(
-            "asyncio.Future[Any]", sock.send_multipart([*route, encode(reply)], flags=zmq.NOBLOCK)
-        )
-        if not sent.done() or sent.exception() is not None:
-            sent.cancel()
+        try:
+            sock.send_multipart([*route, encode(reply)], zmq.NOBLOCK)
+        except zmq.ZMQError:
             self._replies_dropped += 1
 
     def _dispatch(self, client: ClientState, env: Envelope) -> dict[str, Any]:
@@ -578,13 +611,11 @@ class Bridge:
     # ------------------------------------------------------------------ describe
     def _clock(self) -> dict[str, Any]:
         rt = self.runtime
-        st = rt.statistics()
         return {
             "step": rt.step,
             "time": rt.time,
             "input_step": rt.input_step,
             "running": rt.running,
-            "chunks": st.chunks,
         }
 
     def describe(self, access: Access | None = None) -> dict[str, Any]:
@@ -711,8 +742,7 @@ class Bridge:
         for name, src, var in wanted:
             if name not in self._topics:
                 self._turn_on(name, src, var, interval or 1)
-        st = self.runtime.statistics()
-        return {"topics": names, "chunk": st.chunks + 1}
+        return {"topics": names}
 
     def _turn_on(self, name: str, src: Source, var: str, interval: int) -> None:
         topic = _Topic(name, src, var, interval, name.encode("utf-8"))

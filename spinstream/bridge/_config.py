@@ -181,7 +181,7 @@ class Security:
     clients
         The allow-list: client public key -> :class:`Access`.  Keys are given as
         Z85 strings (40 characters) or paths of public key files.  A directory path
-        allows every ``*.key`` file in it with ``default_access``.
+        allows every ``*.key`` file in it (but the server's own) with ``default_access``.
     default_access
         Access of clients listed without an :class:`Access` (directory entries,
         ``allow`` given as an iterable).
@@ -208,7 +208,10 @@ class Security:
         allowed: dict[bytes, Access] = {}
         items: Iterable[tuple[str | os.PathLike[str], Access]]
         if isinstance(clients, str | os.PathLike) and Path(clients).is_dir():
-            files = sorted(Path(clients).glob("*.key"))
+            # the server's own key may share the directory: it is no client
+            files = [
+                f for f in sorted(Path(clients).glob("*.key")) if load_public_key(f) != public
+            ]
             if not files:
                 raise SecurityError(f"no client public keys (*.key files) in {clients}")
             items = [(f, default) for f in files]

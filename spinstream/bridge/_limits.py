@@ -13,9 +13,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from spinstream.bridge._config import Access
 
-__all__ = ["ClientState", "ClientTable", "PendingInput", "TokenBucket"]
+__all__ = ["ClientState", "ClientTable", "Durations", "PendingInput", "TokenBucket"]
 
 
 class TokenBucket:
@@ -137,3 +139,25 @@ class PendingInput:
             self._at_boundary += 1
         else:
             heapq.heappush(self._future, step)
+
+
+class Durations:
+    """The last ``size`` durations (seconds), for percentiles; O(1) per sample."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._data = np.zeros(size)
+        self._n = 0
+
+    def add(self, seconds: float) -> None:
+        """Record one duration."""
+        self._data[self._n % len(self._data)] = seconds
+        self._n += 1
+
+    def percentiles_us(self) -> tuple[float, float, float]:
+        """``(p50, p99, max)`` in microseconds (zeros before the first sample)."""
+        k = min(self._n, len(self._data))
+        if k == 0:
+            return (0.0, 0.0, 0.0)
+        d = self._data[:k] * 1e6
+        p50, p99 = np.percentile(d, [50, 99])
+        return (float(p50), float(p99), float(d.max()))
