@@ -370,6 +370,38 @@ def test_a_long_silence_keeps_the_history_short_and_loses_nothing() -> None:
         assert expected > 5.05
 
 
+def test_an_early_pairing_skips_what_was_paired_at_zero_lag() -> None:
+    # post at stamp 95 is seen at the synapse (delay 5) exactly when pre fires at 100: the
+    # pair does nothing; the entry stays in the ring and is the one dropped to make room
+    # later, when it must not be paired again
+    teacher = [9.4, *np.arange(11.0, 200.0, 2.0)]
+    rule = STDPSpec(20.0, 20.0, 0.01, 0.01, 0.0, 10.0)
+    board = load(pair_spec(rule, 5.0, [10.0, 300.0], teacher, 5))
+    board.set_recording(2, "spikes", np.array([0]))
+    post = board.run(3100).spikes[2][0]
+    assert post[0] == 95 and len(post) == len(teacher)
+    stats = board.plastic_statistics()
+    assert stats is not None and stats.ring_capacity == 16
+    expected = reference_stdp(rule, 5.0, np.array([100, 3000]), post, 5)
+    assert_allclose(board.get_weights(0), [expected], rtol=1e-12)
+
+
+def test_long_delays_grow_the_ring_instead_of_pairing_too_early() -> None:
+    # with a 40 ms delay, 20 postsynaptic spikes are still on their way to the synapse when
+    # the ring holds 16: pairing the oldest then would miss presynaptic spikes still to come
+    rng = np.random.default_rng(3)
+    teacher = list(np.arange(1.0, 400.0, 2.0))
+    pre = list(np.sort(rng.choice(np.arange(5.0, 450.0, 0.5), 40, replace=False)))
+    rule = STDPSpec(20.0, 20.0, 0.01, 0.012, 0.0, 10.0, "multiplicative")
+    board = load(pair_spec(rule, 5.0, pre, teacher, 400))
+    board.set_recording(2, "spikes", np.array([0]))
+    post = board.run(4600).spikes[2][0]
+    stats = board.plastic_statistics()
+    assert stats is not None and stats.ring_capacity >= 32 and stats.lost == 0
+    expected = reference_stdp(rule, 5.0, np.rint(np.array(pre) / DT).astype(np.int64), post, 400)
+    assert_allclose(board.get_weights(0), [expected], rtol=1e-12)
+
+
 def test_depression_still_sees_a_spike_that_every_synapse_has_paired_with() -> None:
     # post fires at stamps 100 and 210; with a 5 ms delay, the presynaptic spike at 24 ms
     # sees neither in its potentiation window but must still be depressed by the first one,
