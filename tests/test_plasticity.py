@@ -811,3 +811,18 @@ def test_pynn_weights_outside_the_bounds_fail_when_the_projection_is_made() -> N
         sim.run(1.0)  # the network is still fine
     finally:
         sim.end()
+
+
+def test_pynn_connection_weight_is_live_for_stdp() -> None:
+    import spinstream.pyNN as sim
+
+    sim.setup(timestep=DT, min_delay=DT)
+    try:
+        proj, _ = pynn_pair(sim, stdp(sim))
+        sim.run(50.0)
+        w = proj.get("weight", format="list", with_address=False)[0]
+        assert w != 0.8
+        assert proj[0].weight == w
+        assert proj.connections[0].as_tuple("weight") == (w,)
+    finally:
+        sim.end()

@@ -74,7 +74,7 @@ class Connection(common.Connection):  # type: ignore[misc]
 
     @property
     def weight(self) -> float:
-        return float(self.projection._weight[self.index])
+        return float(self.projection._column("weight")[self.index])  # live when plastic
 
     @weight.setter
     def weight(self, value: float) -> None:
