@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# benchmarks/ itself on the path (for cuba_spec and peers), after the installed packages, so
+# that `spinstream` is the installed, compiled one and not the checkout's source tree.
+sys.path.append(str(Path(__file__).resolve().parent))
 
-from benchmarks.cuba_spec import cuba_spec  # noqa: E402
+from cuba_spec import cuba_spec  # noqa: E402
 from spinstream.board import HostBoard  # noqa: E402
 from spinstream.mapping import map_network  # noqa: E402
 
@@ -94,6 +96,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[4000, 40000])
     parser.add_argument("--seconds", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--peers", nargs="+", default=["brian2_standalone", "nest"],
+        help="peer simulators to run (benchmarks/peers: brian2_standalone, brian2_cython, "
+        "nest, pynn_nest, pynn_brian2)",
+    )
     args = parser.parse_args()
 
     rows = []
@@ -122,26 +129,29 @@ def main() -> None:
 
     if args.no_peers:
         return
-    try:
-        from benchmarks.peers import available, run_peer
-    except ImportError as exc:  # pragma: no cover - peers are optional here
-        print(f"\npeers not run: {exc}")
+    from peers import available, run_peer
+
+    if not available():
+        print("\npeers not run: no reference environment (run scripts/refsim_setup)")
         return
     print("\npeers, same network, same invocation (sim wall per simulated second)")
-    print(f"{'neurons':>8} {'system':<22} {'set-up s':>9} {'sim/bio s':>10} {'RTF':>6} {'spinstream faster by':>21}")
+    print(
+        f"{'neurons':>8} {'system':<22} {'set-up s':>9} {'sim/bio s':>10} {'RTF':>6} "
+        f"{'spinstream faster by':>21}"
+    )
     for n, seconds, r in rows:
         if seconds != args.seconds[0]:
             continue
-        print(f"{n:>8} {'spinstream':<22} {r['setup']:>9.3f} {r['sim_per_bio_s']:>10.3f} {r['rtf']:>6.1f}")
-        for peer in ("brian2_standalone", "nest"):
-            if not available(peer):
-                print(f"{n:>8} {peer:<22} (not installed: run scripts/refsim_setup)")
-                continue
+        print(
+            f"{n:>8} {'spinstream':<22} {r['setup']:>9.3f} {r['sim_per_bio_s']:>10.3f} "
+            f"{r['rtf']:>6.1f}"
+        )
+        for peer in args.peers:
             p = run_peer(peer, n, seconds * 1000.0)
-            ratio = p["sim_per_bio_s"] / r["sim_per_bio_s"]
+            per_s = p["sim_wall_per_bio_s"]
             print(
-                f"{n:>8} {peer:<22} {p['setup']:>9.3f} {p['sim_per_bio_s']:>10.3f} "
-                f"{1.0 / p['sim_per_bio_s']:>6.1f} {ratio:>20.2f}x"
+                f"{n:>8} {peer:<22} {p.get('setup_s', float('nan')):>9.3f} {per_s:>10.3f} "
+                f"{1.0 / per_s:>6.1f} {per_s / r['sim_per_bio_s']:>20.2f}x"
             )
 
 

@@ -174,8 +174,6 @@ def test_assembly_merges_populations(net):
 
 @pytest.mark.parametrize("suffix", [".pkl", ".nix"])
 def test_write_data_and_files_on_end(tmp_path, suffix):
-    if suffix == ".nix":
-        pytest.importorskip("nixio")
     sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
     p = sim.Population(2, sim.IF_curr_exp(i_offset=1.0), label="w")
     p.record(["spikes", "v"], to_file=str(tmp_path / f"end{suffix}"))
