@@ -23,7 +23,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plasticity" / "lea
 @pytest.fixture(scope="module")
 def lv() -> object:
     spec = importlib.util.spec_from_file_location("learning_vehicle", EXAMPLE)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["learning_vehicle"] = module
     spec.loader.exec_module(module)
