@@ -24,16 +24,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any
 
-import anyio
 import numpy as np
-import numpy.typing as npt
 import zmq
 import zmq.asyncio
 from zmq.auth.asyncio import AsyncioAuthenticator
@@ -42,6 +39,7 @@ from zmq.utils.monitor import parse_monitor_message
 import spinstream
 from spinstream.bridge._catalog import Catalog, Source, View, finite_or_none
 from spinstream.bridge._config import Access, Limits, Security, check_bind_address
+from spinstream.bridge._gates import Gates
 from spinstream.bridge._limits import (
     ClientState,
     ClientTable,
@@ -49,6 +47,7 @@ from spinstream.bridge._limits import (
     PendingInput,
     TokenBucket,
 )
+from spinstream.bridge._publisher import Publisher
 from spinstream.bridge._requests import (
     Envelope,
     RequestError,
@@ -63,12 +62,8 @@ from spinstream.client._protocol import (
     as_int,
     check_names,
     encode,
-    frame_spec,
-    little_endian,
-    sync_topic,
 )
 from spinstream.session import Runtime
-from spinstream.streams import SpikeBatch, StateBatch, Subscription
 
 __all__ = ["Bridge", "BridgeStatistics", "Endpoints"]
 
@@ -171,28 +166,6 @@ class BridgeStatistics:
         return sum(self.errors.values())
 
 
-@dataclass
-class _Topic:
-    name: str
-    source: Source
-    variable: str
-    interval: int
-    key: bytes
-    sub: Subscription[Any] | None = None  # None until turned on
-    seq: int = 0
-    task: asyncio.Task[None] | None = None
-
-
-@dataclass
-class _Gate:
-    id: int
-    owner: bytes
-    sub: Subscription[SpikeBatch] | None = None  # None until opened
-    acked: int = -1
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-
-
 class Bridge:
     """Serve a runtime's streams and input over ZeroMQ.
 
@@ -246,9 +219,10 @@ class Bridge:
         self._ctl_now: zmq.Socket[bytes] | None = None
         self._auth: AsyncioAuthenticator | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._topics: dict[str, _Topic] = {}
-        self._gates: dict[int, _Gate] = {}
-        self._gate_ids = itertools.count(1)
+        self._publisher = Publisher(
+            runtime, self._spawn, self._when_active, spike_buffer, state_buffer
+        )
+        self._gates = Gates(runtime, self.limits, self._spawn, self._when_active, self._is_active)
         self._pending = PendingInput(self.limits.max_pending_per_chunk, self.limits.max_scheduled)
         self._clients = ClientTable(self.limits.max_clients, self._new_client)
         self._closed = False
@@ -257,8 +231,6 @@ class Bridge:
         self._active = True
         self._deferred: collections.deque[Callable[[], None]] = collections.deque()
         # statistics
-        self._published = 0
-        self._published_bytes = 0
         self._turns = Durations()
         self._requests = 0
         self._inputs = 0
@@ -268,9 +240,7 @@ class Bridge:
         self._disconnections = 0
         self._handshake_failures = 0
         self._auth_denied = 0
-        self._gates_expired = 0
         self._client_views = 0
-        self._topic_drops_closed = 0
 
     # ================================================================== lifecycle
     @property
@@ -317,7 +287,7 @@ class Bridge:
                 auth.start()
                 auth.configure_curve_callback(ZAP_DOMAIN, credentials_provider=_AllowList(self))
             # a plain socket: publishing never waits, so it needs no asyncio wrapper
-            pub = self._pub = zmq.Socket(ctx, zmq.PUB)
+            pub = self._pub = self._publisher.sock = zmq.Socket(ctx, zmq.PUB)
             ctl = self._ctl = ctx.socket(zmq.ROUTER)
             lim = self.limits
             pub.setsockopt(zmq.SNDHWM, lim.send_hwm)
@@ -362,13 +332,8 @@ class Bridge:
         if self._closed:
             return
         self._closed = True
-        for g in list(self._gates.values()):
-            if g.sub is not None:
-                g.sub.close()
-        for t in self._topics.values():
-            if t.sub is not None:
-                self._topic_drops_closed += t.sub.dropped
-                t.sub.close()
+        self._gates.close()
+        self._publisher.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -382,9 +347,9 @@ class Bridge:
                 with contextlib.suppress(zmq.ZMQError):
                     sock.disable_monitor()
                 sock.close(linger=0)
+        self._publisher.sock = None
         if self._ctx is not None:
             self._ctx.destroy(linger=0)
-        self._gates.clear()
 
     async def __aenter__(self) -> Bridge:
         return self
@@ -396,11 +361,10 @@ class Bridge:
     def statistics(self) -> BridgeStatistics:
         """Counters since the bridge started."""
         return BridgeStatistics(
-            published=self._published,
-            published_bytes=self._published_bytes,
-            topics=len(self._topics),
-            stream_drops=self._topic_drops_closed
-            + sum(t.sub.dropped for t in self._topics.values() if t.sub and not self._closed),
+            published=self._publisher.published,
+            published_bytes=self._publisher.published_bytes,
+            topics=len(self._publisher.topics),
+            stream_drops=self._publisher.drops(),
             requests=self._requests,
             inputs=self._inputs,
             errors=dict(self._errors),
@@ -410,7 +374,7 @@ class Bridge:
             handshake_failures=self._handshake_failures,
             auth_denied=self._auth_denied,
             gates=len(self._gates),
-            gates_expired=self._gates_expired,
+            gates_expired=self._gates.expired,
             clients=len(self._clients),
             control_turn_us=self._turns.percentiles_us(),
         )
@@ -541,6 +505,16 @@ class Bridge:
             raise RequestError("pending_full", "too many requests wait for the session's next run")
         self._deferred.append(action)
 
+    def _when_active(self, action: Callable[[], None]) -> None:
+        """Change the runtime now, or at the start of the next run (blocking sessions)."""
+        if self._active:
+            action()
+        else:
+            self._defer(action)
+
+    def _is_active(self) -> bool:
+        return self._active
+
     def _finish(self, route: list[bytes], client: ClientState, reply: dict[str, Any]) -> None:
         if not reply.get("ok"):
             code = str(reply.get("error"))
@@ -567,7 +541,10 @@ class Bridge:
         self._active = True
         try:
             while self._deferred:
-                self._deferred.popleft()()
+                try:
+                    self._deferred.popleft()()
+                except Exception:  # reported to nobody: the client's reply went out
+                    logger.exception("bridge: a change kept for this run failed")
             await make_run()
         finally:
             self._active = False
@@ -599,11 +576,11 @@ class Bridge:
         elif op == "sync":
             result = self._sync(body)
         elif op == "gate":
-            result = self._open_gate(client)
+            result = self._gates.open(client.key)
         elif op == "next":
-            result = self._next(client, body)
+            result = self._gates.next(client.key, body)
         elif op == "ungate":
-            result = self._ungate(client, body)
+            result = self._gates.close_one(client.key, body)
         else:  # "stats"
             result = self._stats()
         return {"v": PROTOCOL_VERSION, "id": env.id, "ok": True, **result}
@@ -637,7 +614,7 @@ class Bridge:
             else {"control": ep.control, "pub": ep.pub, "server_key": ep.server_key},
             "sources": [s.describe() for s in self.catalog.sources.values()],
             "current_sources": self.catalog.current_sources(),
-            "topics_on": sorted(self._topics),
+            "topics_on": sorted(self._publisher.topics),
             "access": (access or self.access).describe(),
             "limits": self.limits.describe(),
             "buffers": {"spikes": self.spike_buffer, "state": self.state_buffer},
@@ -726,7 +703,7 @@ class Bridge:
                     "topics",
                 )
             src, var = found
-            on = self._topics.get(name)
+            on = self._publisher.topics.get(name)
             if (
                 on is not None
                 and interval is not None
@@ -740,90 +717,9 @@ class Bridge:
                 )
             wanted.append((name, src, var))
         for name, src, var in wanted:
-            if name not in self._topics:
-                self._turn_on(name, src, var, interval or 1)
+            if name not in self._publisher.topics:
+                self._publisher.turn_on(name, src, var, interval or 1)
         return {"topics": names}
-
-    def _turn_on(self, name: str, src: Source, var: str, interval: int) -> None:
-        topic = _Topic(name, src, var, interval, name.encode("utf-8"))
-        if self._active:
-            self._activate(topic)
-            self._topics[name] = topic
-        else:
-            self._topics[name] = topic
-            self._deferred.append(lambda: self._activate_later(topic))
-
-    def _activate(self, topic: _Topic) -> None:
-        rt = self.runtime
-        src = topic.source
-        try:
-            if topic.variable == "spikes":
-                sub: Subscription[Any] = rt.subscribe_spikes(
-                    src.selection, maxlen=self.spike_buffer
-                )
-            else:
-                sub = rt.subscribe_state(
-                    src.selection,
-                    topic.variable,
-                    interval_steps=topic.interval,
-                    maxlen=self.state_buffer,
-                )
-        except Exception as exc:
-            raise RequestError(
-                "conflict", f"topic {topic.name!r} cannot be published: {exc}"
-            ) from None
-        topic.sub = sub
-        topic.task = self._spawn(self._pump(topic, sub))
-
-    def _activate_later(self, topic: _Topic) -> None:
-        try:
-            self._activate(topic)
-        except RequestError as exc:
-            logger.error("bridge: %s", exc.message)
-            self._topics.pop(topic.name, None)
-
-    async def _pump(self, topic: _Topic, sub: Subscription[Any]) -> None:
-        with contextlib.suppress(anyio.ClosedResourceError, anyio.EndOfStream):
-            async for batch in sub:
-                self._publish(topic, batch)
-
-    def _publish(self, topic: _Topic, batch: SpikeBatch | StateBatch) -> None:
-        pub = self._pub
-        if pub is None:
-            return
-        arrays: tuple[tuple[str, npt.NDArray[Any]], ...]
-        if isinstance(batch, SpikeBatch):
-            arrays = (("stamps", batch.stamps), ("indices", batch.indices))
-        else:
-            arrays = (("stamps", batch.stamps), ("values", batch.values))
-        frames = [little_endian(a) for _, a in arrays]
-        header = {
-            "v": PROTOCOL_VERSION,
-            "kind": "spikes" if topic.variable == "spikes" else "state",
-            "topic": topic.name,
-            "source": topic.source.name,
-            "variable": topic.variable,
-            "seq": topic.seq,
-            "chunk": batch.sequence,
-            "first_step": batch.first_step,
-            "last_step": batch.first_step + batch.n_steps - 1,
-            "n_steps": batch.n_steps,
-            "dt": self.runtime.dt,
-            "t_start": batch.t_start,
-            "t_stop": batch.t_stop,
-            "dropped": batch.dropped,
-            "interval_steps": topic.interval,
-            "frames": [frame_spec(n, a) for (n, _), a in zip(arrays, frames, strict=True)],
-            "t_pub_ns": time.time_ns(),
-        }
-        head = encode(header)
-        topic.seq += 1
-        try:
-            pub.send_multipart([topic.key, head, *cast("list[Any]", frames)], copy=False)
-        except zmq.ZMQError:  # socket closing
-            return
-        self._published += 1
-        self._published_bytes += len(topic.key) + len(head) + sum(f.nbytes for f in frames)
 
     def _sync(self, body: Mapping[str, Any]) -> dict[str, Any]:
         token = body.get("token")
@@ -831,106 +727,7 @@ class Bridge:
             raise RequestError(
                 "bad_request", "token: expected a string of 1 to 64 characters", "token"
             )
-        pub = self._pub
-        assert pub is not None
-        topic = sync_topic(token)
-        pub.send_multipart(
-            [topic.encode(), encode({"v": PROTOCOL_VERSION, "kind": "sync", "topic": topic})]
-        )
-        return {"topic": topic}
-
-    # ------------------------------------------------------------------ lock-step gates
-    def _open_gate(self, client: ClientState) -> dict[str, Any]:
-        rt = self.runtime
-        if rt.mode != "lockstep":
-            raise RequestError(
-                "not_lockstep",
-                f"the session runs in mode {rt.mode!r}; lock-step gates need mode 'lockstep'",
-            )
-        if len(self._gates) >= self.limits.max_gates:
-            raise RequestError(
-                "pending_full",
-                f"{len(self._gates)} gates are open (the limit is {self.limits.max_gates})",
-            )
-        gate = _Gate(next(self._gate_ids), client.key)
-        self._gates[gate.id] = gate
-        if self._active:
-            self._start_gate(gate)
-        else:
-            self._deferred.append(lambda: self._start_gate(gate))
-        return {"gate": gate.id, "chunk": rt.statistics().chunks + 1}
-
-    def _start_gate(self, gate: _Gate) -> None:
-        if gate.id not in self._gates:  # closed before it opened
-            return
-        # A gate is a lock-step subscription the bridge holds for the client; it streams
-        # one neuron's spikes (cheap) only so that the runtime waits for it, and is never
-        # published.
-        gate.sub = self.runtime.subscribe_spikes([(0, [0])], maxlen=2, lockstep=True)
-        gate.task = self._spawn(self._hold(gate, gate.sub))
-
-    async def _hold(self, gate: _Gate, sub: Subscription[SpikeBatch]) -> None:
-        try:
-            while True:
-                batch = await sub.receive()  # asking for it lets the runtime go on
-                chunk = batch.sequence
-                while gate.acked < chunk:
-                    gate.changed.clear()
-                    try:
-                        await asyncio.wait_for(gate.changed.wait(), self.limits.gate_timeout)
-                    except TimeoutError:
-                        if not self._active:
-                            continue  # between blocking runs nobody waits for the gate
-                        self._gates_expired += 1
-                        logger.warning(
-                            "bridge: lock-step gate %d expired (no 'next' for chunk %d in %g s)",
-                            gate.id,
-                            chunk,
-                            self.limits.gate_timeout,
-                        )
-                        return
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
-            pass
-        finally:
-            sub.close()
-            self._gates.pop(gate.id, None)
-
-    def _gate(self, client: ClientState, body: Mapping[str, Any]) -> _Gate:
-        try:
-            gid = as_int(body.get("gate"), "gate", 0)
-        except ArrayError as exc:
-            raise RequestError("bad_request", str(exc), "gate") from None
-        gate = self._gates.get(gid)
-        if gate is None or gate.owner != client.key:
-            raise RequestError("out_of_range", f"gate: no open gate {gid} of this client", "gate")
-        return gate
-
-    def _next(self, client: ClientState, body: Mapping[str, Any]) -> dict[str, Any]:
-        gate = self._gate(client, body)
-        try:
-            chunk = as_int(body.get("chunk"), "chunk", 0)
-        except ArrayError as exc:
-            raise RequestError("bad_request", str(exc), "chunk") from None
-        if chunk > gate.acked:
-            gate.acked = chunk
-            gate.changed.set()
-        return {"gate": gate.id, "chunk": gate.acked}
-
-    def _ungate(self, client: ClientState, body: Mapping[str, Any]) -> dict[str, Any]:
-        gate = self._gate(client, body)
-        self._gates.pop(gate.id, None)
-        if self._active:
-            self._close_gate(gate)
-        else:
-            self._deferred.append(lambda: self._close_gate(gate))
-        return {"gate": gate.id}
-
-    @staticmethod
-    def _close_gate(gate: _Gate) -> None:
-        if gate.sub is not None:
-            gate.sub.close()
-        if gate.task is not None:
-            gate.task.cancel()
+        return {"topic": self._publisher.send_sync(token)}
 
     # ------------------------------------------------------------------ input
     def _input(self, client: ClientState, body: Mapping[str, Any]) -> dict[str, Any]:
