@@ -194,6 +194,9 @@ async def test_roles_read_only_and_per_source_permissions(keys: Path) -> None:
             with pytest.raises(RemoteError, match="read-only") as err:
                 await bob.inject_spikes("in", [0])
             assert err.value.code == "read_only"
+            with pytest.raises(RemoteError, match="may not hold the session") as err:
+                await bob.request("gate")  # a gate could stall the run: not read-only
+            assert err.value.code == "read_only"
             assert await carol.inject_spikes("in", [1]) == 0
             with pytest.raises(RemoteError) as err:
                 await carol.set_parameters("a", "i_offset", 2.0)
@@ -201,8 +204,76 @@ async def test_roles_read_only_and_per_source_permissions(keys: Path) -> None:
             assert await alice.set_parameters("a", "i_offset", 2.0, indices=[0]) == 0
             await rt.run_steps(10)
             assert (await bob_stream.receive()).first_step == 0
-        assert bridge.statistics().errors == {"read_only": 1, "forbidden": 1}
+        assert bridge.statistics().errors == {"read_only": 2, "forbidden": 1}
         assert rt.statistics().inputs == 2
+    rt.close()
+
+
+READ_ONLY_PEER = r"""
+import json, sys
+from spinstream.client import Client, RemoteError
+control, server_key, client_key = sys.argv[1:4]
+out = {}
+with Client(control, timeout=5, server_key=server_key, client_key=client_key) as c:
+    out["access"] = c.describe()["access"]
+    for name, call in (
+        ("input", lambda: c.inject_spikes("in", [0])),
+        ("gate", lambda: c.request("gate")),
+    ):
+        try:
+            call(); out[name] = "accepted"
+        except RemoteError as exc:
+            out[name] = exc.code
+print(json.dumps(out), flush=True)
+"""
+
+
+async def test_read_only_client_processes_stream_but_cannot_inject(keys: Path) -> None:
+    rt = make_runtime(mode="lockstep")
+    async with await serve(rt, security=security(keys)) as bridge:
+        ep = bridge.endpoints
+        bob = await Peer.start(
+            READ_ONLY_PEER, ep.control, keys / "server.key", keys / "bob.key_secret"
+        )
+        tap = Peer(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "spinstream",
+                "tap",
+                ep.control,
+                "spikes/a/",
+                "--json",
+                "--interval",
+                "0",
+                "--count",
+                "3",
+                "--server-key",
+                str(keys / "server.key"),
+                "--client-key",
+                str(keys / "bob.key_secret"),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        )
+        try:
+            assert await bob.line() == {
+                "access": {"read_only": True, "inject": None},
+                "input": "read_only",
+                "gate": "read_only",
+            }
+            assert (await tap.line())["event"] == "subscribed"
+            await rt.run_steps(30)
+            end = await tap.until("end")
+            assert await tap.finish() == 0
+        finally:
+            for p in (bob, tap):
+                p.kill()
+                await p.proc.wait()
+        assert end["topics"]["spikes/a/"]["messages"] == 3
+        assert end["topics"]["spikes/a/"]["spikes"] > 0
+        assert bridge.statistics().errors == {"read_only": 2}
+    assert rt.statistics().inputs == 0
     rt.close()
 
 

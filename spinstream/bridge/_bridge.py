@@ -576,6 +576,10 @@ class Bridge:
         elif op == "sync":
             result = self._sync(body)
         elif op == "gate":
+            if client.access.read_only:
+                raise RequestError(
+                    "read_only", "this client is read-only: it may not hold the session (gate)"
+                )
             result = self._gates.open(client.key)
         elif op == "next":
             result = self._gates.next(client.key, body)
