@@ -26,9 +26,10 @@ import numpy as np
 # that `spinstream` is the installed, compiled one and not the checkout's source tree.
 sys.path.append(str(Path(__file__).resolve().parent))
 
-from cuba_spec import cuba_spec  # noqa: E402
-from spinstream.board import HostBoard  # noqa: E402
-from spinstream.mapping import map_network  # noqa: E402
+from cuba_spec import cuba_spec
+
+from spinstream.board import HostBoard
+from spinstream.mapping import map_network
 
 
 def peak_rss_mib() -> float:
@@ -45,7 +46,7 @@ def run_spinstream(n: int, seconds: float) -> dict[str, float]:
     board.load(spec, plan)
     board.set_recording(0, "spikes", np.arange(n))
     t3 = time.perf_counter()
-    steps = int(round(seconds * 1000.0 / spec.dt))
+    steps = round(seconds * 1000.0 / spec.dt)
     result = board.run(steps)
     t4 = time.perf_counter()
     n_spikes = len(result.spikes[0][0]) if 0 in result.spikes else 0
@@ -97,7 +98,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument(
-        "--peers", nargs="+", default=["brian2_standalone", "nest"],
+        "--peers",
+        nargs="+",
+        default=["brian2_standalone", "nest"],
         help="peer simulators to run (benchmarks/peers: brian2_standalone, brian2_cython, "
         "nest, pynn_nest, pynn_brian2)",
     )
@@ -117,7 +120,8 @@ def main() -> None:
         print(
             f"{n:>8} {seconds:>6.1f} {r['setup']:>9.3f} {r['map']:>5.2f}/{r['load']:<6.2f} "
             f"{r['sim']:>8.3f} {r['rtf']:>6.1f} {r['rate_hz']:>8.2f} "
-            f"{r['events_per_s'] / 1e6:>9.1f}M {r['word_bytes']:>3.0f} ({r['bytes_per_synapse']:.1f}) "
+            f"{r['events_per_s'] / 1e6:>9.1f}M {r['word_bytes']:>3.0f} "
+            f"({r['bytes_per_synapse']:.1f}) "
             f"{r['cores']:>6} {r['rss_mib']:>8.0f}"
         )
     print("B/syn: bytes of each synapse word (and, in brackets, all synaptic storage per synapse)")

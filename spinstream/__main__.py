@@ -1,4 +1,4 @@
-"""The ``spinstream`` command: ``spinstream COMMAND [options]``; ``spinstream --help`` lists them."""
+"""The ``spinstream`` command: ``spinstream COMMAND [options]``; ``--help`` lists commands."""
 
 from __future__ import annotations
 

@@ -42,8 +42,8 @@ class ChunkResult:
     spikes: dict[int, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = field(
         default_factory=dict
     )
-    samples: dict[tuple[int, str], tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = (
-        field(default_factory=dict)
+    samples: dict[tuple[int, str], tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = field(
+        default_factory=dict
     )
 
 
@@ -85,7 +85,7 @@ class Board(abc.ABC):
     def get_parameters(
         self, pop: int, name: str, indices: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
-        """Current values of a parameter (PyNN units)."""
+        """Return the current values of a parameter (PyNN units)."""
 
     @abc.abstractmethod
     def set_parameters(
@@ -101,7 +101,7 @@ class Board(abc.ABC):
     def get_state(
         self, pop: int, name: str, indices: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
-        """Current values of a state variable (PyNN units)."""
+        """Return the current values of a state variable (PyNN units)."""
 
     @abc.abstractmethod
     def set_state(

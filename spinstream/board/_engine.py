@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import importlib.machinery
 import pathlib
-from ctypes import POINTER, c_char_p, c_double, c_int32, c_int64, c_uint8, c_uint64, c_void_p
+from ctypes import POINTER, c_char_p, c_double, c_int32, c_int64, c_uint8, c_uint64
 from dataclasses import dataclass
 from functools import cache
 
@@ -305,7 +305,7 @@ def layout(model: str) -> ModelLayout:
 
 
 def ptr(array: npt.NDArray[np.generic] | None, ctype: type) -> object:
-    """A ctypes pointer to a C-contiguous numpy array (NULL for None)."""
+    """Return a ctypes pointer to a C-contiguous numpy array (NULL for None)."""
     if array is None:
         return ctypes.cast(None, POINTER(ctype))
     assert array.flags.c_contiguous

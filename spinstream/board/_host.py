@@ -73,7 +73,7 @@ class _Recording:
 def _check_params(pop_label: str, model: str, name: str, values: F64) -> None:
     if not np.all(np.isfinite(values) | np.isposinf(values)) or np.any(np.isnan(values)):
         raise ParameterError(f"{pop_label}: parameter {name!r} of {model} must be a number")
-    positive = name.startswith("tau_") and name != "tau_refrac" or name in ("cm",)
+    positive = (name.startswith("tau_") and name != "tau_refrac") or name in ("cm",)
     if positive and np.any(values <= 0):
         bad = values[values <= 0][0]
         raise ParameterError(
@@ -237,9 +237,7 @@ class HostBoard(Board):
                     f"population {p.label!r}: model {p.model!r} is not supported; known: "
                     f"{sorted(E.MODEL_IDS)}"
                 )
-        core_gid0 = np.array(
-            [self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64
-        )
+        core_gid0 = np.array([self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
         core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
         if core_n.size and core_n.max() > MAX_ATOMS_PER_CORE:
             raise ParameterError(f"at most {MAX_ATOMS_PER_CORE} neurons fit on one core")
@@ -512,7 +510,7 @@ class HostBoard(Board):
             # the first step whose start time is >= t (ENGINE.md: m_T = ceil(T/dt - 1e-9))
             if math.isinf(t):
                 return 2**62
-            return int(math.ceil(t / dt - 1e-9))
+            return math.ceil(t / dt - 1e-9)
 
         st.start = to_step(num("start", 0.0))
         st.stop = to_step(num("stop", math.inf))
@@ -613,9 +611,9 @@ class HostBoard(Board):
         names = lay.pynn_params if kind == "param" else lay.recordable_state
         if name not in names:
             label = self._spec.populations[pop].label
+            what = "parameter" if kind == "param" else "state variable"
             raise ParameterError(
-                f"population {label!r} ({lay.name}) has no {'parameter' if kind == 'param' else 'state variable'} "
-                f"{name!r}; it has {list(names)}"
+                f"population {label!r} ({lay.name}) has no {what} {name!r}; it has {list(names)}"
             )
         return (lay.params if kind == "param" else lay.state).index(name)
 
@@ -636,7 +634,7 @@ class HostBoard(Board):
         return self._blocks
 
     def get_weights(self, projection: int) -> F64:
-        """Current weights of a projection's synapses, in the order of its spec (nA or uS).
+        """Return the current weights of a projection's synapses (nA or uS), in spec order.
 
         Plastic weights are read from the engine: between runs they are exact; read while
         a run is computing (from another thread), each is a value it held during that run.
@@ -664,7 +662,7 @@ class HostBoard(Board):
         return np.array([self._core_structs[i].spikes_out for i in range(len(self._cores))])
 
     def get_parameters(self, pop: int, name: str, indices: I64) -> F64:
-        """Current values of a parameter (PyNN units)."""
+        """Return the current values of a parameter (PyNN units)."""
         self._require_loaded()
         row = self._row(pop, name, "param")
         indices = np.asarray(indices, dtype=np.int64)
@@ -704,7 +702,7 @@ class HostBoard(Board):
         self._update_reserve()
 
     def get_state(self, pop: int, name: str, indices: I64) -> F64:
-        """Current values of a state variable (PyNN units)."""
+        """Return the current values of a state variable (PyNN units)."""
         self._require_loaded()
         row = self._row(pop, name, "state")
         indices = np.asarray(indices, dtype=np.int64)
@@ -798,12 +796,18 @@ class HostBoard(Board):
         for c, local, pos in self._groups(pop, indices):
             old_s, old_i = self._pending(c)
             keep = ~np.isin(old_i, local)
-            new_s = [np.floor(np.asarray(times[p], float) / self._dt + 0.5).astype(np.int64)
-                     for p in pos]
+            new_s = [
+                np.floor(np.asarray(times[p], float) / self._dt + 0.5).astype(np.int64)
+                for p in pos
+            ]
             new_s_arr = np.concatenate(new_s) if new_s else np.zeros(0, np.int64)
-            new_i = np.concatenate(
-                [np.full(len(s), loc, np.int32) for s, loc in zip(new_s, local, strict=True)]
-            ) if new_s else np.zeros(0, np.int32)
+            new_i = (
+                np.concatenate(
+                    [np.full(len(s), loc, np.int32) for s, loc in zip(new_s, local, strict=True)]
+                )
+                if new_s
+                else np.zeros(0, np.int32)
+            )
             future = new_s_arr >= self.step
             self._set_schedule(
                 c,
@@ -860,6 +864,15 @@ class HostBoard(Board):
                 ps.index = E.ptr(pr.index, ctypes.c_int32)
             st.n_probes = len(a.probes)
             st.probes = ctypes.cast(a.probe_structs, ctypes.POINTER(E.Probe))
+        # what run() walks after every call: only the probes that exist, grouped by variable
+        self._probes_by_var: dict[tuple[int, str], list[tuple[_Probe, E.Probe]]] = {}
+        for a in self._cores:
+            assert a.probe_structs is not None
+            for k, pr in enumerate(a.probes):
+                self._probes_by_var.setdefault((pr.pop, pr.var), []).append(
+                    (pr, a.probe_structs[k])
+                )
+        self._spike_pops = sorted(p for p, v in self._recordings if v == "spikes")
         self._update_reserve()
 
     # -- running
@@ -879,19 +892,16 @@ class HostBoard(Board):
                         (np.zeros(1, np.int64), values[None, :])
                     )
             self._sampled_initial = True
-        for a in self._cores:
-            for k, pr in enumerate(a.probes):
+        for probes in self._probes_by_var.values():
+            for pr, ps in probes:
                 cap = n_steps // pr.interval + 2
                 if pr.out.shape[0] < cap or pr.out.shape[1] != len(pr.index):
                     pr.out = np.zeros((cap, len(pr.index)))
                     pr.out_stamp = np.zeros(cap, np.int64)
-                    assert a.probe_structs is not None
-                    ps = a.probe_structs[k]
                     ps.out = E.ptr(pr.out, ctypes.c_double)
                     ps.out_stamp = E.ptr(pr.out_stamp, ctypes.c_int64)
                     ps.cap = cap
-                assert a.probe_structs is not None
-                a.probe_structs[k].count = 0
+                ps.count = 0
         e = self._engine
         stamps_l: list[I64] = []
         gids_l: list[I64] = []
@@ -912,49 +922,60 @@ class HostBoard(Board):
             if done == 0 and remaining > 0:
                 raise EngineError("the engine made no progress (output buffer too small)")
         result = ChunkResult(first_step=first, n_steps=n_steps)
-        for pop, var in self._recordings:
-            if var == "spikes":
-                result.spikes[pop] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        if stamps_l:
-            stamps = np.concatenate(stamps_l)
-            gids = np.concatenate(gids_l)
-            pop_of = np.searchsorted(self._pop_base, gids, side="right") - 1
-            order = np.lexsort((gids, stamps, pop_of))
-            stamps, gids, pop_of = stamps[order], gids[order], pop_of[order]
-            bounds = np.flatnonzero(np.diff(pop_of)) + 1
-            for s, g, p in zip(
-                np.split(stamps, bounds), np.split(gids, bounds), np.split(pop_of, bounds),
-                strict=True,
-            ):
-                pid = int(p[0])
-                result.spikes[pid] = (s, g - self._pop_base[pid])
+        self._collect_spikes(result, stamps_l, gids_l)
         for (pop, var), rec in self._recordings.items():
             if var == "spikes":
                 continue
             parts = samples.get((pop, var), [])
-            block = None
-            for a in self._cores:
-                for k, pr in enumerate(a.probes):
-                    if pr.pop != pop or pr.var != var:
-                        continue
-                    assert a.probe_structs is not None
-                    count = a.probe_structs[k].count
-                    if block is None:
-                        block = np.empty((count, len(rec.indices)))
-                        block_stamps = pr.out_stamp[:count].copy()
+            probes = self._probes_by_var.get((pop, var), [])
+            if probes:
+                count = probes[0][1].count
+                block = np.empty((count, len(rec.indices)))
+                for pr, _ in probes:
                     block[:, pr.columns] = pr.out[:count]
-            if block is not None and len(block):
-                parts.append((block_stamps, block))
-            if parts:
+                if count:
+                    parts.append((probes[0][0].out_stamp[:count].copy(), block))
+            if len(parts) == 1:
+                result.samples[(pop, var)] = parts[0]
+            elif parts:
                 result.samples[(pop, var)] = (
                     np.concatenate([p[0] for p in parts]),
                     np.concatenate([p[1] for p in parts]),
                 )
-            elif (pop, var) not in result.samples:
+            else:
                 result.samples[(pop, var)] = (
-                    np.zeros(0, np.int64), np.zeros((0, len(rec.indices)))
+                    np.zeros(0, np.int64),
+                    np.zeros((0, len(rec.indices))),
                 )
         return result
+
+    def _collect_spikes(self, result: ChunkResult, stamps_l: list[I64], gids_l: list[I64]) -> None:
+        """Split the output buffer's spikes by population, ordered by (stamp, index)."""
+        empty = np.zeros(0, np.int64)
+        for pop in self._spike_pops:
+            result.spikes[pop] = (empty, empty)
+        if not stamps_l:
+            return
+        stamps = np.concatenate(stamps_l) if len(stamps_l) > 1 else stamps_l[0]
+        gids = np.concatenate(gids_l) if len(gids_l) > 1 else gids_l[0]
+        # the engine emits in step order, cores in order: usually sorted already
+        key = stamps * (int(self._pop_base[-1]) + self._spec.populations[-1].size) + gids
+        if len(key) > 1 and np.any(key[1:] < key[:-1]):
+            order = np.argsort(key, kind="stable")
+            stamps, gids = stamps[order], gids[order]
+        if len(self._spike_pops) == 1:
+            pid = self._spike_pops[0]
+            result.spikes[pid] = (stamps, gids - self._pop_base[pid])
+            return
+        pop_of = np.searchsorted(self._pop_base, gids, side="right") - 1
+        order = np.argsort(pop_of, kind="stable")
+        stamps, gids, pop_of = stamps[order], gids[order], pop_of[order]
+        bounds = np.flatnonzero(np.diff(pop_of)) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [len(pop_of)]])
+        for lo, hi in zip(starts, ends, strict=True):
+            pid = int(pop_of[lo])
+            result.spikes[pid] = (stamps[lo:hi], gids[lo:hi] - self._pop_base[pid])
 
     def reset(self) -> None:
         """Back to step 0 with the initial state; spike arrays replay, injected spikes go."""
@@ -965,9 +986,7 @@ class HostBoard(Board):
             a.state[:] = 0.0
             for r, name in enumerate(a.layout.state):
                 if name in pop.initial:
-                    a.state[r] = np.asarray(pop.initial[name], dtype=np.float64)[
-                        a.lo : a.lo + a.n
-                    ]
+                    a.state[r] = np.asarray(pop.initial[name], dtype=np.float64)[a.lo : a.lo + a.n]
             a.refrac[:] = 0
             if a.ring is not None:
                 a.ring[:] = 0.0

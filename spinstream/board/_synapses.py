@@ -84,7 +84,9 @@ class BlockTable:
         return (4 * (self.n_synapses - n_wide) + 8 * n_wide) / self.n_synapses
 
 
-def _max_per(group: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+def _max_per(
+    group: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int
+) -> npt.NDArray[np.int64]:
     """Largest value per group (0 for empty groups)."""
     out = np.zeros(n, np.int64)
     np.maximum.at(out, group, values)
@@ -123,8 +125,14 @@ def build_blocks(
     n_keys = len(rules) + 1
     rule = (
         np.concatenate(
-            [np.full(len(p.pre_index), 0 if p.plasticity is None else
-                     rules.index(p.plasticity) + 1, np.int64) for p in projs]
+            [
+                np.full(
+                    len(p.pre_index),
+                    0 if p.plasticity is None else rules.index(p.plasticity) + 1,
+                    np.int64,
+                )
+                for p in projs
+            ]
         )
         if projs
         else np.zeros(0, np.int64)
@@ -211,9 +219,8 @@ def build_blocks(
     word_pos = seg_offset[seg_id] + seg_head[seg_id] + pos_in_seg * width
     stream = np.zeros(int(seg_words.sum()), np.uint32)
     stream[seg_offset] = (
-        (local_blk[blk[seg_first]].astype(np.uint32) << np.uint32(16))
-        | seg_count.astype(np.uint32)
-    )
+        local_blk[blk[seg_first]].astype(np.uint32) << np.uint32(16)
+    ) | seg_count.astype(np.uint32)
     c = syn_compact
     stream[word_pos[c]] = (
         post_local[c].astype(np.uint32)

@@ -77,8 +77,9 @@ class MappingPlan:
             lines.append(f"{label} ({len(ids)} cores)")
             for cid in ids:
                 c = self.cores[cid]
+                n_routed = len(self.routes.get(cid, ()))
                 lines.append(
                     f"  core ({c.x}, {c.y}, {c.p:2d})  atoms [{c.lo}, {c.hi})  "
-                    f"key 0x{c.key:08x}  mask 0x{c.mask:08x}  -> {len(self.routes.get(cid, ()))} cores"
+                    f"key 0x{c.key:08x}  mask 0x{c.mask:08x}  -> {n_routed} cores"
                 )
         return "\n".join(lines)

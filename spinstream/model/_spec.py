@@ -94,9 +94,7 @@ class STDPSpec:
         _finite(where, self, ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max"))
         for name in ("tau_plus", "tau_minus"):
             if getattr(self, name) <= 0:
-                raise ParameterError(
-                    f"{where}: {name} = {getattr(self, name)!r} ms must be > 0"
-                )
+                raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} ms must be > 0")
         for name in ("A_plus", "A_minus", "w_min"):
             if getattr(self, name) < 0:
                 raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} must be >= 0")
