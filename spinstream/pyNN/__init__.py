@@ -91,7 +91,7 @@ connect = _backend.connect
 record = _backend.record
 initialize = _backend.initialize
 serve = _backend.serve
-set = _backend.set  # noqa: A001 - PyNN's name
+set = _backend.set
 
 __all__ = [
     "GSLRNG",

@@ -32,7 +32,12 @@ _RUNTIME_KEYS = ("mode", "time_scale_factor", "board", "clock", "mapper")
 
 
 def _bound(base: type, simulator: Simulator, **attrs: Any) -> type:
-    attrs = {"_simulator": simulator, "__doc__": base.__doc__, "__module__": "spinstream.pyNN", **attrs}
+    attrs = {
+        "_simulator": simulator,
+        "__doc__": base.__doc__,
+        "__module__": "spinstream.pyNN",
+        **attrs,
+    }
     return type(base.__name__, (base,), attrs)
 
 
@@ -133,9 +138,7 @@ class Backend:
             io = get_io(target) if isinstance(target, str) else target
             obj.write_data(io, variables)
 
-    def serve(
-        self, address: str = "tcp://127.0.0.1:*", *, views: Any = (), **options: Any
-    ) -> Any:
+    def serve(self, address: str = "tcp://127.0.0.1:*", *, views: Any = (), **options: Any) -> Any:
         """Serve the network's streams and live input over ZeroMQ; returns the endpoints.
 
         The bridge runs on a thread of its own: streams flow and input is applied while

@@ -11,7 +11,7 @@ them >= 0, so either is accepted (not mixed) and the magnitude is used.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -35,14 +35,22 @@ _RECEPTORS = {"excitatory": EXCITATORY, "inhibitory": INHIBITORY}
 
 class StaticSynapse(synapses.StaticSynapse):  # type: ignore[misc]
     __doc__ = synapses.StaticSynapse.__doc__
-    translations: dict[str, Any] = {
-        "weight": {"translated_name": "weight", "forward_transform": "weight",
-                   "reverse_transform": "weight", "type": "simple"},
-        "delay": {"translated_name": "delay", "forward_transform": "delay",
-                  "reverse_transform": "delay", "type": "simple"},
+    translations: ClassVar[dict[str, Any]] = {
+        "weight": {
+            "translated_name": "weight",
+            "forward_transform": "weight",
+            "reverse_transform": "weight",
+            "type": "simple",
+        },
+        "delay": {
+            "translated_name": "delay",
+            "forward_transform": "delay",
+            "reverse_transform": "delay",
+            "type": "simple",
+        },
     }
     # Weight signs are checked once per projection (see module docstring), not per column.
-    parameter_checks: dict[str, Any] = {}
+    parameter_checks: ClassVar[dict[str, Any]] = {}
     _simulator: Any
 
     def _get_minimum_delay(self) -> float:
@@ -109,6 +117,7 @@ def _lookup(obj: Any) -> tuple[IntArray, IntArray]:
 class Projection(common.Projection):  # type: ignore[misc]
     __doc__ = common.Projection.__doc__
     _static_synapse_class: type
+    label: Any
 
     def __init__(
         self,
@@ -140,8 +149,15 @@ class Projection(common.Projection):  # type: ignore[misc]
                 f"not {type(synapse_type).__name__}"
             )
         common.Projection.__init__(
-            self, presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
-            source, receptor_type, space if space is not None else Space(), label,
+            self,
+            presynaptic_neurons,
+            postsynaptic_neurons,
+            connector,
+            synapse_type,
+            source,
+            receptor_type,
+            space if space is not None else Space(),
+            label,
         )
         if self.label is None:
             self.label = f"projection{common.Projection._nProj}"
@@ -334,13 +350,19 @@ class Projection(common.Projection):  # type: ignore[misc]
             out.append(result.reshape(shape))
         return out
 
-    def set(self, **attributes: Any) -> None:  # noqa: D102 - PyNN's docstring
+    def set(self, **attributes: Any) -> None:
         if isinstance(self.synapse_type, StandardSynapseType):
+            kind = type(self.synapse_type).__name__
             for name in attributes:
-                if name not in ("weight", "delay"):
-                    raise errors.NonExistentParameterError(
-                        name, "StaticSynapse", ["weight", "delay"]
+                if name in ("weight", "delay"):
+                    continue
+                if name in self.synapse_type.get_parameter_names():
+                    raise errors.InvalidParameterValueError(
+                        f"Projection {self.label!r}: {name} is a {kind} parameter of the "
+                        "whole projection and is fixed once it is built; set() changes "
+                        "weight and delay"
                     )
+                raise errors.NonExistentParameterError(name, kind, ["weight", "delay"])
         super().set(**attributes)
 
     set.__doc__ = common.Projection.set.__doc__
@@ -358,15 +380,14 @@ class Projection(common.Projection):  # type: ignore[misc]
             raise ValueError(f"Projection {self.label!r}: only 'weight' can be streamed")
         return _plasticity.stream_weights(self, every, maxlen=maxlen)
 
-
     # PyNN 0.7 names
-    setWeights = removed("set(weight=w)")  # noqa: N815
-    randomizeWeights = removed("set(weight=random_distribution)")  # noqa: N815
-    setDelays = removed("set(delay=d)")  # noqa: N815
-    randomizeDelays = removed("set(delay=random_distribution)")  # noqa: N815
-    getWeights = removed("get('weight', format='list')")  # noqa: N815
-    getDelays = removed("get('delay', format='list')")  # noqa: N815
-    saveConnections = removed("save('all', file)")  # noqa: N815
-    printWeights = removed("save('weight', file)")  # noqa: N815
-    printDelays = removed("save('delay', file)")  # noqa: N815
-    weightHistogram = removed("numpy.histogram(projection.get('weight', 'list'))")  # noqa: N815
+    setWeights = removed("set(weight=w)")
+    randomizeWeights = removed("set(weight=random_distribution)")
+    setDelays = removed("set(delay=d)")
+    randomizeDelays = removed("set(delay=random_distribution)")
+    getWeights = removed("get('weight', format='list')")
+    getDelays = removed("get('delay', format='list')")
+    saveConnections = removed("save('all', file)")
+    printWeights = removed("save('weight', file)")
+    printDelays = removed("save('delay', file)")
+    weightHistogram = removed("numpy.histogram(projection.get('weight', 'list'))")
