@@ -307,7 +307,7 @@ def layout(model: str) -> ModelLayout:
 def ptr(array: npt.NDArray[np.generic] | None, ctype: type) -> object:
     """Return a ctypes pointer to a C-contiguous numpy array (NULL for None)."""
     if array is None:
-        return ctypes.cast(None, POINTER(ctype))
+        return POINTER(ctype)()  # NULL
     assert array.flags.c_contiguous
     return array.ctypes.data_as(POINTER(ctype))
 

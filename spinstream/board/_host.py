@@ -6,6 +6,7 @@ import ctypes
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -249,8 +250,8 @@ class HostBoard(Board):
         check_plasticity(spec)
         self._blocks = build_blocks(spec, core_gid0, core_n, self._pop_base)
         targeted_cores: set[int] = set()
-        for cs in spec.current_sources:
-            for pid, idx in cs.targets:
+        for source in spec.current_sources:
+            for pid, idx in source.targets:
                 cores = self._cores_of(pid, np.asarray(idx, dtype=np.int64))[0]
                 targeted_cores.update(int(c) for c in np.unique(cores))
 
@@ -316,15 +317,15 @@ class HostBoard(Board):
         self._restart_all_sources()
         self._sampled_initial = False
         self._loaded = True
-        for (pop, var), rec in list(self._recordings.items()):
+        for (rec_pop, var), rec in list(self._recordings.items()):
             try:
-                if pop >= len(pops):
-                    raise ParameterError(f"cannot record population {pop}: there is none")
+                if rec_pop >= len(pops):
+                    raise ParameterError(f"cannot record population {rec_pop}: there is none")
                 if var != "spikes":
-                    self._row(pop, var, "state")
-                self._cores_of(pop, rec.indices)
+                    self._row(rec_pop, var, "state")
+                self._cores_of(rec_pop, rec.indices)
             except ParameterError:
-                del self._recordings[(pop, var)]
+                del self._recordings[(rec_pop, var)]
                 self._apply_recordings()
                 raise
         self._apply_recordings()
@@ -358,13 +359,13 @@ class HostBoard(Board):
         stream = b.stream if len(b.stream) else np.zeros(1, np.uint32)
         self._stream = stream
         for cid in range(n_cores):
-            st = self._core_structs[cid]
-            st.rows = E.ptr(stream, ctypes.c_uint32)
-            st.row_ptr = ctypes.cast(
+            core = self._core_structs[cid]
+            core.rows = E.ptr(stream, ctypes.c_uint32)
+            core.row_ptr = ctypes.cast(
                 b.row_ptr.ctypes.data + 8 * int(b.row_ptr_start[cid]),
                 ctypes.POINTER(ctypes.c_uint64),
             )
-            st.block0 = int(b.core_block0[cid])
+            core.block0 = int(b.core_block0[cid])
         block_of = {(int(s), int(t)): i for i, (s, t) in enumerate(zip(b.src, b.tgt, strict=True))}
         ptrs = [0]
         targets: list[int] = []
@@ -556,7 +557,7 @@ class HostBoard(Board):
         self._require_loaded()
         if not 0 <= source < len(self._spec.current_sources):
             raise ParameterError(f"there is no current source {source}")
-        merged = dict(self._spec.current_sources[source].params)
+        merged: dict[str, Any] = dict(self._spec.current_sources[source].params)
         merged.update(params)
         # _set_csrc_params writes field by field: a refused change must leave none behind
         st = self._csrc_structs[source]
@@ -569,7 +570,7 @@ class HostBoard(Board):
             self._csrc_arrays[source].clear()
             self._csrc_arrays[source].update(arrays)
             raise
-        self._spec.current_sources[source].params = merged  # type: ignore[assignment]
+        self._spec.current_sources[source].params = merged
 
     # ---------------------------------------------------------------- indexing helpers
 
@@ -994,9 +995,9 @@ class HostBoard(Board):
             st.packets_in = 0
             st.spikes_out = 0
         for i in range(len(self._spec.current_sources)):
-            st = self._csrc_structs[i]
-            st.pos = 0
-            st.current = 0.0
+            cs_struct = self._csrc_structs[i]
+            cs_struct.pos = 0
+            cs_struct.current = 0.0
             self._csrc_arrays[i]["noise"][:] = 0.0
         if self._plastic is not None:
             self._plastic.reset()
