@@ -53,18 +53,22 @@ endpoint, topic, lockstep, until = sys.argv[1], sys.argv[2], sys.argv[3] == "1",
 with Client(endpoint, timeout=30) as c:
     stream = c.subscribe(topic, lockstep=lockstep, hwm=1000)
     print(json.dumps({"event": "ready"}), flush=True)
-    chunks, spikes, arrivals, checks = [], [], [], 0
+    chunks, spikes, arrivals, pubs, checks = [], [], [], [], 0
     lost = 0
     while True:
-        m = stream.receive(timeout=30)
+        try:
+            m = stream.receive(timeout=5)
+        except TimeoutError:  # the last message was lost on the way
+            break
         chunks.append(m.chunk); spikes.append(len(m)); arrivals.append(m.received_ns)
+        pubs.append(m.header["t_pub_ns"])
         lost += m.lost
         if len(m):  # touch the data, as a consumer would
             checks += int(m.indices[-1]) + int(m.stamps[0])
         if m.last_step >= until:
             break
 print(json.dumps({"event": "done", "chunks": chunks, "spikes": spikes,
-                  "arrivals": arrivals, "lost": lost}), flush=True)
+                  "arrivals": arrivals, "pubs": pubs, "lost": lost}), flush=True)
 """
 
 
@@ -192,6 +196,7 @@ async def measure(
             "1" if lockstep else "0",
             str(until),
             stdout=asyncio.subprocess.PIPE,
+            limit=1 << 28,  # the report is one long JSON line
         )
         assert proc.stdout is not None
         assert json.loads(await proc.stdout.readline())["event"] == "ready"
@@ -204,11 +209,11 @@ async def measure(
         stats = bridge.statistics()
     board: Any = rt.board
     ends = board.ends
-    lat = [
-        (arr - ends[c - 1]) / 1e3
-        for c, arr in zip(done["chunks"], done["arrivals"], strict=True)
-        if c >= first_chunk
-    ]
+    lat, pub = [], []
+    for c, arr, sent in zip(done["chunks"], done["arrivals"], done["pubs"], strict=True):
+        if c >= first_chunk:
+            lat.append((arr - ends[c - 1]) / 1e3)
+            pub.append((sent - ends[c - 1]) / 1e3)
     spikes = sum(
         s for c, s in zip(done["chunks"], done["spikes"], strict=True) if c >= first_chunk
     )
@@ -223,6 +228,7 @@ async def measure(
         "messages": len(lat),
         "lat_p50": float(np.percentile(lat, 50)),
         "lat_p99": float(np.percentile(lat, 99)),
+        "pub_p50": float(np.percentile(pub, 50)),
         "bytes": stats.published_bytes,
     }
 
@@ -230,7 +236,8 @@ async def measure(
 def row(label: str, r: dict[str, Any]) -> str:
     return (
         f"{label:<46} {r['spikes'] / max(r['messages'], 1):>10.0f} {r['rate'] / 1e6:>9.2f} "
-        f"{r['rate'] * 16 / 2**20:>8.0f} {r['lost']:>5} {r['lat_p50']:>9.0f} {r['lat_p99']:>9.0f}"
+        f"{r['rate'] * 16 / 2**20:>8.0f} {r['lost']:>5} {r['lat_p50']:>9.0f} {r['lat_p99']:>9.0f} "
+        f"{r['pub_p50']:>9.0f}"
     )
 
 
@@ -244,9 +251,12 @@ async def main() -> None:
         steps //= 4
     head = (
         f"{'scenario (tcp loopback unless said)':<46} {'spikes/msg':>10} {'M spk/s':>9} "
-        f"{'MB/s':>8} {'lost':>5} {'lat p50':>9} {'lat p99':>9}"
+        f"{'MB/s':>8} {'lost':>5} {'lat p50':>9} {'lat p99':>9} {'pub p50':>9}"
     )
-    print("\nOne external subscriber process, dt 0.1 ms; latency in us from chunk end to arrival")
+    print(
+        "\nOne external subscriber process, dt 0.1 ms; lat: us from the end of a chunk's "
+        "computation to the message's arrival in the subscriber; pub: to its publication"
+    )
     print(head)
     print("-" * len(head))
     per_steps = (100, 10_000) if args.quick else (100, 1_000, 10_000, 100_000)
@@ -259,7 +269,15 @@ async def main() -> None:
                 print(row(label, r), flush=True)
     r = await measure(spike_runtime(10_000, 10, "fast"), steps, False, transport="ipc")
     print(row("SpikeBoard 10000/step, chunk 1 ms, fast, ipc", r), flush=True)
-    for chunk in (10, 100):
+    try:
+        from spinstream.board import HostBoard
+
+        HostBoard()
+        chunks: tuple[int, ...] = (10, 100)
+    except ImportError as exc:
+        print(f"(HostBoard rows skipped: {exc})")
+        chunks = ()
+    for chunk in chunks:
         r = await measure(cuba_runtime(4000, chunk, "fast"), steps, False)
         print(
             row(f"HostBoard CUBA 4000 (exc pop), chunk {chunk * 0.1:g} ms, fast", r)

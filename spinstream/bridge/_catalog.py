@@ -239,6 +239,7 @@ class Catalog:
         if len(pops) == self._n_pops:
             return
         sources: dict[str, Source] = {}
+        sizes = [p.size for p in pops]
 
         def unique(label: str, fallback: str) -> str:
             name = label or fallback
@@ -256,7 +257,7 @@ class Catalog:
                 name=name,
                 label=p.label,
                 kind="population",
-                selection=Selection([(p.id, np.arange(p.size, dtype=np.int64))]),
+                selection=Selection([(p.id, np.arange(p.size, dtype=np.int64))], sizes),
                 models=(p.model,),
                 population_labels=(p.label,),
                 recordables=_recordables(p, self._recordables),
@@ -281,7 +282,7 @@ class Catalog:
                 name=name,
                 label=v.label,
                 kind=v.kind,
-                selection=Selection(parts),
+                selection=Selection(parts, sizes),
                 models=tuple(m.model for m in members),
                 population_labels=tuple(m.label for m in members),
                 recordables=_intersect(_recordables(m, self._recordables) for m in members),

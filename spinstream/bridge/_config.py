@@ -68,7 +68,9 @@ class Limits:
         seen is forgotten first.
     send_hwm
         Stream messages queued per subscriber before ZeroMQ drops that subscriber's newest
-        messages (the subscriber sees a gap in ``seq``).
+        messages (the subscriber sees a gap in ``seq``).  The queued messages hold their
+        arrays (they are sent without copying): a slow subscriber costs at most this many
+        messages of memory.
     control_hwm
         Control messages queued per client, each way.
     """
@@ -86,7 +88,7 @@ class Limits:
     max_views: int = 64
     gate_timeout: float = 10.0
     max_clients: int = 1024
-    send_hwm: int = 1000
+    send_hwm: int = 256
     control_hwm: int = 1000
 
     def __post_init__(self) -> None:

@@ -23,7 +23,7 @@ from spinstream.bridge._config import Limits
 from spinstream.bridge._requests import RequestError
 from spinstream.client._protocol import ArrayError, as_int
 from spinstream.session import Runtime
-from spinstream.streams import SpikeBatch, Subscription
+from spinstream.streams import Subscription
 
 __all__ = ["Gates"]
 
@@ -37,7 +37,7 @@ WhenActive = Callable[[Callable[[], None]], None]
 class _Gate:
     id: int
     owner: bytes
-    sub: Subscription[SpikeBatch] | None = None  # None until the runtime holds for it
+    sub: Subscription[Any] | None = None  # None until the runtime holds for it
     acked: int = -1
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
@@ -87,12 +87,28 @@ class Gates:
     def _start(self, gate: _Gate) -> None:
         if gate.id not in self._gates:  # closed before it opened
             return
-        # The subscription streams one neuron's spikes (cheap) only so that the runtime
-        # waits for it; nothing of it is published.
-        gate.sub = self.runtime.subscribe_spikes([(0, [0])], maxlen=2, lockstep=True)
+        gate.sub = self._holder()
         gate.task = self._spawn(self._hold(gate, gate.sub))
 
-    async def _hold(self, gate: _Gate, sub: Subscription[SpikeBatch]) -> None:
+    def _holder(self) -> Subscription[Any]:
+        """Make a lock-step subscription that costs next to nothing per chunk.
+
+        Nothing of it is published: it exists so that the runtime waits for the gate.
+        One neuron's state sampled every 2**30 steps yields an empty batch per chunk;
+        without any state variable in the network, one neuron of the smallest population
+        spikes.
+        """
+        rt = self.runtime
+        pops = sorted(rt.spec.populations, key=lambda p: p.size)
+        for p in pops:
+            names = [n for n in p.initial if not n.startswith("_")]
+            if names:
+                return rt.subscribe_state(
+                    [(p.id, [0])], names[0], interval_steps=1 << 30, maxlen=2, lockstep=True
+                )
+        return rt.subscribe_spikes([(pops[0].id, [0])], maxlen=2, lockstep=True)
+
+    async def _hold(self, gate: _Gate, sub: Subscription[Any]) -> None:
         timeout = self.limits.gate_timeout
         try:
             while True:
