@@ -175,18 +175,15 @@ READ_ONLY = Access(read_only=True)
 class Security:
     """CURVE authentication and encryption for both of the bridge's sockets.
 
-    Parameters
+    Usually made with :meth:`from_files`.
+
+    Attributes
     ----------
-    server_secret_key
-        The server's secret key file (``NAME.key_secret`` from ``spinstream keys
-        generate``); clients need the matching public key (``NAME.key``).
+    server_public, server_secret
+        The server's key pair (40-character Z85 keys); clients need the public key.
     clients
-        The allow-list: client public key -> :class:`Access`.  Keys are given as
-        Z85 strings (40 characters) or paths of public key files.  A directory path
-        allows every ``*.key`` file in it (but the server's own) with ``default_access``.
-    default_access
-        Access of clients listed without an :class:`Access` (directory entries,
-        ``allow`` given as an iterable).
+        The allow-list: client public key (Z85) -> its :class:`Access`.  Clients with
+        other keys cannot connect at all.
     """
 
     server_public: bytes
@@ -204,7 +201,20 @@ class Security:
         *,
         default_access: Access | None = None,
     ) -> Security:
-        """Load the server's key pair and the allow-list of client public keys."""
+        """Load the server's key pair and the allow-list of client public keys.
+
+        Parameters
+        ----------
+        server_secret_key
+            The server's secret key file (``NAME.key_secret`` from ``spinstream keys
+            generate``); clients need the matching public key (``NAME.key``).
+        clients
+            Client public key -> :class:`Access`, keys given as Z85 strings or key files;
+            or an iterable of keys or key files; or a directory, whose ``*.key`` files
+            (but the server's own) are all allowed.
+        default_access
+            Access of clients given without one (iterable or directory).
+        """
         public, secret = load_secret_key(server_secret_key)
         default = default_access if default_access is not None else Access()
         allowed: dict[bytes, Access] = {}
