@@ -616,3 +616,33 @@ async def test_session_serve_views_assemblies_and_closes_with_the_session() -> N
         assert d["topics_on"] == ["spikes/exc/"]
     assert bridge.closed
     assert sim.bridges == []
+
+
+async def test_blocking_client_iterates_takes_the_latest_and_sends_input(served) -> None:
+    from spinstream.client import Client
+
+    rt, bridge = served
+    rt.mode = "fast"
+    bridge.publish(["state/a/v/"])
+    ready = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def client() -> tuple[list[int], Any, int]:
+        with Client(bridge.endpoints.control) as c, c.subscribe("state/a/v/") as stream:
+            loop.call_soon_threadsafe(ready.set)
+            first = [m.chunk for _, m in zip(range(3), stream, strict=False)]
+            latest = stream.receive_latest(timeout=5)  # skips what queued meanwhile
+            step = c.set_parameters("a", "i_offset", 0.0, indices=[0])
+        return first, latest, step
+
+    worker = asyncio.ensure_future(asyncio.to_thread(client))
+    await ready.wait()
+    while not worker.done():  # keep chunks coming until the client is satisfied
+        await rt.run_steps(10)
+    first, latest, step = await worker
+    assert first == [first[0], first[0] + 1, first[0] + 2]
+    assert latest.chunk > first[-1]
+    assert latest.values.shape[1] == 4
+    await rt.run_steps(10)
+    assert step % 10 == 0  # a chunk boundary: the input came between chunks
+    assert (step, "param", 0, "i_offset", (0,), (0.0,)) in board_log(rt)
