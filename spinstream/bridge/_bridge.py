@@ -5,9 +5,14 @@ Two sockets, both on the session's event loop:
 * a **PUB** socket that publishes, per chunk and per topic that a client turned on, one
   multipart message ``[topic, msgpack header, raw little-endian numpy frames...]`` (the
   arrays of the in-process batch, sent without copying);
-* a **ROUTER** control socket that answers ``describe``, ``subscribe``, ``sync``,
-  lock-step ``gate``/``next``/``ungate``, ``input``, ``ping`` and ``stats`` requests, one
-  msgpack map each, after checking size, version, fields, permissions and limits.
+* a **ROUTER** control socket that answers ``describe``, ``view``, ``subscribe``,
+  ``sync``, lock-step ``gate``/``next``/``ungate``, ``input``, ``ping`` and ``stats``
+  requests, one msgpack map each, after checking size, version, fields, permissions and
+  limits (``_requests``), in short turns so that a flood never holds the chunk loop.
+
+This module owns the sockets, the control loop and the dispatch; ``_publisher`` the
+topics, ``_gates`` the lock-step gates, ``_catalog`` what is served, ``_config`` and
+``_limits`` what is allowed.
 
 Each topic is fed by an ordinary :class:`~spinstream.streams.Subscription` with the
 session's drop policy (spikes: a buffer of ``spike_buffer`` chunks, oldest dropped;
