@@ -600,10 +600,22 @@ class HostBoard(Board):
     def _groups(self, pop: int, indices: I64) -> list[tuple[int, I64, I64]]:
         """(core, local indices, positions in ``indices``) for each core involved."""
         cores, local = self._cores_of(pop, indices)
+        n = len(cores)
+        if n == 0:
+            return []
+        # one pass when the indices come core by core (the usual case), else a stable sort;
+        # never one scan of all indices per core (thousands of cores at a million neurons)
+        order = None
+        if n > 1 and not bool(np.all(cores[1:] >= cores[:-1])):
+            order = np.argsort(cores, kind="stable")
+        by_core = cores if order is None else cores[order]
+        bounds = np.flatnonzero(by_core[1:] != by_core[:-1]) + 1
+        starts = np.concatenate([[0], bounds]).tolist()
+        ends = np.concatenate([bounds, [n]]).tolist()
         out = []
-        for c in np.unique(cores):
-            sel = np.flatnonzero(cores == c)
-            out.append((int(c), local[sel], sel))
+        for lo, hi in zip(starts, ends, strict=True):
+            sel = np.arange(lo, hi, dtype=np.int64) if order is None else order[lo:hi]
+            out.append((int(by_core[lo]), local[sel], sel))
         return out
 
     def _row(self, pop: int, name: str, kind: str) -> int:

@@ -19,6 +19,8 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from spinstream._indices import union_sorted
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -156,7 +158,7 @@ class Recorder:
         old = seg.selections.get(key)
         idx = np.asarray(indices, dtype=np.int64)
         if old is not None and not np.array_equal(old.indices, idx):
-            idx = np.union1d(old.indices, idx)
+            idx = union_sorted(old.indices, idx)
         seg.selections[key] = _Selection(_frozen(idx.copy()), int(interval_steps))
 
     def advance(self, first_step: int, n_steps: int) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from spinstream._indices import union_sorted
 from spinstream.board._base import ChunkResult
 from spinstream.recording import Recorder
 from spinstream.streams import Selection, SpikeBatch, StateBatch, Subscription
@@ -103,7 +104,7 @@ class Routing:
 
         self.board: dict[Key, BoardSelection] = {}
         for key, lists in wanted.items():
-            union = np.unique(np.concatenate(lists)) if len(lists) > 1 else np.unique(lists[0])
+            union = union_sorted(*lists)
             interval = 1 if key[1] == "spikes" else math.gcd(*intervals[key])
             union.setflags(write=False)
             self.board[key] = BoardSelection(union, interval)

@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from spinstream._indices import has_repeats
 from spinstream.board._base import Board
 from spinstream.model import (
     EngineError,
@@ -569,7 +570,7 @@ class Runtime:
             self._recording.pop(key, None)
         else:
             idx = check_indices(p, indices)
-            if len(np.unique(idx)) != len(idx):
+            if has_repeats(idx):
                 raise ValueError(f"indices recorded of population {p.label!r} repeat a neuron")
             idx.setflags(write=False)
             self._recording[key] = (idx, int(interval_steps))

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from spinstream._indices import has_repeats
+
 IntArray = npt.NDArray[np.int64]
 
 
@@ -43,7 +45,7 @@ class Selection:
                 raise ValueError(
                     f"indices of population {pop} must be non-negative, got {idx.min()}"
                 )
-            if len(np.unique(idx)) != len(idx):
+            if has_repeats(idx):
                 raise ValueError(f"indices of population {pop} repeat a neuron")
             idx.setflags(write=False)
             cleaned.append((int(pop), idx))
