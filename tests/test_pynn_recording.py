@@ -118,6 +118,37 @@ def test_reset_starts_a_new_segment_and_clear_drops_data(net):
     assert float(block.segments[0].spiketrains[0].t_start) == pytest.approx(5.0)
 
 
+def test_clear_frees_the_recorded_data(net):
+    """get_data(clear=True) frees the data in the runtime's recorder, in every segment."""
+    p = _driven(net)
+    other = _driven(net, 2, label="other")
+    net.run(10.0)
+    net.reset()
+    net.run(5.0)
+    recorder = p._runtime.recorder
+    assert all((p._spec_id, "v") in seg.samples for seg in recorder._segments)
+    p.get_data(clear=True)
+    for seg in recorder._segments:
+        assert p._spec_id not in seg.spikes
+        assert all(key[0] != p._spec_id for key in seg.samples)
+        assert (other._spec_id, "v") in seg.samples  # other populations keep theirs
+    assert len(recorder.spikes(p._spec_id, segment=0)[0]) == 0
+    assert len(other.get_data().segments) == 2
+    net.run(5.0)
+    block = p.get_data()
+    (seg,) = block.segments
+    sig = seg.analogsignals[0]
+    assert float(sig.t_start) == pytest.approx(5.1)
+    assert sig.shape == (50, 3)
+    stamps, _, _ = recorder.samples(p._spec_id, "v")
+    assert stamps.min() == 51  # only what was recorded after the clear is held
+    # the same as data recorded without clearing, from 5 ms on
+    net.reset()
+    net.run(10.0)
+    full = p.get_data().segments[-1].analogsignals[0]
+    assert_allclose(sig.magnitude, full.magnitude[51:])
+
+
 def test_reset_at_time_zero_adds_no_segment(net):
     p = _driven(net)
     net.reset()

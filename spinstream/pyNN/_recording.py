@@ -2,8 +2,8 @@
 
 The data itself stays in the runtime's recorder (one segment per reset); this object
 remembers which neurons record which variable, which runtime segments make up PyNN's
-segments, and where ``get_data(clear=True)`` last cleared, and builds neo objects on
-demand with :mod:`spinstream.recording._neo`.
+segments, and where ``get_data(clear=True)`` last cleared (which frees the population's
+data in the recorder), and builds neo objects on demand with :mod:`spinstream.recording._neo`.
 """
 
 from __future__ import annotations
@@ -177,9 +177,15 @@ class Recorder:
         return segments
 
     def clear(self) -> None:
-        """Forget what was recorded so far (``get_data(clear=True)``)."""
+        """Forget what was recorded so far (``get_data(clear=True)``).
+
+        The runtime's recorder frees the population's data (every segment); what is
+        recorded from now on starts a segment at the current time.
+        """
+        runtime = self.population._runtime
+        runtime.recorder.clear(self.population._spec_id)
         self._finished = []
-        self._cleared = (self._current_runtime_segment(), self.population._runtime.step)
+        self._cleared = (self._current_runtime_segment(), runtime.step)
 
     # -- data ----------------------------------------------------------------------------
 
