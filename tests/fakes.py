@@ -162,6 +162,11 @@ class FakeBoard(Board):
             p.id: {k: v.copy() for k, v in p.initial.items()} for p in spec.populations
         }
         self.recording: dict[tuple[int, str], tuple[IntArray, int]] = {}
+        self.spike_times = {
+            p.id: [np.asarray(t, dtype=np.float64) for t in p.spike_times]
+            for p in spec.populations
+            if p.spike_times is not None
+        }
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -170,6 +175,10 @@ class FakeBoard(Board):
         self.scheduled: dict[int, list[tuple[int, int]]] = defaultdict(list)  # pop -> (stamp, i)
         self.arrivals: dict[int, dict[int, npt.NDArray[np.float64]]] = defaultdict(dict)
         self._sampled0 = False
+        for pid, times in self.spike_times.items():  # spike arrays (re)play from step 0
+            for i, t in enumerate(times):
+                stamps = np.floor(t / self.spec.dt + 0.5).astype(np.int64)
+                self.scheduled[pid].extend((int(s), i) for s in stamps if s >= 0)
 
     @property
     def step(self) -> int:
@@ -290,6 +299,20 @@ class FakeBoard(Board):
             (self._step, "spikes", pop, tuple(indices.tolist()), tuple(stamps.tolist()))
         )
         self.scheduled[pop].extend(zip(stamps.tolist(), indices.tolist(), strict=True))
+
+    def set_spike_times(self, pop: int, indices: IntArray, times: Any) -> None:
+        idx = [int(i) for i in indices]
+        if len(times) != len(idx):
+            raise ValueError(f"{len(times)} spike time arrays for {len(idx)} neurons")
+        self.log.append((self._step, "spike_times", pop, tuple(idx)))
+        first = self._step + 1 if self._step > 0 else 0  # stamps <= step have gone out
+        kept = [x for x in self.scheduled[pop] if x[1] not in idx]
+        arrays = self.spike_times.setdefault(pop, [np.zeros(0)] * self.spec.populations[pop].size)
+        for i, t in zip(idx, times, strict=True):
+            arrays[i] = np.asarray(t, dtype=np.float64)
+            stamps = np.floor(arrays[i] / self.spec.dt + 0.5).astype(np.int64)
+            kept.extend((int(s), i) for s in stamps if s >= first)
+        self.scheduled[pop] = kept
 
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         self.log.append((self._step, "current", source, tuple(sorted(params.items()))))

@@ -254,21 +254,24 @@ def test_spike_times_replaced_between_runs(net):
     assert_array_equal(trains[0].magnitude, [12.0, 15.0, 18.0, 22.0, 25.0])
     assert_array_equal(trains[1].magnitude, [17.0, 19.0, 23.0, 27.0, 29.0])
     src[0:1].set(spike_times=[40.0, 45.0])
-    with pytest.raises(errors.InvalidParameterValueError, match=r"cannot be withdrawn"):
-        src[0:1].set(spike_times=[41.0])
+    src[0:1].set(spike_times=[5.0, 41.0])  # scheduled spikes are withdrawn; 5 ms is past
+    net.run(20.0)
+    assert_array_equal(src.get_data().segments[0].spiketrains[0].magnitude[-1:], [41.0])
     net.reset()  # replays the current spike_times
     net.run(50.0)
     again = src.get_data().segments[1].spiketrains
-    assert_array_equal(again[0].magnitude, [40.0, 45.0])
+    assert_array_equal(again[0].magnitude, [5.0, 41.0])
     assert_array_equal(again[1].magnitude, [23.0, 27.0, 29.0])
 
 
-def test_spike_times_that_drop_loaded_ones_cannot_be_replayed_after_reset(net):
+def test_reset_replays_spike_times_that_drop_loaded_ones(net):
     src = net.Population(1, net.SpikeSourceArray(spike_times=[5.0]), label="src")
+    src.record("spikes")
     net.run(10.0)
     src.set(spike_times=[20.0])
-    with pytest.raises(errors.InvalidParameterValueError, match=r"reset.*cannot replay"):
-        net.reset()
+    net.reset()
+    net.run(30.0)
+    assert_array_equal(src.get_data().segments[1].spiketrains[0].magnitude, [20.0])
 
 
 def test_min_delay_auto_reports_the_smallest_delay_in_use(net):

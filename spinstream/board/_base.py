@@ -8,6 +8,7 @@ as NEST stamps spikes.  See ``docs/ENGINE.md`` for the full step semantics.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,6 +126,21 @@ class Board(abc.ABC):
         Valid for ``SpikeSourceArray`` and ``SpikeInjector`` populations.  Every stamp must
         be ``>= step``; a spike stamped ``s`` reaches its targets ``delay`` steps later.
         """
+
+    def set_spike_times(
+        self,
+        pop: int,
+        indices: npt.NDArray[np.int64],
+        times: Sequence[npt.ArrayLike],
+    ) -> None:
+        """Give neurons of a ``SpikeSourceArray`` new spike times (ms), one array per index.
+
+        What those neurons have not emitted yet (their scheduled and injected spikes) is
+        replaced by the new times whose stamp ``round(t/dt)`` lies ahead: ``> step``, or
+        ``>= 0`` at step 0 (a spike stamped ``<= step`` went out during an earlier step).
+        :meth:`reset` replays the new lists.  Bad input changes nothing.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot change spike times")
 
     @abc.abstractmethod
     def set_current_source(self, source: int, params: dict[str, object]) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ctypes
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board._base import Board, ChunkResult
 from spinstream.board._plastic import PlasticState, PlasticStatistics, check_plasticity
@@ -313,6 +314,12 @@ class HostBoard(Board):
         for cid in range(n_cores):
             self._prepare(cid)
         self._build_current_sources()
+        #: what reset() replays: the spike arrays as loaded, then as set_spike_times changed them
+        self._spike_times: dict[int, list[F64]] = {
+            p.id: [np.asarray(t, dtype=np.float64) for t in p.spike_times]
+            for p in pops
+            if p.spike_times is not None
+        }
         self._reset_schedules()
         self._restart_all_sources()
         self._sampled_initial = False
@@ -766,7 +773,7 @@ class HostBoard(Board):
         for cid, a in enumerate(self._cores):
             if a.layout.name != "SpikeSourceArray":
                 continue
-            times = self._spec.populations[a.pop].spike_times or []
+            times = self._spike_times.get(a.pop, [])
             stamps_l, index_l = [], []
             for local in range(a.n):
                 gi = a.lo + local
@@ -801,32 +808,60 @@ class HostBoard(Board):
             )
         self._update_reserve()
 
-    def set_spike_times(self, pop: int, indices: I64, times: list[F64]) -> None:
-        """Replace the future spikes of some neurons of a SpikeSourceArray (times in ms)."""
+    def set_spike_times(self, pop: int, indices: I64, times: Sequence[npt.ArrayLike]) -> None:
+        """Give neurons of a SpikeSourceArray new spike times (ms), one array per index.
+
+        What those neurons have not emitted yet (scheduled and injected spikes) is replaced
+        by the new times whose stamp ``round(t/dt)`` lies ahead: ``> step``, or ``>= 0`` at
+        step 0 (a stamp ``<= step`` went out during an earlier step).  ``reset`` replays
+        the new lists.  Bad input raises :class:`ParameterError` and changes nothing.
+        """
         self._require_loaded()
         self._scheduled_pop(pop)
-        indices = np.asarray(indices, dtype=np.int64)
-        for c, local, pos in self._groups(pop, indices):
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        label = self._spec.populations[pop].label
+        if len(times) != len(indices):
+            raise ParameterError(
+                f"population {label!r}: {len(times)} spike time arrays for {len(indices)} "
+                "neurons; give one array per neuron"
+            )
+        if has_repeats(indices[indices >= 0]):
+            raise ParameterError(f"population {label!r}: the neuron indices repeat a neuron")
+        arrays = []
+        for i, t in zip(indices.tolist(), times, strict=True):
+            arr = np.array(t, dtype=np.float64).reshape(-1)
+            if not np.all(np.isfinite(arr)):
+                raise ParameterError(
+                    f"population {label!r}: spike times of neuron {i} must be finite, got "
+                    f"{arr.tolist()[:10]}"
+                )
+            arrays.append(arr)
+        groups = self._groups(pop, indices)  # checks the indices
+        first_due = self.step + 1 if self.step > 0 else 0
+        new_schedules = []
+        for c, local, pos in groups:
             old_s, old_i = self._pending(c)
             keep = ~np.isin(old_i, local)
-            new_s = [
-                np.floor(np.asarray(times[p], float) / self._dt + 0.5).astype(np.int64)
-                for p in pos
-            ]
-            new_s_arr = np.concatenate(new_s) if new_s else np.zeros(0, np.int64)
-            new_i = (
-                np.concatenate(
-                    [np.full(len(s), loc, np.int32) for s, loc in zip(new_s, local, strict=True)]
+            stamps = [np.floor(arrays[p] / self._dt + 0.5).astype(np.int64) for p in pos]
+            new_s = np.concatenate(stamps)
+            new_i = np.repeat(local.astype(np.int32), [len(s) for s in stamps])
+            ahead = new_s >= first_due
+            new_schedules.append(
+                (
+                    c,
+                    np.concatenate([old_s[keep], new_s[ahead]]),
+                    np.concatenate([old_i[keep], new_i[ahead]]),
                 )
-                if new_s
-                else np.zeros(0, np.int32)
             )
-            future = new_s_arr >= self.step
-            self._set_schedule(
-                c,
-                np.concatenate([old_s[keep], new_s_arr[future]]),
-                np.concatenate([old_i[keep], new_i[future]]),
-            )
+        for c, stamps_c, index_c in new_schedules:
+            self._set_schedule(c, stamps_c, index_c)
+        if self._spec.populations[pop].model == "SpikeSourceArray":
+            size = self._spec.populations[pop].size
+            kept = list(self._spike_times.get(pop, []))
+            kept += [np.zeros(0)] * (size - len(kept))
+            for i, arr in zip(indices.tolist(), arrays, strict=True):
+                kept[i] = arr
+            self._spike_times[pop] = kept
         self._update_reserve()
 
     # -- recording

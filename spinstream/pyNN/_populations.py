@@ -17,7 +17,7 @@ from pyNN import common, errors
 from pyNN import recording as pynn_recording
 from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 
-from spinstream.model import PopulationSpec
+from spinstream.model import ParameterError, PopulationSpec
 from spinstream.pyNN import _cells
 from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
 from spinstream.pyNN._recording import Recorder
@@ -134,15 +134,6 @@ def _stream(
                 f"whole multiple of the time step {dt} ms"
             )
     return runtime.subscribe_state(parts, variable, interval_steps=steps, **kw)
-
-
-def _multiset_split(new: IntArray, old: IntArray) -> tuple[IntArray, IntArray]:
-    """Split ``new`` into the part also in ``old`` (counting repeats) and the rest."""
-    values, new_counts = np.unique(new, return_counts=True)
-    old_counts = np.array([np.count_nonzero(old == v) for v in values], dtype=np.int64)
-    kept = np.repeat(values, np.minimum(new_counts, old_counts))
-    extra = np.repeat(values, np.maximum(new_counts - old_counts, 0))
-    return kept, extra
 
 
 class _PopulationMixin:
@@ -571,69 +562,20 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
     ) -> None:
         """Give some neurons of a SpikeSourceArray new spike_times.
 
-        Before the network is loaded they replace the spec's.  Once it is loaded, the
-        board already holds the old times.  As in PyNN's other backends only the future
-        matters: times before now are history (spikes that happened stay recorded, new
-        times in the past are not emitted); future times are added (scheduled through
-        the runtime, and again after each reset), but future spikes that are already
-        scheduled cannot be withdrawn, so they must stay in the new list.
+        Before the network is loaded they replace the spec's.  Once it is loaded the
+        change takes effect at once between runs, or at the next chunk's first step while
+        a session runs: as in PyNN's other backends only the future matters, so those
+        neurons emit the new times that lie ahead instead of the spikes they had not
+        emitted yet, and times in the past are history (spikes that happened stay
+        recorded).  ``reset()`` replays the new lists.
         """
         runtime = self._runtime
-        if not runtime.loaded:
-            for i, t in zip(idx, times, strict=True):
-                self._spike_times[int(i)] = t
-            self._spec.spike_times = list(self._spike_times)
-            return
-        dt = self._simulator.state.dt
-        now = int(runtime.input_step)
-        add_idx, add_stamps = [], []
-        for i, t in zip(idx, times, strict=True):
-            old = np.rint(self._spike_times[int(i)] / dt).astype(np.int64)
-            new = np.rint(t / dt).astype(np.int64)
-            kept, extra = _multiset_split(new[new >= now], old[old >= now])
-            if kept.size != np.count_nonzero(old >= now):
-                raise errors.InvalidParameterValueError(
-                    f"{where}: neuron {int(i)} already has spikes scheduled at "
-                    f"{(np.setdiff1d(old[old >= now], kept) * dt).tolist()} ms that the new "
-                    "spike_times leave out; scheduled spikes cannot be withdrawn"
-                )
-            add_idx.append(np.full(extra.size, int(i), dtype=np.int64))
-            add_stamps.append(extra)
+        try:
+            runtime.set_spike_times(self._spec_id_value, idx, times)
+        except (ParameterError, ValueError) as err:
+            raise errors.InvalidParameterValueError(f"{where}: {err}") from None
         for i, t in zip(idx, times, strict=True):
             self._spike_times[int(i)] = t
-        if add_idx:
-            ai, st = np.concatenate(add_idx), np.concatenate(add_stamps)
-            if ai.size:
-                runtime.schedule_spikes(self._spec_id_value, ai, st)
-
-    def _spikes_to_replay(self) -> tuple[IntArray, IntArray] | None:
-        """For reset: the board replays the spike times it was loaded with; the rest.
-
-        Spike times changed after loading can be replayed only when they extend the
-        loaded ones (the board cannot forget a loaded spike).
-        """
-        loaded = self._spec.spike_times
-        if loaded is None:
-            return None
-        dt = self._simulator.state.dt
-        add_idx, add_stamps = [], []
-        for i, (was, now) in enumerate(zip(loaded, self._spike_times, strict=True)):
-            if was is now:
-                continue
-            kept, extra = _multiset_split(
-                np.rint(now / dt).astype(np.int64), np.rint(was / dt).astype(np.int64)
-            )
-            if kept.size != len(was):
-                raise errors.InvalidParameterValueError(
-                    f"{self._where}: reset() cannot replay the new spike_times of neuron {i}: "
-                    "they leave out times the network was loaded with, which the board "
-                    "replays after every reset"
-                )
-            add_idx.append(np.full(extra.size, i, dtype=np.int64))
-            add_stamps.append(extra)
-        if not add_idx:
-            return None
-        return np.concatenate(add_idx), np.concatenate(add_stamps)
 
     def _get_view(self, selector: Any, label: str | None = None) -> Any:
         return self._view_class(self, selector, label)

@@ -131,11 +131,7 @@ class State(BaseState):  # type: ignore[misc]
     def reset(self) -> None:
         """Back to t = 0 with a new recording segment."""
         runtime = self.require_runtime()
-        replay = [(p._spec_id, p._spikes_to_replay()) for p in self.populations]
-        runtime.reset()
-        for pop, spikes in replay:
-            if spikes is not None and len(spikes[0]):
-                runtime.schedule_spikes(pop, *spikes)
+        runtime.reset()  # spike arrays replay their current spike_times
         self.running = False
         self.t_start = 0.0
         self.segment_counter += 1

@@ -355,10 +355,12 @@ class Runtime:
         if at > self.input_step:
             heapq.heappush(self._timed, (at, next(self._seq), board_op, spec_op))
             return at
-        spec_op()
         if self._board_idle():
-            board_op()
-        elif self._loading or self.loaded:
+            board_op()  # first: what the board refuses changes nothing
+            spec_op()
+            return at
+        spec_op()
+        if self._loading or self.loaded:
             self._pending.append(board_op)
         return at
 
@@ -520,6 +522,70 @@ class Runtime:
         elif self.loaded and not self._loading:
             self._pending.append(lambda: self._live_board().schedule_spikes(pid, idx, st))
         return first
+
+    def set_spike_times(
+        self,
+        pop: int,
+        indices: npt.ArrayLike | None,
+        times: Sequence[npt.ArrayLike],
+        *,
+        at_step: int | None = None,
+    ) -> int:
+        """Give neurons of a ``SpikeSourceArray`` new spike times (ms), one array per index.
+
+        From the step it takes effect on (see :meth:`set_parameters`), those neurons emit
+        the new times that lie ahead (stamp ``round(t/dt)`` after that step, or from 0 at
+        step 0) instead of what they had not emitted yet; times before are the past.  The
+        spec keeps the new lists, so :meth:`reset` replays them.  Returns the step.
+        """
+        p = check_pop(self.spec, pop)
+        if p.model != "SpikeSourceArray":
+            raise ParameterError(
+                f"population {p.label!r} is a {p.model}; only SpikeSourceArray populations "
+                "have spike times (inject spikes with schedule_spikes)"
+            )
+        idx = check_indices(p, indices)
+        if has_repeats(idx):
+            raise ValueError(f"indices of population {p.label!r} repeat a neuron")
+        if isinstance(times, np.ndarray) and times.dtype != object and times.ndim < 2:
+            raise ValueError(
+                f"times: expected one array of spike times per neuron ({len(idx)} arrays), "
+                "not a single array"
+            )
+        if len(times) != len(idx):
+            raise ValueError(
+                f"times: expected one array of spike times per neuron, {len(idx)} arrays; "
+                f"got {len(times)}"
+            )
+        arrays: list[FloatArray] = []
+        for i, t in zip(idx.tolist(), times, strict=True):
+            try:
+                arr = np.sort(np.array(t, dtype=np.float64).reshape(-1))
+            except (TypeError, ValueError):
+                raise ParameterError(
+                    f"spike times of neuron {i} of {p.label!r} must be numbers, got {t!r:.60}"
+                ) from None
+            if not np.all(np.isfinite(arr)) or (arr.size and arr[0] < 0):
+                raise ParameterError(
+                    f"spike times of neuron {i} of {p.label!r} must be finite and >= 0 ms, "
+                    f"got {arr.tolist()[:10]}"
+                )
+            arr.setflags(write=False)
+            arrays.append(arr)
+        at = self._check_step(at_step, "setting spike_times")
+        pid = int(pop)
+
+        def spec_op() -> None:
+            old = p.spike_times or []
+            new = [*old, *[np.zeros(0)] * (p.size - len(old))]
+            for i, arr in zip(idx.tolist(), arrays, strict=True):
+                new[i] = arr
+            p.spike_times = new  # a new list: a board may hold the old one
+
+        def board_op() -> None:
+            self._live_board().set_spike_times(pid, idx, arrays)
+
+        return self._submit(at, board_op, spec_op)
 
     def set_current_source(
         self, source: int, params: dict[str, Any], *, at_step: int | None = None

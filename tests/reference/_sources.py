@@ -166,6 +166,32 @@ class ArraySource:
         self.pending_stamps = s[order]
         self.pending_indices = i[order]
 
+    def set_times(self, indices: np.ndarray, times: list[np.ndarray], step: int) -> None:
+        """Replace the spike arrays of some neurons (``times`` in ms, one array per index).
+
+        Their pending spikes go; the new ones that have not gone out yet come instead:
+        during step ``m`` stamps ``<= m + 1`` go out, so at step ``step > 0`` a stamp
+        ``<= step`` is past.  ``reset`` replays the new arrays.
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        if len(times) != len(indices):
+            raise ParameterError(f"{self.model}: {len(times)} arrays for {len(indices)} neurons")
+        if len(indices) and (indices.min() < 0 or indices.max() >= self.size):
+            raise ParameterError(f"{self.model}: index out of range [0, {self.size})")
+        stamps = [round_half_up(np.asarray(t, dtype=np.float64) / self.dt) for t in times]
+        first = step + 1 if step > 0 else 0
+        gone = np.isin(self.pending_indices, indices)
+        self.pending_stamps = self.pending_stamps[~gone]
+        self.pending_indices = self.pending_indices[~gone]
+        new_s = np.concatenate([np.zeros(0, np.int64), *stamps]).astype(np.int64)
+        new_i = np.repeat(indices, [len(x) for x in stamps])
+        self.add(new_i[new_s >= first], new_s[new_s >= first])
+        keep = ~np.isin(self.array_indices, indices)
+        all_s = np.concatenate([self.array_stamps[keep], new_s])
+        all_i = np.concatenate([self.array_indices[keep], new_i])
+        self.array_stamps = all_s[all_s >= 0]
+        self.array_indices = all_i[all_s >= 0]
+
     def schedule(self, indices: np.ndarray, stamps: np.ndarray, step: int) -> None:
         """Inject spikes; every stamp must be ``>= step``."""
         indices = np.asarray(indices, dtype=np.int64)

@@ -12,6 +12,7 @@ from the C engine's and are compared statistically.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -399,6 +400,18 @@ class ReferenceBoard(Board):
                 f"schedule_spikes: population {pop} is not a SpikeSourceArray or SpikeInjector"
             )
         population.schedule(np.asarray(indices), np.asarray(stamps), self._step)
+
+    def set_spike_times(
+        self,
+        pop: int,
+        indices: npt.NDArray[np.int64],
+        times: Sequence[npt.ArrayLike],
+    ) -> None:
+        """New spike arrays for some neurons of a SpikeSourceArray (see ``Board``)."""
+        population = self._pop(pop)
+        if not isinstance(population, ArraySource) or population.model != "SpikeSourceArray":
+            raise ParameterError(f"set_spike_times: population {pop} is not a SpikeSourceArray")
+        population.set_times(np.asarray(indices), [np.asarray(t) for t in times], self._step)
 
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source from the next step on."""
