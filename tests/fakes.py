@@ -15,6 +15,7 @@ every ``run`` call's length is kept (``board.runs``).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import defaultdict
 from typing import Any
@@ -162,6 +163,8 @@ class FakeBoard(Board):
             p.id: {k: v.copy() for k, v in p.initial.items()} for p in spec.populations
         }
         self.recording: dict[tuple[int, str], tuple[IntArray, int]] = {}
+        # the board's own synapses (set_synapses changes them, not the caller's spec)
+        self.projections = [dataclasses.replace(p) for p in spec.projections]
         self.spike_times = {
             p.id: [np.asarray(t, dtype=np.float64) for t in p.spike_times]
             for p in spec.populations
@@ -218,7 +221,7 @@ class FakeBoard(Board):
                 if (pid, "spikes") in self.recording:
                     rec = set(self.recording[(pid, "spikes")][0].tolist())
                     spikes[pid].extend(x for x in sp if x[1] in rec)
-                for proj in self.spec.projections:
+                for proj in self.projections:
                     if proj.pre != pid:
                         continue
                     size = self.spec.populations[proj.post].size
@@ -313,6 +316,25 @@ class FakeBoard(Board):
             stamps = np.floor(arrays[i] / self.spec.dt + 0.5).astype(np.int64)
             kept.extend((int(s), i) for s in stamps if s >= first)
         self.scheduled[pop] = kept
+
+    def set_synapses(
+        self,
+        projection: int,
+        indices: IntArray | None = None,
+        weight: Any = None,
+        delay_steps: Any = None,
+    ) -> None:
+        proj = self.projections[projection]
+        idx = np.arange(len(proj.weight)) if indices is None else np.asarray(indices)
+        self.log.append((self._step, "synapses", projection, tuple(idx.tolist())))
+        w, d = proj.weight.copy(), proj.delay_steps.copy()
+        if weight is not None:
+            w[idx] = weight
+        if delay_steps is not None:
+            d[idx] = delay_steps
+        if np.any(w < 0) or np.any(d < 1):
+            raise ParameterError("weights must be >= 0 and delays >= 1 step")
+        self.projections[projection] = dataclasses.replace(proj, weight=w, delay_steps=d)
 
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         self.log.append((self._step, "current", source, tuple(sorted(params.items()))))

@@ -146,6 +146,29 @@ class Board(abc.ABC):
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source (same keys as ``CurrentSourceSpec``)."""
 
+    #: Longest synaptic delay (steps) the board can hold (``None``: no bound of its own).
+    max_delay_steps: int | None = None
+
+    def set_synapses(
+        self,
+        projection: int,
+        indices: npt.NDArray[np.int64] | None = None,
+        weight: npt.ArrayLike | None = None,
+        delay_steps: npt.ArrayLike | None = None,
+    ) -> None:
+        """Change the weights and/or delays of some synapses of a projection.
+
+        ``indices`` are positions in the projection's spec order (``None``: all);
+        ``weight`` (nA or uS, finite and ``>= 0``: the receptor gives the sign) and
+        ``delay_steps`` (whole steps in ``[1, max_delay_steps]``) are one value or one per
+        index.  Spikes emitted from the next step on use the new values; spikes already
+        on their way (in the delay rings) keep the weight and delay they were sent with.
+        Neuron state is untouched, and :meth:`reset` keeps the new values.  Plastic
+        synapses: new weights replace the current ones and become what :meth:`reset`
+        restores; their delays may not change once loaded.  Bad values change nothing.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot change synapses")
+
     def get_weights(self, projection: int) -> npt.NDArray[np.float64]:
         """Return the current weights (nA or uS) of a projection's synapses, in spec order.
 

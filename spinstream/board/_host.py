@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,13 +16,19 @@ from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board._base import Board, ChunkResult
 from spinstream.board._plastic import PlasticState, PlasticStatistics, check_plasticity
-from spinstream.board._synapses import MAX_ATOMS_PER_CORE, BlockTable, build_blocks
+from spinstream.board._synapses import (
+    MAX_ATOMS_PER_CORE,
+    MAX_DELAY_STEPS,
+    BlockTable,
+    build_blocks,
+)
 from spinstream.model import (
     EngineError,
     LateInputError,
     MappingPlan,
     NetworkSpec,
     ParameterError,
+    STDPSpec,
 )
 
 I64 = npt.NDArray[np.int64]
@@ -72,6 +79,11 @@ class _Recording:
     interval: int
 
 
+def _ring_slots(max_delay: int) -> int:
+    """Slots of a delay ring that takes delays up to ``max_delay`` steps (a power of two)."""
+    return 1 << max(1, int(max_delay).bit_length())
+
+
 def _check_params(pop_label: str, model: str, name: str, values: F64) -> None:
     if not np.all(np.isfinite(values) | np.isposinf(values)) or np.any(np.isnan(values)):
         raise ParameterError(f"{pop_label}: parameter {name!r} of {model} must be a number")
@@ -87,6 +99,24 @@ def _check_params(pop_label: str, model: str, name: str, values: F64) -> None:
         raise ParameterError(
             f"{pop_label}: parameter {name!r} of {model} must be >= 0, got {bad!r}"
         )
+
+
+def _broadcast(where: str, name: str, values: npt.ArrayLike, n: int, dtype: type) -> Any:
+    """One value or ``n`` values as a new array of ``dtype`` (integers must be whole)."""
+    try:
+        raw = np.asarray(values, dtype=np.float64)
+        out = np.broadcast_to(raw, (n,)).copy() if raw.ndim <= 1 else None
+    except (TypeError, ValueError):
+        out = None
+    if out is None:
+        raise ParameterError(f"{where}: {name}: expected a number or {n} numbers")
+    if np.any(np.isnan(out)):
+        raise ParameterError(f"{where}: {name} must not be NaN")
+    if dtype is np.int64:
+        if not np.all(np.isfinite(out)) or np.any(out != np.rint(out)):
+            raise ParameterError(f"{where}: {name} must be whole numbers of steps")
+        return out.astype(np.int64)
+    return out
 
 
 def _check_network(spec: NetworkSpec) -> None:
@@ -201,6 +231,9 @@ class HostBoard(Board):
         split internally whenever the buffer needs draining.
     """
 
+    #: Longest synaptic delay (steps) the rows can hold.
+    max_delay_steps = MAX_DELAY_STEPS
+
     def __init__(self, spike_buffer: int = 1 << 16) -> None:
         self._lib = E.lib()
         self._loaded = False
@@ -226,6 +259,10 @@ class HostBoard(Board):
             raise
 
     def _load(self, spec: NetworkSpec, plan: MappingPlan) -> None:
+        # the board's own projections (set_synapses changes them); the rest is the caller's
+        spec = dataclasses.replace(
+            spec, projections=[dataclasses.replace(p) for p in spec.projections]
+        )
         self._spec = spec
         self._plan = plan
         self._dt = float(spec.dt)
@@ -241,6 +278,7 @@ class HostBoard(Board):
                 )
         core_gid0 = np.array([self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
         core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
+        self._core_gid0, self._core_n = core_gid0, core_n
         if core_n.size and core_n.max() > MAX_ATOMS_PER_CORE:
             raise ParameterError(f"at most {MAX_ATOMS_PER_CORE} neurons fit on one core")
         self._pop_cores = {pid: list(ids) for pid, ids in plan.pop_cores.items()}
@@ -277,7 +315,7 @@ class HostBoard(Board):
                     state[r] = np.asarray(pop.initial[name], dtype=np.float64)[cs.lo : cs.hi]
             ring = None
             if lay.n_receptors:
-                slots = 1 << max(1, int(self._blocks.max_delay_into[cid] + 1 - 1).bit_length())
+                slots = _ring_slots(int(self._blocks.max_delay_into[cid]))
                 ring = np.zeros((slots, lay.n_receptors, n))
             arrays = _CoreArrays(
                 layout=lay,
@@ -349,8 +387,22 @@ class HostBoard(Board):
         st.spikes = E.ptr(a.spikes, ctypes.c_int32)
 
     def _build_engine(self, n_cores: int) -> None:
+        self._out_stamp = np.zeros(self._spike_buffer, np.int64)
+        self._out_gid = np.zeros(self._spike_buffer, np.int64)
+        e = E.Engine()
+        e.dt = self._dt
+        e.step = 0
+        e.n_cores = n_cores
+        e.cores = ctypes.cast(self._core_structs, ctypes.POINTER(E.Core))
+        self._engine = e
+        self._point_synapses()
+        self._set_output_buffer()
+
+    def _point_synapses(self) -> None:
+        """Point the engine at ``self._blocks``: block structs, rows, resolved routes."""
         b: BlockTable = self._blocks
         plan = self._plan
+        n_cores = len(plan.cores)
         n_blocks = len(b.src)
         self._block_structs = (E.Block * max(n_blocks, 1))()
         for i in range(n_blocks):
@@ -392,20 +444,12 @@ class HostBoard(Board):
         self._route_ptr = np.array(ptrs, np.int32)
         self._route_target = np.array(targets or [0], np.int32)
         self._route_block = np.array(blocks or [0], np.int32)
-        self._out_stamp = np.zeros(self._spike_buffer, np.int64)
-        self._out_gid = np.zeros(self._spike_buffer, np.int64)
-        e = E.Engine()
-        e.dt = self._dt
-        e.step = 0
-        e.n_cores = n_cores
+        e = self._engine
         e.n_blocks = n_blocks
-        e.cores = ctypes.cast(self._core_structs, ctypes.POINTER(E.Core))
         e.blocks = ctypes.cast(self._block_structs, ctypes.POINTER(E.Block))
         e.route_ptr = E.ptr(self._route_ptr, ctypes.c_int32)
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
-        self._engine = e
-        self._set_output_buffer()
 
     def _set_output_buffer(self) -> None:
         e = self._engine
@@ -667,6 +711,134 @@ class HostBoard(Board):
         if w is None:
             return np.array(projs[projection].weight, dtype=np.float64)
         return w
+
+    def set_synapses(
+        self,
+        projection: int,
+        indices: I64 | None = None,
+        weight: npt.ArrayLike | None = None,
+        delay_steps: npt.ArrayLike | None = None,
+    ) -> None:
+        """Change weights and/or delays of a projection's synapses (see ``Board``).
+
+        Static synapses: the rows and blocks are rebuilt (``build_blocks``) and the cores
+        pointed at them; neuron state, refractory counters and the input already in the
+        delay rings stay, and a ring that needs more slots for a longer delay grows with its
+        pending input kept at the same steps.  Plastic synapses: weights are set in place
+        (and become what ``reset`` restores); their delays are fixed once loaded.  Bad
+        values raise :class:`ParameterError` and change nothing.
+        """
+        self._require_loaded()
+        projs = self._spec.projections
+        if not isinstance(projection, int | np.integer) or not 0 <= projection < len(projs):
+            raise ParameterError(
+                f"there is no projection {projection!r} (the network has {len(projs)})"
+            )
+        pid = int(projection)
+        proj = projs[pid]
+        where = f"projection {proj.label!r}" if proj.label else f"projection {pid}"
+        n = len(proj.pre_index)
+        if indices is None:
+            idx = np.arange(n, dtype=np.int64)
+        else:
+            idx = np.asarray(indices).reshape(-1)
+            if idx.size and not np.issubdtype(idx.dtype, np.integer):
+                raise ParameterError(f"{where}: synapse indices must be integers")
+            idx = idx.astype(np.int64)
+            bad = (idx < 0) | (idx >= n)
+            if bad.any():
+                raise ParameterError(
+                    f"{where}: synapse index {int(idx[bad][0])} is outside [0, {n})"
+                )
+        new_w = new_d = None
+        if weight is not None:
+            w = _broadcast(where, "weight", weight, len(idx), np.float64)
+            bad = ~(np.isfinite(w) & (w >= 0))
+            if bad.any():
+                raise ParameterError(
+                    f"{where}: weight {w[bad][0]} is not allowed: weights must be finite and "
+                    ">= 0 (the receptor gives the sign)"
+                )
+            if isinstance(proj.plasticity, STDPSpec):
+                proj.plasticity.check_weights(where, w)
+            new_w = np.array(proj.weight, dtype=np.float64)
+            new_w[idx] = w
+        if delay_steps is not None:
+            d = _broadcast(where, "delay_steps", delay_steps, len(idx), np.int64)
+            bad = (d < 1) | (d > MAX_DELAY_STEPS)
+            if bad.any():
+                k = int(d[bad][0])
+                raise ParameterError(
+                    f"{where}: a delay of {k} steps ({k * self._dt:g} ms) is outside "
+                    f"[1, {MAX_DELAY_STEPS}] steps ([{self._dt:g}, "
+                    f"{MAX_DELAY_STEPS * self._dt:g}] ms)"
+                )
+            old_d = np.asarray(proj.delay_steps, dtype=np.int64)
+            if proj.plasticity is not None and np.any(d != old_d[idx]):
+                raise ParameterError(
+                    f"{where}: the delays of plastic synapses are fixed once the network is "
+                    "loaded (their spike histories are sized by them); change them before "
+                    "the first run, or after reset() of a network changed structurally"
+                )
+            new_d = old_d.copy()
+            new_d[idx] = d
+        if (new_w is None and new_d is None) or len(idx) == 0:
+            return
+        changed = dataclasses.replace(
+            proj,
+            weight=proj.weight if new_w is None else new_w,
+            delay_steps=proj.delay_steps if new_d is None else new_d,
+        )
+        if proj.plasticity is not None:  # only weights, which live in the plastic state
+            assert self._plastic is not None
+            if new_w is not None:
+                where_w = self._blocks.p_of_projection[pid][idx]
+                self._plastic.w[where_w] = new_w[idx]
+                self._plastic.w0[where_w] = new_w[idx]
+            projs[pid] = changed
+            return
+        projections = list(projs)
+        projections[pid] = changed
+        spec = dataclasses.replace(self._spec, projections=projections)
+        try:
+            blocks = build_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+        except EngineError as err:
+            raise ParameterError(f"{where}: {err}") from None
+        old = self._blocks
+        same = (
+            np.array_equal(blocks.src, old.src)
+            and np.array_equal(blocks.tgt, old.tgt)
+            and np.array_equal(blocks.block_rule, old.block_rule)
+            and np.array_equal(blocks.seg_syn, old.seg_syn)
+            and np.array_equal(blocks.p_tgt, old.p_tgt)
+            and np.array_equal(blocks.p_post, old.p_post)
+        )
+        if not same:  # weights and delays never move a synapse between blocks
+            raise EngineError(f"{where}: rebuilding the synaptic blocks moved synapses")
+        # commit: nothing below refuses
+        for cid, a in enumerate(self._cores):
+            if a.ring is not None and _ring_slots(int(blocks.max_delay_into[cid])) > len(a.ring):
+                self._grow_ring(cid, _ring_slots(int(blocks.max_delay_into[cid])))
+        self._spec = spec
+        self._blocks = blocks
+        if self._plastic is not None:
+            self._plastic._blocks = blocks
+        self._point_synapses()
+
+    def _grow_ring(self, cid: int, slots: int) -> None:
+        """Give a core's delay ring more slots, its pending input at the same steps."""
+        a = self._cores[cid]
+        old = a.ring
+        assert old is not None
+        size = old.shape[0]
+        ring = np.zeros((slots, *old.shape[1:]))
+        # slot of step k is k mod slots; the old ring holds steps step .. step + size - 1
+        steps = self.step + np.arange(size)
+        ring[steps & (slots - 1)] = old[steps & (size - 1)]
+        a.ring = ring
+        st = self._core_structs[cid]
+        st.ring = E.ptr(ring, ctypes.c_double)
+        st.ring_mask = slots - 1
 
     def plastic_statistics(self) -> PlasticStatistics | None:
         """Sizes and counters of the plastic synapses (None when there are none)."""

@@ -19,7 +19,7 @@ from pyNN import common, errors
 from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
-from spinstream.model import EXCITATORY, INHIBITORY, ProjectionSpec
+from spinstream.model import EXCITATORY, INHIBITORY, ParameterError, ProjectionSpec
 from spinstream.pyNN import _plasticity
 from spinstream.pyNN._connect import build_connections, evaluate_at
 from spinstream.pyNN._errors import removed
@@ -170,6 +170,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._weight = self._checked_weights(values["weight"])
         self._delay = np.array(values["delay"], dtype=np.float64)
         steps = state.delay_steps(self._delay, f"Projection {self.label!r}")
+        self._steps = steps
         self._add_specs(steps)
         _plasticity.attach(self)
 
@@ -252,15 +253,20 @@ class Projection(common.Projection):  # type: ignore[misc]
     # -- changing weights and delays -----------------------------------------------------
 
     def _update(self, which: IntArray, weight: Any = None, delay: Any = None) -> None:
+        """Give the connections at ``which`` new weights and/or delays (PyNN's units).
+
+        Before the first run this only changes the network's description.  Once it is
+        loaded the runtime changes the synapses on the board: at once between runs, at the
+        next chunk's first step while a session runs; spikes already on their way keep
+        their weight and delay.  Every part of the projection changes at the same step.
+        Plastic synapses take new weights (replacing the learned ones, and restored by
+        ``reset()``), but their delays are fixed once loaded.
+        """
         runtime = self._owner
         state = self._simulator.state
         if state.runtime is not runtime:
             raise StaleObjectError(f"Projection {self.label!r} belongs to an earlier network")
-        if runtime.loaded:
-            raise errors.ConnectionError(
-                f"Projection {self.label!r}: weights and delays cannot change once the "
-                "network is loaded on the board (set them before the first run)"
-            )
+        where = f"Projection {self.label!r}"
         new_w = self._weight.copy()
         new_d = self._delay.copy()
         if weight is not None:
@@ -268,12 +274,38 @@ class Projection(common.Projection):  # type: ignore[misc]
             new_w = self._checked_weights(new_w)
         if delay is not None:
             new_d[which] = delay
-        steps = state.delay_steps(new_d, f"Projection {self.label!r}")
-        self._weight, self._delay = new_w, new_d
+        steps = state.delay_steps(new_d, where)
+        board = runtime.board
+        limit = None if board is None else board.max_delay_steps
+        if delay is not None and limit is not None and steps.size and steps.max() > limit:
+            raise errors.ConnectionError(
+                f"{where}: delay {float(new_d.max())} ms is longer than the board's longest "
+                f"delay, {limit * state.dt} ms"
+            )
+        plastic = _plasticity.plasticity_of(self) is not None
+        moved = delay is not None and np.any(steps[which] != self._steps[which])
+        if moved and plastic and runtime.loaded:
+            raise errors.ConnectionError(
+                f"{where}: the delays of plastic synapses are fixed once the network is "
+                "loaded on the board (set them before the first run)"
+            )
+        chosen = np.zeros(len(self._pre), dtype=bool)
+        chosen[which] = True
+        magnitude = np.abs(new_w)
         for spec_id, sel in self._parts:
-            spec = runtime.spec.projections[spec_id]
-            spec.weight = np.abs(new_w[sel])
-            spec.delay_steps = steps[sel]
+            pos = np.flatnonzero(chosen[sel])
+            if not len(pos):
+                continue
+            try:
+                runtime.set_synapses(
+                    spec_id,
+                    pos,
+                    weight=None if weight is None else magnitude[sel[pos]],
+                    delay_steps=None if delay is None else steps[sel[pos]],
+                )
+            except (ParameterError, ValueError) as err:  # checked above: not expected
+                raise errors.ConnectionError(f"{where}: {err}") from None
+        self._weight, self._delay, self._steps = new_w, new_d, steps
 
     def _set_attributes(self, parameter_space: Any) -> None:
         """``Projection.set(weight=..., delay=...)``: values per existing connection."""

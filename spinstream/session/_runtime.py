@@ -50,6 +50,7 @@ from spinstream.model import (
     NetworkSpec,
     ParameterError,
     PopulationSpec,
+    STDPSpec,
 )
 from spinstream.model._spec import CurrentSourceSpec, ProjectionSpec
 from spinstream.recording import Recorder
@@ -584,6 +585,103 @@ class Runtime:
 
         def board_op() -> None:
             self._live_board().set_spike_times(pid, idx, arrays)
+
+        return self._submit(at, board_op, spec_op)
+
+    def set_synapses(
+        self,
+        projection: int,
+        indices: npt.ArrayLike | None = None,
+        *,
+        weight: npt.ArrayLike | None = None,
+        delay_steps: npt.ArrayLike | None = None,
+        at_step: int | None = None,
+    ) -> int:
+        """Change weights and/or delays of some synapses of a projection.
+
+        ``indices`` are positions in the projection's spec order (``None``: all);
+        ``weight`` (nA or uS, finite, ``>= 0``: the receptor gives the sign) and
+        ``delay_steps`` (whole steps ``>= 1``, at most the board's ``max_delay_steps``) are
+        one value or one per index.  Takes effect like :meth:`set_parameters`: spikes
+        emitted from that step on use the new values, spikes on their way keep theirs.
+        The spec keeps the new values (``reset`` keeps them too).  Plastic synapses: new
+        weights replace the learned ones; their delays are fixed once loaded.  Returns
+        the step at which the change takes effect.
+        """
+        projs = self.spec.projections
+        if not isinstance(projection, int | np.integer) or not 0 <= projection < len(projs):
+            raise IndexError(
+                f"projection id {projection!r} does not exist (there are {len(projs)})"
+            )
+        proj = projs[int(projection)]
+        where = f"projection {proj.label or int(projection)!r}"
+        n = len(proj.pre_index)
+        if indices is None:
+            idx = np.arange(n, dtype=np.int64)
+        else:
+            raw = np.asarray(indices)
+            if raw.size and not np.issubdtype(raw.dtype, np.integer):
+                raise TypeError(f"synapse indices must be integers, got dtype {raw.dtype}")
+            idx = raw.astype(np.int64).reshape(-1)
+            if idx.size and (idx.min() < 0 or idx.max() >= n):
+                bad = idx[(idx < 0) | (idx >= n)][0]
+                raise IndexError(f"synapse index {bad} is out of range for {where} ({n} synapses)")
+            if has_repeats(idx):
+                raise ValueError(f"synapse indices of {where} repeat a synapse")
+        w = d = None
+        if weight is not None:
+            w = check_values(f"{where}: weight", weight, len(idx))
+            bad = ~(np.isfinite(w) & (w >= 0))
+            if bad.any():
+                raise ParameterError(
+                    f"{where}: weight {w[bad][0]} is not allowed: weights must be finite and "
+                    ">= 0 (the receptor gives the sign)"
+                )
+            if isinstance(proj.plasticity, STDPSpec):
+                proj.plasticity.check_weights(where, w)
+        if delay_steps is not None:
+            raw_d = np.asarray(delay_steps)
+            if raw_d.size and not np.issubdtype(raw_d.dtype, np.integer):
+                raise TypeError(f"delay_steps must be integer steps, got dtype {raw_d.dtype}")
+            try:
+                d = np.broadcast_to(raw_d.astype(np.int64), (len(idx),)).copy()
+            except ValueError:
+                raise ValueError(
+                    f"delay_steps: expected one value or {len(idx)} values, got shape "
+                    f"{raw_d.shape}"
+                ) from None
+            board = self._board
+            limit = None if board is None else board.max_delay_steps
+            bad = (d < 1) | (d > (limit if limit is not None else np.iinfo(np.int64).max))
+            if bad.any():
+                upper = "" if limit is None else f", at most {limit} steps on this board"
+                raise ParameterError(
+                    f"{where}: a delay of {int(d[bad][0])} steps is not allowed: delays are "
+                    f"at least 1 step{upper}"
+                )
+            old_d = np.asarray(proj.delay_steps)[idx]
+            if (
+                proj.plasticity is not None
+                and (self._loading or self.loaded)
+                and np.any(d != old_d)
+            ):
+                raise ParameterError(
+                    f"{where}: the delays of plastic synapses are fixed once the network is "
+                    "loaded on the board"
+                )
+        at = self._check_step(at_step, f"changing synapses of {where}")
+        pid = int(projection)
+
+        def spec_op() -> None:
+            if w is not None:
+                proj.weight = copy_set(proj.weight, idx, w)
+            if d is not None:
+                delays = np.array(proj.delay_steps, dtype=np.int64, copy=True)
+                delays[idx] = d
+                proj.delay_steps = delays
+
+        def board_op() -> None:
+            self._live_board().set_synapses(pid, idx, w, d)
 
         return self._submit(at, board_op, spec_op)
 

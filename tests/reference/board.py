@@ -113,10 +113,13 @@ class ReferenceBoard(Board):
                     f"one of {sorted([*NEURON_MODELS, *SOURCE_MODELS])}"
                 )
         self._outgoing: list[list[_Outgoing]] = [[] for _ in self._pops]
+        self._by_projection: list[_Outgoing] = []
         for proj in spec.projections:
             self._check_projection(proj)
             pre_size = spec.populations[proj.pre].size
-            self._outgoing[proj.pre].append(_Outgoing.build(proj, pre_size))
+            out = _Outgoing.build(proj, pre_size)
+            self._outgoing[proj.pre].append(out)
+            self._by_projection.append(out)
         self._currents = []
         for j, cs in enumerate(spec.current_sources):
             for pop, idx in cs.targets:
@@ -412,6 +415,42 @@ class ReferenceBoard(Board):
         if not isinstance(population, ArraySource) or population.model != "SpikeSourceArray":
             raise ParameterError(f"set_spike_times: population {pop} is not a SpikeSourceArray")
         population.set_times(np.asarray(indices), [np.asarray(t) for t in times], self._step)
+
+    def set_synapses(
+        self,
+        projection: int,
+        indices: npt.NDArray[np.int64] | None = None,
+        weight: npt.ArrayLike | None = None,
+        delay_steps: npt.ArrayLike | None = None,
+    ) -> None:
+        """New weights / delays for some synapses: spikes sent from now on use them.
+
+        Spikes already sent sit in ``_pending`` by the step they arrive, so they keep the
+        weight and delay they were sent with, whatever the delay.
+        """
+        if self._spec is None:
+            raise ParameterError("no network is loaded")
+        if not 0 <= projection < len(self._by_projection):
+            raise ParameterError(f"projection {projection}: there is no such projection")
+        out = self._by_projection[projection]
+        n = len(out.weight)
+        idx = np.arange(n) if indices is None else np.asarray(indices, dtype=np.int64)
+        if len(idx) and (idx.min() < 0 or idx.max() >= n):
+            raise ParameterError(f"projection {projection}: synapse index out of [0, {n})")
+        new_w, new_d = out.weight, out.delay
+        if weight is not None:
+            w = np.broadcast_to(np.asarray(weight, dtype=np.float64), idx.shape)
+            if not np.all(np.isfinite(w) & (w >= 0)):
+                raise ParameterError(f"projection {projection}: weights must be finite, >= 0")
+            new_w = out.weight.copy()
+            new_w[idx] = w
+        if delay_steps is not None:
+            d = np.broadcast_to(np.asarray(delay_steps), idx.shape)
+            if np.any(d != np.rint(d)) or np.any(d < 1):
+                raise ParameterError(f"projection {projection}: delays must be whole steps >= 1")
+            new_d = out.delay.copy()
+            new_d[idx] = d.astype(np.int64)
+        out.weight, out.delay = new_w, new_d
 
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source from the next step on."""
