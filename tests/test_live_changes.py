@@ -716,3 +716,33 @@ def test_tsodyks_markram_weight_set_while_loaded() -> None:
     old, new = runs
     assert_array_equal(old[:45], new[:45])  # the spike stamped 42 is the first affected
     assert np.all(new[46:60] > old[46:60])
+
+
+def test_static_changes_leave_plastic_synapses_alone() -> None:
+    """A rebuild for a static projection keeps every plastic weight, trace and history."""
+    try:
+        from tests.test_plasticity import recurrent_plastic_spec
+    except ImportError:
+        from test_plasticity import recurrent_plastic_spec  # type: ignore[no-redef]
+
+    def run(change: float | None) -> tuple[Any, ...]:
+        spec = recurrent_plastic_spec()
+        n = 40
+        pre, post = np.nonzero(np.random.default_rng(2).random((n, n)) < 0.1)
+        spec.projections.append(projection(2, 1, 1, pre, post, 0.4, 2, receptor=INHIBITORY))
+        board = HostBoard()
+        board.load(spec, trivial_plan(spec, atoms_per_core=16))
+        board.set_recording(1, "spikes", np.arange(n))
+        first = board.run(1500)
+        if change is not None:
+            board.set_synapses(2, None, weight=change, delay_steps=40)
+            board.set_synapses(2, None, delay_steps=2)  # the ring grew; back to the old
+        second = board.run(2500)
+        return first.spikes[1], second.spikes[1], board.get_weights(0), board.get_weights(1)
+
+    same = run(None)
+    for a, b in zip(run(0.4), same, strict=True):  # rebuilt with the same values
+        assert_array_equal(np.asarray(a), np.asarray(b))
+    changed = run(2.0)
+    assert len(changed[1][0]) < len(same[1][0])  # stronger inhibition
+    assert not np.array_equal(changed[3], same[3])  # and learning follows it
