@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from spinstream.model._errors import EngineError
 from spinstream.model._plan import MappingPlan
 from spinstream.model._spec import NetworkSpec
 
@@ -140,7 +141,7 @@ class Board(abc.ABC):
         ``>= 0`` at step 0 (a spike stamped ``<= step`` went out during an earlier step).
         :meth:`reset` replays the new lists.  Bad input changes nothing.
         """
-        raise NotImplementedError(f"{type(self).__name__} cannot change spike times")
+        raise EngineError(f"{type(self).__name__} cannot change spike times once loaded")
 
     @abc.abstractmethod
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
@@ -167,14 +168,14 @@ class Board(abc.ABC):
         synapses: new weights replace the current ones and become what :meth:`reset`
         restores; their delays may not change once loaded.  Bad values change nothing.
         """
-        raise NotImplementedError(f"{type(self).__name__} cannot change synapses")
+        raise EngineError(f"{type(self).__name__} cannot change synapses once loaded")
 
     def get_weights(self, projection: int) -> npt.NDArray[np.float64]:
         """Return the current weights (nA or uS) of a projection's synapses, in spec order.
 
         Boards that run plastic synapses override this; the default serves static ones.
         """
-        raise NotImplementedError(f"{type(self).__name__} cannot read synaptic weights")
+        raise EngineError(f"{type(self).__name__} cannot read synaptic weights")
 
     @abc.abstractmethod
     def reset(self) -> None:
