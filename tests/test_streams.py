@@ -55,6 +55,7 @@ def test_exports() -> None:
         "SpikeBatch",
         "StateBatch",
         "Subscription",
+        "WeightBatch",
         "as_selection",
     }
     assert all(hasattr(spinstream.streams, n) for n in spinstream.streams.__all__)
