@@ -162,14 +162,22 @@ class Session:
 
         ``address`` is the control socket (loopback by default; anything else needs CURVE
         keys).  ``views``: PopulationViews or Assemblies to serve besides the populations;
-        ``options``: those of :func:`spinstream.bridge.serve` (``publish``, ``read_only``,
-        ``inject``, ``server_key``/``client_keys``, ``limits``...).  The bridge closes with
-        the session; :attr:`bridges` lists the running ones.
+        ``options``: those of :func:`spinstream.bridge.serve` (``publish`` with ``every``
+        or ``interval_steps``, ``read_only``, ``inject``, ``server_key``/``client_keys``,
+        ``limits``...); plastic projections' weights are served on ``weights/<label>/``.
+        The bridge closes with the session; :attr:`bridges` lists the running ones.
         """
         from spinstream.bridge._frontend import serve_async
 
-        populations = self._backend.state.populations
-        bridge = await serve_async(self._runtime, populations, address, views, **options)
+        state = self._backend.state
+        bridge = await serve_async(
+            self._runtime,
+            state.populations,
+            address,
+            views,
+            projections=state.projections,
+            **options,
+        )
         self._bridges.append(bridge)
         return bridge.endpoints
 

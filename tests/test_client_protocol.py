@@ -44,6 +44,7 @@ def test_exports() -> None:
         "parse_topic",
         "spike_topic",
         "state_topic",
+        "weight_topic",
     }
     assert set(spinstream.bridge.__all__) == {
         "READ_ONLY",

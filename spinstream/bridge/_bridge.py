@@ -11,15 +11,16 @@ Two sockets, both on the session's event loop:
   limits (``_requests``), in short turns so that a flood never holds the chunk loop.
 
 This module owns the sockets, the control loop and the dispatch; ``_publisher`` the
-topics, ``_gates`` the lock-step gates, ``_catalog`` what is served, ``_config`` and
-``_limits`` what is allowed.
+topics, ``_gates`` the lock-step gates, ``_catalog`` what is served (``_weights``: the
+projections and their weight topics), ``_config`` and ``_limits`` what is allowed.
 
 Each topic is fed by an ordinary :class:`~spinstream.streams.Subscription` with the
 session's drop policy (spikes: a buffer of ``spike_buffer`` chunks, oldest dropped;
-state: the latest chunk), and ZeroMQ drops a slow subscriber's newest messages at its
-high-water mark, so no subscriber, slow or dead, can hold the run.  The one exception is
-deliberate: a lock-step *gate* (session mode ``"lockstep"``) holds each chunk until its
-client says ``next``, and expires after ``Limits.gate_timeout`` seconds of silence.
+state and a plastic projection's weights: the latest chunk), and ZeroMQ drops a slow
+subscriber's newest messages at its high-water mark, so no subscriber, slow or dead, can
+hold the run.  The one exception is deliberate: a lock-step *gate* (session mode
+``"lockstep"``) holds each chunk until its client says ``next``, and expires after
+``Limits.gate_timeout`` seconds of silence.
 
 docs/PROTOCOL.md describes the wire format for clients in any language.
 """
@@ -42,6 +43,7 @@ from zmq.auth.asyncio import AsyncioAuthenticator
 from zmq.utils.monitor import parse_monitor_message
 
 import spinstream
+from spinstream.board import Board
 from spinstream.bridge._catalog import Catalog, Source, View, finite_or_none
 from spinstream.bridge._config import Access, Limits, Security, check_bind_address
 from spinstream.bridge._gates import Gates
@@ -61,12 +63,14 @@ from spinstream.bridge._requests import (
     prepare_input,
     source_of,
 )
+from spinstream.bridge._weights import WEIGHT, ProjectionInfo, WeightCatalog, WeightSource
 from spinstream.client._protocol import (
     PROTOCOL_VERSION,
     ArrayError,
     as_int,
     check_names,
     encode,
+    interval_steps_of,
 )
 from spinstream.session import Runtime
 
@@ -183,6 +187,10 @@ class Bridge:
     recordables
         Population id -> recordable variables (the front end's knowledge); by default
         ``"spikes"`` and the spec's state variables.
+    projections
+        Returns the network's projections as the front end knows them (their order of
+        synapses); by default the specs of one label form one projection.  Plastic ones
+        are served on weight topics.
     security
         CURVE keys and the client allow-list; required to bind beyond loopback.
     access
@@ -201,6 +209,7 @@ class Bridge:
         *,
         views: Sequence[View] = (),
         recordables: Mapping[int, Sequence[str]] | None = None,
+        projections: Callable[[], Sequence[ProjectionInfo]] | None = None,
         security: Security | None = None,
         access: Access | None = None,
         limits: Limits | None = None,
@@ -217,6 +226,7 @@ class Bridge:
         self.spike_buffer = spike_buffer
         self.state_buffer = state_buffer
         self.catalog = Catalog(runtime.spec, views, recordables)
+        self.weights = WeightCatalog(runtime.spec, projections)
         self._endpoints: Endpoints | None = None
         self._ctx: zmq.asyncio.Context | None = None
         self._pub: zmq.Socket[bytes] | None = None
@@ -607,6 +617,7 @@ class Bridge:
     def describe(self, access: Access | None = None) -> dict[str, Any]:
         """Answer ``describe``: the network, topics, timing, limits and access."""
         self.catalog.refresh()
+        self.weights.refresh()
         rt = self.runtime
         ep = self._endpoints
         return {
@@ -623,10 +634,15 @@ class Bridge:
             else {"control": ep.control, "pub": ep.pub, "server_key": ep.server_key},
             "sources": [s.describe() for s in self.catalog.sources.values()],
             "current_sources": self.catalog.current_sources(),
+            "projections": [w.describe() for w in self.weights.plastic()],
             "topics_on": sorted(self._publisher.topics),
             "access": (access or self.access).describe(),
             "limits": self.limits.describe(),
-            "buffers": {"spikes": self.spike_buffer, "state": self.state_buffer},
+            "buffers": {
+                "spikes": self.spike_buffer,
+                "state": self.state_buffer,
+                "weights": self.state_buffer,
+            },
         }
 
     def _stats(self) -> dict[str, Any]:
@@ -680,11 +696,23 @@ class Bridge:
         return {"source": self.catalog.sources[name].describe()}
 
     # ------------------------------------------------------------------ topics
-    def publish(self, topics: Iterable[str], *, interval_steps: int | None = None) -> list[str]:
+    def publish(
+        self,
+        topics: Iterable[str],
+        *,
+        interval_steps: int | None = None,
+        every: float | None = None,
+    ) -> list[str]:
         """Turn topics on from the server side (as a client's ``subscribe`` does).
 
-        Raises ``ValueError`` for an unknown topic or a conflicting interval.
+        ``interval_steps`` (or ``every``, in ms: a whole number of steps) samples the state
+        and weight topics among them; default every step.  Raises ``ValueError`` for an
+        unknown topic (a static projection's weights included) or a conflicting interval.
         """
+        if every is not None:
+            if interval_steps is not None:
+                raise ValueError("give interval_steps or every (ms), not both")
+            interval_steps = interval_steps_of(every, self.runtime.dt)
         try:
             reply = self._subscribe({"topics": list(topics), "interval_steps": interval_steps})
         except RequestError as exc:
@@ -702,16 +730,10 @@ class Bridge:
             code = "too_large" if "at most" in str(exc) else "bad_request"
             raise RequestError(code, str(exc), "topics") from None
         self.catalog.refresh()
-        wanted: list[tuple[str, Source, str]] = []
+        self.weights.refresh()
+        wanted: list[tuple[str, Source | WeightSource, str]] = []
         for name in names:
-            found = self.catalog.topics.get(name)
-            if found is None:
-                raise RequestError(
-                    "unknown_topic",
-                    f"topics: no topic {name[:80]!r}; describe lists each source's topics",
-                    "topics",
-                )
-            src, var = found
+            src, var = self._topic(name)
             on = self._publisher.topics.get(name)
             if (
                 on is not None
@@ -729,6 +751,31 @@ class Bridge:
             if name not in self._publisher.topics:
                 self._publisher.turn_on(name, src, var, interval or 1)
         return {"topics": names}
+
+    def _topic(self, name: str) -> tuple[Source | WeightSource, str]:
+        found = self.catalog.topics.get(name)
+        if found is not None:
+            return found
+        proj = self.weights.topics.get(name)
+        if proj is not None and proj.plastic:
+            board = self.runtime.board
+            if board is not None and type(board).get_weights is Board.get_weights:
+                # a snapshot would fail inside a chunk: refuse rather than end the run
+                raise RequestError(
+                    "unknown_topic",
+                    f"this session's board ({type(board).__name__}) cannot read synaptic "
+                    "weights: no weight topics here",
+                    "topics",
+                )
+            return proj, WEIGHT
+        raise RequestError(
+            "unknown_topic",
+            proj.refusal()
+            if proj is not None
+            else f"topics: no topic {name[:80]!r}; describe lists each source's topics "
+            "and the plastic projections' weight topics",
+            "topics",
+        )
 
     def _sync(self, body: Mapping[str, Any]) -> dict[str, Any]:
         token = body.get("token")

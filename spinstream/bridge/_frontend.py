@@ -1,9 +1,9 @@
-"""How the PyNN front end serves its network: views, recordables, and blocking sessions.
+"""How the PyNN front end serves its network: views, recordables, projections, blocking runs.
 
 ``spinstream.Session.serve`` and ``spinstream.pyNN.serve`` call :func:`serve_async` and
 :func:`serve_blocking`.  PyNN objects are read through the attributes the front end
-gives them (a population's runtime id and its cells' indices); nothing here imports the
-front end.
+gives them (a population's runtime id and its cells' indices, a projection's specs and
+where their synapses go in its list); nothing here imports the front end.
 """
 
 from __future__ import annotations
@@ -17,9 +17,17 @@ from typing import Any
 from spinstream.bridge._bridge import Bridge, BridgeStatistics, Endpoints
 from spinstream.bridge._catalog import View
 from spinstream.bridge._serve import make_bridge
+from spinstream.bridge._weights import ProjectionInfo
 from spinstream.session import Runtime
 
-__all__ = ["BlockingBridge", "pynn_recordables", "pynn_views", "serve_async", "serve_blocking"]
+__all__ = [
+    "BlockingBridge",
+    "pynn_projections",
+    "pynn_recordables",
+    "pynn_views",
+    "serve_async",
+    "serve_blocking",
+]
 
 
 def pynn_views(objects: Sequence[Any]) -> list[View]:
@@ -52,23 +60,46 @@ def pynn_recordables(populations: Sequence[Any]) -> dict[int, list[str]]:
     return out
 
 
+def pynn_projections(projections: Sequence[Any]) -> list[ProjectionInfo]:
+    """Describe the front end's projections for the bridge (labels, specs, list order)."""
+    return [
+        ProjectionInfo(
+            str(p.label),
+            [(int(spec_id), sel) for spec_id, sel in p._parts],
+            len(p),
+            str(p.pre.label),
+            str(p.post.label),
+        )
+        for p in projections
+    ]
+
+
 async def serve_async(
     runtime: Runtime,
     populations: Sequence[Any],
     address: str,
     views: Sequence[Any] = (),
     *,
+    projections: Sequence[Any] | None = None,
     publish: Sequence[str] = (),
+    interval_steps: int | None = None,
+    every: float | None = None,
     pub_address: str | None = None,
     **options: Any,
 ) -> Bridge:
-    """Start a bridge for a front-end network on the running loop (``Session.serve``)."""
+    """Start a bridge for a front-end network on the running loop (``Session.serve``).
+
+    ``projections`` is the front end's own list of projections (read again as it grows).
+    """
     recordables = options.pop("recordables", None) or pynn_recordables(populations)
+    if projections is not None:
+        known = projections
+        options["projections"] = lambda: pynn_projections(known)
     bridge = make_bridge(runtime, views=pynn_views(views), recordables=recordables, **options)
     await bridge.start(address, pub_address=pub_address)
     try:
         if publish:
-            bridge.publish(publish)
+            bridge.publish(publish, interval_steps=interval_steps, every=every)
     except BaseException:
         await bridge.aclose()
         raise
@@ -128,11 +159,17 @@ class BlockingBridge:
         """Return the bridge's counters."""
         return self.bridge.statistics()
 
-    def publish(self, topics: Sequence[str], *, interval_steps: int | None = None) -> list[str]:
+    def publish(
+        self,
+        topics: Sequence[str],
+        *,
+        interval_steps: int | None = None,
+        every: float | None = None,
+    ) -> list[str]:
         """Turn topics on (see :meth:`Bridge.publish`)."""
 
         async def on() -> list[str]:
-            return self.bridge.publish(topics, interval_steps=interval_steps)
+            return self.bridge.publish(topics, interval_steps=interval_steps, every=every)
 
         result: list[str] = self._call(on())
         return result
@@ -166,6 +203,8 @@ def serve_blocking(
     populations: Sequence[Any],
     address: str,
     views: Sequence[Any] = (),
+    *,
+    projections: Sequence[Any] | None = None,
     **options: Any,
 ) -> BlockingBridge:
     """Start a bridge for the blocking API (``spinstream.pyNN.serve``)."""
@@ -174,7 +213,13 @@ def serve_blocking(
 
     async def start() -> Bridge:
         return await serve_async(
-            runtime, [], address, view_list, recordables=recordables, **options
+            runtime,
+            [],
+            address,
+            view_list,
+            projections=projections,
+            recordables=recordables,
+            **options,
         )
 
     return BlockingBridge(runtime, start)

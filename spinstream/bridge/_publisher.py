@@ -1,9 +1,10 @@
 """The PUB side of the bridge: topics, one pump per topic, and the messages they send.
 
-A topic is fed by an ordinary :class:`~spinstream.streams.Subscription` with the
-session's drop policy; its pump task hands each batch to the PUB socket as one multipart
-message ``[topic, msgpack header, raw little-endian frames...]``.  The arrays of the
-batch are sent without copying (ZeroMQ keeps a reference until they are on the wire).
+A topic (spikes, state, or a plastic projection's weights) is fed by an ordinary
+:class:`~spinstream.streams.Subscription` with the session's drop policy; its pump task
+hands each batch to the PUB socket as one multipart message ``[topic, msgpack header, raw
+little-endian frames...]``.  The arrays of the batch are sent without copying (ZeroMQ
+keeps a reference until they are on the wire).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import zmq
 
 from spinstream.bridge._catalog import Source
 from spinstream.bridge._requests import RequestError
+from spinstream.bridge._weights import WeightSource
 from spinstream.client._protocol import (
     PROTOCOL_VERSION,
     encode,
@@ -29,7 +31,8 @@ from spinstream.client._protocol import (
     sync_topic,
 )
 from spinstream.session import Runtime
-from spinstream.streams import SpikeBatch, StateBatch, Subscription
+from spinstream.session._weights import subscribe_weights
+from spinstream.streams import SpikeBatch, StateBatch, Subscription, WeightBatch
 
 __all__ = ["Publisher", "Topic"]
 
@@ -42,13 +45,20 @@ class Topic:
     """One topic turned on."""
 
     name: str
-    source: Source
+    source: Source | WeightSource
     variable: str
     interval: int
     key: bytes
     sub: Subscription[Any] | None = None  # None until the runtime feeds it
     seq: int = 0
     task: asyncio.Task[None] | None = None
+
+    @property
+    def kind(self) -> str:
+        """The header's ``kind``: ``"spikes"``, ``"state"`` or ``"weights"``."""
+        if isinstance(self.source, WeightSource):
+            return "weights"
+        return "spikes" if self.variable == "spikes" else "state"
 
 
 class Publisher:
@@ -64,7 +74,8 @@ class Publisher:
         Runs a change of the runtime now, or at the start of the next run of a blocking
         session (see :meth:`Bridge.defer_between_runs`).
     spike_buffer, state_buffer
-        Buffer sizes (chunks) of the topics' subscriptions.
+        Buffer sizes (chunks) of the topics' subscriptions (weight topics keep the
+        latest, as state topics do: ``state_buffer``).
     """
 
     def __init__(
@@ -90,8 +101,8 @@ class Publisher:
         """Chunks dropped from the topics' buffers (the bridge fell behind)."""
         return self._drops_closed + sum(t.sub.dropped for t in self.topics.values() if t.sub)
 
-    def turn_on(self, name: str, src: Source, var: str, interval: int) -> None:
-        """Publish ``var`` of ``src`` on topic ``name`` from the next chunk on."""
+    def turn_on(self, name: str, src: Source | WeightSource, var: str, interval: int) -> None:
+        """Publish ``var`` of ``src`` (a projection: weights) on ``name`` from the next chunk."""
         topic = Topic(name, src, var, interval, name.encode("utf-8"))
         self.topics[name] = topic
         self._when_active(lambda: self._feed(topic))  # may raise RequestError at once
@@ -100,10 +111,17 @@ class Publisher:
         rt = self.runtime
         src = topic.source
         try:
-            if topic.variable == "spikes":
-                sub: Subscription[Any] = rt.subscribe_spikes(
-                    src.selection, maxlen=self._spike_buffer
+            if isinstance(src, WeightSource):
+                sub: Subscription[Any] = subscribe_weights(
+                    rt,
+                    src.parts,
+                    src.size,
+                    interval_steps=topic.interval,
+                    maxlen=self._state_buffer,
+                    label=src.name,
                 )
+            elif topic.variable == "spikes":
+                sub = rt.subscribe_spikes(src.selection, maxlen=self._spike_buffer)
             else:
                 sub = rt.subscribe_state(
                     src.selection,
@@ -124,7 +142,7 @@ class Publisher:
             async for batch in sub:
                 self.send(topic, batch)
 
-    def send(self, topic: Topic, batch: SpikeBatch | StateBatch) -> None:
+    def send(self, topic: Topic, batch: SpikeBatch | StateBatch | WeightBatch) -> None:
         """Publish one chunk of a topic (never waits: ZeroMQ drops at a full queue)."""
         pub = self.sock
         if pub is None:
@@ -137,7 +155,7 @@ class Publisher:
         frames = [little_endian(a) for _, a in arrays]
         header = {
             "v": PROTOCOL_VERSION,
-            "kind": "spikes" if topic.variable == "spikes" else "state",
+            "kind": topic.kind,
             "topic": topic.name,
             "source": topic.source.name,
             "variable": topic.variable,

@@ -60,6 +60,8 @@ async def serve(
     address: str = "tcp://127.0.0.1:*",
     *,
     publish: Iterable[str] = (),
+    interval_steps: int | None = None,
+    every: float | None = None,
     pub_address: str | None = None,
     **options: Any,
 ) -> Bridge:
@@ -73,11 +75,16 @@ async def serve(
         The control socket's endpoint (default: loopback, a free port).  Anything beyond
         loopback needs security.
     publish
-        Topics to turn on at once (clients can turn on more with ``subscribe``).
+        Topics to turn on at once (clients can turn on more with ``subscribe``), e.g.
+        ``["spikes/exc/", "weights/stdp/"]``.
+    interval_steps, every
+        Sampling interval of the state and weight topics in ``publish``: steps, or ms (a
+        whole number of steps); default every step.
     pub_address
         The PUB socket's endpoint (default: next to ``address``).
     **options
-        ``views``, ``recordables``, ``limits``, ``spike_buffer``, ``state_buffer``;
+        ``views``, ``recordables``, ``projections``, ``limits``, ``spike_buffer``,
+        ``state_buffer``;
         ``read_only`` (every client) and ``inject`` (source names clients may send
         input to); CURVE: ``security``, or ``server_key`` (the server's
         ``.key_secret`` file) with ``client_keys`` (a directory of allowed ``.key``
@@ -88,7 +95,7 @@ async def serve(
     try:
         topics = list(publish)
         if topics:
-            bridge.publish(topics)
+            bridge.publish(topics, interval_steps=interval_steps, every=every)
     except BaseException:
         await bridge.aclose()
         raise

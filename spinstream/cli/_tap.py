@@ -1,10 +1,12 @@
 """``spinstream tap ENDPOINT [TOPIC ...]``: a live summary of a session's ZeroMQ streams.
 
 Connects to a bridge's control endpoint, subscribes to the topics (default: the spikes
-of every population) and prints, every ``--interval`` seconds, one line per topic: spikes
-per second, messages, the last step seen, and how many messages were lost on the way
-(gaps in ``seq``) or dropped by the bridge.  ``--json`` prints one JSON object per report
-instead, for machines.  Uses only :mod:`spinstream.client`.
+of every population; ``--weights`` adds the weight topic of every plastic projection) and
+prints, every ``--interval`` seconds, one line per topic: spikes per second, messages, the
+last step seen, how many messages were lost on the way (gaps in ``seq``) or dropped by the
+bridge, and for a weight topic the latest snapshot's mean, minimum and maximum weight.
+``--json`` prints one JSON object per report instead, for machines.  Uses only
+:mod:`spinstream.client`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from spinstream.client import Message
 
 __all__ = ["main"]
 
@@ -30,9 +35,41 @@ class _Tally:
     chunk: int = -1
     window_spikes: int = 0
     window_messages: int = 0
+    weights: dict[str, Any] | None = None  # the latest weight snapshot's summary
+
+    def add(self, msg: Message) -> None:
+        self.messages += 1
+        self.window_messages += 1
+        self.lost += msg.lost
+        self.dropped += msg.dropped
+        self.last_step = msg.last_step
+        self.chunk = msg.chunk
+        if msg.kind == "spikes":
+            self.spikes += len(msg)
+            self.window_spikes += len(msg)
+            return
+        self.samples += len(msg)
+        if msg.kind == "weights" and len(msg):
+            w = msg.values[-1]
+            self.weights = {
+                "stamp": int(msg.stamps[-1]),
+                "n_synapses": int(w.size),
+                "mean": float(w.mean()) if w.size else None,
+                "min": float(w.min()) if w.size else None,
+                "max": float(w.max()) if w.size else None,
+            }
+
+    def latest(self) -> str:
+        w = self.weights
+        if w is None or w["mean"] is None:
+            return ""
+        return (
+            f"w = {w['mean']:.4g} [{w['min']:.4g}, {w['max']:.4g}] over {w['n_synapses']} "
+            f"synapses at step {w['stamp']}"
+        )
 
     def as_dict(self, seconds: float) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "spikes_per_s": self.window_spikes / seconds if seconds > 0 else 0.0,
             "messages": self.messages,
             "spikes": self.spikes,
@@ -42,6 +79,9 @@ class _Tally:
             "gaps": self.lost,
             "dropped": self.dropped,
         }
+        if self.weights is not None:
+            out["weights"] = self.weights
+        return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +94,17 @@ def _parser() -> argparse.ArgumentParser:
         "topics",
         nargs="*",
         help="topics to tap (see `describe`); default: the spikes of every population",
+    )
+    p.add_argument(
+        "--weights",
+        action="store_true",
+        help="also tap the weights of every plastic projection (weights/<label>/)",
+    )
+    p.add_argument(
+        "--every",
+        type=float,
+        default=None,
+        help="sample state and weight topics every this many ms (default: every step)",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument(
@@ -95,11 +146,14 @@ def _print_report(
             f"{'gaps':>5}  {'dropped':>7}\n"
         )
         for topic, v in tallies.items():
-            rate = v.window_spikes / seconds if seconds > 0 else 0.0
-            out.write(
-                f"{topic:<{width}}  {rate:>10.1f}  {v.messages:>7}  {v.last_step:>10}  "
-                f"{v.lost:>5}  {v.dropped:>7}\n"
+            rate = f"{v.window_spikes / seconds if seconds > 0 else 0.0:.1f}"
+            if not topic.startswith("spikes/"):
+                rate = "-"
+            line = (
+                f"{topic:<{width}}  {rate:>10}  {v.messages:>7}  {v.last_step:>10}  "
+                f"{v.lost:>5}  {v.dropped:>7}  {v.latest()}"
             )
+            out.write(line.rstrip() + "\n")
         out.write("\n")
     out.flush()
     for v in tallies.values():
@@ -129,13 +183,20 @@ def main(argv: list[str] | None = None) -> int:
     with client:
         try:
             desc = client.describe()
-            topics = list(args.topics) or [
-                s["topics"]["spikes"]
-                for s in desc["sources"]
-                if s["kind"] == "population" and "spikes" in s["topics"]
-            ]
-            stream = client.subscribe(topics, lockstep=args.lockstep)
-        except (TimeoutError, RemoteError) as exc:
+            topics = list(args.topics)
+            if not topics:
+                topics = [
+                    s["topics"]["spikes"]
+                    for s in desc["sources"]
+                    if s["kind"] == "population" and "spikes" in s["topics"]
+                ]
+            if args.weights:
+                topics += [p["topic"] for p in desc.get("projections", [])]
+            if not topics:
+                print("spinstream tap: nothing to tap (no topics)", file=sys.stderr)
+                return 1
+            stream = client.subscribe(topics, lockstep=args.lockstep, every=args.every)
+        except (TimeoutError, RemoteError, ValueError) as exc:
             print(f"spinstream tap: {exc}", file=sys.stderr)
             return 1
         tallies = {t: _Tally() for t in stream.topics}
@@ -173,18 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                         msg = None
                     if msg is not None:
                         n += 1
-                        v = tallies[msg.topic]
-                        v.messages += 1
-                        v.window_messages += 1
-                        v.lost += msg.lost
-                        v.dropped += msg.dropped
-                        v.last_step = msg.last_step
-                        v.chunk = msg.chunk
-                        if msg.kind == "spikes":
-                            v.spikes += len(msg)
-                            v.window_spikes += len(msg)
-                        else:
-                            v.samples += len(msg)
+                        tallies[msg.topic].add(msg)
                     now = time.monotonic()
                     done = (args.count is not None and n >= args.count) or (
                         args.until_step is not None

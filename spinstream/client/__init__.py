@@ -10,6 +10,8 @@ PyNN or the session, so any process can use it::
             for msg in stream:
                 print(msg.chunk, msg.times, msg.indices)
 
+A plastic projection's weights come the same way (``weight_topic(label)``, i.e.
+``weights/<label>/``): ``msg.values`` holds one row per snapshot, one column per synapse.
 docs/PROTOCOL.md describes the protocol for clients in other languages.
 """
 
@@ -25,6 +27,7 @@ from spinstream.client._protocol import (
     parse_topic,
     spike_topic,
     state_topic,
+    weight_topic,
 )
 
 __all__ = [
@@ -43,4 +46,5 @@ __all__ = [
     "parse_topic",
     "spike_topic",
     "state_topic",
+    "weight_topic",
 ]

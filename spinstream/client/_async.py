@@ -27,7 +27,7 @@ from spinstream.client._core import (
     sync_token,
     timeout_error,
 )
-from spinstream.client._protocol import sync_topic
+from spinstream.client._protocol import interval_steps_of, sync_topic
 
 __all__ = ["AsyncClient", "AsyncStream"]
 
@@ -159,6 +159,7 @@ class AsyncClient:
         *,
         lockstep: bool = False,
         interval_steps: int | None = None,
+        every: float | None = None,
         hwm: int = 10_000,
     ) -> AsyncStream:
         """Turn topics on and receive them (see :meth:`Client.subscribe`)."""
@@ -166,6 +167,10 @@ class AsyncClient:
         if self._description is None:
             await self.describe()
         assert self._description is not None
+        if every is not None:
+            if interval_steps is not None:
+                raise ValueError("give interval_steps or every (ms), not both")
+            interval_steps = interval_steps_of(every, float(self._description["dt"]))
         reply = await self.request("subscribe", topics=names, interval_steps=interval_steps)
         sock = self._ctx.socket(zmq.SUB)
         configure(sock, self._credentials, self.endpoint)

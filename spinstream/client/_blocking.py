@@ -25,7 +25,7 @@ from spinstream.client._core import (
     sync_token,
     timeout_error,
 )
-from spinstream.client._protocol import sync_topic
+from spinstream.client._protocol import interval_steps_of, sync_topic
 
 __all__ = ["Client", "Stream"]
 
@@ -172,19 +172,26 @@ class Client:
         *,
         lockstep: bool = False,
         interval_steps: int | None = None,
+        every: float | None = None,
         hwm: int = 10_000,
     ) -> Stream:
         """Turn topics on and receive them; returns once the subscription is in effect.
 
         ``lockstep=True`` (session mode ``"lockstep"``) opens a gate: the session runs a
         chunk only after this stream has handed out every topic's message of the previous
-        one and is asked for more, so nothing is lost.  ``hwm``: messages ZeroMQ queues
-        for this stream before it drops (seen as ``Message.lost``).
+        one and is asked for more, so nothing is lost.  ``interval_steps``, or ``every``
+        in ms (a whole number of steps): how often state and weight topics that this
+        request turns on are sampled (default every step).  ``hwm``: messages ZeroMQ
+        queues for this stream before it drops (seen as ``Message.lost``).
         """
         names = [topics] if isinstance(topics, str) else list(topics)
         if self._description is None:
             self.describe()
         assert self._description is not None
+        if every is not None:
+            if interval_steps is not None:
+                raise ValueError("give interval_steps or every (ms), not both")
+            interval_steps = interval_steps_of(every, float(self._description["dt"]))
         reply = self.request("subscribe", topics=names, interval_steps=interval_steps)
         sock = self._ctx.socket(zmq.SUB)
         configure(sock, self._credentials, self.endpoint)

@@ -63,7 +63,8 @@ class Message:
     Attributes
     ----------
     topic, kind, source, variable
-        What it is: ``kind`` is ``"spikes"`` or ``"state"``.
+        What it is: ``kind`` is ``"spikes"``, ``"state"`` or ``"weights"`` (then
+        ``source`` is the projection's name and ``variable`` is ``"weight"``).
     seq
         The topic's message number; consecutive unless messages were lost.
     lost
@@ -77,7 +78,9 @@ class Message:
         The chunk: steps ``first_step .. last_step`` (inclusive), times in ms.
     arrays
         The frames by name: spikes ``stamps`` and ``indices``; state ``stamps`` and
-        ``values`` (shape: samples x cells).  Read-only views of the received bytes.
+        ``values`` (shape: samples x cells); weights ``stamps`` and ``values`` (shape:
+        snapshots x synapses, in ``Projection.get(..., format="list")`` order).
+        Read-only views of the received bytes.
     header
         The whole decoded header.
     received_ns
@@ -119,7 +122,7 @@ class Message:
 
     @property
     def values(self) -> npt.NDArray[np.float64]:
-        """State: samples x cells, PyNN units."""
+        """State: samples x cells; weights: snapshots x synapses (PyNN units)."""
         return self.arrays["values"]
 
     def __len__(self) -> int:

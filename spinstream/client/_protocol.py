@@ -26,10 +26,12 @@ __all__ = [
     "encode",
     "encode_array",
     "frame_spec",
+    "interval_steps_of",
     "parse_topic",
     "spike_topic",
     "state_topic",
     "sync_topic",
+    "weight_topic",
 ]
 
 #: Version of the protocol; every header and every control message carries it as ``v``.
@@ -74,6 +76,11 @@ def state_topic(source: str, variable: str) -> str:
     return f"state/{_component(source)}/{_component(variable)}/"
 
 
+def weight_topic(projection: str) -> str:
+    """Return the topic of a plastic projection's weights: ``weights/<projection>/``."""
+    return f"weights/{_component(projection)}/"
+
+
 def sync_topic(token: str) -> str:
     """Return the topic of the answer to a ``sync`` request: ``sync/<token>/``."""
     return f"sync/{_component(token)}/"
@@ -87,6 +94,22 @@ def parse_topic(topic: str) -> tuple[str, ...]:
     if not topic.endswith("/"):
         raise ValueError(f"a topic ends with '/', got {topic!r}")
     return tuple(unquote(c) for c in topic[:-1].split("/"))
+
+
+def interval_steps_of(every: float, dt: float) -> int:
+    """Convert a sampling interval in ms into whole steps of ``dt`` ms.
+
+    Raises ``ValueError`` unless ``every`` is a positive whole multiple of ``dt`` (as
+    ``Projection.stream(every=...)`` does).
+    """
+    if isinstance(every, bool) or not isinstance(every, int | float | np.number) or not every > 0:
+        raise ValueError(f"every must be a positive number of ms, got {every!r}")
+    steps = round(float(every) / dt)
+    if steps < 1 or abs(steps * dt - float(every)) > 1e-9 * max(1.0, steps):
+        raise ValueError(
+            f"every = {every} ms must be a positive whole multiple of the time step {dt} ms"
+        )
+    return steps
 
 
 # ---------------------------------------------------------------------- msgpack

@@ -151,7 +151,9 @@ class Backend:
         self._stop_serving()
         state = self.state
         runtime = state.require_runtime()
-        self._bridge: Any = serve_blocking(runtime, state.populations, address, views, **options)
+        self._bridge: Any = serve_blocking(
+            runtime, state.populations, address, views, projections=state.projections, **options
+        )
         return self._bridge.endpoints
 
     def _stop_serving(self) -> None:

@@ -173,6 +173,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._steps = steps
         self._add_specs(steps)
         _plasticity.attach(self)
+        state.projections.append(self)  # served by a ZeroMQ bridge (weight topics)
 
     # -- building ------------------------------------------------------------------------
 

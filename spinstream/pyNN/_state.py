@@ -56,6 +56,7 @@ class State(BaseState):  # type: ignore[misc]
         self.id_counter = 0
         self.segment_counter = 0
         self.populations: list[Any] = []
+        self.projections: list[Any] = []
         self.largest_delay = 0.0
         self.smallest_delay: float | None = None
         self.auto_min_delay = True
@@ -83,6 +84,7 @@ class State(BaseState):  # type: ignore[misc]
         self.id_counter = 0
         self.segment_counter = 0
         self.populations = []
+        self.projections = []
         self.largest_delay = 0.0
         self.smallest_delay = None
 
