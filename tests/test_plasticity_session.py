@@ -95,7 +95,7 @@ async def test_weights_can_be_read_while_a_run_is_in_progress() -> None:
     async with spinstream.Session(timestep=0.1, chunk=1.0, seed=11) as sim:
         plastic, _ = build(sim)
         initial = plastic.get("weight", format="list", with_address=False)
-        sim.runtime._inline_below_ns = 0.0  # always compute chunks in the worker thread
+        sim.runtime._worker._inline_below_ns = 0.0  # always compute chunks in the worker thread
         task = asyncio.create_task(sim.run(200.0))
         seen = []
         while not task.done():
