@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import sys
 import threading
 from typing import Any
@@ -35,6 +36,8 @@ try:
 
     HostBoard()
 except ImportError as exc:  # the C engine is not built in this checkout
+    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
+        raise
     pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
 
 RULE = {"tau_plus": 20.0, "tau_minus": 20.0, "A_plus": 0.02, "A_minus": 0.021}

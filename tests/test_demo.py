@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ try:
 
     HostBoard()
 except ImportError as exc:  # the C engine is not built in this checkout
+    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
+        raise
     pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

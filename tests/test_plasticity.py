@@ -10,6 +10,7 @@ method with ``kernels_c/plastic.c``.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -38,6 +39,8 @@ try:
 
     HostBoard()
 except ImportError as exc:  # the C engine is not built in this checkout
+    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
+        raise
     pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
 
 DT = 0.1

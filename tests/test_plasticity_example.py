@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,8 @@ try:
 
     HostBoard()
 except ImportError as exc:  # the C engine is not built in this checkout
+    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
+        raise
     pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plasticity" / "learning_vehicle.py"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import numpy as np
 import pytest
@@ -26,6 +27,8 @@ try:
 
     HostBoard()
 except ImportError as exc:  # the C engine is not built in this checkout
+    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
+        raise
     pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
 
 CELL = {
