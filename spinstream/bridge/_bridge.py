@@ -347,6 +347,13 @@ class Bridge:
         if self._closed:
             return
         self._closed = True
+        # Stop the socket monitors first, while their event readers are still connected:
+        # libzmq sends a last MONITOR_STOPPED event to the reader, and that send blocks for
+        # ever when the reader's PAIR socket is already gone (it hung a test now and then).
+        for sock in (self._pub, self._ctl):
+            if sock is not None:
+                with contextlib.suppress(zmq.ZMQError):
+                    sock.disable_monitor()
         self._gates.close()
         self._publisher.close()
         tasks = list(self._tasks)
@@ -359,8 +366,6 @@ class Bridge:
         self._ctl_now = None  # a shadow: closing the socket below closes it
         for sock in (self._pub, self._ctl):
             if sock is not None:
-                with contextlib.suppress(zmq.ZMQError):
-                    sock.disable_monitor()
                 sock.close(linger=0)
         self._publisher.sock = None
         if self._ctx is not None:
