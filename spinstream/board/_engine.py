@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import importlib.machinery
 import pathlib
+import sys
 from ctypes import POINTER, c_char_p, c_double, c_int32, c_int64, c_uint8, c_uint64
 from dataclasses import dataclass
 from functools import cache
@@ -239,11 +240,17 @@ class ModelLayout:
 
 
 def _library_path() -> pathlib.Path:
-    here = pathlib.Path(__file__).parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        candidate = here / f"_libengine{suffix}"
-        if candidate.exists():
-            return candidate
+    # Next to this file first (an installed package, or a checkout built in place); then in
+    # the other copies of the package on sys.path: `python -m pytest` in a checkout imports
+    # ./spinstream, whose engine `pip install .` compiled into site-packages instead.  The ABI
+    # check in lib() refuses a copy that does not match this binding.
+    dirs = [pathlib.Path(__file__).parent]
+    dirs += [pathlib.Path(entry) / "spinstream" / "board" for entry in sys.path if entry]
+    for here in dirs:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            candidate = here / f"_libengine{suffix}"
+            if candidate.exists():
+                return candidate
     raise ImportError(
         "spinstream's C engine (spinstream/board/_libengine*.so) is not built. "
         "Build it with `pip install .` or, in a checkout, `pip install -e .` "
