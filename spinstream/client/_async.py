@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import os
 import time
@@ -20,8 +19,8 @@ from spinstream.client._core import (
     Gate,
     Message,
     Requests,
+    StreamBase,
     configure,
-    decode_message,
     input_fields,
     pub_endpoint,
     sync_token,
@@ -217,24 +216,11 @@ class AsyncClient:
         self.close()
 
 
-class AsyncStream:
+class AsyncStream(StreamBase):
     """Messages of one or more topics, as an async iterator (see :meth:`AsyncClient.subscribe`)."""
 
     def __init__(self, client: AsyncClient, topics: list[str], sock: zmq.asyncio.Socket) -> None:
-        self.topics = topics
-        self._client = client
-        self._sock = sock
-        self._gate: Gate | None = None
-        self._buffer: collections.deque[Message] = collections.deque()
-        self._last_seq: dict[str, int] = {}
-        self._closed = False
-        self.received = 0
-        self.lost = 0
-
-    @property
-    def gate(self) -> int | None:
-        """The lock-step gate's id (``None`` without lock-step)."""
-        return None if self._gate is None else self._gate.id
+        super().__init__(client, topics, sock)
 
     async def _sync(self) -> None:
         c = self._client
@@ -256,22 +242,6 @@ class AsyncStream:
             raise timeout_error(c.endpoint, c.timeout, c._credentials is not None)
         finally:
             self._sock.setsockopt(zmq.UNSUBSCRIBE, topic)
-
-    def _take(self, frames: list[zmq.Frame]) -> None:
-        msg = decode_message(frames, self._last_seq)
-        if msg is not None:
-            self.received += 1
-            self.lost += msg.lost
-            self._buffer.append(msg)
-
-    def _release(self) -> None:
-        g = self._gate
-        if g is None:
-            return
-        chunk = g.releasable()
-        if chunk is not None:
-            g.acked = chunk
-            self._client.post("next", gate=g.id, chunk=chunk)
 
     async def receive(self) -> Message:
         """Return the next message (wrap in ``asyncio.timeout()`` to bound the wait)."""

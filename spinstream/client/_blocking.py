@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import os
 import time
@@ -18,8 +17,8 @@ from spinstream.client._core import (
     Gate,
     Message,
     Requests,
+    StreamBase,
     configure,
-    decode_message,
     input_fields,
     pub_endpoint,
     sync_token,
@@ -235,24 +234,11 @@ class Client:
         self.close()
 
 
-class Stream:
+class Stream(StreamBase):
     """Messages of one or more topics, in arrival order (see :meth:`Client.subscribe`)."""
 
     def __init__(self, client: Client, topics: list[str], sock: zmq.Socket[bytes]) -> None:
-        self.topics = topics
-        self._client = client
-        self._sock = sock
-        self._gate: Gate | None = None
-        self._buffer: collections.deque[Message] = collections.deque()
-        self._last_seq: dict[str, int] = {}
-        self._closed = False
-        self.received = 0
-        self.lost = 0
-
-    @property
-    def gate(self) -> int | None:
-        """The lock-step gate's id (``None`` without lock-step)."""
-        return None if self._gate is None else self._gate.id
+        super().__init__(client, topics, sock)
 
     def _sync(self) -> None:
         """Wait until the bridge's messages reach this socket (no early messages lost)."""
@@ -275,22 +261,6 @@ class Stream:
             raise timeout_error(c.endpoint, c.timeout, c._credentials is not None)
         finally:
             self._sock.setsockopt(zmq.UNSUBSCRIBE, topic)
-
-    def _take(self, frames: list[zmq.Frame]) -> None:
-        msg = decode_message(frames, self._last_seq)
-        if msg is not None:
-            self.received += 1
-            self.lost += msg.lost
-            self._buffer.append(msg)
-
-    def _release(self) -> None:
-        g = self._gate
-        if g is None:
-            return
-        chunk = g.releasable()
-        if chunk is not None:
-            g.acked = chunk
-            self._client.post("next", gate=g.id, chunk=chunk)
 
     def receive(self, timeout: float | None = None) -> Message:
         """Return the next message; wait up to ``timeout`` seconds (``None``: forever).

@@ -6,6 +6,7 @@ they mean.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import secrets
@@ -351,3 +352,39 @@ def timeout_error(endpoint: str, timeout: float, secured: bool) -> TimeoutError:
         else "is the session serving there? (a secured bridge needs server_key and client_key)"
     )
     return TimeoutError(f"no reply from {endpoint} within {timeout:g} s; {hint}")
+
+
+class StreamBase:
+    """What the blocking and the asyncio stream share: buffer, sequence numbers, gate."""
+
+    def __init__(self, client: Any, topics: list[str], sock: Any) -> None:
+        self.topics = topics
+        self._client = client
+        self._sock = sock
+        self._gate: Gate | None = None
+        self._buffer: collections.deque[Message] = collections.deque()
+        self._last_seq: dict[str, int] = {}
+        self._closed = False
+        self.received = 0
+        self.lost = 0
+
+    @property
+    def gate(self) -> int | None:
+        """The lock-step gate's id (``None`` without lock-step)."""
+        return None if self._gate is None else self._gate.id
+
+    def _take(self, frames: list[Any]) -> None:
+        msg = decode_message(frames, self._last_seq)
+        if msg is not None:
+            self.received += 1
+            self.lost += msg.lost
+            self._buffer.append(msg)
+
+    def _release(self) -> None:
+        g = self._gate
+        if g is None:
+            return
+        chunk = g.releasable()
+        if chunk is not None:
+            g.acked = chunk
+            self._client.post("next", gate=g.id, chunk=chunk)
