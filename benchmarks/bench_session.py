@@ -12,7 +12,9 @@ recorded) for ``--cuba-seconds`` of simulated time, as the engine's own figure
 (``HostBoard.run`` in one call, no streams) and, at chunk = 1 ms and 10 ms: the board alone
 in chunk-sized ``run`` calls (what chunking costs the board), and the Runtime's chunk loop
 in fast mode with 0 and 1 spike subscribers (read by its own task), the latter also with
-every chunk on the loop's thread (no hand-over to the worker thread).  Prints the median
+every chunk on the loop's thread (no hand-over to the worker thread).  In fast mode the
+session queues the next chunk behind the running one (``Statistics.queued_ahead``), so the
+worker thread does not wait for the loop between chunks.  Prints the median
 wall time of ``--repeats`` interleaved runs and the ratio to the engine's one call: what
 chunking and streaming cost (target: under 10 % at 10 ms chunks with one subscriber).
 
@@ -141,6 +143,7 @@ async def cuba_session(
         "streamed": streamed[0] if streamed else None,
         "drops": sum(st.drops.values()),
         "overhead_p50": st.overhead_us.p50,
+        "ahead": st.queued_ahead,
     }
 
 
@@ -159,7 +162,14 @@ def cuba_engine(n: int, plan: Any, steps: int, per_call: int) -> dict[str, Any]:
         spikes += len(result.spikes[0][0]) if 0 in result.spikes else 0
     wall = time.perf_counter() - t0
     board.close()
-    return {"wall": wall, "spikes": spikes, "streamed": None, "drops": None, "overhead_p50": None}
+    return {
+        "wall": wall,
+        "spikes": spikes,
+        "streamed": None,
+        "drops": None,
+        "overhead_p50": None,
+        "ahead": None,
+    }
 
 
 def cuba_cost(n: int, seconds: float, repeats: int) -> None:
@@ -194,7 +204,7 @@ def cuba_cost(n: int, seconds: float, repeats: int) -> None:
     )
     print(
         f"{'run':<36} {'wall ms':>8} {'min ms':>8} {'ratio':>6} {'cost':>7} {'spikes':>7} "
-        f"{'streamed':>8} {'drops':>5} {'ovh p50 us':>10}"
+        f"{'streamed':>8} {'drops':>5} {'ovh p50 us':>10} {'ahead':>5}"
     )
     for label, results in got.items():
         wall = _median(results, "wall")
@@ -206,7 +216,7 @@ def cuba_cost(n: int, seconds: float, repeats: int) -> None:
             f"{ratio:>6.3f} {(ratio - 1) * 100:>6.1f}% {first['spikes']:>7} "
             f"{'' if first['streamed'] is None else first['streamed']:>8} "
             f"{'' if first['drops'] is None else first['drops']:>5} "
-            f"{ovh:>10}"
+            f"{ovh:>10} {'' if first['ahead'] is None else first['ahead']:>5}"
         )
     print(
         "ratio: median wall / median wall of the engine in one call; cost = ratio - 1 "
@@ -214,7 +224,8 @@ def cuba_cost(n: int, seconds: float, repeats: int) -> None:
         "engine: run(k): the board alone in chunk-sized calls (what chunking costs the "
         "board); inline: chunks on the loop's thread (inline_below_us=inf), no hand-over "
         "to the worker thread; streamed: spikes the subscriber received; ovh p50: the "
-        "loop's own time per chunk (Runtime.statistics().overhead_us)"
+        "loop's own time per chunk (Runtime.statistics().overhead_us); ahead: chunks that "
+        "ran queued behind the one before (statistics().queued_ahead)"
     )
 
 

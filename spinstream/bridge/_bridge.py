@@ -664,6 +664,8 @@ class Bridge:
                 "lag_ms": rt.lag_ms,
                 "late_inputs": rt.late_inputs,
                 "inputs": rt.inputs,
+                "queued_ahead": rt.queued_ahead,
+                "taken_back": rt.taken_back,
             },
         }
 

@@ -36,6 +36,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -64,7 +65,7 @@ from spinstream.session._checks import (
 from spinstream.session._clock import Clock, MonotonicClock
 from spinstream.session._routing import BoardSelection, Routing
 from spinstream.session._stats import Statistics, TimingRing
-from spinstream.session._worker import Job, Worker, execute
+from spinstream.session._worker import QUEUED, RECALLED, Gate, Job, Outcome, Worker, execute
 from spinstream.streams import (
     Selection,
     SpikeBatch,
@@ -80,6 +81,22 @@ SelectionLike = int | Sequence[tuple[int, npt.ArrayLike]] | Selection
 T = TypeVar("T")
 
 MODES = ("fast", "realtime", "lockstep")
+
+
+@dataclass
+class _Slot:
+    """A chunk handed to the worker thread: the job, its future, the routing it records."""
+
+    job: Job
+    fut: asyncio.Future[Outcome]
+    routing: Routing
+    queued_behind: bool  # submitted while another chunk was on the worker
+
+    @property
+    def end(self) -> int:
+        return self.job.first_step + self.job.n_steps
+
+
 SPIKE_SOURCES = ("SpikeSourceArray", "SpikeInjector")
 
 
@@ -180,6 +197,8 @@ class Runtime:
         self._step = 0
         self._running = False
         self._in_flight: tuple[int, int] | None = None
+        # fast mode: the running chunk and the one queued behind it (see _run_ahead)
+        self._pipe: list[_Slot] = []
         self._inline = False
         self._worker = Worker(inline_below_us)
         self._closed = False
@@ -215,6 +234,8 @@ class Runtime:
         self._inputs = 0
         self._compute = TimingRing()
         self._overhead = TimingRing()
+        self._queued_ahead = 0
+        self._taken_back = 0
         self._rt_anchor = 0.0
         self._rt_anchor_step = 0
 
@@ -267,7 +288,12 @@ class Runtime:
 
     @property
     def input_step(self) -> int:
-        """The step at which input given now takes effect (the next chunk's first step)."""
+        """The step at which input given now takes effect (the next chunk's first step).
+
+        In fast mode a chunk may already be queued behind the running one; reading this
+        takes it back if it has not started, so that input given now lands in it.
+        """
+        self._recall_ahead()
         if self._in_flight is not None:
             return self._in_flight[0] + self._in_flight[1]
         return self._step
@@ -834,12 +860,14 @@ class Runtime:
         self._all_subs.append(sub)
 
     def _sub_changed(self) -> None:
+        self._recall_ahead()
         self._routing_dirty = True
         gate = self._gate
         if gate is not None and not gate.done():
             gate.set_result(None)
 
     def _routing_changed(self) -> None:
+        self._recall_ahead()  # so the change starts with the next chunk, as documented
         self._routing_dirty = True
         if self._board_idle():
             self._apply_routing()
@@ -968,7 +996,11 @@ class Runtime:
             self._rt_anchor = self.clock.now()
             self._rt_anchor_step = self._step
             while self._step < s:
-                await self._one_chunk(min(self._chunk_steps, int(s) - self._step))
+                n = min(self._chunk_steps, int(s) - self._step)
+                if self._ahead_ok(n):
+                    await self._run_ahead(int(s))
+                else:
+                    await self._one_chunk(n)
         finally:
             self._running = False
 
@@ -1019,12 +1051,14 @@ class Runtime:
         n_steps, sequence)`` (on the loop's thread after the chunk), ``discard()`` (the chunk
         failed) and ``closed`` (it is dropped once true).  Weight streams are probes.
         """
+        self._recall_ahead()
         self._probes.append(probe)
 
-    def _make_job(self, n: int) -> Job:
+    def _make_job(self, n: int, first: int | None = None) -> Job:
         if self._routing_dirty:
             self._apply_routing_checked()
-        first = self._step
+        if first is None:
+            first = self._step
         end = first + n
         ops = self._pending
         self._pending = []
@@ -1035,9 +1069,13 @@ class Runtime:
         self._probes = [p for p in self._probes if not p.closed]
         for probe in self._probes:
             events.extend((at, 0, [fn]) for at, fn in probe.taps(first, end))
+        taken_timed = []
         while timed and timed[0][0] < end:
-            at, _, board_op, spec_op = heapq.heappop(timed)
+            entry = heapq.heappop(timed)
+            taken_timed.append(entry)
+            at, _, board_op, spec_op = entry
             events.append((at, 1, [spec_op, board_op]))
+        taken_pending = list(ops)
         events.sort(key=lambda ev: ev[:2])  # probes see a step before its inputs
         for at, _, fns in events:
             if at > cur:
@@ -1045,7 +1083,7 @@ class Runtime:
                 ops, cur = [], at
             ops.extend(fns)
         segments.append((ops, end - cur))
-        return Job(first, n, segments)
+        return Job(first, n, segments, taken_pending, taken_timed)
 
     async def _one_chunk(self, n: int) -> None:
         t0 = time.perf_counter_ns()
@@ -1062,12 +1100,27 @@ class Runtime:
             outcome, cancelled = await self._worker.call(execute, board, job, inline=inline)
         finally:
             self._in_flight = None
+        self._finish_chunk(job, outcome, self._routing, board_idle=True)
+        t1 = time.perf_counter_ns()
+        self._overhead.add(max(0, t1 - t0 - waited - outcome.compute_ns))
+        if cancelled:
+            raise asyncio.CancelledError
+        if self.mode == "realtime":
+            await self._pace()
+
+    def _finish_chunk(
+        self, job: Job, outcome: Outcome, routing: Routing, *, board_idle: bool
+    ) -> None:
+        """Do the loop's part of a chunk: step, recording, streams, probes; raise its error.
+
+        ``board_idle``: no other chunk is on the board, so its step can be checked.
+        """
         self._worker.observe(outcome)
         self._step = job.first_step + outcome.steps
         if outcome.steps:
             self._steps_run += outcome.steps
             self._chunks += 1
-            self._routing.distribute(
+            routing.distribute(
                 outcome.results,
                 self.recorder,
                 job.first_step,
@@ -1082,22 +1135,130 @@ class Runtime:
                 probe.flush(job.first_step, outcome.steps, self._chunks)
             else:
                 probe.discard()
+        self._compute.add(outcome.compute_ns)
         if outcome.error is not None:
-            self._compute.add(outcome.compute_ns)
             raise outcome.error
         board_step = self._board.step if self._board is not None else self._step
-        if board_step != self._step:
+        if board_idle and board_step != self._step:
             raise EngineError(
                 f"the board is at step {board_step} after a chunk that should end at "
                 f"step {self._step}"
             )
-        t1 = time.perf_counter_ns()
-        self._compute.add(outcome.compute_ns)
-        self._overhead.add(max(0, t1 - t0 - waited - outcome.compute_ns))
-        if cancelled:
-            raise asyncio.CancelledError
-        if self.mode == "realtime":
-            await self._pace()
+
+    # ------------------------------------------------------------------ read-ahead (fast)
+    def _ahead_ok(self, n: int) -> bool:
+        """Whether chunks of ``n`` steps may be queued ahead (fast mode, worker thread)."""
+        return (
+            self.mode == "fast"
+            and not self._inline
+            and not self._worker.inline(n)
+            and not any(not p.closed for p in self._probes)
+        )
+
+    async def _run_ahead(self, s: int) -> None:
+        """Run chunks towards step ``s`` with the next chunk queued behind the running one.
+
+        In fast mode the worker thread then goes from one chunk straight to the next
+        while the loop records and streams the one before: the hand-over to the thread
+        and back (tens of microseconds, more on a busy machine) is no longer paid between
+        chunks.  Nothing about results changes: a queued chunk is the same job the loop
+        would make later, and it is taken back (:meth:`_recall_ahead`) if input, a
+        subscription or a recording arrives before it starts, so that these still take
+        effect at the next chunk's first step.  Returns when ``s`` is reached or when
+        read-ahead no longer applies (the caller goes on chunk by chunk).
+        """
+        gate = Gate()
+        pipe = self._pipe
+        try:
+            self._fill(s, gate)
+            while pipe:
+                slot = pipe[0]
+                if slot.fut.done():  # the worker is ahead: still let the loop's tasks run
+                    await asyncio.sleep(0)
+                # a cancelled run stops after the running chunk: the queued one goes back
+                outcome, cancelled = await self._worker.wait(slot.fut, self._recall_ahead)
+                t0 = time.perf_counter_ns()
+                if cancelled or outcome.error is not None:
+                    self._recall_ahead()  # while the pipe still holds this chunk first
+                pipe.pop(0)
+                self._sync_in_flight()
+                if outcome.skipped:  # pragma: no cover - only jobs behind a failed one
+                    continue
+                if slot.queued_behind:
+                    self._queued_ahead += 1
+                self._finish_chunk(slot.job, outcome, slot.routing, board_idle=not pipe)
+                if cancelled:
+                    await self._finish_pipe()
+                    raise asyncio.CancelledError
+                self._fill(s, gate)
+                self._overhead.add(time.perf_counter_ns() - t0)
+        finally:
+            if pipe:  # an error left a started chunk behind: account for it too
+                await self._finish_pipe()
+
+    async def _finish_pipe(self) -> None:
+        """Take back what has not started; wait for and record what has."""
+        self._recall_ahead()
+        pipe = self._pipe
+        error: Exception | None = None
+        while pipe:
+            slot = pipe[0]
+            outcome, _ = await self._worker.wait(slot.fut)
+            pipe.pop(0)
+            self._sync_in_flight()
+            if not outcome.skipped:
+                self._queued_ahead += slot.queued_behind
+                try:
+                    self._finish_chunk(slot.job, outcome, slot.routing, board_idle=not pipe)
+                except Exception as exc:  # the pipe must end empty: raise after it
+                    error = error or exc
+        if error is not None:
+            raise error
+
+    def _fill(self, s: int, gate: Gate) -> None:
+        """Queue chunks until one runs and one waits behind it (or ``s`` is reached)."""
+        pipe = self._pipe
+        while len(pipe) < 2:
+            end = pipe[-1].end if pipe else self._step
+            n = min(self._chunk_steps, s - end)
+            if n <= 0 or not self._ahead_ok(n):
+                return
+            if pipe and self._routing_dirty:
+                return  # a new routing needs the board idle: after the running chunk
+            job = self._make_job(n, end)
+            job.gate = gate
+            fut = self._worker.submit(execute, self._live_board(), job)
+            pipe.append(_Slot(job, fut, self._routing, queued_behind=bool(pipe)))
+            self._sync_in_flight()
+
+    def _recall_ahead(self) -> None:
+        """Take back the chunk queued behind the running one, if it has not started.
+
+        Its inputs go back to the queues they came from, so the next job made has them.
+        """
+        pipe = self._pipe
+        if len(pipe) < 2:
+            return
+        job = pipe[-1].job
+        assert job.gate is not None
+        with job.gate.lock:
+            if job.state != QUEUED:
+                return
+            job.state = RECALLED
+        pipe.pop()
+        self._taken_back += 1
+        self._pending[:0] = job.taken_pending
+        for entry in job.taken_timed:
+            heapq.heappush(self._timed, entry)
+        self._sync_in_flight()
+
+    def _sync_in_flight(self) -> None:
+        pipe = self._pipe
+        if pipe:
+            first = pipe[0].job.first_step
+            self._in_flight = (first, pipe[-1].end - first)
+        else:
+            self._in_flight = None
 
     async def _pace(self) -> None:
         deadline = self._rt_anchor + (
@@ -1145,6 +1306,8 @@ class Runtime:
             drops={s.label: s.dropped for s in self._all_subs},
             compute_us=self._compute.percentiles(),
             overhead_us=self._overhead.percentiles(),
+            queued_ahead=self._queued_ahead,
+            taken_back=self._taken_back,
         )
 
     def clear_timings(self) -> None:

@@ -44,6 +44,13 @@ class Statistics:
         Python time per chunk outside the board: handing the chunk to the worker thread
         and back, recording, fanning out to subscribers, applying inputs.  Time spent
         waiting on purpose (real-time pacing, lock-step subscribers) is not counted.
+        With a chunk queued ahead (fast mode), the loop's time after each chunk.
+    queued_ahead
+        Fast mode: chunks that ran queued behind the one before, so the worker thread went
+        from one to the next without waiting for the loop.
+    taken_back
+        Chunks queued ahead that were taken back before they started, because input, a
+        subscription or a recording arrived for the next chunk (or the run was cancelled).
     """
 
     chunks: int
@@ -55,6 +62,8 @@ class Statistics:
     drops: Mapping[str, int]
     compute_us: Percentiles
     overhead_us: Percentiles
+    queued_ahead: int = 0
+    taken_back: int = 0
 
 
 class TimingRing:

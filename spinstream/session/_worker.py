@@ -24,13 +24,37 @@ from spinstream.board._base import Board, ChunkResult
 T = TypeVar("T")
 
 
+QUEUED, STARTED, RECALLED = 0, 1, 2
+
+
+class Gate:
+    """What the loop and the worker share about the jobs queued ahead (read-ahead runs).
+
+    A queued job starts only if, under ``lock``, it has not been recalled and no job
+    before it failed (``halted``); the loop recalls a job, under the same lock, only if it
+    has not started.  So a job either runs whole or not at all.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.halted = False
+
+
 @dataclass
 class Job:
-    """One chunk as the worker runs it: inputs, then steps, possibly several times."""
+    """One chunk as the worker runs it: inputs, then steps, possibly several times.
+
+    ``taken_pending`` and ``taken_timed`` are the runtime's queued inputs the job took
+    when it was made; a recalled job gives them back.
+    """
 
     first_step: int
     n_steps: int
     segments: list[tuple[list[Callable[[], None]], int]]
+    taken_pending: list[Callable[[], None]] = field(default_factory=list)
+    taken_timed: list[Any] = field(default_factory=list)
+    gate: Gate | None = None
+    state: int = QUEUED
 
 
 @dataclass
@@ -41,11 +65,19 @@ class Outcome:
     steps: int = 0
     compute_ns: int = 0
     error: BaseException | None = None
+    skipped: bool = False  # recalled, or a job before it failed: nothing ran
 
 
 def execute(board: Board, job: Job) -> Outcome:
     """Run a job's inputs and board runs; never raises (see :attr:`Outcome.error`)."""
     out = Outcome()
+    gate = job.gate
+    if gate is not None:
+        with gate.lock:
+            if job.state == RECALLED or gate.halted:
+                out.skipped = True
+                return out
+            job.state = STARTED
     t0 = time.perf_counter_ns()
     try:
         for ops, k in job.segments:
@@ -56,6 +88,9 @@ def execute(board: Board, job: Job) -> Outcome:
                 out.steps += k
     except BaseException as exc:  # reported on the loop thread after bookkeeping
         out.error = exc
+        if gate is not None:
+            with gate.lock:
+                gate.halted = True
     out.compute_ns = time.perf_counter_ns() - t0
     return out
 
@@ -99,17 +134,38 @@ class Worker:
         """
         if inline:
             return fn(*args), False
+        return await self.wait(self.submit(fn, *args))
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue ``fn(*args)`` for the worker thread; its future settles on this loop.
+
+        Calls run one at a time, in the order submitted.
+        """
         if self._queue is None:
             q: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+            nq: queue.SimpleQueue[_Settle | None] = queue.SimpleQueue()
             self._queue = q
             threading.Thread(
-                target=_serve, args=(q,), name="spinstream-board", daemon=True
+                target=_serve, args=(q, nq), name="spinstream-board", daemon=True
             ).start()
-            # the thread must not keep the Worker alive; it ends when the Worker goes
+            threading.Thread(
+                target=_notify, args=(nq,), name="spinstream-notify", daemon=True
+            ).start()
+            # the threads must not keep the Worker alive; they end when the Worker goes
             weakref.finalize(self, q.put, None)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
         self._queue.put((loop, fut, fn, args))
+        return fut
+
+    @staticmethod
+    async def wait(
+        fut: asyncio.Future[T], on_cancel: Callable[[], None] | None = None
+    ) -> tuple[T, bool]:
+        """Await a submitted call; outlive cancellation as :meth:`call` does.
+
+        ``on_cancel`` is called (on the loop's thread) when the cancellation arrives.
+        """
         cancelled = False
         while True:
             try:
@@ -117,6 +173,8 @@ class Worker:
             except asyncio.CancelledError:
                 if fut.cancelled():
                     raise
+                if not cancelled and on_cancel is not None:
+                    on_cancel()
                 cancelled = True
 
     def close(self) -> None:
@@ -131,12 +189,16 @@ _Call = tuple[
 ]
 
 
-def _serve(q: queue.SimpleQueue[_Call | None]) -> None:
+_Settle = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Any, BaseException | None]
+
+
+def _serve(q: queue.SimpleQueue[_Call | None], nq: queue.SimpleQueue[_Settle | None]) -> None:
     # A bare thread and a queue: half the hand-over time of run_in_executor's
     # concurrent.futures machinery, which matters at chunks of a few steps.
     while True:
         item = q.get()
         if item is None:
+            nq.put(None)
             return
         loop, fut, fn, args = item
         result: Any = None
@@ -145,9 +207,34 @@ def _serve(q: queue.SimpleQueue[_Call | None]) -> None:
             result = fn(*args)
         except BaseException as exc:
             error = exc
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-            loop.call_soon_threadsafe(_settle, fut, result, error)
+        if q.empty():
+            _wake(loop, fut, result, error)
+        else:
+            # The next call is queued (read-ahead): start it first.  Waking the loop from
+            # here would hand it the GIL for its whole bookkeeping of this result before
+            # this thread could enter the next board run; the notifier thread wakes it
+            # while the board runs instead.
+            nq.put((loop, fut, result, error))
         del item, fut, fn, args, result, error
+
+
+def _notify(nq: queue.SimpleQueue[_Settle | None]) -> None:
+    while True:
+        item = nq.get()
+        if item is None:
+            return
+        _wake(*item)
+        del item
+
+
+def _wake(
+    loop: asyncio.AbstractEventLoop,
+    fut: asyncio.Future[Any],
+    result: Any,
+    error: BaseException | None,
+) -> None:
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+        loop.call_soon_threadsafe(_settle, fut, result, error)
 
 
 def _settle(fut: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
