@@ -115,6 +115,11 @@ typedef struct ss_csrc {
     double current;   /* step source current value */
     double *noise;    /* [n_targets] held noise values */
     uint64_t rng[4];
+    /* recording: when rec is not NULL, each step appends the current of that step (nA),
+     * averaged over the targets (noisy sources differ per target), while rec_n < rec_cap */
+    double *rec;
+    int64_t rec_cap;
+    int64_t rec_n;
 } ss_csrc;
 
 typedef struct ss_engine {

@@ -190,14 +190,13 @@ void ss_apply_current_sources(ss_engine *e, int64_t m) {
         const int on = m >= cs->start && m < cs->stop;
         switch (cs->kind) {
         case SS_CS_DC:
-            if (!on) continue;
-            amp = cs->amplitude;
+            if (on) amp = cs->amplitude;
             break;
         case SS_CS_AC:
-            if (!on) continue;
-            amp = cs->offset +
-                  cs->amplitude * sin(2.0 * SS_PI * cs->frequency * (double)m * e->dt / 1000.0 +
-                                      cs->phase);
+            if (on)
+                amp = cs->offset + cs->amplitude * sin(2.0 * SS_PI * cs->frequency * (double)m *
+                                                           e->dt / 1000.0 +
+                                                       cs->phase);
             break;
         case SS_CS_STEP:
             while (cs->pos < cs->n_steps && cs->step_at[cs->pos] <= m) {
@@ -207,16 +206,23 @@ void ss_apply_current_sources(ss_engine *e, int64_t m) {
             amp = cs->current;
             break;
         case SS_CS_NOISY:
-            if (!on) continue;
-            if ((m - cs->start) % cs->interval == 0)
-                for (int32_t j = 0; j < cs->n_targets; j++)
-                    cs->noise[j] = cs->mean + cs->stdev * ss_normal(cs->rng);
-            for (int32_t j = 0; j < cs->n_targets; j++)
-                e->cores[cs->t_core[j]].i_cs[cs->t_index[j]] += cs->noise[j];
+            if (on) {
+                if ((m - cs->start) % cs->interval == 0)
+                    for (int32_t j = 0; j < cs->n_targets; j++)
+                        cs->noise[j] = cs->mean + cs->stdev * ss_normal(cs->rng);
+                double sum = 0.0;
+                for (int32_t j = 0; j < cs->n_targets; j++) {
+                    e->cores[cs->t_core[j]].i_cs[cs->t_index[j]] += cs->noise[j];
+                    sum += cs->noise[j];
+                }
+                amp = cs->n_targets ? sum / cs->n_targets : 0.0; /* recorded only */
+            }
+            if (cs->rec && cs->rec_n < cs->rec_cap) cs->rec[cs->rec_n++] = amp;
             continue;
         default:
             continue;
         }
+        if (cs->rec && cs->rec_n < cs->rec_cap) cs->rec[cs->rec_n++] = amp;
         if (amp == 0.0) continue;
         for (int32_t j = 0; j < cs->n_targets; j++)
             e->cores[cs->t_core[j]].i_cs[cs->t_index[j]] += amp;

@@ -241,8 +241,8 @@ def test_current_source_recording_and_changes_between_runs(net):
     v = p.get_data().segments[0].analogsignals[0].magnitude[:, 0]
     assert v[20] == -65.0
     assert v[50] > -65.0
-    with pytest.raises(errors.RecordingError, match=r"noise"):
-        net.NoisyCurrentSource(mean=0.0, stdev=1.0).record()
+    with pytest.raises(errors.RecordingError, match=r"record\(\) before running"):
+        net.NoisyCurrentSource(mean=0.0, stdev=1.0).get_data()
 
 
 def test_record_none_changes_what_the_next_segment_records(net):

@@ -37,6 +37,10 @@ class ChunkResult:
         ``(population id, variable)`` -> ``(stamps, values)``: int64 sample stamps (sample
         time = stamp * dt) and float64 values of shape ``(len(stamps), n_recorded)`` in the
         order of the indices given to :meth:`Board.set_recording`.
+    currents
+        Current source id -> float64 current (nA) of each step run, ``n_steps`` values
+        (step ``first_step + k`` at position ``k``), averaged over the source's targets,
+        for every source recorded (:meth:`Board.set_current_recording`).
     """
 
     first_step: int
@@ -47,6 +51,7 @@ class ChunkResult:
     samples: dict[tuple[int, str], tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = field(
         default_factory=dict
     )
+    currents: dict[int, npt.NDArray[np.float64]] = field(default_factory=dict)
 
 
 class Board(abc.ABC):
@@ -146,6 +151,14 @@ class Board(abc.ABC):
     @abc.abstractmethod
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source (same keys as ``CurrentSourceSpec``)."""
+
+    def set_current_recording(self, source: int, on: bool) -> None:
+        """Record (or stop recording) the current a source gives, step by step.
+
+        The value of a step is the current applied during it, averaged over the source's
+        targets (a noisy source draws per target).  It is kept across :meth:`load`.
+        """
+        raise EngineError(f"{type(self).__name__} cannot record current sources")
 
     #: Longest synaptic delay (steps) the board can hold (``None``: no bound of its own).
     max_delay_steps: int | None = None

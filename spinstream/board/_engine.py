@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-ABI_VERSION = 8
+ABI_VERSION = 9
 
 MODEL_IDS: dict[str, int] = {
     "IF_curr_exp": 0,
@@ -122,6 +122,9 @@ class CurrentSource(ctypes.Structure):
         ("current", c_double),
         ("noise", POINTER(c_double)),
         ("rng", c_uint64 * 4),
+        ("rec", POINTER(c_double)),
+        ("rec_cap", c_int64),
+        ("rec_n", c_int64),
     ]
 
 

@@ -239,6 +239,7 @@ class HostBoard(Board):
         self._loaded = False
         self._spike_buffer = spike_buffer
         self._recordings: dict[tuple[int, str], _Recording] = {}
+        self._rec_currents: set[int] = set()  # current sources recorded (kept across loads)
 
     # ---------------------------------------------------------------- load
 
@@ -251,6 +252,7 @@ class HostBoard(Board):
         _check_network(spec)
         saved = dict(self.__dict__)
         saved["_recordings"] = dict(self._recordings)
+        saved["_rec_currents"] = set(self._rec_currents)
         try:
             self._load(spec, plan)
         except BaseException:
@@ -514,6 +516,7 @@ class HostBoard(Board):
         specs = self._spec.current_sources
         self._csrc_structs = (E.CurrentSource * max(len(specs), 1))()
         self._csrc_arrays: list[dict[str, np.ndarray]] = []
+        self._csrc_rec: dict[int, np.ndarray] = {}  # recording buffers, grown by run()
         for i, cs in enumerate(specs):
             if cs.kind not in E.CS_KINDS:
                 raise ParameterError(
@@ -602,6 +605,38 @@ class HostBoard(Board):
         st.step_amp = E.ptr(arrays["step_amp"], ctypes.c_double)
         st.pos = 0
         st.current = 0.0
+
+    def set_current_recording(self, source: int, on: bool) -> None:
+        """Record (or stop recording) the current a source gives, step by step."""
+        if not isinstance(source, int | np.integer) or source < 0:
+            raise ParameterError(f"current source must be a non-negative id, got {source!r}")
+        if self._loaded and source >= len(self._spec.current_sources):
+            raise ParameterError(f"there is no current source {source}")
+        if on:
+            self._rec_currents.add(int(source))
+        else:
+            self._rec_currents.discard(int(source))
+            if self._loaded:
+                cs = self._csrc_structs[source]
+                cs.rec = None
+                cs.rec_cap = cs.rec_n = 0
+
+    def _arm_current_recording(self, n_steps: int) -> list[tuple[int, np.ndarray, Any]]:
+        """Point every recorded source at a buffer with room for ``n_steps`` values."""
+        armed = []
+        for src in sorted(self._rec_currents):
+            if src >= len(self._spec.current_sources):
+                continue
+            buf = self._csrc_rec.get(src)
+            if buf is None or len(buf) < n_steps:
+                buf = np.zeros(max(n_steps, 1024))
+                self._csrc_rec[src] = buf
+            cs = self._csrc_structs[src]
+            cs.rec = E.ptr(buf, ctypes.c_double)
+            cs.rec_cap = n_steps
+            cs.rec_n = 0
+            armed.append((src, buf, cs))
+        return armed
 
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source; unchanged keys keep their values."""
@@ -1122,6 +1157,7 @@ class HostBoard(Board):
                     ps.out_stamp = E.ptr(pr.out_stamp, ctypes.c_int64)
                     ps.cap = cap
                 ps.count = 0
+        recs = self._arm_current_recording(n_steps) if self._rec_currents else []
         e = self._engine
         stamps_l: list[I64] = []
         gids_l: list[I64] = []
@@ -1142,6 +1178,8 @@ class HostBoard(Board):
             if done == 0 and remaining > 0:
                 raise EngineError("the engine made no progress (output buffer too small)")
         result = ChunkResult(first_step=first, n_steps=n_steps)
+        for src, buf, cs in recs:
+            result.currents[src] = buf[: cs.rec_n].copy()
         self._collect_spikes(result, stamps_l, gids_l)
         for (pop, var), rec in self._recordings.items():
             if var == "spikes":

@@ -5,11 +5,12 @@ runtime of the cells it is injected into.  Changing a parameter later (``source.
 0.5`` or ``set_parameters``) goes to the runtime and takes effect at the next step run, so
 sources can change between runs and while a session runs.  The waveform of DC, AC and step
 sources is known exactly, so ``record()`` / ``get_data()`` rebuild it from the parameter
-history rather than asking the engine.
+history rather than asking the engine; a noisy source's current is recorded by the board.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import neo
@@ -142,6 +143,8 @@ class _CurrentSource:
             object.__setattr__(self, "_owner", runtime)
             object.__setattr__(self, "_state", state)
             self._history.append((0, dict(self._values)))
+            if self._recording:
+                self._start_recording()
         else:
             if runtime.loaded:
                 raise RuntimeError(
@@ -158,6 +161,9 @@ class _CurrentSource:
     def record(self) -> None:
         """Record the injected current (rebuilt from the parameters, per time step)."""
         object.__setattr__(self, "_recording", True)
+
+    def _start_recording(self) -> None:
+        """Ask the board to record (a hook for sources whose current only it knows)."""
 
     def _get_data(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         if not self._recording:
@@ -306,13 +312,53 @@ class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):  # type
             )
 
     def record(self) -> None:
-        """Not available: the noise is drawn on the board, per neuron, and not recorded."""
-        raise RecordingError(
-            "current",
-            self,
-            reason="NoisyCurrentSource draws its noise on the board, independently per "
-            "target neuron; record the neurons' membrane potential instead",
-        )
+        """Record the injected current: what the board applied, step by step.
+
+        The noise is drawn on the board independently for each target neuron; the recorded
+        value of a step is the mean over the targets (as NEST's ``noise_generator``
+        records it), so with one target it is exactly that neuron's input.  Steps before
+        ``record()`` took effect read NaN, as does the last sample (the step about to run)
+        when a new draw is due there.
+        """
+        object.__setattr__(self, "_recording", True)
+        if self._id is not None:
+            self._start_recording()
+
+    def _start_recording(self) -> None:
+        assert self._owner is not None
+        assert self._id is not None
+        self._owner.set_current_recording(self._id, True)
+
+    def _get_data(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        if not self._recording:
+            raise RecordingError(
+                "current", self, reason=f"{type(self).__name__}: call record() before running"
+            )
+        if self._state is None or self._owner is None or self._id is None:
+            return np.zeros(1), np.zeros(1)
+        dt = float(self._state.dt)
+        n = int(self._owner.step)
+        current = np.full(n + 1, np.nan)
+        steps, values = self._owner.recorder.current(self._id)
+        inside = steps <= n
+        current[steps[inside]] = values[inside]
+        current[n] = self._held(n, current, dt)
+        return np.arange(n + 1, dtype=np.float64) * dt, current
+
+    def _held(self, n: int, current: npt.NDArray[np.float64], dt: float) -> float:
+        """Return the current of step ``n`` (not run yet) where it is known, else NaN."""
+        v = self._values
+
+        def to_step(t: float) -> float:
+            return math.inf if math.isinf(t) else math.ceil(t / dt - 1e-9)
+
+        start, stop = to_step(v["start"]), to_step(v["stop"])
+        if not start <= n < stop:
+            return 0.0
+        interval = max(1, round(v["dt"] / dt))
+        if (n - start) % interval and n >= 1:
+            return float(current[n - 1])  # the values drawn before are held (or NaN)
+        return math.nan
 
     def _check_timing(self, dt: float) -> None:
         ratio = self._values["dt"] / dt

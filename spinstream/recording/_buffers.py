@@ -89,6 +89,8 @@ class _Segment:
     spikes: dict[int, _Spikes] = field(default_factory=dict)
     samples: dict[tuple[int, str], _Samples] = field(default_factory=dict)
     selections: dict[tuple[int, str], _Selection] = field(default_factory=dict)
+    #: current source id -> [(first step, current of each step from there)]
+    currents: dict[int, list[tuple[int, FloatArray]]] = field(default_factory=dict)
 
 
 class Recorder:
@@ -190,7 +192,22 @@ class Recorder:
             buf = seg.samples[key] = _Samples()
         buf.chunks.append((stamps, values, indices))
 
+    def append_current(self, source: int, first_step: int, values: FloatArray) -> None:
+        """Add the current (nA) a source gave during steps ``first_step, first_step + 1...``."""
+        if len(values) == 0:
+            return
+        seg = self._segments[-1]
+        seg.currents.setdefault(source, []).append((int(first_step), values))
+
     # ------------------------------------------------------------------ reading
+    def current(self, source: int, segment: int = -1) -> tuple[IntArray, FloatArray]:
+        """Return the recorded current of a source in a segment: ``(steps, nA)``, ascending."""
+        parts = self._segment(segment).currents.get(source)
+        if not parts:
+            return _EMPTY_INT, _frozen(np.zeros(0))
+        steps = np.concatenate([np.arange(f, f + len(v), dtype=np.int64) for f, v in parts])
+        return _frozen(steps), _frozen(np.concatenate([v for _, v in parts]))
+
     def spikes(self, pop: int, segment: int = -1) -> tuple[IntArray, IntArray]:
         """All recorded spikes of a population in a segment: ``(stamps, indices)``, int64."""
         buf = self._segment(segment).spikes.get(pop)

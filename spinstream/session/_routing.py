@@ -167,6 +167,9 @@ class Routing:
         """Hand one chunk (one or more board runs) to the recorder and the subscribers."""
         spikes, samples = _merge(results)
         recorder.advance(first_step, n_steps)
+        for r in results:
+            for source, values in r.currents.items():
+                recorder.append_current(source, r.first_step, values)
         for pop, sf in self._rec_spikes.items():
             got = spikes.get(pop)
             if got is None or len(got[0]) == 0:

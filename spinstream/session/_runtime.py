@@ -210,6 +210,7 @@ class Runtime:
         self._initial_dirty: set[tuple[int, str]] = set()
         # recording and streams
         self._recording: dict[tuple[int, str], tuple[IntArray, int]] = {}
+        self._rec_currents: set[int] = set()  # current sources recorded
         self._subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
         self._all_subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
         self._probes: list[Any] = []  # see add_probe
@@ -738,6 +739,30 @@ class Runtime:
 
         return self._submit(at, board_op, spec_op)
 
+    def set_current_recording(self, source: int, on: bool = True) -> int:
+        """Record the current a source gives, step by step (``recorder.current(source)``).
+
+        Each step's value is the current applied during it, averaged over the source's
+        targets (a noisy source draws per target).  Starts with the next chunk, like any
+        input; returns the first step recorded.
+        """
+        sources = self.spec.current_sources
+        if not isinstance(source, int | np.integer) or not 0 <= source < len(sources):
+            raise IndexError(
+                f"current source id {source!r} does not exist (there are {len(sources)})"
+            )
+        src, flag = int(source), bool(on)
+        at = self.input_step
+        if flag:
+            self._rec_currents.add(src)
+        else:
+            self._rec_currents.discard(src)
+        if self._board_idle():
+            self._live_board().set_current_recording(src, flag)
+        elif self._loading or self.loaded:
+            self._pending.append(lambda: self._live_board().set_current_recording(src, flag))
+        return at
+
     # ================================================================== recording, streams
     def set_recording(
         self,
@@ -967,6 +992,8 @@ class Runtime:
         self._board_sel.clear()
         for pid, idx, st in self._spike_log:
             board.schedule_spikes(pid, idx, st)
+        for source in sorted(self._rec_currents):
+            board.set_current_recording(source, True)
         self._apply_routing_checked()
         if cancelled:
             raise asyncio.CancelledError

@@ -73,6 +73,7 @@ class ReferenceBoard(Board):
 
     def __init__(self) -> None:
         self._spec: NetworkSpec | None = None
+        self._rec_currents: set[int] = set()  # kept across loads
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -198,6 +199,7 @@ class ReferenceBoard(Board):
         samples: dict[tuple[int, str], list[tuple[int, np.ndarray]]] = {
             k: [] for k in self._state_recording
         }
+        currents: dict[int, list[float]] = {cs: [] for cs in self._rec_currents}
         if not self._initial_sampled:
             self._sample(0, samples)
             self._initial_sampled = True
@@ -208,24 +210,35 @@ class ReferenceBoard(Board):
                     continue
                 stamps, idx = pop.emit(m)
                 self._deliver(p, stamps, idx, m, spikes)
-            # 2. Neuron cores.
+            # 2. Neuron cores (each current source evaluated once per step).
+            applied = [cs.values(m) for cs in self._currents]
+            for cs, got in zip(self._currents, applied, strict=True):
+                if cs.id in self._rec_currents:
+                    every = [v for _, _, v in got]
+                    level = float(np.concatenate(every).mean()) if every else 0.0
+                    currents.setdefault(cs.id, []).append(level)
             for p, pop in enumerate(self._pops):
                 if not isinstance(pop, NeuronPopulation):
                     continue
-                i_ext = pop.params["i_offset"] + self._injected(p, m)
+                i_ext = pop.params["i_offset"] + self._injected(p, applied)
                 arrived = self._pending[p].pop(m, None)
                 fired = pop.update(i_ext, arrived)
                 self._deliver(p, np.full(len(fired), m + 1, dtype=np.int64), fired, m, spikes)
             self._step = m + 1
             # 3. Samples after the step, stamped m+1.
             self._sample(m + 1, samples)
-        return self._result(first, n_steps, spikes, samples)
+        result = self._result(first, n_steps, spikes, samples)
+        for cs_id, levels in currents.items():
+            result.currents[cs_id] = np.array(levels, dtype=np.float64)
+        return result
 
-    def _injected(self, pop: int, m: int) -> np.ndarray:
-        """Sum of the current sources into ``pop`` during step ``m`` (nA)."""
+    def _injected(
+        self, pop: int, applied: list[list[tuple[int, np.ndarray, np.ndarray]]]
+    ) -> np.ndarray:
+        """Sum of the current sources into ``pop`` (``applied``: each source's values)."""
         total = np.zeros(self._pops[pop].size)
-        for cs in self._currents:
-            for target, idx, values in cs.values(m):
+        for got in applied:
+            for target, idx, values in got:
                 if target == pop:
                     np.add.at(total, idx, values)
         return total
@@ -463,6 +476,15 @@ class ReferenceBoard(Board):
         raise ParameterError(
             f"current source {source}: expected one of {[cs.id for cs in self._currents]}"
         )
+
+    def set_current_recording(self, source: int, on: bool) -> None:
+        """Record the mean current over a source's targets, step by step."""
+        if self._spec is not None and not 0 <= source < len(self._spec.current_sources):
+            raise ParameterError(f"there is no current source {source}")
+        if on:
+            self._rec_currents.add(int(source))
+        else:
+            self._rec_currents.discard(int(source))
 
     def reset(self) -> None:
         """Back to step 0: initial state, empty rings, spike arrays replayed, Poisson restarted.
