@@ -730,6 +730,36 @@ def test_pynn_tsodyks_markram_projection_keeps_its_weight() -> None:
         sim.end()
 
 
+def test_pynn_projection_get_reads_rule_parameters() -> None:
+    import spinstream.pyNN as sim
+
+    sim.setup(timestep=DT)
+    try:
+        a = sim.Population(3, sim.SpikeSourceArray(spike_times=[5.0]))
+        b = sim.Population(2, sim.IF_curr_exp())
+        tm = sim.Projection(
+            a, b, sim.AllToAllConnector(), sim.TsodyksMarkramSynapse(U=0.543, tau_rec=90.0)
+        )
+        assert tm.get("U", format="list", with_address=False) == [0.543] * 6
+        u, rec = tm.get(["U", "tau_rec"], format="array")
+        assert_array_equal(u, np.full((3, 2), 0.543))
+        assert_array_equal(rec, np.full((3, 2), 90.0))
+        stdp = sim.STDPMechanism(
+            weight=0.5,
+            timing_dependence=sim.SpikePairRule(tau_plus=20, tau_minus=20, A_plus=0.0),
+            weight_dependence=sim.AdditiveWeightDependence(w_min=0, w_max=1),
+        )
+        pr = sim.Projection(a, b, sim.OneToOneConnector(), stdp)
+        a_plus, w_max = pr.get(["A_plus", "w_max"], format="array")
+        assert a_plus[0, 0] == 0.0
+        assert w_max[1, 1] == 1.0
+        assert np.isnan(a_plus[0, 1])
+        with pytest.raises(errors.NonExistentParameterError, match=r"tau_facil.*STDPMechanism"):
+            pr.get("tau_facil", format="list")
+    finally:
+        sim.end()
+
+
 @pytest.mark.parametrize(
     ("make", "error", "match"),
     [

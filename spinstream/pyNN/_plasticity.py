@@ -224,6 +224,13 @@ def plasticity_of(projection: Any) -> PlasticitySpec | None:
     return None
 
 
+def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
+    """Return the PyNN parameter names of a rule that ``Projection.get`` can read."""
+    if isinstance(rule, STDPSpec):
+        return ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")
+    return _TM_PARAMS
+
+
 def check_weights(projection: Any, weight: FloatArray) -> None:
     """Raise PyNN's ConnectionError for an STDP weight outside ``[w_min, w_max]``."""
     rule = plasticity_of(projection)

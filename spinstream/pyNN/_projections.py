@@ -348,7 +348,15 @@ class Projection(common.Projection):  # type: ignore[misc]
             return _plasticity.live_weights(self)  # plastic weights come from the board
         if name in ("delay", "delays"):
             return self._delay
-        raise errors.NonExistentParameterError(name, "StaticSynapse", ["weight", "delay"])
+        rule = _plasticity.plasticity_of(self)
+        if rule is not None and name in _plasticity.rule_parameter_names(rule):
+            # one value for the whole projection (the engine's rules are per projection)
+            return np.full(len(self._pre), float(getattr(rule, name)))
+        kind = type(self.synapse_type).__name__
+        valid = ["weight", "delay"]
+        if rule is not None:
+            valid += list(_plasticity.rule_parameter_names(rule))
+        raise errors.NonExistentParameterError(name, kind, sorted(valid))
 
     def _get_attributes_as_list(self, names: list[str]) -> list[tuple[Any, ...]]:
         columns = [self._column(name).tolist() for name in names]
@@ -382,6 +390,24 @@ class Projection(common.Projection):  # type: ignore[misc]
                 result[seen] = acc[seen]
             out.append(result.reshape(shape))
         return out
+
+    def get(self, attribute_names: Any, format: str, *args: Any, **kwargs: Any) -> Any:
+        names = [attribute_names] if isinstance(attribute_names, str) else list(attribute_names)
+        known = {"weight", "delay", "weights", "delays", "presynaptic_index"}
+        known |= {"postsynaptic_index"}
+        rule = _plasticity.plasticity_of(self)
+        if rule is not None:
+            known.update(_plasticity.rule_parameter_names(rule))
+        for name in names:
+            if name not in known:  # PyNN itself would fail with a bare KeyError
+                valid = ["weight", "delay"]
+                if rule is not None:
+                    valid += list(_plasticity.rule_parameter_names(rule))
+                kind = type(self.synapse_type).__name__
+                raise errors.NonExistentParameterError(name, kind, sorted(valid))
+        return super().get(attribute_names, format, *args, **kwargs)
+
+    get.__doc__ = common.Projection.get.__doc__
 
     def set(self, **attributes: Any) -> None:
         if isinstance(self.synapse_type, StandardSynapseType):
