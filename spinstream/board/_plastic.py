@@ -31,6 +31,12 @@ import numpy.typing as npt
 from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable
 from spinstream.model import NetworkSpec, ParameterError, STDPSpec, TsodyksMarkramSpec
+from spinstream.model._spec import (
+    VARIABLE_RULE_PARAMS,
+    ProjectionSpec,
+    check_weight_bounds,
+    distinct_rules,
+)
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -80,6 +86,34 @@ class PlasticStatistics:
     lost: int
 
 
+#: ``E.Rule`` as numpy sees its memory (the table pointer as an address), and which rule
+#: attribute fills each field (absent ones are 0).
+_RULE = np.dtype(
+    [
+        ("kind", np.int32),
+        ("pad", np.int32),
+        *((f, np.float64) for f in ("tau_plus", "tau_minus", "a_plus", "a_minus", "w_min")),
+        *((f, np.float64) for f in ("w_max", "u_use", "tau_rec", "tau_facil")),
+        ("lut_plus", np.uint64),
+    ]
+)
+assert _RULE.itemsize == ctypes.sizeof(E.Rule)
+_RULE_FIELDS = (
+    ("tau_plus", "tau_plus"),
+    ("tau_minus", "tau_minus"),
+    ("a_plus", "A_plus"),
+    ("a_minus", "A_minus"),
+    ("w_min", "w_min"),
+    ("w_max", "w_max"),
+    ("u_use", "U"),
+    ("tau_rec", "tau_rec"),
+    ("tau_facil", "tau_facil"),
+)
+
+#: ``E.PlasticBlock`` as numpy sees its memory (the tau_syn pointers as addresses).
+_PBLOCK = np.dtype([("rule", np.int32), ("pad", np.int32), ("tau_syn", np.uint64, (2,))])
+assert _PBLOCK.itemsize == ctypes.sizeof(E.PlasticBlock)
+
 _RING_ARRAYS = (
     "t",
     "k",
@@ -118,7 +152,12 @@ def _where(spec: NetworkSpec, proj_id: int) -> str:
 
 
 def check_plasticity(spec: NetworkSpec) -> None:
-    """Raise :class:`ParameterError` for a bad rule, weight, or mixed ``tau_minus``."""
+    """Raise :class:`ParameterError` for a bad rule, weight, or mixed ``tau_minus``.
+
+    Every distinct rule of a projection whose parameters vary per synapse is checked (the
+    message names its first synapse), and each STDP weight against its own synapse's
+    ``[w_min, w_max]``.
+    """
     tau_minus: dict[int, tuple[float, str]] = {}
     for p in spec.projections:
         rule = p.plasticity
@@ -128,8 +167,15 @@ def check_plasticity(spec: NetworkSpec) -> None:
         if not isinstance(rule, STDPSpec | TsodyksMarkramSpec):
             raise ParameterError(f"{where}: unknown plasticity {rule!r}")
         rule.check(where)
+        if p.rule_params:
+            _check_per_synapse(where, p, rule)
         if isinstance(rule, STDPSpec):
-            rule.check_weights(where, np.asarray(p.weight, dtype=np.float64))
+            check_weight_bounds(
+                where,
+                np.asarray(p.weight, dtype=np.float64),
+                p.rule_param("w_min"),
+                p.rule_param("w_max"),
+            )
             seen = tau_minus.setdefault(p.post, (rule.tau_minus, where))
             if seen[0] != rule.tau_minus:
                 label = spec.populations[p.post].label
@@ -138,6 +184,35 @@ def check_plasticity(spec: NetworkSpec) -> None:
                     f"population {label!r} has tau_minus = {seen[0]!r} ms; the depression "
                     "trace belongs to the postsynaptic neuron, so it has one tau_minus"
                 )
+
+
+def _view(array: ctypes.Array[Any], dtype: np.dtype[Any]) -> npt.NDArray[Any]:
+    """Return a numpy view of a ctypes array of structs (to fill many at once)."""
+    raw = (ctypes.c_uint8 * ctypes.sizeof(array)).from_buffer(array)
+    return np.ctypeslib.as_array(raw).view(dtype)
+
+
+def _check_per_synapse(where: str, p: ProjectionSpec, rule: STDPSpec | TsodyksMarkramSpec) -> None:
+    """Check per-synapse rule values in bulk; the first bad synapse's rule says what is wrong.
+
+    The same conditions as the rules' ``check``, on arrays: a projection may have thousands
+    of distinct rules, which cost more to make than to check this way.
+    """
+    p.check_rule_params()
+    params = p.rule_params or {}
+    v = {name: p.rule_param(name) for name in VARIABLE_RULE_PARAMS[type(rule)]}
+    bad = np.zeros(len(p.pre_index), bool)
+    for x in v.values():
+        bad |= ~np.isfinite(x)
+    if isinstance(rule, STDPSpec):
+        bad |= (v["tau_plus"] <= 0) | (v["A_plus"] < 0) | (v["A_minus"] < 0)
+        bad |= (v["w_min"] < 0) | (v["w_min"] > v["w_max"])
+    else:
+        bad |= (v["U"] < 0) | (v["U"] > 1) | (v["tau_rec"] <= 0) | (v["tau_facil"] < 0)
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        one = {name: np.asarray(x)[k : k + 1] for name, x in params.items()}
+        distinct_rules(where, rule, one, 1)[0][0].check(f"{where}, synapse {k}")
 
 
 class PlasticState:
@@ -156,41 +231,39 @@ class PlasticState:
         rules = blocks.rules
         n_cores = len(core_params)
         self._rules = (E.Rule * max(len(rules), 1))()
-        self._luts: list[F64] = []
+        # the table depends on tau_plus alone: rules that differ in other parameters
+        # share it
+        self._luts: dict[float, F64] = {}
         is_tm = np.array([isinstance(r, TsodyksMarkramSpec) for r in rules], dtype=bool)
+        # filled through a numpy view, one column per field: a network may have thousands
+        # of rules (one per distinct combination of per-synapse values)
+        rv = _view(self._rules, _RULE)[: len(rules)]
+        kind = {"additive": E.STDP_ADDITIVE, "multiplicative": E.STDP_MULTIPLICATIVE}
+        rv["kind"] = [
+            E.TSODYKS_MARKRAM if isinstance(r, TsodyksMarkramSpec) else kind[r.weight_dependence]
+            for r in rules
+        ]
+        for field, name in _RULE_FIELDS:
+            rv[field] = [float(getattr(r, name, 0.0)) for r in rules]
         for r, rule in enumerate(rules):
-            st = self._rules[r]
-            if isinstance(rule, TsodyksMarkramSpec):
-                st.kind = E.TSODYKS_MARKRAM
-                st.u_use, st.tau_rec, st.tau_facil = rule.U, rule.tau_rec, rule.tau_facil
-            else:
-                st.kind = (
-                    E.STDP_ADDITIVE
-                    if rule.weight_dependence == "additive"
-                    else E.STDP_MULTIPLICATIVE
-                )
-                st.tau_plus, st.tau_minus = rule.tau_plus, rule.tau_minus
-                st.a_plus, st.a_minus = rule.A_plus, rule.A_minus
-                st.w_min, st.w_max = rule.w_min, rule.w_max
-                lut = np.zeros(512)
-                self._luts.append(lut)
-                st.lut_plus = E.ptr(lut, ctypes.c_double)
+            if isinstance(rule, STDPSpec):
+                lut = self._luts.setdefault(rule.tau_plus, np.zeros(512))
+                rv["lut_plus"][r] = lut.ctypes.data
 
-        # per block: rule, and the target's tau_syn rows for Tsodyks-Markram
+        # per block: rule, and the target's tau_syn rows for Tsodyks-Markram (written
+        # through a numpy view: a network may have many blocks, one per distinct rule)
         n_blocks = len(blocks.src)
         self._pblocks = (E.PlasticBlock * max(n_blocks, 1))()
-        for b in range(n_blocks):
-            pb = self._pblocks[b]
-            r = int(blocks.block_rule[b])
-            pb.rule = r
-            if r >= 0 and is_tm[r]:
-                _, n, names, params = core_params[int(blocks.tgt[b])]
-                for k, name in enumerate(("tau_syn_E", "tau_syn_I")):
-                    if name in names:  # a row of the core's parameters, read live
-                        pb.tau_syn[k] = ctypes.cast(
-                            params.ctypes.data + params.itemsize * n * names.index(name),
-                            ctypes.POINTER(ctypes.c_double),
-                        )
+        view = _view(self._pblocks, _PBLOCK)[:n_blocks]
+        view["rule"] = blocks.block_rule
+        tau_rows = np.zeros((max(n_cores, 1), 2), np.uint64)  # 0: NULL, no such row
+        for c, (_, n, names, params) in enumerate(core_params):
+            for k, name in enumerate(("tau_syn_E", "tau_syn_I")):
+                if name in names:  # a row of the core's parameters, read live
+                    tau_rows[c, k] = params.ctypes.data + params.itemsize * n * names.index(name)
+        tm_block = np.flatnonzero(blocks.block_rule >= 0)
+        tm_block = tm_block[is_tm[blocks.block_rule[tm_block]]] if len(rules) else tm_block[:0]
+        view["tau_syn"][tm_block] = tau_rows[blocks.tgt[tm_block]]
 
         # per plastic synapse and segment
         p_tm = is_tm[blocks.p_rule] if len(rules) else np.zeros(0, bool)
@@ -225,10 +298,10 @@ class PlasticState:
         self._post = (E.Post * max(n_cores, 1))()
         self._rings: dict[int, _Ring] = {}
         tau_minus_of = {}
-        for r, rule in enumerate(rules):
-            if isinstance(rule, STDPSpec):
-                for tgt in np.unique(blocks.tgt[blocks.block_rule == r]):
-                    tau_minus_of[int(tgt)] = rule.tau_minus
+        pairs = np.unique(np.stack([blocks.tgt, blocks.block_rule], axis=1), axis=0)
+        for tgt, r in pairs.tolist():
+            if r >= 0 and isinstance(rules[r], STDPSpec):  # one per target (check_plasticity)
+                tau_minus_of[int(tgt)] = rules[r].tau_minus
         for c, tau in sorted(tau_minus_of.items()):
             _, n, _, _ = core_params[c]
             sel = np.flatnonzero(stdp & (blocks.p_tgt == c))

@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from spinstream.board import _engine as E
-from spinstream.model import EngineError, NetworkSpec, PlasticitySpec
+from spinstream.model import EngineError, NetworkSpec, ParameterError, PlasticitySpec
+from spinstream.model._spec import MAX_RULES
 
 G = TypeVar("G", bound=np.generic)
 
@@ -111,6 +112,44 @@ def _max_per(
     return out
 
 
+def assign_rules(spec: NetworkSpec) -> tuple[list[PlasticitySpec], npt.NDArray[np.int64]]:
+    """Return the network's distinct rules and every synapse's key.
+
+    Synapses are taken projection by projection (those with synapses), in spec order; key 0
+    is static, ``r + 1`` the rule ``rules[r]``.  A projection whose rule parameters vary
+    per synapse (``ProjectionSpec.rule_params``) contributes one rule per distinct set of
+    values; equal rules are shared across projections.  Raises :class:`ParameterError`
+    when the network has more than :data:`MAX_RULES` distinct rules.
+    """
+    rules: list[PlasticitySpec] = []
+    number: dict[PlasticitySpec, int] = {}
+    keys: list[npt.NDArray[np.int64]] = []
+    for p in spec.projections:
+        if not len(p.pre_index):
+            continue
+        own, which = p.synapse_rules()
+        if not own:
+            keys.append(np.zeros(len(p.pre_index), np.int64))
+            continue
+        ids = np.empty(len(own), np.int64)
+        for k, r in enumerate(own):
+            i = number.get(r)
+            if i is None:
+                i = number[r] = len(rules)
+                rules.append(r)
+            ids[k] = i
+        if len(rules) > MAX_RULES:
+            raise ParameterError(
+                f"projection {p.label or p.id!r}: the network has more than {MAX_RULES} "
+                "distinct plasticity rules (each distinct combination of rule parameter "
+                "values is a rule); use fewer distinct values, e.g. draw them from a "
+                "short list"
+            )
+        keys.append(ids[which] + 1)
+    key = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    return rules, key
+
+
 def build_blocks(
     spec: NetworkSpec,
     core_gid0: npt.NDArray[np.int64],
@@ -136,25 +175,8 @@ def build_blocks(
         pre_gid = post_gid = delay = rec = np.zeros(0, np.int64)
         weight = np.zeros(0)
     # plasticity: rule 0 is static, r + 1 the r-th distinct rule; blocks never mix rules
-    rules: list[PlasticitySpec] = []
-    for p in projs:
-        if p.plasticity is not None and p.plasticity not in rules:
-            rules.append(p.plasticity)
+    rules, rule = assign_rules(spec)
     n_keys = len(rules) + 1
-    rule = (
-        np.concatenate(
-            [
-                np.full(
-                    len(p.pre_index),
-                    0 if p.plasticity is None else rules.index(p.plasticity) + 1,
-                    np.int64,
-                )
-                for p in projs
-            ]
-        )
-        if projs
-        else np.zeros(0, np.int64)
-    )
     n_syn = len(pre_gid)
     if n_syn and (delay.min() < 1 or delay.max() > MAX_DELAY_STEPS):
         raise EngineError(f"synaptic delays must lie in [1, {MAX_DELAY_STEPS}] steps")
@@ -180,7 +202,11 @@ def build_blocks(
     core_block0 = np.searchsorted(b_src, np.arange(n_cores))
     local_blk = np.arange(n_blocks) - core_block0[b_src]
     if n_blocks and local_blk.max() >= 1 << 16:
-        raise EngineError("a core projects to more than 65536 cores")
+        raise EngineError(
+            "a core has more than 65536 blocks of outgoing synapses (one per target core "
+            "and plasticity rule); use fewer distinct rule parameter values or smaller "
+            "populations per core"
+        )
 
     # distinct (weight, receptor) pairs per block: number the pairs network-wide first, then
     # (block, pair) combinations; a presence table avoids a second sort when it is small

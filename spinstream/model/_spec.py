@@ -6,6 +6,7 @@ no layer below the front end ever sees a PyNN object.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,14 +111,7 @@ class STDPSpec:
 
     def check_weights(self, where: str, weight: FloatArray) -> None:
         """Raise :class:`ParameterError` when a weight lies outside ``[w_min, w_max]``."""
-        w = np.asarray(weight, dtype=np.float64)
-        bad = (w < self.w_min) | (w > self.w_max) | ~np.isfinite(w)
-        if np.any(bad):
-            k = int(np.flatnonzero(bad)[0])
-            raise ParameterError(
-                f"{where}: weight {float(w[k])!r} of synapse {k} lies outside "
-                f"[w_min, w_max] = [{self.w_min!r}, {self.w_max!r}]"
-            )
+        check_weight_bounds(where, weight, self.w_min, self.w_max)
 
 
 @dataclass(frozen=True)
@@ -154,6 +148,79 @@ class TsodyksMarkramSpec:
 
 PlasticitySpec = STDPSpec | TsodyksMarkramSpec
 
+#: The rule parameters that may differ from synapse to synapse of one projection
+#: (``ProjectionSpec.rule_params``).  ``tau_minus`` may not: the depression trace belongs
+#: to the postsynaptic neuron.
+VARIABLE_RULE_PARAMS: dict[type, tuple[str, ...]] = {
+    STDPSpec: ("tau_plus", "A_plus", "A_minus", "w_min", "w_max"),
+    TsodyksMarkramSpec: ("U", "tau_rec", "tau_facil"),
+}
+
+
+#: Most distinct plasticity rules in one network (each distinct combination of a rule's
+#: parameter values is a rule).  The engine keeps a synapse's rule in 15 bits, and each
+#: rule costs blocks and row segments of its own (a segment holds one source neuron's
+#: synapses of one rule on one target core) and, for STDP, an exponential table.
+MAX_RULES = 1 << 14
+
+
+def check_rule_param_names(where: str, rule: PlasticitySpec, names: list[str]) -> None:
+    """Raise :class:`ParameterError` for a rule parameter that may not vary per synapse."""
+    allowed = VARIABLE_RULE_PARAMS.get(type(rule), ())
+    for name in names:
+        if name not in allowed:
+            why = (
+                "tau_minus is one value per postsynaptic population (the depression "
+                "trace belongs to the postsynaptic neuron)"
+                if name == "tau_minus"
+                else f"the {type(rule).__name__} parameters that may vary per synapse "
+                f"are {', '.join(allowed)}"
+            )
+            raise ParameterError(f"{where}: {name} cannot vary per synapse: {why}")
+
+
+def distinct_rules(
+    where: str, rule: PlasticitySpec, params: dict[str, FloatArray], n: int
+) -> tuple[list[PlasticitySpec], IntArray]:
+    """Return the distinct rules that per-synapse values make of ``rule``, and each synapse's.
+
+    ``params``: parameter name -> one value per synapse (``n`` synapses; names in
+    ``VARIABLE_RULE_PARAMS``).  The rules are not checked (see their ``check``).
+    """
+    names = sorted(params)
+    check_rule_param_names(where, rule, names)
+    if not names:
+        return [rule], np.zeros(n, np.int64)
+    table = np.stack([np.asarray(params[k], dtype=np.float64) for k in names], axis=1)
+    rows, inverse = np.unique(table, axis=0, return_inverse=True)
+    # the constructor with keywords: dataclasses.replace costs several times more, and a
+    # projection may have thousands of distinct rules
+    base = {f.name: getattr(rule, f.name) for f in dataclasses.fields(rule)}
+    make = type(rule)
+    rules: list[PlasticitySpec] = [
+        make(**{**base, **dict(zip(names, row, strict=True))}) for row in rows.tolist()
+    ]
+    return rules, np.asarray(inverse, dtype=np.int64).reshape(-1)
+
+
+def check_weight_bounds(
+    where: str, weight: FloatArray, w_min: float | FloatArray, w_max: float | FloatArray
+) -> None:
+    """Raise :class:`ParameterError` naming the first weight outside its ``[w_min, w_max]``.
+
+    ``w_min`` and ``w_max`` are one value or one per synapse.
+    """
+    w = np.asarray(weight, dtype=np.float64)
+    lo = np.broadcast_to(np.asarray(w_min, dtype=np.float64), w.shape)
+    hi = np.broadcast_to(np.asarray(w_max, dtype=np.float64), w.shape)
+    bad = (w < lo) | (w > hi) | ~np.isfinite(w)
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        raise ParameterError(
+            f"{where}: weight {float(w[k])!r} of synapse {k} lies outside "
+            f"[w_min, w_max] = [{float(lo[k])!r}, {float(hi[k])!r}]"
+        )
+
 
 def _finite(where: str, spec: object, names: tuple[str, ...]) -> None:
     for name in names:
@@ -181,7 +248,14 @@ class ProjectionSpec:
         int64 array of receptor indices (``EXCITATORY`` or ``INHIBITORY``).
     plasticity
         ``None`` (static synapses), an :class:`STDPSpec` or a :class:`TsodyksMarkramSpec`:
-        one rule for every synapse of the projection.
+        the projection's rule.
+    rule_params
+        ``None`` (every synapse follows ``plasticity``), or rule parameter name -> float64
+        array, one value per synapse, for the parameters that differ between synapses
+        (names in ``VARIABLE_RULE_PARAMS``); synapse ``k`` follows ``plasticity`` with
+        these values.  The values that ``plasticity`` holds for such a parameter are a
+        summary: ``w_min`` the smallest, ``w_max`` the largest (so a weight check against
+        ``plasticity`` alone is a necessary condition), the others synapse 0's.
     """
 
     id: int
@@ -194,6 +268,47 @@ class ProjectionSpec:
     receptor: IntArray
     label: str = ""
     plasticity: PlasticitySpec | None = None
+    rule_params: dict[str, FloatArray] | None = None
+
+    def synapse_rules(self) -> tuple[list[PlasticitySpec], IntArray]:
+        """Return the projection's distinct rules and each synapse's index into them.
+
+        Raises :class:`ParameterError` for a ``rule_params`` that does not fit the rule
+        (an unknown name, or one value per synapse missing).
+        """
+        n = len(self.pre_index)
+        rule = self.plasticity
+        if rule is None:
+            return [], np.zeros(n, np.int64)
+        params = self.rule_params or {}
+        if not params:
+            return [rule], np.zeros(n, np.int64)
+        self.check_rule_params()
+        return distinct_rules(f"projection {self.label or self.id!r}", rule, params, n)
+
+    def check_rule_params(self) -> None:
+        """Raise :class:`ParameterError` for ``rule_params`` that do not fit the rule.
+
+        (A name that may not vary, or not one value per synapse.)  The values themselves
+        are checked by the rules (``check``).
+        """
+        if not self.rule_params or self.plasticity is None:
+            return
+        n = len(self.pre_index)
+        where = f"projection {self.label or self.id!r}"
+        check_rule_param_names(where, self.plasticity, sorted(self.rule_params))
+        for name, values in self.rule_params.items():
+            if np.shape(values) != (n,):
+                raise ParameterError(
+                    f"{where}: rule_params[{name!r}] must hold one value per synapse ({n}), "
+                    f"got shape {np.shape(values)}"
+                )
+
+    def rule_param(self, name: str) -> FloatArray:
+        """Return one rule parameter per synapse (float64 array)."""
+        if self.rule_params and name in self.rule_params:
+            return np.asarray(self.rule_params[name], dtype=np.float64)
+        return np.full(len(self.pre_index), float(getattr(self.plasticity, name)))
 
 
 @dataclass

@@ -9,10 +9,17 @@ processed.  ``TsodyksMarkramSynapse`` is short-term depression and facilitation 
 target's synaptic time constant, as NEST's ``tsodyks_synapse``.  docs/ENGINE.md,
 "Plasticity", gives the rules.
 
-Rule parameters are one value per projection (checked when the rule is made, and again when
-the projection is); weights must lie in ``[w_min, w_max]``.  A plastic projection's weights
-are read from the board (``proj.get("weight", format="array")``, at any time) and streamed
-with ``proj.stream("weight", every=...)``.
+Rule parameters may differ from synapse to synapse, as PyNN allows (arrays, random
+distributions, functions of distance, connection lists), except STDP's ``tau_minus``: the
+depression trace belongs to the postsynaptic neuron, so it is one value per postsynaptic
+population.  The projection keeps one value per connection (``get("U", ...)`` reads them);
+the engine runs one rule per distinct combination of values (``ProjectionSpec.rule_params``).
+``Projection.set(U=...)`` changes them while the network is at step 0 (before the first run,
+or right after ``reset()``: the network is then loaded anew).  Values are checked when the
+rule is made (plain numbers) and per connection when the projection is; each STDP weight
+must lie in its own synapse's ``[w_min, w_max]``.  A plastic projection's weights are read
+from the board (``proj.get("weight", format="array")``, at any time) and streamed with
+``proj.stream("weight", every=...)``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from pyNN import errors
 from pyNN.standardmodels import build_translations, synapses
 
 from spinstream.model import ParameterError, PlasticitySpec, STDPSpec, TsodyksMarkramSpec
+from spinstream.model._spec import MAX_RULES, check_weight_bounds, distinct_rules
 
 __all__ = [
     "AdditiveWeightDependence",
@@ -206,49 +214,187 @@ PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse)
 
 # ------------------------------------------------------------------ projections
 
+_STDP_PARAMS = ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")
 
-def plasticity_of(projection: Any) -> PlasticitySpec | None:
-    """Return the engine's rule for a projection's synapse type (None: static synapses)."""
-    st = projection.synapse_type
-    where = f"Projection {projection.label!r}"
-    if isinstance(st, STDPMechanism):
-        td, wd = st.timing_dependence, st.weight_dependence
-        values = {k: _scalar(td, k, where) for k in ("tau_plus", "tau_minus", "A_plus", "A_minus")}
-        values.update({k: _scalar(wd, k, where) for k in ("w_min", "w_max")})
-        kind = "additive" if isinstance(wd, AdditiveWeightDependence) else "multiplicative"
-        return _checked(STDPSpec(weight_dependence=kind, **values), where)
-    if isinstance(st, TsodyksMarkramSynapse):
-        return _checked(
-            TsodyksMarkramSpec(**{k: _scalar(st, k, where) for k in _TM_PARAMS}), where
-        )
-    return None
+
+def rule_names(synapse_type: Any) -> tuple[str, ...]:
+    """Return the numeric rule parameters of a synapse type (none for StaticSynapse)."""
+    if isinstance(synapse_type, STDPMechanism):
+        return _STDP_PARAMS
+    if isinstance(synapse_type, TsodyksMarkramSynapse):
+        return _TM_PARAMS
+    return ()
 
 
 def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
     """Return the PyNN parameter names of a rule that ``Projection.get`` can read."""
     if isinstance(rule, STDPSpec):
-        return ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")
+        return _STDP_PARAMS
     return _TM_PARAMS
 
 
+def uniform_rule_values(projection: Any, n: int) -> dict[str, FloatArray]:
+    """Rule values of ``n`` connections from the synapse type's one-number parameters.
+
+    For connectors that pass only weights and delays; a rule parameter that is not one
+    number then raises InvalidParameterValueError.
+    """
+    st = projection.synapse_type
+    where = f"Projection {projection.label!r}"
+    out: dict[str, FloatArray] = {}
+    if isinstance(st, STDPMechanism):
+        for component in (st.timing_dependence, st.weight_dependence):
+            for name in component.default_parameters:
+                out[name] = np.full(n, _scalar(component, name, where))
+    elif isinstance(st, TsodyksMarkramSynapse):
+        for name in _TM_PARAMS:
+            out[name] = np.full(n, _scalar(st, name, where))
+    return out
+
+
+def _base_rule(
+    st: Any, values: dict[str, FloatArray]
+) -> tuple[PlasticitySpec, dict[str, FloatArray] | None]:
+    """Return the rule and per-synapse overrides that ``values`` (per connection) make."""
+    base: dict[str, Any] = {}
+    varying: dict[str, FloatArray] = {}
+    for name, v in values.items():
+        if len(v) == 0:
+            base[name] = float(_default(st, name))
+        elif np.all(v == v[0]):
+            base[name] = float(v[0])
+        else:
+            varying[name] = v
+            # a summary that keeps checks against the rule alone necessary conditions
+            pick = np.min if name == "w_min" else np.max if name == "w_max" else (lambda a: a[0])
+            base[name] = float(pick(v))
+    rule: PlasticitySpec
+    if isinstance(st, STDPMechanism):
+        kind = (
+            "additive"
+            if isinstance(st.weight_dependence, AdditiveWeightDependence)
+            else "multiplicative"
+        )
+        rule = STDPSpec(weight_dependence=kind, **base)
+    else:
+        rule = TsodyksMarkramSpec(**base)
+    return rule, varying or None
+
+
+def _default(st: Any, name: str) -> float:
+    """Return a parameter's value for a projection without connections."""
+    components = (
+        (st.timing_dependence, st.weight_dependence) if isinstance(st, STDPMechanism) else (st,)
+    )
+    for c in components:
+        if name in c.default_parameters:
+            lazy = c.parameter_space[name]
+            if lazy.is_homogeneous and isinstance(lazy.base_value, int | float | np.number):
+                return float(lazy.base_value)
+            return float(c.default_parameters[name])
+    raise KeyError(name)  # pragma: no cover - names come from rule_names
+
+
+def check_rule_values(projection: Any, values: dict[str, FloatArray]) -> dict[str, FloatArray]:
+    """Check rule values, one per connection; return them as float64 arrays.
+
+    Raises InvalidParameterValueError naming the parameter, its value and the first
+    connection that has it, for ``tau_minus`` that varies, and for more distinct rules
+    than the engine takes.
+    """
+    if not values:
+        return {}
+    where = f"Projection {projection.label!r}"
+    out = {k: np.array(v, dtype=np.float64).reshape(-1) for k, v in values.items()}
+    tau = out.get("tau_minus")
+    if tau is not None and len(tau) and not np.all(tau == tau[0]):
+        raise errors.InvalidParameterValueError(
+            f"{where}: tau_minus must be one value for the whole projection, got values "
+            f"from {float(tau.min())!r} to {float(tau.max())!r} ms; the depression trace "
+            "belongs to the postsynaptic neuron, so there is one tau_minus per "
+            "postsynaptic population (tau_plus, A_plus, A_minus, w_min and w_max may vary "
+            "per synapse)"
+        )
+    rule, varying = _base_rule(projection.synapse_type, out)
+    if varying is None:
+        _checked(rule, where)
+        return out
+    n = len(projection._pre)
+    try:
+        rules, which = distinct_rules(where, rule, varying, n)
+    except ParameterError as err:  # pragma: no cover - names come from rule_names
+        raise errors.InvalidParameterValueError(str(err)) from None
+    if len(rules) > MAX_RULES:
+        raise errors.InvalidParameterValueError(
+            f"{where}: {len(rules)} distinct combinations of rule parameter values; the "
+            f"engine runs at most {MAX_RULES} distinct rules per network (each one a rule "
+            "of its own): use fewer distinct values, e.g. draw them from a short list"
+        )
+    first = np.full(len(rules), n, np.int64)
+    np.minimum.at(first, which, np.arange(n))
+    for r, k in zip(rules, first.tolist(), strict=True):
+        i, j = int(projection._pre[k]), int(projection._post[k])
+        _checked(r, f"{where}, connection {k} ({i} -> {j})")
+    return out
+
+
+def plasticity_of(projection: Any) -> PlasticitySpec | None:
+    """Return the engine's rule for a projection's synapse type (None: static synapses).
+
+    Where rule parameters vary per connection, the rule holds a summary of them (see
+    ``ProjectionSpec.rule_params``); ``projection._rule`` holds every connection's values.
+    """
+    st = projection.synapse_type
+    if not isinstance(st, PLASTIC_TYPES):
+        return None
+    return _base_rule(st, projection._rule)[0]
+
+
+def rule_column(projection: Any, name: str) -> FloatArray:
+    """Return one rule parameter's value per connection, in the projection's order."""
+    return np.asarray(projection._rule[name], dtype=np.float64)
+
+
 def check_weights(projection: Any, weight: FloatArray) -> None:
-    """Raise PyNN's ConnectionError for an STDP weight outside ``[w_min, w_max]``."""
-    rule = plasticity_of(projection)
-    if isinstance(rule, STDPSpec):
-        try:
-            rule.check_weights(f"Projection {projection.label!r}", weight)
-        except ParameterError as err:
-            raise errors.ConnectionError(str(err)) from None
+    """Raise PyNN's ConnectionError for an STDP weight outside its synapse's bounds."""
+    if not isinstance(projection.synapse_type, STDPMechanism):
+        return
+    check_bounds(projection, weight, projection._rule)
+
+
+def check_bounds(projection: Any, weight: FloatArray, rule: dict[str, FloatArray]) -> None:
+    """Raise ConnectionError naming the first connection whose weight is out of its bounds.
+
+    ``rule``: rule parameter name -> one value per connection.
+    """
+    w = np.asarray(weight, dtype=np.float64)
+    where = f"Projection {projection.label!r}"
+    try:
+        check_weight_bounds(where, w, rule["w_min"], rule["w_max"])
+    except ParameterError:
+        lo, hi = rule["w_min"], rule["w_max"]
+        k = int(np.flatnonzero((w < lo) | (w > hi) | ~np.isfinite(w))[0])
+        i, j = int(projection._pre[k]), int(projection._post[k])
+        raise errors.ConnectionError(
+            f"{where}: weight {float(w[k])!r} of connection {k} ({i} -> {j}) lies outside "
+            f"[w_min, w_max] = [{float(lo[k])!r}, {float(hi[k])!r}]"
+        ) from None
 
 
 def attach(projection: Any) -> None:
-    """Give each of the projection's specs its rule (called once the specs exist)."""
-    rule = plasticity_of(projection)
-    if rule is None:
+    """Give each of the projection's specs its rule and per-synapse values.
+
+    Called once the specs exist, and again when ``set()`` changes rule parameters.
+    """
+    st = projection.synapse_type
+    if not isinstance(st, PLASTIC_TYPES):
         return
     specs = projection._owner.spec.projections
-    for spec_id, _ in projection._parts:
+    for spec_id, sel in projection._parts:
+        part = {k: v[sel] for k, v in projection._rule.items()}
+        rule, varying = _base_rule(st, part)
         specs[spec_id].plasticity = rule
+        specs[spec_id].rule_params = varying
 
 
 def _board_weights(projection: Any) -> FloatArray | None:

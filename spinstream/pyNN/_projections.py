@@ -164,9 +164,17 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._owner = runtime
         self._collector: Any = None
         conns = build_connections(self, connector)
-        pre, post, values = conns.arrays(["weight", "delay"])
+        names = _plasticity.rule_names(self.synapse_type)
+        try:
+            pre, post, values = conns.arrays(["weight", "delay", *names])
+        except KeyError:  # a connector that passes only weights and delays
+            pre, post, values = conns.arrays(["weight", "delay"])
+            values.update(_plasticity.uniform_rule_values(self, len(pre)))
         self._pre = pre
         self._post = post
+        # rule parameters, one value per connection (empty for static synapses)
+        self._rule: dict[str, FloatArray] = {}
+        self._rule = _plasticity.check_rule_values(self, {k: values[k] for k in names})
         self._weight = self._checked_weights(values["weight"])
         self._delay = np.array(values["delay"], dtype=np.float64)
         steps = state.delay_steps(self._delay, f"Projection {self.label!r}")
@@ -309,19 +317,64 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._weight, self._delay, self._steps = new_w, new_d, steps
 
     def _set_attributes(self, parameter_space: Any) -> None:
-        """``Projection.set(weight=..., delay=...)``: values per existing connection."""
-        changes = {}
+        """``Projection.set(...)``: values per existing connection.
+
+        Weights and delays change as :meth:`_update` says.  Rule parameters (``U``,
+        ``A_plus``, ...) change only while the network is at step 0 (before the first run,
+        or right after ``reset()``); the network is then loaded anew at the next run.
+        """
+        rule_names = _plasticity.rule_names(self.synapse_type)
+        changes: dict[str, FloatArray] = {}
+        rule_changes: dict[str, FloatArray] = {}
         for name, lazy in parameter_space.items():
-            if name not in ("weight", "delay"):
-                raise errors.NonExistentParameterError(name, "StaticSynapse", ["weight", "delay"])
+            if name not in ("weight", "delay", *rule_names):
+                kind = type(self.synapse_type).__name__
+                valid = sorted(["weight", "delay", *rule_names])
+                raise errors.NonExistentParameterError(name, kind, valid)
             lazy.shape = self.shape
-            values = np.array(evaluate_at(lazy, self._pre, self._post), dtype=np.float64)
+            if callable(lazy.base_value):  # a function of distance or of (i, j)
+                full = np.asarray(lazy.evaluate(simplify=False), dtype=np.float64)
+                values = np.broadcast_to(full, self.shape)[self._pre, self._post]
+            else:
+                values = np.array(evaluate_at(lazy, self._pre, self._post), dtype=np.float64)
+            values = np.broadcast_to(values, self._pre.shape).copy()
             if np.any(np.isnan(values)):
                 raise errors.InvalidParameterValueError(
                     f"Projection {self.label!r}: {name} is NaN for an existing connection"
                 )
-            changes[name] = values
-        self._update(np.arange(len(self._pre)), **changes)
+            (rule_changes if name in rule_names else changes)[name] = values
+        if not rule_changes:
+            self._update(np.arange(len(self._pre)), **changes)
+            return
+        old_rule = self._rule
+        new_rule = self._checked_rule_change(rule_changes)
+        if isinstance(self.synapse_type, _plasticity.STDPMechanism):
+            w = changes.get("weight", self._weight)
+            _plasticity.check_bounds(self, w, new_rule)
+        self._rule = new_rule
+        try:
+            if changes:
+                self._update(np.arange(len(self._pre)), **changes)
+        except Exception:
+            self._rule = old_rule
+            raise
+        _plasticity.attach(self)
+        # the engine's rules are fixed once loaded: load the network anew at the next run
+        self._owner._check_can_change_network("plasticity rule")
+
+    def _checked_rule_change(self, rule_changes: dict[str, FloatArray]) -> dict[str, FloatArray]:
+        """Return the rule values after ``rule_changes``, checked; refuse after a run."""
+        runtime = self._owner
+        where = f"Projection {self.label!r}"
+        if self._simulator.state.runtime is not runtime:
+            raise StaleObjectError(f"{where} belongs to an earlier network")
+        if runtime.running or runtime.step > 0:
+            names = ", ".join(sorted(rule_changes))
+            raise errors.InvalidParameterValueError(
+                f"{where}: {names} can be changed only while the network is at step 0 (before "
+                f"the first run, or right after reset()); it has run to t = {runtime.time} ms"
+            )
+        return _plasticity.check_rule_values(self, {**self._rule, **rule_changes})
 
     # -- reading -------------------------------------------------------------------------
 
@@ -350,8 +403,7 @@ class Projection(common.Projection):  # type: ignore[misc]
             return self._delay
         rule = _plasticity.plasticity_of(self)
         if rule is not None and name in _plasticity.rule_parameter_names(rule):
-            # one value for the whole projection (the engine's rules are per projection)
-            return np.full(len(self._pre), float(getattr(rule, name)))
+            return _plasticity.rule_column(self, name)
         kind = type(self.synapse_type).__name__
         valid = ["weight", "delay"]
         if rule is not None:
@@ -412,19 +464,49 @@ class Projection(common.Projection):  # type: ignore[misc]
     def set(self, **attributes: Any) -> None:
         if isinstance(self.synapse_type, StandardSynapseType):
             kind = type(self.synapse_type).__name__
+            settable = ["weight", "delay", *_plasticity.rule_names(self.synapse_type)]
             for name in attributes:
-                if name in ("weight", "delay"):
+                if name in settable:
                     continue
                 if name in self.synapse_type.get_parameter_names():
                     raise errors.InvalidParameterValueError(
                         f"Projection {self.label!r}: {name} is a {kind} parameter of the "
                         "whole projection and is fixed once it is built; set() changes "
-                        "weight and delay"
+                        f"{', '.join(settable)}"
                     )
-                raise errors.NonExistentParameterError(name, kind, ["weight", "delay"])
+                raise errors.NonExistentParameterError(name, kind, sorted(settable))
         super().set(**attributes)
 
     set.__doc__ = common.Projection.set.__doc__
+
+    def _value_list_to_array(self, attributes: dict[str, Any]) -> dict[str, Any]:
+        """PyNN's rule for a list given to set(): the existing (pre, post) pairs, row-major.
+
+        As PyNN's own: value ``k`` goes to the ``k``-th connected pair in (pre, post)
+        order (NEST's list order), so a list needs one value per connected pair.
+        """
+        flat = self._pre * self.post.size + self._post
+        pairs = np.unique(flat)
+        out = dict(attributes)
+        for name, value in attributes.items():
+            if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1):
+                v = np.asarray(value, dtype=np.float64)
+                if len(v) != len(pairs):
+                    extra = (
+                        f" ({len(self._pre)} connections; pairs connected more than once "
+                        "share one value)"
+                        if len(pairs) != len(self._pre)
+                        else ""
+                    )
+                    raise errors.InvalidParameterValueError(
+                        f"Projection {self.label!r}: {name} has {len(v)} values, but a list "
+                        f"needs one per connected (pre, post) pair, {len(pairs)}{extra}, in "
+                        "(pre, post) order"
+                    )
+                array = np.full(self.shape[0] * self.shape[1], np.nan)
+                array[pairs] = v
+                out[name] = array.reshape(self.shape)
+        return out
 
     def stream(
         self, variable: str = "weight", every: float | None = None, *, maxlen: int | None = None
