@@ -26,6 +26,7 @@ from spinstream.model import (
     TsodyksMarkramSpec,
 )
 from spinstream.model._spec import MAX_RULES
+from spinstream.session import Runtime
 
 try:
     from tests.fakes import trivial_plan
@@ -168,6 +169,26 @@ def test_weights_are_checked_against_their_own_synapse_bounds() -> None:
     spec = fan_out(3, rule, 0.8, {"w_min": np.array([0.0, 0.0, 0.9]), "w_max": np.ones(3)})
     with pytest.raises(ParameterError, match=r"'fan'.*weight 0.8 of synapse 2"):
         load(spec)
+
+
+async def test_changed_weights_are_checked_against_their_own_synapse_bounds() -> None:
+    rule = STDPSpec(20.0, 20.0, 0.01, 0.01, 0.0, 1.0)
+    spec = fan_out(3, rule, 0.4, {"w_max": np.array([1.0, 0.5, 1.0])})
+    board = load(spec)
+    board.set_synapses(0, np.array([0, 2]), weight=0.9)  # within their own bounds
+    with pytest.raises(ParameterError, match=r"weight 0.9 of synapse 0 .*\[0.0, 0.5\]"):
+        board.set_synapses(0, np.array([1]), weight=0.9)
+    assert_allclose(board.get_weights(0), [0.9, 0.4, 0.9])
+    rt = Runtime(dt=DT, board=HostBoard(), mapper=trivial_plan, seed=1)
+    for p in fan_out(3, rule, 0.4, {"w_max": np.array([1.0, 0.5, 1.0])}).populations:
+        rt.add_population(p)
+    rt.add_projection(spec.projections[0])
+    await rt.run_steps(10)
+    rt.set_synapses(0, [0], weight=0.9)
+    with pytest.raises(ParameterError, match=r"weight 0.6 of synapse 0 .*\[0.0, 0.5\]"):
+        rt.set_synapses(0, [1], weight=0.6)
+    await rt.run_steps(10)
+    assert_allclose(rt.board.get_weights(0)[[0, 1]], [0.9, 0.4], atol=0.05)
 
 
 @pytest.mark.parametrize(

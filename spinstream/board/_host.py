@@ -30,6 +30,7 @@ from spinstream.model import (
     ParameterError,
     STDPSpec,
 )
+from spinstream.model._spec import check_weight_bounds
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -794,8 +795,10 @@ class HostBoard(Board):
                     f"{where}: weight {w[bad][0]} is not allowed: weights must be finite and "
                     ">= 0 (the receptor gives the sign)"
                 )
-            if isinstance(proj.plasticity, STDPSpec):
-                proj.plasticity.check_weights(where, w)
+            if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
+                check_weight_bounds(
+                    where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]
+                )
             new_w = np.array(proj.weight, dtype=np.float64)
             new_w[idx] = w
         if delay_steps is not None:

@@ -53,7 +53,7 @@ from spinstream.model import (
     PopulationSpec,
     STDPSpec,
 )
-from spinstream.model._spec import CurrentSourceSpec, ProjectionSpec
+from spinstream.model._spec import CurrentSourceSpec, ProjectionSpec, check_weight_bounds
 from spinstream.recording import Recorder
 from spinstream.session._checks import (
     check_indices,
@@ -664,8 +664,10 @@ class Runtime:
                     f"{where}: weight {w[bad][0]} is not allowed: weights must be finite and "
                     ">= 0 (the receptor gives the sign)"
                 )
-            if isinstance(proj.plasticity, STDPSpec):
-                proj.plasticity.check_weights(where, w)
+            if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
+                check_weight_bounds(
+                    where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]
+                )
         if delay_steps is not None:
             raw_d = np.asarray(delay_steps)
             if raw_d.size and not np.issubdtype(raw_d.dtype, np.integer):
