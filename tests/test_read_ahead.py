@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -82,9 +83,13 @@ async def test_the_next_chunk_is_queued_and_runs_without_the_loop() -> None:
     await rt.run_steps(0)
     run = asyncio.create_task(rt.run_steps(30))
     await entered(board)  # chunk 0-10 runs; 10-20 is queued behind it
-    board.release(2)
-    await entered(board)  # 10-20 ran, and 20-30 has been queued meanwhile
     board.release(1)
+    await entered(board)  # 10-20 runs (the worker did not wait for the loop) ...
+    for _ in range(1000):  # ... and 20-30 gets queued behind it
+        if rt._pipe[-1].job.first_step == 20:
+            break
+        await asyncio.sleep(0)
+    board.release(2)
     await run
     st = rt.statistics()
     assert rt.step == 30
@@ -188,3 +193,85 @@ async def test_results_are_those_of_lockstep_whatever_the_controller_does() -> N
     for pop in (0, 1):
         for a, b in zip(rt.recorder.spikes(pop), ref.recorder.spikes(pop), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+async def test_reading_input_step_or_far_input_leaves_the_queued_chunk_alone() -> None:
+    board = TicketBoard()
+    rt = make(board)
+    await rt.run_steps(0)
+    run = asyncio.create_task(rt.run_steps(40))
+    await entered(board)  # 0-10 running, 10-20 queued
+    assert rt.input_step == 10  # where input given now would land; nothing taken back
+    assert rt.schedule_spikes(1, [3], np.array([25])) == 25  # beyond the queued chunk
+    board.release(4)
+    await run
+    st = rt.statistics()
+    assert st.taken_back == 0
+    assert st.queued_ahead >= 1
+    stamps, idx = rt.recorder.spikes(1)
+    assert stamps.tolist() == [25]
+    assert idx.tolist() == [3]
+
+
+class _Probe:
+    """A probe that notes which steps it was tapped at and what each flush covered."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.tapped: list[int] = []
+        self.flushed: list[tuple[int, int, int]] = []
+
+    def taps(self, first: int, end: int) -> list[tuple[int, Any]]:
+        return [(s, lambda s=s: self.tapped.append(s)) for s in range(first + 1, end + 1)]
+
+    def flush(self, first: int, n_steps: int, sequence: int) -> None:
+        self.flushed.append((first, n_steps, len(self.tapped)))
+        self.tapped = []
+
+    def discard(self) -> None:
+        self.tapped = []
+
+
+async def test_a_probe_added_mid_run_is_flushed_only_for_chunks_it_tapped() -> None:
+    board = TicketBoard()
+    rt = make(board)
+    await rt.run_steps(0)
+    run = asyncio.create_task(rt.run_steps(40))
+    await entered(board)  # 0-10 running, 10-20 queued
+    board.release(1)
+    await entered(board)  # 10-20 started: neither chunk has the probe's taps
+    probe = _Probe()
+    rt.add_probe(probe)
+    board.release(100)  # a tap at every step splits a chunk into one-step runs
+    await run
+    assert probe.flushed == [(20, 10, 10), (30, 10, 10)]
+
+
+class _BusyBoard(FakeBoard):
+    """A FakeBoard whose runs take a while (sleeping, so the GIL is free meanwhile)."""
+
+    def run(self, n_steps: int) -> ChunkResult:
+        time.sleep(200e-6)
+        return super().run(n_steps)
+
+
+async def test_a_controller_answering_at_once_always_lands_in_the_next_chunk() -> None:
+    """Fast mode: the answer to chunk k's batch takes effect at chunk k + 2's first step
+    (k + 1 is already running), every time, however the threads happen to interleave."""
+    rt = make(_BusyBoard())
+    sub = rt.subscribe_spikes(0, maxlen=1000)
+    late: list[int] = []
+
+    async def controller() -> None:
+        async for batch in sub:
+            end = batch.first_step + batch.n_steps
+            if end < 2000:  # the last chunk's answer lands after the run, at step 2000
+                late.append(rt.schedule_spikes(1, [0]) - end)
+
+    task = asyncio.create_task(controller())
+    await rt.run_steps(2000)
+    task.cancel()
+    assert rt.statistics().queued_ahead > 100
+    assert len(late) > 150
+    assert set(late) == {10}

@@ -291,13 +291,26 @@ class Runtime:
     def input_step(self) -> int:
         """The step at which input given now takes effect (the next chunk's first step).
 
-        In fast mode a chunk may already be queued behind the running one; reading this
-        takes it back if it has not started, so that input given now lands in it.
+        In fast mode a chunk may be queued behind the running one: input given now takes it
+        back if it has not started, and lands in it (so this is its first step).
         """
-        self._recall_ahead()
+        pipe = self._pipe
+        if len(pipe) >= 2 and pipe[-1].job.state == QUEUED:
+            return pipe[-1].job.first_step
         if self._in_flight is not None:
             return self._in_flight[0] + self._in_flight[1]
         return self._step
+
+    def _pin_input_step(self, earliest: int | None = None) -> int:
+        """Return :attr:`input_step` for input due at ``earliest`` (None: at once), made true.
+
+        A chunk queued ahead that has not started and would miss such input is taken back
+        first; input for later steps leaves it queued.
+        """
+        pipe = self._pipe
+        if len(pipe) >= 2 and (earliest is None or earliest < pipe[-1].end):
+            self._recall_ahead()
+        return self.input_step
 
     @property
     def subscriptions(self) -> list[Subscription[SpikeBatch] | Subscription[StateBatch]]:
@@ -360,11 +373,11 @@ class Runtime:
         return self._loaded and not self._stale and not self._loading and self._in_flight is None
 
     def _check_step(self, at_step: int | None, what: str) -> int:
-        now = self.input_step
         if at_step is None:
-            return now
+            return self._pin_input_step()
         if not isinstance(at_step, int | np.integer):
             raise TypeError(f"at_step must be an integer step, got {at_step!r}")
+        now = self._pin_input_step(int(at_step))
         if at_step < now:
             self._late += 1
             raise LateInputError(
@@ -380,7 +393,7 @@ class Runtime:
         spec_op: Callable[[], None],
     ) -> int:
         self._inputs += 1
-        if at > self.input_step:
+        if at > self._pin_input_step(at):
             heapq.heappush(self._timed, (at, next(self._seq), board_op, spec_op))
             return at
         if self._board_idle():
@@ -513,8 +526,8 @@ class Runtime:
                 f"{' or '.join(SPIKE_SOURCES)} populations"
             )
         idx = check_indices(p, indices)
-        now = self.input_step
         if stamps is None:
+            now = self._pin_input_step()
             st = np.full(len(idx), now, dtype=np.int64)
         else:
             raw = np.asarray(stamps)
@@ -526,6 +539,7 @@ class Runtime:
                 raise ValueError(
                     f"stamps: expected one stamp or {len(idx)} stamps, got shape {raw.shape}"
                 ) from None
+            now = self._pin_input_step(int(st.min()) if len(st) else None)
         if len(st) == 0:
             return now
         first = int(st.min())
@@ -754,7 +768,7 @@ class Runtime:
                 f"current source id {source!r} does not exist (there are {len(sources)})"
             )
         src, flag = int(source), bool(on)
-        at = self.input_step
+        at = self._pin_input_step()
         if flag:
             self._rec_currents.add(src)
         else:
@@ -1112,7 +1126,9 @@ class Runtime:
                 ops, cur = [], at
             ops.extend(fns)
         segments.append((ops, end - cur))
-        return Job(first, n, segments, taken_pending, taken_timed)
+        job = Job(first, n, segments, taken_pending, taken_timed)
+        job.probes = list(self._probes)
+        return job
 
     async def _one_chunk(self, n: int) -> None:
         t0 = time.perf_counter_ns()
@@ -1159,7 +1175,7 @@ class Runtime:
             )
             if self._step > 0:
                 self._spike_log.clear()
-        for probe in self._probes:
+        for probe in job.probes:  # the probes this chunk tapped
             if outcome.steps and outcome.error is None:
                 probe.flush(job.first_step, outcome.steps, self._chunks)
             else:
@@ -1215,10 +1231,15 @@ class Runtime:
                     continue
                 if slot.queued_behind:
                     self._queued_ahead += 1
+                # the board's step is checked only with no chunk on it: at the run's end
                 self._finish_chunk(slot.job, outcome, slot.routing, board_idle=not pipe)
                 if cancelled:
                     await self._finish_pipe()
                     raise asyncio.CancelledError
+                if self._subs:
+                    # let subscribers see this chunk before the one after next is queued:
+                    # a controller answering at once then always lands in the next chunk
+                    await asyncio.sleep(0)
                 self._fill(s, gate)
                 self._overhead.add(time.perf_counter_ns() - t0)
         finally:
@@ -1229,7 +1250,7 @@ class Runtime:
         """Take back what has not started; wait for and record what has."""
         self._recall_ahead()
         pipe = self._pipe
-        error: Exception | None = None
+        error: BaseException | None = None
         while pipe:
             slot = pipe[0]
             outcome, _ = await self._worker.wait(slot.fut)
@@ -1239,7 +1260,7 @@ class Runtime:
                 self._queued_ahead += slot.queued_behind
                 try:
                     self._finish_chunk(slot.job, outcome, slot.routing, board_idle=not pipe)
-                except Exception as exc:  # the pipe must end empty: raise after it
+                except BaseException as exc:  # the pipe must end empty: raise after it
                     error = error or exc
         if error is not None:
             raise error
@@ -1257,7 +1278,9 @@ class Runtime:
             job = self._make_job(n, end)
             job.gate = gate
             fut = self._worker.submit(execute, self._live_board(), job)
-            pipe.append(_Slot(job, fut, self._routing, queued_behind=bool(pipe)))
+            # queued behind a chunk not finished yet: the worker goes on without waiting
+            behind = bool(pipe) and not pipe[-1].job.done
+            pipe.append(_Slot(job, fut, self._routing, queued_behind=behind))
             self._sync_in_flight()
 
     def _recall_ahead(self) -> None:

@@ -55,6 +55,8 @@ class Job:
     taken_timed: list[Any] = field(default_factory=list)
     gate: Gate | None = None
     state: int = QUEUED
+    done: bool = False  # set by the worker when the job has run (or was skipped)
+    probes: list[Any] = field(default_factory=list)  # the probes it taps (see add_probe)
 
 
 @dataclass
@@ -76,6 +78,7 @@ def execute(board: Board, job: Job) -> Outcome:
         with gate.lock:
             if job.state == RECALLED or gate.halted:
                 out.skipped = True
+                job.done = True
                 return out
             job.state = STARTED
     t0 = time.perf_counter_ns()
@@ -92,6 +95,7 @@ def execute(board: Board, job: Job) -> Outcome:
             with gate.lock:
                 gate.halted = True
     out.compute_ns = time.perf_counter_ns() - t0
+    job.done = True
     return out
 
 
