@@ -146,13 +146,19 @@ typedef struct ss_engine {
 
 /* ---- synaptic plasticity (plastic.c; semantics in docs/ENGINE.md, "Plasticity") ---- */
 
-enum ss_rule_kind { SS_STDP_ADDITIVE = 0, SS_STDP_MULTIPLICATIVE = 1, SS_TSODYKS_MARKRAM = 2 };
+enum ss_rule_kind {
+    SS_STDP_ADDITIVE = 0,
+    SS_STDP_MULTIPLICATIVE = 1,
+    SS_TSODYKS_MARKRAM = 2,
+    SS_STOCHASTIC = 3 /* each spike crosses each synapse with probability p_release */
+};
 
 typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic block follows one */
     int32_t kind;
     int32_t pad;
     double tau_plus, tau_minus, a_plus, a_minus, w_min, w_max; /* STDP (ms, ms, 1, 1, w, w) */
     double u_use, tau_rec, tau_facil;                          /* Tsodyks-Markram (1, ms, ms) */
+    double p_release;                                          /* stochastic: in [0, 1] */
     double *lut_plus; /* [512] exp(-k dt/tau_plus), k = 0..255, then the same for 256 k */
 } ss_rule;
 
@@ -172,7 +178,7 @@ typedef struct ss_post { /* STDP, postsynaptic side of one core: a spike history
     /* the STDP synapses into each neuron (neuron i: col_ptr[i] .. col_ptr[i+1] - 1), to pair
      * an old history entry with the synapses that have not yet, before it is dropped */
     int64_t *col_ptr;  /* [n + 1] */
-    int32_t *col_syn;  /* index of the synapse in w */
+    int32_t *col_syn;  /* index of the synapse in pending */
     int32_t *col_seg;  /* its row segment */
     int32_t *col_dr;   /* its delay | rule << 16 */
 } ss_post;
@@ -192,14 +198,15 @@ typedef struct ss_plastic {
     ss_post *post;     /* [n_cores] */
     int64_t *seg_syn;  /* [n_seg] index of the segment's first synapse in w */
     int64_t *seg_state;/* [n_seg] Tsodyks-Markram: index of its first synapse in tm_xy / 2;
-                          STDP: nonzero when some of its synapses have a pending change */
+                          STDP: 2 * index of its first synapse in pending, plus 1 when some
+                          of its synapses have a pending change; stochastic: unused */
     double *seg_trace; /* [n_seg] STDP: K+ just after the last presynaptic spike; TM: u */
     int64_t *seg_last; /* [n_seg] stamp of the last presynaptic spike (0 before the first) */
     double *w;         /* [n_syn] weight of every plastic synapse (nA or uS, >= 0) */
     double *tm_xy;     /* [n_tm][2] Tsodyks-Markram x (recovered) and y (active) */
-    double *pending;   /* [n_syn] STDP: potentiation paired early, applied at the next
+    double *pending;   /* [n_stdp] STDP: potentiation paired early, applied at the next
                           presynaptic spike (additive: a sum, 0; multiplicative: a factor
-                          on w_max - w, 1) */
+                          on w_max - w, 1), in the order of the STDP synapses in w */
     int64_t lost;      /* history entries dropped unread (rings at cap_max) */
 } ss_plastic;
 

@@ -1,7 +1,8 @@
 /* spinstream engine: synaptic plasticity on the synaptic rows.
  *
  * STDP (PyNN's STDPMechanism with SpikePairRule and an additive or multiplicative weight
- * dependence) and short-term plasticity (PyNN's TsodyksMarkramSynapse).  docs/ENGINE.md,
+ * dependence), short-term plasticity (PyNN's TsodyksMarkramSynapse) and stochastic release
+ * (PyNN's SimpleStochasticSynapse).  docs/ENGINE.md,
  * "Plasticity", states the rules; this file is their event-driven form.
  *
  * Timing (all-to-all spike pairing through traces, the whole delay d dendritic): the synapse
@@ -51,6 +52,10 @@ int ss_plastic_prepare(ss_engine *e) {
             if (!(ru->u_use >= 0.0 && ru->u_use <= 1.0 && ru->tau_rec > 0.0 &&
                   ru->tau_facil >= 0.0))
                 return -20;
+            continue;
+        }
+        if (ru->kind == SS_STOCHASTIC) {
+            if (!(ru->p_release >= 0.0 && ru->p_release <= 1.0)) return -24;
             continue;
         }
         if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE) return -21;
@@ -106,9 +111,10 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
     const int64_t n = t->n, nr = t->n_receptors, mask = t->ring_mask;
     const int64_t cmask = po->cap - 1;
     double *pending = 0;
-    if (pl->seg_state[seg]) { /* potentiation paired early: first, as it came first */
-        pending = pl->pending + pl->seg_syn[seg];
-        pl->seg_state[seg] = 0;
+    const int64_t st = pl->seg_state[seg];
+    if (st & 1) { /* potentiation paired early: first, as it came first */
+        pending = pl->pending + (st >> 1);
+        pl->seg_state[seg] = st & ~(int64_t)1;
     }
     const double none = ru->kind == SS_STDP_ADDITIVE ? 0.0 : 1.0;
     for (uint32_t q = 0; q < count; q++) {
@@ -167,7 +173,7 @@ static void flush_oldest(ss_engine *e, ss_post *po, int64_t i, int64_t te) {
         const ss_rule *ru = &pl->rules[po->col_dr[c] >> 16];
         double *p = &pl->pending[po->col_syn[c]];
         *p = pend(ru, *p, kplus * decay(ru->lut_plus, te + d - last, e->dt, ru->tau_plus));
-        pl->seg_state[seg] = 1;
+        pl->seg_state[seg] |= 1;
     }
 }
 
@@ -272,6 +278,30 @@ static const uint32_t *deliver_tm(ss_engine *e, const ss_rule *ru, const ss_pblo
     return p + count;
 }
 
+/* ---------------------------------------------------------------- stochastic release */
+
+/* One uniform draw per synapse and spike, from the target core's generator (neuron cores
+ * draw nothing else): the spikes reaching a core are processed in the same order whatever
+ * the chunking, so the draws and the result depend on the seed alone.  Every synapse draws,
+ * p = 0 and p = 1 too, so that a change of p leaves the other synapses' draws alone. */
+static const uint32_t *deliver_stochastic(ss_engine *e, const ss_rule *ru, ss_core *t,
+                                          const uint32_t *p, uint32_t count, int64_t s) {
+    ss_plastic *pl = e->plastic;
+    const uint32_t seg = *p++;
+    const double *w = pl->w + pl->seg_syn[seg];
+    const double pr = ru->p_release;
+    const int64_t n = t->n, nr = t->n_receptors, mask = t->ring_mask;
+    for (uint32_t q = 0; q < count; q++) {
+        if (ss_uniform(t->rng) > pr) continue; /* (0, 1]: p = 0 never, p = 1 always */
+        const uint32_t word = p[q];
+        const int64_t i = word & ((1u << SS_W_POST_BITS) - 1u);
+        const int64_t d = (word >> SS_W_POST_BITS) & ((1u << SS_W_DELAY_BITS) - 1u);
+        const uint32_t rec = word >> (SS_W_POST_BITS + SS_W_DELAY_BITS);
+        t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += w[q];
+    }
+    return p + count;
+}
+
 const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *p,
                                    uint32_t count, int64_t stamp) {
     ss_plastic *pl = e->plastic;
@@ -279,5 +309,6 @@ const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *
     const ss_rule *ru = &pl->rules[pb->rule];
     ss_core *t = &e->cores[e->blocks[block].target];
     if (ru->kind == SS_TSODYKS_MARKRAM) return deliver_tm(e, ru, pb, t, p, count, stamp);
+    if (ru->kind == SS_STOCHASTIC) return deliver_stochastic(e, ru, t, p, count, stamp);
     return deliver_stdp(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
 }

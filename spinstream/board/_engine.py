@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-ABI_VERSION = 9
+ABI_VERSION = 10
 
 MODEL_IDS: dict[str, int] = {
     "IF_curr_exp": 0,
@@ -128,7 +128,7 @@ class CurrentSource(ctypes.Structure):
     ]
 
 
-STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM = 0, 1, 2
+STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM, STOCHASTIC = 0, 1, 2, 3
 
 
 class Rule(ctypes.Structure):
@@ -144,6 +144,7 @@ class Rule(ctypes.Structure):
         ("u_use", c_double),
         ("tau_rec", c_double),
         ("tau_facil", c_double),
+        ("p_release", c_double),
         ("lut_plus", POINTER(c_double)),
     ]
 

@@ -4,9 +4,12 @@ The synaptic rows (``_synapses``) hold one word per plastic synapse (target, del
 receptor); everything that changes lives here, in float64, in the order of the plastic
 synapses in the row stream:
 
-- ``w``: the weight of every plastic synapse (8 bytes), and ``pending``, potentiation paired
-  early, applied at the synapse's next presynaptic spike (8 bytes);
+- ``w``: the weight of every plastic synapse (8 bytes);
+- STDP synapses: ``pending``, potentiation paired early, applied at the synapse's next
+  presynaptic spike (8 bytes more);
 - Tsodyks-Markram synapses: ``x`` and ``y`` (16 bytes more);
+- stochastic synapses (``SimpleStochasticSynapse``): nothing more; their draws come from
+  the target core's generator;
 - per row segment (one source neuron, one target core, one rule): the presynaptic trace
   (K+, or u), the stamp of the last presynaptic spike, where its synapses start (32 bytes);
 - per neuron that STDP synapses reach: a ring of its recent spikes (stamp, K-, reads), and
@@ -30,7 +33,13 @@ import numpy.typing as npt
 
 from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable
-from spinstream.model import NetworkSpec, ParameterError, STDPSpec, TsodyksMarkramSpec
+from spinstream.model import (
+    NetworkSpec,
+    ParameterError,
+    STDPSpec,
+    StochasticSpec,
+    TsodyksMarkramSpec,
+)
 from spinstream.model._spec import (
     VARIABLE_RULE_PARAMS,
     ProjectionSpec,
@@ -51,6 +60,7 @@ _PREPARE_ERRORS = {
     -21: "unknown plasticity rule",
     -22: "STDP parameters out of range (tau > 0, A >= 0, 0 <= w_min <= w_max)",
     -23: "STDP: tau_minus must be > 0",
+    -24: "stochastic synapses: p must lie in [0, 1]",
 }
 
 
@@ -61,7 +71,7 @@ class PlasticStatistics:
     Attributes
     ----------
     synapses
-        Plastic synapses (STDP and Tsodyks-Markram).
+        Plastic synapses (STDP, Tsodyks-Markram and stochastic).
     stdp_synapses
         Of which STDP.
     segments
@@ -93,7 +103,7 @@ _RULE = np.dtype(
         ("kind", np.int32),
         ("pad", np.int32),
         *((f, np.float64) for f in ("tau_plus", "tau_minus", "a_plus", "a_minus", "w_min")),
-        *((f, np.float64) for f in ("w_max", "u_use", "tau_rec", "tau_facil")),
+        *((f, np.float64) for f in ("w_max", "u_use", "tau_rec", "tau_facil", "p_release")),
         ("lut_plus", np.uint64),
     ]
 )
@@ -108,6 +118,7 @@ _RULE_FIELDS = (
     ("u_use", "U"),
     ("tau_rec", "tau_rec"),
     ("tau_facil", "tau_facil"),
+    ("p_release", "p"),
 )
 
 #: ``E.PlasticBlock`` as numpy sees its memory (the tau_syn pointers as addresses).
@@ -164,7 +175,7 @@ def check_plasticity(spec: NetworkSpec) -> None:
         if rule is None:
             continue
         where = _where(spec, p.id)
-        if not isinstance(rule, STDPSpec | TsodyksMarkramSpec):
+        if not isinstance(rule, STDPSpec | TsodyksMarkramSpec | StochasticSpec):
             raise ParameterError(f"{where}: unknown plasticity {rule!r}")
         rule.check(where)
         if p.rule_params:
@@ -192,7 +203,9 @@ def _view(array: ctypes.Array[Any], dtype: np.dtype[Any]) -> npt.NDArray[Any]:
     return np.ctypeslib.as_array(raw).view(dtype)
 
 
-def _check_per_synapse(where: str, p: ProjectionSpec, rule: STDPSpec | TsodyksMarkramSpec) -> None:
+def _check_per_synapse(
+    where: str, p: ProjectionSpec, rule: STDPSpec | TsodyksMarkramSpec | StochasticSpec
+) -> None:
     """Check per-synapse rule values in bulk; the first bad synapse's rule says what is wrong.
 
     The same conditions as the rules' ``check``, on arrays: a projection may have thousands
@@ -207,6 +220,8 @@ def _check_per_synapse(where: str, p: ProjectionSpec, rule: STDPSpec | TsodyksMa
     if isinstance(rule, STDPSpec):
         bad |= (v["tau_plus"] <= 0) | (v["A_plus"] < 0) | (v["A_minus"] < 0)
         bad |= (v["w_min"] < 0) | (v["w_min"] > v["w_max"])
+    elif isinstance(rule, StochasticSpec):
+        bad |= (v["p"] < 0) | (v["p"] > 1)
     else:
         bad |= (v["U"] < 0) | (v["U"] > 1) | (v["tau_rec"] <= 0) | (v["tau_facil"] < 0)
     if np.any(bad):
@@ -235,12 +250,17 @@ class PlasticState:
         # share it
         self._luts: dict[float, F64] = {}
         is_tm = np.array([isinstance(r, TsodyksMarkramSpec) for r in rules], dtype=bool)
+        is_stdp = np.array([isinstance(r, STDPSpec) for r in rules], dtype=bool)
         # filled through a numpy view, one column per field: a network may have thousands
         # of rules (one per distinct combination of per-synapse values)
         rv = _view(self._rules, _RULE)[: len(rules)]
         kind = {"additive": E.STDP_ADDITIVE, "multiplicative": E.STDP_MULTIPLICATIVE}
         rv["kind"] = [
-            E.TSODYKS_MARKRAM if isinstance(r, TsodyksMarkramSpec) else kind[r.weight_dependence]
+            kind[r.weight_dependence]
+            if isinstance(r, STDPSpec)
+            else E.TSODYKS_MARKRAM
+            if isinstance(r, TsodyksMarkramSpec)
+            else E.STOCHASTIC
             for r in rules
         ]
         for field, name in _RULE_FIELDS:
@@ -265,36 +285,47 @@ class PlasticState:
         tm_block = tm_block[is_tm[blocks.block_rule[tm_block]]] if len(rules) else tm_block[:0]
         view["tau_syn"][tm_block] = tau_rows[blocks.tgt[tm_block]]
 
-        # per plastic synapse and segment
-        p_tm = is_tm[blocks.p_rule] if len(rules) else np.zeros(0, bool)
+        # per plastic synapse and segment; x, y (Tsodyks-Markram) and pending (STDP) only
+        # for the synapses of those rules, numbered in stream order among them
+        none = np.zeros(0, bool)
+        p_tm = is_tm[blocks.p_rule] if len(rules) else none
+        p_stdp = is_stdp[blocks.p_rule] if len(rules) else none
         tm_index = np.cumsum(p_tm) - 1
+        stdp_index = np.cumsum(p_stdp) - 1
         self.w0 = blocks.p_weight.copy()
         self.w = blocks.p_weight.copy()
         self.n_tm = int(p_tm.sum())
+        self.n_stdp = int(p_stdp.sum())
         self.tm_xy = np.zeros((max(self.n_tm, 1), 2))
         n_seg = len(blocks.seg_syn)
         self.seg_syn = np.ascontiguousarray(blocks.seg_syn, dtype=np.int64)
-        seg_tm = is_tm[blocks.seg_rule] if n_seg else np.zeros(0, bool)
-        self.seg_state = np.where(seg_tm, tm_index[self.seg_syn] if n_seg else 0, 0).astype(
-            np.int64
-        )
+        seg_tm = is_tm[blocks.seg_rule] if n_seg else none
+        seg_stdp = is_stdp[blocks.seg_rule] if n_seg else none
+        # where a segment's synapses start in tm_xy (TM) or, doubled, in pending (STDP; the
+        # low bit says that a change is pending); 0 for stochastic segments
+        first = self.seg_syn
+        self._seg_state0 = np.where(
+            seg_tm,
+            tm_index[first] if n_seg else 0,
+            np.where(seg_stdp, 2 * stdp_index[first] if n_seg else 0, 0),
+        ).astype(np.int64)
+        self.seg_state = self._seg_state0.copy()
         self.seg_trace = np.zeros(max(n_seg, 1))
         self.seg_last = np.zeros(max(n_seg, 1), np.int64)
-        self._seg_stdp = ~seg_tm
         # pending potentiation (kernels_c/plastic.c): nothing pending is 0 (additive) or 1
         multiplicative = np.array(
             [isinstance(r, STDPSpec) and r.weight_dependence == "multiplicative" for r in rules],
             dtype=bool,
         )
         self._pending0 = (
-            multiplicative[blocks.p_rule].astype(np.float64) if len(rules) else np.zeros(0)
+            multiplicative[blocks.p_rule[p_stdp]].astype(np.float64) if len(rules) else np.zeros(0)
         )
         self.pending = np.ascontiguousarray(
             self._pending0 if len(self._pending0) else np.zeros(1)
         ).copy()
 
         # per STDP target core: spike rings
-        stdp = ~p_tm
+        stdp = p_stdp
         self._post = (E.Post * max(n_cores, 1))()
         self._rings: dict[int, _Ring] = {}
         tau_minus_of = {}
@@ -317,7 +348,7 @@ class PlasticState:
                 n_in=n_in,
                 lut=np.zeros(512),
                 col_ptr=np.concatenate([[0], np.cumsum(n_in)]).astype(np.int64),
-                col_syn=sel.astype(np.int32),
+                col_syn=stdp_index[sel].astype(np.int32),
                 col_seg=blocks.p_seg[sel].astype(np.int32),
                 col_dr=(blocks.p_delay[sel] | (blocks.p_rule[sel] << 16)).astype(np.int32),
             )
@@ -404,8 +435,8 @@ class PlasticState:
         self.w[:n] = self.w0
         self.seg_trace[:] = 0.0
         self.seg_last[:] = 0
-        self.seg_state[: len(self._seg_stdp)][self._seg_stdp] = 0
-        self.pending[:n] = self._pending0
+        self.seg_state[:] = self._seg_state0
+        self.pending[: len(self._pending0)] = self._pending0
         self.tm_xy[:, 0] = 1.0
         self.tm_xy[:, 1] = 0.0
         for ring in self._rings.values():
@@ -424,14 +455,15 @@ class PlasticState:
         )
         total = (
             4 * n_syn  # the synapse words in the rows
-            + 16 * n_syn  # weights, pending potentiation
+            + 8 * n_syn  # weights
+            + 8 * self.n_stdp  # STDP: pending potentiation
             + 16 * self.n_tm  # Tsodyks-Markram x, y
             + n_seg * (2 * 4 + 4 * 8)  # segment header + number, segment state
             + ring_bytes
         )
         return PlasticStatistics(
             synapses=n_syn,
-            stdp_synapses=n_syn - self.n_tm,
+            stdp_synapses=self.n_stdp,
             segments=n_seg,
             bytes=int(total),
             bytes_per_synapse=total / max(n_syn, 1),

@@ -20,6 +20,7 @@ from spinstream.model._spec import (
     PopulationSpec,
     ProjectionSpec,
     STDPSpec,
+    StochasticSpec,
     TsodyksMarkramSpec,
 )
 
@@ -41,5 +42,6 @@ __all__ = [
     "RoutingEntry",
     "STDPSpec",
     "SpinstreamError",
+    "StochasticSpec",
     "TsodyksMarkramSpec",
 ]

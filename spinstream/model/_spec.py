@@ -146,7 +146,29 @@ class TsodyksMarkramSpec:
             raise ParameterError(f"{where}: tau_facil = {self.tau_facil!r} ms must be >= 0")
 
 
-PlasticitySpec = STDPSpec | TsodyksMarkramSpec
+@dataclass(frozen=True)
+class StochasticSpec:
+    """Stochastic release: PyNN's ``SimpleStochasticSynapse``.
+
+    Each presynaptic spike crosses each synapse with probability ``p``, independently of
+    every other synapse and spike; otherwise nothing arrives.  The weight never changes.
+
+    Attributes
+    ----------
+    p
+        Release probability, in ``[0, 1]``.
+    """
+
+    p: float
+
+    def check(self, where: str) -> None:
+        """Raise :class:`ParameterError` when ``p`` is not a number in ``[0, 1]``."""
+        _finite(where, self, ("p",))
+        if not 0.0 <= self.p <= 1.0:
+            raise ParameterError(f"{where}: p = {self.p!r} must lie in [0, 1]")
+
+
+PlasticitySpec = STDPSpec | TsodyksMarkramSpec | StochasticSpec
 
 #: The rule parameters that may differ from synapse to synapse of one projection
 #: (``ProjectionSpec.rule_params``).  ``tau_minus`` may not: the depression trace belongs
@@ -154,6 +176,7 @@ PlasticitySpec = STDPSpec | TsodyksMarkramSpec
 VARIABLE_RULE_PARAMS: dict[type, tuple[str, ...]] = {
     STDPSpec: ("tau_plus", "A_plus", "A_minus", "w_min", "w_max"),
     TsodyksMarkramSpec: ("U", "tau_rec", "tau_facil"),
+    StochasticSpec: ("p",),
 }
 
 
@@ -247,8 +270,8 @@ class ProjectionSpec:
     receptor
         int64 array of receptor indices (``EXCITATORY`` or ``INHIBITORY``).
     plasticity
-        ``None`` (static synapses), an :class:`STDPSpec` or a :class:`TsodyksMarkramSpec`:
-        the projection's rule.
+        ``None`` (static synapses), an :class:`STDPSpec`, a :class:`TsodyksMarkramSpec` or
+        a :class:`StochasticSpec`: the projection's rule.
     rule_params
         ``None`` (every synapse follows ``plasticity``), or rule parameter name -> float64
         array, one value per synapse, for the parameters that differ between synapses

@@ -3,7 +3,8 @@
 Everything a PyNN script reaches for is here under PyNN's names: ``setup``, ``run``,
 ``run_until``, ``run_for``, ``reset``, ``end``, the state queries, ``Population``,
 ``PopulationView``, ``Assembly``, ``Projection``, the standard cell types (plus
-``SpikeInjector`` for live input), PyNN's connectors, ``StaticSynapse``, the current
+``SpikeInjector`` for live input), PyNN's connectors, the synapse types (``StaticSynapse``,
+``STDPMechanism``, ``TsodyksMarkramSynapse``, ``SimpleStochasticSynapse``), the current
 sources, ``NumpyRNG``/``RandomDistribution``, ``space`` and ``errors``.
 
 Importing this module also makes it importable as ``pyNN.spinstream`` (see
@@ -34,7 +35,8 @@ from pyNN.network import Network
 from pyNN.random import GSLRNG, NativeRNG, NumpyRNG, RandomDistribution
 from pyNN.space import Space
 
-from spinstream.pyNN._backend import Backend
+from spinstream.pyNN import _plasticity
+from spinstream.pyNN._backend import Backend, _bound
 from spinstream.pyNN._cells import (
     EIF_cond_alpha_isfa_ista,
     EIF_cond_exp_isfa_ista,
@@ -72,6 +74,7 @@ Projection = _backend.Projection
 StaticSynapse = _backend.StaticSynapse
 STDPMechanism = _backend.STDPMechanism
 TsodyksMarkramSynapse = _backend.TsodyksMarkramSynapse
+SimpleStochasticSynapse = _bound(_plasticity.SimpleStochasticSynapse, simulator)
 
 setup = _backend.setup
 end = _backend.end
@@ -134,6 +137,7 @@ __all__ = [
     "Projection",
     "RandomDistribution",
     "STDPMechanism",
+    "SimpleStochasticSynapse",
     "SmallWorldConnector",
     "Space",
     "SpikeInjector",

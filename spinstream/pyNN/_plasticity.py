@@ -1,4 +1,4 @@
-"""PyNN's plastic synapse types: ``STDPMechanism`` and ``TsodyksMarkramSynapse``.
+"""PyNN's synapse types with a rule: STDP, Tsodyks-Markram, stochastic release.
 
 ``STDPMechanism(timing_dependence=SpikePairRule(...), weight_dependence=...)`` with
 ``AdditiveWeightDependence`` or ``MultiplicativeWeightDependence`` runs spike-pair STDP in the
@@ -6,7 +6,9 @@ C engine (``kernels_c/plastic.c``), as NEST's ``stdp_synapse`` does under ``pyNN
 every spike pair counts, the whole delay is dendritic (PyNN's ``dendritic_delay_fraction=1``,
 its default and NEST's only choice), and a weight changes when a presynaptic spike is
 processed.  ``TsodyksMarkramSynapse`` is short-term depression and facilitation with the
-target's synaptic time constant, as NEST's ``tsodyks_synapse``.  docs/ENGINE.md,
+target's synaptic time constant, as NEST's ``tsodyks_synapse``.  ``SimpleStochasticSynapse``
+transmits each presynaptic spike through each synapse with probability ``p`` (independent
+draws on the board, reproducible from the seed); its weights never change.  docs/ENGINE.md,
 "Plasticity", gives the rules.
 
 Rule parameters may differ from synapse to synapse, as PyNN allows (arrays, random
@@ -31,13 +33,20 @@ import numpy.typing as npt
 from pyNN import errors
 from pyNN.standardmodels import build_translations, synapses
 
-from spinstream.model import ParameterError, PlasticitySpec, STDPSpec, TsodyksMarkramSpec
+from spinstream.model import (
+    ParameterError,
+    PlasticitySpec,
+    STDPSpec,
+    StochasticSpec,
+    TsodyksMarkramSpec,
+)
 from spinstream.model._spec import MAX_RULES, check_weight_bounds, distinct_rules
 
 __all__ = [
     "AdditiveWeightDependence",
     "MultiplicativeWeightDependence",
     "STDPMechanism",
+    "SimpleStochasticSynapse",
     "SpikePairRule",
     "TsodyksMarkramSynapse",
     "check_weights",
@@ -208,8 +217,32 @@ class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):  # type: ignore[mis
 
 _TM_PARAMS = ("U", "tau_rec", "tau_facil")
 
+
+class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):  # type: ignore[misc]
+    __doc__ = synapses.SimpleStochasticSynapse.__doc__
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("p", "p"))
+    parameter_checks: ClassVar[dict[str, Any]] = {}
+    _simulator: Any
+
+    def __init__(self, **parameters: Any) -> None:
+        # without a delay the network's min_delay is the default: a projection in another
+        # network (a Session's) takes its own (see Projection)
+        self._default_delay = parameters.get("delay") is None
+        super().__init__(**parameters)
+        try:
+            p = _scalar(self, "p", "SimpleStochasticSynapse")
+        except errors.InvalidParameterValueError:
+            return
+        _checked(StochasticSpec(p), "SimpleStochasticSynapse")
+
+    def _get_minimum_delay(self) -> float:
+        return float(self._simulator.state.min_delay)
+
+
+_SS_PARAMS = ("p",)
+
 #: The synapse types a Projection accepts besides StaticSynapse.
-PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse)
+PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse, SimpleStochasticSynapse)
 
 
 # ------------------------------------------------------------------ projections
@@ -223,6 +256,8 @@ def rule_names(synapse_type: Any) -> tuple[str, ...]:
         return _STDP_PARAMS
     if isinstance(synapse_type, TsodyksMarkramSynapse):
         return _TM_PARAMS
+    if isinstance(synapse_type, SimpleStochasticSynapse):
+        return _SS_PARAMS
     return ()
 
 
@@ -230,6 +265,8 @@ def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
     """Return the PyNN parameter names of a rule that ``Projection.get`` can read."""
     if isinstance(rule, STDPSpec):
         return _STDP_PARAMS
+    if isinstance(rule, StochasticSpec):
+        return _SS_PARAMS
     return _TM_PARAMS
 
 
@@ -246,8 +283,8 @@ def uniform_rule_values(projection: Any, n: int) -> dict[str, FloatArray]:
         for component in (st.timing_dependence, st.weight_dependence):
             for name in component.default_parameters:
                 out[name] = np.full(n, _scalar(component, name, where))
-    elif isinstance(st, TsodyksMarkramSynapse):
-        for name in _TM_PARAMS:
+    elif isinstance(st, TsodyksMarkramSynapse | SimpleStochasticSynapse):
+        for name in rule_names(st):
             out[name] = np.full(n, _scalar(st, name, where))
     return out
 
@@ -276,6 +313,8 @@ def _base_rule(
             else "multiplicative"
         )
         rule = STDPSpec(weight_dependence=kind, **base)
+    elif isinstance(st, SimpleStochasticSynapse):
+        rule = StochasticSpec(**base)
     else:
         rule = TsodyksMarkramSpec(**base)
     return rule, varying or None
