@@ -85,10 +85,10 @@ async def test_the_next_chunk_is_queued_and_runs_without_the_loop() -> None:
     await entered(board)  # chunk 0-10 runs; 10-20 is queued behind it
     board.release(1)
     await entered(board)  # 10-20 runs (the worker did not wait for the loop) ...
-    for _ in range(1000):  # ... and 20-30 gets queued behind it
+    for _ in range(5000):  # ... and 20-30 gets queued behind it (within 5 s)
         if rt._pipe[-1].job.first_step == 20:
             break
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.001)
     board.release(2)
     await run
     st = rt.statistics()

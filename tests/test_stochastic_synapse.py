@@ -248,7 +248,7 @@ async def test_session_projection_with_a_stochastic_synapse() -> None:
             s.AllToAllConnector(),
             s.SimpleStochasticSynapse(weight=1.0, p=np.array([[0.0, 1.0]])),
         )
-        assert_array_equal(proj.get("delay", format="array"), [[0.5, 0.5]])
+        assert_array_equal(proj.get("delay", format="array"), [[0.5, 0.5]])  # its min_delay
         post.record("v")
         await s.run(45.0)
         v = post.get_data().segments[0].analogsignals[0].magnitude

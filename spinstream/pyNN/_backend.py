@@ -56,6 +56,7 @@ class Backend:
         self.Projection = _bound(_proj.Projection, sim, _static_synapse_class=self.StaticSynapse)
         self.STDPMechanism = _bound(_plast.STDPMechanism, sim)
         self.TsodyksMarkramSynapse = _bound(_plast.TsodyksMarkramSynapse, sim)
+        self.SimpleStochasticSynapse = _bound(_plast.SimpleStochasticSynapse, sim)
         run, run_until = common.build_run(sim)
         self.run = run
         self.run_until = run_until

@@ -225,9 +225,6 @@ class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):  # type: ignore
     _simulator: Any
 
     def __init__(self, **parameters: Any) -> None:
-        # without a delay the network's min_delay is the default: a projection in another
-        # network (a Session's) takes its own (see Projection)
-        self._default_delay = parameters.get("delay") is None
         super().__init__(**parameters)
         try:
             p = _scalar(self, "p", "SimpleStochasticSynapse")

@@ -148,14 +148,6 @@ class Projection(common.Projection):  # type: ignore[misc]
                 "spinstream supports StaticSynapse, STDPMechanism, TsodyksMarkramSynapse and "
                 f"SimpleStochasticSynapse, not {type(synapse_type).__name__}"
             )
-        if (
-            isinstance(synapse_type, _plasticity.SimpleStochasticSynapse)
-            and synapse_type._default_delay
-            and synapse_type._simulator is not self._simulator
-        ):
-            # made without a delay from spinstream.pyNN's classes, used in another network
-            # (a Session's): the default delay is this network's min_delay
-            synapse_type.parameter_space.update(delay=float(state.min_delay))
         common.Projection.__init__(
             self,
             presynaptic_neurons,
