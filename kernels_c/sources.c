@@ -210,14 +210,14 @@ void ss_apply_current_sources(ss_engine *e, int64_t m) {
                 if ((m - cs->start) % cs->interval == 0)
                     for (int32_t j = 0; j < cs->n_targets; j++)
                         cs->noise[j] = cs->mean + cs->stdev * ss_normal(cs->rng);
-                double sum = 0.0;
-                for (int32_t j = 0; j < cs->n_targets; j++) {
+                for (int32_t j = 0; j < cs->n_targets; j++)
                     e->cores[cs->t_core[j]].i_cs[cs->t_index[j]] += cs->noise[j];
-                    sum += cs->noise[j];
-                }
-                amp = cs->n_targets ? sum / cs->n_targets : 0.0; /* recorded only */
             }
-            if (cs->rec && cs->rec_n < cs->rec_cap) cs->rec[cs->rec_n++] = amp;
+            if (cs->rec && cs->rec_n < cs->rec_cap) { /* the mean over the targets */
+                double sum = 0.0;
+                for (int32_t j = 0; on && j < cs->n_targets; j++) sum += cs->noise[j];
+                cs->rec[cs->rec_n++] = on && cs->n_targets ? sum / cs->n_targets : 0.0;
+            }
             continue;
         default:
             continue;
