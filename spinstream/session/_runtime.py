@@ -3,7 +3,9 @@
 The network is built through the ``add_*`` methods (plain specs, no PyNN objects), mapped
 with ``spinstream.mapping.map_network`` and loaded on the board on the first run.  A run
 advances in chunks of ``chunk_steps`` steps; each chunk runs in a worker thread so the
-event loop stays live, and after it the runtime
+event loop stays live (in fast mode the next chunk waits queued behind the running one, so
+the worker never waits for the loop: see :meth:`Runtime._run_ahead`), and after it the
+runtime
 
 1. records what the user asked to record (lossless, :class:`~spinstream.recording.Recorder`),
 2. hands every open subscription its own batch (bounded buffers, drop oldest),

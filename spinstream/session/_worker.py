@@ -3,7 +3,9 @@
 A chunk is one or more ``Board.run`` calls (split where input is due at an exact step),
 with the inputs due before each.  It runs on a single worker thread, so the event loop
 stays live while the C engine (which releases the GIL) works, unless the previous chunks
-show it will take less time than the hand-over to a thread and back would.
+show it will take less time than the hand-over to a thread and back would.  Calls may be
+queued ahead (:meth:`Worker.submit`); when the next one is already waiting, a second thread
+wakes the loop, so the worker enters the next board run before the loop takes the GIL.
 """
 
 from __future__ import annotations
