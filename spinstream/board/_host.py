@@ -30,7 +30,7 @@ from spinstream.model import (
     ParameterError,
     STDPSpec,
 )
-from spinstream.model._spec import check_weight_bounds
+from spinstream.model._spec import check_weight_bounds, first_step_at
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -563,10 +563,8 @@ class HostBoard(Board):
                 ) from None
 
         def to_step(t: float) -> int:
-            # the first step whose start time is >= t (ENGINE.md: m_T = ceil(T/dt - 1e-9))
-            if math.isinf(t):
-                return 2**62
-            return math.ceil(t / dt - 1e-9)
+            m = first_step_at(t, dt)
+            return 2**62 if math.isinf(m) else int(m)
 
         st.start = to_step(num("start", 0.0))
         st.stop = to_step(num("stop", math.inf))

@@ -7,6 +7,7 @@ no layer below the front end ever sees a PyNN object.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -332,6 +333,14 @@ class ProjectionSpec:
         if self.rule_params and name in self.rule_params:
             return np.asarray(self.rule_params[name], dtype=np.float64)
         return np.full(len(self.pre_index), float(getattr(self.plasticity, name)))
+
+
+def first_step_at(t: float, dt: float) -> float:
+    """Return the first step whose start time is at or after ``t`` ms (``inf`` stays ``inf``).
+
+    docs/ENGINE.md's rule for a current source's times: ``m_T = ceil(T/dt - 1e-9)``.
+    """
+    return math.inf if math.isinf(t) else math.ceil(t / dt - 1e-9)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from pyNN.parameters import ParameterSpace, Sequence
 from pyNN.standardmodels import build_translations, electrodes
 
 from spinstream.model import CurrentSourceSpec
+from spinstream.model._spec import first_step_at
 from spinstream.pyNN._errors import RecordingError
 
 __all__ = ["ACSource", "DCSource", "NoisyCurrentSource", "StepCurrentSource"]
@@ -348,11 +349,7 @@ class NoisyCurrentSource(_CurrentSource, electrodes.NoisyCurrentSource):  # type
     def _held(self, n: int, current: npt.NDArray[np.float64], dt: float) -> float:
         """Return the current of step ``n`` (not run yet) where it is known, else NaN."""
         v = self._values
-
-        def to_step(t: float) -> float:
-            return math.inf if math.isinf(t) else math.ceil(t / dt - 1e-9)
-
-        start, stop = to_step(v["start"]), to_step(v["stop"])
+        start, stop = first_step_at(v["start"], dt), first_step_at(v["stop"], dt)
         if not start <= n < stop:
             return 0.0
         interval = max(1, round(v["dt"] / dt))

@@ -1227,23 +1227,18 @@ class Runtime:
                 t0 = time.perf_counter_ns()
                 if cancelled or outcome.error is not None:
                     self._recall_ahead()  # while the pipe still holds this chunk first
-                pipe.pop(0)
-                self._sync_in_flight()
-                if outcome.skipped:  # pragma: no cover - only jobs behind a failed one
-                    continue
-                if slot.queued_behind:
-                    self._queued_ahead += 1
-                # the board's step is checked only with no chunk on it: at the run's end
-                self._finish_chunk(slot.job, outcome, slot.routing, board_idle=not pipe)
+                self._retire(slot, outcome)
                 if cancelled:
                     await self._finish_pipe()
                     raise asyncio.CancelledError
+                spent = time.perf_counter_ns() - t0
                 if self._subs:
                     # let subscribers see this chunk before the one after next is queued:
                     # a controller answering at once then always lands in the next chunk
                     await asyncio.sleep(0)
+                t1 = time.perf_counter_ns()
                 self._fill(s, gate)
-                self._overhead.add(time.perf_counter_ns() - t0)
+                self._overhead.add(spent + time.perf_counter_ns() - t1)
         finally:
             if pipe:  # an error left a started chunk behind: account for it too
                 await self._finish_pipe()
@@ -1256,16 +1251,22 @@ class Runtime:
         while pipe:
             slot = pipe[0]
             outcome, _ = await self._worker.wait(slot.fut)
-            pipe.pop(0)
-            self._sync_in_flight()
-            if not outcome.skipped:
-                self._queued_ahead += slot.queued_behind
-                try:
-                    self._finish_chunk(slot.job, outcome, slot.routing, board_idle=not pipe)
-                except BaseException as exc:  # the pipe must end empty: raise after it
-                    error = error or exc
+            try:
+                self._retire(slot, outcome)
+            except BaseException as exc:  # the pipe must end empty: raise after it
+                error = error or exc
         if error is not None:
             raise error
+
+    def _retire(self, slot: _Slot, outcome: Outcome) -> None:
+        """Take the first chunk of the pipe off it and do its bookkeeping (raises its error)."""
+        self._pipe.pop(0)
+        self._sync_in_flight()
+        if outcome.skipped:  # recalled, or behind a failed chunk: nothing ran
+            return
+        self._queued_ahead += slot.queued_behind
+        # the board's step is checked only with no chunk on it: at the run's end
+        self._finish_chunk(slot.job, outcome, slot.routing, board_idle=not self._pipe)
 
     def _fill(self, s: int, gate: Gate) -> None:
         """Queue chunks until one runs and one waits behind it (or ``s`` is reached)."""
