@@ -16,11 +16,7 @@ from spinstream.bridge import Bridge, Limits, SecurityError, View, serve
 from spinstream.client import AsyncClient, RemoteError
 from spinstream.client._protocol import encode, encode_array
 from spinstream.session import Runtime
-
-try:
-    from tests.test_bridge_support import make_runtime
-except ImportError:
-    from test_bridge_support import make_runtime  # type: ignore[no-redef]
+from tests.test_bridge_support import make_runtime
 
 
 @pytest.fixture

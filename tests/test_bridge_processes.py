@@ -20,11 +20,7 @@ import pytest
 import spinstream
 import spinstream.pyNN as pynn_sim
 from spinstream.bridge import Limits
-
-try:
-    from tests.fakes import trivial_plan
-except ImportError:
-    from fakes import trivial_plan  # type: ignore[no-redef]
+from tests.fakes import trivial_plan
 
 try:
     from spinstream.board import HostBoard

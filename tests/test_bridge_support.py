@@ -20,11 +20,7 @@ import numpy as np
 
 from spinstream.model import CurrentSourceSpec, PopulationSpec
 from spinstream.session import Runtime
-
-try:
-    from tests.fakes import FakeBoard, injector, neurons, one_to_one, trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from fakes import FakeBoard, injector, neurons, one_to_one, trivial_plan  # type: ignore[no-redef]
+from tests.fakes import FakeBoard, injector, neurons, one_to_one, trivial_plan
 
 __all__ = ["FakeBoard", "make_runtime", "wait_for"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import sys
 import threading
 from typing import Any
@@ -19,26 +18,13 @@ from spinstream.bridge import serve
 from spinstream.bridge._weights import WeightCatalog
 from spinstream.client import AsyncClient, Client, RemoteError, weight_topic
 from spinstream.model import NetworkSpec, STDPSpec, TsodyksMarkramSpec
+from tests.engine import require_engine
+from tests.fakes import neurons, one_to_one
+from tests.test_bridge_processes import Peer
+from tests.test_bridge_support import make_runtime
+from tests.test_plasticity_session import build
 
-try:
-    from tests.fakes import neurons, one_to_one
-    from tests.test_bridge_processes import Peer
-    from tests.test_bridge_support import make_runtime
-    from tests.test_plasticity_session import build
-except ImportError:
-    from fakes import neurons, one_to_one  # type: ignore[no-redef]
-    from test_bridge_processes import Peer  # type: ignore[no-redef]
-    from test_bridge_support import make_runtime  # type: ignore[no-redef]
-    from test_plasticity_session import build  # type: ignore[no-redef]
-
-try:
-    from spinstream.board import HostBoard
-
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 RULE = {"tau_plus": 20.0, "tau_minus": 20.0, "A_plus": 0.02, "A_minus": 0.021}
 

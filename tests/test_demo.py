@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +22,9 @@ from spinstream.demos import (
     run_vehicle,
 )
 from spinstream.session import VirtualClock
+from tests.engine import require_engine
 
-try:
-    from spinstream.board import HostBoard
-
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -16,17 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from spinstream.board import HostBoard
 from spinstream.model import EXCITATORY, INHIBITORY, NetworkSpec
-
-try:
-    from tests.reference import current_source, network, population, projection, trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from reference import (  # type: ignore[no-redef]
-        current_source,
-        network,
-        population,
-        projection,
-        trivial_plan,
-    )
+from tests.reference import current_source, network, population, projection, trivial_plan
 
 DT = 0.1
 

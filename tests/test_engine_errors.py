@@ -18,17 +18,7 @@ from numpy.testing import assert_array_equal
 
 from spinstream.board import HostBoard
 from spinstream.model import LateInputError, NetworkSpec, ParameterError
-
-try:
-    from tests.reference import current_source, network, population, projection, trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from reference import (  # type: ignore[no-redef]
-        current_source,
-        network,
-        population,
-        projection,
-        trivial_plan,
-    )
+from tests.reference import current_source, network, population, projection, trivial_plan
 
 DT = 0.1
 N = 12  # neurons of the IF_curr_exp population "cells"

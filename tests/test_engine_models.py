@@ -23,25 +23,14 @@ from scipy.integrate import ode
 
 from spinstream.board import HostBoard
 from spinstream.model import NetworkSpec
-
-try:
-    from tests.reference import (
-        ReferenceBoard,
-        current_source,
-        network,
-        population,
-        projection,
-        trivial_plan,
-    )
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from reference import (  # type: ignore[no-redef]
-        ReferenceBoard,
-        current_source,
-        network,
-        population,
-        projection,
-        trivial_plan,
-    )
+from tests.reference import (
+    ReferenceBoard,
+    current_source,
+    network,
+    population,
+    projection,
+    trivial_plan,
+)
 
 DT = 0.1
 N_SOURCES = 12

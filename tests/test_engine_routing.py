@@ -14,17 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from spinstream.board import HostBoard
 from spinstream.mapping import map_network, walk_route
 from spinstream.model import MappingPlan, NetworkSpec
-
-try:
-    from tests.reference import ReferenceBoard, network, population, projection, trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from reference import (  # type: ignore[no-redef]
-        ReferenceBoard,
-        network,
-        population,
-        projection,
-        trivial_plan,
-    )
+from tests.reference import ReferenceBoard, network, population, projection, trivial_plan
 
 DT = 0.1
 

@@ -15,11 +15,7 @@ from scipy import stats
 
 from spinstream.board import HostBoard
 from spinstream.model import LateInputError, NetworkSpec, ParameterError
-
-try:
-    from tests.reference import network, population, projection, trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from reference import network, population, projection, trivial_plan  # type: ignore[no-redef]
+from tests.reference import network, population, projection, trivial_plan
 
 DT = 0.1
 ALPHA = 1e-3

@@ -25,15 +25,9 @@ import spinstream.pyNN as sim
 from spinstream.board import Board, ChunkResult, HostBoard
 from spinstream.model import INHIBITORY, ParameterError, TsodyksMarkramSpec
 from spinstream.session import Runtime
-
-try:
-    from tests.fakes import FakeBoard, trivial_plan
-    from tests.reference import ReferenceBoard
-    from tests.reference.build import population, projection
-except ImportError:  # tests/ itself on sys.path
-    from fakes import FakeBoard, trivial_plan  # type: ignore[no-redef]
-    from reference import ReferenceBoard  # type: ignore[no-redef]
-    from reference.build import population, projection  # type: ignore[no-redef]
+from tests.fakes import FakeBoard, trivial_plan
+from tests.reference import ReferenceBoard
+from tests.reference.build import population, projection
 
 DT = 0.1
 BOARDS: dict[str, Callable[[], Board]] = {"host": HostBoard, "reference": ReferenceBoard}
@@ -720,10 +714,7 @@ def test_tsodyks_markram_weight_set_while_loaded() -> None:
 
 def test_static_changes_leave_plastic_synapses_alone() -> None:
     """A rebuild for a static projection keeps every plastic weight, trace and history."""
-    try:
-        from tests.test_plasticity import recurrent_plastic_spec
-    except ImportError:
-        from test_plasticity import recurrent_plastic_spec  # type: ignore[no-redef]
+    from tests.test_plasticity import recurrent_plastic_spec
 
     def run(change: float | None) -> tuple[Any, ...]:
         spec = recurrent_plastic_spec()

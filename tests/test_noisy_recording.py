@@ -17,11 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import spinstream
 import spinstream.pyNN as sim
 from spinstream.board import HostBoard
-
-try:
-    from tests.reference import ReferenceBoard, trivial_plan
-except ImportError:  # tests/ itself on sys.path
-    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+from tests.reference import ReferenceBoard, trivial_plan
 
 DT = 0.1
 CELL = {"tau_m": 20.0, "cm": 0.5, "v_rest": -65.0, "v_thresh": 1e9, "tau_refrac": 0.0}

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-try:
-    from spinstream.board import HostBoard
+from tests.engine import require_engine
 
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "plasticity" / "learning_vehicle.py"
 

@@ -9,7 +9,6 @@ the engine, read back with get(), and change with set() while the network is at 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -27,27 +26,11 @@ from spinstream.model import (
 )
 from spinstream.model._spec import MAX_RULES
 from spinstream.session import Runtime
+from tests.engine import require_engine
+from tests.fakes import trivial_plan
+from tests.test_plasticity import DELTA_CELL, LIF_CELL, cells, reference_tm
 
-try:
-    from tests.fakes import trivial_plan
-    from tests.test_plasticity import DELTA_CELL, LIF_CELL, cells, reference_tm
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from fakes import trivial_plan  # type: ignore[no-redef]
-    from test_plasticity import (  # type: ignore[no-redef]
-        DELTA_CELL,
-        LIF_CELL,
-        cells,
-        reference_tm,
-    )
-
-try:
-    from spinstream.board import HostBoard
-
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 DT = 0.1
 TIMES = np.array([5.0, 15.0, 25.0, 35.0, 45.0, 120.0, 122.5, 300.0])

@@ -21,10 +21,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-try:
-    from tests import refsim
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    import refsim  # type: ignore[no-redef]
+from tests import refsim
 
 pytestmark = pytest.mark.reference
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import numpy as np
 import pytest
@@ -11,15 +10,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import spinstream
 from spinstream.streams import WeightBatch
+from tests.engine import require_engine
 
-try:
-    from spinstream.board import HostBoard
-
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 
 def build(sim: object) -> tuple[object, object]:

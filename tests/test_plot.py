@@ -14,11 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import spinstream
 from spinstream import plot
 from spinstream.streams import SpikeBatch, StateBatch
-
-try:
-    from tests.reference import ReferenceBoard, trivial_plan
-except ImportError:  # tests/ itself on sys.path
-    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+from tests.reference import ReferenceBoard, trivial_plan
 
 pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure

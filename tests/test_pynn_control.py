@@ -11,11 +11,7 @@ import pytest
 from pyNN import errors
 
 import spinstream.pyNN as sim
-
-try:
-    from tests.reference import ReferenceBoard, trivial_plan
-except ImportError:  # tests/ itself on sys.path
-    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+from tests.reference import ReferenceBoard, trivial_plan
 
 
 @pytest.fixture

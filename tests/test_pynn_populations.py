@@ -9,11 +9,7 @@ from pyNN import errors
 from pyNN.random import NumpyRNG, RandomDistribution
 
 import spinstream.pyNN as sim
-
-try:
-    from tests.reference import ReferenceBoard, trivial_plan
-except ImportError:  # tests/ itself on sys.path
-    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+from tests.reference import ReferenceBoard, trivial_plan
 
 
 @pytest.fixture

@@ -15,11 +15,7 @@ from pyNN.standardmodels.synapses import SimpleStochasticSynapse
 
 import spinstream.pyNN as sim
 from spinstream.model import EXCITATORY, INHIBITORY
-
-try:
-    from tests.reference import ReferenceBoard, trivial_plan
-except ImportError:  # tests/ itself on sys.path
-    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+from tests.reference import ReferenceBoard, trivial_plan
 
 
 @pytest.fixture

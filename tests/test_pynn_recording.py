@@ -9,11 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from pyNN import errors
 
 import spinstream.pyNN as sim
-
-try:
-    from tests.reference import ReferenceBoard, trivial_plan
-except ImportError:  # tests/ itself on sys.path
-    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+from tests.reference import ReferenceBoard, trivial_plan
 
 
 @pytest.fixture

@@ -13,11 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import spinstream.pyNN as spinstream_sim
-
-try:
-    from tests import refsim
-except ImportError:  # tests/ itself on sys.path
-    import refsim  # type: ignore[no-redef]
+from tests import refsim
 
 pytestmark = pytest.mark.reference
 

@@ -10,11 +10,7 @@ from numpy.testing import assert_array_equal
 
 import spinstream
 import spinstream.pyNN as sim
-
-try:
-    from tests.reference import ReferenceBoard, trivial_plan
-except ImportError:  # tests/ itself on sys.path
-    from reference import ReferenceBoard, trivial_plan  # type: ignore[no-redef]
+from tests.reference import ReferenceBoard, trivial_plan
 
 
 def session(**kw):

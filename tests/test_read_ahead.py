@@ -19,17 +19,7 @@ import pytest
 from spinstream.board._base import ChunkResult
 from spinstream.model import EngineError
 from spinstream.session import Runtime
-
-try:
-    from tests.fakes import FakeBoard, injector, neurons, one_to_one, trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from fakes import (  # type: ignore[no-redef]
-        FakeBoard,
-        injector,
-        neurons,
-        one_to_one,
-        trivial_plan,
-    )
+from tests.fakes import FakeBoard, injector, neurons, one_to_one, trivial_plan
 
 
 class TicketBoard(FakeBoard):

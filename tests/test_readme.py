@@ -22,18 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine import require_engine
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 
-try:
-    from spinstream.board import HostBoard
-
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 
 def blocks(lang: str) -> list[str]:

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from reference.build import population
+from tests.reference.build import population
 
 from spinstream._indices import has_repeats, union_sorted, unique_sorted
 from spinstream.board import HostBoard

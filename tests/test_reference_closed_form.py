@@ -17,25 +17,14 @@ from scipy import stats
 from scipy.integrate import solve_ivp
 
 from spinstream.model import INHIBITORY, LateInputError, NetworkSpec, ParameterError
-
-try:
-    from tests.reference import (
-        ReferenceBoard,
-        current_source,
-        network,
-        population,
-        projection,
-        trivial_plan,
-    )
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from reference import (  # type: ignore[no-redef]
-        ReferenceBoard,
-        current_source,
-        network,
-        population,
-        projection,
-        trivial_plan,
-    )
+from tests.reference import (
+    ReferenceBoard,
+    current_source,
+    network,
+    population,
+    projection,
+    trivial_plan,
+)
 
 DT = 0.1
 

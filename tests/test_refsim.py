@@ -13,10 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-try:
-    from tests import refsim
-except ImportError:  # tests/ itself is on sys.path (pytest's rootdir-less "prepend" import)
-    import refsim  # type: ignore[no-redef]
+from tests import refsim
 
 pytestmark = pytest.mark.reference
 

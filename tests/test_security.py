@@ -23,15 +23,9 @@ import spinstream
 from spinstream.bridge import Access, Limits, Security, SecurityError, serve
 from spinstream.client import AsyncClient, RemoteError
 from spinstream.session import Runtime
-
-try:
-    from tests.fakes import trivial_plan
-    from tests.test_bridge_processes import Peer, board
-    from tests.test_bridge_support import FakeBoard, make_runtime
-except ImportError:
-    from fakes import trivial_plan  # type: ignore[no-redef]
-    from test_bridge_processes import Peer, board  # type: ignore[no-redef]
-    from test_bridge_support import FakeBoard, make_runtime  # type: ignore[no-redef]
+from tests.fakes import trivial_plan
+from tests.test_bridge_processes import Peer, board
+from tests.test_bridge_support import FakeBoard, make_runtime
 
 
 @pytest.fixture(scope="module")

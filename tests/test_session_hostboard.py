@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 import numpy as np
@@ -17,20 +16,10 @@ from spinstream.model import (
     ProjectionSpec,
 )
 from spinstream.session import Runtime
+from tests.engine import require_engine
+from tests.fakes import trivial_plan
 
-try:
-    from tests.fakes import trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from fakes import trivial_plan  # type: ignore[no-redef]
-
-try:
-    from spinstream.board import HostBoard
-
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 CELL = {
     "v_rest": -65.0,

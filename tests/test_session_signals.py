@@ -20,14 +20,9 @@ from typing import Any
 
 import pytest
 
-try:
-    from spinstream.board import HostBoard
+from tests.engine import require_engine
 
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,6 @@ step after the presynaptic spike.
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -24,20 +23,10 @@ from spinstream.model import (
     ProjectionSpec,
     StochasticSpec,
 )
+from tests.engine import require_engine
+from tests.fakes import trivial_plan
 
-try:
-    from tests.fakes import trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from fakes import trivial_plan  # type: ignore[no-redef]
-
-try:
-    from spinstream.board import HostBoard
-
-    HostBoard()
-except ImportError as exc:  # the C engine is not built in this checkout
-    if os.environ.get("CI") == "true":  # CI builds the engine: never skip there
-        raise
-    pytest.skip(f"HostBoard unavailable: {exc}", allow_module_level=True)
+HostBoard = require_engine()
 
 DT = 1.0
 N_SPIKES = 2000

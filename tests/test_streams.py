@@ -13,17 +13,7 @@ import spinstream.streams
 from spinstream.model import LateInputError
 from spinstream.session import Runtime, VirtualClock
 from spinstream.streams import Selection, SpikeBatch, StateBatch, Subscription
-
-try:
-    from tests.fakes import FakeBoard, injector, neurons, one_to_one, trivial_plan
-except ImportError:  # tests/ itself is on sys.path (pytest's "prepend" import mode)
-    from fakes import (  # type: ignore[no-redef]
-        FakeBoard,
-        injector,
-        neurons,
-        one_to_one,
-        trivial_plan,
-    )
+from tests.fakes import FakeBoard, injector, neurons, one_to_one, trivial_plan
 
 
 def make_runtime(chunk_steps: int = 10, board: FakeBoard | None = None, **kw: object) -> Runtime:
