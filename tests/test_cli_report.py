@@ -254,3 +254,75 @@ def test_capture_restores_the_runtime_class(tmp_path):
     assert len(captured.plan.cores) == 1
     assert {n: Runtime.__dict__[n] for n in before} == before
     assert sys.argv[0] != str(good)
+
+
+def test_async_session_script_is_stopped_at_its_first_run(tmp_path):
+    script = _write(
+        tmp_path / "session.py",
+        """
+        import asyncio
+        import sys
+
+        import spinstream
+
+        async def main():
+            async with spinstream.Session(timestep=0.1) as sim:
+                pop = sim.Population(30, sim.IF_curr_exp(), label="live")
+                pop.set_max_atoms_per_core(16)
+                sim.Projection(pop, pop, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
+                try:
+                    await sim.run(5.0)
+                finally:
+                    print("finally ran")
+                print("after run")
+
+        asyncio.run(main())
+        sys.exit(0)
+        """,
+    )
+    out = _report(tmp_path, "--json", str(script))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "finally ran" in out.stderr
+    assert "after run" not in out.stderr
+    data = json.loads(out.stdout)
+    assert data["stopped_at"] == "run"
+    (live,) = data["populations"]
+    assert [(c["lo"], c["hi"]) for c in live["cores"]] == [(0, 16), (16, 30)]
+    # all-to-all onto itself: each core receives from all 30 neurons
+    assert [c["synapses"] for c in live["cores"]] == [30 * 16, 30 * 14]
+    assert live["reaches"] == 2
+
+
+def test_exit_0_after_building_is_mapped(tmp_path):
+    script = _write(
+        tmp_path / "quits.py",
+        "import sys\nimport spinstream.pyNN as sim\nsim.setup()\n"
+        "sim.Population(7, sim.IF_curr_exp(), label='seven')\nsys.exit(0)\n",
+    )
+    out = _report(tmp_path, "--json", str(script))
+    assert out.returncode == 0, out.stderr[-2000:]
+    data = json.loads(out.stdout)
+    assert data["stopped_at"] == "exit"
+    assert data["populations"][0]["cores"][0]["hi"] == 7
+
+
+def _sample(doc: Path) -> tuple[list[str], list[str]]:
+    """The documented ``$ spinstream report ...`` command of ``doc`` and its output lines."""
+    text = doc.read_text()
+    start = text.index("```text\n$ spinstream report ")
+    body = text[start + len("```text\n") : text.index("```", start + 8)].splitlines()
+    return body[0].split()[3:], body[1:]
+
+
+def test_documented_sample_output_is_what_the_command_prints(tmp_path):
+    guide_args, guide = _sample(ROOT / "docs" / "GUIDE.md")
+    readme_args, readme = _sample(ROOT / "README.md")
+    assert guide_args == readme_args
+    out = _report(ROOT, *guide_args)
+    assert out.returncode == 0, out.stderr[-2000:]
+    printed = out.stdout.splitlines()
+    assert guide == printed
+    # the README shortens it with "...": every other line is printed, in order
+    shown = [line for line in readme if line != "..."]
+    it = iter(printed)
+    assert all(line in it for line in shown), shown

@@ -72,25 +72,42 @@ class _Stop(BaseException):
         self.where = where
 
 
+class _Interception:
+    """What the wrapped ``Runtime`` methods saw: every runtime, and the first stop."""
+
+    def __init__(self) -> None:
+        self.seen: list[Runtime] = []
+        self.stop: _Stop | None = None
+
+    def stop_at(self, runtime: Runtime, where: str) -> _Stop:
+        if self.stop is None:
+            self.stop = _Stop(runtime, where)
+        return self.stop
+
+
 @contextlib.contextmanager
-def _intercepting(seen: list[Runtime]) -> Iterator[None]:
+def _intercepting(log: _Interception) -> Iterator[None]:
     original_init = Runtime.__init__
     original_run = Runtime.run_until_step
     original_close = Runtime.close
 
     def init(self: Runtime, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
-        seen.append(self)
+        log.seen.append(self)
 
     async def run_until_step(self: Runtime, s: int) -> None:
         if self.loaded:  # pragma: no cover - only a runtime loaded before the capture
             await original_run(self, s)
             return
-        raise _Stop(self, "run")
+        raise log.stop_at(self, "run")
 
     def close(self: Runtime) -> None:
+        if log.stop is not None:
+            # unwinding (a session's ``async with``, a ``finally: end()``): keep the
+            # runtime as it is for the mapping; it is closed after the capture
+            return
         if not self.loaded and self.spec.populations:
-            raise _Stop(self, "end")
+            raise log.stop_at(self, "end")
         original_close(self)
 
     patches: list[tuple[str, Callable[..., Any]]] = [
@@ -170,41 +187,44 @@ def capture(script: str, args: list[str], *, stdout: Any = None) -> Captured:
     if not os.path.isfile(script):
         what = "is a directory" if os.path.isdir(script) else "does not exist"
         raise ScriptError(f"script {script!r} {what}")
-    seen: list[Runtime] = []
-    stop: _Stop | None = None
+    log = _Interception()
     with (
-        _intercepting(seen),
+        _intercepting(log),
         _as_main(script, args),
         contextlib.redirect_stdout(sys.stderr if stdout is None else stdout),
     ):
         try:
             runpy.run_path(script, run_name="__main__")
-        except _Stop as exc:
-            stop = exc
-        except SystemExit as exc:
-            if exc.code not in (None, 0):
-                raise ScriptError(
-                    f"script {script!r} exited with status {exc.code!r} before its network "
-                    "was mapped"
-                ) from None
+        except _Stop:
+            pass
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
-            raise ScriptError(
-                f"script {script!r} raised {type(exc).__name__} before its network was "
-                f"mapped: {exc}\n{_script_traceback(exc, script)}".rstrip()
-            ) from None
-    if stop is not None:
-        captured = _map(stop.runtime, script, stop.where)
-        _release(seen)
-        return captured
-    built = [r for r in seen if r.spec.populations and not r.loaded]
-    if not built:
-        _release(seen)
-        raise ScriptError(f"script {script!r} finished without building a network")
-    captured = _map(built[-1], script, "exit")
-    _release(seen)
-    return captured
+            # once stopped, whatever the script made of the stop (an error of its own in a
+            # ``finally``, a ``sys.exit``) does not matter: its network is known
+            finished = isinstance(exc, SystemExit) and exc.code in (None, 0)
+            if log.stop is None and not finished:
+                _release(log.seen)
+                raise ScriptError(_failure(script, exc)) from None
+    try:
+        if log.stop is not None:
+            return _map(log.stop.runtime, script, log.stop.where)
+        built = [r for r in log.seen if r.spec.populations and not r.loaded]
+        if not built:
+            raise ScriptError(f"script {script!r} finished without building a network")
+        return _map(built[-1], script, "exit")
+    finally:
+        _release(log.seen)
+
+
+def _failure(script: str, exc: BaseException) -> str:
+    """Say how a script ended before its network could be mapped."""
+    if isinstance(exc, SystemExit):
+        return f"script {script!r} exited with status {exc.code!r} before its network was mapped"
+    return (
+        f"script {script!r} raised {type(exc).__name__} before its network was mapped: "
+        f"{exc}\n{_script_traceback(exc, script)}"
+    ).rstrip()
 
 
 def _release(runtimes: list[Runtime]) -> None:
