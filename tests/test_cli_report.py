@@ -326,3 +326,30 @@ def test_documented_sample_output_is_what_the_command_prints(tmp_path):
     shown = [line for line in readme if line != "..."]
     it = iter(printed)
     assert all(line in it for line in shown), shown
+
+
+def test_a_chip_over_the_router_limit_is_flagged():
+    from spinstream.cli._mapsummary import summarise
+    from spinstream.cli._report import format_report
+    from spinstream.model import CoreSlice, MappingPlan, NetworkSpec, PopulationSpec, RoutingEntry
+
+    spec = NetworkSpec(dt=0.1, seed=1, populations=[PopulationSpec(0, "p", 4, "IF_curr_exp")])
+    full = [RoutingEntry(k << 8, 0xFFFFFF00, (), (1,)) for k in range(1025)]
+    plan = MappingPlan(
+        cores=[CoreSlice(0, 0, 4, 0, 0, 1, 0, 0xFFFFFFFC)],
+        pop_cores={0: [0]},
+        routes={0: (0,)},
+        tables={(0, 0): full[:1024], (1, 0): full, (2, 0): []},
+    )
+    data = summarise(spec, plan, script="s.py")
+    assert data["routing"]["chips"] == [
+        {"x": 0, "y": 0, "entries": 1024},
+        {"x": 1, "y": 0, "entries": 1025},
+    ]
+    assert data["routing"]["over_limit"] == [{"x": 1, "y": 0, "entries": 1025}]
+    assert data["routing"]["max_entries"] == 1025
+    text = format_report(data)
+    assert "(0, 0) 1024   (1, 0) 1025 OVER" in text
+    assert text.splitlines()[-1].endswith(
+        "busiest router (1, 0) 1025/1024 entries, 1 chip(s) OVER the 1024-entry limit"
+    )
