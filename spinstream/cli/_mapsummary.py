@@ -1,0 +1,195 @@
+"""The numbers of a mapping report: a network spec and its plan -> plain, JSON-ready data.
+
+Synapse memory is what the host board would store for the network: its rows are built with
+the board's own ``build_blocks`` (the same call that loading makes) and each row segment,
+header included, and each weight-table entry is charged to the core that the synapses
+target, as a SpiNNaker core holds the synaptic matrix of its own neurons.  The row index
+(one 8-byte offset per neuron, plus one per core) is charged to the source core.  Plastic
+synapses' weights and traces, which live in arrays beside the rows, are not counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.model import MappingPlan, NetworkSpec
+
+__all__ = ["ROUTER_ENTRIES", "summarise"]
+
+#: Multicast routing table entries of one SpiNNaker router (SpiNNaker datasheet, 1024).
+ROUTER_ENTRIES = 1024
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _synapse_memory(
+    spec: NetworkSpec, plan: MappingPlan
+) -> tuple[IntArray, IntArray, IntArray, int]:
+    """Per core: synapses into it, bytes of their rows, bytes of its row index; total bytes."""
+    from spinstream.board import _engine as E
+    from spinstream.board._synapses import build_blocks
+
+    n_cores = len(plan.cores)
+    sizes = np.array([p.size for p in spec.populations], np.int64)
+    pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
+    core_gid0 = np.array([pop_base[c.pop] + c.lo for c in plan.cores], np.int64)
+    core_n = np.array([c.n_atoms for c in plan.cores], np.int64)
+    blocks = build_blocks(spec, core_gid0, core_n, pop_base)
+
+    synapses = np.zeros(n_cores, np.int64)
+    row_bytes = np.zeros(n_cores, np.int64)
+    index_bytes = (core_n + 1) * blocks.row_ptr.itemsize
+    # weight tables: 8-byte weight + 4-byte receptor per entry, charged to the block's target
+    n_tab = np.diff(np.concatenate([blocks.wtab_start, [len(blocks.wtab)]]))
+    tab_entry = blocks.wtab.itemsize + blocks.wrec.itemsize
+    np.add.at(row_bytes, blocks.tgt, n_tab * tab_entry)
+    # walk every row's segments in lock step: header = local block << 16 | count
+    width = np.where(blocks.fmt == E.WIDE, 2, 1).astype(np.int64)
+    head = np.where(blocks.fmt == E.PLASTIC, 2, 1).astype(np.int64)
+    ptr = blocks.row_ptr.astype(np.int64)
+    first = blocks.row_ptr_start
+    row_core = np.repeat(np.arange(n_cores), core_n)
+    row_start = np.concatenate([[0], np.cumsum(core_n)])[:-1]
+    row_slot = (
+        np.repeat(first, core_n) + np.arange(int(core_n.sum())) - np.repeat(row_start, core_n)
+    )
+    pos, end = ptr[row_slot], ptr[row_slot + 1]
+    stream = blocks.stream
+    active = np.flatnonzero(pos < end)
+    while active.size:
+        header = stream[pos[active]].astype(np.int64)
+        blk = blocks.core_block0[row_core[active]] + (header >> 16)
+        count = header & 0xFFFF
+        words = head[blk] + count * width[blk]
+        tgt = blocks.tgt[blk]
+        np.add.at(synapses, tgt, count)
+        np.add.at(row_bytes, tgt, words * stream.itemsize)
+        pos[active] += words
+        active = active[pos[active] < end[active]]
+    return synapses, row_bytes, index_bytes, blocks.nbytes
+
+
+def summarise(spec: NetworkSpec, plan: MappingPlan, script: str = "") -> dict[str, Any]:
+    """Gather the report's data: machine, populations and cores, routing tables, synapses.
+
+    Parameters
+    ----------
+    spec
+        The network that was mapped.
+    plan
+        Its mapping.
+    script
+        Name of the script, for the summary line.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``machine``, ``populations`` (each with its ``cores``: ``x``, ``y``,
+        ``p``, atom slice ``lo``/``hi``, ``key``, ``mask``, ``reaches`` (cores its spikes
+        reach), ``synapses`` (into the core), ``synapse_bytes``, ``row_index_bytes``),
+        ``routing`` (entries per chip against ``limit``), ``synapses`` and ``summary``.
+        Keys and masks are integers; memory is in bytes.
+    """
+    synapses, row_bytes, index_bytes, total_bytes = _synapse_memory(spec, plan)
+    pops = []
+    for pop in spec.populations:
+        ids = plan.pop_cores.get(pop.id, [])
+        cores = []
+        reached: set[int] = set()
+        for cid in ids:
+            c = plan.cores[cid]
+            targets = plan.routes.get(cid, ())
+            reached.update(targets)
+            cores.append(
+                {
+                    "core": cid,
+                    "x": c.x,
+                    "y": c.y,
+                    "p": c.p,
+                    "lo": c.lo,
+                    "hi": c.hi,
+                    "key": c.key,
+                    "mask": c.mask,
+                    "reaches": len(targets),
+                    "synapses": int(synapses[cid]),
+                    "synapse_bytes": int(row_bytes[cid]),
+                    "row_index_bytes": int(index_bytes[cid]),
+                }
+            )
+        pops.append(
+            {
+                "id": pop.id,
+                "label": plan.labels.get(pop.id, pop.label),
+                "model": pop.model,
+                "size": int(pop.size),
+                "reaches": len(reached),
+                "cores": cores,
+            }
+        )
+    chips = sorted(
+        ({"x": x, "y": y, "entries": len(t)} for (x, y), t in plan.tables.items() if t),
+        key=lambda c: (c["x"], c["y"]),
+    )
+    busiest = max(chips, key=lambda c: c["entries"], default=None)
+    over = [c for c in chips if c["entries"] > ROUTER_ENTRIES]
+    chips_used = sorted(Counter((c.x, c.y) for c in plan.cores))
+    n_syn = int(sum(len(p.pre_index) for p in spec.projections))
+    data: dict[str, Any] = {
+        "script": script,
+        "machine": {
+            "boards": plan.n_boards,
+            "width": plan.width,
+            "height": plan.height,
+            "chips_used": len(chips_used),
+            "cores_used": len(plan.cores),
+        },
+        "populations": pops,
+        "routing": {
+            "limit": ROUTER_ENTRIES,
+            "chips": chips,
+            "total_entries": sum(c["entries"] for c in chips),
+            "max_entries": 0 if busiest is None else busiest["entries"],
+            "over_limit": over,
+        },
+        "synapses": {
+            "projections": len(spec.projections),
+            "count": n_syn,
+            "bytes": int(total_bytes),
+        },
+    }
+    data["summary"] = _summary_line(spec, data)
+    return data
+
+
+def _summary_line(spec: NetworkSpec, data: dict[str, Any]) -> str:
+    m, r, s = data["machine"], data["routing"], data["synapses"]
+    name = f"{data['script']}: " if data["script"] else ""
+    n_neurons = sum(int(p.size) for p in spec.populations)
+    if r["chips"]:
+        busy = max(r["chips"], key=lambda c: c["entries"])
+        routing = (
+            f"busiest router ({busy['x']}, {busy['y']}) {busy['entries']}/{r['limit']} entries"
+        )
+    else:
+        routing = "no routing entries"
+    if r["over_limit"]:
+        routing += f", {len(r['over_limit'])} chip(s) OVER the {r['limit']}-entry limit"
+    return (
+        f"{name}{len(spec.populations)} populations, {n_neurons} neurons on {m['cores_used']} "
+        f"cores of {m['chips_used']} chip(s), {m['boards']} board(s); "
+        f"{s['count']} synapses in {s['projections']} projections, {_size(s['bytes'])}; "
+        f"{routing}"
+    )
+
+
+def _size(n: int) -> str:
+    """Bytes in B, KiB or MiB."""
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{n / (1024 * 1024):.1f} MiB"
