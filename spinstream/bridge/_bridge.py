@@ -82,6 +82,8 @@ logger = logging.getLogger("spinstream.bridge")
 ZAP_DOMAIN = "spinstream"
 #: Time the control loop may spend on queued messages before it yields to the loop.
 _CONTROL_SLICE_S = 0.0005
+#: How long the PUB socket may keep sending what was published before it closed (ms).
+_CLOSE_LINGER_MS = 1000
 #: Pause after a full slice (more messages queued) while a run goes on: the bridge then
 #: takes at most about a third of the loop's time (the selector waits whole milliseconds).
 _CONTROL_REST_S = 0.0005
@@ -328,6 +330,7 @@ class Bridge:
                 else self.security.server_public.decode("ascii"),
             )
             self._spawn(self._serve_control())
+            self.runtime.run_listeners.append(self._run_ended)
         except BaseException:
             await self.aclose()
             raise
@@ -342,11 +345,35 @@ class Bridge:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def _run_ended(self) -> None:
+        """Publish what the topics still hold, then ``run_end`` (a run just ended)."""
+        self._publisher.flush()
+        self._publisher.send_session("run_end")
+
+    @property
+    def gates_open(self) -> int:
+        """Lock-step gates open now (see :meth:`Session.wait_for`)."""
+        return len(self._gates)
+
+    @property
+    def clients_known(self) -> int:
+        """Clients that have sent a request (see :meth:`Session.wait_for`)."""
+        return len(self._clients)
+
     async def aclose(self) -> None:
-        """Stop serving: close every topic, gate and socket.  Idempotent."""
+        """Stop serving: close every topic, gate and socket.  Idempotent.
+
+        Every chunk published before is sent first, then a ``closing`` message on
+        ``session/closing/``; the PUB socket gets up to a second to deliver them.
+        """
         if self._closed:
             return
         self._closed = True
+        with contextlib.suppress(ValueError):
+            self.runtime.run_listeners.remove(self._run_ended)
+        if self._pub is not None:
+            self._publisher.flush()
+            self._publisher.send_session("closing")
         # Stop the socket monitors first, while their event readers are still connected:
         # libzmq sends a last MONITOR_STOPPED event to the reader, and that send blocks for
         # ever when the reader's PAIR socket is already gone (it hung a test now and then).
@@ -364,9 +391,10 @@ class Bridge:
         if self._auth is not None:
             self._auth.stop()
         self._ctl_now = None  # a shadow: closing the socket below closes it
-        for sock in (self._pub, self._ctl):
-            if sock is not None:
-                sock.close(linger=0)
+        if self._pub is not None:  # let what was published (and 'closing') reach the clients
+            self._pub.close(linger=_CLOSE_LINGER_MS)
+        if self._ctl is not None:
+            self._ctl.close(linger=0)
         self._publisher.sock = None
         if self._ctx is not None:
             self._ctx.destroy(linger=0)

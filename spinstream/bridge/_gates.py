@@ -88,6 +88,7 @@ class Gates:
         if gate.id not in self._gates:  # closed before it opened
             return
         gate.sub = self._holder()
+        gate.sub.label = f"gate:{gate.id}"  # its key in the session's statistics().drops
         gate.task = self._spawn(self._hold(gate, gate.sub))
 
     def _holder(self) -> Subscription[Any]:
