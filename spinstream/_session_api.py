@@ -136,7 +136,7 @@ class Session:
         ``controllers``: coroutines (or functions returning one) that run alongside; see
         :meth:`run_until`.
         """
-        self._runtime.check_open("run")
+        self._runtime.check_open("running")
         return await self.run_until(self.time + float(simtime), controllers=controllers)
 
     run_for = run
@@ -161,7 +161,7 @@ class Session:
           ended no longer holds the run.
         """
         runtime = self._runtime
-        runtime.check_open("run")
+        runtime.check_open("running")
         coros = _controller_coroutines(controllers)
         state = self._backend.state
         try:

@@ -759,11 +759,14 @@ class Bridge:
             names = check_names(
                 body.get("topics"), "topics", max_len=512, max_items=self.limits.max_topics
             )
-            raw = body.get("interval_steps")
-            interval = None if raw is None else as_int(raw, "interval_steps", 1, 2**31)
         except ArrayError as exc:
             code = "too_large" if "at most" in str(exc) else "bad_request"
             raise RequestError(code, str(exc), "topics") from None
+        raw = body.get("interval_steps")
+        try:
+            interval = None if raw is None else as_int(raw, "interval_steps", 1, 2**31)
+        except ArrayError as exc:
+            raise RequestError("bad_request", str(exc), "interval_steps") from None
         self.catalog.refresh()
         self.weights.refresh()
         wanted: list[tuple[str, Source | WeightSource, str]] = []
@@ -785,7 +788,9 @@ class Bridge:
         for name, src, var in wanted:
             if name not in self._publisher.topics:
                 self._publisher.turn_on(name, src, var, interval or 1)
-        return {"topics": names}
+        topics = self._publisher.topics
+        # without interval_steps a topic already on keeps its interval: the reply says it
+        return {"topics": names, "intervals": {n: topics[n].interval for n in names}}
 
     def _topic(self, name: str) -> tuple[Source | WeightSource, str]:
         found = self.catalog.topics.get(name)

@@ -345,15 +345,16 @@ class Runtime:
 
     # ================================================================== building
     def check_open(self, what: str) -> None:
-        """Raise ``RuntimeError`` saying the session is closed, if it is (``what``: the call)."""
+        """Raise ``RuntimeError`` saying the session is closed, if it is (``what``: "running"...)."""
         if self._closed:
             raise RuntimeError(
-                f"cannot {what}: the session is closed (its board was freed by close(), "
-                "aclose() or end()); what it recorded can still be read with get_data()"
+                f"{what[:1].upper()}{what[1:]} is not possible: the session is closed (its "
+                "board was freed by close(), aclose() or end()); what it recorded can still "
+                "be read with get_data()"
             )
 
     def _check_can_change_network(self, what: str) -> None:
-        self.check_open(f"add a {what}")
+        self.check_open(f"adding a {what}")
         if self._running:
             raise RuntimeError(f"cannot add a {what} while a run is in progress")
         if self._step > 0:
@@ -594,7 +595,7 @@ class Runtime:
         before :attr:`input_step` raise :class:`~spinstream.model.LateInputError` and
         nothing is scheduled.  Returns the earliest stamp scheduled.
         """
-        self.check_open("inject spikes")
+        self.check_open("injecting spikes")
         p = check_pop(self.spec, pop)
         if p.model not in SPIKE_SOURCES:
             raise ParameterError(
@@ -868,6 +869,7 @@ class Runtime:
 
         ``indices=None`` stops recording it.  Takes effect at the next chunk.
         """
+        self.check_open("changing what is recorded")
         p = check_pop(self.spec, pop)
         if not isinstance(variable, str) or not variable:
             raise ValueError(f"variable must be a non-empty name, got {variable!r}")
@@ -962,7 +964,7 @@ class Runtime:
                 f"lockstep=True needs mode='lockstep' (this runtime runs in {self.mode!r} "
                 "mode, where a subscriber never holds the simulation)"
             )
-        self.check_open("open a stream")
+        self.check_open("opening a stream")
 
     def _add_sub(self, sub: Subscription[SpikeBatch] | Subscription[StateBatch]) -> None:
         self._subs.append(sub)
@@ -1100,7 +1102,7 @@ class Runtime:
         """Run until ``step == s``; the last chunk is shortened to end exactly there."""
         if not isinstance(s, int | np.integer):
             raise TypeError(f"the target step must be an integer, got {s!r}")
-        self.check_open("run")
+        self.check_open("running")
         if self._running:
             raise RuntimeError("a run is already in progress; await it or cancel it first")
         if s < self._step:
@@ -1444,6 +1446,7 @@ class Runtime:
         Parameters keep their current values; scheduled input (injected spikes, inputs for
         future steps) is dropped.
         """
+        self.check_open("resetting")
         if self._running:
             raise RuntimeError("cannot reset while a run is in progress")
         self._timed.clear()
