@@ -694,6 +694,7 @@ class Bridge:
                 "inputs": rt.inputs,
                 "queued_ahead": rt.queued_ahead,
                 "taken_back": rt.taken_back,
+                "late_answers": rt.late_answers,
             },
         }
 

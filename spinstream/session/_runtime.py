@@ -345,7 +345,7 @@ class Runtime:
 
     # ================================================================== building
     def check_open(self, what: str) -> None:
-        """Raise ``RuntimeError`` saying the session is closed, if it is (``what``: "running"...)."""
+        """Raise ``RuntimeError`` if the session is closed (``what``: "running", ...)."""
         if self._closed:
             raise RuntimeError(
                 f"{what[:1].upper()}{what[1:]} is not possible: the session is closed (its "
