@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -161,3 +162,35 @@ async def test_protocol_corners_agree_with_the_document() -> None:
         ctx.term()
         await bridge.aclose()
         rt.close()
+
+
+async def test_remote_answers_are_counted_late_when_they_miss_their_chunk() -> None:
+    async with spinstream.Session(timestep=0.1, chunk=5.0, mode="realtime", seed=1) as sim:
+        network(sim)
+        ep = await sim.serve()
+        loop = asyncio.get_running_loop()
+        ready = asyncio.Event()
+
+        def slow_controller() -> int:
+            answered = 0
+            with Client(ep.control) as c, c.subscribe(["spikes/src/"]) as st:
+                loop.call_soon_threadsafe(ready.set)
+                for msg in st:
+                    if msg.chunk >= 40:
+                        break
+                    if msg.chunk % 5 == 0:
+                        time.sleep(0.03)  # six chunks' worth: the next one has started
+                        c.set_rates("src", 80.0)
+                        c.set_rates("src", 90.0)  # the same answer again: counted once
+                        answered += 1
+            return answered
+
+        worker = asyncio.ensure_future(asyncio.to_thread(slow_controller))
+        await asyncio.wait_for(ready.wait(), 10)
+        await sim.run(250.0)
+        answered = await asyncio.wait_for(worker, 20)  # its answers are in
+        st = sim.statistics()
+    assert answered == 7
+    assert st.late_answers == 7
+    assert st.answer_us.n == 7
+    assert st.answer_us.p50 >= 30_000.0

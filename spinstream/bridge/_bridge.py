@@ -840,6 +840,12 @@ class Bridge:
                 f"more than {self.limits.max_input_rate:g} input messages per second from this "
                 "client; slow down",
             )
+        answer = body.get("answer_to")
+        if answer is not None:
+            try:
+                answer = as_int(answer, "answer_to", 1)
+            except ArrayError as exc:
+                raise RequestError("bad_request", str(exc), "answer_to") from None
         self.catalog.refresh()
         rt = self.runtime
         prepared = prepare_input(body, self.catalog, rt, self.limits)
@@ -860,6 +866,10 @@ class Bridge:
         self._pending.add(prepared.step, now)
         self._inputs += 1
         client.inputs += 1
+        if answer is not None and answer > client.answered:  # the first input per chunk
+            client.answered = answer
+            timed = body.get("at_step") is not None or body.get("steps") is not None
+            rt.note_answer(answer, int(step), timed=timed)
         return {"step": int(step), "time": int(step) * rt.dt, "n": prepared.count}
 
 

@@ -89,6 +89,7 @@ class Gates:
             return
         gate.sub = self._holder()
         gate.sub.label = f"gate:{gate.id}"  # its key in the session's statistics().drops
+        gate.sub.opener = None  # not the control task's: its input answers by answer_to
         gate.task = self._spawn(self._hold(gate, gate.sub))
 
     def _holder(self) -> Subscription[Any]:

@@ -137,6 +137,7 @@ class Publisher:
                 "conflict", f"topic {topic.name!r} cannot be published: {exc}"
             ) from None
         sub.label = f"bridge:{topic.name}"  # its key in the session's statistics().drops
+        sub.opener = None  # not the control task's: its input answers by answer_to
         topic.sub = sub
         topic.task = self._spawn(self._pump(topic, sub))
 

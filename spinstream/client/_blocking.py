@@ -75,6 +75,9 @@ class Client:
         self._ctl.connect(endpoint)
         self._requests = Requests()
         self._description: dict[str, Any] | None = None
+        #: The newest chunk a stream of this client handed out: input sent after it
+        #: says it answers that chunk (``answer_to``), so the session can count late answers.
+        self.last_chunk: int | None = None
         self._streams: list[Stream] = []
         self._closed = False
 
@@ -122,7 +125,14 @@ class Client:
 
     # ------------------------------------------------------------------ input
     def send_input(self, kind: str, **fields: Any) -> dict[str, Any]:
-        """Send an input message; returns the reply (``step``: when it takes effect)."""
+        """Send an input message; returns the reply (``step``: when it takes effect).
+
+        After a stream handed out a message, the input says it answers that chunk
+        (``answer_to``: :attr:`last_chunk`), so the session counts it in its
+        ``late_answers`` and answer latency; pass ``answer_to=None`` to send none.
+        """
+        if "answer_to" not in fields:
+            fields["answer_to"] = self.last_chunk
         return self.request("input", **input_fields(kind, **fields))
 
     def inject_spikes(

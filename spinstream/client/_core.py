@@ -473,6 +473,9 @@ class StreamBase:
             raise StreamEnded(item)
         if self._gate is not None:
             self._gate.delivered(item)
+        client = self._client
+        if client.last_chunk is None or item.chunk > client.last_chunk:
+            client.last_chunk = item.chunk  # the next input answers it (answer_to)
         return item
 
     def _release(self) -> None:

@@ -258,7 +258,8 @@ class Runtime:
         self._taken_back = 0
         self._late_answers = 0
         self._answer = TimingRing()
-        self._chunk_done_ns: dict[int, int] = {}  # chunk number -> when it was handed out
+        # chunk number -> (when it was handed out, its end step), for the last 64 chunks
+        self._chunk_done_ns: dict[int, tuple[int, int]] = {}
         #: Called (no arguments) on the loop's thread when a run ends, completed or not,
         #: after the last chunk was handed to the subscribers (the ZeroMQ bridge publishes
         #: what is left and an end-of-run message).
@@ -456,10 +457,26 @@ class Runtime:
             return  # this batch was answered already (by an earlier input)
         for sub in mine:
             sub.answered = b.sequence
-        done = self._chunk_done_ns.get(b.sequence)
+        self._count_answer(b.sequence, b.first_step + b.n_steps, at, timed)
+
+    def note_answer(self, chunk: int, at: int, *, timed: bool) -> None:
+        """Count input that answers chunk ``chunk`` and takes effect at step ``at``.
+
+        For input whose sender says which chunk it answers (a ZeroMQ client's
+        ``answer_to``); in-process answers are recognised by the task that gives them.
+        ``timed``: the input named its step.  See ``Statistics.late_answers``.
+        """
+        done = self._chunk_done_ns.get(chunk)
         if done is not None:
-            self._answer.add(max(0, time.perf_counter_ns() - done))
-        if not timed and at > b.first_step + b.n_steps:
+            self._count_answer(chunk, done[1], at, timed)
+        elif 0 < chunk <= self._chunks - 64 and not timed:
+            self._late_answers += 1  # 64 chunks later: late, whatever its step
+
+    def _count_answer(self, chunk: int, end: int, at: int, timed: bool) -> None:
+        done = self._chunk_done_ns.get(chunk)
+        if done is not None:
+            self._answer.add(max(0, time.perf_counter_ns() - done[0]))
+        if not timed and at > end:
             self._late_answers += 1
 
     def _submit(
@@ -1285,7 +1302,7 @@ class Runtime:
                 self._chunks,
             )
             done = self._chunk_done_ns
-            done[self._chunks] = time.perf_counter_ns()
+            done[self._chunks] = (time.perf_counter_ns(), self._step)
             done.pop(self._chunks - 64, None)
             if self._step > 0:
                 self._spike_log.clear()

@@ -64,7 +64,9 @@ class Statistics:
         controller); it is meant for the chunk after that batch, and is late when it takes
         effect at a later step (real-time and fast modes: the next chunk had already
         started; a lock-step controller is never late).  Input with an explicit step is
-        never counted late here (see ``late_inputs``).
+        never counted late here (see ``late_inputs``).  Over ZeroMQ an input answers the
+        chunk its ``answer_to`` field names (the reference client sends the last chunk
+        it handed out), counted once per client and chunk.
     answer_us
         Answer latency: wall-clock time from the chunk's hand-out to the subscribers to
         the answer (microseconds, the answers of the last 8192 batches answered).
