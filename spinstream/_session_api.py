@@ -136,7 +136,6 @@ class Session:
         ``controllers``: coroutines (or functions returning one) that run alongside; see
         :meth:`run_until`.
         """
-        self._runtime.check_open("running")
         return await self.run_until(self.time + float(simtime), controllers=controllers)
 
     run_for = run
@@ -150,9 +149,10 @@ class Session:
         ``controllers`` run as tasks of this run (structured concurrency): each is a
         coroutine, or a function called with no arguments that returns one.
 
-        * The streams a controller opens belong to the run: after its last chunk they
-          end, so ``async for batch in stream`` sees every batch, the last one included,
-          and then stops; the run returns once every controller has returned.
+        * The streams a controller opens (or reads) belong to the run: after its last
+          chunk they end, so ``async for batch in stream`` sees every batch, the last one
+          included, and then stops; the run returns once every controller has returned
+          (a controller that waits on something else must return by itself).
         * A controller that raises stops the run at the next chunk boundary (everything
           recorded stays), the other controllers are cancelled, and ``run`` raises that
           exception.  If the run itself fails, the controllers are cancelled and ``run``
@@ -314,11 +314,12 @@ def _controller_coroutines(controllers: Iterable[Controller]) -> list[Any]:
 async def _run_with(runtime: Runtime, step: int, coros: list[Any]) -> None:
     """Run ``runtime`` to ``step`` with ``coros`` as its controllers (see ``run_until``)."""
     tasks = [asyncio.ensure_future(c) for c in coros]
-    # one loop turn first: a controller opens its streams before the first chunk runs
-    await asyncio.sleep(0)
-    run = asyncio.ensure_future(runtime.run_until_step(step))
+    run: asyncio.Future[None] | None = None
     failed: BaseException | None = None
     try:
+        # one loop turn first: a controller opens its streams before the first chunk runs
+        await asyncio.sleep(0)
+        run = asyncio.ensure_future(runtime.run_until_step(step))
         pending: set[asyncio.Future[Any]] = {run, *tasks}
         while not run.done():
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -336,20 +337,19 @@ async def _run_with(runtime: Runtime, step: int, coros: list[Any]) -> None:
                     raise exc
             return
     finally:
-        if not run.done():
-            run.cancel()
-        for t in tasks:
+        started = [] if run is None else [run]
+        for t in [*started, *tasks]:
             if not t.done():
                 t.cancel()
-        await asyncio.gather(run, *tasks, return_exceptions=True)
+        await asyncio.gather(*started, *tasks, return_exceptions=True)
         _end_streams(runtime, tasks)
     assert failed is not None
     raise failed
 
 
 def _end_streams(runtime: Runtime, tasks: list[asyncio.Future[Any]]) -> None:
-    """End the streams the controller tasks opened (buffered batches stay readable)."""
+    """End the streams the controller tasks opened or read (buffered batches stay readable)."""
     owners = set(tasks)
     for sub in runtime.subscriptions:
-        if sub.opener in owners:
+        if sub.opener in owners or not owners.isdisjoint(sub._consumers):
             sub._end()

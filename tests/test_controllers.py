@@ -182,3 +182,41 @@ async def test_every_operation_after_close_says_the_session_is_closed() -> None:
     with pytest.raises(RuntimeError, match="session is closed"):
         await sim.run(10.0)
     assert len(cells.get_data().segments[0].spiketrains) == 30  # the data stays
+
+
+async def test_a_stream_opened_before_the_run_ends_with_the_controller_that_reads_it() -> None:
+    async with spinstream.Session(timestep=0.1, chunk=1.0, mode="lockstep", seed=3) as sim:
+        _drive, cells = network(sim)
+        stream = cells.stream("spikes", lockstep=True)  # opened by the main task
+        seen: list[int] = []
+
+        async def reads() -> None:
+            async for batch in stream:
+                seen.append(batch.sequence)
+
+        await asyncio.wait_for(sim.run(20.0, controllers=[reads]), 30)
+        assert seen == list(range(1, 21))
+
+
+async def test_cancelling_the_run_cancels_its_controllers() -> None:
+    async with spinstream.Session(timestep=0.1, chunk=1.0, mode="realtime", seed=3) as sim:
+        _drive, cells = network(sim)
+        cancelled = asyncio.Event()
+
+        async def controller() -> None:
+            try:
+                async with cells.stream("spikes") as s:
+                    async for _ in s:
+                        pass
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        run = asyncio.ensure_future(sim.run(10_000.0, controllers=[controller]))
+        await asyncio.sleep(0.1)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        assert cancelled.is_set()
+        assert 0.0 < sim.time < 10_000.0  # stopped at a chunk boundary
+        await sim.run(1.0)  # and the session goes on
