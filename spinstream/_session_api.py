@@ -246,6 +246,7 @@ class Session:
         """
         from spinstream.bridge._frontend import serve_async
 
+        self._runtime.check_open("serving")
         state = self._backend.state
         bridge = await serve_async(
             self._runtime,

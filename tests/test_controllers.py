@@ -181,6 +181,8 @@ async def test_every_operation_after_close_says_the_session_is_closed() -> None:
             call()
     with pytest.raises(RuntimeError, match="session is closed"):
         await sim.run(10.0)
+    with pytest.raises(RuntimeError, match="Serving is not possible: the session is closed"):
+        await sim.serve()
     assert len(cells.get_data().segments[0].spiketrains) == 30  # the data stays
 
 
