@@ -211,24 +211,9 @@ class Session:
         """
         if not self._bridges:
             raise RuntimeError("wait_for: this session serves nothing; await sim.serve() first")
-        for name, value in (("gates", gates), ("clients", clients)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"wait_for: {name} must be a non-negative integer, got {value!r}")
-        if timeout is not None and not (isinstance(timeout, int | float) and timeout >= 0):
-            raise ValueError(f"wait_for: timeout must be >= 0 seconds or None, got {timeout!r}")
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            have_g = sum(b.gates_open for b in self._bridges)
-            have_c = sum(b.clients_known for b in self._bridges)
-            if have_g >= gates and have_c >= clients:
-                return
-            if deadline is not None and loop.time() >= deadline:
-                raise TimeoutError(
-                    f"wait_for: after {timeout:g} s the bridge holds {have_g} lock-step gate(s) "
-                    f"of {gates} wanted and knows {have_c} client(s) of {clients} wanted"
-                )
-            await asyncio.sleep(0.01)
+        from spinstream.bridge._bridge import wait_for_bridges
+
+        await wait_for_bridges(self._bridges, gates=gates, clients=clients, timeout=timeout)
 
     # -- ZeroMQ ----------------------------------------------------------------------------
 

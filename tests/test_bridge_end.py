@@ -194,3 +194,33 @@ async def test_remote_answers_are_counted_late_when_they_miss_their_chunk() -> N
     assert st.late_answers == 7
     assert st.answer_us.n == 7
     assert st.answer_us.p50 >= 30_000.0
+
+
+def test_a_blocking_script_waits_for_its_remote_controller() -> None:
+    import threading
+
+    import spinstream.pyNN as sim
+
+    sim.setup(timestep=0.1, mode="lockstep", chunk=1.0)
+    try:
+        sim.Population(5, sim.SpikeSourcePoisson(rate=50.0), label="src")
+        with pytest.raises(RuntimeError, match="serve"):
+            sim.wait_for(gates=1)
+        ep = sim.serve()
+        with pytest.raises(TimeoutError, match="0 lock-step gate"):
+            sim.wait_for(gates=1, timeout=0.2)
+        got: list[int] = []
+
+        def controller() -> None:
+            with Client(ep.control) as c, c.subscribe(["spikes/src/"], lockstep=True) as st:
+                got.extend(m.chunk for m in st)
+
+        worker = threading.Thread(target=controller)
+        worker.start()
+        sim.wait_for(gates=1, timeout=10)
+        sim.run(20.0)
+    finally:
+        sim.end()
+    worker.join(20)
+    assert not worker.is_alive()  # its iteration ended when the session closed
+    assert got == list(range(1, 21))

@@ -873,6 +873,41 @@ class Bridge:
         return {"step": int(step), "time": int(step) * rt.dt, "n": prepared.count}
 
 
+async def wait_for_bridges(
+    bridges: Sequence[Bridge],
+    *,
+    gates: int = 0,
+    clients: int = 0,
+    timeout: float | None = 10.0,  # noqa: ASYNC109 - part of the documented API
+) -> None:
+    """Wait until ``bridges`` hold ``gates`` lock-step gates and know ``clients`` clients.
+
+    Counts are summed over the bridges; a client counts once it has sent a request.
+    Raises ``TimeoutError`` saying what was reached after ``timeout`` seconds (``None``:
+    wait for ever), ``ValueError`` for a bad argument.
+    """
+    for name, value in (("gates", gates), ("clients", clients)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"wait_for: {name} must be a non-negative integer, got {value!r}")
+    if timeout is not None and not (
+        isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout >= 0
+    ):
+        raise ValueError(f"wait_for: timeout must be >= 0 seconds or None, got {timeout!r}")
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    while True:
+        have_g = sum(b.gates_open for b in bridges)
+        have_c = sum(b.clients_known for b in bridges)
+        if have_g >= gates and have_c >= clients:
+            return
+        if deadline is not None and loop.time() >= deadline:
+            raise TimeoutError(
+                f"wait_for: after {timeout:g} s the bridge holds {have_g} lock-step gate(s) "
+                f"of {gates} wanted and knows {have_c} client(s) of {clients} wanted"
+            )
+        await asyncio.sleep(0.01)  # polling: cheap, and no hook in the request path
+
+
 class _AllowList:
     """The ZAP credentials provider: asks the bridge whether a CURVE key is allowed."""
 
