@@ -21,6 +21,9 @@ chunk's first step).
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -52,6 +55,10 @@ class Session:
         Seed of the board's random generators.
     min_delay, max_delay
         Delay bounds (ms) or ``"auto"``.
+    lockstep_timeout
+        Lock-step mode: seconds a chunk waits for a lock-step stream to ask for its next
+        batch before the run fails with :class:`~spinstream.model.LockstepTimeoutError`
+        naming the stream and the chunk (``None``: wait for ever).
     n_boards, board, clock, mapper
         Passed to :class:`spinstream.session.Runtime` (a test can give a board or a clock).
     """
@@ -70,6 +77,7 @@ class Session:
         board: Any = None,
         clock: Any = None,
         mapper: Any = None,
+        lockstep_timeout: float | None = 60.0,
     ) -> None:
         if not (isinstance(timestep, (int, float)) and timestep > 0):
             raise ValueError(f"timestep must be a positive number of ms, got {timestep!r}")
@@ -88,6 +96,7 @@ class Session:
             n_boards=n_boards,
             board=board,
             clock=clock,
+            lockstep_timeout=lockstep_timeout,
             **extra,
         )
         self._backend = Backend()
@@ -121,22 +130,51 @@ class Session:
 
     # -- running -------------------------------------------------------------------------
 
-    async def run(self, simtime: float) -> float:
-        """Run for ``simtime`` ms; returns the time reached (ms)."""
-        return await self.run_until(self.time + float(simtime))
+    async def run(self, simtime: float, *, controllers: Iterable[Controller] = ()) -> float:
+        """Run for ``simtime`` ms; returns the time reached (ms).
+
+        ``controllers``: coroutines (or functions returning one) that run alongside; see
+        :meth:`run_until`.
+        """
+        return await self.run_until(self.time + float(simtime), controllers=controllers)
 
     run_for = run
 
-    async def run_until(self, tstop: float) -> float:
+    async def run_until(self, tstop: float, *, controllers: Iterable[Controller] = ()) -> float:
         """Run until ``tstop`` ms; returns the time reached (ms).
 
         Cancelling the task stops at a chunk boundary; what was recorded stays recorded
         and ``run`` may be called again to continue.
+
+        ``controllers`` run as tasks of this run (structured concurrency): each is a
+        coroutine, or a function called with no arguments that returns one.
+
+        * The streams a controller opens (or reads) belong to the run: after its last
+          chunk they end, so ``async for batch in stream`` sees every batch, the last one
+          included, and then stops; the run returns once every controller has returned
+          (a controller that waits on something else must return by itself).
+        * A controller that raises stops the run at the next chunk boundary (everything
+          recorded stays), the other controllers are cancelled, and ``run`` raises that
+          exception.  If the run itself fails, the controllers are cancelled and ``run``
+          raises the run's error.
+        * A controller that returns early is done; a lock-step stream whose reader has
+          ended no longer holds the run.
         """
+        runtime = self._runtime
+        runtime.check_open("running")
+        coros = _controller_coroutines(controllers)
         state = self._backend.state
-        n = state.steps_until(float(tstop))
+        try:
+            n = state.steps_until(float(tstop))
+        except BaseException:
+            for c in coros:
+                c.close()
+            raise
         state.running = True
-        await self._runtime.run_until_step(self._runtime.step + n)
+        if not coros:
+            await runtime.run_until_step(runtime.step + n)
+            return self.time
+        await _run_with(runtime, runtime.step + n, coros)
         return self.time
 
     @property
@@ -150,8 +188,32 @@ class Session:
         return self._runtime
 
     def statistics(self) -> Statistics:
-        """Chunks, steps, overruns, late inputs, drops per subscriber, timing percentiles."""
+        """Chunks, steps, overruns, late inputs and answers, drops, timing percentiles.
+
+        Every field is described in :class:`~spinstream.session.Statistics`.
+        """
         return self._runtime.statistics()
+
+    async def wait_for(
+        self,
+        *,
+        gates: int = 0,
+        clients: int = 0,
+        timeout: float | None = 10.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until the ZeroMQ bridges hold ``gates`` lock-step gates and know ``clients``.
+
+        For a server that must not ``run()`` before its remote controller is there:
+        ``await sim.wait_for(gates=1, timeout=30)``.  Counts are summed over the bridges
+        of :meth:`serve`; a client counts once it has sent a request.  Raises
+        ``TimeoutError`` (saying what was reached) after ``timeout`` seconds (``None``:
+        wait for ever), and ``RuntimeError`` when nothing is served.
+        """
+        if not self._bridges:
+            raise RuntimeError("wait_for: this session serves nothing; await sim.serve() first")
+        from spinstream.bridge._bridge import wait_for_bridges
+
+        await wait_for_bridges(self._bridges, gates=gates, clients=clients, timeout=timeout)
 
     # -- ZeroMQ ----------------------------------------------------------------------------
 
@@ -169,6 +231,7 @@ class Session:
         """
         from spinstream.bridge._frontend import serve_async
 
+        self._runtime.check_open("serving")
         state = self._backend.state
         bridge = await serve_async(
             self._runtime,
@@ -203,3 +266,76 @@ class Session:
     def __dir__(self) -> list[str]:
         names = set(super().__dir__()) | set(vars(self._backend)) | set(_pynn.__all__)
         return sorted(names - _GLOBAL_ONLY)
+
+
+#: A controller: a coroutine, or a function that returns one when called with no arguments.
+Controller = Awaitable[Any] | Callable[[], Awaitable[Any]]
+
+
+def _controller_coroutines(controllers: Iterable[Controller]) -> list[Any]:
+    if isinstance(controllers, str | bytes) or not isinstance(controllers, Iterable):
+        raise TypeError(
+            f"controllers must be a list of coroutines or coroutine functions, "
+            f"got {controllers!r:.80}"
+        )
+    out: list[Any] = []
+    try:
+        for k, c in enumerate(controllers):
+            made = c() if callable(c) and not inspect.isawaitable(c) else c
+            if not inspect.isawaitable(made):
+                raise TypeError(
+                    f"controllers[{k}] must be a coroutine or a function returning one, "
+                    f"got {c!r:.80}"
+                    + (" (it returned " + repr(made)[:60] + ")" if made is not c else "")
+                )
+            out.append(made)
+    except BaseException:
+        for made in out:
+            if inspect.iscoroutine(made):
+                made.close()
+        raise
+    return out
+
+
+async def _run_with(runtime: Runtime, step: int, coros: list[Any]) -> None:
+    """Run ``runtime`` to ``step`` with ``coros`` as its controllers (see ``run_until``)."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    run: asyncio.Future[None] | None = None
+    failed: BaseException | None = None
+    try:
+        # one loop turn first: a controller opens its streams before the first chunk runs
+        await asyncio.sleep(0)
+        run = asyncio.ensure_future(runtime.run_until_step(step))
+        pending: set[asyncio.Future[Any]] = {run, *tasks}
+        while not run.done():
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            bad = [t for t in done if t is not run and not t.cancelled() and t.exception()]
+            if bad:
+                failed = bad[0].exception()
+                break
+        if failed is None:
+            run.result()  # the run's own error, if any
+            _end_streams(runtime, tasks)  # the last batch is in: let the controllers finish
+            await asyncio.wait(tasks)
+            for t in tasks:
+                exc = None if t.cancelled() else t.exception()
+                if exc is not None:
+                    raise exc
+            return
+    finally:
+        started = [] if run is None else [run]
+        for t in [*started, *tasks]:
+            if not t.done():
+                t.cancel()
+        await asyncio.gather(*started, *tasks, return_exceptions=True)
+        _end_streams(runtime, tasks)
+    assert failed is not None
+    raise failed
+
+
+def _end_streams(runtime: Runtime, tasks: list[asyncio.Future[Any]]) -> None:
+    """End the streams the controller tasks opened or read (buffered batches stay readable)."""
+    owners = set(tasks)
+    for sub in runtime.subscriptions:
+        if sub.opener in owners or not owners.isdisjoint(sub._consumers):
+            sub._end()

@@ -332,6 +332,34 @@ async def test_tap_cli_prints_json_summaries_of_every_spike(peers) -> None:
             assert (t["gaps"], t["dropped"], t["last_step"], t["messages"]) == (0, 0, 299, 30)
 
 
+async def test_tap_ends_with_a_full_report_when_the_session_closes(peers) -> None:
+    async with session(mode="fast") as sim:
+        _noise, exc = build_noise_network(sim)
+        ep = await sim.serve()
+        tap = Peer(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "spinstream",
+                "tap",
+                ep.control,
+                "spikes/exc/",
+                "--json",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        )
+        peers.append(tap)
+        assert (await tap.line())["event"] == "subscribed"
+        await sim.run(30.0)
+        recorded = len(stamps_of(exc))
+    # no --duration, --count or --until-step: the closing message ends it
+    end = await tap.until("end")
+    assert await tap.finish() == 0
+    t = end["topics"]["spikes/exc/"]
+    assert (t["messages"], t["last_step"], t["spikes"]) == (30, 299, recorded)
+
+
 def test_the_blocking_api_serves_while_it_runs() -> None:
     pynn_sim.setup(
         timestep=DT, chunk=1.0, mode="lockstep", seed=3, board=board(), mapper=trivial_plan

@@ -32,6 +32,8 @@ def test_external_controller_balances_the_pole_like_the_in_process_one() -> None
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "session: ran 500 chunks of 20 ms; late inputs 0" in proc.stdout
+    # the remote controller answered every chunk but the last, none of them late (lock-step)
+    assert "answers 499, late 0" in proc.stdout
     m = re.search(r"balanced for 10\.00 s over ZeroMQ \(max \|theta\| ([0-9.]+) deg", proc.stdout)
     assert m, proc.stdout
     # lock-step over ZeroMQ is the same loop as in-process lock-step, spike for spike

@@ -76,6 +76,7 @@ def test_every_block_is_known() -> None:
         "spinstream dashboard tcp://127.0.0.1:PORT --port 8051",
         "python benchmarks/bench_engine.py --no-peers --sizes 4000 --seconds 1",
         "python -m benchmarks.peers --sizes 4000 --repeat 1",
+        "python benchmarks/bench_vs_brian2.py --repeat 7",
     }
     assert set(commands()) == known, "README commands changed: update tests/test_readme.py"
     langs = [kind for kind, _ in FENCE.findall(README.read_text())]
@@ -130,6 +131,7 @@ def test_readme_closed_loop_example(tmp_path: Path) -> None:
     script = tmp_path / "closed_loop.py"
     script.write_text(code)
     proc = run([sys.executable, str(script)], timeout=60, cwd=tmp_path)
+    assert "200 chunks," in proc.stdout  # the controller saw every chunk, the last one too
     m = re.search(r"cells fire at ([0-9.]+) Hz \(target 20 Hz\)", proc.stdout)
     assert m, proc.stdout
     assert abs(float(m.group(1)) - 20.0) < 2.0
@@ -214,3 +216,7 @@ def test_readme_benchmark_commands() -> None:
     ]
     proc = run(cmd, timeout=300)
     assert "nest" in proc.stdout
+    # the README's alternating comparison, shortened: one pair of 0.2 s
+    cmd = [sys.executable, "benchmarks/bench_vs_brian2.py", "--repeat", "1", "--seconds", "0.2"]
+    proc = run(cmd, timeout=600)
+    assert re.search(r"^ratio\s+[0-9.]+", proc.stdout, re.M), proc.stdout

@@ -54,16 +54,19 @@ async def main() -> int:
                 ]
             )
         # lock-step: wait for the controller's gate, so that no chunk runs without it
-        bridge = sim.bridges[0]
-        while bridge.statistics().gates == 0:
-            if controller is not None and controller.poll() is not None:
-                print("session: the controller exited before it connected", file=sys.stderr)
-                return 1
-            await asyncio.sleep(0.01)
+        while True:
+            try:
+                await sim.wait_for(gates=1, timeout=0.5)
+                break
+            except TimeoutError:
+                if controller is not None and controller.poll() is not None:
+                    print("session: the controller exited before it connected", file=sys.stderr)
+                    return 1
         await sim.run(args.seconds * 1e3)
         st = sim.statistics()
         print(
-            f"session: ran {st.chunks} chunks of {cfg.period:g} ms; late inputs {st.late_inputs}"
+            f"session: ran {st.chunks} chunks of {cfg.period:g} ms; late inputs "
+            f"{st.late_inputs}; answers {st.answer_us.n}, late {st.late_answers}"
         )
         if controller is not None:
             # wait off the event loop: the bridge still has the last chunk to publish

@@ -82,6 +82,8 @@ logger = logging.getLogger("spinstream.bridge")
 ZAP_DOMAIN = "spinstream"
 #: Time the control loop may spend on queued messages before it yields to the loop.
 _CONTROL_SLICE_S = 0.0005
+#: How long the PUB socket may keep sending what was published before it closed (ms).
+_CLOSE_LINGER_MS = 1000
 #: Pause after a full slice (more messages queued) while a run goes on: the bridge then
 #: takes at most about a third of the loop's time (the selector waits whole milliseconds).
 _CONTROL_REST_S = 0.0005
@@ -328,6 +330,7 @@ class Bridge:
                 else self.security.server_public.decode("ascii"),
             )
             self._spawn(self._serve_control())
+            self.runtime.run_listeners.append(self._run_ended)
         except BaseException:
             await self.aclose()
             raise
@@ -342,11 +345,35 @@ class Bridge:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def _run_ended(self) -> None:
+        """Publish what the topics still hold, then ``run_end`` (a run just ended)."""
+        self._publisher.flush()
+        self._publisher.send_session("run_end")
+
+    @property
+    def gates_open(self) -> int:
+        """Lock-step gates open now (see :meth:`Session.wait_for`)."""
+        return len(self._gates)
+
+    @property
+    def clients_known(self) -> int:
+        """Clients that have sent a request (see :meth:`Session.wait_for`)."""
+        return len(self._clients)
+
     async def aclose(self) -> None:
-        """Stop serving: close every topic, gate and socket.  Idempotent."""
+        """Stop serving: close every topic, gate and socket.  Idempotent.
+
+        Every chunk published before is sent first, then a ``closing`` message on
+        ``session/closing/``; the PUB socket gets up to a second to deliver them.
+        """
         if self._closed:
             return
         self._closed = True
+        with contextlib.suppress(ValueError):
+            self.runtime.run_listeners.remove(self._run_ended)
+        if self._pub is not None:
+            self._publisher.flush()
+            self._publisher.send_session("closing")
         # Stop the socket monitors first, while their event readers are still connected:
         # libzmq sends a last MONITOR_STOPPED event to the reader, and that send blocks for
         # ever when the reader's PAIR socket is already gone (it hung a test now and then).
@@ -364,9 +391,10 @@ class Bridge:
         if self._auth is not None:
             self._auth.stop()
         self._ctl_now = None  # a shadow: closing the socket below closes it
-        for sock in (self._pub, self._ctl):
-            if sock is not None:
-                sock.close(linger=0)
+        if self._pub is not None:  # let what was published (and 'closing') reach the clients
+            self._pub.close(linger=_CLOSE_LINGER_MS)
+        if self._ctl is not None:
+            self._ctl.close(linger=0)
         self._publisher.sock = None
         if self._ctx is not None:
             self._ctx.destroy(linger=0)
@@ -666,6 +694,7 @@ class Bridge:
                 "inputs": rt.inputs,
                 "queued_ahead": rt.queued_ahead,
                 "taken_back": rt.taken_back,
+                "late_answers": rt.late_answers,
             },
         }
 
@@ -731,11 +760,14 @@ class Bridge:
             names = check_names(
                 body.get("topics"), "topics", max_len=512, max_items=self.limits.max_topics
             )
-            raw = body.get("interval_steps")
-            interval = None if raw is None else as_int(raw, "interval_steps", 1, 2**31)
         except ArrayError as exc:
             code = "too_large" if "at most" in str(exc) else "bad_request"
             raise RequestError(code, str(exc), "topics") from None
+        raw = body.get("interval_steps")
+        try:
+            interval = None if raw is None else as_int(raw, "interval_steps", 1, 2**31)
+        except ArrayError as exc:
+            raise RequestError("bad_request", str(exc), "interval_steps") from None
         self.catalog.refresh()
         self.weights.refresh()
         wanted: list[tuple[str, Source | WeightSource, str]] = []
@@ -757,7 +789,9 @@ class Bridge:
         for name, src, var in wanted:
             if name not in self._publisher.topics:
                 self._publisher.turn_on(name, src, var, interval or 1)
-        return {"topics": names}
+        topics = self._publisher.topics
+        # without interval_steps a topic already on keeps its interval: the reply says it
+        return {"topics": names, "intervals": {n: topics[n].interval for n in names}}
 
     def _topic(self, name: str) -> tuple[Source | WeightSource, str]:
         found = self.catalog.topics.get(name)
@@ -806,6 +840,12 @@ class Bridge:
                 f"more than {self.limits.max_input_rate:g} input messages per second from this "
                 "client; slow down",
             )
+        answer = body.get("answer_to")
+        if answer is not None:
+            try:
+                answer = as_int(answer, "answer_to", 1)
+            except ArrayError as exc:
+                raise RequestError("bad_request", str(exc), "answer_to") from None
         self.catalog.refresh()
         rt = self.runtime
         prepared = prepare_input(body, self.catalog, rt, self.limits)
@@ -826,7 +866,46 @@ class Bridge:
         self._pending.add(prepared.step, now)
         self._inputs += 1
         client.inputs += 1
+        if answer is not None and answer > client.answered:  # the first input per chunk
+            client.answered = answer
+            timed = body.get("at_step") is not None or body.get("steps") is not None
+            rt.note_answer(answer, int(step), timed=timed)
         return {"step": int(step), "time": int(step) * rt.dt, "n": prepared.count}
+
+
+async def wait_for_bridges(
+    bridges: Sequence[Bridge],
+    *,
+    gates: int = 0,
+    clients: int = 0,
+    timeout: float | None = 10.0,  # noqa: ASYNC109 - part of the documented API
+) -> None:
+    """Wait until ``bridges`` hold ``gates`` lock-step gates and know ``clients`` clients.
+
+    Counts are summed over the bridges; a client counts once it has sent a request.
+    Raises ``TimeoutError`` saying what was reached after ``timeout`` seconds (``None``:
+    wait for ever), ``ValueError`` for a bad argument.
+    """
+    for name, value in (("gates", gates), ("clients", clients)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"wait_for: {name} must be a non-negative integer, got {value!r}")
+    if timeout is not None and not (
+        isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout >= 0
+    ):
+        raise ValueError(f"wait_for: timeout must be >= 0 seconds or None, got {timeout!r}")
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    while True:
+        have_g = sum(b.gates_open for b in bridges)
+        have_c = sum(b.clients_known for b in bridges)
+        if have_g >= gates and have_c >= clients:
+            return
+        if deadline is not None and loop.time() >= deadline:
+            raise TimeoutError(
+                f"wait_for: after {timeout:g} s the bridge holds {have_g} lock-step gate(s) "
+                f"of {gates} wanted and knows {have_c} client(s) of {clients} wanted"
+            )
+        await asyncio.sleep(0.01)  # polling: cheap, and no hook in the request path
 
 
 class _AllowList:

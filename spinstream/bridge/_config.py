@@ -296,7 +296,8 @@ def check_bind_address(address: str, security: Security | None) -> None:
             f"refusing to bind the bridge to {address!r} without security: anyone who can "
             "reach that address could read the streams and inject input.  Either bind to "
             "loopback ('tcp://127.0.0.1:*') or enable CURVE: make keys with "
-            "`spinstream keys generate DIR` and pass "
-            "security=Security.from_files('DIR/server.key_secret', 'DIR/clients/') "
-            "(or serve(..., server_key=..., client_keys=...))"
+            "`spinstream keys generate DIR` (it writes DIR/server.key_secret and a key pair "
+            "per client, all in DIR) and pass server_key='DIR/server.key_secret', "
+            "client_keys='DIR' to serve() (every *.key in DIR but the server's own is "
+            "allowed), or security=Security.from_files('DIR/server.key_secret', 'DIR')"
         )

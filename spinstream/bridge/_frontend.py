@@ -159,6 +159,16 @@ class BlockingBridge:
         """Return the bridge's counters."""
         return self.bridge.statistics()
 
+    def wait_for(self, *, gates: int = 0, clients: int = 0, timeout: float | None = 10.0) -> None:
+        """Wait until the bridge holds ``gates`` lock-step gates and knows ``clients``.
+
+        See :meth:`spinstream.Session.wait_for`; raises ``TimeoutError`` after ``timeout``
+        seconds (``None``: wait for ever).
+        """
+        from spinstream.bridge._bridge import wait_for_bridges
+
+        self._call(wait_for_bridges([self.bridge], gates=gates, clients=clients, timeout=timeout))
+
     def publish(
         self,
         topics: Sequence[str],

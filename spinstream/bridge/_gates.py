@@ -88,6 +88,8 @@ class Gates:
         if gate.id not in self._gates:  # closed before it opened
             return
         gate.sub = self._holder()
+        gate.sub.label = f"gate:{gate.id}"  # its key in the session's statistics().drops
+        gate.sub.opener = None  # not the control task's: its input answers by answer_to
         gate.task = self._spawn(self._hold(gate, gate.sub))
 
     def _holder(self) -> Subscription[Any]:

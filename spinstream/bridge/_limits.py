@@ -56,6 +56,7 @@ class ClientState:
     requests: int = 0
     inputs: int = 0
     refused: dict[str, int] = field(default_factory=dict)
+    answered: int = 0  # the last chunk this client's input answered (``answer_to``)
 
 
 class ClientTable:

@@ -24,7 +24,9 @@ from spinstream.bridge._catalog import Source
 from spinstream.bridge._requests import RequestError
 from spinstream.bridge._weights import WeightSource
 from spinstream.client._protocol import (
+    CLOSING_TOPIC,
     PROTOCOL_VERSION,
+    RUN_END_TOPIC,
     encode,
     frame_spec,
     little_endian,
@@ -134,6 +136,8 @@ class Publisher:
             raise RequestError(
                 "conflict", f"topic {topic.name!r} cannot be published: {exc}"
             ) from None
+        sub.label = f"bridge:{topic.name}"  # its key in the session's statistics().drops
+        sub.opener = None  # not the control task's: its input answers by answer_to
         topic.sub = sub
         topic.task = self._spawn(self._pump(topic, sub))
 
@@ -180,6 +184,31 @@ class Publisher:
             return
         self.published += 1
         self.published_bytes += len(topic.key) + len(head) + sum(f.nbytes for f in frames)
+
+    def flush(self) -> None:
+        """Publish every chunk the topics' buffers still hold (before an end message)."""
+        for topic in self.topics.values():
+            sub = topic.sub
+            while sub is not None and len(sub):
+                self.send(topic, sub.receive_nowait())
+
+    def send_session(self, kind: str) -> None:
+        """Publish a session message: ``"run_end"`` or ``"closing"`` (after a flush)."""
+        if self.sock is None:
+            return
+        rt = self.runtime
+        topic = RUN_END_TOPIC if kind == "run_end" else CLOSING_TOPIC
+        header = {
+            "v": PROTOCOL_VERSION,
+            "kind": kind,
+            "topic": topic,
+            "step": rt.step,
+            "time": rt.time,
+            "chunk": rt.statistics().chunks,
+            "t_pub_ns": time.time_ns(),
+        }
+        with contextlib.suppress(zmq.ZMQError):
+            self.sock.send_multipart([topic.encode(), encode(header)])
 
     def send_sync(self, token: str) -> str:
         """Publish the answer to a ``sync`` request; returns its topic."""

@@ -99,7 +99,9 @@ def parse_envelope(payload: bytes | memoryview, limits: Limits) -> Envelope:
             f"the message has {len(payload)} bytes; the limit is {limits.max_message_bytes}",
         )
     try:
-        msg = decode(payload, max_len=max(limits.max_array_len, 1024))
+        # msgpack's own container limit only guards memory (an element takes at least a
+        # byte): arrays longer than max_array_len are refused per field, with the id
+        msg = decode(payload, max_len=max(limits.max_message_bytes, 1024))
     except Exception as exc:  # msgpack raises several types for garbage
         raise RequestError(
             "bad_request", f"not a msgpack message ({type(exc).__name__})"
@@ -122,7 +124,7 @@ def _envelope_error(msg: Mapping[str, Any], rid: int | str | None) -> RequestErr
             "id",
         )
     v = msg.get("v")
-    if v != PROTOCOL_VERSION or isinstance(v, bool):
+    if v != PROTOCOL_VERSION or not isinstance(v, int) or isinstance(v, bool):
         return RequestError(
             "version",
             f"protocol version {v!r} is not supported; this server speaks version "

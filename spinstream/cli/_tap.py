@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.interval < 0:
         print("spinstream tap: --interval must be >= 0", file=sys.stderr)
         return 2
-    from spinstream.client import Client, RemoteError
+    from spinstream.client import Client, RemoteError, StreamEnded
 
     out = sys.stdout
     try:
@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                         msg = stream.receive(wait)
                     except TimeoutError:
                         msg = None
+                    except StreamEnded:  # the session closed: report what came
+                        break
                     if msg is not None:
                         n += 1
                         tallies[msg.topic].add(msg)

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from spinstream.client._async import AsyncClient, AsyncStream
 from spinstream.client._blocking import Client, Stream
-from spinstream.client._core import Message, ProtocolError, RemoteError
+from spinstream.client._core import (
+    Message,
+    ProtocolError,
+    RemoteError,
+    SessionEvent,
+    StreamEnded,
+)
 from spinstream.client._keys import generate_key_pair, load_public_key, load_secret_key
 from spinstream.client._protocol import (
     ERROR_CODES,
@@ -39,7 +45,9 @@ __all__ = [
     "Message",
     "ProtocolError",
     "RemoteError",
+    "SessionEvent",
     "Stream",
+    "StreamEnded",
     "generate_key_pair",
     "load_public_key",
     "load_secret_key",

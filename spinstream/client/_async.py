@@ -20,13 +20,14 @@ from spinstream.client._core import (
     Message,
     Requests,
     StreamBase,
+    StreamEnded,
     configure,
     input_fields,
     pub_endpoint,
     sync_token,
     timeout_error,
 )
-from spinstream.client._protocol import interval_steps_of, sync_topic
+from spinstream.client._protocol import SESSION_TOPIC, interval_steps_of, sync_topic
 
 __all__ = ["AsyncClient", "AsyncStream"]
 
@@ -64,6 +65,9 @@ class AsyncClient:
         self._requests = Requests()
         self._lock = asyncio.Lock()
         self._description: dict[str, Any] | None = None
+        #: The newest chunk a stream of this client handed out: input sent after it
+        #: says it answers that chunk (``answer_to``), so the session can count late answers.
+        self.last_chunk: int | None = None
         self._streams: list[AsyncStream] = []
         self._closed = False
 
@@ -109,7 +113,14 @@ class AsyncClient:
 
     # ------------------------------------------------------------------ input
     async def send_input(self, kind: str, **fields: Any) -> dict[str, Any]:
-        """Send an input message; returns the reply (``step``: when it takes effect)."""
+        """Send an input message; returns the reply (``step``: when it takes effect).
+
+        After a stream handed out a message, the input says it answers that chunk
+        (``answer_to``: :attr:`last_chunk`), so the session counts it in its
+        ``late_answers`` and answer latency; pass ``answer_to=None`` to send none.
+        """
+        if "answer_to" not in fields:
+            fields["answer_to"] = self.last_chunk
         return await self.request("input", **input_fields(kind, **fields))
 
     async def inject_spikes(
@@ -160,6 +171,7 @@ class AsyncClient:
         interval_steps: int | None = None,
         every: float | None = None,
         hwm: int = 10_000,
+        until: str = "close",
     ) -> AsyncStream:
         """Turn topics on and receive them (see :meth:`Client.subscribe`)."""
         names = [topics] if isinstance(topics, str) else list(topics)
@@ -175,9 +187,9 @@ class AsyncClient:
         configure(sock, self._credentials, self.endpoint)
         sock.setsockopt(zmq.RCVHWM, hwm)
         sock.connect(pub_endpoint(self._description, self.endpoint))
-        stream = AsyncStream(self, list(reply["topics"]), sock)
+        stream = AsyncStream(self, list(reply["topics"]), sock, until)
         try:
-            for t in stream.topics:
+            for t in [*stream.topics, SESSION_TOPIC]:
                 sock.setsockopt(zmq.SUBSCRIBE, t.encode("utf-8"))
             await stream._sync()
             if lockstep:
@@ -219,8 +231,14 @@ class AsyncClient:
 class AsyncStream(StreamBase):
     """Messages of one or more topics, as an async iterator (see :meth:`AsyncClient.subscribe`)."""
 
-    def __init__(self, client: AsyncClient, topics: list[str], sock: zmq.asyncio.Socket) -> None:
-        super().__init__(client, topics, sock)
+    def __init__(
+        self,
+        client: AsyncClient,
+        topics: list[str],
+        sock: zmq.asyncio.Socket,
+        until: str = "close",
+    ) -> None:
+        super().__init__(client, topics, sock, until)
 
     async def _sync(self) -> None:
         c = self._client
@@ -244,17 +262,19 @@ class AsyncStream(StreamBase):
             self._sock.setsockopt(zmq.UNSUBSCRIBE, topic)
 
     async def receive(self) -> Message:
-        """Return the next message (wrap in ``asyncio.timeout()`` to bound the wait)."""
+        """Return the next message (wrap in ``asyncio.timeout()`` to bound the wait).
+
+        Raises :class:`StreamEnded` once the session closed (or, with ``until="run"``, a
+        run ended) and every message published before was read.
+        """
         if self._closed:
             raise RuntimeError("the stream is closed")
+        self._check_final()
         if not self._buffer:
             self._release()
             while not self._buffer:
                 self._take(await self._sock.recv_multipart(copy=False))
-        msg = self._buffer.popleft()
-        if self._gate is not None:
-            self._gate.delivered(msg)
-        return msg
+        return self._pop()
 
     def __aiter__(self) -> AsyncStream:
         return self
@@ -262,7 +282,10 @@ class AsyncStream(StreamBase):
     async def __anext__(self) -> Message:
         if self._closed:
             raise StopAsyncIteration
-        return await self.receive()
+        try:
+            return await self.receive()
+        except StreamEnded:
+            raise StopAsyncIteration from None
 
     def close(self) -> None:
         """Stop receiving; a lock-step gate is closed, so the session goes on without it."""

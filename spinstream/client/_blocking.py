@@ -17,14 +17,16 @@ from spinstream.client._core import (
     Gate,
     Message,
     Requests,
+    SessionEvent,
     StreamBase,
+    StreamEnded,
     configure,
     input_fields,
     pub_endpoint,
     sync_token,
     timeout_error,
 )
-from spinstream.client._protocol import interval_steps_of, sync_topic
+from spinstream.client._protocol import SESSION_TOPIC, interval_steps_of, sync_topic
 
 __all__ = ["Client", "Stream"]
 
@@ -73,6 +75,9 @@ class Client:
         self._ctl.connect(endpoint)
         self._requests = Requests()
         self._description: dict[str, Any] | None = None
+        #: The newest chunk a stream of this client handed out: input sent after it
+        #: says it answers that chunk (``answer_to``), so the session can count late answers.
+        self.last_chunk: int | None = None
         self._streams: list[Stream] = []
         self._closed = False
 
@@ -120,7 +125,14 @@ class Client:
 
     # ------------------------------------------------------------------ input
     def send_input(self, kind: str, **fields: Any) -> dict[str, Any]:
-        """Send an input message; returns the reply (``step``: when it takes effect)."""
+        """Send an input message; returns the reply (``step``: when it takes effect).
+
+        After a stream handed out a message, the input says it answers that chunk
+        (``answer_to``: :attr:`last_chunk`), so the session counts it in its
+        ``late_answers`` and answer latency; pass ``answer_to=None`` to send none.
+        """
+        if "answer_to" not in fields:
+            fields["answer_to"] = self.last_chunk
         return self.request("input", **input_fields(kind, **fields))
 
     def inject_spikes(
@@ -173,6 +185,7 @@ class Client:
         interval_steps: int | None = None,
         every: float | None = None,
         hwm: int = 10_000,
+        until: str = "close",
     ) -> Stream:
         """Turn topics on and receive them; returns once the subscription is in effect.
 
@@ -182,6 +195,8 @@ class Client:
         in ms (a whole number of steps): how often state and weight topics that this
         request turns on are sampled (default every step).  ``hwm``: messages ZeroMQ
         queues for this stream before it drops (seen as ``Message.lost``).
+        ``until``: iteration ends when the session closes (``"close"``), or also at the
+        end of every run (``"run"``: one ``for`` loop per run).
         """
         names = [topics] if isinstance(topics, str) else list(topics)
         if self._description is None:
@@ -196,9 +211,9 @@ class Client:
         configure(sock, self._credentials, self.endpoint)
         sock.setsockopt(zmq.RCVHWM, hwm)
         sock.connect(pub_endpoint(self._description, self.endpoint))
-        stream = Stream(self, list(reply["topics"]), sock)
+        stream = Stream(self, list(reply["topics"]), sock, until)
         try:
-            for t in stream.topics:
+            for t in [*stream.topics, SESSION_TOPIC]:
                 sock.setsockopt(zmq.SUBSCRIBE, t.encode("utf-8"))
             stream._sync()
             if lockstep:
@@ -237,8 +252,10 @@ class Client:
 class Stream(StreamBase):
     """Messages of one or more topics, in arrival order (see :meth:`Client.subscribe`)."""
 
-    def __init__(self, client: Client, topics: list[str], sock: zmq.Socket[bytes]) -> None:
-        super().__init__(client, topics, sock)
+    def __init__(
+        self, client: Client, topics: list[str], sock: zmq.Socket[bytes], until: str = "close"
+    ) -> None:
+        super().__init__(client, topics, sock, until)
 
     def _sync(self) -> None:
         """Wait until the bridge's messages reach this socket (no early messages lost)."""
@@ -265,10 +282,13 @@ class Stream(StreamBase):
     def receive(self, timeout: float | None = None) -> Message:
         """Return the next message; wait up to ``timeout`` seconds (``None``: forever).
 
-        Raises ``TimeoutError`` when nothing came in time.
+        Raises ``TimeoutError`` when nothing came in time, and :class:`StreamEnded` once
+        the session closed (or, with ``until="run"``, a run ended) and every message
+        published before was read.
         """
         if self._closed:
             raise RuntimeError("the stream is closed")
+        self._check_final()
         if not self._buffer:
             self._release()
             deadline = None if timeout is None else time.monotonic() + timeout
@@ -277,10 +297,7 @@ class Stream(StreamBase):
                 if not self._sock.poll(ms, zmq.POLLIN):
                     raise TimeoutError(f"no message on {self.topics} within {timeout} s")
                 self._take(self._sock.recv_multipart(copy=False))
-        msg = self._buffer.popleft()
-        if self._gate is not None:
-            self._gate.delivered(msg)
-        return msg
+        return self._pop()
 
     def receive_latest(self, timeout: float | None = None) -> Message:
         """Return the newest message available now (skipping older ones); wait for one."""
@@ -288,13 +305,17 @@ class Stream(StreamBase):
         while True:
             while self._sock.poll(0, zmq.POLLIN):
                 self._take(self._sock.recv_multipart(copy=False))
-            if not self._buffer:
-                return msg
+            if not self._buffer or isinstance(self._buffer[0], SessionEvent):
+                return msg  # never skip past the end of a run or the closing
             msg = self.receive(0)
 
     def __iter__(self) -> Iterator[Message]:
+        """Yield messages until the stream is closed or the session ends it."""
         while not self._closed:
-            yield self.receive()
+            try:
+                yield self.receive()
+            except StreamEnded:
+                return
 
     def close(self) -> None:
         """Stop receiving; a lock-step gate is closed, so the session goes on without it."""

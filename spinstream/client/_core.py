@@ -23,6 +23,7 @@ import zmq
 from spinstream.client._keys import load_public_key, load_secret_key
 from spinstream.client._protocol import (
     PROTOCOL_VERSION,
+    SESSION_KINDS,
     ArrayError,
     decode,
     encode,
@@ -30,7 +31,7 @@ from spinstream.client._protocol import (
     frame_array,
 )
 
-__all__ = ["Message", "ProtocolError", "RemoteError"]
+__all__ = ["Message", "ProtocolError", "RemoteError", "SessionEvent", "StreamEnded"]
 
 
 class RemoteError(Exception):
@@ -55,6 +56,46 @@ class RemoteError(Exception):
 
 class ProtocolError(Exception):
     """The bridge sent something this client does not understand."""
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """A message of the session itself: the end of a run, or the bridge closing.
+
+    Attributes
+    ----------
+    kind
+        ``"run_end"`` (a run ended; the session may run again) or ``"closing"`` (the
+        bridge closes: nothing more comes).
+    step, time, chunk
+        Where the session stands: steps run, simulated time (ms), the last chunk's number.
+    header
+        The whole decoded header.
+    """
+
+    kind: str
+    step: int
+    time: float
+    chunk: int
+    header: Mapping[str, Any]
+
+
+class StreamEnded(Exception):
+    """The session ended a stream: it closed, or (``until="run"``) a run ended.
+
+    Iterating a stream stops instead of raising it; ``receive`` raises it once every
+    message published before the end has been read.
+
+    Attributes
+    ----------
+    event
+        The :class:`SessionEvent` that ended it.
+    """
+
+    def __init__(self, event: SessionEvent) -> None:
+        what = "the session closed" if event.kind == "closing" else "the run ended"
+        super().__init__(f"{what} at step {event.step} (t = {event.time} ms, chunk {event.chunk})")
+        self.event = event
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,8 +180,12 @@ class Message:
 _INT_FIELDS = ("seq", "chunk", "first_step", "last_step", "n_steps", "dropped")
 
 
-def decode_message(frames: Sequence[Any], last_seq: dict[str, int]) -> Message | None:
+def decode_message(
+    frames: Sequence[Any], last_seq: dict[str, int]
+) -> Message | SessionEvent | None:
     """Decode ``[topic, header, frames...]``; ``None`` for a ``sync`` message.
+
+    The session's own messages (``run_end``, ``closing``) come as :class:`SessionEvent`.
 
     ``last_seq`` (topic -> last seq seen) is updated and gives :attr:`Message.lost`.
     """
@@ -159,6 +204,19 @@ def decode_message(frames: Sequence[Any], last_seq: dict[str, int]) -> Message |
         )
     if header.get("kind") == "sync":
         return None
+    if header.get("kind") in SESSION_KINDS:
+        try:
+            return SessionEvent(
+                str(header["kind"]),
+                int(header["step"]),
+                float(header["time"]),
+                int(header["chunk"]),
+                header,
+            )
+        except (KeyError, TypeError, ValueError):
+            raise ProtocolError(
+                f"{topic}: a {header['kind']} message needs step, time, chunk"
+            ) from None
     specs = header.get("frames")
     if not isinstance(specs, list) or len(specs) != len(frames) - 2:
         raise ProtocolError(f"{topic}: header announces {specs!r} for {len(frames) - 2} frames")
@@ -357,16 +415,25 @@ def timeout_error(endpoint: str, timeout: float, secured: bool) -> TimeoutError:
 class StreamBase:
     """What the blocking and the asyncio stream share: buffer, sequence numbers, gate."""
 
-    def __init__(self, client: Any, topics: list[str], sock: Any) -> None:
+    def __init__(self, client: Any, topics: list[str], sock: Any, until: str = "close") -> None:
+        if until not in ("close", "run"):
+            raise ValueError(f"until must be 'close' or 'run', got {until!r}")
+        self.until = until
         self.topics = topics
         self._client = client
         self._sock = sock
         self._gate: Gate | None = None
-        self._buffer: collections.deque[Message] = collections.deque()
+        # messages, and the session events that end an iteration, in arrival order
+        self._buffer: collections.deque[Message | SessionEvent] = collections.deque()
         self._last_seq: dict[str, int] = {}
         self._closed = False
+        self._final: SessionEvent | None = None  # the closing message, once read
         self.received = 0
         self.lost = 0
+        #: The ``run_end`` messages seen (one per run of the session since subscribing).
+        self.runs_ended: list[SessionEvent] = []
+        #: The ``closing`` message, once the bridge said it closes.
+        self.closing: SessionEvent | None = None
 
     @property
     def gate(self) -> int | None:
@@ -375,10 +442,41 @@ class StreamBase:
 
     def _take(self, frames: list[Any]) -> None:
         msg = decode_message(frames, self._last_seq)
-        if msg is not None:
+        if isinstance(msg, SessionEvent):
+            if msg.kind == "closing":
+                self.closing = msg
+                self._buffer.append(msg)
+            else:
+                self.runs_ended.append(msg)
+                if self.until == "run":
+                    self._buffer.append(msg)
+        elif msg is not None:
             self.received += 1
             self.lost += msg.lost
             self._buffer.append(msg)
+
+    def _check_final(self) -> None:
+        """Raise :class:`StreamEnded` if the closing message was read and nothing is left."""
+        if self._final is not None and not self._buffer:
+            raise StreamEnded(self._final)
+
+    def _pop(self) -> Message:
+        """Hand out the next buffered message; raise :class:`StreamEnded` at an end.
+
+        An end of run (``until="run"``) ends one iteration: the next read goes on with the
+        next run.  Closing is final.
+        """
+        item = self._buffer.popleft()
+        if isinstance(item, SessionEvent):
+            if item.kind == "closing":
+                self._final = item
+            raise StreamEnded(item)
+        if self._gate is not None:
+            self._gate.delivered(item)
+        client = self._client
+        if client.last_chunk is None or item.chunk > client.last_chunk:
+            client.last_chunk = item.chunk  # the next input answers it (answer_to)
+        return item
 
     def _release(self) -> None:
         g = self._gate

@@ -34,6 +34,15 @@ __all__ = [
     "weight_topic",
 ]
 
+#: Prefix of the session's own messages on the PUB socket (end of a run, closing).
+SESSION_TOPIC = "session/"
+#: Published after the last chunk of every run (header kind ``"run_end"``).
+RUN_END_TOPIC = "session/run_end/"
+#: Published when the bridge closes, after every chunk (header kind ``"closing"``).
+CLOSING_TOPIC = "session/closing/"
+#: Header kinds of the session's own messages.
+SESSION_KINDS = ("run_end", "closing")
+
 #: Version of the protocol; every header and every control message carries it as ``v``.
 PROTOCOL_VERSION = 1
 
@@ -283,10 +292,8 @@ def as_int(value: Any, field: str, lo: int = -(2**63), hi: int = 2**63 - 1) -> i
 
 def check_names(value: Any, field: str, *, max_len: int, max_items: int) -> list[str]:
     """Check a list of short strings (topics, names)."""
-    if isinstance(value, str):
-        value = [value]
     if not isinstance(value, list) or not value:
-        raise ArrayError(f"{field}: expected a non-empty list of strings")
+        raise ArrayError(f"{field}: expected a non-empty list of strings, got {value!r:.60}")
     if len(value) > max_items:
         raise ArrayError(f"{field}: {len(value)} items, at most {max_items} are allowed")
     out: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from spinstream.model._errors import (
     EngineError,
     LateInputError,
+    LockstepTimeoutError,
     MappingError,
     ParameterError,
     SpinstreamError,
@@ -32,6 +33,7 @@ __all__ = [
     "CurrentSourceSpec",
     "EngineError",
     "LateInputError",
+    "LockstepTimeoutError",
     "MappingError",
     "MappingPlan",
     "NetworkSpec",

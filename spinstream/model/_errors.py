@@ -21,3 +21,7 @@ class ParameterError(SpinstreamError, ValueError):
 
 class LateInputError(SpinstreamError, ValueError):
     """Input was scheduled for a step that has already been simulated."""
+
+
+class LockstepTimeoutError(SpinstreamError, TimeoutError):
+    """A lock-step subscriber did not ask for its next batch in time (names it and the chunk)."""

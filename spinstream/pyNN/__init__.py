@@ -94,6 +94,7 @@ connect = _backend.connect
 record = _backend.record
 initialize = _backend.initialize
 serve = _backend.serve
+wait_for = _backend.wait_for
 set = _backend.set
 
 __all__ = [
@@ -174,4 +175,5 @@ __all__ = [
     "simulator",
     "space",
     "state",
+    "wait_for",
 ]

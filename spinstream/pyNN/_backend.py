@@ -157,6 +157,20 @@ class Backend:
         )
         return self._bridge.endpoints
 
+    def wait_for(self, *, gates: int = 0, clients: int = 0, timeout: float | None = 10.0) -> None:
+        """Wait until the bridge of :meth:`serve` holds ``gates`` gates and knows ``clients``.
+
+        A client counts once it has sent a request; a gate is a client's lock-step
+        subscription.  For a script that must not ``run()`` before its remote controller is there:
+        ``sim.serve(); sim.wait_for(gates=1, timeout=30); sim.run(1000.0)``.  Raises
+        ``TimeoutError`` saying what was reached after ``timeout`` seconds (``None``: wait
+        for ever), ``RuntimeError`` when nothing is served.
+        """
+        bridge = getattr(self, "_bridge", None)
+        if bridge is None:
+            raise RuntimeError("wait_for: nothing is served; call serve() first")
+        bridge.wait_for(gates=gates, clients=clients, timeout=timeout)
+
     def _stop_serving(self) -> None:
         bridge = getattr(self, "_bridge", None)
         self._bridge = None

@@ -89,6 +89,7 @@ class Recorder:
     ) -> None:
         """Start recording ``variables`` of the neurons at ``indices`` (population indices)."""
         pop = self.population
+        pop._runtime.check_open("changing what is recorded")  # before anything changes
         names = self._variables(variables)
         for name in names:
             if not pop.celltype.can_record(name):

@@ -49,6 +49,7 @@ from spinstream.board._base import Board
 from spinstream.model import (
     EngineError,
     LateInputError,
+    LockstepTimeoutError,
     MappingPlan,
     NetworkSpec,
     ParameterError,
@@ -152,6 +153,11 @@ class Runtime:
         to a thread and back costs tens of microseconds, more than such a chunk, and
         blocking the loop that briefly does not make it less responsive.  ``0``: always
         use the worker thread.
+    lockstep_timeout
+        Lock-step mode: seconds a chunk waits for a lock-step subscriber to ask for its
+        next batch before the run fails with
+        :class:`~spinstream.model.LockstepTimeoutError` naming the stream and the chunk
+        (``None``: wait for ever).
     """
 
     def __init__(
@@ -167,6 +173,7 @@ class Runtime:
         clock: Clock | None = None,
         mapper: Mapper | None = None,
         inline_below_us: float = 100.0,
+        lockstep_timeout: float | None = 60.0,
     ) -> None:
         if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
             raise ValueError(f"dt must be a positive number of ms, got {dt!r}")
@@ -180,6 +187,16 @@ class Runtime:
             raise ValueError(
                 f"time_scale_factor must be a positive number, got {time_scale_factor!r}"
             )
+        if lockstep_timeout is not None and not (
+            isinstance(lockstep_timeout, int | float)
+            and not isinstance(lockstep_timeout, bool)
+            and lockstep_timeout > 0
+        ):
+            raise ValueError(
+                f"lockstep_timeout must be a positive number of seconds or None, "
+                f"got {lockstep_timeout!r}"
+            )
+        self.lockstep_timeout = None if lockstep_timeout is None else float(lockstep_timeout)
         if n_boards is not None and (not isinstance(n_boards, int) or n_boards < 1):
             raise ValueError(f"n_boards must be a positive integer or None, got {n_boards!r}")
         if seed is None:
@@ -239,6 +256,14 @@ class Runtime:
         self._overhead = TimingRing()
         self._queued_ahead = 0
         self._taken_back = 0
+        self._late_answers = 0
+        self._answer = TimingRing()
+        # chunk number -> (when it was handed out, its end step), for the last 64 chunks
+        self._chunk_done_ns: dict[int, tuple[int, int]] = {}
+        #: Called (no arguments) on the loop's thread when a run ends, completed or not,
+        #: after the last chunk was handed to the subscribers (the ZeroMQ bridge publishes
+        #: what is left and an end-of-run message).
+        self.run_listeners: list[Callable[[], None]] = []
         self._rt_anchor = 0.0
         self._rt_anchor_step = 0
 
@@ -320,7 +345,17 @@ class Runtime:
         return [s for s in self._subs if not s.closed]
 
     # ================================================================== building
+    def check_open(self, what: str) -> None:
+        """Raise ``RuntimeError`` if the session is closed (``what``: "running", ...)."""
+        if self._closed:
+            raise RuntimeError(
+                f"{what[:1].upper()}{what[1:]} is not possible: the session is closed (its "
+                "board was freed by close(), aclose() or end()); what it recorded can still "
+                "be read with get_data()"
+            )
+
     def _check_can_change_network(self, what: str) -> None:
+        self.check_open(f"adding a {what}")
         if self._running:
             raise RuntimeError(f"cannot add a {what} while a run is in progress")
         if self._step > 0:
@@ -372,11 +407,20 @@ class Runtime:
         return board
 
     def _board_idle(self) -> bool:
-        return self._loaded and not self._stale and not self._loading and self._in_flight is None
+        return (
+            not self._closed
+            and self._loaded
+            and not self._stale
+            and not self._loading
+            and self._in_flight is None
+        )
 
     def _check_step(self, at_step: int | None, what: str) -> int:
+        self.check_open(what)
         if at_step is None:
-            return self._pin_input_step()
+            at = self._pin_input_step()
+            self._note_answer(at, timed=False)
+            return at
         if not isinstance(at_step, int | np.integer):
             raise TypeError(f"at_step must be an integer step, got {at_step!r}")
         now = self._pin_input_step(int(at_step))
@@ -386,7 +430,54 @@ class Runtime:
                 f"{what} for step {int(at_step)} (t = {at_step * self.dt} ms) is late: the "
                 f"earliest step input can take effect is {now} (t = {now * self.dt} ms)"
             )
+        self._note_answer(int(at_step), timed=True)
         return int(at_step)
+
+    def _note_answer(self, at: int, *, timed: bool) -> None:
+        """Count input given by a task that reads a stream as that task's answer.
+
+        The answer is to the last batch the task received (of any stream it opened or
+        reads); it is meant for the chunk after that batch.  Only the first input after
+        each batch counts: its latency (from the chunk's hand-out to the input) goes into
+        ``answer_us``, and, untimed input landing later than that chunk's first step, into
+        ``late_answers``.
+        """
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:
+            return
+        if task is None:
+            return
+        mine = [s for s in self._subs if s.opener is task or task in s._consumers]
+        seen = [s.last_batch for s in mine if s.last_batch is not None]
+        if not seen:
+            return
+        b = max(seen, key=lambda batch: batch.sequence)
+        if any(s.answered >= b.sequence for s in mine):
+            return  # this batch was answered already (by an earlier input)
+        for sub in mine:
+            sub.answered = b.sequence
+        self._count_answer(b.sequence, b.first_step + b.n_steps, at, timed)
+
+    def note_answer(self, chunk: int, at: int, *, timed: bool) -> None:
+        """Count input that answers chunk ``chunk`` and takes effect at step ``at``.
+
+        For input whose sender says which chunk it answers (a ZeroMQ client's
+        ``answer_to``); in-process answers are recognised by the task that gives them.
+        ``timed``: the input named its step.  See ``Statistics.late_answers``.
+        """
+        done = self._chunk_done_ns.get(chunk)
+        if done is not None:
+            self._count_answer(chunk, done[1], at, timed)
+        elif 0 < chunk <= self._chunks - 64 and not timed:
+            self._late_answers += 1  # 64 chunks later: late, whatever its step
+
+    def _count_answer(self, chunk: int, end: int, at: int, timed: bool) -> None:
+        done = self._chunk_done_ns.get(chunk)
+        if done is not None:
+            self._answer.add(max(0, time.perf_counter_ns() - done[0]))
+        if not timed and at > end:
+            self._late_answers += 1
 
     def _submit(
         self,
@@ -521,6 +612,7 @@ class Runtime:
         before :attr:`input_step` raise :class:`~spinstream.model.LateInputError` and
         nothing is scheduled.  Returns the earliest stamp scheduled.
         """
+        self.check_open("injecting spikes")
         p = check_pop(self.spec, pop)
         if p.model not in SPIKE_SOURCES:
             raise ParameterError(
@@ -553,6 +645,7 @@ class Runtime:
                 f"(t = {now * self.dt} ms)"
             )
         self._inputs += 1
+        self._note_answer(first, timed=stamps is not None)
         order = np.argsort(st, kind="stable")
         idx, st = idx[order], st[order]
         pid = int(pop)
@@ -793,6 +886,7 @@ class Runtime:
 
         ``indices=None`` stops recording it.  Takes effect at the next chunk.
         """
+        self.check_open("changing what is recorded")
         p = check_pop(self.spec, pop)
         if not isinstance(variable, str) or not variable:
             raise ValueError(f"variable must be a non-empty name, got {variable!r}")
@@ -887,8 +981,7 @@ class Runtime:
                 f"lockstep=True needs mode='lockstep' (this runtime runs in {self.mode!r} "
                 "mode, where a subscriber never holds the simulation)"
             )
-        if self._closed:
-            raise RuntimeError("the runtime is closed")
+        self.check_open("opening a stream")
 
     def _add_sub(self, sub: Subscription[SpikeBatch] | Subscription[StateBatch]) -> None:
         self._subs.append(sub)
@@ -1026,8 +1119,7 @@ class Runtime:
         """Run until ``step == s``; the last chunk is shortened to end exactly there."""
         if not isinstance(s, int | np.integer):
             raise TypeError(f"the target step must be an integer, got {s!r}")
-        if self._closed:
-            raise RuntimeError("the runtime is closed")
+        self.check_open("running")
         if self._running:
             raise RuntimeError("a run is already in progress; await it or cancel it first")
         if s < self._step:
@@ -1048,6 +1140,8 @@ class Runtime:
                     await self._one_chunk(n)
         finally:
             self._running = False
+            for listener in list(self.run_listeners):
+                listener()
 
     def run_steps_blocking(self, n: int) -> None:
         """Run ``n`` steps without an event loop (the blocking PyNN API).
@@ -1075,18 +1169,50 @@ class Runtime:
             self._inline = False
 
     async def _wait_gate(self) -> bool:
-        """Wait until every lock-step subscriber has asked; returns whether it waited."""
+        """Wait until every lock-step subscriber has asked; returns whether it waited.
+
+        Raises :class:`~spinstream.model.LockstepTimeoutError` after
+        :attr:`lockstep_timeout` seconds, naming a subscriber that has not asked.
+        """
         loop = asyncio.get_running_loop()
         waited = False
-        while not all(s.ready for s in self._subs if s.lockstep and not s.closed):
+        deadline: float | None = None
+        while True:
+            waiting = [s for s in self._subs if s.lockstep and not s.ready]
+            if not waiting:
+                return waited
+            timeout = self.lockstep_timeout
+            if deadline is None and timeout is not None:
+                deadline = loop.time() + timeout
             gate: asyncio.Future[None] = loop.create_future()
             self._gate = gate
             waited = True
             try:
-                await gate
+                if deadline is None:
+                    await gate
+                else:
+                    await asyncio.wait({gate}, timeout=max(0.0, deadline - loop.time()))
             finally:
                 self._gate = None
-        return waited
+            if deadline is not None and not gate.done() and loop.time() >= deadline:
+                waiting = [s for s in self._subs if s.lockstep and not s.ready]
+                if waiting:
+                    raise self._lockstep_timeout(waiting[0], timeout or 0.0)
+
+    def _lockstep_timeout(self, sub: Subscription[Any], timeout: float) -> LockstepTimeoutError:
+        last = sub.last_batch
+        seen = (
+            "it has not received a batch yet"
+            if last is None
+            else f"the last batch it received is of chunk {last.sequence}"
+        )
+        nxt = self._chunks + 1
+        return LockstepTimeoutError(
+            f"lock-step stream {sub.label} ({sub.variable} of {sub.selection!r}) did not ask "
+            f"for its next batch within {timeout:g} s, so chunk {nxt} (from t = {self.time} "
+            f"ms) cannot start; {seen} and {len(sub)} wait unread in its buffer.  Read the "
+            "stream (async for), close it, or give Session(lockstep_timeout=...) more time"
+        )
 
     def add_probe(self, probe: Any) -> None:
         """Call ``probe`` at chosen steps of every chunk, between board runs (worker thread).
@@ -1175,6 +1301,9 @@ class Runtime:
                 self.dt,
                 self._chunks,
             )
+            done = self._chunk_done_ns
+            done[self._chunks] = (time.perf_counter_ns(), self._step)
+            done.pop(self._chunks - 64, None)
             if self._step > 0:
                 self._spike_log.clear()
         for probe in job.probes:  # the probes this chunk tapped
@@ -1334,6 +1463,7 @@ class Runtime:
         Parameters keep their current values; scheduled input (injected spikes, inputs for
         future steps) is dropped.
         """
+        self.check_open("resetting")
         if self._running:
             raise RuntimeError("cannot reset while a run is in progress")
         self._timed.clear()
@@ -1363,12 +1493,15 @@ class Runtime:
             overhead_us=self._overhead.percentiles(),
             queued_ahead=self._queued_ahead,
             taken_back=self._taken_back,
+            late_answers=self._late_answers,
+            answer_us=self._answer.percentiles(),
         )
 
     def clear_timings(self) -> None:
         """Forget the chunk timings collected so far (e.g. after a warm-up run)."""
         self._compute = TimingRing()
         self._overhead = TimingRing()
+        self._answer = TimingRing()
 
     def close(self) -> None:
         """End every stream and free the board and the worker thread."""

@@ -10,7 +10,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Percentiles:
-    """Percentiles of a duration over the most recent chunks (microseconds)."""
+    """Percentiles of a duration over the most recent chunks (microseconds).
+
+    Attributes
+    ----------
+    p50, p99, max
+        Median, 99th percentile and maximum (us) of the last ``n`` durations.
+    n
+        How many durations they summarise (at most the last 8192; 0: none yet, and then
+        every percentile is 0).
+    """
 
     p50: float
     p99: float
@@ -22,22 +31,45 @@ class Percentiles:
 class Statistics:
     """What the chunk loop did, since the runtime was created.
 
+    Every field is documented here; docs/GUIDE.md ("Statistics") explains how to read them.
+
     Attributes
     ----------
     chunks, steps
-        Chunks run and steps simulated (over all runs and segments).
+        Chunks run and steps simulated (over all runs and segments).  Chunks are numbered
+        from 1: a batch's ``sequence`` (and a ZeroMQ message's ``chunk``) is the number of
+        the chunk it comes from, so ``chunks`` is also the number of the last one.
     overruns
         Real-time mode: chunks whose results were ready after the wall-clock time of their
         end.  Each overrun shifts the schedule by its lateness (no catching up).
     lag_ms
         Total wall-clock time (ms) lost to overruns.
     late_inputs
-        Inputs refused with ``LateInputError``.
+        Inputs refused with ``LateInputError`` (an explicit step already simulated).
+        Input is never shifted, so this counts only refusals; late *answers* are
+        ``late_answers``.
     inputs
         Inputs accepted (parameters, state, spikes, current sources).
     drops
-        Subscriber label -> batches dropped from its full buffer (every subscriber ever
-        opened).
+        Subscriber label -> batches dropped from its full buffer, for every subscriber ever
+        opened, dropping or not.  Labels: ``"<variable>#<n>"`` for a stream opened
+        in-process (``"spikes#1"``, ``"v#4"``: the stream's variable and a number unique in
+        the process, its :attr:`Subscription.label`); ``"bridge:<topic>"`` for a topic a
+        ZeroMQ bridge publishes (``"bridge:spikes/exc/"``); ``"gate:<n>"`` for the
+        lock-step subscription a bridge holds for a remote client's gate ``n`` (it reads
+        one neuron's state, never published, so that the session waits for the gate).
+    late_answers
+        Answers that missed the chunk they were meant for.  An *answer* is the first input
+        a task gives after it received a batch from a stream it opened or reads (a
+        controller); it is meant for the chunk after that batch, and is late when it takes
+        effect at a later step (real-time and fast modes: the next chunk had already
+        started; a lock-step controller is never late).  Input with an explicit step is
+        never counted late here (see ``late_inputs``).  Over ZeroMQ an input answers the
+        chunk its ``answer_to`` field names (the reference client sends the last chunk
+        it handed out), counted once per client and chunk.
+    answer_us
+        Answer latency: wall-clock time from the chunk's hand-out to the subscribers to
+        the answer (microseconds, the answers of the last 8192 batches answered).
     compute_us
         Board time per chunk (``Board.run`` calls and the inputs applied inside the chunk).
     overhead_us
@@ -64,6 +96,8 @@ class Statistics:
     overhead_us: Percentiles
     queued_ahead: int = 0
     taken_back: int = 0
+    late_answers: int = 0
+    answer_us: Percentiles = Percentiles(0.0, 0.0, 0.0, 0)
 
 
 class TimingRing:

@@ -56,6 +56,11 @@ class Subscription(Generic[B]):
         for its next batch (or is closed, or its consuming task has ended).
     interval_steps
         Sampling interval of a state stream (steps).
+    opener
+        The asyncio task that opened the stream (``None`` outside a task): a session's
+        controllers own the streams they open, which end with the run.
+    last_batch
+        The batch most recently handed to the subscriber (``None`` before the first).
     """
 
     def __init__(
@@ -91,6 +96,12 @@ class Subscription(Generic[B]):
         self._consumers: set[asyncio.Task[object]] = set()
         self.delivered = 0
         self.dropped = 0
+        self.last_batch: B | None = None
+        self.answered = -1  # the last chunk answered with input (see Runtime statistics)
+        try:
+            self.opener: asyncio.Task[object] | None = asyncio.current_task()
+        except RuntimeError:
+            self.opener = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -187,6 +198,7 @@ class Subscription(Generic[B]):
             lost = self._drops.popleft()
             if lost:
                 batch = dataclasses.replace(batch, dropped=lost)
+            self.last_batch = batch
             return batch
         if self._ended:
             if self._error is not None:
