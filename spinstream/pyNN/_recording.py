@@ -224,6 +224,8 @@ class Recorder:
         except KeyError:
             return np.zeros(0, dtype=np.int64), np.zeros((0, len(selected)))
         stamps = np.asarray(stamps, dtype=np.int64)
+        if len(stamps) == 0:  # nothing sampled yet, or all of it cleared
+            return stamps, np.zeros((0, len(selected)))
         values = np.asarray(values, dtype=np.float64).reshape(len(stamps), -1)
         columns = np.asarray(columns, dtype=np.int64)
         order = np.argsort(columns, kind="stable")
