@@ -26,6 +26,7 @@ from typing import Any
 
 import spinstream.pyNN as _pynn
 from spinstream.pyNN._backend import Backend
+from spinstream.pyNN._state import check_views
 from spinstream.session import Runtime, Statistics
 
 __all__ = ["Session"]
@@ -170,6 +171,7 @@ class Session:
         from spinstream.bridge._frontend import serve_async
 
         state = self._backend.state
+        check_views(self._backend.simulator, views)
         bridge = await serve_async(
             self._runtime,
             state.populations,

@@ -113,6 +113,38 @@ async def test_sessions_are_independent_networks():
         assert s1.get_current_time() == pytest.approx(1.0)
 
 
+async def test_objects_of_two_sessions_never_mix():
+    """Every combination of two sessions' objects raises StaleObjectError, changing nothing."""
+    async with session() as s1, session() as s2:
+        a = s1.Population(2, s1.IF_curr_exp(), label="a")
+        b = s2.Population(3, s2.IF_curr_exp(i_offset=1.0), label="b")
+        own = s1.Assembly(a, label="own")
+        mixes = {
+            "pop + pop": lambda: a + b,
+            "view + view": lambda: a[0:1] + b[1:2],
+            "Assembly(a, b)": lambda: s1.Assembly(a, b),
+            "assembly + pop": lambda: own + b,
+            "assembly += pop": lambda: own.__iadd__(b),
+            "assembly += assembly": lambda: own.__iadd__(s2.Assembly(b)),
+        }
+        for what, mix in mixes.items():
+            with pytest.raises(sim.StaleObjectError, match=r"another network"):
+                mix()
+            assert own.populations == [a], what
+        dc = sim.DCSource(amplitude=1.0)
+        a.inject(dc)
+        with pytest.raises(sim.StaleObjectError, match=r"another network"):
+            b.inject(dc)
+        with pytest.raises(sim.StaleObjectError, match=r"another network"):
+            await s2.serve(views=[a[0:1]])
+        assert s2.bridges == []
+        assert len(s1.runtime.spec.current_sources) == 1
+        assert len(s2.runtime.spec.current_sources) == 0
+        a.record("spikes")
+        await s1.run(2.0)
+        assert [len(st) for st in a.get_data().segments[0].spiketrains] == [0, 0]
+
+
 async def test_get_data_mid_run_and_cancel_keeps_recordings():
     async with session() as s:
         p = s.Population(1, s.IF_curr_exp(i_offset=2.0), label="p")

@@ -21,7 +21,7 @@ from spinstream.pyNN import _cells
 from spinstream.pyNN import _plasticity as _plast
 from spinstream.pyNN import _populations as _pops
 from spinstream.pyNN import _projections as _proj
-from spinstream.pyNN._state import Simulator, State
+from spinstream.pyNN._state import Simulator, State, check_views
 
 __all__ = ["Backend"]
 
@@ -152,6 +152,7 @@ class Backend:
         self._stop_serving()
         state = self.state
         runtime = state.require_runtime()
+        check_views(self.simulator, views)
         self._bridge: Any = serve_blocking(
             runtime, state.populations, address, views, projections=state.projections, **options
         )

@@ -21,7 +21,7 @@ from spinstream.model import ParameterError, PopulationSpec
 from spinstream.pyNN import _cells
 from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
 from spinstream.pyNN._recording import Recorder
-from spinstream.pyNN._state import StaleObjectError
+from spinstream.pyNN._state import StaleObjectError, check_network
 from spinstream.recording import _neo
 
 __all__ = ["ID", "Assembly", "Population", "PopulationView", "parent_indices"]
@@ -713,6 +713,11 @@ def parent_indices(parent: Any, mask: Any) -> IntArray:
 
 class Assembly(common.Assembly):  # type: ignore[misc]
     __doc__ = common.Assembly.__doc__
+
+    def _insert(self, element: Any) -> None:
+        # PyNN's constructor, ``+`` and ``+=`` all add members here
+        check_network(self._simulator, element, "Assembly")
+        super()._insert(element)
 
     def _members(self) -> list[Any]:
         for p in self.populations:

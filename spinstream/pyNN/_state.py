@@ -20,7 +20,7 @@ from pyNN.common.control import BaseState
 if TYPE_CHECKING:
     from spinstream.session import Runtime
 
-__all__ = ["Simulator", "StaleObjectError", "State"]
+__all__ = ["Simulator", "StaleObjectError", "State", "check_network", "check_views"]
 
 logger = logging.getLogger("spinstream.pyNN")
 
@@ -30,6 +30,29 @@ _EPS = 1e-6
 
 class StaleObjectError(errors.ConnectionError):  # type: ignore[misc]
     """An object of an earlier ``setup()`` (or another session) was used with this one."""
+
+
+def check_views(simulator: Any, views: Any, where: str = "serve(views=...)") -> None:
+    """:func:`check_network` for each front-end object among ``views`` (bridge Views pass)."""
+    for v in views:
+        if hasattr(v, "_index_array") or hasattr(v, "populations"):
+            check_network(simulator, v, where)
+
+
+def check_network(simulator: Any, obj: Any, where: str) -> None:
+    """Raise :class:`StaleObjectError` unless ``obj`` belongs to ``simulator``'s network.
+
+    ``obj`` is a Population, PopulationView or Assembly (every member is checked).  Cells
+    of another session, or of an earlier ``setup()``, would otherwise be read by their
+    indices in this network's populations.
+    """
+    for m in getattr(obj, "populations", None) or [obj]:
+        if getattr(m, "_simulator", None) is not simulator:
+            raise StaleObjectError(
+                f"{where}: {getattr(m, 'label', m)!r} belongs to another network "
+                "(another session, or an earlier setup())"
+            )
+        m._runtime  # noqa: B018 - raises for a population of an ended network
 
 
 class State(BaseState):  # type: ignore[misc]
