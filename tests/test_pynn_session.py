@@ -145,6 +145,52 @@ async def test_objects_of_two_sessions_never_mix():
         assert [len(st) for st in a.get_data().segments[0].spiketrains] == [0, 0]
 
 
+async def test_a_closed_session_and_its_runtime_are_freed():
+    """Nothing keeps a closed session's runtime, board and recordings once its objects go."""
+    import gc
+    import weakref
+
+    async def closed_session() -> tuple[weakref.ref, weakref.ref, int]:
+        async with session() as s:
+            p = s.Population(20, s.IF_curr_exp(i_offset=1.0), label="p")
+            q = s.Population(20, s.IF_curr_exp(), label="q")
+            s.Projection(p, q, s.OneToOneConnector(), s.StaticSynapse(weight=0.5))
+            both = p + q[2:5]
+            both.record(["spikes", "v"])
+            cell = p[3]
+            async with both.stream("spikes") as stream:
+                await s.run(5.0)
+                assert len(stream) > 0
+            await s.run(5.0)
+            runtime, board = weakref.ref(s.runtime), weakref.ref(s.runtime.board)
+        n = len(both.get_data().segments[0].spiketrains)  # data outlive the session
+        assert cell.parent is p
+        return runtime, board, n
+
+    runtime, board, n = await closed_session()
+    assert n == 23
+    gc.collect()
+    assert runtime() is None
+    assert board() is None
+
+
+def test_setup_and_end_free_the_previous_network():
+    import gc
+    import weakref
+
+    refs = []
+    for _ in range(3):
+        sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
+        p = sim.Population(10, sim.IF_curr_exp(i_offset=1.0), label="p")
+        p.record("v")
+        sim.run(2.0)
+        refs.append(weakref.ref(sim.state.runtime))
+        sim.end()
+        del p
+    gc.collect()
+    assert [r() is None for r in refs] == [True, True, False]  # the last: until setup()
+
+
 async def test_get_data_mid_run_and_cancel_keeps_recordings():
     async with session() as s:
         p = s.Population(1, s.IF_curr_exp(i_offset=2.0), label="p")

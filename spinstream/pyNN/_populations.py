@@ -8,6 +8,7 @@ subclasses bound to one :class:`~spinstream.pyNN._state.State` (``_simulator``).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,6 +41,20 @@ class ID(int, common.IDMixin):  # type: ignore[misc]
 
     def __init__(self, n: int) -> None:
         common.IDMixin.__init__(self)
+
+    # The parent is held weakly: the Population holds its IDs in an object array, which
+    # the garbage collector cannot look into, so a strong reference back would make a
+    # cycle it never frees (and with it a closed network's runtime, board and data).  A
+    # network's populations stay alive while it is open (its State lists them).
+    @property
+    def parent(self) -> Any:
+        """The Population this neuron belongs to (``None`` once that is gone)."""
+        ref = self.__dict__.get("_parent")
+        return ref() if ref is not None else None
+
+    @parent.setter
+    def parent(self, population: Any) -> None:
+        self.__dict__["_parent"] = weakref.ref(population)
 
     def record(self, variables: Any, to_file: Any = None, sampling_interval: Any = None) -> None:
         """Record variables of this neuron."""
@@ -518,9 +533,10 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         first = state.id_counter
         cells = np.empty(self.size, dtype=object)
         ids = [ID(i) for i in range(first, first + self.size)]
+        me = weakref.ref(self)
         for cell in ids:
-            # what IDMixin.__setattr__ does for "parent", minus its per-call overhead
-            cell.__dict__["parent"] = self
+            # what the parent setter does, minus its per-call overhead
+            cell.__dict__["_parent"] = me
         cells[:] = ids
         self.all_cells = cells
         self._mask_local = np.ones(self.size, dtype=bool)
