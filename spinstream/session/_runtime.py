@@ -215,6 +215,7 @@ class Runtime:
         self._rec_currents: set[int] = set()  # current sources recorded
         self._subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
         self._all_subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
+        self._closed_drops = 0  # batches dropped by subscriptions since closed
         self._probes: list[Any] = []  # see add_probe
         self._routing = Routing({}, [])
         self._routing_dirty = False
@@ -902,6 +903,11 @@ class Runtime:
             raise
         self._all_subs.append(sub)
 
+    def _forget(self, sub: Subscription[Any]) -> bool:
+        """Keep only the drops of a closed subscription (so many come and go for free)."""
+        self._closed_drops += sub.dropped
+        return False
+
     def _sub_changed(self) -> None:
         self._recall_ahead()
         self._routing_dirty = True
@@ -918,6 +924,7 @@ class Runtime:
     def _apply_routing(self) -> None:
         """Rebuild the routing and tell the board what to record (board idle)."""
         self._subs = [s for s in self._subs if not s.closed]
+        self._all_subs = [s for s in self._all_subs if not s.closed or self._forget(s)]
         routing = Routing(self._recording, self._subs)
         board = self._board
         assert board is not None
@@ -1358,12 +1365,19 @@ class Runtime:
             lag_ms=self._lag_s * 1e3,
             late_inputs=self._late,
             inputs=self._inputs,
-            drops={s.label: s.dropped for s in self._all_subs},
+            drops=self._drops(),
             compute_us=self._compute.percentiles(),
             overhead_us=self._overhead.percentiles(),
             queued_ahead=self._queued_ahead,
             taken_back=self._taken_back,
         )
+
+    def _drops(self) -> dict[str, int]:
+        self._all_subs = [s for s in self._all_subs if not s.closed or self._forget(s)]
+        drops = {s.label: s.dropped for s in self._all_subs}
+        if self._closed_drops:
+            drops["closed"] = self._closed_drops
+        return drops
 
     def clear_timings(self) -> None:
         """Forget the chunk timings collected so far (e.g. after a warm-up run)."""

@@ -36,8 +36,9 @@ class Statistics:
     inputs
         Inputs accepted (parameters, state, spikes, current sources).
     drops
-        Subscriber label -> batches dropped from its full buffer (every subscriber ever
-        opened).
+        Subscriber label -> batches dropped from its full buffer, for every open
+        subscriber; ``"closed"``: those dropped by subscribers closed since (present once
+        one of them dropped any), so that subscribers may come and go without bound.
     compute_us
         Board time per chunk (``Board.run`` calls and the inputs applied inside the chunk).
     overhead_us
