@@ -21,6 +21,7 @@ chunk's first step).
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Any
 
@@ -110,7 +111,17 @@ class Session:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop serving, write the files asked for with ``record(to_file=...)``, free the board."""
+        """Stop serving, write the files asked for with ``record(to_file=...)``, free the board.
+
+        A run still in progress in another task is cancelled first (it stops at a chunk
+        boundary, keeping what was recorded) and waited for, so that no run goes on after
+        the session closed; leaving ``async with`` through an exception re-raises that
+        exception, not the run's.
+        """
+        task = self._runtime.run_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait([task])
         bridges, self._bridges = self._bridges, []
         for bridge in bridges:
             await bridge.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import numpy as np
 import pytest
@@ -189,6 +190,33 @@ def test_setup_and_end_free_the_previous_network():
         del p
     gc.collect()
     assert [r() is None for r in refs] == [True, True, False]  # the last: until setup()
+
+
+class _Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("leave", ["exception", "normally"])
+async def test_leaving_a_session_cancels_and_awaits_its_run(leave: str) -> None:
+    """The user's exception comes out, and no run goes on after the block."""
+    with pytest.raises(_Boom) if leave == "exception" else contextlib.nullcontext():
+        async with session() as s:
+            p = s.Population(5, s.IF_curr_exp(i_offset=1.0), label="p")
+            p.record("spikes")
+            task = asyncio.create_task(s.run(1e9))
+            async with p.stream("spikes") as stream:
+                async for batch in stream:
+                    if batch.t_stop >= 2.0:  # a few chunks are done
+                        break
+            if leave == "exception":
+                raise _Boom
+    assert task.cancelled()
+    assert not s.runtime.running
+    reached = s.time
+    assert 0 < reached < 1e9
+    assert p.get_data().segments[0].t_stop.magnitude == pytest.approx(reached)
+    with pytest.raises(RuntimeError, match="closed"):
+        await s.run(1.0)
 
 
 async def test_get_data_mid_run_and_cancel_keeps_recordings():

@@ -198,6 +198,8 @@ class Runtime:
         self._stale = False  # the network changed since it was loaded
         self._step = 0
         self._running = False
+        #: The task awaiting the run in progress (``None`` between runs).
+        self.run_task: asyncio.Task[Any] | None = None
         self._in_flight: tuple[int, int] | None = None
         # fast mode: the running chunk and the one queued behind it (see _run_ahead)
         self._pipe: list[_Slot] = []
@@ -1043,6 +1045,7 @@ class Runtime:
                 "(call reset() to go back)"
             )
         self._running = True
+        self.run_task = asyncio.current_task()
         try:
             await self._ensure_loaded()
             self._rt_anchor = self.clock.now()
@@ -1055,6 +1058,7 @@ class Runtime:
                     await self._one_chunk(n)
         finally:
             self._running = False
+            self.run_task = None
 
     def run_steps_blocking(self, n: int) -> None:
         """Run ``n`` steps without an event loop (the blocking PyNN API).
