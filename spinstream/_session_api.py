@@ -22,6 +22,7 @@ chunk's first step).
 from __future__ import annotations
 
 import asyncio
+import math
 from types import TracebackType
 from typing import Any
 
@@ -73,8 +74,13 @@ class Session:
         clock: Any = None,
         mapper: Any = None,
     ) -> None:
-        if not (isinstance(timestep, (int, float)) and timestep > 0):
-            raise ValueError(f"timestep must be a positive number of ms, got {timestep!r}")
+        if not (isinstance(timestep, (int, float)) and math.isfinite(timestep) and timestep > 0):
+            raise ValueError(f"timestep must be a finite, positive number of ms, got {timestep!r}")
+        if not (isinstance(chunk, (int, float)) and math.isfinite(chunk)):
+            raise ValueError(
+                f"chunk ({chunk!r} ms) must be a finite, positive whole multiple of timestep "
+                f"({timestep} ms)"
+            )
         steps = round(float(chunk) / timestep)
         if steps < 1 or abs(steps * timestep - chunk) > 1e-9 * max(1.0, chunk):
             raise ValueError(

@@ -192,6 +192,33 @@ def test_setup_and_end_free_the_previous_network():
     assert [r() is None for r in refs] == [True, True, False]  # the last: until setup()
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+async def test_non_finite_times_are_refused_by_name(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"chunk .* must be a finite"):
+        spinstream.Session(timestep=0.1, chunk=bad)
+    with pytest.raises(ValueError, match=r"timestep must be a finite"):
+        spinstream.Session(timestep=bad)
+    async with session() as s:
+        s.Population(2, s.IF_curr_exp(), label="p")
+        with pytest.raises(ValueError, match=r"run time must be finite, got"):
+            await s.run(bad)
+        with pytest.raises(ValueError, match=r"run time must be finite, got"):
+            await s.run_until(bad)
+        assert await s.run(1.0) == pytest.approx(1.0)  # still usable
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_run_times_of_the_blocking_api(bad: float) -> None:
+    sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
+    try:
+        sim.Population(2, sim.IF_curr_exp())
+        with pytest.raises(ValueError, match=r"run time must be finite, got"):
+            sim.run(bad)
+        assert sim.run(1.0) == pytest.approx(1.0)
+    finally:
+        sim.end()
+
+
 class _Boom(Exception):
     pass
 

@@ -135,9 +135,9 @@ class State(BaseState):  # type: ignore[misc]
         """Count the steps from now until ``tstop`` (ms), which must not lie in the past."""
         runtime = self.require_runtime()
         target = tstop / self.dt
-        stop = round(target)
-        if not math.isfinite(target):
+        if not math.isfinite(target):  # before round(), which cannot take NaN or inf
             raise ValueError(f"run time must be finite, got {tstop!r} ms")
+        stop = round(target)
         if stop < runtime.step:
             raise ValueError(f"time {tstop} ms is in the past (current time {self.t} ms)")
         return int(stop - runtime.step)
