@@ -30,7 +30,7 @@ from spinstream.model import (
     ParameterError,
     STDPSpec,
 )
-from spinstream.model._spec import check_weight_bounds, first_step_at
+from spinstream.model._spec import check_weight_bounds, first_step_at, spike_stamps
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -988,7 +988,7 @@ class HostBoard(Board):
             for local in range(a.n):
                 gi = a.lo + local
                 t = np.asarray(times[gi] if gi < len(times) else [], dtype=np.float64)
-                s = np.floor(t / self._dt + 0.5).astype(np.int64)
+                s = spike_stamps(t, self._dt)
                 # before t = 0 is in the past from the start (set_spike_times drops the past
                 # too); a negative stamp would wrap around the delay ring
                 s = s[s >= 0]
@@ -1052,7 +1052,7 @@ class HostBoard(Board):
         for c, local, pos in groups:
             old_s, old_i = self._pending(c)
             keep = ~np.isin(old_i, local)
-            stamps = [np.floor(arrays[p] / self._dt + 0.5).astype(np.int64) for p in pos]
+            stamps = [spike_stamps(arrays[p], self._dt) for p in pos]
             new_s = np.concatenate(stamps)
             new_i = np.repeat(local.astype(np.int32), [len(s) for s in stamps])
             ahead = new_s >= first_due

@@ -19,6 +19,7 @@ from pyNN import recording as pynn_recording
 from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 
 from spinstream.model import ParameterError, PopulationSpec
+from spinstream.model._spec import spike_stamps
 from spinstream.pyNN import _cells
 from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
 from spinstream.pyNN._recording import Recorder
@@ -435,8 +436,18 @@ class _PopulationMixin:
         idx = self._index_array()[pos]
         stamps = None  # the runtime's next input step
         if times is not None:
-            t = np.broadcast_to(np.asarray(times, dtype=np.float64), idx.shape)
-            stamps = np.rint(t / self._simulator.state.dt).astype(np.int64)
+            t = np.asarray(times, dtype=np.float64)
+            if t.ndim > 1 or t.size not in (1, len(idx)):
+                raise ValueError(
+                    f"{self._where}: inject_spikes got {len(idx)} indices but {t.size} times "
+                    "(give one time, or one per index)"
+                )
+            if not np.all(np.isfinite(t)):
+                bad = t[~np.isfinite(t)][0]
+                raise ValueError(
+                    f"{self._where}: inject_spikes times must be finite (ms), got {bad!r}"
+                )
+            stamps = spike_stamps(np.broadcast_to(t, idx.shape), self._simulator.state.dt)
         return int(runtime.schedule_spikes(self._spec_id, idx, stamps))
 
     def stream(
