@@ -28,7 +28,7 @@ from typing import Any
 
 import spinstream.pyNN as _pynn
 from spinstream.pyNN._backend import Backend
-from spinstream.pyNN._state import check_views
+from spinstream.pyNN._state import check_delay_bounds, check_views
 from spinstream.session import Runtime, Statistics
 
 __all__ = ["Session"]
@@ -81,6 +81,7 @@ class Session:
                 f"chunk ({chunk!r} ms) must be a finite, positive whole multiple of timestep "
                 f"({timestep} ms)"
             )
+        check_delay_bounds(float(timestep), min_delay, max_delay)
         steps = round(float(chunk) / timestep)
         if steps < 1 or abs(steps * timestep - chunk) > 1e-9 * max(1.0, chunk):
             raise ValueError(

@@ -219,6 +219,51 @@ def test_non_finite_run_times_of_the_blocking_api(bad: float) -> None:
         sim.end()
 
 
+async def test_a_closed_sessions_population_is_stale_but_keeps_its_data():
+    async with session() as s:
+        p = s.Population(3, s.IF_curr_exp(i_offset=1.0), label="p")
+        inj = s.Population(2, s.SpikeInjector(), label="inj")
+        proj = s.Projection(inj, p, s.OneToOneConnector(), s.StaticSynapse(weight=0.5))
+        p.record("v")
+        await s.run(2.0)
+    changes = {
+        "set": lambda: p.set(tau_m=3.0),
+        "get": lambda: p.get("tau_m"),
+        "initialize": lambda: p.initialize(v=-60.0),
+        "record": lambda: p.record("spikes"),
+        "record(None)": lambda: p.record(None),
+        "view record": lambda: p[0:2].record("spikes"),
+        "stream": lambda: p.stream("v"),
+        "inject_spikes": lambda: inj.inject_spikes([0]),
+        "projection set": lambda: proj.set(weight=1.0),
+    }
+    for what, change in changes.items():
+        with pytest.raises(sim.StaleObjectError, match=r"ended|earlier network"):
+            change()
+        assert what
+    (v,) = p.get_data().segments[0].analogsignals  # recorded data can still be read
+    assert v.shape == (21, 3)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        ({"max_delay": 0.05}, r"max_delay \(0.05 ms\) must be a finite number of ms >= the"),
+        ({"min_delay": -1}, r"min_delay \(-1 ms\) must be"),
+        ({"min_delay": 0.05}, r"min_delay \(0.05 ms\) must be"),
+        ({"min_delay": float("nan")}, r"min_delay \(nan ms\) must be a finite"),
+        ({"min_delay": 2.0, "max_delay": 1.0}, r"min_delay \(2.0 ms\) must be <= max_delay"),
+        ({"max_delay": "big"}, r"max_delay must be a number of ms or 'auto'"),
+    ],
+)
+def test_delay_bounds_are_checked_against_the_time_step(bounds, message):
+    with pytest.raises(ValueError, match=message):
+        spinstream.Session(timestep=0.1, **bounds)
+    with pytest.raises(ValueError, match=message):
+        sim.setup(timestep=0.1, **bounds)
+    sim.end()
+
+
 class _Boom(Exception):
     pass
 

@@ -126,7 +126,7 @@ def _stream(
 ) -> Any:
     """Subscribe to ``variable`` of a population-like object (see ``stream``)."""
     for m in members:
-        m._runtime  # noqa: B018 - raises for a stale member
+        m._live_runtime  # noqa: B018 - raises for a stale member
     runtime = members[0]._runtime
     parts = [(m._spec_id, m._index_array()) for m in members]
     celltype_ok = all(m.celltype.can_record(variable) for m in members)
@@ -180,6 +180,25 @@ class _PopulationMixin:
             )
         return root._owner
 
+    def __getitem__(self, index: Any) -> Any:
+        """Return the neuron (ID) at an integer ``index``, or a view for other selectors."""
+        if isinstance(index, (int, np.integer)) and not -self.size <= index < self.size:
+            raise IndexError(
+                f"{self._where}: neuron index {int(index)} is out of range for size {self.size}"
+            )
+        return super().__getitem__(index)  # type: ignore[misc]
+
+    @property
+    def _live_runtime(self) -> Any:
+        """The runtime, to change or run something: refused once the network has ended."""
+        runtime = self._runtime
+        if runtime.closed:
+            raise StaleObjectError(
+                f"{self._where} belongs to a network that has ended (end() was called, or its "
+                "session closed): its recorded data can still be read, nothing else"
+            )
+        return runtime
+
     @property
     def _where(self) -> str:
         return f"Population {self.label!r}"
@@ -192,7 +211,7 @@ class _PopulationMixin:
 
     def _get_parameters(self, *names: str) -> ParameterSpace:
         valid = self.celltype.get_parameter_names()
-        runtime = self._runtime
+        runtime = self._live_runtime
         idx = self._index_array()
         values: dict[str, Any] = {}
         for name in names:
@@ -216,7 +235,7 @@ class _PopulationMixin:
         where = self._where
         with about(where):
             parameter_space.evaluate(simplify=False)
-        runtime = self._runtime
+        runtime = self._live_runtime
         idx = self._index_array()
         root = self._root
         for name, value in parameter_space.items():
@@ -238,21 +257,27 @@ class _PopulationMixin:
         params = parameter if isinstance(parameter, Mapping) else {parameter: value}
         if isinstance(selector, (int, np.integer)):
             selector = [int(selector)]
-        self[selector].set(**params)  # type: ignore[index]
+        self[selector].set(**params)
 
     # -- initial values ------------------------------------------------------------------
 
     def initialize(self, **initial_values: Any) -> None:
         """Set the initial (and, mid-run, the current) values of state variables."""
         valid = list(self.celltype.default_initial_values)
-        runtime = self._runtime
+        runtime = self._live_runtime
         idx = self._index_array()
         pending = []
         for name, value in initial_values.items():
             if name not in valid:
                 raise NonExistentParameterError(name, self.celltype, valid, self._where)
             with about(self._where):
-                arr = LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False)
+                try:
+                    lazy = LazyArray(value, shape=(self.size,), dtype=float)
+                except ValueError as err:  # a wrong shape: name what was given and where
+                    raise errors.InvalidDimensionsError(
+                        f"initial value of {name}: expected one value or {self.size}: {err}"
+                    ) from None
+                arr = lazy.evaluate(simplify=False)
             values = _as_float_array(arr, self.size)
             if not np.all(np.isfinite(values)):
                 raise errors.InvalidParameterValueError(
@@ -354,7 +379,7 @@ class _PopulationMixin:
         self, variables: Any, indexes: Any, clear: bool = False, annotations: Any = None
     ) -> Any:
         """SPyNNaker's ``get_data`` restricted to the given positions of this object."""
-        return self[np.asarray(indexes, dtype=np.int64)].get_data(  # type: ignore[index]
+        return self[np.asarray(indexes, dtype=np.int64)].get_data(
             variables, clear=clear, annotations=annotations
         )
 
@@ -392,7 +417,7 @@ class _PopulationMixin:
         """
         if not isinstance(variable, str):
             raise TypeError(f"{self._where}: spinnaker_get_data takes one variable name")
-        target = self if view_indexes is None else self[view_indexes]  # type: ignore[index]
+        target = self if view_indexes is None else self[view_indexes]
         segment = target.get_data(variable).segments[-1]
         if variable == "spikes":
             rows = [
@@ -429,7 +454,7 @@ class _PopulationMixin:
                 f"{self._where}: inject_spikes needs a SpikeInjector or SpikeSourceArray "
                 f"population, not {type(self.celltype).__name__}"
             )
-        runtime = self._runtime
+        runtime = self._live_runtime
         pos = np.atleast_1d(np.asarray(indices, dtype=np.int64))
         if pos.size and (pos.min() < -self.size or pos.max() >= self.size):
             raise IndexError(f"{self._where}: neuron index out of range 0..{self.size - 1}")
@@ -596,7 +621,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         emitted yet, and times in the past are history (spikes that happened stay
         recorded).  ``reset()`` replays the new lists.
         """
-        runtime = self._runtime
+        runtime = self._live_runtime
         try:
             runtime.set_spike_times(self._spec_id_value, idx, times)
         except (ParameterError, ValueError) as err:
@@ -657,7 +682,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         self.add_placement_constraint(*xyp)  # type: ignore[arg-type]
 
     def _change_mapping(self, **fields: Any) -> None:
-        runtime = self._runtime
+        runtime = self._live_runtime
         if runtime.loaded and runtime.step > 0:
             raise RuntimeError(
                 f"{self._where}: mapping settings cannot change after the network ran; "
@@ -811,7 +836,19 @@ class Assembly(common.Assembly):  # type: ignore[misc]
         """Make neurons (positions in the Assembly) of SpikeInjector members fire."""
         pos = np.atleast_1d(np.asarray(indices, dtype=np.int64))
         bounds = np.cumsum([0] + [p.size for p in self.populations])
-        t = None if times is None else np.broadcast_to(np.asarray(times, float), pos.shape)
+        where = f"Assembly {self.label!r}"
+        if pos.size and (pos.min() < 0 or pos.max() >= bounds[-1]):
+            bad = int(pos[(pos < 0) | (pos >= bounds[-1])][0])
+            raise IndexError(f"{where}: neuron index {bad} is out of range 0..{bounds[-1] - 1}")
+        t = None
+        if times is not None:
+            given = np.asarray(times, float)
+            if given.ndim > 1 or given.size not in (1, len(pos)):
+                raise ValueError(
+                    f"{where}: inject_spikes got {len(pos)} indices but {given.size} times "
+                    "(give one time, or one per index)"
+                )
+            t = np.broadcast_to(given, pos.shape)
         for k, p in enumerate(self.populations):
             sel = (pos >= bounds[k]) & (pos < bounds[k + 1])
             if np.any(sel):

@@ -110,7 +110,7 @@ class Recorder:
                     f"sampling interval ({self.sampling_interval} ms so far for "
                     f"{', '.join(state_vars)}); got {sampling_interval} ms"
                 )
-        runtime = pop._runtime
+        runtime = pop._live_runtime
         if steps != self.interval_steps:
             self.interval_steps = steps
         for name in names:
@@ -126,7 +126,7 @@ class Recorder:
 
     def reset(self) -> None:
         """Stop recording everything (``record(None)``)."""
-        runtime = self.population._runtime
+        runtime = self.population._live_runtime
         for name in self.recorded:
             runtime.set_recording(self.population._spec_id, name, None, self.interval_steps)
         self.recorded = {}

@@ -20,7 +20,14 @@ from pyNN.common.control import BaseState
 if TYPE_CHECKING:
     from spinstream.session import Runtime
 
-__all__ = ["Simulator", "StaleObjectError", "State", "check_network", "check_views"]
+__all__ = [
+    "Simulator",
+    "StaleObjectError",
+    "State",
+    "check_delay_bounds",
+    "check_network",
+    "check_views",
+]
 
 logger = logging.getLogger("spinstream.pyNN")
 
@@ -30,6 +37,23 @@ _EPS = 1e-6
 
 class StaleObjectError(errors.ConnectionError):  # type: ignore[misc]
     """An object of an earlier ``setup()`` (or another session) was used with this one."""
+
+
+def check_delay_bounds(dt: float, min_delay: float | str, max_delay: float | str) -> None:
+    """Raise ``ValueError`` unless the delay bounds (ms or ``"auto"``) suit the time step."""
+    bounds = {}
+    for name, value in (("min_delay", min_delay), ("max_delay", max_delay)):
+        if value == "auto":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(f"{name} must be a number of ms or 'auto', got {value!r}")
+        if not math.isfinite(value) or value < dt * (1 - _EPS):
+            raise ValueError(
+                f"{name} ({value!r} ms) must be a finite number of ms >= the time step ({dt} ms)"
+            )
+        bounds[name] = float(value)
+    if len(bounds) == 2 and bounds["min_delay"] > bounds["max_delay"]:
+        raise ValueError(f"min_delay ({min_delay} ms) must be <= max_delay ({max_delay} ms)")
 
 
 def check_views(simulator: Any, views: Any, where: str = "serve(views=...)") -> None:

@@ -293,6 +293,11 @@ class Runtime:
         return self._running
 
     @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (what was recorded can still be read)."""
+        return self._closed
+
+    @property
     def input_step(self) -> int:
         """The step at which input given now takes effect (the next chunk's first step).
 
