@@ -33,6 +33,7 @@ consistent answer would be stale; state streams are the live way to watch it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import math
@@ -67,7 +68,16 @@ from spinstream.session._checks import (
 from spinstream.session._clock import Clock, MonotonicClock
 from spinstream.session._routing import BoardSelection, Routing
 from spinstream.session._stats import Statistics, TimingRing
-from spinstream.session._worker import QUEUED, RECALLED, Gate, Job, Outcome, Worker, execute
+from spinstream.session._worker import (
+    QUEUED,
+    RECALLED,
+    Gate,
+    Job,
+    Outcome,
+    Worker,
+    execute,
+    responsive_loop,
+)
 from spinstream.streams import (
     Selection,
     SpikeBatch,
@@ -1012,8 +1022,9 @@ class Runtime:
         self._loading = True
         cancelled = False
         try:
-            plan, c1 = await self._worker.call(self._mapper, self.spec, inline=self._inline)
-            _, c2 = await self._worker.call(board.load, self.spec, plan, inline=self._inline)
+            with contextlib.nullcontext() if self._inline else responsive_loop():
+                plan, c1 = await self._worker.call(self._mapper, self.spec, inline=self._inline)
+                _, c2 = await self._worker.call(board.load, self.spec, plan, inline=self._inline)
             cancelled = c1 or c2
         finally:
             self._loading = False
