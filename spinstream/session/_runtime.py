@@ -228,6 +228,7 @@ class Runtime:
         self._subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
         self._all_subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
         self._closed_drops = 0  # batches dropped by subscriptions since closed
+        self._closed_subs = 0
         self._probes: list[Any] = []  # see add_probe
         self._routing = Routing({}, [])
         self._routing_dirty = False
@@ -923,6 +924,7 @@ class Runtime:
     def _forget(self, sub: Subscription[Any]) -> bool:
         """Keep only the drops of a closed subscription (so many come and go for free)."""
         self._closed_drops += sub.dropped
+        self._closed_subs += 1
         return False
 
     def _sub_changed(self) -> None:
@@ -1395,7 +1397,7 @@ class Runtime:
     def _drops(self) -> dict[str, int]:
         self._all_subs = [s for s in self._all_subs if not s.closed or self._forget(s)]
         drops = {s.label: s.dropped for s in self._all_subs}
-        if self._closed_drops:
+        if self._closed_subs:
             drops["closed"] = self._closed_drops
         return drops
 

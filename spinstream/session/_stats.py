@@ -38,7 +38,7 @@ class Statistics:
     drops
         Subscriber label -> batches dropped from its full buffer, for every open
         subscriber; ``"closed"``: those dropped by subscribers closed since (present once
-        one of them dropped any), so that subscribers may come and go without bound.
+        one was closed), so that subscribers may come and go without bound.
     compute_us
         Board time per chunk (``Board.run`` calls and the inputs applied inside the chunk).
     overhead_us
