@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
 import spinstream.pyNN as _pynn
 from spinstream.pyNN._backend import Backend
+from spinstream.pyNN._state import check_delay_bounds, check_views
 from spinstream.session import Runtime, Statistics
 
 __all__ = ["Session"]
@@ -79,8 +81,14 @@ class Session:
         mapper: Any = None,
         lockstep_timeout: float | None = 60.0,
     ) -> None:
-        if not (isinstance(timestep, (int, float)) and timestep > 0):
-            raise ValueError(f"timestep must be a positive number of ms, got {timestep!r}")
+        if not (isinstance(timestep, (int, float)) and math.isfinite(timestep) and timestep > 0):
+            raise ValueError(f"timestep must be a finite, positive number of ms, got {timestep!r}")
+        if not (isinstance(chunk, (int, float)) and math.isfinite(chunk)):
+            raise ValueError(
+                f"chunk ({chunk!r} ms) must be a finite, positive whole multiple of timestep "
+                f"({timestep} ms)"
+            )
+        check_delay_bounds(float(timestep), min_delay, max_delay)
         steps = round(float(chunk) / timestep)
         if steps < 1 or abs(steps * timestep - chunk) > 1e-9 * max(1.0, chunk):
             raise ValueError(
@@ -118,7 +126,17 @@ class Session:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop serving, write the files asked for with ``record(to_file=...)``, free the board."""
+        """Stop serving, write the files asked for with ``record(to_file=...)``, free the board.
+
+        A run still in progress in another task is cancelled first (it stops at a chunk
+        boundary, keeping what was recorded) and waited for, so that no run goes on after
+        the session closed; leaving ``async with`` through an exception re-raises that
+        exception, not the run's.
+        """
+        task = self._runtime.run_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            await asyncio.wait([task])
         bridges, self._bridges = self._bridges, []
         for bridge in bridges:
             await bridge.aclose()
@@ -233,6 +251,7 @@ class Session:
 
         self._runtime.check_open("serving")
         state = self._backend.state
+        check_views(self._backend.simulator, views)
         bridge = await serve_async(
             self._runtime,
             state.populations,

@@ -642,3 +642,21 @@ async def test_blocking_client_iterates_takes_the_latest_and_sends_input(served)
     await rt.run_steps(10)
     assert step % 10 == 0  # a chunk boundary: the input came between chunks
     assert (step, "param", 0, "i_offset", (0,), (0.0,)) in board_log(rt)
+
+
+async def test_clients_take_the_endpoints_serve_returned(served) -> None:
+    from spinstream.client import Client
+
+    _, bridge = served
+    ep = bridge.endpoints
+
+    def blocking() -> float:
+        with Client(ep, timeout=10) as c:
+            return float(c.describe()["dt"])
+
+    assert await asyncio.to_thread(blocking) == 1.0  # the loop keeps serving meanwhile
+    async with AsyncClient(ep) as c:
+        assert (await c.describe())["dt"] == 1.0
+    for client in (Client, AsyncClient):
+        with pytest.raises(TypeError, match=r"endpoint: expected the control endpoint"):
+            client(5555)  # type: ignore[arg-type]

@@ -91,6 +91,10 @@ def test_end_makes_objects_stale():
     q = sim.Population(2, sim.IF_curr_exp())
     with pytest.raises(sim.StaleObjectError):
         sim.Projection(p, q, sim.AllToAllConnector())
+    with pytest.raises(sim.StaleObjectError, match=r"no longer exists"):
+        q + p  # an Assembly
+    with pytest.raises(sim.StaleObjectError, match=r"no longer exists"):
+        sim.serve(views=[p[0:1]])
     sim.end()
 
 

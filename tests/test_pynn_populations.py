@@ -275,3 +275,29 @@ def test_min_delay_auto_reports_the_smallest_delay_in_use(net):
     net.Projection(p, p, net.AllToAllConnector(), net.StaticSynapse(weight=0.01, delay=0.5))
     assert net.get_min_delay() == 0.5
     assert net.get_max_delay() == 0.5
+
+
+def test_bad_sizes_and_indices_name_the_object(net):
+    """A wrong-length initial value, an index out of range, mismatched spike times."""
+    from pyNN import errors
+
+    p = net.Population(5, net.IF_curr_exp(), label="p")
+    inj = net.Population(2, net.SpikeInjector(), label="inj")
+    with pytest.raises(errors.InvalidDimensionsError, match=r"Population 'p'.* v.*5"):
+        p.initialize(v=np.zeros(3))
+    with pytest.raises(
+        errors.InvalidDimensionsError, match=r"PopulationView .* of Population 'p'"
+    ):
+        p[1:3].initialize(v=np.zeros(3))
+    for bad in (5, -6, 10):
+        with pytest.raises(IndexError, match=rf"Population 'p': neuron index {bad} is out of"):
+            p[bad]
+    assert p[-5] == p.first_id  # in range from the end still works
+    both = net.Assembly(p, inj, label="both")
+    with pytest.raises(ValueError, match=r"Assembly 'both': inject_spikes got 2 indices but 3"):
+        both.inject_spikes([5, 6], times=[1.0, 2.0, 3.0])
+    with pytest.raises(IndexError, match=r"Assembly 'both': neuron index 7 is out of range"):
+        both.inject_spikes([5, 7])
+    inj.record("spikes")
+    net.run(1.0)  # the network is as it was: nothing of the refused calls went in
+    assert [len(st) for st in inj.get_data().segments[0].spiketrains] == [0, 0]

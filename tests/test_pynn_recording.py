@@ -281,3 +281,47 @@ def test_step_and_ac_sources_follow_pynn_conventions(net):
     assert i[50] == pytest.approx(1.0)  # the phase holds at t = start
     assert i[49] == 0.0
     assert i[200] == 0.0
+
+
+class _InterruptedLoad(ReferenceBoard):
+    """Ctrl-C arrives while the network is loaded onto the board (once)."""
+
+    interrupted = False
+
+    def load(self, spec, plan):
+        if not self.interrupted:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        super().load(spec, plan)
+
+
+def _empty_v(p):
+    (seg,) = p.get_data("v").segments
+    (v,) = seg.analogsignals
+    return v
+
+
+def test_get_data_of_an_empty_state_recording_is_an_empty_signal():
+    """Before any step, after run(0), after clearing twice, after Ctrl-C while loading."""
+    board = _InterruptedLoad()
+    sim.setup(timestep=0.1, seed=1, board=board, mapper=trivial_plan)
+    try:
+        p = sim.Population(3, sim.IF_curr_exp(i_offset=1.0), label="p")
+        p.record(["spikes", "v"])
+        assert _empty_v(p).shape == (0, 3)  # before any step
+        with pytest.raises(KeyboardInterrupt):
+            sim.run(10.0)
+        assert board.interrupted
+        assert _empty_v(p).shape == (0, 3)
+        sim.run(0.0)
+        assert _empty_v(p).shape[1] == 3
+        sim.run(10.0)
+        assert _empty_v(p).shape == (101, 3)  # nothing lost around the interruption
+        p.get_data(clear=True)
+        first = p.get_data(clear=True)
+        assert first.segments[0].analogsignals[0].shape == (0, 3)
+        assert [len(st) for st in first.segments[0].spiketrains] == [0, 0, 0]
+        sim.run(5.0)  # recording goes on after the clears
+        assert _empty_v(p).shape == (50, 3)
+    finally:
+        sim.end()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import numpy as np
 import pytest
@@ -111,6 +112,183 @@ async def test_sessions_are_independent_networks():
         await s1.run(1.0)
         assert s2.time == 0.0
         assert s1.get_current_time() == pytest.approx(1.0)
+
+
+async def test_objects_of_two_sessions_never_mix():
+    """Every combination of two sessions' objects raises StaleObjectError, changing nothing."""
+    async with session() as s1, session() as s2:
+        a = s1.Population(2, s1.IF_curr_exp(), label="a")
+        b = s2.Population(3, s2.IF_curr_exp(i_offset=1.0), label="b")
+        own = s1.Assembly(a, label="own")
+        mixes = {
+            "pop + pop": lambda: a + b,
+            "view + view": lambda: a[0:1] + b[1:2],
+            "Assembly(a, b)": lambda: s1.Assembly(a, b),
+            "assembly + pop": lambda: own + b,
+            "assembly += pop": lambda: own.__iadd__(b),
+            "assembly += assembly": lambda: own.__iadd__(s2.Assembly(b)),
+        }
+        for what, mix in mixes.items():
+            with pytest.raises(sim.StaleObjectError, match=r"another network"):
+                mix()
+            assert own.populations == [a], what
+        dc = sim.DCSource(amplitude=1.0)
+        a.inject(dc)
+        with pytest.raises(sim.StaleObjectError, match=r"another network"):
+            b.inject(dc)
+        with pytest.raises(sim.StaleObjectError, match=r"another network"):
+            await s2.serve(views=[a[0:1]])
+        assert s2.bridges == []
+        assert len(s1.runtime.spec.current_sources) == 1
+        assert len(s2.runtime.spec.current_sources) == 0
+        a.record("spikes")
+        await s1.run(2.0)
+        assert [len(st) for st in a.get_data().segments[0].spiketrains] == [0, 0]
+
+
+async def test_a_closed_session_and_its_runtime_are_freed():
+    """Nothing keeps a closed session's runtime, board and recordings once its objects go."""
+    import gc
+    import weakref
+
+    async def closed_session() -> tuple[weakref.ref, weakref.ref, int]:
+        async with session() as s:
+            p = s.Population(20, s.IF_curr_exp(i_offset=1.0), label="p")
+            q = s.Population(20, s.IF_curr_exp(), label="q")
+            s.Projection(p, q, s.OneToOneConnector(), s.StaticSynapse(weight=0.5))
+            both = p + q[2:5]
+            both.record(["spikes", "v"])
+            cell = p[3]
+            async with both.stream("spikes") as stream:
+                await s.run(5.0)
+                assert len(stream) > 0
+            await s.run(5.0)
+            runtime, board = weakref.ref(s.runtime), weakref.ref(s.runtime.board)
+        n = len(both.get_data().segments[0].spiketrains)  # data outlive the session
+        assert cell.parent is p
+        return runtime, board, n
+
+    runtime, board, n = await closed_session()
+    assert n == 23
+    gc.collect()
+    assert runtime() is None
+    assert board() is None
+
+
+def test_setup_and_end_free_the_previous_network():
+    import gc
+    import weakref
+
+    refs = []
+    for _ in range(3):
+        sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
+        p = sim.Population(10, sim.IF_curr_exp(i_offset=1.0), label="p")
+        p.record("v")
+        sim.run(2.0)
+        refs.append(weakref.ref(sim.state.runtime))
+        sim.end()
+        del p
+    gc.collect()
+    assert [r() is None for r in refs] == [True, True, False]  # the last: until setup()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+async def test_non_finite_times_are_refused_by_name(bad: float) -> None:
+    with pytest.raises(ValueError, match=r"chunk .* must be a finite"):
+        spinstream.Session(timestep=0.1, chunk=bad)
+    with pytest.raises(ValueError, match=r"timestep must be a finite"):
+        spinstream.Session(timestep=bad)
+    async with session() as s:
+        s.Population(2, s.IF_curr_exp(), label="p")
+        with pytest.raises(ValueError, match=r"run time must be finite, got"):
+            await s.run(bad)
+        with pytest.raises(ValueError, match=r"run time must be finite, got"):
+            await s.run_until(bad)
+        assert await s.run(1.0) == pytest.approx(1.0)  # still usable
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_run_times_of_the_blocking_api(bad: float) -> None:
+    sim.setup(timestep=0.1, board=ReferenceBoard(), mapper=trivial_plan)
+    try:
+        sim.Population(2, sim.IF_curr_exp())
+        with pytest.raises(ValueError, match=r"run time must be finite, got"):
+            sim.run(bad)
+        assert sim.run(1.0) == pytest.approx(1.0)
+    finally:
+        sim.end()
+
+
+async def test_a_closed_sessions_population_is_stale_but_keeps_its_data():
+    async with session() as s:
+        p = s.Population(3, s.IF_curr_exp(i_offset=1.0), label="p")
+        inj = s.Population(2, s.SpikeInjector(), label="inj")
+        proj = s.Projection(inj, p, s.OneToOneConnector(), s.StaticSynapse(weight=0.5))
+        p.record("v")
+        await s.run(2.0)
+    changes = {
+        "set": lambda: p.set(tau_m=3.0),
+        "get": lambda: p.get("tau_m"),
+        "initialize": lambda: p.initialize(v=-60.0),
+        "record": lambda: p.record("spikes"),
+        "record(None)": lambda: p.record(None),
+        "view record": lambda: p[0:2].record("spikes"),
+        "stream": lambda: p.stream("v"),
+        "inject_spikes": lambda: inj.inject_spikes([0]),
+        "projection set": lambda: proj.set(weight=1.0),
+    }
+    for what, change in changes.items():
+        with pytest.raises(sim.StaleObjectError, match=r"ended|earlier network"):
+            change()
+        assert what
+    (v,) = p.get_data().segments[0].analogsignals  # recorded data can still be read
+    assert v.shape == (21, 3)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        ({"max_delay": 0.05}, r"max_delay \(0.05 ms\) must be a finite number of ms >= the"),
+        ({"min_delay": -1}, r"min_delay \(-1 ms\) must be"),
+        ({"min_delay": 0.05}, r"min_delay \(0.05 ms\) must be"),
+        ({"min_delay": float("nan")}, r"min_delay \(nan ms\) must be a finite"),
+        ({"min_delay": 2.0, "max_delay": 1.0}, r"min_delay \(2.0 ms\) must be <= max_delay"),
+        ({"max_delay": "big"}, r"max_delay must be a number of ms or 'auto'"),
+    ],
+)
+def test_delay_bounds_are_checked_against_the_time_step(bounds, message):
+    with pytest.raises(ValueError, match=message):
+        spinstream.Session(timestep=0.1, **bounds)
+    with pytest.raises(ValueError, match=message):
+        sim.setup(timestep=0.1, **bounds)
+    sim.end()
+
+
+class _Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("leave", ["exception", "normally"])
+async def test_leaving_a_session_cancels_and_awaits_its_run(leave: str) -> None:
+    """The user's exception comes out, and no run goes on after the block."""
+    with pytest.raises(_Boom) if leave == "exception" else contextlib.nullcontext():
+        async with session() as s:
+            p = s.Population(5, s.IF_curr_exp(i_offset=1.0), label="p")
+            p.record("spikes")
+            task = asyncio.create_task(s.run(1e9))
+            async with p.stream("spikes") as stream:
+                async for batch in stream:
+                    if batch.t_stop >= 2.0:  # a few chunks are done
+                        break
+            if leave == "exception":
+                raise _Boom
+    assert task.cancelled()
+    assert not s.runtime.running
+    reached = s.time
+    assert 0 < reached < 1e9
+    assert p.get_data().segments[0].t_stop.magnitude == pytest.approx(reached)
+    with pytest.raises(RuntimeError, match="closed"):
+        await s.run(1.0)
 
 
 async def test_get_data_mid_run_and_cancel_keeps_recordings():

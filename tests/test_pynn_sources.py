@@ -52,3 +52,44 @@ def test_poisson_rate_changes_between_runs_and_by_neuron(net):
     after = p.get_spike_counts()
     assert all(after[int(i)] == before[int(i)] for i in p.all_cells[:50])
     assert sum(after[int(i)] - before[int(i)] for i in p.all_cells[50:]) > 0
+
+
+def _stamps(pop, dt):
+    trains = pop.get_data("spikes").segments[-1].spiketrains
+    return [np.round(st.magnitude / dt).astype(int).tolist() for st in trains]
+
+
+def test_injected_and_array_spike_times_follow_one_rounding_rule():
+    """A time halfway between two steps goes up (floor(t/dt + 0.5), ENGINE.md) on both paths."""
+    dt = 0.125  # exact in binary: k + 0.5 steps are exact halves
+    times = [(k + 0.5) * dt for k in (8, 9, 10, 11)]  # rint would give 8, 10, 10, 12
+    sim.setup(timestep=dt)
+    try:
+        arr = sim.Population(4, sim.SpikeSourceArray(spike_times=times), label="array")
+        inj = sim.Population(4, sim.SpikeInjector(), label="injected")
+        arr.record("spikes")
+        inj.record("spikes")
+        inj.inject_spikes([0, 1, 2, 3] * 4, times=np.repeat(times, 4))
+        sim.run(3.0)
+        assert _stamps(arr, dt) == [[9, 10, 11, 12]] * 4
+        assert _stamps(inj, dt) == _stamps(arr, dt)
+    finally:
+        sim.end()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_injected_spike_times_are_refused_by_name(bad):
+    sim.setup(timestep=0.1)
+    try:
+        inj = sim.Population(3, sim.SpikeInjector(), label="injected")
+        inj.record("spikes")
+        with pytest.raises(ValueError, match=r"Population 'injected'.*times.*finite.*(nan|inf)"):
+            inj.inject_spikes([0, 1], times=[1.0, bad])
+        with pytest.raises(ValueError, match=r"Population 'injected'.*2 indices.*3 times"):
+            inj.inject_spikes([0, 1], times=[1.0, 2.0, 3.0])
+        assert sim.get_current_time() == 0.0
+        sim.run(2.0)
+        assert _stamps(inj, 0.1) == [[], [], []]  # nothing of the refused calls went in
+        assert sim.state.runtime.statistics().late_inputs == 0
+    finally:
+        sim.end()

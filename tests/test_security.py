@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import math
 import os
 import subprocess
@@ -20,7 +21,7 @@ import zmq
 import zmq.asyncio
 
 import spinstream
-from spinstream.bridge import Access, Limits, Security, SecurityError, serve
+from spinstream.bridge import Access, Limits, Security, SecurityError, View, serve
 from spinstream.client import AsyncClient, RemoteError
 from spinstream.session import Runtime
 from tests.fakes import trivial_plan
@@ -646,3 +647,134 @@ async def test_fuzz_the_control_socket_with_100k_messages() -> None:
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     ref.close()
+
+
+# ---------------------------------------------------------------------- views and permissions
+VIEW_PEER = r"""
+import json, sys
+from spinstream.client import Client, RemoteError
+control, server_key, client_key = sys.argv[1:4]
+plan = json.loads(sys.argv[4])
+out = []
+with Client(control, timeout=10, server_key=server_key, client_key=client_key) as c:
+    for op, kw in plan:
+        try:
+            if op == "view":
+                c.request("view", **kw)
+            elif op == "spikes":
+                c.inject_spikes(kw["source"], kw["indices"])
+            else:
+                c.set_rates(kw["source"], kw["rate"])
+            out.append("ok")
+        except RemoteError as exc:
+            out.append(exc.code)
+print(json.dumps(out), flush=True)
+"""
+
+
+async def test_views_never_widen_input_permissions(keys: Path) -> None:
+    """A view's name grants nothing: input is judged by the cells it covers.
+
+    mallory may send input to ``noise`` and to a source ``ghost`` that the server never
+    defined; she defines ``ghost`` herself over cells of ``in``.  bob (read-only) defines
+    ``spy`` over cells of ``in`` too.  Every client is a separate process.
+    """
+    sec = Security.from_files(
+        keys / "server.key_secret",
+        {
+            keys / "bob.key": Access(read_only=True),
+            keys / "carol.key": Access(inject=frozenset({"in"})),
+            keys / "mallory.key": Access(inject=frozenset({"noise", "ghost"})),
+        },
+    )
+    plans = {
+        "bob": [
+            ("view", {"name": "spy", "source": "in", "indices": [0, 1]}),
+            ("spikes", {"source": "spy", "indices": [0]}),
+        ],
+        "mallory": [
+            ("view", {"name": "ghost", "source": "in", "indices": [2, 3]}),
+            ("spikes", {"source": "ghost", "indices": [0]}),  # in[2]: not hers
+            ("spikes", {"source": "spy", "indices": [1]}),
+            ("view", {"name": "calm", "source": "noise", "indices": [1]}),
+            ("rates", {"source": "calm", "rate": 2000.0}),  # noise[1]: hers, by any name
+        ],
+        "carol": [
+            ("spikes", {"source": "spy", "indices": [1]}),  # a read-only client's view
+            ("spikes", {"source": "in", "indices": [3]}),
+        ],
+    }
+    async with spinstream.Session(
+        timestep=0.1, chunk=1.0, mode="fast", seed=2, board=board(), mapper=trivial_plan
+    ) as sim:
+        inp = sim.Population(4, sim.SpikeInjector(), label="in")
+        noise = sim.Population(2, sim.SpikeSourcePoisson(rate=0.0), label="noise")
+        inp.record("spikes")
+        noise.record("spikes")
+        ep = await sim.serve(security=sec)
+        codes = {}
+        for who, plan in plans.items():  # one after the other: bob's view comes first
+            peer = await Peer.start(
+                VIEW_PEER,
+                ep.control,
+                keys / "server.key",
+                keys / f"{who}.key_secret",
+                json.dumps(plan),
+            )
+            try:
+                codes[who] = await peer.line()
+                assert await peer.finish() == 0
+            finally:
+                peer.kill()
+                await peer.proc.wait()
+        await sim.run(20.0)
+        fired = [len(st) for st in inp.get_data("spikes").segments[-1].spiketrains]
+        noisy = [len(st) for st in noise.get_data("spikes").segments[-1].spiketrains]
+    assert codes == {
+        "bob": ["ok", "read_only"],
+        "mallory": ["ok", "forbidden", "forbidden", "ok", "ok"],
+        "carol": ["forbidden", "ok"],
+    }
+    assert fired == [0, 0, 0, 1]  # carol's spike, and nothing else
+    assert noisy[0] == 0
+    assert noisy[1] > 10  # 2000 Hz for 20 ms on noise[1] only
+
+
+async def test_input_permissions_follow_the_cells_of_the_servers_sources(keys: Path) -> None:
+    """A server-given view grants its cells under any name; a client's view grants none."""
+    sec = Security.from_files(
+        keys / "server.key_secret",
+        {
+            keys / "alice.key": Access(),
+            keys / "bob.key": Access(read_only=True),
+            keys / "carol.key": Access(inject=frozenset({"in_head"})),
+        },
+    )
+    rt = make_runtime(mode="fast")
+    head = View("in_head", [(1, [0, 1])])
+    async with (
+        await serve(rt, security=sec, views=[head]) as bridge,
+        AsyncClient(bridge.endpoints.control, **creds(keys, "alice")) as alice,
+        AsyncClient(bridge.endpoints.control, **creds(keys, "bob")) as bob,
+        AsyncClient(bridge.endpoints.control, **creds(keys, "carol")) as carol,
+    ):
+        assert await carol.inject_spikes("in_head", [1]) == 0
+        assert await carol.inject_spikes("in", [0, 1]) == 0  # the same cells by another name
+        with pytest.raises(RemoteError, match="may not send input") as err:
+            await carol.inject_spikes("in", [1, 2])
+        assert err.value.code == "forbidden"
+        # bob's view serves streams only, until a client that may send input defines it too
+        view = (await bob.request("view", name="spy", source="in", indices=[1, 2]))["source"]
+        assert (view["spike_input"], view["parameters"]) == (False, [])
+        with pytest.raises(RemoteError, match="read-only client defined") as err:
+            await alice.inject_spikes("spy", [0])
+        assert err.value.code == "forbidden"
+        view = (await alice.request("view", name="spy", source="in", indices=[1, 2]))["source"]
+        assert view["spike_input"] is True
+        assert await alice.inject_spikes("spy", [1]) == 0
+        assert await carol.inject_spikes("spy", [0]) == 0  # in[1]: hers, by any name
+        with pytest.raises(RemoteError, match="may not send input"):
+            await carol.inject_spikes("spy", [1])  # in[2]
+        assert bridge.statistics().errors == {"forbidden": 3}
+    assert rt.statistics().inputs == 4
+    rt.close()

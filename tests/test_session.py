@@ -389,3 +389,33 @@ async def test_close_ends_the_worker_thread() -> None:
     for t in workers:
         await asyncio.to_thread(t.join, 10)
     assert not any(t.is_alive() for t in workers)
+
+
+async def test_mapping_and_loading_keep_the_loop_responsive() -> None:
+    """While the worker thread maps and loads (Python), the GIL changes hands every 0.5 ms."""
+    import sys
+
+    from spinstream.session._worker import RESPONSIVE_SWITCH_S
+
+    seen: list[tuple[str, float]] = []
+
+    def mapper(spec: object) -> object:
+        seen.append(("map", sys.getswitchinterval()))
+        return trivial_plan(spec)  # type: ignore[arg-type]
+
+    class Board(FakeBoard):
+        def load(self, spec: object, plan: object) -> None:
+            seen.append(("load", sys.getswitchinterval()))
+            super().load(spec, plan)  # type: ignore[arg-type]
+
+    before = sys.getswitchinterval()
+    rt = Runtime(dt=1.0, chunk_steps=10, board=Board(), mapper=mapper, seed=1)
+    rt.add_population(neurons(0, 4, i_offset=1.0))
+    other = Runtime(dt=1.0, chunk_steps=10, board=Board(), mapper=mapper, seed=1)
+    other.add_population(neurons(0, 4, i_offset=1.0))
+    await asyncio.gather(rt.run_steps(20), other.run_steps(20))  # two load at once
+    assert sorted(what for what, _ in seen) == ["load", "load", "map", "map"]
+    assert all(s == pytest.approx(RESPONSIVE_SWITCH_S) for _, s in seen)
+    assert sys.getswitchinterval() == before  # restored once both are loaded
+    rt.close()
+    other.close()

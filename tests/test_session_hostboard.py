@@ -237,3 +237,34 @@ async def test_default_mapper_and_board() -> None:
         rt.close()
     assert_same(runs[0], runs[1])
     assert len(runs[0][2]) > 20
+
+
+@pytest.mark.parametrize("how", ["recorded", "streamed"])
+async def test_a_burst_of_more_than_65536_injected_spikes_in_one_step(how: str) -> None:
+    """Every spike of a large burst arrives, and later runs go on as usual."""
+    import spinstream
+
+    n, burst = 100, 70_000  # 700 spikes per neuron, all at one step
+    async with spinstream.Session(timestep=0.1, chunk=1.0, board=HostBoard()) as sim:
+        inj = sim.Population(n, sim.SpikeInjector(), label="in")
+        stream = None
+        if how == "recorded":
+            inj.record("spikes")
+        else:
+            stream = inj.stream("spikes", maxlen=1000)
+        await sim.run(1.0)
+        inj.inject_spikes(np.arange(burst) % n)
+        inj.inject_spikes(np.arange(burst) % n, times=[3.0])  # a second burst, later
+        await sim.run(5.0)
+        await sim.run(1.0)
+        assert sim.time == pytest.approx(7.0)
+        if stream is not None:
+            batches = [stream.receive_nowait() for _ in range(len(stream))]
+            times = np.concatenate([b.times for b in batches])
+        else:
+            trains = inj.get_data("spikes").segments[-1].spiketrains
+            assert [len(st) for st in trains] == [2 * burst // n] * n
+            times = np.concatenate([st.magnitude for st in trains])
+        stamps, counts = np.unique(np.round(times / 0.1).astype(np.int64), return_counts=True)
+        assert stamps.tolist() == [10, 30]
+        assert counts.tolist() == [burst, burst]

@@ -516,3 +516,27 @@ async def test_bad_recording_before_load_is_refused_at_the_first_run() -> None:
     assert rt.step == 0
     await rt.run_steps(10)  # the refused recording is gone; the rest is kept
     assert len(rt.recorder.spikes(0)[0]) > 0
+
+
+async def test_closed_subscriptions_leave_the_runtime() -> None:
+    """Opening and closing many subscriptions keeps neither them nor their statistics."""
+    import gc
+    import weakref
+
+    rt = make_runtime(chunk_steps=2)
+    kept = rt.subscribe_spikes(0, maxlen=1)
+    refs = []
+    for k in range(300):
+        sub = rt.subscribe_spikes(0, maxlen=1) if k % 2 else rt.subscribe_state(0, "v")
+        await rt.run_steps(4)  # two chunks: a full buffer of one drops one
+        assert sub.dropped == 1
+        refs.append(weakref.ref(sub))
+        await sub.aclose()
+        del sub
+    await rt.run_steps(4)
+    gc.collect()
+    assert sum(r() is not None for r in refs) == 0
+    drops = rt.statistics().drops
+    assert drops == {kept.label: kept.dropped, "closed": 300}
+    assert rt.subscriptions == [kept]
+    rt.close()

@@ -30,7 +30,7 @@ from spinstream.model import (
     ParameterError,
     STDPSpec,
 )
-from spinstream.model._spec import check_weight_bounds, first_step_at
+from spinstream.model._spec import check_weight_bounds, first_step_at, spike_stamps
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -466,7 +466,7 @@ class HostBoard(Board):
     def _update_reserve(self) -> None:
         """Room a step needs in the output buffer: every recorded neuron once, plus sources."""
         reserve = 64
-        for a in self._cores:
+        for cid, a in enumerate(self._cores):
             n_out = int(a.spike_out.sum())
             if not n_out:
                 continue
@@ -474,8 +474,10 @@ class HostBoard(Board):
                 lam_row = a.layout.params.index("_lambda")
                 lam = a.params[lam_row][a.spike_out.astype(bool)]
                 reserve += int(np.ceil(lam.sum() * 4 + 10 * np.sqrt(lam.sum() + 1))) + n_out
-            elif a.layout.name == "SpikeSourceArray":
-                reserve += len(a.sched_stamp)
+            elif E.MODEL_IDS[a.layout.name] == E.MODEL_IDS["SpikeSourceArray"]:
+                # SpikeSourceArray and SpikeInjector: their busiest step (stamps that are
+                # already due all go out in the next step), however many spikes that is
+                reserve += _busiest_step(self._pending(cid)[0], self.step + 1) + n_out
             else:
                 reserve += n_out
         e = self._engine
@@ -986,7 +988,7 @@ class HostBoard(Board):
             for local in range(a.n):
                 gi = a.lo + local
                 t = np.asarray(times[gi] if gi < len(times) else [], dtype=np.float64)
-                s = np.floor(t / self._dt + 0.5).astype(np.int64)
+                s = spike_stamps(t, self._dt)
                 # before t = 0 is in the past from the start (set_spike_times drops the past
                 # too); a negative stamp would wrap around the delay ring
                 s = s[s >= 0]
@@ -1050,7 +1052,7 @@ class HostBoard(Board):
         for c, local, pos in groups:
             old_s, old_i = self._pending(c)
             keep = ~np.isin(old_i, local)
-            stamps = [np.floor(arrays[p] / self._dt + 0.5).astype(np.int64) for p in pos]
+            stamps = [spike_stamps(arrays[p], self._dt) for p in pos]
             new_s = np.concatenate(stamps)
             new_i = np.repeat(local.astype(np.int32), [len(s) for s in stamps])
             ahead = new_s >= first_due
@@ -1172,7 +1174,8 @@ class HostBoard(Board):
                 gids_l.append(self._out_gid[: e.out_n].copy())
                 e.out_n = 0
             if e.out_lost:
-                raise EngineError(f"{e.out_lost} recorded spikes did not fit the output buffer")
+                lost, e.out_lost = e.out_lost, 0  # never expected; must not poison later runs
+                raise EngineError(f"{lost} recorded spikes did not fit the output buffer")
             if self._plastic is not None and self._plastic.full:
                 self._plastic.grow()  # a spike history needs room: grow it, carry on
                 continue
@@ -1269,3 +1272,16 @@ class HostBoard(Board):
         """Drop the network."""
         self._loaded = False
         self._cores = []
+
+
+def _busiest_step(stamps: I64, next_stamp: int) -> int:
+    """Most of the sorted ``stamps`` emitted in one step (those ``<= next_stamp`` together)."""
+    if not len(stamps):
+        return 0
+    due = int(np.searchsorted(stamps, next_stamp, side="right"))
+    later = stamps[due:]
+    if not len(later):
+        return due
+    edges = np.flatnonzero(np.diff(later)) + 1
+    runs = np.diff(np.concatenate(([0], edges, [len(later)])))
+    return max(due, int(runs.max()))

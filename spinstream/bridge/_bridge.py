@@ -620,7 +620,7 @@ class Bridge:
         elif op == "subscribe":
             result = self._subscribe(body)
         elif op == "view":
-            result = self._view(body)
+            result = self._view(client, body)
         elif op == "sync":
             result = self._sync(body)
         elif op == "gate":
@@ -699,8 +699,12 @@ class Bridge:
         }
 
     # ------------------------------------------------------------------ views
-    def _view(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Define a source of some cells of another one (e.g. a few neurons to trace)."""
+    def _view(self, client: ClientState, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Define a source of some cells of another one (e.g. a few neurons to trace).
+
+        The view's name grants no input permission (input is judged by cells); a view a
+        read-only client defines serves streams only.
+        """
         name = body.get("name")
         if not isinstance(name, str) or not 0 < len(name) <= 128:
             raise RequestError(
@@ -721,13 +725,25 @@ class Bridge:
             ]
             if not same:
                 raise RequestError("conflict", f"name: a source {name!r} exists already", "name")
+            if not existing.takes_input and not client.access.read_only:
+                self.catalog.open_to_input(name)
         else:
             if self._client_views >= self.limits.max_views:
                 raise RequestError(
                     "pending_full",
                     f"{self._client_views} views exist (the limit is {self.limits.max_views})",
                 )
-            self.catalog.add_views([View(name, parts, "view")])
+            self.catalog.add_views(
+                [
+                    View(
+                        name,
+                        parts,
+                        "view",
+                        by_client=True,
+                        takes_input=not client.access.read_only,
+                    )
+                ]
+            )
             self._client_views += 1
         return {"source": self.catalog.sources[name].describe()}
 
@@ -849,11 +865,14 @@ class Bridge:
         self.catalog.refresh()
         rt = self.runtime
         prepared = prepare_input(body, self.catalog, rt, self.limits)
-        for target in prepared.targets:
-            if not access.may_inject(target):
-                raise RequestError(
-                    "forbidden", f"this client may not send input to {target!r}", "source"
-                )
+        # Judged by the cells the input reaches: a view a client named grants nothing.
+        if access.inject is not None and not self.catalog.permits(access.inject, prepared.cells):
+            raise RequestError(
+                "forbidden",
+                f"this client may not send input to {', '.join(map(repr, prepared.targets))}"
+                f" (it may reach the cells of {', '.join(sorted(access.inject)) or 'no source'})",
+                "source",
+            )
         now = rt.input_step
         why = self._pending.refusal(prepared.step, now)
         if why is not None:

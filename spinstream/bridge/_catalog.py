@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -109,11 +109,20 @@ class View:
         part, as in :class:`~spinstream.streams.Selection`.
     kind
         ``"view"`` or ``"assembly"`` (only reported by ``describe``).
+    by_client
+        Defined by a client's ``view`` request: its name grants no input permission
+        (permissions are judged by the cells input reaches, see :meth:`Catalog.permits`).
+    takes_input
+        Whether input may be addressed to it; ``False`` for a view a read-only client
+        defined (it serves streams only, so read-only clients create nothing that affects
+        input).
     """
 
     label: str
     parts: Sequence[tuple[int, npt.ArrayLike]]
     kind: str = "view"
+    by_client: bool = False
+    takes_input: bool = True
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,8 @@ class Source:
     recordables: tuple[str, ...]
     parameters: tuple[str, ...]
     spike_input: bool
+    by_client: bool = False
+    takes_input: bool = True
 
     @property
     def size(self) -> int:
@@ -231,6 +242,7 @@ class Catalog:
         self._n_pops = -1
         self.sources: dict[str, Source] = {}
         self.topics: dict[str, tuple[Source, str]] = {}
+        self._granted: dict[frozenset[str], dict[int, npt.NDArray[np.bool_]]] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -286,8 +298,10 @@ class Catalog:
                 models=tuple(m.model for m in members),
                 population_labels=tuple(m.label for m in members),
                 recordables=_intersect(_recordables(m, self._recordables) for m in members),
-                parameters=_intersect(_settable(m) for m in members),
-                spike_input=all(m.model in SPIKE_INPUT_MODELS for m in members),
+                parameters=_intersect(_settable(m) for m in members) if v.takes_input else (),
+                spike_input=v.takes_input and all(m.model in SPIKE_INPUT_MODELS for m in members),
+                by_client=v.by_client,
+                takes_input=v.takes_input,
             )
         topics: dict[str, tuple[Source, str]] = {}
         for src in sources.values():
@@ -295,12 +309,47 @@ class Catalog:
                 topics[src.topic(var)] = (src, var)
         self.sources, self.topics = sources, topics
         self._n_pops = len(pops)
+        self._granted.clear()
 
     def add_views(self, views: Iterable[View]) -> None:
         """Serve more views (rebuilds the catalog)."""
         self._views.extend(views)
         self._n_pops = -1
         self.refresh()
+
+    def open_to_input(self, name: str) -> None:
+        """Let input reach a client's view that served streams only (a writer defined it too)."""
+        self._views = [
+            replace(v, takes_input=True) if v.by_client and v.label == name else v
+            for v in self._views
+        ]
+        self._n_pops = -1
+        self.refresh()
+
+    def permits(self, names: frozenset[str], cells: Iterable[tuple[int, IntArray]]) -> bool:
+        """Whether every cell in ``cells`` belongs to a server-defined source in ``names``.
+
+        ``cells`` holds ``(population id, neuron indices)`` pairs.  Only populations and
+        the views and assemblies the server gave count: a view a client defined grants
+        nothing, whatever its name, so no client can widen its permissions by naming cells.
+        """
+        granted = self._granted.get(names)
+        if granted is None:
+            granted = {}
+            for src in self.sources.values():
+                if src.name not in names or src.by_client:
+                    continue
+                for pid, idx in src.selection.parts:
+                    mask = granted.get(pid)
+                    if mask is None:
+                        mask = granted[pid] = np.zeros(self._spec.populations[pid].size, bool)
+                    mask[idx] = True
+            self._granted[names] = granted
+        for pid, idx in cells:
+            mask = granted.get(int(pid))
+            if len(idx) and (mask is None or not bool(mask[idx].all())):
+                return False
+        return True
 
     def current_sources(self) -> list[dict[str, Any]]:
         """Describe the current sources as plain data, for ``describe``."""

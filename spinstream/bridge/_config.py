@@ -140,9 +140,11 @@ class Access:
     read_only
         Streams and ``describe`` only: every input message is refused (``read_only``).
     inject
-        Names of the sources (populations, views, assemblies) this client may send input
-        to; ``None``: every source.  A current source counts as allowed when every
-        population it targets is.
+        Names of the server's sources (populations, and the views and assemblies given to
+        the bridge) whose cells this client may send input to; ``None``: every source.
+        The bridge judges an input by the cells it reaches, whatever source it names: a
+        view a client defined grants nothing.  A current source counts as allowed when
+        every cell it drives is.
     """
 
     read_only: bool = False
@@ -156,7 +158,11 @@ class Access:
             object.__setattr__(self, "inject", names)
 
     def may_inject(self, source: str) -> bool:
-        """Whether input to ``source`` is allowed."""
+        """Whether input to the server's source named ``source`` is allowed (by name only).
+
+        The bridge goes further and checks the cells an input reaches
+        (:meth:`~spinstream.bridge._catalog.Catalog.permits`).
+        """
         return not self.read_only and (self.inject is None or source in self.inject)
 
     def describe(self) -> dict[str, object]:

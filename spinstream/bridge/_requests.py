@@ -156,6 +156,11 @@ class PreparedInput:
         The (earliest) step at which it takes effect.
     apply
         Applies it through the runtime's input methods; returns the step.
+    count
+        Spikes (for ``"spikes"``) or messages it counts as.
+    cells
+        ``(population id, neuron indices)`` pairs of the cells it changes: permissions
+        are judged by these, never by the name a client addressed them by.
     """
 
     kind: str
@@ -163,6 +168,7 @@ class PreparedInput:
     step: int
     apply: Callable[[], int]
     count: int
+    cells: tuple[tuple[int, IntArray], ...] = ()
 
 
 def _fail(code: str, field: str, message: str) -> RequestError:
@@ -185,6 +191,17 @@ def _source(body: Mapping[str, Any], catalog: Catalog) -> Source:
     if src is None:
         shown = ", ".join(sorted(catalog.sources)[:20])
         raise _fail("unknown_source", "source", f"no source named {name[:80]!r}; sources: {shown}")
+    return src
+
+
+def _input_source(body: Mapping[str, Any], catalog: Catalog) -> Source:
+    src = _source(body, catalog)
+    if not src.takes_input:
+        raise _fail(
+            "forbidden",
+            "source",
+            f"{src.name!r} is a view a read-only client defined: it serves streams only",
+        )
     return src
 
 
@@ -282,7 +299,7 @@ def prepare_input(
 def _prepare_spikes(
     body: Mapping[str, Any], catalog: Catalog, runtime: Runtime, limits: Limits
 ) -> PreparedInput:
-    src = _source(body, catalog)
+    src = _input_source(body, catalog)
     if not src.spike_input:
         raise _fail(
             "bad_request",
@@ -311,13 +328,14 @@ def _prepare_spikes(
             runtime.schedule_spikes(pop, idx, steps[which])
         return first
 
-    return PreparedInput("spikes", (src.name,), first, apply, len(pos))
+    cells = tuple((pop, idx) for pop, idx, _ in parts)
+    return PreparedInput("spikes", (src.name,), first, apply, len(pos), cells)
 
 
 def _prepare_parameters(
     body: Mapping[str, Any], catalog: Catalog, runtime: Runtime, limits: Limits, kind: str
 ) -> PreparedInput:
-    src = _source(body, catalog)
+    src = _input_source(body, catalog)
     if kind == "rates":
         name = "rate"
         if "rate" not in src.parameters:
@@ -352,7 +370,8 @@ def _prepare_parameters(
             runtime.set_parameters(pop, name, idx, vals[which], at_step=at)
         return at
 
-    return PreparedInput(kind, (src.name,), at, apply, 1)
+    cells = tuple((pop, idx) for pop, idx, _ in parts)
+    return PreparedInput(kind, (src.name,), at, apply, 1, cells)
 
 
 def _prepare_current(
@@ -407,4 +426,5 @@ def _prepare_current(
     def apply() -> int:
         return int(runtime.set_current_source(cid, new, at_step=at))
 
-    return PreparedInput("current", targets, at, apply, 1)
+    cells = tuple((pid, np.asarray(idx, dtype=np.int64)) for pid, idx in cs.targets)
+    return PreparedInput("current", targets, at, apply, 1, cells)

@@ -16,6 +16,7 @@ import zmq.asyncio
 
 from spinstream.client._core import (
     Credentials,
+    EndpointsLike,
     Gate,
     Message,
     Requests,
@@ -24,6 +25,7 @@ from spinstream.client._core import (
     configure,
     input_fields,
     pub_endpoint,
+    resolve_endpoint,
     sync_token,
     timeout_error,
 )
@@ -49,12 +51,13 @@ class AsyncClient:
 
     def __init__(
         self,
-        endpoint: str,
+        endpoint: str | EndpointsLike,
         *,
         timeout: float = 5.0,
         server_key: str | bytes | os.PathLike[str] | None = None,
         client_key: str | os.PathLike[str] | None = None,
     ) -> None:
+        endpoint, server_key = resolve_endpoint(endpoint, server_key)
         self.endpoint = endpoint
         self.timeout = float(timeout)
         self._credentials = Credentials.load(server_key, client_key)

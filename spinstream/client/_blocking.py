@@ -14,6 +14,7 @@ import zmq
 
 from spinstream.client._core import (
     Credentials,
+    EndpointsLike,
     Gate,
     Message,
     Requests,
@@ -23,6 +24,7 @@ from spinstream.client._core import (
     configure,
     input_fields,
     pub_endpoint,
+    resolve_endpoint,
     sync_token,
     timeout_error,
 )
@@ -39,7 +41,9 @@ class Client:
     Parameters
     ----------
     endpoint
-        The bridge's control endpoint (``Endpoints.control``, e.g. ``tcp://127.0.0.1:5555``).
+        The bridge's control endpoint (``Endpoints.control``, e.g. ``tcp://127.0.0.1:5555``),
+        or the ``Endpoints`` that ``serve()`` returned (its server key is then used unless
+        ``server_key`` is given).
     timeout
         Seconds to wait for a reply before ``TimeoutError``.
     server_key, client_key
@@ -59,12 +63,13 @@ class Client:
 
     def __init__(
         self,
-        endpoint: str,
+        endpoint: str | EndpointsLike,
         *,
         timeout: float = 5.0,
         server_key: str | bytes | os.PathLike[str] | None = None,
         client_key: str | os.PathLike[str] | None = None,
     ) -> None:
+        endpoint, server_key = resolve_endpoint(endpoint, server_key)
         self.endpoint = endpoint
         self.timeout = float(timeout)
         self._credentials = Credentials.load(server_key, client_key)

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -369,6 +369,39 @@ class Credentials:
         sock.setsockopt(zmq.CURVE_SERVERKEY, self.server_public)
         sock.setsockopt(zmq.CURVE_PUBLICKEY, self.public)
         sock.setsockopt(zmq.CURVE_SECRETKEY, self.secret)
+
+
+class EndpointsLike(Protocol):
+    """What ``serve()`` returns (``spinstream.bridge.Endpoints``), as a client reads it."""
+
+    @property
+    def control(self) -> str:
+        """The control endpoint."""
+
+    @property
+    def server_key(self) -> str | None:
+        """The server's public CURVE key, if secured."""
+
+
+def resolve_endpoint(
+    endpoint: str | EndpointsLike, server_key: str | bytes | os.PathLike[str] | None
+) -> tuple[str, str | bytes | os.PathLike[str] | None]:
+    """Return the control endpoint, and the server key (from an Endpoints when not given).
+
+    A client accepts what a user has at hand: the control endpoint's string, or the
+    endpoints object that ``serve()`` returned.
+    """
+    if isinstance(endpoint, str):
+        return endpoint, server_key
+    control = getattr(endpoint, "control", None)
+    if not isinstance(control, str):
+        raise TypeError(
+            "endpoint: expected the control endpoint (a string such as "
+            f"'tcp://127.0.0.1:5555') or the endpoints serve() returned, got {endpoint!r}"
+        )
+    if server_key is None:
+        server_key = getattr(endpoint, "server_key", None)
+    return control, server_key
 
 
 def configure(sock: zmq.Socket[Any], credentials: Credentials | None, endpoint: str) -> None:

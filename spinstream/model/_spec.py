@@ -335,6 +335,17 @@ class ProjectionSpec:
         return np.full(len(self.pre_index), float(getattr(self.plasticity, name)))
 
 
+def spike_stamps(times: npt.ArrayLike, dt: float) -> npt.NDArray[np.int64]:
+    """Return the stamps of spike times (ms): ``floor(t/dt + 0.5)`` (docs/ENGINE.md).
+
+    The one rule for every spike time given in ms (SpikeSourceArray times, injected
+    spikes): a time halfway between two steps goes to the later one.  Times must be
+    finite (checked by the callers, which name the object).
+    """
+    t = np.asarray(times, dtype=np.float64)
+    return np.floor(t / dt + 0.5).astype(np.int64)
+
+
 def first_step_at(t: float, dt: float) -> float:
     """Return the first step whose start time is at or after ``t`` ms (``inf`` stays ``inf``).
 

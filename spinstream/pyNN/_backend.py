@@ -10,6 +10,7 @@ current sources need none and are shared.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from pyNN import common
@@ -21,7 +22,7 @@ from spinstream.pyNN import _cells
 from spinstream.pyNN import _plasticity as _plast
 from spinstream.pyNN import _populations as _pops
 from spinstream.pyNN import _projections as _proj
-from spinstream.pyNN._state import Simulator, State
+from spinstream.pyNN._state import Simulator, State, check_delay_bounds, check_views
 
 __all__ = ["Backend"]
 
@@ -107,12 +108,11 @@ class Backend:
         """
         from spinstream.session import Runtime
 
-        common.setup(timestep, min_delay, **extra_params)
-        if not (isinstance(timestep, (int, float)) and timestep > 0):
-            raise ValueError(f"timestep must be a positive number of ms, got {timestep!r}")
+        if not (isinstance(timestep, (int, float)) and math.isfinite(timestep) and timestep > 0):
+            raise ValueError(f"timestep must be a finite, positive number of ms, got {timestep!r}")
         max_delay = extra_params.pop("max_delay", common.control.DEFAULT_MAX_DELAY)
-        if max_delay != "auto" and float(max_delay) < timestep:
-            raise ValueError(f"max_delay ({max_delay} ms) must be >= timestep ({timestep} ms)")
+        check_delay_bounds(float(timestep), min_delay, max_delay)
+        common.setup(timestep, min_delay, **extra_params)
         seed = extra_params.pop("seed", extra_params.pop("rng_seed", None))
         n_boards = extra_params.pop("n_boards", extra_params.pop("n_boards_required", None))
         chunk = float(extra_params.pop("chunk", 10.0))
@@ -152,6 +152,7 @@ class Backend:
         self._stop_serving()
         state = self.state
         runtime = state.require_runtime()
+        check_views(self.simulator, views)
         self._bridge: Any = serve_blocking(
             runtime, state.populations, address, views, projections=state.projections, **options
         )

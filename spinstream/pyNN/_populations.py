@@ -8,6 +8,7 @@ subclasses bound to one :class:`~spinstream.pyNN._state.State` (``_simulator``).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,10 +19,11 @@ from pyNN import recording as pynn_recording
 from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 
 from spinstream.model import ParameterError, PopulationSpec
+from spinstream.model._spec import spike_stamps
 from spinstream.pyNN import _cells
 from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
 from spinstream.pyNN._recording import Recorder
-from spinstream.pyNN._state import StaleObjectError
+from spinstream.pyNN._state import StaleObjectError, check_network
 from spinstream.recording import _neo
 
 __all__ = ["ID", "Assembly", "Population", "PopulationView", "parent_indices"]
@@ -40,6 +42,20 @@ class ID(int, common.IDMixin):  # type: ignore[misc]
 
     def __init__(self, n: int) -> None:
         common.IDMixin.__init__(self)
+
+    # The parent is held weakly: the Population holds its IDs in an object array, which
+    # the garbage collector cannot look into, so a strong reference back would make a
+    # cycle it never frees (and with it a closed network's runtime, board and data).  A
+    # network's populations stay alive while it is open (its State lists them).
+    @property
+    def parent(self) -> Any:
+        """The Population this neuron belongs to (``None`` once that is gone)."""
+        ref = self.__dict__.get("_parent")
+        return ref() if ref is not None else None
+
+    @parent.setter
+    def parent(self, population: Any) -> None:
+        self.__dict__["_parent"] = weakref.ref(population)
 
     def record(self, variables: Any, to_file: Any = None, sampling_interval: Any = None) -> None:
         """Record variables of this neuron."""
@@ -110,7 +126,7 @@ def _stream(
 ) -> Any:
     """Subscribe to ``variable`` of a population-like object (see ``stream``)."""
     for m in members:
-        m._runtime  # noqa: B018 - raises for a stale member
+        m._live_runtime  # noqa: B018 - raises for a stale member
     runtime = members[0]._runtime
     parts = [(m._spec_id, m._index_array()) for m in members]
     celltype_ok = all(m.celltype.can_record(variable) for m in members)
@@ -164,6 +180,25 @@ class _PopulationMixin:
             )
         return root._owner
 
+    def __getitem__(self, index: Any) -> Any:
+        """Return the neuron (ID) at an integer ``index``, or a view for other selectors."""
+        if isinstance(index, (int, np.integer)) and not -self.size <= index < self.size:
+            raise IndexError(
+                f"{self._where}: neuron index {int(index)} is out of range for size {self.size}"
+            )
+        return super().__getitem__(index)  # type: ignore[misc]
+
+    @property
+    def _live_runtime(self) -> Any:
+        """The runtime, to change or run something: refused once the network has ended."""
+        runtime = self._runtime
+        if runtime.closed:
+            raise StaleObjectError(
+                f"{self._where} belongs to a network that has ended (end() was called, or its "
+                "session closed): its recorded data can still be read, nothing else"
+            )
+        return runtime
+
     @property
     def _where(self) -> str:
         return f"Population {self.label!r}"
@@ -176,7 +211,7 @@ class _PopulationMixin:
 
     def _get_parameters(self, *names: str) -> ParameterSpace:
         valid = self.celltype.get_parameter_names()
-        runtime = self._runtime
+        runtime = self._live_runtime
         idx = self._index_array()
         values: dict[str, Any] = {}
         for name in names:
@@ -200,7 +235,7 @@ class _PopulationMixin:
         where = self._where
         with about(where):
             parameter_space.evaluate(simplify=False)
-        runtime = self._runtime
+        runtime = self._live_runtime
         idx = self._index_array()
         root = self._root
         for name, value in parameter_space.items():
@@ -222,21 +257,27 @@ class _PopulationMixin:
         params = parameter if isinstance(parameter, Mapping) else {parameter: value}
         if isinstance(selector, (int, np.integer)):
             selector = [int(selector)]
-        self[selector].set(**params)  # type: ignore[index]
+        self[selector].set(**params)
 
     # -- initial values ------------------------------------------------------------------
 
     def initialize(self, **initial_values: Any) -> None:
         """Set the initial (and, mid-run, the current) values of state variables."""
         valid = list(self.celltype.default_initial_values)
-        runtime = self._runtime
+        runtime = self._live_runtime
         idx = self._index_array()
         pending = []
         for name, value in initial_values.items():
             if name not in valid:
                 raise NonExistentParameterError(name, self.celltype, valid, self._where)
             with about(self._where):
-                arr = LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False)
+                try:
+                    lazy = LazyArray(value, shape=(self.size,), dtype=float)
+                except ValueError as err:  # a wrong shape: name what was given and where
+                    raise errors.InvalidDimensionsError(
+                        f"initial value of {name}: expected one value or {self.size}: {err}"
+                    ) from None
+                arr = lazy.evaluate(simplify=False)
             values = _as_float_array(arr, self.size)
             if not np.all(np.isfinite(values)):
                 raise errors.InvalidParameterValueError(
@@ -338,7 +379,7 @@ class _PopulationMixin:
         self, variables: Any, indexes: Any, clear: bool = False, annotations: Any = None
     ) -> Any:
         """SPyNNaker's ``get_data`` restricted to the given positions of this object."""
-        return self[np.asarray(indexes, dtype=np.int64)].get_data(  # type: ignore[index]
+        return self[np.asarray(indexes, dtype=np.int64)].get_data(
             variables, clear=clear, annotations=annotations
         )
 
@@ -376,7 +417,7 @@ class _PopulationMixin:
         """
         if not isinstance(variable, str):
             raise TypeError(f"{self._where}: spinnaker_get_data takes one variable name")
-        target = self if view_indexes is None else self[view_indexes]  # type: ignore[index]
+        target = self if view_indexes is None else self[view_indexes]
         segment = target.get_data(variable).segments[-1]
         if variable == "spikes":
             rows = [
@@ -413,15 +454,25 @@ class _PopulationMixin:
                 f"{self._where}: inject_spikes needs a SpikeInjector or SpikeSourceArray "
                 f"population, not {type(self.celltype).__name__}"
             )
-        runtime = self._runtime
+        runtime = self._live_runtime
         pos = np.atleast_1d(np.asarray(indices, dtype=np.int64))
         if pos.size and (pos.min() < -self.size or pos.max() >= self.size):
             raise IndexError(f"{self._where}: neuron index out of range 0..{self.size - 1}")
         idx = self._index_array()[pos]
         stamps = None  # the runtime's next input step
         if times is not None:
-            t = np.broadcast_to(np.asarray(times, dtype=np.float64), idx.shape)
-            stamps = np.rint(t / self._simulator.state.dt).astype(np.int64)
+            t = np.asarray(times, dtype=np.float64)
+            if t.ndim > 1 or t.size not in (1, len(idx)):
+                raise ValueError(
+                    f"{self._where}: inject_spikes got {len(idx)} indices but {t.size} times "
+                    "(give one time, or one per index)"
+                )
+            if not np.all(np.isfinite(t)):
+                bad = t[~np.isfinite(t)][0]
+                raise ValueError(
+                    f"{self._where}: inject_spikes times must be finite (ms), got {bad!r}"
+                )
+            stamps = spike_stamps(np.broadcast_to(t, idx.shape), self._simulator.state.dt)
         return int(runtime.schedule_spikes(self._spec_id, idx, stamps))
 
     def stream(
@@ -518,9 +569,10 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         first = state.id_counter
         cells = np.empty(self.size, dtype=object)
         ids = [ID(i) for i in range(first, first + self.size)]
+        me = weakref.ref(self)
         for cell in ids:
-            # what IDMixin.__setattr__ does for "parent", minus its per-call overhead
-            cell.__dict__["parent"] = self
+            # what the parent setter does, minus its per-call overhead
+            cell.__dict__["_parent"] = me
         cells[:] = ids
         self.all_cells = cells
         self._mask_local = np.ones(self.size, dtype=bool)
@@ -569,7 +621,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         emitted yet, and times in the past are history (spikes that happened stay
         recorded).  ``reset()`` replays the new lists.
         """
-        runtime = self._runtime
+        runtime = self._live_runtime
         try:
             runtime.set_spike_times(self._spec_id_value, idx, times)
         except (ParameterError, ValueError) as err:
@@ -630,7 +682,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         self.add_placement_constraint(*xyp)  # type: ignore[arg-type]
 
     def _change_mapping(self, **fields: Any) -> None:
-        runtime = self._runtime
+        runtime = self._live_runtime
         if runtime.loaded and runtime.step > 0:
             raise RuntimeError(
                 f"{self._where}: mapping settings cannot change after the network ran; "
@@ -714,6 +766,11 @@ def parent_indices(parent: Any, mask: Any) -> IntArray:
 class Assembly(common.Assembly):  # type: ignore[misc]
     __doc__ = common.Assembly.__doc__
 
+    def _insert(self, element: Any) -> None:
+        # PyNN's constructor, ``+`` and ``+=`` all add members here
+        check_network(self._simulator, element, "Assembly")
+        super()._insert(element)
+
     def _members(self) -> list[Any]:
         for p in self.populations:
             p._runtime  # noqa: B018 - raises for a stale member
@@ -779,7 +836,19 @@ class Assembly(common.Assembly):  # type: ignore[misc]
         """Make neurons (positions in the Assembly) of SpikeInjector members fire."""
         pos = np.atleast_1d(np.asarray(indices, dtype=np.int64))
         bounds = np.cumsum([0] + [p.size for p in self.populations])
-        t = None if times is None else np.broadcast_to(np.asarray(times, float), pos.shape)
+        where = f"Assembly {self.label!r}"
+        if pos.size and (pos.min() < 0 or pos.max() >= bounds[-1]):
+            bad = int(pos[(pos < 0) | (pos >= bounds[-1])][0])
+            raise IndexError(f"{where}: neuron index {bad} is out of range 0..{bounds[-1] - 1}")
+        t = None
+        if times is not None:
+            given = np.asarray(times, float)
+            if given.ndim > 1 or given.size not in (1, len(pos)):
+                raise ValueError(
+                    f"{where}: inject_spikes got {len(pos)} indices but {given.size} times "
+                    "(give one time, or one per index)"
+                )
+            t = np.broadcast_to(given, pos.shape)
         for k, p in enumerate(self.populations):
             sel = (pos >= bounds[k]) & (pos < bounds[k + 1])
             if np.any(sel):

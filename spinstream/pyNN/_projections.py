@@ -273,7 +273,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         """
         runtime = self._owner
         state = self._simulator.state
-        if state.runtime is not runtime:
+        if state.runtime is not runtime or runtime.closed:
             raise StaleObjectError(f"Projection {self.label!r} belongs to an earlier network")
         where = f"Projection {self.label!r}"
         new_w = self._weight.copy()
@@ -366,7 +366,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         """Return the rule values after ``rule_changes``, checked; refuse after a run."""
         runtime = self._owner
         where = f"Projection {self.label!r}"
-        if self._simulator.state.runtime is not runtime:
+        if self._simulator.state.runtime is not runtime or runtime.closed:
             raise StaleObjectError(f"{where} belongs to an earlier network")
         if runtime.running or runtime.step > 0:
             names = ", ".join(sorted(rule_changes))

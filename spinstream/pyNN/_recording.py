@@ -111,7 +111,7 @@ class Recorder:
                     f"sampling interval ({self.sampling_interval} ms so far for "
                     f"{', '.join(state_vars)}); got {sampling_interval} ms"
                 )
-        runtime = pop._runtime
+        runtime = pop._live_runtime
         if steps != self.interval_steps:
             self.interval_steps = steps
         for name in names:
@@ -127,7 +127,7 @@ class Recorder:
 
     def reset(self) -> None:
         """Stop recording everything (``record(None)``)."""
-        runtime = self.population._runtime
+        runtime = self.population._live_runtime
         for name in self.recorded:
             runtime.set_recording(self.population._spec_id, name, None, self.interval_steps)
         self.recorded = {}
@@ -225,6 +225,8 @@ class Recorder:
         except KeyError:
             return np.zeros(0, dtype=np.int64), np.zeros((0, len(selected)))
         stamps = np.asarray(stamps, dtype=np.int64)
+        if len(stamps) == 0:  # nothing sampled yet, or all of it cleared
+            return stamps, np.zeros((0, len(selected)))
         values = np.asarray(values, dtype=np.float64).reshape(len(stamps), -1)
         columns = np.asarray(columns, dtype=np.int64)
         order = np.argsort(columns, kind="stable")

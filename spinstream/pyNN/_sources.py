@@ -24,6 +24,7 @@ from pyNN.standardmodels import build_translations, electrodes
 from spinstream.model import CurrentSourceSpec
 from spinstream.model._spec import first_step_at
 from spinstream.pyNN._errors import RecordingError
+from spinstream.pyNN._state import StaleObjectError
 
 __all__ = ["ACSource", "DCSource", "NoisyCurrentSource", "StepCurrentSource"]
 
@@ -117,7 +118,7 @@ class _CurrentSource:
         runtime = groups[0][0]._runtime
         for pop, _ in groups:
             if pop._runtime is not runtime:
-                raise errors.ConnectionError(
+                raise StaleObjectError(
                     f"{type(self).__name__}: cannot inject into cells of two networks"
                 )
             if not pop.celltype.injectable:
@@ -126,7 +127,7 @@ class _CurrentSource:
                     f"population {pop.label!r}"
                 )
         if self._owner is not None and self._owner is not runtime:
-            raise errors.ConnectionError(
+            raise StaleObjectError(
                 f"{type(self).__name__} is already injected into another network"
             )
         self._check_timing(state.dt)

@@ -20,7 +20,14 @@ from pyNN.common.control import BaseState
 if TYPE_CHECKING:
     from spinstream.session import Runtime
 
-__all__ = ["Simulator", "StaleObjectError", "State"]
+__all__ = [
+    "Simulator",
+    "StaleObjectError",
+    "State",
+    "check_delay_bounds",
+    "check_network",
+    "check_views",
+]
 
 logger = logging.getLogger("spinstream.pyNN")
 
@@ -30,6 +37,46 @@ _EPS = 1e-6
 
 class StaleObjectError(errors.ConnectionError):  # type: ignore[misc]
     """An object of an earlier ``setup()`` (or another session) was used with this one."""
+
+
+def check_delay_bounds(dt: float, min_delay: float | str, max_delay: float | str) -> None:
+    """Raise ``ValueError`` unless the delay bounds (ms or ``"auto"``) suit the time step."""
+    bounds = {}
+    for name, value in (("min_delay", min_delay), ("max_delay", max_delay)):
+        if value == "auto":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(f"{name} must be a number of ms or 'auto', got {value!r}")
+        if not math.isfinite(value) or value < dt * (1 - _EPS):
+            raise ValueError(
+                f"{name} ({value!r} ms) must be a finite number of ms >= the time step ({dt} ms)"
+            )
+        bounds[name] = float(value)
+    if len(bounds) == 2 and bounds["min_delay"] > bounds["max_delay"]:
+        raise ValueError(f"min_delay ({min_delay} ms) must be <= max_delay ({max_delay} ms)")
+
+
+def check_views(simulator: Any, views: Any, where: str = "serve(views=...)") -> None:
+    """:func:`check_network` for each front-end object among ``views`` (bridge Views pass)."""
+    for v in views:
+        if hasattr(v, "_index_array") or hasattr(v, "populations"):
+            check_network(simulator, v, where)
+
+
+def check_network(simulator: Any, obj: Any, where: str) -> None:
+    """Raise :class:`StaleObjectError` unless ``obj`` belongs to ``simulator``'s network.
+
+    ``obj`` is a Population, PopulationView or Assembly (every member is checked).  Cells
+    of another session, or of an earlier ``setup()``, would otherwise be read by their
+    indices in this network's populations.
+    """
+    for m in getattr(obj, "populations", None) or [obj]:
+        if getattr(m, "_simulator", None) is not simulator:
+            raise StaleObjectError(
+                f"{where}: {getattr(m, 'label', m)!r} belongs to another network "
+                "(another session, or an earlier setup())"
+            )
+        m._runtime  # noqa: B018 - raises for a population of an ended network
 
 
 class State(BaseState):  # type: ignore[misc]
@@ -112,9 +159,9 @@ class State(BaseState):  # type: ignore[misc]
         """Count the steps from now until ``tstop`` (ms), which must not lie in the past."""
         runtime = self.require_runtime()
         target = tstop / self.dt
-        stop = round(target)
-        if not math.isfinite(target):
+        if not math.isfinite(target):  # before round(), which cannot take NaN or inf
             raise ValueError(f"run time must be finite, got {tstop!r} ms")
+        stop = round(target)
         if stop < runtime.step:
             raise ValueError(f"time {tstop} ms is in the past (current time {self.t} ms)")
         return int(stop - runtime.step)

@@ -33,6 +33,7 @@ consistent answer would be stale; state streams are the live way to watch it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import math
@@ -68,7 +69,16 @@ from spinstream.session._checks import (
 from spinstream.session._clock import Clock, MonotonicClock
 from spinstream.session._routing import BoardSelection, Routing
 from spinstream.session._stats import Statistics, TimingRing
-from spinstream.session._worker import QUEUED, RECALLED, Gate, Job, Outcome, Worker, execute
+from spinstream.session._worker import (
+    QUEUED,
+    RECALLED,
+    Gate,
+    Job,
+    Outcome,
+    Worker,
+    execute,
+    responsive_loop,
+)
 from spinstream.streams import (
     Selection,
     SpikeBatch,
@@ -215,6 +225,8 @@ class Runtime:
         self._stale = False  # the network changed since it was loaded
         self._step = 0
         self._running = False
+        #: The task awaiting the run in progress (``None`` between runs).
+        self.run_task: asyncio.Task[Any] | None = None
         self._in_flight: tuple[int, int] | None = None
         # fast mode: the running chunk and the one queued behind it (see _run_ahead)
         self._pipe: list[_Slot] = []
@@ -232,6 +244,8 @@ class Runtime:
         self._rec_currents: set[int] = set()  # current sources recorded
         self._subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
         self._all_subs: list[Subscription[SpikeBatch] | Subscription[StateBatch]] = []
+        self._closed_drops = 0  # batches dropped by subscriptions since closed
+        self._closed_subs = 0
         self._probes: list[Any] = []  # see add_probe
         self._routing = Routing({}, [])
         self._routing_dirty = False
@@ -313,6 +327,11 @@ class Runtime:
     def running(self) -> bool:
         """Whether a run is in progress."""
         return self._running
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (what was recorded can still be read)."""
+        return self._closed
 
     @property
     def input_step(self) -> int:
@@ -995,6 +1014,12 @@ class Runtime:
             raise
         self._all_subs.append(sub)
 
+    def _forget(self, sub: Subscription[Any]) -> bool:
+        """Keep only the drops of a closed subscription (so many come and go for free)."""
+        self._closed_drops += sub.dropped
+        self._closed_subs += 1
+        return False
+
     def _sub_changed(self) -> None:
         self._recall_ahead()
         self._routing_dirty = True
@@ -1011,6 +1036,7 @@ class Runtime:
     def _apply_routing(self) -> None:
         """Rebuild the routing and tell the board what to record (board idle)."""
         self._subs = [s for s in self._subs if not s.closed]
+        self._all_subs = [s for s in self._all_subs if not s.closed or self._forget(s)]
         routing = Routing(self._recording, self._subs)
         board = self._board
         assert board is not None
@@ -1091,8 +1117,9 @@ class Runtime:
         self._loading = True
         cancelled = False
         try:
-            plan, c1 = await self._worker.call(self._mapper, self.spec, inline=self._inline)
-            _, c2 = await self._worker.call(board.load, self.spec, plan, inline=self._inline)
+            with contextlib.nullcontext() if self._inline else responsive_loop():
+                plan, c1 = await self._worker.call(self._mapper, self.spec, inline=self._inline)
+                _, c2 = await self._worker.call(board.load, self.spec, plan, inline=self._inline)
             cancelled = c1 or c2
         finally:
             self._loading = False
@@ -1128,6 +1155,7 @@ class Runtime:
                 "(call reset() to go back)"
             )
         self._running = True
+        self.run_task = asyncio.current_task()
         try:
             await self._ensure_loaded()
             self._rt_anchor = self.clock.now()
@@ -1140,6 +1168,7 @@ class Runtime:
                     await self._one_chunk(n)
         finally:
             self._running = False
+            self.run_task = None
             for listener in list(self.run_listeners):
                 listener()
 
@@ -1488,7 +1517,7 @@ class Runtime:
             lag_ms=self._lag_s * 1e3,
             late_inputs=self._late,
             inputs=self._inputs,
-            drops={s.label: s.dropped for s in self._all_subs},
+            drops=self._drops(),
             compute_us=self._compute.percentiles(),
             overhead_us=self._overhead.percentiles(),
             queued_ahead=self._queued_ahead,
@@ -1496,6 +1525,13 @@ class Runtime:
             late_answers=self._late_answers,
             answer_us=self._answer.percentiles(),
         )
+
+    def _drops(self) -> dict[str, int]:
+        self._all_subs = [s for s in self._all_subs if not s.closed or self._forget(s)]
+        drops = {s.label: s.dropped for s in self._all_subs}
+        if self._closed_subs:
+            drops["closed"] = self._closed_drops
+        return drops
 
     def clear_timings(self) -> None:
         """Forget the chunk timings collected so far (e.g. after a warm-up run)."""

@@ -51,8 +51,10 @@ class Statistics:
     inputs
         Inputs accepted (parameters, state, spikes, current sources).
     drops
-        Subscriber label -> batches dropped from its full buffer, for every subscriber ever
-        opened, dropping or not.  Labels: ``"<variable>#<n>"`` for a stream opened
+        Subscriber label -> batches dropped from its full buffer, for every open
+        subscriber, dropping or not; ``"closed"``: those dropped by subscribers closed since
+        (present once one was closed), so that subscribers may come and go without bound.
+        Labels: ``"<variable>#<n>"`` for a stream opened
         in-process (``"spikes#1"``, ``"v#4"``: the stream's variable and a number unique in
         the process, its :attr:`Subscription.label`); ``"bridge:<topic>"`` for a topic a
         ZeroMQ bridge publishes (``"bridge:spikes/exc/"``); ``"gate:<n>"`` for the

@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import math
 import queue
+import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -99,6 +100,40 @@ def execute(board: Board, job: Job) -> Outcome:
     out.compute_ns = time.perf_counter_ns() - t0
     job.done = True
     return out
+
+
+#: GIL switch interval (s) while the worker thread runs long stretches of Python (mapping
+#: and loading a network): the loop thread then waits at most this long for the GIL
+#: before each of its turns, instead of Python's default 5 ms.
+RESPONSIVE_SWITCH_S = 0.0005
+
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+@contextlib.contextmanager
+def responsive_loop() -> Iterator[None]:
+    """Lower the GIL switch interval while the worker thread runs Python (nestable).
+
+    Python's default lets a thread that runs Python keep the GIL for 5 ms whenever another
+    thread asks for it; with the mapper and the board's loader on the worker thread, each
+    turn of the event loop (a 1 ms timer, a ZeroMQ reply) would wait that long, and longer
+    when the machine is loaded.  The interval is restored when the last user leaves.
+    """
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, RESPONSIVE_SWITCH_S))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 class Worker:
