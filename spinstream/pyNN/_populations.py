@@ -194,8 +194,8 @@ class _PopulationMixin:
         runtime = self._runtime
         if runtime.closed:
             raise StaleObjectError(
-                f"{self._where} belongs to a network that has ended (end() was called, or its "
-                "session closed): its recorded data can still be read, nothing else"
+                f"{self._where} belongs to a network that has ended (end() was called, or the "
+                "session is closed): its recorded data can still be read, nothing else"
             )
         return runtime
 

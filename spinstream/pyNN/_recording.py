@@ -89,7 +89,7 @@ class Recorder:
     ) -> None:
         """Start recording ``variables`` of the neurons at ``indices`` (population indices)."""
         pop = self.population
-        pop._runtime.check_open("changing what is recorded")  # before anything changes
+        runtime = pop._live_runtime  # a closed network refuses before anything changes
         names = self._variables(variables)
         for name in names:
             if not pop.celltype.can_record(name):
@@ -111,7 +111,6 @@ class Recorder:
                     f"sampling interval ({self.sampling_interval} ms so far for "
                     f"{', '.join(state_vars)}); got {sampling_interval} ms"
                 )
-        runtime = pop._live_runtime
         if steps != self.interval_steps:
             self.interval_steps = steps
         for name in names:
