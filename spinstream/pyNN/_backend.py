@@ -31,6 +31,27 @@ logger = logging.getLogger("spinstream.pyNN")
 _RUNTIME_KEYS = ("mode", "time_scale_factor", "board", "clock", "mapper")
 
 
+def _check_foreign_options(options: dict[str, Any]) -> None:
+    """Other simulators' ``setup()`` options: honoured, documented as met, or refused."""
+    precision = options.pop("spike_precision", "on_grid")
+    if precision != "on_grid":
+        raise ValueError(
+            f"setup(): spike_precision={precision!r} is not supported: spinstream runs every "
+            "spike on the time grid (SpikeSourceArray times go to the nearest step); use "
+            "spike_precision='on_grid' or a smaller timestep"
+        )
+    chips = options.pop("n_chips_required", None)
+    if chips is not None and not (isinstance(chips, int) and chips > 0):
+        raise ValueError(f"setup(): n_chips_required must be a positive integer, got {chips!r}")
+    if options:
+        name = sorted(options)[0]
+        raise TypeError(
+            f"setup(): unknown option {name}={options[name]!r} (spinstream takes timestep, "
+            "min_delay, max_delay, seed, rng_seed, n_boards, n_boards_required, chunk, "
+            f"spike_precision='on_grid', n_chips_required, {', '.join(_RUNTIME_KEYS)})"
+        )
+
+
 def _bound(base: type, simulator: Simulator, **attrs: Any) -> type:
     attrs = {
         "_simulator": simulator,
@@ -102,8 +123,14 @@ class Backend:
             Chunk length (ms) of the run loop (default 10 ms); results do not depend on it.
         mode, time_scale_factor, board, clock, mapper
             Passed to :class:`spinstream.session.Runtime`.
+        spike_precision
+            ``"on_grid"`` (what spinstream does: every spike lies on a time step);
+            ``"off_grid"`` (NEST's exact spike times) is refused.
+        n_chips_required
+            sPyNNaker's machine size request: checked (a positive integer); the virtual
+            machine always grows to what the network needs.
 
-        Other keywords (other backends' options) are accepted and ignored.
+        Any other keyword raises ``TypeError`` (no option is accepted and then ignored).
         """
         from spinstream.session import Runtime
 
@@ -117,8 +144,7 @@ class Backend:
         n_boards = extra_params.pop("n_boards", extra_params.pop("n_boards_required", None))
         chunk = float(extra_params.pop("chunk", 10.0))
         runtime_kw = {k: extra_params.pop(k) for k in _RUNTIME_KEYS if k in extra_params}
-        if extra_params:
-            logger.debug("setup(): ignoring options of other backends: %s", sorted(extra_params))
+        _check_foreign_options(extra_params)
         runtime = Runtime(
             dt=float(timestep),
             chunk_steps=max(1, round(chunk / timestep)),

@@ -20,6 +20,7 @@ from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 from spinstream.model import ParameterError, PopulationSpec
 from spinstream.pyNN import _cells
 from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
+from spinstream.pyNN._extras import apply_extras, atoms_per_core
 from spinstream.pyNN._recording import Recorder
 from spinstream.pyNN._state import StaleObjectError
 from spinstream.recording import _neo
@@ -40,6 +41,11 @@ class ID(int, common.IDMixin):  # type: ignore[misc]
 
     def __init__(self, n: int) -> None:
         common.IDMixin.__init__(self)
+
+    @property
+    def id(self) -> int:
+        """The neuron's ID as a plain ``int`` (sPyNNaker's ``IDMixin.id``)."""
+        return int(self)
 
     def record(self, variables: Any, to_file: Any = None, sampling_interval: Any = None) -> None:
         """Record variables of this neuron."""
@@ -495,6 +501,8 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         common.Population.__init__(
             self, size, cellclass, cellparams, structure, dict(initial_values or {}), label
         )
+        if self.additional_parameters:
+            apply_extras(self, self.additional_parameters)
 
     @property
     def _root(self) -> Population:  # type: ignore[override]
@@ -593,11 +601,13 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         """Return the ID (or IDs) of the neuron(s) at ``index``."""
         return self.all_cells[index]
 
-    def set_max_atoms_per_core(self, max_atoms_per_core: int) -> None:
-        """Largest number of this population's neurons that one core may hold."""
-        n = int(max_atoms_per_core)
-        if n < 1:
-            raise ValueError(f"{self._where}: max_atoms_per_core must be >= 1, got {n}")
+    def set_max_atoms_per_core(self, max_atoms_per_core: Any) -> None:
+        """Largest number of this population's neurons that one core may hold.
+
+        A positive int (or a float equal to one, or a 1-tuple: sPyNNaker's per-dimension
+        form for a one-dimensional population).
+        """
+        n = atoms_per_core(max_atoms_per_core, self._where, "max_atoms_per_core")
         self._change_mapping(max_atoms_per_core=n)
 
     def add_placement_constraint(self, x: int, y: int, p: int | None = None) -> None:

@@ -1,0 +1,158 @@
+"""sPyNNaker's ``Population``: its extra arguments, and its recording names.
+
+* ``size`` may be a float equal to a whole number; ``cellclass`` may be a class given
+  without parameters (its defaults).
+* ``additional_parameters={...}`` and extra keywords (``seed=``, ``neurons_per_core=``,
+  ``n_synapse_cores=``, ...) go to :func:`spinstream.pyNN._extras.apply_extras`.
+* Populations made after ``set_number_of_neurons_per_core(type, n)`` get ``n`` neurons per
+  core unless they say otherwise.
+* ``gsyn_exc`` / ``gsyn_inh`` on current-based cells with a synaptic current
+  (``IF_curr_exp``, ``IF_curr_alpha``) record that current: the same data as
+  ``isyn_exc`` / ``isyn_inh``, in nA, under sPyNNaker's names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import neo
+from pyNN.standardmodels import StandardCellType
+
+import spinstream.pyNN as _sim
+from spinstream.pyNN._errors import RecordingError
+from spinstream.pyNN._recording import Recorder
+from spinstream.spinnaker._control import neurons_per_core_for
+
+__all__ = ["Population", "SpiNNakerRecorder"]
+
+#: sPyNNaker's recording name -> the variable that holds it on current-based cells
+GSYN_AS_ISYN = {"gsyn_exc": "isyn_exc", "gsyn_inh": "isyn_inh"}
+
+
+class SpiNNakerRecorder(Recorder):
+    """A :class:`Recorder` that also takes ``gsyn_exc``/``gsyn_inh`` on current-based cells."""
+
+    def __init__(self, population: Any, file: Any = None) -> None:
+        super().__init__(population, file)
+        #: engine variables that the user asked for under a gsyn name
+        self.as_gsyn: set[str] = set()
+
+    def _aliases(self) -> dict[str, str]:
+        rec = self.population.celltype.recordable
+        return {g: i for g, i in GSYN_AS_ISYN.items() if g not in rec and i in rec}
+
+    def _variables(self, variables: str | Iterable[str]) -> list[str]:
+        names = super()._variables(variables)
+        aliases = self._aliases()
+        celltype = self.population.celltype
+        out = []
+        for name in names:
+            if name in GSYN_AS_ISYN and name not in celltype.recordable and not aliases:
+                raise RecordingError(
+                    name,
+                    celltype,
+                    f"Population {self.population.label!r}",
+                    f"cannot record {name!r} from {type(celltype).__name__}: it has no "
+                    "synaptic conductance or current state (a delta synapse moves v "
+                    f"directly); recordable: {', '.join(celltype.recordable)}",
+                )
+            out.append(aliases.get(name, name))
+        return out
+
+    def record(self, variables: Any, indices: Any, sampling_interval: float | None = None) -> None:
+        """As :meth:`Recorder.record`; gsyn names on current-based cells record isyn."""
+        if variables != "all":
+            names = [variables] if isinstance(variables, str) else list(variables)
+            aliases = self._aliases()
+            super().record(variables, indices, sampling_interval)
+            self.as_gsyn.update(aliases[n] for n in names if n in aliases)
+            return
+        super().record(variables, indices, sampling_interval)
+
+    def reset(self) -> None:
+        """Stop recording everything."""
+        super().reset()
+        self.as_gsyn = set()
+
+    def get(
+        self,
+        variables: str | Iterable[str] = "all",
+        filter_indices: Any = None,
+        clear: bool = False,
+        annotations: Any = None,
+    ) -> neo.Block:
+        """Return the data as a neo Block; signals asked for by a gsyn name carry that name."""
+        if variables == "all":
+            rename = {
+                GSYN_AS_ISYN[g]: g for g in self._aliases() if GSYN_AS_ISYN[g] in self.as_gsyn
+            }
+        else:
+            names = [variables] if isinstance(variables, str) else list(variables)
+            aliases = self._aliases()
+            rename = {aliases[n]: n for n in names if n in aliases}
+        block = super().get(variables, filter_indices, clear, annotations)
+        for segment in block.segments:
+            for signal in segment.analogsignals:
+                if signal.name in rename:
+                    signal.name = rename[signal.name]
+        return block
+
+
+def _size(size: Any, label: str | None) -> Any:
+    """SPyNNaker takes sizes given as floats equal to whole numbers."""
+    if isinstance(size, float):
+        if not size.is_integer():
+            raise ValueError(
+                f"Population {label!r}: size must be a whole number of neurons, got {size!r}"
+            )
+        return int(size)
+    return size
+
+
+class Population(_sim.Population):  # type: ignore[misc]
+    """A PyNN Population with sPyNNaker's extra arguments and recording names.
+
+    Parameters
+    ----------
+    size
+        Number of neurons (an int, or a float equal to one).
+    cellclass
+        A cell type instance, or a cell type class (with ``cellparams``, or its defaults).
+    additional_parameters, additional_kwargs
+        sPyNNaker's extra arguments, merged (see docs/PYNN.md): ``seed`` seeds this
+        population's board generators, ``neurons_per_core`` / ``max_atoms_per_core`` bound
+        its cores; hardware tuning (``n_synapse_cores``, ``spikes_per_second``, ...) is
+        checked and has no effect; unknown names raise.
+    """
+
+    _recorder_class = SpiNNakerRecorder
+
+    def __init__(
+        self,
+        size: Any,
+        cellclass: Any,
+        cellparams: Mapping[str, Any] | None = None,
+        structure: Any = None,
+        initial_values: Mapping[str, Any] | None = None,
+        label: str | None = None,
+        additional_parameters: Mapping[str, Any] | None = None,
+        **additional_kwargs: Any,
+    ) -> None:
+        size = _size(size, label)
+        if isinstance(cellclass, type):
+            if not issubclass(cellclass, StandardCellType):
+                raise TypeError(
+                    f"Population {label!r}: cellclass must be a cell type, got {cellclass!r}"
+                )
+            cellclass = cellclass(**dict(cellparams or {}))
+            cellparams = None
+        extras = dict(additional_parameters or {})
+        extras.update(additional_kwargs)
+        if "neurons_per_core" not in extras and "max_atoms_per_core" not in extras:
+            per_type = neurons_per_core_for(cellclass)
+            if per_type is not None:
+                extras["neurons_per_core"] = per_type
+        super().__init__(
+            size, cellclass, cellparams, structure, initial_values, label, extras or None
+        )
