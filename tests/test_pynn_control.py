@@ -29,18 +29,26 @@ def test_setup_returns_rank_and_sets_queries(net):
     assert net.get_current_time() == 0.0
 
 
-def test_setup_validates_and_tolerates_other_backends_options():
+def test_setup_validates_and_audits_other_backends_options():
     with pytest.raises(Exception, match=r"min_delay"):
         sim.setup(timestep=0.1, min_delay=0.05, board=ReferenceBoard(), mapper=trivial_plan)
     with pytest.raises(Exception, match=r"not a valid argument"):
         sim.setup(timestep=0.1, dt=0.1)
-    # NEST's and sPyNNaker's keywords are accepted and ignored
+    # no option is accepted and then ignored: NEST's t_flush and off-grid spikes have no
+    # meaning here and raise, naming the option and its value
+    with pytest.raises(TypeError, match=r"t_flush=10.0"):
+        sim.setup(timestep=0.5, t_flush=10.0, board=ReferenceBoard(), mapper=trivial_plan)
+    with pytest.raises(ValueError, match=r"spike_precision='off_grid'"):
+        sim.setup(timestep=0.5, spike_precision="off_grid", board=ReferenceBoard())
+    with pytest.raises(ValueError, match=r"n_chips_required.*-1"):
+        sim.setup(timestep=0.5, n_chips_required=-1, board=ReferenceBoard())
+    # on-grid spikes are what spinstream does; sPyNNaker's chip count is met by the virtual
+    # machine, which grows as the network needs
     sim.setup(
         timestep=0.5,
         min_delay=1.0,
         max_delay=10.0,
         spike_precision="on_grid",
-        t_flush=10.0,
         n_chips_required=4,
         board=ReferenceBoard(),
         mapper=trivial_plan,

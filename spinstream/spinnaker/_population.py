@@ -35,8 +35,8 @@ class SpiNNakerRecorder(Recorder):
 
     def __init__(self, population: Any, file: Any = None) -> None:
         super().__init__(population, file)
-        #: engine variables that the user asked for under a gsyn name
-        self.as_gsyn: set[str] = set()
+        #: engine variable -> the names the user recorded it under (isyn_exc, gsyn_exc)
+        self.user_names: dict[str, set[str]] = {}
 
     def _aliases(self) -> dict[str, str]:
         rec = self.population.celltype.recordable
@@ -46,7 +46,6 @@ class SpiNNakerRecorder(Recorder):
         names = super()._variables(variables)
         aliases = self._aliases()
         celltype = self.population.celltype
-        out = []
         for name in names:
             if name in GSYN_AS_ISYN and name not in celltype.recordable and not aliases:
                 raise RecordingError(
@@ -57,23 +56,24 @@ class SpiNNakerRecorder(Recorder):
                     "synaptic conductance or current state (a delta synapse moves v "
                     f"directly); recordable: {', '.join(celltype.recordable)}",
                 )
-            out.append(aliases.get(name, name))
-        return out
+        return list(dict.fromkeys(aliases.get(n, n) for n in names))
+
+    def _user_names(self, variables: Any) -> list[str]:
+        if variables == "all":
+            return list(self.population.celltype.recordable)
+        return [variables] if isinstance(variables, str) else list(variables)
 
     def record(self, variables: Any, indices: Any, sampling_interval: float | None = None) -> None:
         """As :meth:`Recorder.record`; gsyn names on current-based cells record isyn."""
-        if variables != "all":
-            names = [variables] if isinstance(variables, str) else list(variables)
-            aliases = self._aliases()
-            super().record(variables, indices, sampling_interval)
-            self.as_gsyn.update(aliases[n] for n in names if n in aliases)
-            return
         super().record(variables, indices, sampling_interval)
+        aliases = self._aliases()
+        for name in self._user_names(variables):
+            self.user_names.setdefault(aliases.get(name, name), set()).add(name)
 
     def reset(self) -> None:
         """Stop recording everything."""
         super().reset()
-        self.as_gsyn = set()
+        self.user_names = {}
 
     def get(
         self,
@@ -82,20 +82,36 @@ class SpiNNakerRecorder(Recorder):
         clear: bool = False,
         annotations: Any = None,
     ) -> neo.Block:
-        """Return the data as a neo Block; signals asked for by a gsyn name carry that name."""
+        """Return the data as a neo Block; each signal under the name(s) it was asked for.
+
+        A current recorded as ``gsyn_exc`` is named ``gsyn_exc``; recorded under both
+        names, it appears under both (with the neurons of both ``record()`` calls).
+        """
+        aliases = self._aliases()
         if variables == "all":
-            rename = {
-                GSYN_AS_ISYN[g]: g for g in self._aliases() if GSYN_AS_ISYN[g] in self.as_gsyn
-            }
+            user = [
+                name
+                for var in self.population.celltype.recordable
+                if var in self.recorded
+                for name in sorted(self.user_names.get(var, {var}))
+            ]
         else:
-            names = [variables] if isinstance(variables, str) else list(variables)
-            aliases = self._aliases()
-            rename = {aliases[n]: n for n in names if n in aliases}
-        block = super().get(variables, filter_indices, clear, annotations)
+            user = self._user_names(variables)
+        engine = list(dict.fromkeys(aliases.get(n, n) for n in user))
+        block = super().get(engine, filter_indices, clear, annotations)
         for segment in block.segments:
-            for signal in segment.analogsignals:
-                if signal.name in rename:
-                    signal.name = rename[signal.name]
+            by_name = {s.name: s for s in segment.analogsignals}
+            signals = []
+            for name in dict.fromkeys(user):
+                signal = by_name.get(aliases.get(name, name))
+                if signal is None:
+                    continue
+                if signal.name != name:
+                    signal = signal.copy()
+                    signal.name = name
+                    signal.segment = segment
+                signals.append(signal)
+            segment.analogsignals = signals
         return block
 
 
