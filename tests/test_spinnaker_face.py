@@ -96,7 +96,8 @@ NAMES = """
     same = {}
     for n in names:
         m = importlib.import_module(n)
-        target = "spinstream.spinnaker" + n.split("spynnaker8", 1)[-1].split("spynnaker.pyNN", 1)[-1]
+        tail = n.split("spynnaker8", 1)[-1].split("spynnaker.pyNN", 1)[-1]
+        target = "spinstream.spinnaker" + tail
         same[n] = m is importlib.import_module(target)
     print(json.dumps({"face": sim is face, "same": same, "name": sim.name()}))
 """
@@ -318,9 +319,10 @@ CONTROL = """
                         ring_buffer_sigma=5, incoming_spike_buffer_size=256,
                         drop_late_spikes=False, max_expected_summed_weight=[1.0, 1.0],
                         n_colour_bits=3, n_steps_per_timestep=1, splitter=None)
-    res["params_default"] = float(hw.get("tau_m")[0]) if hasattr(hw.get("tau_m"), "__len__") else float(hw.get("tau_m"))
+    res["params_default"] = float(hw.get("tau_m"))
     src = sim.Population(4, sim.SpikeSourceArray, {"spike_times": [1.0, 5.0]}, label="arr")
-    res["id"] = [sim.Population.__name__, a[3].id, type(a[3].id).__name__, int(a[3].id) == int(a[3])]
+    i3 = a[3]
+    res["id"] = [sim.Population.__name__, i3.id, type(i3.id).__name__, i3.id == int(i3)]
     res["hardware_only"] = err(getattr, sim, "SpiNNakerProjection")
     res["missing"] = err(getattr, sim, "no_such_thing")
     sim.run(5)
@@ -336,30 +338,42 @@ def test_control_calls_and_population_arguments(tmp_path):
     res = result(run_script(tmp_path, CONTROL))
     assert res["default_dt"] == pytest.approx(0.1)
     assert res["auto_dt"] == 1.0
-    assert res["off_grid"].startswith("ValueError") and "off_grid" in res["off_grid"]
-    assert res["unknown_setup"].startswith("TypeError") and "frobnicate=3" in res["unknown_setup"]
+    assert res["off_grid"].startswith("ValueError")
+    assert "off_grid" in res["off_grid"]
+    assert res["unknown_setup"].startswith("TypeError")
+    assert "frobnicate=3" in res["unknown_setup"]
     assert "database_socket_addresses" in res["db"]
-    assert "n_chips_required" in res["chips"] and "0" in res["chips"]
+    assert "n_chips_required" in res["chips"]
+    assert "0" in res["chips"]
     assert res["machine"] == [True, 144]  # three boards (a triad)
     assert "got 0" in res["npc_zero"]
     assert "got -4" in res["npc_neg"]
     assert "got 2.5" in res["npc_frac"]
-    assert res["npc_type"].startswith("TypeError") and "'IF_curr_exp'" in res["npc_type"]
+    assert res["npc_type"].startswith("TypeError")
+    assert "'IF_curr_exp'" in res["npc_type"]
     assert "got 3" in res["npc_obj"]
     assert "got -1" in res["syn_cores"]
     assert "got 'yes'" in res["delay_ext"]
     # per type (5), per population (4), set_max_atoms_per_core (3), back to default (256)
     assert res["cores"] == [3, 3, 4, 1]
-    assert "'half'" in res["float_size"] and "2.5" in res["float_size"]
+    assert "'half'" in res["float_size"]
+    assert "2.5" in res["float_size"]
     assert res["unknown_arg"].startswith("TypeError")
-    assert "'u'" in res["unknown_arg"] and "'colour'" in res["unknown_arg"]
-    assert "'q'" in res["poisson_arg"] and "'n_synapse_cores'" in res["poisson_arg"]
+    assert "'u'" in res["unknown_arg"]
+    assert "'colour'" in res["unknown_arg"]
+    assert "'q'" in res["poisson_arg"]
+    assert "'n_synapse_cores'" in res["poisson_arg"]
     assert "n_steps_per_timestep=2" in res["steps"]
-    assert "splitter" in res["splitter"] and "'sp'" in res["splitter"]
-    assert "seed" in res["seed_bad"] and "-1" in res["seed_bad"]
-    assert "neurons_per_core" in res["npc_bad"] and "got 0" in res["npc_bad"]
-    assert "n_synapse_cores" in res["hw_bad"] and "-2" in res["hw_bad"]
-    assert res["not_a_cell"].startswith("TypeError") and "'nc'" in res["not_a_cell"]
+    assert "splitter" in res["splitter"]
+    assert "'sp'" in res["splitter"]
+    assert "seed" in res["seed_bad"]
+    assert "-1" in res["seed_bad"]
+    assert "neurons_per_core" in res["npc_bad"]
+    assert "got 0" in res["npc_bad"]
+    assert "n_synapse_cores" in res["hw_bad"]
+    assert "-2" in res["hw_bad"]
+    assert res["not_a_cell"].startswith("TypeError")
+    assert "'nc'" in res["not_a_cell"]
     assert res["params_default"] == 20.0  # a cell class without parameters: its defaults
     assert res["id"][1:] == [3, "int", True]
     assert res["hardware_only"].startswith("NotImplementedError")
@@ -408,7 +422,8 @@ RECORDING = """
     iso = cur.get_data("isyn_exc").segments[0].filter(name="isyn_exc")[0]
     # one variable under two names: the neurons of both record() calls, the same data
     res["isyn_equal"] = np.array_equal(iso.magnitude, ge.magnitude)
-    res["cond_units"] = str(cond.get_data("gsyn_exc").segments[0].analogsignals[0].units.dimensionality)
+    csig = cond.get_data("gsyn_exc").segments[0].analogsignals[0]
+    res["cond_units"] = str(csig.units.dimensionality)
     # neo_convertor, against the Block it converts
     sd = stim.get_data("spikes")
     res["spikes"] = nc.convert_spikes(sd).tolist()
@@ -447,7 +462,8 @@ RECORDING = """
 
 def test_recording_conventions_and_neo_convertor(tmp_path):
     res = result(run_script(tmp_path, RECORDING))
-    assert "IF_curr_delta" in res["delta"] and "'delta'" in res["delta"]
+    assert "IF_curr_delta" in res["delta"]
+    assert "'delta'" in res["delta"]
     assert res["names"] == ["gsyn_exc", "gsyn_inh", "isyn_exc", "v"]
     assert res["ge_units"] == "nA"
     assert res["cond_units"] == "uS"  # conductance cells: their conductance, as PyNN
@@ -456,8 +472,10 @@ def test_recording_conventions_and_neo_convertor(tmp_path):
     # spikes at 2 and 4 ms (both sources), delay 1 ms: input arrives from step 3 on;
     # exponential decay tau 2 ms between samples: a closed form of the recorded current
     ge = np.asarray(res["ge"])
-    assert np.all(ge[:2] == 0) and ge[2] > 0
-    assert ge[3] == pytest.approx(ge[2] * np.exp(-2.0 / 2.0) + 5.0 * np.exp(-1.0 / 2.0), rel=1e-9)
+    assert np.all(ge[:2] == 0)
+    assert ge[2] > 0
+    expect = ge[2] * np.exp(-2.0 / 2.0) + 5.0 * np.exp(-1.0 / 2.0)
+    assert ge[3] == pytest.approx(expect, rel=1e-9)
     # one 1 nA inhibitory input, 1 ms old at t = 4 ms, tau_syn_I 5 ms (the default)
     assert np.asarray(res["gi"])[2] == pytest.approx(np.exp(-1.0 / 5.0), rel=1e-9)
     assert res["isyn_equal"] is True
@@ -474,5 +492,6 @@ def test_recording_conventions_and_neo_convertor(tmp_path):
     assert "'all'" in res["all"]
     assert "run 3" in res["run"]
     assert res["empty"] == [0, 2]
-    assert res["runs"][0] == 2 and res["runs"][1] == [3 * 11, 3 * 6]
+    assert res["runs"][0] == 2
+    assert res["runs"][1] == [3 * 11, 3 * 6]
     assert res["get_data_gsyn"] == 3
