@@ -323,6 +323,11 @@ CONTROL = """
     src = sim.Population(4, sim.SpikeSourceArray, {"spike_times": [1.0, 5.0]}, label="arr")
     i3 = a[3]
     res["id"] = [sim.Population.__name__, i3.id, type(i3.id).__name__, i3.id == int(i3)]
+    conn = sim.OneToOneConnector()
+    sim.Projection(src, a, sim.AllToAllConnector(), download_synapses=True)
+    res["partition"] = err(sim.Projection, src, a, conn, partition_id="x", label="pj")
+    res["download"] = err(sim.Projection, src, a, conn, download_synapses="yes", label="pd")
+    res["source"] = err(sim.Projection, src, a, conn, source="soma.spike", label="ps")
     res["hardware_only"] = err(getattr, sim, "SpiNNakerProjection")
     res["missing"] = err(getattr, sim, "no_such_thing")
     sim.run(5)
@@ -376,6 +381,11 @@ def test_control_calls_and_population_arguments(tmp_path):
     assert "'nc'" in res["not_a_cell"]
     assert res["params_default"] == 20.0  # a cell class without parameters: its defaults
     assert res["id"][1:] == [3, "int", True]
+    assert "'pj'" in res["partition"]
+    assert "partition_id='x'" in res["partition"]
+    assert "got 'yes'" in res["download"]
+    assert "'ps'" in res["source"]
+    assert "source='soma.spike'" in res["source"]
     assert res["hardware_only"].startswith("NotImplementedError")
     assert "SpiNNakerProjection" in res["hardware_only"]
     assert res["missing"].startswith("AttributeError")

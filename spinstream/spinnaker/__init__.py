@@ -39,6 +39,7 @@ from spinstream.spinnaker._control import (
 )
 from spinstream.spinnaker._control import setup as setup
 from spinstream.spinnaker._population import Population as Population
+from spinstream.spinnaker._projection import Projection as Projection
 
 create = build_create(Population)
 
@@ -56,6 +57,7 @@ _OWN = [
     "Grid3D",
     "Line",
     "Population",
+    "Projection",
     "RandomStructure",
     "Sphere",
     "create",
