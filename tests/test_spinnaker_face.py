@@ -334,6 +334,8 @@ CONTROL = """
     plan = sim.state.runtime.plan
     res["cores"] = [len(plan.pop_cores[p._spec_id]) for p in (a, b, c, d)]
     res["after_run"] = err(a.set_max_atoms_per_core, 2)
+    a[1:3].set_state(v=-60.0)  # sPyNNaker's name for setting the current state
+    res["current"] = a.current_values["v"][:4].tolist()
     print(json.dumps(res))
     sim.end()
 """
@@ -390,6 +392,7 @@ def test_control_calls_and_population_arguments(tmp_path):
     assert "SpiNNakerProjection" in res["hardware_only"]
     assert res["missing"].startswith("AttributeError")
     assert "after the network ran" in res["after_run"]
+    assert res["current"] == [-65.0, -60.0, -60.0, -65.0]
 
 
 # -- recording conventions and neo_convertor --------------------------------------------

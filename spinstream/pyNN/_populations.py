@@ -252,6 +252,23 @@ class _PopulationMixin:
         for name, values in pending:
             runtime.set_state(self._spec_id, name, idx, values)
 
+    def set_state(self, **values: Any) -> None:
+        """SPyNNaker's name for :meth:`initialize`: set state variables now.
+
+        As ``initialize``, it also sets the values that ``reset()`` restores.
+        """
+        self.initialize(**values)
+
+    @property
+    def current_values(self) -> dict[str, npt.NDArray[np.float64]]:
+        """SPyNNaker's current values of every state variable (initial ones before a run)."""
+        runtime = self._runtime
+        idx = self._index_array()
+        return {
+            name: np.asarray(runtime.get_state(self._spec_id, name, idx), dtype=np.float64)
+            for name in self.celltype.default_initial_values
+        }
+
     @property
     def initial_values(self) -> dict[str, LazyArray]:
         """State variable -> initial values (as PyNN's lazy arrays)."""
