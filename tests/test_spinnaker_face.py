@@ -413,10 +413,15 @@ RECORDING = """
     sim.Projection(stim, cur, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0, delay=1.0),
                    receptor_type="inhibitory")
     sim.Projection(stim, cond, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=1.0))
+    sim.Projection(stim, delta, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0, delay=1.0))
+    sim.Projection(stim, delta, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=3.0),
+                   receptor_type="inhibitory")
+    delta.record(["v", "gsyn_exc", "gsyn_inh"])
+    izh = sim.Population(1, sim.Izhikevich(), label="izh")
     try:
-        delta.record("gsyn_exc")
+        izh.record("gsyn_exc")
     except Exception as e:
-        res["delta"] = type(e).__name__ + ": " + str(e)
+        res["izh"] = type(e).__name__ + ": " + str(e)
     cur.record(["spikes", "v", "gsyn_exc", "gsyn_inh"], sampling_interval=2.0)
     cur[1:3].record("isyn_exc")
     cond.record("gsyn_exc")
@@ -468,6 +473,12 @@ RECORDING = """
     d2 = cur.get_data(["spikes", "v"])
     res["runs"] = [len(d2.segments), [x.shape[0] for x in nc.convert_v_list(d2)]]
     res["get_data_gsyn"] = cur.spinnaker_get_data("gsyn_exc").shape[1]
+    dd = delta.get_data().segments[0]
+    for name in ("v", "gsyn_exc", "gsyn_inh"):
+        sig = dd.filter(name=name)[0]
+        res["delta_" + name] = sig.magnitude[:, 0].tolist()
+        res["delta_units_" + name] = str(sig.units.dimensionality)
+    res["delta_names"] = sorted(s.name for s in dd.analogsignals)
     print(json.dumps(res))
     sim.end()
 """
@@ -475,8 +486,8 @@ RECORDING = """
 
 def test_recording_conventions_and_neo_convertor(tmp_path):
     res = result(run_script(tmp_path, RECORDING))
-    assert "IF_curr_delta" in res["delta"]
-    assert "'delta'" in res["delta"]
+    assert "Izhikevich" in res["izh"]
+    assert "'izh'" in res["izh"]
     assert res["names"] == ["gsyn_exc", "gsyn_inh", "isyn_exc", "v"]
     assert res["ge_units"] == "nA"
     assert res["cond_units"] == "uS"  # conductance cells: their conductance, as PyNN
@@ -508,3 +519,17 @@ def test_recording_conventions_and_neo_convertor(tmp_path):
     assert res["runs"][0] == 2
     assert res["runs"][1] == [3 * 11, 3 * 6]
     assert res["get_data_gsyn"] == 3
+    # IF_curr_delta: gsyn_* is the summed weight that arrived in each step (mV): three
+    # excitatory arrivals of 2 mV (spikes at 2, 4, 9 ms), one inhibitory of 0.5 mV
+    # (neuron 0 gets source 0's spikes 3 ms later) ...
+    assert res["delta_units_gsyn_exc"] == "mV"
+    assert res["delta_units_gsyn_inh"] == "mV"
+    assert res["delta_names"] == ["gsyn_exc", "gsyn_inh", "v"]
+    ge, gi, v = (np.asarray(res["delta_" + n]) for n in ("gsyn_exc", "gsyn_inh", "v"))
+    assert sorted(ge[ge != 0].tolist()) == [2.0, 2.0, 2.0]
+    assert gi[gi != 0].tolist() == [0.5, 0.5]
+    assert np.flatnonzero(ge).tolist() == [3, 5, 10]
+    assert np.flatnonzero(gi).tolist() == [5, 12]
+    # ... and exactly the jump it gave v over the leak (v_rest -65 mV, tau_m 20 ms, 1 ms)
+    leak = -65.0 + (v[:-1] + 65.0) * np.exp(-1.0 / 20.0)
+    assert np.allclose(v[1:] - leak, ge[1:] - gi[1:], atol=1e-9)

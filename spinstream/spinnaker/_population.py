@@ -6,9 +6,10 @@
   ``n_synapse_cores=``, ...) go to :func:`spinstream.pyNN._extras.apply_extras`.
 * Populations made after ``set_number_of_neurons_per_core(type, n)`` get ``n`` neurons per
   core unless they say otherwise.
-* ``gsyn_exc`` / ``gsyn_inh`` on current-based cells with a synaptic current
-  (``IF_curr_exp``, ``IF_curr_alpha``) record that current: the same data as
-  ``isyn_exc`` / ``isyn_inh``, in nA, under sPyNNaker's names.
+* ``gsyn_exc`` / ``gsyn_inh`` on current-based cells: on ``IF_curr_exp`` and
+  ``IF_curr_alpha`` the synaptic current (the data of ``isyn_exc`` / ``isyn_inh``, nA); on
+  ``IF_curr_delta`` the summed weight of the spikes that arrived in each step (mV, the jump
+  they gave ``v``), recorded from the engine's ``input_exc`` / ``input_inh`` rows.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ __all__ = ["Population", "SpiNNakerRecorder"]
 
 #: sPyNNaker's recording name -> the variable that holds it on current-based cells
 GSYN_AS_ISYN = {"gsyn_exc": "isyn_exc", "gsyn_inh": "isyn_inh"}
+#: ... on delta cells: engine rows that are not PyNN recordables, and their units
+GSYN_AS_INPUT = {"gsyn_exc": "input_exc", "gsyn_inh": "input_inh"}
+_INPUT_UNITS = "mV"
 
 
 class SpiNNakerRecorder(Recorder):
@@ -39,8 +43,19 @@ class SpiNNakerRecorder(Recorder):
         self.user_names: dict[str, set[str]] = {}
 
     def _aliases(self) -> dict[str, str]:
-        rec = self.population.celltype.recordable
+        celltype = self.population.celltype
+        rec = celltype.recordable
+        if type(celltype).__name__ == "IF_curr_delta" and "gsyn_exc" not in rec:
+            return dict(GSYN_AS_INPUT)
         return {g: i for g, i in GSYN_AS_ISYN.items() if g not in rec and i in rec}
+
+    def _can_record(self, name: str) -> bool:
+        return name in self._aliases().values() or super()._can_record(name)
+
+    def _units(self, name: str) -> str:
+        if name in GSYN_AS_INPUT.values():
+            return _INPUT_UNITS
+        return super()._units(name)
 
     def _variables(self, variables: str | Iterable[str]) -> list[str]:
         names = super()._variables(variables)
@@ -89,9 +104,10 @@ class SpiNNakerRecorder(Recorder):
         """
         aliases = self._aliases()
         if variables == "all":
+            order = [*self.population.celltype.recordable, *aliases.values()]
             user = [
                 name
-                for var in self.population.celltype.recordable
+                for var in dict.fromkeys(order)
                 if var in self.recorded
                 for name in sorted(self.user_names.get(var, {var}))
             ]
