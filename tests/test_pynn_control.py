@@ -29,15 +29,32 @@ def test_setup_returns_rank_and_sets_queries(net):
     assert net.get_current_time() == 0.0
 
 
+def test_setup_says_which_options_of_other_backends_have_no_effect(caplog):
+    sim.setup(
+        timestep=0.5,
+        t_flush=10.0,
+        db_name="va.sqlite",
+        board=ReferenceBoard(),
+        mapper=trivial_plan,
+    )
+    assert sim.get_time_step() == 0.5
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said) == 1
+    assert "t_flush=10.0" in said[0]
+    assert "db_name='va.sqlite'" in said[0]
+    assert "no effect" in said[0]
+    sim.end()
+
+
 def test_setup_validates_and_audits_other_backends_options():
     with pytest.raises(Exception, match=r"min_delay"):
         sim.setup(timestep=0.1, min_delay=0.05, board=ReferenceBoard(), mapper=trivial_plan)
     with pytest.raises(Exception, match=r"not a valid argument"):
         sim.setup(timestep=0.1, dt=0.1)
-    # no option is accepted and then ignored: NEST's t_flush and off-grid spikes have no
-    # meaning here and raise, naming the option and its value
-    with pytest.raises(TypeError, match=r"t_flush=10.0"):
-        sim.setup(timestep=0.5, t_flush=10.0, board=ReferenceBoard(), mapper=trivial_plan)
+    # no option is silently accepted and ignored: unknown ones and off-grid spikes raise,
+    # naming the option and its value
+    with pytest.raises(TypeError, match=r"t_flash=10.0"):
+        sim.setup(timestep=0.5, t_flash=10.0, board=ReferenceBoard(), mapper=trivial_plan)
     with pytest.raises(ValueError, match=r"spike_precision='off_grid'"):
         sim.setup(timestep=0.5, spike_precision="off_grid", board=ReferenceBoard())
     with pytest.raises(ValueError, match=r"n_chips_required.*-1"):

@@ -31,6 +31,14 @@ logger = logging.getLogger("spinstream.pyNN")
 _RUNTIME_KEYS = ("mode", "time_scale_factor", "board", "clock", "mapper")
 
 
+#: Other simulators' setup() options that change nothing here: accepted with a warning.
+_INERT_OPTIONS = {
+    "db_name": "PyNN 0.7's benchmark database name; nothing reads it",
+    "t_flush": "NEST's flush time for off-grid spikes; spikes are on the grid here",
+    "verbosity": "NEST's and NEURON's log level",
+}
+
+
 def _check_foreign_options(options: dict[str, Any]) -> None:
     """Other simulators' ``setup()`` options: honoured, documented as met, or refused."""
     precision = options.pop("spike_precision", "on_grid")
@@ -43,12 +51,20 @@ def _check_foreign_options(options: dict[str, Any]) -> None:
     chips = options.pop("n_chips_required", None)
     if chips is not None and not (isinstance(chips, int) and chips > 0):
         raise ValueError(f"setup(): n_chips_required must be a positive integer, got {chips!r}")
+    inert = {k: options.pop(k) for k in _INERT_OPTIONS if k in options}
     if options:
         name = sorted(options)[0]
         raise TypeError(
             f"setup(): unknown option {name}={options[name]!r} (spinstream takes timestep, "
             "min_delay, max_delay, seed, rng_seed, n_boards, n_boards_required, chunk, "
             f"spike_precision='on_grid', n_chips_required, {', '.join(_RUNTIME_KEYS)})"
+        )
+    if inert:
+        # Said, not silently dropped: scripts written for other backends pass these.
+        logger.warning(
+            "setup(): %s: no effect on spinstream (%s)",
+            ", ".join(f"{k}={v!r}" for k, v in inert.items()),
+            "; ".join(_INERT_OPTIONS[k] for k in inert),
         )
 
 
@@ -130,7 +146,11 @@ class Backend:
             sPyNNaker's machine size request: checked (a positive integer); the virtual
             machine always grows to what the network needs.
 
-        Any other keyword raises ``TypeError`` (no option is accepted and then ignored).
+        db_name, t_flush, verbosity
+            Other simulators' options that mean nothing here: accepted, with one warning
+            naming them (scripts written for those simulators pass them).
+
+        Any other keyword raises ``TypeError`` (no option is silently accepted and ignored).
         """
         from spinstream.session import Runtime
 
