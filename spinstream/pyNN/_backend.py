@@ -36,6 +36,10 @@ _INERT_OPTIONS = {
     "db_name": "PyNN 0.7's benchmark database name; nothing reads it",
     "t_flush": "NEST's flush time for off-grid spikes; spikes are on the grid here",
     "verbosity": "NEST's and NEURON's log level",
+    "threads": "NEST's thread count",
+    "filename": "the file that PyNN's NeuroML and NineML exports write",
+    "file": "the file that PyNN's NeuroML export writes",
+    "label": "the model label of PyNN's NeuroML and NineML exports",
 }
 
 
@@ -146,7 +150,7 @@ class Backend:
             sPyNNaker's machine size request: checked (a positive integer); the virtual
             machine always grows to what the network needs.
 
-        db_name, t_flush, verbosity
+        db_name, t_flush, verbosity, threads, filename, file, label
             Other simulators' options that mean nothing here: accepted, with one warning
             naming them (scripts written for those simulators pass them).
 
