@@ -103,7 +103,16 @@ class _Loader:
 
         if not self.target:
             return None  # default module creation: the empty ``spynnaker`` package
-        return importlib.import_module(self.target)
+        try:
+            return importlib.import_module(self.target)
+        except ModuleNotFoundError as err:
+            if err.name != self.target:
+                raise  # something the target imports is missing: its own message
+            raise ModuleNotFoundError(
+                f"No module named {spec.name!r}: spinstream stands in for sPyNNaker here and "
+                f"has no {self.target!r} (sPyNNaker is not installed)",
+                name=spec.name,
+            ) from None
 
     def exec_module(self, module: Any) -> None:
         """Do nothing: the target is already executed (or the package is empty)."""

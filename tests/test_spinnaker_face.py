@@ -99,7 +99,11 @@ NAMES = """
         tail = n.split("spynnaker8", 1)[-1].split("spynnaker.pyNN", 1)[-1]
         target = "spinstream.spinnaker" + tail
         same[n] = m is importlib.import_module(target)
-    print(json.dumps({"face": sim is face, "same": same, "name": sim.name()}))
+    try:
+        import spynnaker8.no_such_module
+    except ImportError as e:
+        missing = str(e)
+    print(json.dumps({"face": sim is face, "same": same, "name": sim.name(), "missing": missing}))
 """
 
 
@@ -112,6 +116,9 @@ def test_pynn_spinnaker_and_old_names_resolve_to_spinstream(tmp_path):
     assert res["same"]["spynnaker8.utilities.neo_convertor"] is True
     assert res["same"]["spynnaker.pyNN"] is (not REAL_SPYNNAKER)
     assert res["same"]["spynnaker.pyNN.utilities.neo_convertor"] is (not REAL_SPYNNAKER)
+    # a sPyNNaker module that spinstream does not have: both names in the message
+    assert "'spynnaker8.no_such_module'" in res["missing"]
+    assert "'spinstream.spinnaker.no_such_module'" in res["missing"]
 
 
 def test_without_the_hook_pynn_spinnaker_is_pynns_own_file(tmp_path):
