@@ -424,6 +424,8 @@ RECORDING = """
     sim.Projection(stim, delta, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=3.0),
                    receptor_type="inhibitory")
     delta.record(["v", "gsyn_exc", "gsyn_inh"])
+    exp_all = sim.Population(1, sim.IF_curr_exp(), label="exp_all")
+    exp_all.record("all")  # sPyNNaker's "all": spikes, v, gsyn_exc, gsyn_inh
     izh = sim.Population(1, sim.Izhikevich(), label="izh")
     try:
         izh.record("gsyn_exc")
@@ -486,6 +488,7 @@ RECORDING = """
         res["delta_" + name] = sig.magnitude[:, 0].tolist()
         res["delta_units_" + name] = str(sig.units.dimensionality)
     res["delta_names"] = sorted(s.name for s in dd.analogsignals)
+    res["exp_all"] = sorted(s.name for s in exp_all.get_data().segments[0].analogsignals)
     print(json.dumps(res))
     sim.end()
 """
@@ -532,6 +535,7 @@ def test_recording_conventions_and_neo_convertor(tmp_path):
     assert res["delta_units_gsyn_exc"] == "mV"
     assert res["delta_units_gsyn_inh"] == "mV"
     assert res["delta_names"] == ["gsyn_exc", "gsyn_inh", "v"]
+    assert res["exp_all"] == ["gsyn_exc", "gsyn_inh", "v"]
     ge, gi, v = (np.asarray(res["delta_" + n]) for n in ("gsyn_exc", "gsyn_inh", "v"))
     assert sorted(ge[ge != 0].tolist()) == [2.0, 2.0, 2.0]
     assert gi[gi != 0].tolist() == [0.5, 0.5]

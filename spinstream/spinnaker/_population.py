@@ -57,8 +57,15 @@ class SpiNNakerRecorder(Recorder):
             return _INPUT_UNITS
         return super()._units(name)
 
+    def _all_names(self) -> list[str]:
+        """What ``"all"`` means on sPyNNaker: its names (gsyn) instead of isyn ones."""
+        aliases = self._aliases()
+        engine_to_gsyn = {e: g for g, e in aliases.items()}
+        names = [engine_to_gsyn.get(n, n) for n in self.population.celltype.recordable]
+        return list(dict.fromkeys([*names, *aliases]))
+
     def _variables(self, variables: str | Iterable[str]) -> list[str]:
-        names = super()._variables(variables)
+        names = self._all_names() if variables == "all" else super()._variables(variables)
         aliases = self._aliases()
         celltype = self.population.celltype
         for name in names:
@@ -75,7 +82,7 @@ class SpiNNakerRecorder(Recorder):
 
     def _user_names(self, variables: Any) -> list[str]:
         if variables == "all":
-            return list(self.population.celltype.recordable)
+            return self._all_names()
         return [variables] if isinstance(variables, str) else list(variables)
 
     def record(self, variables: Any, indices: Any, sampling_interval: float | None = None) -> None:
