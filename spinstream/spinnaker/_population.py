@@ -58,7 +58,7 @@ class SpiNNakerRecorder(Recorder):
         return super()._units(name)
 
     def _all_names(self) -> list[str]:
-        """What ``"all"`` means on sPyNNaker: its names (gsyn) instead of isyn ones."""
+        """Return what ``"all"`` means on sPyNNaker: its names (gsyn), not the isyn ones."""
         aliases = self._aliases()
         engine_to_gsyn = {e: g for g, e in aliases.items()}
         names = [engine_to_gsyn.get(n, n) for n in self.population.celltype.recordable]
