@@ -477,6 +477,9 @@ RECORDING = """
     except ValueError as e:
         res["run"] = str(e)
     res["empty"] = list(nc.convert_spiketrains([]).shape)
+    counts = stim.get_spike_counts()
+    res["counts"] = [[int(k) - int(stim.first_id), v] for k, v in sorted(counts.items())]
+    res["sgd_spikes"] = stim.spinnaker_get_data("spikes").tolist()
     sim.reset()
     sim.run(10)
     d2 = cur.get_data(["spikes", "v"])
@@ -526,6 +529,8 @@ def test_recording_conventions_and_neo_convertor(tmp_path):
     assert "'all'" in res["all"]
     assert "run 3" in res["run"]
     assert res["empty"] == [0, 2]
+    assert res["counts"] == [[0, 2], [1, 1]]  # keyed by ID, as sPyNNaker's
+    assert res["sgd_spikes"] == [[0, 2.0], [0, 9.0], [1, 4.0]]
     assert res["runs"][0] == 2
     assert res["runs"][1] == [3 * 11, 3 * 6]
     assert res["get_data_gsyn"] == 3
