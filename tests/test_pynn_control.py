@@ -59,6 +59,13 @@ def test_setup_validates_and_audits_other_backends_options():
         sim.setup(timestep=0.5, spike_precision="off_grid", board=ReferenceBoard())
     with pytest.raises(ValueError, match=r"n_chips_required.*-1"):
         sim.setup(timestep=0.5, n_chips_required=-1, board=ReferenceBoard())
+    # values that used to be coerced or dropped without a word
+    with pytest.raises(ValueError, match=r"chunk must be .* got -5"):
+        sim.setup(timestep=0.5, chunk=-5, board=ReferenceBoard())
+    with pytest.raises(ValueError, match=r"seed must be an integer >= 0, got 1.5"):
+        sim.setup(timestep=0.5, seed=1.5, board=ReferenceBoard())
+    with pytest.raises(ValueError, match=r"seed=1 and rng_seed=2 disagree"):
+        sim.setup(timestep=0.5, seed=1, rng_seed=2, board=ReferenceBoard())
     # on-grid spikes are what spinstream does; sPyNNaker's chip count is met by the virtual
     # machine, which grows as the network needs
     sim.setup(

@@ -10,6 +10,7 @@ current sources need none and are shared.
 from __future__ import annotations
 
 import logging
+import numbers
 from typing import Any
 
 from pyNN import common
@@ -29,6 +30,15 @@ logger = logging.getLogger("spinstream.pyNN")
 
 #: Keywords of ``setup()`` that configure the runtime.
 _RUNTIME_KEYS = ("mode", "time_scale_factor", "board", "clock", "mapper")
+
+
+def _one_of(options: dict[str, Any], name: str, synonym: str) -> Any:
+    """Pop an option given under either of two names; different values under both raise."""
+    a = options.pop(name, None)
+    b = options.pop(synonym, None)
+    if a is not None and b is not None and a != b:
+        raise ValueError(f"setup(): {name}={a!r} and {synonym}={b!r} disagree; give one")
+    return a if a is not None else b
 
 
 #: Other simulators' setup() options that change nothing here: accepted with a warning.
@@ -136,11 +146,13 @@ class Backend:
         min_delay, max_delay
             Delay bounds (ms) or ``"auto"`` (one time step; no upper bound).
         seed, rng_seed
-            Seed of the board's random generators (Poisson sources, noise).
+            Seed of the board's random generators (Poisson sources, noise): an integer >= 0
+            (both names may be given only with the same value).
         n_boards, n_boards_required
             Number of boards of the virtual machine (default: as many as needed).
         chunk
-            Chunk length (ms) of the run loop (default 10 ms); results do not depend on it.
+            Chunk length (ms, >= timestep, rounded to whole steps) of the run loop (default
+            10 ms); results do not depend on it.
         mode, time_scale_factor, board, clock, mapper
             Passed to :class:`spinstream.session.Runtime`.
         spike_precision
@@ -164,9 +176,20 @@ class Backend:
         max_delay = extra_params.pop("max_delay", common.control.DEFAULT_MAX_DELAY)
         if max_delay != "auto" and float(max_delay) < timestep:
             raise ValueError(f"max_delay ({max_delay} ms) must be >= timestep ({timestep} ms)")
-        seed = extra_params.pop("seed", extra_params.pop("rng_seed", None))
-        n_boards = extra_params.pop("n_boards", extra_params.pop("n_boards_required", None))
-        chunk = float(extra_params.pop("chunk", 10.0))
+        seed: Any = _one_of(extra_params, "seed", "rng_seed")
+        if seed is not None:
+            if not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)) or seed < 0:
+                raise ValueError(f"setup(): seed must be an integer >= 0, got {seed!r}")
+            seed = int(seed)
+        n_boards = _one_of(extra_params, "n_boards", "n_boards_required")
+        chunk: Any = extra_params.pop("chunk", 10.0)
+        if not (isinstance(chunk, numbers.Real) and not isinstance(chunk, bool)) or not (
+            float(chunk) >= timestep
+        ):
+            raise ValueError(
+                f"setup(): chunk must be a number of ms >= timestep ({timestep}), got {chunk!r}"
+            )
+        chunk = float(chunk)
         runtime_kw = {k: extra_params.pop(k) for k in _RUNTIME_KEYS if k in extra_params}
         _check_foreign_options(extra_params)
         runtime = Runtime(
