@@ -190,3 +190,10 @@ def test_unknown_cell_parameter_names_the_population(net):
     with pytest.raises(errors.InvalidParameterValueError, match=r"'exc'.*tau_m"):
         p.set(tau_m=-1.0)
     assert np.all(p.get("tau_m") == 20.0)  # unchanged
+
+
+def test_population_size_that_is_not_a_whole_number_names_the_population(net):
+    for size in (2.5, "3", None, True):
+        with pytest.raises(errors.InvalidDimensionsError, match=r"'odd'.*got"):
+            net.Population(size, net.IF_curr_exp(), label="odd")
+    assert net.Population(np.int64(3), net.IF_curr_exp(), label="ok").size == 3

@@ -8,6 +8,7 @@ subclasses bound to one :class:`~spinstream.pyNN._state.State` (``_simulator``).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -515,6 +516,12 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         self.additional_parameters = dict(additional_parameters or {})
         if label is None:
             label = f"population{common.Population._nPop}"
+        dims = size if isinstance(size, tuple) else (size,)
+        if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in dims):
+            raise errors.InvalidDimensionsError(
+                f"Population {label!r}: size must be a whole number of neurons (or a tuple of "
+                f"them), got {size!r}"
+            )
         common.Population.__init__(
             self, size, cellclass, cellparams, structure, dict(initial_values or {}), label
         )
