@@ -335,7 +335,8 @@ CONTROL = """
     res["partition"] = err(sim.Projection, src, a, conn, partition_id="x", label="pj")
     res["download"] = err(sim.Projection, src, a, conn, download_synapses="yes", label="pd")
     res["source"] = err(sim.Projection, src, a, conn, source="soma.spike", label="ps")
-    res["hardware_only"] = err(getattr, sim, "SpiNNakerProjection")
+    res["spinnaker_projection"] = sim.SpiNNakerProjection is sim.Projection
+    res["not_here"] = err(getattr, sim, "RandomSelection")
     res["missing"] = err(getattr, sim, "no_such_thing")
     sim.run(5)
     plan = sim.state.runtime.plan
@@ -395,8 +396,9 @@ def test_control_calls_and_population_arguments(tmp_path):
     assert "got 'yes'" in res["download"]
     assert "'ps'" in res["source"]
     assert "source='soma.spike'" in res["source"]
-    assert res["hardware_only"].startswith("NotImplementedError")
-    assert "SpiNNakerProjection" in res["hardware_only"]
+    assert res["spinnaker_projection"] is True
+    assert res["not_here"].startswith("MissingFeatureError")
+    assert "RandomSelection (sPyNNaker's structural plasticity" in res["not_here"]
     assert res["missing"].startswith("AttributeError")
     assert "after the network ran" in res["after_run"]
     assert res["current"] == [-65.0, -60.0, -60.0, -65.0]

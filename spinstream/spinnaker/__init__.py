@@ -46,10 +46,30 @@ create = build_create(Population)
 #: Submodules imported on first use (other faces of sPyNNaker, owned elsewhere).
 _LAZY = ("external_devices", "extra_models")
 
-#: sPyNNaker names that only make sense on a physical SpiNNaker machine.
-_HARDWARE_ONLY = {
-    "SpiNNakerProjection": "a projection type of sPyNNaker's on-chip synapse formats",
+#: sPyNNaker's own name for its Projection class.
+SpiNNakerProjection = Projection
+
+_STRUCTURAL = "sPyNNaker's structural plasticity (synaptogenesis)"
+_LOCAL_ONLY = "sPyNNaker's local-only convolution and pooling synapses"
+#: sPyNNaker names that spinstream does not have (yet), and what they belong to.
+_NOT_HERE = {
+    "StructuralMechanismStatic": _STRUCTURAL,
+    "StructuralMechanismSTDP": _STRUCTURAL,
+    "LastNeuronSelection": _STRUCTURAL,
+    "RandomSelection": _STRUCTURAL,
+    "DistanceDependentFormation": _STRUCTURAL,
+    "RandomByWeightElimination": _STRUCTURAL,
+    "ConvolutionConnector": _LOCAL_ONLY,
+    "PoolDenseConnector": _LOCAL_ONLY,
+    "Convolution": _LOCAL_ONLY,
+    "PoolDense": _LOCAL_ONLY,
+    "KernelConnector": "sPyNNaker's kernel connector",
 }
+
+
+class MissingFeatureError(AttributeError):
+    """A sPyNNaker name that spinstream does not provide (an ``AttributeError``: ``hasattr``)."""
+
 
 _OWN = [
     "Cuboid",
@@ -58,6 +78,7 @@ _OWN = [
     "Line",
     "Population",
     "Projection",
+    "SpiNNakerProjection",
     "RandomStructure",
     "Sphere",
     "create",
@@ -77,9 +98,9 @@ def __getattr__(attr: str) -> Any:
         import importlib
 
         return importlib.import_module(f"{__name__}.{attr}")
-    if attr in _HARDWARE_ONLY:
-        raise NotImplementedError(
-            f"pyNN.spiNNaker.{attr}: {_HARDWARE_ONLY[attr]}; it needs a SpiNNaker board, "
-            "and spinstream runs a virtual one"
+    if attr in _NOT_HERE:
+        raise MissingFeatureError(
+            f"pyNN.spiNNaker.{attr} ({_NOT_HERE[attr]}) is not available on spinstream; "
+            "see docs/PYNN.md"
         )
     raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
