@@ -335,6 +335,8 @@ CONTROL = """
     res["partition"] = err(sim.Projection, src, a, conn, partition_id="x", label="pj")
     res["download"] = err(sim.Projection, src, a, conn, download_synapses="yes", label="pd")
     res["source"] = err(sim.Projection, src, a, conn, source="soma.spike", label="ps")
+    made = sim.create(sim.IF_curr_exp, {"tau_m": 12.0}, n=2)
+    res["create"] = [type(made).__name__, type(made).__module__, float(made.get("tau_m"))]
     res["spinnaker_projection"] = sim.SpiNNakerProjection is sim.Projection
     res["not_here"] = err(getattr, sim, "RandomSelection")
     res["missing"] = err(getattr, sim, "no_such_thing")
@@ -397,6 +399,7 @@ def test_control_calls_and_population_arguments(tmp_path):
     assert "'ps'" in res["source"]
     assert "source='soma.spike'" in res["source"]
     assert res["spinnaker_projection"] is True
+    assert res["create"] == ["Population", "spinstream.spinnaker._population", 12.0]
     assert res["not_here"].startswith("MissingFeatureError")
     assert "RandomSelection (sPyNNaker's structural plasticity" in res["not_here"]
     assert res["missing"].startswith("AttributeError")
