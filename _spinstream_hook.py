@@ -6,7 +6,7 @@ one line at start-up, which imports this module and puts :class:`SpiNNakerFinder
 ``str`` comparison per import):
 
 ==========================  =======================================================
-``pyNN.spiNNaker``          :mod:`spinstream.spinnaker`
+``pyNN.spiNNaker``, ``.X``  :mod:`spinstream.spinnaker`, ``spinstream.spinnaker.X``
 ``spynnaker8``, ``.X``      :mod:`spinstream.spinnaker`, ``spinstream.spinnaker.X``
 ``spynnaker.pyNN``, ``.X``  the same (``spynnaker`` itself: an empty package)
 ==========================  =======================================================
@@ -70,6 +70,12 @@ def target(fullname: str) -> str | None:
         if choice == "" and _installed("spynnaker"):
             _say_once()
         return _FACE
+    if fullname.startswith("pyNN.spiNNaker."):
+        # Submodules of the face, under its name: one module object, never a second copy.
+        parent = sys.modules.get("pyNN.spiNNaker")
+        if getattr(parent, "__name__", None) != _FACE:
+            return None
+        return _FACE + fullname[len("pyNN.spiNNaker") :]
     if fullname == "spynnaker":
         return None if _installed("spynnaker") else ""
     for prefix in _PREFIXES:
@@ -124,7 +130,7 @@ class SpiNNakerFinder:
     def find_spec(self, fullname: str, path: Any = None, target_: Any = None) -> Any:
         """Return a spec for the names above, ``None`` for every other name."""
         # One cheap test first: this runs for every import of the process.
-        if not (fullname.startswith("spynnaker") or fullname == "pyNN.spiNNaker"):
+        if not (fullname.startswith("spynnaker") or fullname.startswith("pyNN.spiNNaker")):
             return None
         alias = target(fullname)
         if alias is None:

@@ -99,6 +99,9 @@ NAMES = """
         tail = n.split("spynnaker8", 1)[-1].split("spynnaker.pyNN", 1)[-1]
         target = "spinstream.spinnaker" + tail
         same[n] = m is importlib.import_module(target)
+    import pyNN.spiNNaker.utilities.neo_convertor as nc
+    same["pyNN.spiNNaker.utilities.neo_convertor"] = (
+        nc is importlib.import_module("spinstream.spinnaker.utilities.neo_convertor"))
     try:
         import spynnaker8.no_such_module
     except ImportError as e:
@@ -114,6 +117,7 @@ def test_pynn_spinnaker_and_old_names_resolve_to_spinstream(tmp_path):
     # spynnaker8 is always ours; spynnaker.pyNN only while sPyNNaker is not installed
     assert res["same"]["spynnaker8"] is True
     assert res["same"]["spynnaker8.utilities.neo_convertor"] is True
+    assert res["same"]["pyNN.spiNNaker.utilities.neo_convertor"] is True
     assert res["same"]["spynnaker.pyNN"] is (not REAL_SPYNNAKER)
     assert res["same"]["spynnaker.pyNN.utilities.neo_convertor"] is (not REAL_SPYNNAKER)
     # a sPyNNaker module that spinstream does not have: both names in the message

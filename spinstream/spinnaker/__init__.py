@@ -97,7 +97,16 @@ def __getattr__(attr: str) -> Any:
     if attr in _LAZY:
         import importlib
 
-        return importlib.import_module(f"{__name__}.{attr}")
+        target = f"{__name__}.{attr}"
+        try:
+            return importlib.import_module(target)
+        except ModuleNotFoundError as err:
+            if err.name != target:
+                raise
+            raise MissingFeatureError(
+                f"pyNN.spiNNaker.{attr} (sPyNNaker's {attr.replace('_', ' ')}) is not "
+                "available on this spinstream"
+            ) from None
     if attr in _NOT_HERE:
         raise MissingFeatureError(
             f"pyNN.spiNNaker.{attr} ({_NOT_HERE[attr]}) is not available on spinstream; "
