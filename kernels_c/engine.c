@@ -36,7 +36,7 @@ static const ss_model_info MODELS[SS_N_MODELS] = {
     [SS_IF_CURR_DELTA] = {"IF_curr_delta",
                           "v_rest,cm,tau_m,tau_refrac,i_offset,v_reset,v_thresh,_p22,_p20,"
                           "_refrac_steps",
-                          7, "v", 2, 0},
+                          7, "v,input_exc,input_inh", 2, 0},
     [SS_IZHIKEVICH] = {"Izhikevich", "a,b,c,d,i_offset", 5, "v,u", 2, 0},
     [SS_SPIKE_SOURCE_POISSON] = {"SpikeSourcePoisson",
                                  "rate,start,duration,_lambda,_first,_last", 3, "_next", 0, 1},

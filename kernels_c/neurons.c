@@ -306,18 +306,20 @@ static int32_t update_if_curr_alpha(ss_core *c, int64_t m) {
         v[i] = r > 0 ? PAR(v_reset) : vn;                                                    \
         above += v[i] >= PAR(v_thresh);                                                      \
         refr[i] = r > 0 ? r - 1 : 0;                                                         \
+        in_e[i] = re[i]; /* this step's input (mV), kept for recording */                    \
+        in_i[i] = ri[i];                                                                     \
         re[i] = 0.0;                                                                         \
         ri[i] = 0.0;                                                                         \
     }
 
 static int64_t lif_delta_vec(int64_t n, R v_rest, R i_off, R v_reset, R v_thresh, R p22, R p20, W v,
-                          int32_t *restrict refr, W re, W ri, R ics) {
+                          int32_t *restrict refr, W re, W ri, R ics, W in_e, W in_i) {
     LIF_DELTA_BODY(VEC)
     return above;
 }
 
 static int64_t lif_delta_sca(int64_t n, double v_rest, double i_off, double v_reset, double v_thresh, double p22,
-                          double p20, W v, int32_t *restrict refr, W re, W ri, R ics) {
+                          double p20, W v, int32_t *restrict refr, W re, W ri, R ics, W in_e, W in_i) {
     LIF_DELTA_BODY(SCA)
     return above;
 }
@@ -330,10 +332,10 @@ static int32_t update_if_curr_delta(ss_core *c, int64_t m) {
     int64_t above;
     if (c->uniform)
         above = lif_delta_sca(n, P[0], P[4 * n], P[5 * n], P[6 * n], P[7 * n], P[8 * n], ROW(S, 0), c->refrac, re,
-                      re + n, c->i_cs);
+                      re + n, c->i_cs, ROW(S, 1), ROW(S, 2));
     else
         above = lif_delta_vec(n, ROW(P, 0), ROW(P, 4), ROW(P, 5), ROW(P, 6), ROW(P, 7), ROW(P, 8), ROW(S, 0),
-                      c->refrac, re, re + n, c->i_cs);
+                      c->refrac, re, re + n, c->i_cs, ROW(S, 1), ROW(S, 2));
     if (!above) return 0;
     return threshold(c, ROW(S, 0), ROW(P, 6), ROW(P, 5), ROW(P, 9), c->uniform ? 0 : 1);
 }

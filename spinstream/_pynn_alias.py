@@ -45,6 +45,15 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Put the finder on ``sys.meta_path`` (once)."""
+    """Put the finders on ``sys.meta_path`` (once each).
+
+    Besides ``pyNN.spinstream``: sPyNNaker's names (``pyNN.spiNNaker``, ``spynnaker.pyNN``,
+    ``spynnaker8``), which the ``.pth`` hook of an installed spinstream already answers for
+    at interpreter start (:mod:`_spinstream_hook`); installing it here covers a checkout
+    that is only on ``sys.path``.
+    """
     if not any(isinstance(f, _AliasFinder) for f in sys.meta_path):
         sys.meta_path.append(_AliasFinder())
+    import _spinstream_hook
+
+    _spinstream_hook.install()

@@ -29,18 +29,50 @@ def test_setup_returns_rank_and_sets_queries(net):
     assert net.get_current_time() == 0.0
 
 
-def test_setup_validates_and_tolerates_other_backends_options():
+def test_setup_says_which_options_of_other_backends_have_no_effect(caplog):
+    sim.setup(
+        timestep=0.5,
+        t_flush=10.0,
+        db_name="va.sqlite",
+        board=ReferenceBoard(),
+        mapper=trivial_plan,
+    )
+    assert sim.get_time_step() == 0.5
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(said) == 1
+    assert "t_flush=10.0" in said[0]
+    assert "db_name='va.sqlite'" in said[0]
+    assert "no effect" in said[0]
+    sim.end()
+
+
+def test_setup_validates_and_audits_other_backends_options():
     with pytest.raises(Exception, match=r"min_delay"):
         sim.setup(timestep=0.1, min_delay=0.05, board=ReferenceBoard(), mapper=trivial_plan)
     with pytest.raises(Exception, match=r"not a valid argument"):
         sim.setup(timestep=0.1, dt=0.1)
-    # NEST's and sPyNNaker's keywords are accepted and ignored
+    # no option is silently accepted and ignored: unknown ones and off-grid spikes raise,
+    # naming the option and its value
+    with pytest.raises(TypeError, match=r"t_flash=10.0"):
+        sim.setup(timestep=0.5, t_flash=10.0, board=ReferenceBoard(), mapper=trivial_plan)
+    with pytest.raises(ValueError, match=r"spike_precision='off_grid'"):
+        sim.setup(timestep=0.5, spike_precision="off_grid", board=ReferenceBoard())
+    with pytest.raises(ValueError, match=r"n_chips_required.*-1"):
+        sim.setup(timestep=0.5, n_chips_required=-1, board=ReferenceBoard())
+    # values that used to be coerced or dropped without a word
+    with pytest.raises(ValueError, match=r"chunk must be .* got -5"):
+        sim.setup(timestep=0.5, chunk=-5, board=ReferenceBoard())
+    with pytest.raises(ValueError, match=r"seed must be an integer >= 0, got 1.5"):
+        sim.setup(timestep=0.5, seed=1.5, board=ReferenceBoard())
+    with pytest.raises(ValueError, match=r"seed=1 and rng_seed=2 disagree"):
+        sim.setup(timestep=0.5, seed=1, rng_seed=2, board=ReferenceBoard())
+    # on-grid spikes are what spinstream does; sPyNNaker's chip count is met by the virtual
+    # machine, which grows as the network needs
     sim.setup(
         timestep=0.5,
         min_delay=1.0,
         max_delay=10.0,
         spike_precision="on_grid",
-        t_flush=10.0,
         n_chips_required=4,
         board=ReferenceBoard(),
         mapper=trivial_plan,
@@ -162,3 +194,10 @@ def test_unknown_cell_parameter_names_the_population(net):
     with pytest.raises(errors.InvalidParameterValueError, match=r"'exc'.*tau_m"):
         p.set(tau_m=-1.0)
     assert np.all(p.get("tau_m") == 20.0)  # unchanged
+
+
+def test_population_size_that_is_not_a_whole_number_names_the_population(net):
+    for size in (2.5, "3", None, True):
+        with pytest.raises(errors.InvalidDimensionsError, match=r"'odd'.*got"):
+            net.Population(size, net.IF_curr_exp(), label="odd")
+    assert net.Population(np.int64(3), net.IF_curr_exp(), label="ok").size == 3

@@ -341,7 +341,10 @@ class HostBoard(Board):
             st.ring_mask = (ring.shape[0] - 1) if ring is not None else 0
             st.gid0 = int(core_gid0[cid])
             st.cs_active = int(cid in targeted_cores)
-            E.seed_rng(st.rng, spec.seed, cid + 1)
+            if pop.seed is None:
+                E.seed_rng(st.rng, spec.seed, cid + 1)
+            else:  # the population's own seed; streams by the core's first neuron
+                E.seed_rng(st.rng, pop.seed, 0x20000 + cs.lo)
             self._point_core(cid)
         self._build_engine(n_cores)
         self._plastic: PlasticState | None = None

@@ -49,6 +49,11 @@ class PopulationSpec:
         Largest number of neurons that one core may hold.
     placement
         ``(x, y)`` or ``(x, y, p)`` constraint for the population's cores, or ``None``.
+    seed
+        Seed of the random generators of this population's cores (sPyNNaker's
+        ``Population(..., seed=)``), or ``None``: derived from the network's seed.  With a
+        seed, the population's draws (Poisson spikes, stochastic synapses onto it) depend
+        only on that seed and on how it is split into cores, not on other populations.
     """
 
     id: int
@@ -60,6 +65,7 @@ class PopulationSpec:
     spike_times: list[FloatArray] | None = None
     max_atoms_per_core: int = 256
     placement: tuple[int, ...] | None = None
+    seed: int | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from typing import Any
 
 from pyNN import common
@@ -30,6 +31,56 @@ logger = logging.getLogger("spinstream.pyNN")
 
 #: Keywords of ``setup()`` that configure the runtime.
 _RUNTIME_KEYS = ("mode", "time_scale_factor", "board", "clock", "mapper")
+
+
+def _one_of(options: dict[str, Any], name: str, synonym: str) -> Any:
+    """Pop an option given under either of two names; different values under both raise."""
+    a = options.pop(name, None)
+    b = options.pop(synonym, None)
+    if a is not None and b is not None and a != b:
+        raise ValueError(f"setup(): {name}={a!r} and {synonym}={b!r} disagree; give one")
+    return a if a is not None else b
+
+
+#: Other simulators' setup() options that change nothing here: accepted with a warning.
+_INERT_OPTIONS = {
+    "db_name": "PyNN 0.7's benchmark database name; nothing reads it",
+    "t_flush": "NEST's flush time for off-grid spikes; spikes are on the grid here",
+    "verbosity": "NEST's and NEURON's log level",
+    "threads": "NEST's thread count",
+    "filename": "the file that PyNN's NeuroML and NineML exports write",
+    "file": "the file that PyNN's NeuroML export writes",
+    "label": "the model label of PyNN's NeuroML and NineML exports",
+}
+
+
+def _check_foreign_options(options: dict[str, Any]) -> None:
+    """Other simulators' ``setup()`` options: honoured, documented as met, or refused."""
+    precision = options.pop("spike_precision", "on_grid")
+    if precision != "on_grid":
+        raise ValueError(
+            f"setup(): spike_precision={precision!r} is not supported: spinstream runs every "
+            "spike on the time grid (SpikeSourceArray times go to the nearest step); use "
+            "spike_precision='on_grid' or a smaller timestep"
+        )
+    chips = options.pop("n_chips_required", None)
+    if chips is not None and not (isinstance(chips, int) and chips > 0):
+        raise ValueError(f"setup(): n_chips_required must be a positive integer, got {chips!r}")
+    inert = {k: options.pop(k) for k in _INERT_OPTIONS if k in options}
+    if options:
+        name = sorted(options)[0]
+        raise TypeError(
+            f"setup(): unknown option {name}={options[name]!r} (spinstream takes timestep, "
+            "min_delay, max_delay, seed, rng_seed, n_boards, n_boards_required, chunk, "
+            f"spike_precision='on_grid', n_chips_required, {', '.join(_RUNTIME_KEYS)})"
+        )
+    if inert:
+        # Said, not silently dropped: scripts written for other backends pass these.
+        logger.warning(
+            "setup(): %s: no effect on spinstream (%s)",
+            ", ".join(f"{k}={v!r}" for k, v in inert.items()),
+            "; ".join(_INERT_OPTIONS[k] for k in inert),
+        )
 
 
 def _bound(base: type, simulator: Simulator, **attrs: Any) -> type:
@@ -96,15 +147,27 @@ class Backend:
         min_delay, max_delay
             Delay bounds (ms) or ``"auto"`` (one time step; no upper bound).
         seed, rng_seed
-            Seed of the board's random generators (Poisson sources, noise).
+            Seed of the board's random generators (Poisson sources, noise): an integer >= 0
+            (both names may be given only with the same value).
         n_boards, n_boards_required
             Number of boards of the virtual machine (default: as many as needed).
         chunk
-            Chunk length (ms) of the run loop (default 10 ms); results do not depend on it.
+            Chunk length (ms, >= timestep, rounded to whole steps) of the run loop (default
+            10 ms); results do not depend on it.
         mode, time_scale_factor, board, clock, mapper
             Passed to :class:`spinstream.session.Runtime`.
+        spike_precision
+            ``"on_grid"`` (what spinstream does: every spike lies on a time step);
+            ``"off_grid"`` (NEST's exact spike times) is refused.
+        n_chips_required
+            sPyNNaker's machine size request: checked (a positive integer); the virtual
+            machine always grows to what the network needs.
 
-        Other keywords (other backends' options) are accepted and ignored.
+        db_name, t_flush, verbosity, threads, filename, file, label
+            Other simulators' options that mean nothing here: accepted, with one warning
+            naming them (scripts written for those simulators pass them).
+
+        Any other keyword raises ``TypeError`` (no option is silently accepted and ignored).
         """
         from spinstream.session import Runtime
 
@@ -113,12 +176,23 @@ class Backend:
         max_delay = extra_params.pop("max_delay", common.control.DEFAULT_MAX_DELAY)
         check_delay_bounds(float(timestep), min_delay, max_delay)
         common.setup(timestep, min_delay, **extra_params)
-        seed = extra_params.pop("seed", extra_params.pop("rng_seed", None))
-        n_boards = extra_params.pop("n_boards", extra_params.pop("n_boards_required", None))
-        chunk = float(extra_params.pop("chunk", 10.0))
+        seed: Any = _one_of(extra_params, "seed", "rng_seed")
+        if seed is not None:
+            if not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)) or seed < 0:
+                raise ValueError(f"setup(): seed must be an integer >= 0, got {seed!r}")
+            seed = int(seed)
+        n_boards = _one_of(extra_params, "n_boards", "n_boards_required")
+        chunk: Any = extra_params.pop("chunk", 10.0)
+        if not (isinstance(chunk, numbers.Real) and not isinstance(chunk, bool)) or not (
+            math.isfinite(chunk) and float(chunk) >= timestep
+        ):
+            raise ValueError(
+                f"setup(): chunk must be a finite number of ms >= timestep ({timestep}), "
+                f"got {chunk!r}"
+            )
+        chunk = float(chunk)
         runtime_kw = {k: extra_params.pop(k) for k in _RUNTIME_KEYS if k in extra_params}
-        if extra_params:
-            logger.debug("setup(): ignoring options of other backends: %s", sorted(extra_params))
+        _check_foreign_options(extra_params)
         runtime = Runtime(
             dt=float(timestep),
             chunk_steps=max(1, round(chunk / timestep)),

@@ -8,6 +8,7 @@ subclasses bound to one :class:`~spinstream.pyNN._state.State` (``_simulator``).
 
 from __future__ import annotations
 
+import numbers
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +23,7 @@ from spinstream.model import ParameterError, PopulationSpec
 from spinstream.model._spec import spike_stamps
 from spinstream.pyNN import _cells
 from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
+from spinstream.pyNN._extras import apply_extras, atoms_per_core
 from spinstream.pyNN._recording import Recorder
 from spinstream.pyNN._state import StaleObjectError, check_network
 from spinstream.recording import _neo
@@ -56,6 +58,11 @@ class ID(int, common.IDMixin):  # type: ignore[misc]
     @parent.setter
     def parent(self, population: Any) -> None:
         self.__dict__["_parent"] = weakref.ref(population)
+
+    @property
+    def id(self) -> int:
+        """The neuron's ID as a plain ``int`` (sPyNNaker's ``IDMixin.id``)."""
+        return int(self)
 
     def record(self, variables: Any, to_file: Any = None, sampling_interval: Any = None) -> None:
         """Record variables of this neuron."""
@@ -286,6 +293,23 @@ class _PopulationMixin:
             pending.append((name, values))
         for name, values in pending:
             runtime.set_state(self._spec_id, name, idx, values)
+
+    def set_state(self, **values: Any) -> None:
+        """SPyNNaker's name for :meth:`initialize`: set state variables now.
+
+        As ``initialize``, it also sets the values that ``reset()`` restores.
+        """
+        self.initialize(**values)
+
+    @property
+    def current_values(self) -> dict[str, npt.NDArray[np.float64]]:
+        """SPyNNaker's current values of every state variable (initial ones before a run)."""
+        runtime = self._runtime
+        idx = self._index_array()
+        return {
+            name: np.asarray(runtime.get_state(self._spec_id, name, idx), dtype=np.float64)
+            for name in self.celltype.default_initial_values
+        }
 
     @property
     def initial_values(self) -> dict[str, LazyArray]:
@@ -543,9 +567,17 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         self.additional_parameters = dict(additional_parameters or {})
         if label is None:
             label = f"population{common.Population._nPop}"
+        dims = size if isinstance(size, tuple) else (size,)
+        if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in dims):
+            raise errors.InvalidDimensionsError(
+                f"Population {label!r}: size must be a whole number of neurons (or a tuple of "
+                f"them), got {size!r}"
+            )
         common.Population.__init__(
             self, size, cellclass, cellparams, structure, dict(initial_values or {}), label
         )
+        if self.additional_parameters:
+            apply_extras(self, self.additional_parameters)
 
     @property
     def _root(self) -> Population:  # type: ignore[override]
@@ -645,11 +677,13 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         """Return the ID (or IDs) of the neuron(s) at ``index``."""
         return self.all_cells[index]
 
-    def set_max_atoms_per_core(self, max_atoms_per_core: int) -> None:
-        """Largest number of this population's neurons that one core may hold."""
-        n = int(max_atoms_per_core)
-        if n < 1:
-            raise ValueError(f"{self._where}: max_atoms_per_core must be >= 1, got {n}")
+    def set_max_atoms_per_core(self, max_atoms_per_core: Any) -> None:
+        """Largest number of this population's neurons that one core may hold.
+
+        A positive int (or a float equal to one, or a 1-tuple: sPyNNaker's per-dimension
+        form for a one-dimensional population).
+        """
+        n = atoms_per_core(max_atoms_per_core, self._where, "max_atoms_per_core")
         self._change_mapping(max_atoms_per_core=n)
 
     def add_placement_constraint(self, x: int, y: int, p: int | None = None) -> None:

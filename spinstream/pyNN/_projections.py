@@ -141,6 +141,11 @@ class Projection(common.Projection):  # type: ignore[misc]
                         "another network (another session, or an earlier setup())"
                     )
                 m._runtime  # noqa: B018 - raises for a stale population
+        if source not in (None, "spike"):
+            raise errors.ConnectionError(
+                f"Projection {label!r}: source={source!r}: point neurons have one spike "
+                "source (leave source=None)"
+            )
         if synapse_type is not None and not isinstance(
             synapse_type, (synapses.StaticSynapse, *_plasticity.PLASTIC_TYPES)
         ):

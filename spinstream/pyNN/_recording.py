@@ -73,6 +73,14 @@ class Recorder:
         """Sampling interval of the state variables (ms)."""
         return float(self.interval_steps * self._state.dt)
 
+    def _can_record(self, name: str) -> bool:
+        """Whether the engine variable ``name`` may be recorded (a face may add names)."""
+        return bool(self.population.celltype.can_record(name))
+
+    def _units(self, name: str) -> str:
+        """Units of the recorded variable ``name``."""
+        return str(self.population.celltype.units.get(name, "dimensionless"))
+
     def _variables(self, variables: str | Iterable[str]) -> list[str]:
         celltype = self.population.celltype
         if variables == "all":
@@ -92,7 +100,7 @@ class Recorder:
         runtime = pop._live_runtime  # a closed network refuses before anything changes
         names = self._variables(variables)
         for name in names:
-            if not pop.celltype.can_record(name):
+            if not self._can_record(name):
                 raise RecordingError(name, pop.celltype, f"Population {pop.label!r}")
         steps = self.interval_steps
         if sampling_interval is not None:
@@ -259,7 +267,7 @@ class Recorder:
                     _neo.analog_signal(
                         values,
                         name,
-                        pop.celltype.units.get(name, "dimensionless"),
+                        self._units(name),
                         start,
                         self.sampling_interval,
                         selected,
@@ -276,7 +284,7 @@ class Recorder:
         for name in names:
             if name not in self.recorded:
                 pop = self.population
-                if not pop.celltype.can_record(name):
+                if not self._can_record(name):
                     raise RecordingError(name, pop.celltype, f"Population {pop.label!r}")
                 raise RecordingError(
                     name,

@@ -1,0 +1,146 @@
+"""sPyNNaker's extra ``Population`` arguments: what each means here, checked by cell type.
+
+sPyNNaker passes ``Population(..., additional_parameters={...}, **kwargs)`` to the cell
+type's vertex.  Here each one either steers the mapping or the board (``seed``,
+``neurons_per_core`` / ``max_atoms_per_core``), or only tunes SpiNNaker hardware and is
+checked and then has no effect (documented in docs/PYNN.md), or would change the results in
+a way spinstream does not model and is refused.  A name that the cell type does not take
+raises, naming the argument and the population.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["apply_extras", "atoms_per_core"]
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def atoms_per_core(value: Any, where: str, name: str = "neurons_per_core") -> int:
+    """Check an atoms-per-core value: a positive int (or float equal to one), or a 1-tuple."""
+    v = value
+    if isinstance(v, tuple | list) and len(v) == 1:
+        v = v[0]
+    if _number(v) and float(v) == int(v) and int(v) >= 1:
+        return int(v)
+    raise ValueError(
+        f"{where}: {name} must be a positive whole number of neurons (point neurons have "
+        f"one dimension), got {value!r}"
+    )
+
+
+def _optional(check: Callable[[Any], bool], rule: str) -> Callable[[Any, str, str], None]:
+    def run(value: Any, where: str, name: str) -> None:
+        if value is not None and not check(value):
+            raise ValueError(f"{where}: {name} must be {rule} (or None), got {value!r}")
+
+    return run
+
+
+# Hardware tuning: checked, then without effect (no fixed-point ring buffers, no separate
+# synapse or delay-extension cores, no colour bits, spikes never dropped as late).
+_HARDWARE: dict[str, Callable[[Any, str, str], None]] = {
+    "n_synapse_cores": _optional(lambda v: _int(v) and v >= 0, "an integer >= 0"),
+    "allow_delay_extensions": _optional(lambda v: isinstance(v, bool), "True or False"),
+    "n_colour_bits": _optional(lambda v: _int(v) and 0 <= v <= 32, "an integer in [0, 32]"),
+    "spikes_per_second": _optional(lambda v: _number(v) and v > 0, "a number > 0"),
+    "ring_buffer_sigma": _optional(lambda v: _number(v) and v > 0, "a number > 0"),
+    "incoming_spike_buffer_size": _optional(lambda v: _int(v) and v > 0, "an integer > 0"),
+    "drop_late_spikes": _optional(lambda v: isinstance(v, bool), "True or False"),
+    "max_expected_summed_weight": _optional(
+        lambda v: (
+            isinstance(v, list | tuple) and all(_number(x) and x >= 0 for x in v) and len(v) > 0
+        ),
+        "a list of numbers >= 0 (one per receptor type)",
+    ),
+    "max_rate": _optional(lambda v: _number(v) and v >= 0, "a number of Hz >= 0"),
+}
+
+#: Which names each kind of cell type takes (sPyNNaker 7's vertex arguments).
+_NEURON = frozenset(
+    {
+        "seed",
+        "neurons_per_core",
+        "max_atoms_per_core",
+        "splitter",
+        "n_steps_per_timestep",
+        "n_synapse_cores",
+        "allow_delay_extensions",
+        "n_colour_bits",
+        "spikes_per_second",
+        "ring_buffer_sigma",
+        "incoming_spike_buffer_size",
+        "drop_late_spikes",
+        "max_expected_summed_weight",
+    }
+)
+_POISSON = frozenset(
+    {"seed", "neurons_per_core", "max_atoms_per_core", "splitter", "n_colour_bits", "max_rate"}
+)
+_ARRAY = frozenset({"neurons_per_core", "max_atoms_per_core", "splitter", "n_colour_bits"})
+_INJECTOR = frozenset({"neurons_per_core", "max_atoms_per_core", "splitter"})
+
+
+def _allowed(celltype: Any) -> frozenset[str]:
+    name = type(celltype).__name__
+    if name == "SpikeSourceArray":
+        return _ARRAY
+    if name == "SpikeInjector":
+        return _INJECTOR
+    if name.startswith("SpikeSource"):
+        return _POISSON
+    return _NEURON
+
+
+def apply_extras(pop: Any, extras: Mapping[str, Any]) -> None:
+    """Check sPyNNaker's extra arguments of ``pop`` and apply the ones that mean something.
+
+    Raises
+    ------
+    TypeError
+        A name the cell type does not take (naming it, the population and the valid names).
+    ValueError
+        A value out of range, a ``splitter`` object, or ``n_steps_per_timestep != 1``.
+    """
+    where = f"Population {pop.label!r}"
+    allowed = _allowed(pop.celltype)
+    for name in extras:
+        if name not in allowed:
+            raise TypeError(
+                f"{where}: {type(pop.celltype).__name__} takes no argument {name!r} "
+                f"(sPyNNaker's arguments for it: {', '.join(sorted(allowed))})"
+            )
+    spec = pop._spec
+    for name, value in extras.items():
+        if name in ("neurons_per_core", "max_atoms_per_core"):
+            if value is not None:
+                spec.max_atoms_per_core = atoms_per_core(value, where, name)
+        elif name == "seed":
+            if value is not None:
+                if not (_int(value) and 0 <= value < 2**64):
+                    raise ValueError(f"{where}: seed must be an integer >= 0, got {value!r}")
+                spec.seed = int(value)
+        elif name == "splitter":
+            if value is not None:
+                raise ValueError(
+                    f"{where}: splitter={value!r}: sPyNNaker's splitter objects are not "
+                    "supported; spinstream splits a population into cores of at most "
+                    "max_atoms_per_core neurons (set_max_atoms_per_core)"
+                )
+        elif name == "n_steps_per_timestep":
+            if value != 1:
+                raise ValueError(
+                    f"{where}: n_steps_per_timestep={value!r}: spinstream integrates once "
+                    "per time step; use a smaller timestep in setup() instead"
+                )
+        else:
+            _HARDWARE[name](value, where, name)

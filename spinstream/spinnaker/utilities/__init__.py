@@ -1,0 +1,1 @@
+"""sPyNNaker's ``spynnaker.pyNN.utilities``: :mod:`.neo_convertor`."""
