@@ -105,6 +105,22 @@ def test_weight_and_delay_distributions_shared_by_projections_differ(net):
     assert w2.max() <= 1.0
 
 
+def test_set_from_a_shared_distribution_continues_it(net):
+    a, b = _pops(10)
+    rng = sim.NumpyRNG(seed=4)
+    rd = sim.RandomDistribution("uniform", (0.1, 1.0), rng=rng)
+    p1 = sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5))
+    p2 = sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5))
+    p1.set(weight=rd)
+    p2.set(weight=rd)
+    w1, w2 = p1.get("weight", format="array"), p2.get("weight", format="array")
+    assert not np.allclose(w1, w2)
+    # the first set() drew what a fresh RNG of that seed draws
+    p3 = sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5))
+    p3.set(weight=sim.RandomDistribution("uniform", (0.1, 1.0), rng=sim.NumpyRNG(seed=4)))
+    assert_array_equal(p3.get("weight", format="array"), w1)
+
+
 def _build(seed):
     a, b = _pops()
     rng = sim.NumpyRNG(seed=seed)

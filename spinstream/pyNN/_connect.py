@@ -36,7 +36,7 @@ from pyNN.parameters import LazyArray
 from pyNN.random import AbstractRNG, RandomDistribution
 from pyNN.standardmodels import StandardSynapseType
 
-__all__ = ["Connections", "build_connections", "evaluate_at"]
+__all__ = ["Connections", "build_connections", "drawn_in_sequence", "evaluate_at"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -237,11 +237,11 @@ def _rngs_of(projection: Any, connector: Any) -> list[Any]:
 
 
 @contextmanager
-def _drawn_in_sequence(rngs: list[Any]) -> Iterator[None]:
-    """While building, a deep copy of any of ``rngs`` is that RNG itself (see module doc).
+def drawn_in_sequence(rngs: list[Any]) -> Iterator[None]:
+    """While this lasts, a deep copy of any of ``rngs`` is that RNG itself (see module doc).
 
     ``copy.deepcopy`` looks ``__deepcopy__`` up on the instance, so this touches only these
-    RNG objects, and only for the duration of one projection's build.
+    RNG objects, and only while one projection is built (or set).
     """
     pinned = []
     for rng in rngs:
@@ -257,7 +257,7 @@ def _drawn_in_sequence(rngs: list[Any]) -> Iterator[None]:
 
 def build_connections(projection: Any, connector: Any) -> Connections:
     """Run ``connector`` for ``projection`` and return the connections it makes."""
-    with _drawn_in_sequence(_rngs_of(projection, connector)):
+    with drawn_in_sequence(_rngs_of(projection, connector)):
         return _build(projection, connector)
 
 

@@ -16,12 +16,13 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 from pyNN import common, errors
+from pyNN.random import RandomDistribution
 from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
 from spinstream.model import EXCITATORY, INHIBITORY, ParameterError, ProjectionSpec
 from spinstream.pyNN import _plasticity
-from spinstream.pyNN._connect import build_connections, evaluate_at
+from spinstream.pyNN._connect import build_connections, drawn_in_sequence, evaluate_at
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
 
@@ -525,7 +526,10 @@ class Projection(common.Projection):  # type: ignore[misc]
                         f"{', '.join(settable)}"
                     )
                 raise errors.NonExistentParameterError(name, kind, sorted(settable))
-        super().set(**attributes)
+        # a distribution's RNG is drawn from in sequence, not copied (see _connect)
+        rngs = [v.rng for v in attributes.values() if isinstance(v, RandomDistribution)]
+        with drawn_in_sequence(rngs):
+            super().set(**attributes)
 
     set.__doc__ = common.Projection.set.__doc__
 
