@@ -147,11 +147,13 @@ all_cells.initialize(v=sim.RandomDistribution("uniform", (-60.0, -50.0), rng=rng
 in_rng = np.random.RandomState(7)
 trains = [np.sort(in_rng.randint(8, 2400, 30)) * dt for _ in range(n_in)]
 stim = sim.Population(n_in, sim.SpikeSourceArray(spike_times=trains), label="stim")
-sim.Projection(stim, all_cells, sim.FixedProbabilityConnector(0.2, rng=rng),
+# One RNG per projection: PyNN 0.13 (here NEST) draws a probability connector from a copy
+# of its RNG, spinstream from the RNG itself; with an RNG each, both draw the same.
+sim.Projection(stim, all_cells, sim.FixedProbabilityConnector(0.2, rng=sim.NumpyRNG(seed=1)),
                sim.StaticSynapse(weight=0.6, delay=1.0), receptor_type="excitatory")
-sim.Projection(exc, all_cells, sim.FixedProbabilityConnector(0.1, rng=rng),
+sim.Projection(exc, all_cells, sim.FixedProbabilityConnector(0.1, rng=sim.NumpyRNG(seed=2)),
                sim.StaticSynapse(weight=0.3, delay=1.5), receptor_type="excitatory")
-sim.Projection(inh, all_cells, sim.FixedProbabilityConnector(0.1, rng=rng),
+sim.Projection(inh, all_cells, sim.FixedProbabilityConnector(0.1, rng=sim.NumpyRNG(seed=3)),
                sim.StaticSynapse(weight=-1.2, delay=0.875), receptor_type="inhibitory")
 all_cells.record("spikes")
 exc[:5].record("v")

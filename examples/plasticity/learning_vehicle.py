@@ -151,11 +151,17 @@ def build(sim: Any, cfg: Config, learning: bool) -> tuple[dict[str, Any], dict[A
     for name in MOTORS:
         pops[name] = sim.Population(cfg.n_motor, cell, label=name)
         pops[name].record("spikes")
-    rng = sim.NumpyRNG(seed=7)
+
+    # Every projection draws its connections from a fresh NumpyRNG(seed=7): the network this
+    # controller was tuned on (a shared RNG used to give every projection these same draws;
+    # spinstream now continues a shared RNG from one projection to the next).
+    def rng() -> Any:
+        return sim.NumpyRNG(seed=7)
+
     reflex = sim.StaticSynapse(weight=cfg.w_reflex, delay=1.0)
     for bump, motor in (("bump_left", "turn_right"), ("bump_right", "turn_left")):
         sim.Projection(
-            pops[bump], pops[motor], sim.FixedProbabilityConnector(0.5, rng=rng), reflex
+            pops[bump], pops[motor], sim.FixedProbabilityConnector(0.5, rng=rng()), reflex
         )
     # the two motors inhibit each other a little: one turn at a time
     sim.Projection(
@@ -189,7 +195,7 @@ def build(sim: Any, cfg: Config, learning: bool) -> tuple[dict[str, Any], dict[A
             plastic[(s, m)] = sim.Projection(
                 pops[s],
                 pops[m],
-                sim.FixedProbabilityConnector(0.5, rng=rng),
+                sim.FixedProbabilityConnector(0.5, rng=rng()),
                 synapse,
                 label=f"{s}->{m}",
             )

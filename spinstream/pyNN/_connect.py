@@ -10,10 +10,22 @@ with numpy >= 2.1: a one-neuron presynaptic population, whose column is a 0-d va
 
 ``FromListConnector``/``FromFileConnector`` are vectorised outright, and
 ``SmallWorldConnector`` (which PyNN leaves unimplemented) is built here.
+
+An RNG shared by several connectors (or by several weight/delay distributions) is drawn
+from in sequence, one projection after the other, as its ``rng=`` argument says.  PyNN 0.13
+instead draws ``FixedProbabilityConnector`` (and the other probability connectors) and
+synapse-parameter distributions from a *deep copy* of the RNG, because ``lazyarray`` copies
+a ``RandomDistribution`` when the connector compares it with ``p_connect`` (PyNN <= 0.9's
+distributions were exempt from that copy); so on pyNN.nest and pyNN.brian2 every projection
+sharing one ``NumpyRNG`` gets the same draws, while ``FixedNumberPre/PostConnector`` and
+``FixedTotalNumberConnector`` advance it.  Here every connector advances it.  A network that
+gives each projection its own RNG is connection for connection the one NEST builds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 from typing import Any
 
@@ -21,10 +33,10 @@ import numpy as np
 import numpy.typing as npt
 from pyNN import connectors, errors
 from pyNN.parameters import LazyArray
-from pyNN.random import RandomDistribution
+from pyNN.random import AbstractRNG, RandomDistribution
 from pyNN.standardmodels import StandardSynapseType
 
-__all__ = ["Connections", "build_connections", "evaluate_at"]
+__all__ = ["Connections", "build_connections", "drawn_in_sequence", "evaluate_at"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -209,8 +221,47 @@ def _small_world(connector: Any, projection: Any, out: Connections) -> None:
     out.add(src, tgt, {name: evaluate_at(lazy, src, tgt) for name, lazy in space.items()})
 
 
+def _rngs_of(projection: Any, connector: Any) -> list[Any]:
+    """Return the RNGs a projection's build draws from: the connector's and the synapse's."""
+    found = [getattr(connector, "rng", None)]
+    space = getattr(projection.synapse_type, "parameter_space", None)
+    for _name, lazy in [] if space is None else space.items():
+        base = getattr(lazy, "base_value", None)
+        if isinstance(base, RandomDistribution):
+            found.append(base.rng)
+    unique: dict[int, Any] = {}
+    for rng in found:
+        if isinstance(rng, AbstractRNG):
+            unique.setdefault(id(rng), rng)
+    return list(unique.values())
+
+
+@contextmanager
+def drawn_in_sequence(rngs: list[Any]) -> Iterator[None]:
+    """While this lasts, a deep copy of any of ``rngs`` is that RNG itself (see module doc).
+
+    ``copy.deepcopy`` looks ``__deepcopy__`` up on the instance, so this touches only these
+    RNG objects, and only while one projection is built (or set).
+    """
+    pinned = []
+    for rng in rngs:
+        if "__deepcopy__" not in vars(rng):
+            rng.__deepcopy__ = lambda memo, rng=rng: rng
+            pinned.append(rng)
+    try:
+        yield
+    finally:
+        for rng in pinned:
+            del rng.__deepcopy__
+
+
 def build_connections(projection: Any, connector: Any) -> Connections:
     """Run ``connector`` for ``projection`` and return the connections it makes."""
+    with drawn_in_sequence(_rngs_of(projection, connector)):
+        return _build(projection, connector)
+
+
+def _build(projection: Any, connector: Any) -> Connections:
     out = Connections()
     if isinstance(connector, connectors.FromFileConnector):
         if connector.distributed:

@@ -16,12 +16,13 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 from pyNN import common, errors
+from pyNN.random import RandomDistribution
 from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
 from spinstream.model import EXCITATORY, INHIBITORY, ParameterError, ProjectionSpec
 from spinstream.pyNN import _plasticity
-from spinstream.pyNN._connect import build_connections, evaluate_at
+from spinstream.pyNN._connect import build_connections, drawn_in_sequence, evaluate_at
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
 
@@ -129,7 +130,38 @@ class Projection(common.Projection):  # type: ignore[misc]
         receptor_type: str | None = None,
         space: Space | None = None,
         label: str | None = None,
+        *,
+        download_synapses: bool = False,
+        partition_id: str = "SPIKE",
     ) -> None:
+        # sPyNNaker's extra arguments (SpiNNakerProjection): synapses always stay readable
+        # here (they live on the host), and every population sends on one partition.
+        if not isinstance(download_synapses, (bool, np.bool_)):
+            raise errors.ConnectionError(
+                f"Projection: download_synapses must be True or False, not {download_synapses!r}"
+            )
+        if partition_id != "SPIKE":
+            raise errors.ConnectionError(
+                f"Projection: partition_id={partition_id!r} is not supported; spinstream's "
+                "populations send spikes on one partition, 'SPIKE' (sPyNNaker's default)"
+            )
+        self.download_synapses = bool(download_synapses)
+        split = getattr(connector, "receptors_by_sign", None)
+        if split is not None and receptor_type not in (None, split[0]):
+            raise errors.ConnectionError(
+                f"Projection: {type(connector).__name__} chooses each synapse's receptor by "
+                f"its weight's sign (positive: {split[0]!r}, negative: {split[1]!r}); "
+                f"receptor_type={receptor_type!r} would be ignored, leave it unset"
+            )
+        if download_synapses and isinstance(synapse_type, _plasticity.STDPMechanism):
+            raise errors.ConnectionError(
+                "Projection: download_synapses=True (weights readable after end()) is not "
+                f"supported for plastic synapses ({type(synapse_type).__name__}): their "
+                "learned weights live on the board and are gone after end(); read them "
+                "before end()"
+            )
+        self._split: tuple[str, str] | None = split
+        self._sign: FloatArray | None = None
         state = self._simulator.state
         runtime = state.require_runtime()
         for role, obj in (("pre", presynaptic_neurons), ("post", postsynaptic_neurons)):
@@ -180,6 +212,8 @@ class Projection(common.Projection):  # type: ignore[misc]
         # rule parameters, one value per connection (empty for static synapses)
         self._rule: dict[str, FloatArray] = {}
         self._rule = _plasticity.check_rule_values(self, {k: values[k] for k in names})
+        if self._split is not None:  # each synapse's receptor follows its weight's sign
+            self._sign = np.sign(np.asarray(values["weight"], dtype=np.float64))
         self._weight = self._checked_weights(values["weight"])
         self._delay = np.array(values["delay"], dtype=np.float64)
         steps = state.delay_steps(self._delay, f"Projection {self.label!r}")
@@ -219,6 +253,15 @@ class Projection(common.Projection):  # type: ignore[misc]
         if not np.all(np.isfinite(weight)):
             raise errors.ConnectionError(f"{where}: weights must be finite numbers")
         conductance = bool(self.post.conductance_based)
+        if self._sign is not None:
+            flipped = weight * self._sign < 0
+            if np.any(flipped):
+                k = int(np.flatnonzero(flipped)[0])
+                raise errors.ConnectionError(
+                    f"{where}: weight {weight[k]} of connection {k} has the other sign than "
+                    "the one it was built with; its receptor is chosen by that sign"
+                )
+            return weight
         if conductance or self.receptor_type == "excitatory":
             if weight.min() < 0:
                 kind = "conductance-based" if conductance else "excitatory"
@@ -238,6 +281,10 @@ class Projection(common.Projection):  # type: ignore[misc]
         pre_pop, pre_idx = _lookup(self.pre)
         post_pop, post_idx = _lookup(self.post)
         receptor = _RECEPTORS.get(self.receptor_type)
+        per_synapse = None
+        if self._split is not None and self._sign is not None:
+            pos, neg = (_RECEPTORS[name] for name in self._split)
+            per_synapse = np.where(self._sign < 0, neg, pos).astype(np.int64)
         if receptor is None:
             raise errors.ConnectionError(
                 f"Projection {self.label!r}: receptor type {self.receptor_type!r} is not "
@@ -259,7 +306,11 @@ class Projection(common.Projection):  # type: ignore[misc]
                 post_index=post_idx[self._post[sel]],
                 weight=np.abs(self._weight[sel]),
                 delay_steps=steps[sel],
-                receptor=np.full(len(sel), receptor, dtype=np.int64),
+                receptor=(
+                    np.full(len(sel), receptor, dtype=np.int64)
+                    if per_synapse is None
+                    else per_synapse[sel]
+                ),
                 label=self.label,
             )
             self._parts.append((int(runtime.add_projection(spec)), sel))
@@ -480,7 +531,10 @@ class Projection(common.Projection):  # type: ignore[misc]
                         f"{', '.join(settable)}"
                     )
                 raise errors.NonExistentParameterError(name, kind, sorted(settable))
-        super().set(**attributes)
+        # a distribution's RNG is drawn from in sequence, not copied (see _connect)
+        rngs = [v.rng for v in attributes.values() if isinstance(v, RandomDistribution)]
+        with drawn_in_sequence(rngs):
+            super().set(**attributes)
 
     set.__doc__ = common.Projection.set.__doc__
 
