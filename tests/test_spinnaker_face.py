@@ -558,3 +558,30 @@ def test_recording_conventions_and_neo_convertor(tmp_path):
     # ... and exactly the jump it gave v over the leak (v_rest -65 mV, tau_m 20 ms, 1 ms)
     leak = -65.0 + (v[:-1] + 65.0) * np.exp(-1.0 / 20.0)
     assert np.allclose(v[1:] - leak, ge[1:] - gi[1:], atol=1e-9)
+
+
+def test_the_face_exports_spynnakers_connectors_and_local_only_synapses(
+    tmp_path: pathlib.Path,
+) -> None:
+    """A sPyNNaker convolution script's names resolve, and wire the same synapses."""
+    script = """
+import numpy as np
+import pyNN.spiNNaker as sim
+sim.setup(timestep=1.0)
+src = sim.Population(25, sim.SpikeSourceArray(spike_times=[[2.0]] * 25),
+                     structure=sim.Grid2D(1.0))
+dst = sim.Population(9, sim.IF_curr_exp(), structure=sim.Grid2D(1.0))
+k = np.arange(9, dtype=float).reshape(3, 3) - 4.0
+proj = sim.Projection(src, dst, sim.ConvolutionConnector(k), sim.Convolution(delay=2.0))
+w = proj.get("weight", format="list")
+d = proj.get("delay", format="array")
+print("n", len(w), "neg", sum(1 for *_, x in w if x < 0), "delay", np.nanmax(d))
+print("all_but_me", len(sim.Projection(dst, dst, sim.AllButMeConnector(),
+                                       sim.StaticSynapse(weight=1.0)).get("weight", "list")))
+sim.end()
+print("{}")
+"""
+    out = run_script(tmp_path, script).stdout
+    # 5x5 -> 3x3 "valid" convolution: 9 outputs x 9 kernel taps, minus the zero tap (k=0)
+    assert "n 72 neg 36 delay 2.0" in out
+    assert "all_but_me 72" in out  # 9 x 8

@@ -136,26 +136,27 @@ class Projection(common.Projection):  # type: ignore[misc]
     ) -> None:
         # sPyNNaker's extra arguments (SpiNNakerProjection): synapses always stay readable
         # here (they live on the host), and every population sends on one partition.
+        where = "Projection" if label is None else f"Projection {label!r}"
         if not isinstance(download_synapses, (bool, np.bool_)):
             raise errors.ConnectionError(
-                f"Projection: download_synapses must be True or False, not {download_synapses!r}"
+                f"{where}: download_synapses must be True or False, got {download_synapses!r}"
             )
         if partition_id != "SPIKE":
             raise errors.ConnectionError(
-                f"Projection: partition_id={partition_id!r} is not supported; spinstream's "
+                f"{where}: partition_id={partition_id!r} is not supported; spinstream's "
                 "populations send spikes on one partition, 'SPIKE' (sPyNNaker's default)"
             )
         self.download_synapses = bool(download_synapses)
         split = getattr(connector, "receptors_by_sign", None)
         if split is not None and receptor_type not in (None, split[0]):
             raise errors.ConnectionError(
-                f"Projection: {type(connector).__name__} chooses each synapse's receptor by "
+                f"{where}: {type(connector).__name__} chooses each synapse's receptor by "
                 f"its weight's sign (positive: {split[0]!r}, negative: {split[1]!r}); "
                 f"receptor_type={receptor_type!r} would be ignored, leave it unset"
             )
         if download_synapses and isinstance(synapse_type, _plasticity.STDPMechanism):
             raise errors.ConnectionError(
-                "Projection: download_synapses=True (weights readable after end()) is not "
+                f"{where}: download_synapses=True (weights readable after end()) is not "
                 f"supported for plastic synapses ({type(synapse_type).__name__}): their "
                 "learned weights live on the board and are gone after end(); read them "
                 "before end()"

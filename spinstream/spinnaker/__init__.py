@@ -28,6 +28,10 @@ from pyNN.space import distance as distance
 
 import spinstream.pyNN as _pynn
 from spinstream.pyNN import *  # noqa: F403 - the whole PyNN API, as sPyNNaker re-exports it
+from spinstream.pyNN._connect_spinnaker import AllButMeConnector as AllButMeConnector
+from spinstream.pyNN._connect_spinnaker import ConvolutionConnector as ConvolutionConnector
+from spinstream.pyNN._connect_spinnaker import OneToOneOffsetConnector as OneToOneOffsetConnector
+from spinstream.pyNN._connect_spinnaker import PoolDenseConnector as PoolDenseConnector
 from spinstream.spinnaker._control import get_machine as get_machine
 from spinstream.spinnaker._control import name as name
 from spinstream.spinnaker._control import set_allow_delay_extensions as set_allow_delay_extensions
@@ -38,6 +42,8 @@ from spinstream.spinnaker._control import (
     set_number_of_synapse_cores as set_number_of_synapse_cores,
 )
 from spinstream.spinnaker._control import setup as setup
+from spinstream.spinnaker._local_only import Convolution as Convolution
+from spinstream.spinnaker._local_only import PoolDense as PoolDense
 from spinstream.spinnaker._population import Population as Population
 from spinstream.spinnaker._projection import Projection as Projection
 
@@ -50,7 +56,6 @@ _LAZY = ("external_devices", "extra_models")
 SpiNNakerProjection = Projection
 
 _STRUCTURAL = "sPyNNaker's structural plasticity (synaptogenesis)"
-_LOCAL_ONLY = "sPyNNaker's local-only convolution and pooling synapses"
 #: sPyNNaker names that spinstream does not have (yet), and what they belong to.
 _NOT_HERE = {
     "StructuralMechanismStatic": _STRUCTURAL,
@@ -59,10 +64,6 @@ _NOT_HERE = {
     "RandomSelection": _STRUCTURAL,
     "DistanceDependentFormation": _STRUCTURAL,
     "RandomByWeightElimination": _STRUCTURAL,
-    "ConvolutionConnector": _LOCAL_ONLY,
-    "PoolDenseConnector": _LOCAL_ONLY,
-    "Convolution": _LOCAL_ONLY,
-    "PoolDense": _LOCAL_ONLY,
     "KernelConnector": "sPyNNaker's kernel connector",
 }
 
@@ -72,6 +73,12 @@ class MissingFeatureError(AttributeError):
 
 
 _OWN = [
+    "AllButMeConnector",
+    "Convolution",
+    "ConvolutionConnector",
+    "OneToOneOffsetConnector",
+    "PoolDense",
+    "PoolDenseConnector",
     "Cuboid",
     "Grid2D",
     "Grid3D",

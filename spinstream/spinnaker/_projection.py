@@ -10,12 +10,11 @@ __all__ = ["Projection"]
 
 
 class Projection(_sim.Projection):  # type: ignore[misc]
-    """A PyNN Projection that also takes sPyNNaker's ``download_synapses`` and ``partition_id``.
+    """A PyNN Projection whose sPyNNaker keywords may also be given by position.
 
-    ``download_synapses`` (read the synapses back from the board after a run) has no effect:
-    they are always readable here (``get()``, ``save()``); it must be True or False.
-    ``partition_id`` (an outgoing routing partition of the presynaptic vertex) must be
-    ``None``: spinstream's populations have one partition.
+    ``download_synapses`` and ``partition_id`` mean what :class:`spinstream.pyNN.Projection`
+    documents (synapses stay readable on the host; one outgoing partition, ``"SPIKE"``);
+    ``partition_id=None`` is sPyNNaker's default, the same partition.
     """
 
     def __init__(
@@ -31,16 +30,6 @@ class Projection(_sim.Projection):  # type: ignore[misc]
         download_synapses: bool = False,
         partition_id: str | None = None,
     ) -> None:
-        if not isinstance(download_synapses, bool):
-            raise ValueError(
-                f"Projection {label!r}: download_synapses must be True or False, "
-                f"got {download_synapses!r}"
-            )
-        if partition_id is not None:
-            raise ValueError(
-                f"Projection {label!r}: partition_id={partition_id!r} is not supported "
-                "(spinstream's populations have one outgoing partition)"
-            )
         super().__init__(
             presynaptic_population,
             postsynaptic_population,
@@ -50,4 +39,6 @@ class Projection(_sim.Projection):  # type: ignore[misc]
             receptor_type,
             space,
             label,
+            download_synapses=download_synapses,
+            partition_id="SPIKE" if partition_id is None else partition_id,
         )
