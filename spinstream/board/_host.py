@@ -28,7 +28,12 @@ from spinstream.model import (
     MappingPlan,
     NetworkSpec,
     ParameterError,
+    ParameterShapeError,
+    ParameterValueError,
     STDPSpec,
+    UnknownParameterError,
+    check_indices,
+    check_parameter,
 )
 from spinstream.model._spec import check_weight_bounds, first_step_at
 
@@ -85,23 +90,6 @@ def _ring_slots(max_delay: int) -> int:
     return 1 << max(1, int(max_delay).bit_length())
 
 
-def _check_params(pop_label: str, model: str, name: str, values: F64) -> None:
-    if not np.all(np.isfinite(values) | np.isposinf(values)) or np.any(np.isnan(values)):
-        raise ParameterError(f"{pop_label}: parameter {name!r} of {model} must be a number")
-    positive = (name.startswith("tau_") and name != "tau_refrac") or name in ("cm",)
-    if positive and np.any(values <= 0):
-        bad = values[values <= 0][0]
-        raise ParameterError(
-            f"{pop_label}: parameter {name!r} of {model} must be > 0, got {bad!r}"
-        )
-    nonneg = name in ("tau_refrac", "rate", "start", "duration", "beta", "alpha")
-    if nonneg and np.any(values < 0):
-        bad = values[values < 0][0]
-        raise ParameterError(
-            f"{pop_label}: parameter {name!r} of {model} must be >= 0, got {bad!r}"
-        )
-
-
 def _broadcast(where: str, name: str, values: npt.ArrayLike, n: int, dtype: type) -> Any:
     """One value or ``n`` values as a new array of ``dtype`` (integers must be whole)."""
     try:
@@ -129,9 +117,9 @@ def _check_network(spec: NetworkSpec) -> None:
     n_pops = len(pops)
     for p in pops:
         where = f"population {p.label!r}"
-        if p.model not in E.MODEL_IDS:
+        if p.model not in E.models():
             raise ParameterError(
-                f"{where}: model {p.model!r} is not supported; known: {sorted(E.MODEL_IDS)}"
+                f"{where}: model {p.model!r} is not supported; known: {sorted(E.models())}"
             )
         lay = E.layout(p.model)
         for kind, given, known in (
@@ -140,11 +128,11 @@ def _check_network(spec: NetworkSpec) -> None:
         ):
             for key, values in given.items():
                 if key not in known:
-                    raise ParameterError(
+                    raise UnknownParameterError(
                         f"{where}: {p.model} has no {kind} {key!r}; it has {list(known)}"
                     )
                 if np.shape(values) != (p.size,):
-                    raise ParameterError(
+                    raise ParameterShapeError(
                         f"{where}: {kind} {key!r} has shape {np.shape(values)}; expected "
                         f"{p.size} values, one per neuron"
                     )
@@ -274,10 +262,10 @@ class HostBoard(Board):
         sizes = np.array([p.size for p in pops], dtype=np.int64)
         self._pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
         for p in pops:
-            if p.model not in E.MODEL_IDS:
+            if p.model not in E.models():
                 raise ParameterError(
                     f"population {p.label!r}: model {p.model!r} is not supported; known: "
-                    f"{sorted(E.MODEL_IDS)}"
+                    f"{sorted(E.models())}"
                 )
         core_gid0 = np.array([self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
         core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
@@ -310,8 +298,7 @@ class HostBoard(Board):
                         f"population {pop.label!r}: parameter {name!r} of {pop.model} is missing"
                     )
                 values = np.asarray(pop.params[name], dtype=np.float64)[cs.lo : cs.hi]
-                _check_params(repr(pop.label), pop.model, name, values)
-                params[r] = values
+                params[r] = check_parameter(lay, pop.label, name, values)
             state = np.zeros((len(lay.state), n))
             for r, name in enumerate(lay.state):
                 if name in pop.initial:
@@ -491,17 +478,22 @@ class HostBoard(Board):
 
     def _prepare(self, cid: int) -> None:
         code = self._lib.ss_prepare_core(ctypes.byref(self._engine), cid)
-        if code != 0:
-            a = self._cores[cid]
-            label = self._spec.populations[a.pop].label
-            raise ParameterError(
-                f"population {label!r}: invalid parameters for {a.layout.name} "
-                + (
-                    "(the rate is too high for the dead time tau_refrac)"
-                    if code == -11
-                    else "(time constants and cm must be > 0, tau_refrac >= 0, rates >= 0)"
-                )
+        if code == 0:
+            return
+        a = self._cores[cid]
+        label = self._spec.populations[a.pop].label
+        row = E.ERR_PARAM - code
+        if 0 <= row < a.layout.n_pynn_params:
+            # the engine's own check: it agrees with check_parameter, which names the value
+            check_parameter(a.layout, label, a.layout.params[row], a.params[row])
+        raise ParameterValueError(
+            f"population {label!r}: invalid parameters for {a.layout.name} "
+            + (
+                "(the rate is too high for the dead time tau_refrac)"
+                if code == E.ERR_RATE
+                else f"(the engine's code {code})"
             )
+        )
 
     def _restart_all_sources(self) -> None:
         for cid, a in enumerate(self._cores):
@@ -671,13 +663,8 @@ class HostBoard(Board):
         """Core id and local index of each neuron index of a population."""
         self._check_pop(pop)
         los = self._pop_core_lo[pop]
-        size = self._spec.populations[pop].size
-        if indices.size and (indices.min() < 0 or indices.max() >= size):
-            bad = indices[(indices < 0) | (indices >= size)][0]
-            raise ParameterError(
-                f"population {self._spec.populations[pop].label!r}: index {bad} is outside "
-                f"[0, {size})"
-            )
+        p = self._spec.populations[pop]
+        check_indices(p.label, p.size, indices)
         k = np.searchsorted(los, indices, side="right") - 1
         cores = np.asarray(self._pop_cores[pop], dtype=np.int64)[k]
         return cores, indices - los[k]
@@ -710,7 +697,7 @@ class HostBoard(Board):
         if name not in names:
             label = self._spec.populations[pop].label
             what = "parameter" if kind == "param" else "state variable"
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {label!r} ({lay.name}) has no {what} {name!r}; it has {list(names)}"
             )
         return (lay.params if kind == "param" else lay.state).index(name)
@@ -907,8 +894,8 @@ class HostBoard(Board):
         row = self._row(pop, name, "param")
         indices = np.asarray(indices, dtype=np.int64)
         values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
-        label = repr(self._spec.populations[pop].label)
-        _check_params(label, self._spec.populations[pop].model, name, values)
+        p = self._spec.populations[pop]
+        values = check_parameter(E.layout(p.model), p.label, name, values)
         groups = self._groups(pop, indices)
         saved = [(c, self._cores[c].params[row].copy()) for c, _, _ in groups]
         try:
@@ -955,7 +942,7 @@ class HostBoard(Board):
     def _scheduled_pop(self, pop: int) -> None:
         self._check_pop(pop)
         model = self._spec.populations[pop].model
-        if E.MODEL_IDS.get(model) != E.MODEL_IDS["SpikeSourceArray"]:
+        if E.layout(model).name != "SpikeSourceArray":
             raise ParameterError(
                 f"population {self._spec.populations[pop].label!r} ({model}) cannot be given "
                 "spikes: only SpikeSourceArray and SpikeInjector populations can"

@@ -13,6 +13,8 @@ Importing this module also makes it importable as ``pyNN.spinstream`` (see
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pyNN import errors, random, space
 from pyNN.connectors import (
     AllToAllConnector,
@@ -37,22 +39,7 @@ from pyNN.space import Space
 
 from spinstream.pyNN import _plasticity
 from spinstream.pyNN._backend import Backend, _bound
-from spinstream.pyNN._cells import (
-    EIF_cond_alpha_isfa_ista,
-    EIF_cond_exp_isfa_ista,
-    HH_cond_exp,
-    IF_cond_alpha,
-    IF_cond_exp,
-    IF_curr_alpha,
-    IF_curr_delta,
-    IF_curr_exp,
-    Izhikevich,
-    SpikeInjector,
-    SpikeSourceArray,
-    SpikeSourceGamma,
-    SpikeSourcePoisson,
-    SpikeSourcePoissonRefractory,
-)
+from spinstream.pyNN._cells import CELL_TYPES
 from spinstream.pyNN._plasticity import (
     AdditiveWeightDependence,
     MultiplicativeWeightDependence,
@@ -62,6 +49,9 @@ from spinstream.pyNN._populations import ID
 from spinstream.pyNN._projections import Connection
 from spinstream.pyNN._sources import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource
 from spinstream.pyNN._state import StaleObjectError
+
+# One cell type per model of the engine (generated from its description: _cells.py).
+globals().update(CELL_TYPES)
 
 _backend = Backend()
 state = _backend.state
@@ -110,22 +100,13 @@ __all__ = [
     "DCSource",
     "DisplacementDependentProbabilityConnector",
     "DistanceDependentProbabilityConnector",
-    "EIF_cond_alpha_isfa_ista",
-    "EIF_cond_exp_isfa_ista",
     "FixedNumberPostConnector",
     "FixedNumberPreConnector",
     "FixedProbabilityConnector",
     "FixedTotalNumberConnector",
     "FromFileConnector",
     "FromListConnector",
-    "HH_cond_exp",
-    "IF_cond_alpha",
-    "IF_cond_exp",
-    "IF_curr_alpha",
-    "IF_curr_delta",
-    "IF_curr_exp",
     "IndexBasedProbabilityConnector",
-    "Izhikevich",
     "MultiplicativeWeightDependence",
     "NativeRNG",
     "Network",
@@ -140,12 +121,7 @@ __all__ = [
     "SimpleStochasticSynapse",
     "SmallWorldConnector",
     "Space",
-    "SpikeInjector",
     "SpikePairRule",
-    "SpikeSourceArray",
-    "SpikeSourceGamma",
-    "SpikeSourcePoisson",
-    "SpikeSourcePoissonRefractory",
     "StaleObjectError",
     "StaticSynapse",
     "StepCurrentSource",
@@ -174,4 +150,10 @@ __all__ = [
     "simulator",
     "space",
     "state",
+    *CELL_TYPES,
 ]
+
+
+if TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any: ...  # the generated cell types

@@ -1,107 +1,60 @@
-"""Standard cell types: PyNN's standard library, described once for the engine.
+"""Standard cell types, generated from the C engine's own description of its models.
 
-The kernel model name is the PyNN class name and the parameters keep PyNN's names and
-units, so every translation is the identity: a cell type here is PyNN's description
-plus the list of state variables the engine can record.  Adding a model means one class
-here and one kernel in the engine.
+Every model the engine has (``kernels_c/models``, one file each) becomes a PyNN cell type
+here, with nothing written by hand: the engine's model name is the class name, its parameters
+keep PyNN's names and units (every translation is the identity), its visible state rows are
+what can be recorded and its receptor names are the receptor types.  A model PyNN knows
+(``pyNN.standardmodels.cells``) subclasses PyNN's class, keeping its documentation and
+defaults; any other (sPyNNaker's extra models) takes its defaults, initial values and units
+from the engine's description.  ``SpikeInjector`` (sPyNNaker's live input) is the one class
+written here: the engine runs it as a ``SpikeSourceArray`` whose spikes arrive while it runs.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pyNN.standardmodels import StandardCellType, build_translations, cells
 
-__all__ = [
-    "EIF_cond_alpha_isfa_ista",
-    "EIF_cond_exp_isfa_ista",
-    "HH_cond_exp",
-    "IF_cond_alpha",
-    "IF_cond_exp",
-    "IF_curr_alpha",
-    "IF_curr_delta",
-    "IF_curr_exp",
-    "Izhikevich",
-    "SpikeInjector",
-    "SpikeSourceArray",
-    "SpikeSourceGamma",
-    "SpikeSourcePoisson",
-    "SpikeSourcePoissonRefractory",
-]
+from spinstream.board import engine_models
+from spinstream.model import ModelDescription
+
+__all__ = ["CELL_TYPES", "SpikeInjector", "cell_type"]
 
 
-def _identity(parameters: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _translations(names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     # Kernel parameters carry PyNN's names and units.
-    return build_translations(*((name, name) for name in parameters))  # type: ignore[no-any-return]
+    return build_translations(*((name, name) for name in names))  # type: ignore[no-any-return]
 
 
-class IF_curr_exp(cells.IF_curr_exp):  # type: ignore[misc]
-    __doc__ = cells.IF_curr_exp.__doc__
-    translations = _identity(cells.IF_curr_exp.default_parameters)
-    recordable: ClassVar[list[str]] = ["spikes", "v", "isyn_exc", "isyn_inh"]
-
-
-class IF_curr_alpha(cells.IF_curr_alpha):  # type: ignore[misc]
-    __doc__ = cells.IF_curr_alpha.__doc__
-    translations = _identity(cells.IF_curr_alpha.default_parameters)
-    recordable: ClassVar[list[str]] = ["spikes", "v", "isyn_exc", "isyn_inh"]
-
-
-class IF_curr_delta(cells.IF_curr_delta):  # type: ignore[misc]
-    __doc__ = cells.IF_curr_delta.__doc__
-    translations = _identity(cells.IF_curr_delta.default_parameters)
-
-
-class IF_cond_exp(cells.IF_cond_exp):  # type: ignore[misc]
-    __doc__ = cells.IF_cond_exp.__doc__
-    translations = _identity(cells.IF_cond_exp.default_parameters)
-
-
-class IF_cond_alpha(cells.IF_cond_alpha):  # type: ignore[misc]
-    __doc__ = cells.IF_cond_alpha.__doc__
-    translations = _identity(cells.IF_cond_alpha.default_parameters)
-
-
-class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):  # type: ignore[misc]
-    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__
-    translations = _identity(cells.EIF_cond_exp_isfa_ista.default_parameters)
-
-
-class EIF_cond_alpha_isfa_ista(cells.EIF_cond_alpha_isfa_ista):  # type: ignore[misc]
-    __doc__ = cells.EIF_cond_alpha_isfa_ista.__doc__
-    translations = _identity(cells.EIF_cond_alpha_isfa_ista.default_parameters)
-
-
-class HH_cond_exp(cells.HH_cond_exp):  # type: ignore[misc]
-    __doc__ = cells.HH_cond_exp.__doc__
-    translations = _identity(cells.HH_cond_exp.default_parameters)
-    # Gap junctions are not modelled: only the two chemical receptors.
-    receptor_types = ("excitatory", "inhibitory")
-
-
-class Izhikevich(cells.Izhikevich):  # type: ignore[misc]
-    __doc__ = cells.Izhikevich.__doc__
-    translations = _identity(cells.Izhikevich.default_parameters)
-
-
-class SpikeSourcePoisson(cells.SpikeSourcePoisson):  # type: ignore[misc]
-    __doc__ = cells.SpikeSourcePoisson.__doc__
-    translations = _identity(cells.SpikeSourcePoisson.default_parameters)
-
-
-class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):  # type: ignore[misc]
-    __doc__ = cells.SpikeSourcePoissonRefractory.__doc__
-    translations = _identity(cells.SpikeSourcePoissonRefractory.default_parameters)
-
-
-class SpikeSourceGamma(cells.SpikeSourceGamma):  # type: ignore[misc]
-    __doc__ = cells.SpikeSourceGamma.__doc__
-    translations = _identity(cells.SpikeSourceGamma.default_parameters)
-
-
-class SpikeSourceArray(cells.SpikeSourceArray):  # type: ignore[misc]
-    __doc__ = cells.SpikeSourceArray.__doc__
-    translations = _identity(cells.SpikeSourceArray.default_parameters)
+def cell_type(model: ModelDescription) -> type[StandardCellType]:
+    """Make the PyNN cell type of an engine model."""
+    pynn_class = getattr(cells, model.name, None)
+    recordable = ["spikes", *model.recordable_state]
+    namespace: dict[str, Any] = {
+        "translations": _translations(model.pynn_params),
+        "recordable": recordable,
+        "receptor_types": model.receptors,
+        "__module__": __name__,
+    }
+    if pynn_class is not None:
+        namespace["__doc__"] = pynn_class.__doc__
+        if model.name == "SpikeSourceArray":
+            # spike_times is a schedule, not a row of the engine
+            namespace["translations"] = _translations(("spike_times",))
+        bases: tuple[type, ...] = (pynn_class,)
+    else:
+        rows = {r.name: r for r in model.param_rows[: model.n_pynn_params]}
+        namespace.update(
+            __doc__=f"{model.name}: a model of spinstream's engine (kernels_c/models).",
+            default_parameters={name: r.value for name, r in rows.items()},
+            default_initial_values=model.default_initial_values,
+            units=model.units,
+            injectable=not model.is_source,
+            conductance_based=any(r.unit == "uS" for r in model.state_rows),
+        )
+        bases = (StandardCellType,)
+    return type(model.name, bases, namespace)
 
 
 class SpikeInjector(StandardCellType):  # type: ignore[misc]
@@ -117,3 +70,21 @@ class SpikeInjector(StandardCellType):  # type: ignore[misc]
     injectable = False
     receptor_types = ()
     units: ClassVar[dict[str, str]] = {}
+
+
+def _generate() -> dict[str, type[StandardCellType]]:
+    out: dict[str, type[StandardCellType]] = {}
+    for name, model in engine_models().items():
+        if name == model.name:
+            out[name] = cell_type(model)
+    out["SpikeInjector"] = SpikeInjector
+    return dict(sorted(out.items()))
+
+
+#: Every cell type by name, one per engine model (plus SpikeInjector).
+CELL_TYPES: dict[str, type[StandardCellType]] = _generate()
+globals().update(CELL_TYPES)
+
+if TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any: ...  # the generated classes

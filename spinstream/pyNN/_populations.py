@@ -17,9 +17,16 @@ from pyNN import common, errors
 from pyNN import recording as pynn_recording
 from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 
-from spinstream.model import ParameterError, PopulationSpec
+from spinstream.board import describe_model
+from spinstream.model import ParameterError, ParameterValueError, PopulationSpec, check_parameter
 from spinstream.pyNN import _cells
-from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
+from spinstream.pyNN._errors import (
+    InvalidParameterValueError,
+    NonExistentParameterError,
+    RecordingError,
+    about,
+    removed,
+)
 from spinstream.pyNN._recording import Recorder
 from spinstream.pyNN._state import StaleObjectError
 from spinstream.recording import _neo
@@ -27,12 +34,6 @@ from spinstream.recording import _neo
 __all__ = ["ID", "Assembly", "Population", "PopulationView", "parent_indices"]
 
 IntArray = npt.NDArray[np.int64]
-
-#: Parameters that must be > 0 or >= 0, whatever the model (PyNN units).
-_POSITIVE = frozenset({"cm", "tau_m", "tau_syn_E", "tau_syn_I", "tau_w", "g_leak", "alpha"})
-_NON_NEGATIVE = frozenset(
-    {"tau_refrac", "rate", "duration", "start", "gbar_Na", "gbar_K", "beta", "delta_T"}
-)
 
 
 class ID(int, common.IDMixin):  # type: ignore[misc]
@@ -83,21 +84,17 @@ def _spike_time_list(values: Any, size: int, where: str) -> list[npt.NDArray[np.
     return out
 
 
-def _check_values(name: str, values: npt.NDArray[np.float64], where: str) -> None:
-    bad = ~np.isfinite(values)
-    if name in _POSITIVE:
-        bad |= values <= 0
-        rule = "> 0"
-    elif name in _NON_NEGATIVE:
-        bad |= values < 0
-        rule = ">= 0"
-    else:
-        rule = "finite"
-    if np.any(bad) and not (name == "duration" and np.all(values[bad] == np.inf)):
-        first = values[np.flatnonzero(bad)[0]]
-        raise errors.InvalidParameterValueError(
-            f"{where}: {name} = {first} is not allowed (must be {rule})"
-        )
+def _check_values(
+    celltype: Any, label: str | None, name: str, values: npt.NDArray[np.float64]
+) -> None:
+    """Check values with the engine model's own rule (``check_parameter``), as PyNN's error."""
+    model = describe_model(type(celltype).__name__)
+    if model is None or name not in model.pynn_params:
+        return  # not a parameter of the engine's model: the Runtime refuses it by name
+    try:
+        check_parameter(model, label, name, values)
+    except ParameterValueError as err:
+        raise InvalidParameterValueError(str(err)) from None
 
 
 def _stream(
@@ -209,7 +206,7 @@ class _PopulationMixin:
                 root._set_spike_times(idx, times, where)
                 continue
             values = _as_float_array(value, self.size)
-            _check_values(name, values, where)
+            _check_values(self.celltype, self._root.label, name, values)
             runtime.set_parameters(self._spec_id, name, idx, values)
 
     def set(self, **parameters: Any) -> None:
@@ -537,7 +534,7 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
                 self._spike_times = _spike_time_list(value, self.size, self._where)
                 continue
             values = _as_float_array(value, self.size)
-            _check_values(name, values, self._where)
+            _check_values(self.celltype, self.label, name, values)
             params[name] = values
         initial = {
             name: np.full(self.size, float(value))

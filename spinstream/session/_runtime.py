@@ -60,6 +60,7 @@ from spinstream.recording import Recorder
 from spinstream.session._checks import (
     check_indices,
     check_interval,
+    check_param_values,
     check_pop,
     check_values,
     copy_set,
@@ -429,7 +430,7 @@ class Runtime:
                 f"it has {', '.join(sorted(p.params)) or 'none'}"
             )
         idx = check_indices(p, indices)
-        vals = check_values(name, values, len(idx))
+        vals = check_param_values(p, name, values, len(idx))
         at = self._check_step(at_step, f"setting {name}")
         pid = int(pop)
 
