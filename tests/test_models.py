@@ -178,8 +178,9 @@ def test_both_boards_refuse_a_bad_value_alike(board_class: type) -> None:
 
 
 def test_runtime_and_pynn_refuse_a_bad_value_alike() -> None:
-    import spinstream.pyNN as sim
     from pyNN import errors
+
+    import spinstream.pyNN as sim
 
     sim.setup(timestep=0.1)
     try:

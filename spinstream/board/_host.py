@@ -188,9 +188,10 @@ def _check_network(spec: NetworkSpec) -> None:
         receptor = np.asarray(proj.receptor)
         bad = (receptor < 0) | (receptor >= post_layout.n_receptors)
         if bad.any():
+            names = ", ".join(f"{i} ({r})" for i, r in enumerate(post_layout.receptors))
             raise ParameterError(
                 f"{where}: receptor {int(receptor[bad][0])} does not exist; {post.model} has "
-                "0 (excitatory) and 1 (inhibitory)"
+                f"{names}"
             )
     for i, cs in enumerate(spec.current_sources):
         if cs.kind not in E.CS_KINDS:

@@ -19,7 +19,8 @@ from pyNN import common, errors
 from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
-from spinstream.model import EXCITATORY, INHIBITORY, ParameterError, ProjectionSpec
+from spinstream.board import describe_model
+from spinstream.model import ParameterError, ProjectionSpec
 from spinstream.pyNN import _plasticity
 from spinstream.pyNN._connect import build_connections, evaluate_at
 from spinstream.pyNN._errors import removed
@@ -30,7 +31,8 @@ __all__ = ["Connection", "Projection", "StaticSynapse"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-_RECEPTORS = {"excitatory": EXCITATORY, "inhibitory": INHIBITORY}
+#: Receptor types of a model the engine does not describe (a test board's model).
+_RECEPTORS = ("excitatory", "inhibitory")
 
 
 class StaticSynapse(synapses.StaticSynapse):  # type: ignore[misc]
@@ -214,9 +216,9 @@ class Projection(common.Projection):  # type: ignore[misc]
         if not np.all(np.isfinite(weight)):
             raise errors.ConnectionError(f"{where}: weights must be finite numbers")
         conductance = bool(self.post.conductance_based)
-        if conductance or self.receptor_type == "excitatory":
+        if conductance or self.receptor_type != "inhibitory":
             if weight.min() < 0:
-                kind = "conductance-based" if conductance else "excitatory"
+                kind = "conductance-based" if conductance else str(self.receptor_type)
                 raise errors.ConnectionError(
                     f"{where}: weight {weight.min()} is negative; {kind} weights must be "
                     ">= 0 (uS for conductance, nA for current)"
@@ -228,16 +230,21 @@ class Projection(common.Projection):  # type: ignore[misc]
             )
         return weight
 
+    def _receptor_index(self, model: str) -> int:
+        """Return the ring row of this projection's receptor type on a ``model`` target."""
+        described = describe_model(model)
+        receptors = described.receptors if described is not None else _RECEPTORS
+        if self.receptor_type not in receptors:
+            raise errors.ConnectionError(
+                f"Projection {self.label!r}: receptor type {self.receptor_type!r} is not "
+                f"one of {list(receptors)} ({model})"
+            )
+        return list(receptors).index(self.receptor_type)
+
     def _add_specs(self, steps: IntArray) -> None:
         runtime = self._owner
         pre_pop, pre_idx = _lookup(self.pre)
         post_pop, post_idx = _lookup(self.post)
-        receptor = _RECEPTORS.get(self.receptor_type)
-        if receptor is None:
-            raise errors.ConnectionError(
-                f"Projection {self.label!r}: receptor type {self.receptor_type!r} is not "
-                f"one of {sorted(_RECEPTORS)}"
-            )
         src_pop = pre_pop[self._pre]
         dst_pop = post_pop[self._post]
         self._parts: list[tuple[int, IntArray]] = []
@@ -245,6 +252,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         if not pairs and len(pre_pop) and len(post_pop):
             pairs = [(int(pre_pop[0]), int(post_pop[0]))]
         for a, b in pairs:
+            receptor = self._receptor_index(runtime.spec.populations[b].model)
             sel = np.flatnonzero((src_pop == a) & (dst_pop == b))
             spec = ProjectionSpec(
                 id=len(runtime.spec.projections),

@@ -41,6 +41,8 @@ class NeuronPopulation:
     param_names: ClassVar[tuple[str, ...]] = ()
     #: State variables that can be read, written and recorded.
     state_names: ClassVar[tuple[str, ...]] = ()
+    #: Receptor types (rows of the input that arrives each step): excitatory, inhibitory, ...
+    n_receptors: ClassVar[int] = 2
 
     def __init__(
         self,
@@ -143,15 +145,15 @@ class NeuronPopulation:
         i_ext
             Injected current of each neuron for this step (nA).
         arrived
-            ``(2, size)`` sums of the weights in ring slot ``m`` (excitatory, inhibitory),
-            or ``None`` when nothing arrived.
+            ``(n_receptors, size)`` sums of the weights in ring slot ``m`` (excitatory,
+            inhibitory, then any further receptor), or ``None`` when nothing arrived.
 
         Returns
         -------
         Indices of the neurons that spiked (stamp ``m + 1``).
         """
         if arrived is None:
-            arrived = np.zeros((2, self.size))
+            arrived = np.zeros((self.n_receptors, self.size))
         refractory = self.r > 0
         self.advance(i_ext, arrived, refractory)
         v = self.state["v"]

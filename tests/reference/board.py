@@ -164,8 +164,10 @@ class ReferenceBoard(Board):
                 f"projection {proj.id}: weight {np.min(proj.weight)}; expected >= 0 "
                 "(the receptor gives the sign)"
             )
-        if n and not np.all(np.isin(proj.receptor, (0, 1))):
-            raise ParameterError(f"projection {proj.id}: receptor must be 0 or 1")
+        post = self._pops[proj.post]
+        rows = post.n_receptors if isinstance(post, NeuronPopulation) else 2
+        if n and not np.all(np.isin(proj.receptor, np.arange(rows))):
+            raise ParameterError(f"projection {proj.id}: receptor must be in [0, {rows})")
 
     def _check_indices(self, pop: int, indices: np.ndarray) -> None:
         size = self._pop(pop).size
@@ -178,7 +180,8 @@ class ReferenceBoard(Board):
         """Step 0: what load and reset share (besides the state of each population)."""
         self._step = 0
         self._initial_sampled = False
-        #: Population -> ring slot (step) -> (2, size) summed weights (excitatory, inhibitory).
+        #: Population -> ring slot (step) -> (n_receptors, size) summed weights (excitatory,
+        #: inhibitory, then any further receptor of the model).
         self._pending: list[dict[int, np.ndarray]] = [{} for _ in self._pops]
 
     def _pop(self, pop: int) -> Population:
@@ -279,7 +282,9 @@ class ReferenceBoard(Board):
             ring = self._pending[out.post]
             for slot in np.unique(slots):
                 sel = syn[slots == slot]
-                buf = ring.setdefault(int(slot), np.zeros((2, size)))
+                target = self._pops[out.post]
+                rows = target.n_receptors if isinstance(target, NeuronPopulation) else 2
+                buf = ring.setdefault(int(slot), np.zeros((rows, size)))
                 np.add.at(buf, (out.receptor[sel], out.post_index[sel]), out.weight[sel])
 
     def _sample(

@@ -50,7 +50,9 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
         "test_reference_closed_form::test_spike_array_stamps_and_stamp_zero",
         "test_engine_sources::test_spike_source_array_exact_stamps_including_t0",
     ),
-    "SpikeSourceGamma": ("test_engine_sources::test_gamma_source_rate_cv_and_interval_distribution",),
+    "SpikeSourceGamma": (
+        "test_engine_sources::test_gamma_source_rate_cv_and_interval_distribution",
+    ),
     "SpikeSourcePoissonRefractory": (
         "test_engine_sources::test_poisson_refractory_source_never_fires_within_tau_refrac",
     ),
