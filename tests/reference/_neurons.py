@@ -55,7 +55,7 @@ class NeuronPopulation:
         self.model = model
         self.size = size
         self.dt = dt
-        default_params, default_initial = pynn_defaults(model)
+        default_params, default_initial = self.defaults(model)
         for name in params:
             if name not in self.param_names:
                 raise ParameterError(
@@ -77,6 +77,11 @@ class NeuronPopulation:
         self.check_parameters()
         self.parameters_changed()
         self.reset()
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Default parameters and initial values (PyNN's; a model PyNN lacks overrides this)."""
+        return pynn_defaults(model)
 
     def _column(self, name: str, value: object) -> np.ndarray:
         arr = np.array(value, dtype=np.float64)
