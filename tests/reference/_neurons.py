@@ -25,10 +25,13 @@ def round_half_up(x: float | np.ndarray) -> np.ndarray:
 
 
 def pynn_defaults(model: str) -> tuple[dict[str, float], dict[str, float]]:
-    """PyNN's default parameters and initial values of a standard cell type."""
+    """Default parameters and initial values: PyNN's, or the reference class's own for a model
+    PyNN does not have (sPyNNaker's extra models)."""
     if model == "SpikeInjector":
         return {}, {}
-    cls = getattr(pynn_cells, model)
+    cls = getattr(pynn_cells, model, None)
+    if cls is None:
+        return NEURON_MODELS[model].defaults(model)
     params = {k: float(v) for k, v in cls.default_parameters.items() if k != "spike_times"}
     initial = {k: float(v) for k, v in getattr(cls, "default_initial_values", {}).items()}
     return params, initial
