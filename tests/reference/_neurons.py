@@ -396,10 +396,60 @@ class Izhikevich(NeuronPopulation):
         self.state["u"][spiking] += self.params["d"][spiking]
 
 
+class IFCurrDualExp(LinearCurrentPopulation):
+    """IF_curr_dual_exp (sPyNNaker): IF_curr_exp with a second excitatory current.
+
+    Receptor 2 ("excitatory2") feeds ``isyn_exc2``, which decays with ``tau_syn_E2`` and adds
+    to ``v`` as ``isyn_exc`` does; the system matrix grows by that one column.
+    """
+
+    synapse = "exp"
+    n_receptors = 3
+    param_names = (
+        "v_rest",
+        "cm",
+        "tau_m",
+        "tau_refrac",
+        "tau_syn_E",
+        "tau_syn_E2",
+        "tau_syn_I",
+        "i_offset",
+        "v_reset",
+        "v_thresh",
+    )
+    state_names = ("v", "isyn_exc", "isyn_exc2", "isyn_inh")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params, initial = pynn_defaults("IF_curr_exp")
+        params["tau_syn_E2"] = 5.0
+        initial["isyn_exc2"] = 0.0
+        return params, initial
+
+    def tau_names(self) -> tuple[str, ...]:
+        return ("tau_syn_E", "tau_syn_E2", "tau_syn_I")
+
+    def columns(self) -> tuple[str, ...]:
+        return ("v", "isyn_exc", "isyn_exc2", "isyn_inh", "u")
+
+    def system_matrix(self, i: int) -> np.ndarray:
+        a = super().system_matrix(i)
+        cm, tau = self.params["cm"][i], self.params["tau_syn_E2"][i]
+        a[0, 2] = 1.0 / cm
+        a[2, 2] = -1.0 / tau
+        return a
+
+    def advance(self, i_ext: np.ndarray, arrived: np.ndarray, refractory: np.ndarray) -> None:
+        super().advance(i_ext, arrived, refractory)  # isyn_exc, isyn_inh get rows 0 and 1
+        self.state["isyn_exc2"] += arrived[2]
+
+
 NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_exp": IFCurrExp,
     "IF_curr_alpha": IFCurrAlpha,
     "IF_curr_delta": IFCurrDelta,
     "IF_cond_exp": IFCondExp,
     "Izhikevich": Izhikevich,
+    "IF_curr_dual_exp": IFCurrDualExp,
 }

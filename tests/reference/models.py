@@ -42,6 +42,11 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "EIF_cond_exp_isfa_ista": ("test_pynn_reference::test_single_neuron_matches_nest",),
     "EIF_cond_alpha_isfa_ista": ("test_pynn_reference::test_single_neuron_matches_nest",),
     "HH_cond_exp": ("test_pynn_reference::test_single_neuron_matches_nest",),
+    "IF_curr_dual_exp": (
+        "test_model_if_curr_dual_exp::test_host_matches_reference_board",
+        "test_model_if_curr_dual_exp::test_excitatory2_psp_matches_closed_form",
+        "test_model_if_curr_dual_exp::test_matches_nest_iaf_psc_exp_multisynapse",
+    ),
     "SpikeSourcePoisson": (
         "test_reference_closed_form::test_poisson_counts_and_intervals",
         "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",
