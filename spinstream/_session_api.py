@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any
 
 import spinstream.pyNN as _pynn
-from spinstream.pyNN._backend import Backend
+from spinstream.pyNN import Backend
 from spinstream.session import Runtime, Statistics
 
 __all__ = ["Session"]
@@ -167,7 +167,7 @@ class Session:
         ``limits``...); plastic projections' weights are served on ``weights/<label>/``.
         The bridge closes with the session; :attr:`bridges` lists the running ones.
         """
-        from spinstream.bridge._frontend import serve_async
+        from spinstream.bridge import serve_async
 
         state = self._backend.state
         bridge = await serve_async(

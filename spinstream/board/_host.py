@@ -34,8 +34,9 @@ from spinstream.model import (
     UnknownParameterError,
     check_indices,
     check_parameter,
+    check_weight_bounds,
+    first_step_at,
 )
-from spinstream.model._spec import check_weight_bounds, first_step_at
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -12,6 +12,10 @@ from __future__ import annotations
 from spinstream.bridge._bridge import Bridge, BridgeStatistics, Endpoints
 from spinstream.bridge._catalog import View
 from spinstream.bridge._config import READ_ONLY, Access, Limits, Security, SecurityError
+
+# Used by the PyNN front end and the session API's serve() (not part of the user-facing API).
+from spinstream.bridge._frontend import serve_async as serve_async
+from spinstream.bridge._frontend import serve_blocking as serve_blocking
 from spinstream.bridge._serve import make_bridge, serve
 
 __all__ = [

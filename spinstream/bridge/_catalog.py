@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.client._protocol import spike_topic, state_topic
+from spinstream.client import spike_topic, state_topic
 from spinstream.model import NetworkSpec, PopulationSpec
 from spinstream.streams import Selection
 

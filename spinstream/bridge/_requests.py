@@ -24,7 +24,7 @@ from spinstream.bridge._catalog import (
     check_parameter_values,
 )
 from spinstream.bridge._config import Limits
-from spinstream.client._protocol import (
+from spinstream.client import (
     PROTOCOL_VERSION,
     ArrayError,
     as_int,

@@ -36,6 +36,13 @@ from spinstream.model._spec import (
     TsodyksMarkramSpec,
 )
 
+# Shared by the layers above (not part of the user-facing API).
+from spinstream.model._spec import MAX_RULES as MAX_RULES
+from spinstream.model._spec import VARIABLE_RULE_PARAMS as VARIABLE_RULE_PARAMS
+from spinstream.model._spec import check_weight_bounds as check_weight_bounds
+from spinstream.model._spec import distinct_rules as distinct_rules
+from spinstream.model._spec import first_step_at as first_step_at
+
 __all__ = [
     "EXCITATORY",
     "INHIBITORY",

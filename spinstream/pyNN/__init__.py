@@ -38,7 +38,8 @@ from pyNN.random import GSLRNG, NativeRNG, NumpyRNG, RandomDistribution
 from pyNN.space import Space
 
 from spinstream.pyNN import _plasticity
-from spinstream.pyNN._backend import Backend, _bound
+from spinstream.pyNN._backend import Backend as Backend
+from spinstream.pyNN._backend import _bound
 from spinstream.pyNN._cells import CELL_TYPES
 from spinstream.pyNN._plasticity import (
     AdditiveWeightDependence,

@@ -146,7 +146,7 @@ class Backend:
         or Assemblies to serve besides the populations; ``options``: those of
         :func:`spinstream.bridge.serve`.  ``end()`` or the next ``setup()`` stops it.
         """
-        from spinstream.bridge._frontend import serve_blocking
+        from spinstream.bridge import serve_blocking
 
         self._stop_serving()
         state = self.state

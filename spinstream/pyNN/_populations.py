@@ -29,7 +29,7 @@ from spinstream.pyNN._errors import (
 )
 from spinstream.pyNN._recording import Recorder
 from spinstream.pyNN._state import StaleObjectError
-from spinstream.recording import _neo
+from spinstream.recording import neo as _neo
 
 __all__ = ["ID", "Assembly", "Population", "PopulationView", "parent_indices"]
 

@@ -45,17 +45,19 @@ import numpy as np
 import numpy.typing as npt
 
 from spinstream._indices import has_repeats
-from spinstream.board._base import Board
+from spinstream.board import Board
 from spinstream.model import (
+    CurrentSourceSpec,
     EngineError,
     LateInputError,
     MappingPlan,
     NetworkSpec,
     ParameterError,
     PopulationSpec,
+    ProjectionSpec,
     STDPSpec,
+    check_weight_bounds,
 )
-from spinstream.model._spec import CurrentSourceSpec, ProjectionSpec, check_weight_bounds
 from spinstream.recording import Recorder
 from spinstream.session._checks import (
     check_indices,
