@@ -1,7 +1,9 @@
 /*
  * spinstream engine: the layout shared with Python (spinstream/board/_engine.py mirrors every
- * struct here field by field, in order).  Plain C99; no globals, no allocation: every array
- * is owned by Python (numpy) and only pointed to from these structs.
+ * struct here field by field, in order; kernels_c/layout.c exports their sizes and offsets,
+ * and the binding refuses an engine whose layout differs from its mirror).  Plain C99; no
+ * globals, no allocation: every array is owned by Python (numpy) and only pointed to from
+ * these structs.  The models are described in kernels_c/model.h (docs/MODELS.md).
  *
  * Semantics: docs/ENGINE.md.  Step m advances t = m*dt -> (m+1)*dt.  A spike carries a
  * stamp s (time s*dt); through a synapse of delay d steps it lands in ring slot s + d - 1.

@@ -1,9 +1,12 @@
 """ctypes binding of the C engine (``kernels_c/engine.h``): the only module that loads it.
 
-The structs below mirror ``engine.h`` field by field.  Every array they point to is a numpy
-array owned by Python (``HostBoard`` keeps them alive); C never allocates.  ``ctypes.CDLL``
-releases the GIL for the duration of each call, so ``ss_run`` lets other threads, and so the
-session's event loop, run while the engine computes.
+The structs below mirror ``engine.h`` field by field; :func:`lib` compares them with the
+sizes and offsets the engine exports (``ss_layout``) and refuses an engine that differs.  The
+model tables (:func:`models`) are read from the engine's own description of its models
+(``kernels_c/models``, docs/MODELS.md), never written here.  Every array the structs point
+to is a numpy array owned by Python (``HostBoard`` keeps them alive); C never allocates.
+``ctypes.CDLL`` releases the GIL for the duration of each call, so ``ss_run`` lets other
+threads, and so the session's event loop, run while the engine computes.
 """
 
 from __future__ import annotations
