@@ -41,9 +41,6 @@ from spinstream.model import (
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
-#: Parameters that restart a random source's process when they change.
-_SOURCE_PARAMS = {"rate", "start", "duration", "alpha", "beta", "tau_refrac"}
-
 
 @dataclass
 class _CoreArrays:
@@ -911,7 +908,7 @@ class HostBoard(Board):
             raise
         for c, local, _ in groups:
             a = self._cores[c]
-            if a.layout.is_source and name in _SOURCE_PARAMS:
+            if a.layout.is_source and name in a.layout.pynn_params:  # restart the process
                 idx = np.ascontiguousarray(local, dtype=np.int32)
                 self._lib.ss_restart_sources(
                     ctypes.byref(self._engine), c, E.ptr(idx, ctypes.c_int32), len(idx)

@@ -56,6 +56,7 @@ from spinstream.model import (
     PopulationSpec,
     ProjectionSpec,
     STDPSpec,
+    UnknownParameterError,
     check_weight_bounds,
 )
 from spinstream.recording import Recorder
@@ -427,7 +428,7 @@ class Runtime:
         """
         p = check_pop(self.spec, pop)
         if name not in p.params:
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {p.label!r} ({p.model}) has no parameter {name!r}; "
                 f"it has {', '.join(sorted(p.params)) or 'none'}"
             )
@@ -448,7 +449,7 @@ class Runtime:
         """Return current values of a parameter (including changes not yet in effect)."""
         p = check_pop(self.spec, pop)
         if name not in p.params:
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {p.label!r} ({p.model}) has no parameter {name!r}; "
                 f"it has {', '.join(sorted(p.params)) or 'none'}"
             )
@@ -473,7 +474,7 @@ class Runtime:
         """
         p = check_pop(self.spec, pop)
         if p.initial and name not in p.initial:
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {p.label!r} ({p.model}) has no state variable {name!r}; "
                 f"it has {', '.join(sorted(p.initial))}"
             )
