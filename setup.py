@@ -24,9 +24,10 @@ def model_sources() -> list[str]:
     line would be compiled but unreachable, a line without a file would not link: both are
     refused here, naming the file.
     """
-    folder = Path("kernels_c/models")
-    files = sorted(p.stem for p in folder.glob("*.c"))
-    registry = (folder / "registry.h").read_text()
+    folder = Path("kernels_c/models")  # relative, as setuptools wants sources
+    here = Path(__file__).resolve().parent / folder
+    files = sorted(p.stem for p in here.glob("*.c"))
+    registry = (here / "registry.h").read_text()
     registered = re.findall(r"^SS_MODEL\((\w+)\)", registry, flags=re.M)
     missing = sorted(set(files) - set(registered))
     if missing:
