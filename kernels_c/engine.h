@@ -223,11 +223,15 @@ void ss_restart_sources(ss_engine *e, int32_t core, const int32_t *index, int32_
 void ss_seed(uint64_t *rng, uint64_t seed, uint64_t stream);
 
 /* The models' descriptions, for Python (models.c; docs/MODELS.md).  kind 0: parameter rows
- * (PyNN parameters, then derived rows), kind 1: state rows. */
+ * (PyNN parameters, then derived rows), kind 1: state rows (kinds 2, 3: below). */
 int32_t ss_model_count(void);
 const char *ss_model_name(int32_t model);
 const char *ss_model_aliases(int32_t model);   /* other PyNN names, comma separated */
 const char *ss_model_receptors(int32_t model); /* receptor names, comma separated */
+/* composed models: "<neuron>+<response>" (else ""), and each receptor block's PyNN rows;
+ * kind 2: a receptor block's parameter rows, kind 3: its state rows */
+const char *ss_model_composition(int32_t model);
+int32_t ss_model_n_receptor_pynn_params(int32_t model);
 int32_t ss_model_n_pynn_params(int32_t model);
 int32_t ss_model_n_rows(int32_t model, int32_t kind);
 int32_t ss_model_n_receptors(int32_t model);

@@ -11,6 +11,18 @@
  *     #define RECEPTORS(X) X(excitatory) X(inhibitory)
  *     #include "../model_rows.h"
  *
+ * A composed model (PyNN's PointNeuron: one neuron, any number of receptors of one kind)
+ * declares no RECEPTORS but a block of rows per receptor instead, and what it is made of:
+ *
+ *     #define COMPOSITION "AdExp+CondAlphaPostSynapticResponse"
+ *     #define RECEPTOR_PARAMS(X)  X(name, unit, constraint, default)   (RP_<name>)
+ *     #define RECEPTOR_DERIVED(X) X(name)                              (RP_<name>)
+ *     #define RECEPTOR_STATE(X)   X(name, unit, initial)               (RS_<name>)
+ *
+ * A core of n_receptors receptors then has N_PARAM_ROWS + n_receptors * N_RPARAM_ROWS
+ * parameter rows (receptor r's rows start at N_PARAM_ROWS + r * N_RPARAM_ROWS) and
+ * N_STATE_ROWS + n_receptors * N_RSTATE_ROWS state rows.
+ *
  * which gives the kernel named row constants (P_tau_m, S_v, ...; no row numbers in kernel
  * code), N_PARAM_ROWS and N_STATE_ROWS, and the description tables; the file ends with
  * SS_DEFINE_MODEL("PyNN name", is_source, prepare, update, restart).  The engine's model enum,
@@ -52,7 +64,15 @@ typedef struct ss_model_desc {
     int32_t n_receptors;
     const char *receptors; /* receptor names, comma separated, in ring-row order */
     int32_t is_source;
-    int32_t pad;
+    /* Composed models (PyNN's PointNeuron): any number of receptors, each with its own block
+     * of rows after the fixed ones, laid out as receptor_params / receptor_state say; the
+     * core's n_receptors gives how many.  0 rows for every other model. */
+    int32_t n_rpynn;             /* PyNN parameters of each receptor block */
+    const char *composition;     /* "<neuron>+<post-synaptic response>" (PyNN class names) */
+    const ss_row *rparams;       /* [n_rparam_rows] rows of one receptor block */
+    int32_t n_rparam_rows;
+    int32_t n_rstate_rows;
+    const ss_row *rstate;        /* [n_rstate_rows] */
     /* derived rows from the PyNN rows (the constraints are checked before): 0 or < 0 */
     int (*prepare)(ss_engine *e, ss_core *c);
     /* one step m of one core; returns how many neurons spiked (their indices in c->spikes);

@@ -24,6 +24,8 @@ static const ss_row *row(int32_t model, int32_t kind, int32_t r) {
     if (!d || r < 0) return 0;
     if (kind == 0) return r < d->n_param_rows ? &d->params[r] : 0;
     if (kind == 1) return r < d->n_state_rows ? &d->state[r] : 0;
+    if (kind == 2) return r < d->n_rparam_rows ? &d->rparams[r] : 0;
+    if (kind == 3) return r < d->n_rstate_rows ? &d->rstate[r] : 0;
     return 0;
 }
 
@@ -33,11 +35,28 @@ const char *ss_model_aliases(int32_t model) { return desc(model) ? desc(model)->
 const char *ss_model_receptors(int32_t model) {
     return desc(model) ? desc(model)->receptors : 0;
 }
+const char *ss_model_composition(int32_t model) {
+    return desc(model) ? desc(model)->composition : 0;
+}
 int32_t ss_model_n_pynn_params(int32_t model) { return desc(model) ? desc(model)->n_pynn : -1; }
+int32_t ss_model_n_receptor_pynn_params(int32_t model) {
+    return desc(model) ? desc(model)->n_rpynn : -1;
+}
 int32_t ss_model_n_rows(int32_t model, int32_t kind) {
     const ss_model_desc *d = desc(model);
     if (!d) return -1;
-    return kind == 0 ? d->n_param_rows : kind == 1 ? d->n_state_rows : -1;
+    switch (kind) {
+    case 0:
+        return d->n_param_rows;
+    case 1:
+        return d->n_state_rows;
+    case 2:
+        return d->n_rparam_rows;
+    case 3:
+        return d->n_rstate_rows;
+    default:
+        return -1;
+    }
 }
 int32_t ss_model_n_receptors(int32_t model) {
     return desc(model) ? desc(model)->n_receptors : -1;
@@ -93,8 +112,16 @@ int ss_prepare_core(ss_engine *e, int32_t core) {
         for (int64_t i = 0; i < n; i++)
             if (!allowed(d->params[r].constraint, p[i])) return SS_ERR_PARAM - r;
     }
+    const int32_t blocks = d->n_rparam_rows ? c->n_receptors : 0; /* composed models */
+    for (int32_t b = 0; b < blocks; b++)
+        for (int32_t k = 0; k < d->n_rpynn; k++) {
+            const int32_t r = d->n_param_rows + b * d->n_rparam_rows + k;
+            const double *p = ROW(c->params, r);
+            for (int64_t i = 0; i < n; i++)
+                if (!allowed(d->rparams[k].constraint, p[i])) return SS_ERR_PARAM - r;
+        }
     const int code = d->prepare(e, c);
-    if (code == 0) detect_uniform(c, d->n_param_rows);
+    if (code == 0) detect_uniform(c, d->n_param_rows + blocks * d->n_rparam_rows);
     return code;
 }
 

@@ -92,15 +92,22 @@ def test_model_is_compared_with_something_independent(model: str) -> None:
 
 @pytest.mark.parametrize("model", MODELS)
 def test_model_description_is_consistent(model: str) -> None:
-    d = E.layout(model)
-    assert d.params[: d.n_pynn_params] == d.pynn_params
-    assert all(name.startswith("_") for name in d.params[d.n_pynn_params :])
+    d = E.models()[model]
+    if d.is_composed:  # described with two receptors, as a population would have them
+        assert d.receptors == ()
+        assert d.receptor_param_rows[: d.n_receptor_pynn_params]
+        d = E.layout(model, ("AMPA", "GABA"))
+        assert d.receptors == ("AMPA", "GABA")
+        assert "AMPA.tau_syn" in d.pynn_params
+        assert "GABA.gsyn" in d.recordable_state
+    assert d.params[: d.n_pynn_params] == d.pynn_params[: d.n_pynn_params]
+    assert all(name.startswith("_") for name in d.params[d.n_pynn_params :] if "." not in name)
     assert len(set(d.params)) == len(d.params)
     assert len(set(d.state)) == len(d.state)
-    hidden = [name.startswith("_") for name in d.state]
+    hidden = [name.startswith("_") for name in d.state if "." not in name]
     assert hidden == sorted(hidden), "hidden state rows come last"
     assert d.is_source == (d.n_receptors == 0)
-    for row in d.param_rows[: d.n_pynn_params]:
+    for row in d.pynn_rows:
         assert row.constraint.allows(np.array([row.value])).all(), f"default of {row.name}"
     pynn = getattr(pynn_cells, model, None)
     if pynn is None:
@@ -118,7 +125,11 @@ def test_model_description_is_consistent(model: str) -> None:
 def test_pynn_cell_type_is_generated_from_the_description(model: str) -> None:
     import spinstream.pyNN as sim
 
-    d = E.layout(model)
+    d = E.models()[model]
+    if d.is_composed:  # a PointNeuron: tests/test_pynn_composed.py
+        composition = d.composition.split("+")
+        assert all(hasattr(sim, part) for part in composition)
+        return
     cls = getattr(sim, model)
     assert model in sim.list_standard_models()
     assert cls.recordable == ["spikes", *d.recordable_state]
@@ -131,7 +142,7 @@ def test_pynn_cell_type_is_generated_from_the_description(model: str) -> None:
 
 
 def _bad_value(model: str) -> tuple[str, float] | None:
-    for row in E.layout(model).param_rows[: E.layout(model).n_pynn_params]:
+    for row in E.layout(model).pynn_rows:
         if row.constraint is Constraint.POSITIVE:
             return row.name, 0.0
         if row.constraint is Constraint.NON_NEGATIVE:

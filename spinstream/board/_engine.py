@@ -311,10 +311,20 @@ def lib() -> ctypes.CDLL:
     dll.ss_seed.restype = None
     dll.ss_model_count.argtypes = []
     dll.ss_model_count.restype = c_int32
-    for name in ("ss_model_name", "ss_model_aliases", "ss_model_receptors"):
+    for name in (
+        "ss_model_name",
+        "ss_model_aliases",
+        "ss_model_receptors",
+        "ss_model_composition",
+    ):
         getattr(dll, name).argtypes = [c_int32]
         getattr(dll, name).restype = c_char_p
-    for name in ("ss_model_n_pynn_params", "ss_model_n_receptors", "ss_model_is_source"):
+    for name in (
+        "ss_model_n_pynn_params",
+        "ss_model_n_receptor_pynn_params",
+        "ss_model_n_receptors",
+        "ss_model_is_source",
+    ):
         getattr(dll, name).argtypes = [c_int32]
         getattr(dll, name).restype = c_int32
     dll.ss_model_n_rows.argtypes = [c_int32, c_int32]
@@ -372,6 +382,10 @@ def models() -> dict[str, ModelDescription]:
             state_rows=_rows(dll, mid, 1),
             receptors=_split(dll.ss_model_receptors(mid)),
             is_source=bool(dll.ss_model_is_source(mid)),
+            composition=(dll.ss_model_composition(mid) or b"").decode(),
+            receptor_param_rows=_rows(dll, mid, 2),
+            n_receptor_pynn_params=dll.ss_model_n_receptor_pynn_params(mid),
+            receptor_state_rows=_rows(dll, mid, 3),
         )
         for name in (desc.name, *desc.aliases):
             out[name] = desc
@@ -383,9 +397,14 @@ def model_names() -> tuple[str, ...]:
     return tuple(dict.fromkeys(d.name for d in models().values()))
 
 
-def layout(model: str) -> ModelDescription:
-    """Return the description of a model (``KeyError`` for a model the engine does not have)."""
-    return models()[model]
+def layout(model: str, receptors: tuple[str, ...] = ()) -> ModelDescription:
+    """Return the description of a model (``KeyError`` for a model the engine does not have).
+
+    A composed model (PyNN's PointNeuron) is described with the given ``receptors``: one block
+    of rows each (see :meth:`ModelDescription.with_receptors`).
+    """
+    model_ = models()[model]
+    return model_.with_receptors(tuple(receptors)) if model_.is_composed else model_
 
 
 def ptr(array: npt.NDArray[np.generic] | None, ctype: type) -> object:

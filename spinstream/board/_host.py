@@ -119,7 +119,7 @@ def _check_network(spec: NetworkSpec) -> None:
             raise ParameterError(
                 f"{where}: model {p.model!r} is not supported; known: {sorted(E.models())}"
             )
-        lay = E.layout(p.model)
+        lay = E.layout(p.model, p.receptors)
         for kind, given, known in (
             ("parameter", p.params, lay.pynn_params),
             ("state variable", p.initial, lay.recordable_state),
@@ -143,7 +143,7 @@ def _check_network(spec: NetworkSpec) -> None:
                     f"{where}: {end} population {pid} does not exist (the network has {n_pops})"
                 )
         post = pops[proj.post]
-        post_layout = E.layout(post.model)
+        post_layout = E.layout(post.model, post.receptors)
         if post_layout.is_source:
             raise ParameterError(
                 f"{where}: its post population {post.label!r} is a spike source "
@@ -288,10 +288,12 @@ class HostBoard(Board):
         self._core_structs = (E.Core * max(n_cores, 1))()
         for cid, cs in enumerate(plan.cores):
             pop = pops[cs.pop]
-            lay = E.layout(pop.model)
+            lay = E.layout(pop.model, pop.receptors)
             n = cs.hi - cs.lo
             params = np.zeros((len(lay.params), n))
-            for r, name in enumerate(lay.pynn_params):
+            row_of = {name: r for r, name in enumerate(lay.params)}
+            for name in lay.pynn_params:
+                r = row_of[name]
                 if name not in pop.params:
                     raise ParameterError(
                         f"population {pop.label!r}: parameter {name!r} of {pop.model} is missing"
@@ -482,7 +484,7 @@ class HostBoard(Board):
         a = self._cores[cid]
         label = self._spec.populations[a.pop].label
         row = E.ERR_PARAM - code
-        if 0 <= row < a.layout.n_pynn_params:
+        if 0 <= row < len(a.layout.params) and a.layout.params[row] in a.layout.pynn_params:
             # the engine's own check: it agrees with check_parameter, which names the value
             check_parameter(a.layout, label, a.layout.params[row], a.params[row])
         raise ParameterValueError(
@@ -691,7 +693,8 @@ class HostBoard(Board):
 
     def _row(self, pop: int, name: str, kind: str) -> int:
         self._check_pop(pop)
-        lay = E.layout(self._spec.populations[pop].model)
+        p = self._spec.populations[pop]
+        lay = E.layout(p.model, p.receptors)
         names = lay.pynn_params if kind == "param" else lay.recordable_state
         if name not in names:
             label = self._spec.populations[pop].label
@@ -894,7 +897,7 @@ class HostBoard(Board):
         indices = np.asarray(indices, dtype=np.int64)
         values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
         p = self._spec.populations[pop]
-        values = check_parameter(E.layout(p.model), p.label, name, values)
+        values = check_parameter(E.layout(p.model, p.receptors), p.label, name, values)
         groups = self._groups(pop, indices)
         saved = [(c, self._cores[c].params[row].copy()) for c, _, _ in groups]
         try:

@@ -49,7 +49,7 @@ def parameter_rules() -> dict[str, str]:
     """
     rules: dict[str, str] = {}
     for model in engine_models().values():
-        for row in model.param_rows[: model.n_pynn_params]:
+        for row in model.pynn_rows:
             rules[row.name] = _RULE_OF[row.constraint]
     return rules
 

@@ -19,6 +19,7 @@ Every message names the population, the parameter and the value.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -120,6 +121,45 @@ class ModelDescription:
     state_rows: tuple[Row, ...]
     receptors: tuple[str, ...]
     is_source: bool
+    #: Composed models (PyNN's PointNeuron): ``"<neuron>+<post-synaptic response>"``, and the
+    #: rows of one receptor's block (PyNN parameters first); empty for the other models.
+    composition: str = ""
+    receptor_param_rows: tuple[Row, ...] = ()
+    n_receptor_pynn_params: int = 0
+    receptor_state_rows: tuple[Row, ...] = ()
+
+    @property
+    def is_composed(self) -> bool:
+        """True for a model whose receptors are chosen per population (PointNeuron)."""
+        return bool(self.composition)
+
+    def with_receptors(self, receptors: tuple[str, ...]) -> ModelDescription:
+        """Describe a composed model with these receptors, rows in memory order.
+
+        Receptor ``name``'s rows are called ``"<name>.<row>"`` (PyNN's names for the
+        parameters and state of a PointNeuron's receptors), one block per receptor after the
+        fixed rows; the model's own receptor list is replaced by ``receptors``.
+        """
+        if not self.is_composed:
+            raise ValueError(f"{self.name} is not a composed model: its receptors are fixed")
+
+        def block(rows: tuple[Row, ...]) -> tuple[Row, ...]:
+            return tuple(
+                Row(f"{name}.{r.name}", r.unit, r.constraint, r.value)
+                for name in receptors
+                for r in rows
+            )
+
+        return dataclasses.replace(
+            self,
+            param_rows=self.param_rows + block(self.receptor_param_rows),
+            state_rows=self.state_rows + block(self.receptor_state_rows),
+            receptors=tuple(receptors),
+            composition="",
+            receptor_param_rows=(),
+            n_receptor_pynn_params=0,
+            receptor_state_rows=(),
+        )
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -132,14 +172,19 @@ class ModelDescription:
         return tuple(r.name for r in self.state_rows)
 
     @property
+    def pynn_rows(self) -> tuple[Row, ...]:
+        """The parameter rows a user may set (derived rows' names start with ``_``)."""
+        return tuple(r for r in self.param_rows if not _hidden(r.name))
+
+    @property
     def pynn_params(self) -> tuple[str, ...]:
         """The parameters a user may set (PyNN names)."""
-        return self.params[: self.n_pynn_params]
+        return tuple(r.name for r in self.pynn_rows)
 
     @property
     def recordable_state(self) -> tuple[str, ...]:
         """State rows visible to users (hidden rows start with an underscore)."""
-        return tuple(s for s in self.state if not s.startswith("_"))
+        return tuple(s for s in self.state if not _hidden(s))
 
     @property
     def n_receptors(self) -> int:
@@ -149,27 +194,32 @@ class ModelDescription:
     @property
     def default_parameters(self) -> dict[str, float]:
         """PyNN's default value of each parameter."""
-        return {r.name: r.value for r in self.param_rows[: self.n_pynn_params]}
+        return {r.name: r.value for r in self.pynn_rows}
 
     @property
     def default_initial_values(self) -> dict[str, float]:
         """Initial value of each visible state variable."""
-        return {r.name: r.value for r in self.state_rows if not r.name.startswith("_")}
+        return {r.name: r.value for r in self.state_rows if not _hidden(r.name)}
 
     @property
     def units(self) -> dict[str, str]:
         """PyNN's unit of each parameter and visible state variable."""
-        rows = [*self.param_rows[: self.n_pynn_params], *self.state_rows]
-        return {r.name: r.unit for r in rows if not r.name.startswith("_")}
+        rows = [*self.pynn_rows, *self.state_rows]
+        return {r.name: r.unit for r in rows if not _hidden(r.name)}
 
     def row(self, name: str) -> Row:
         """Return the PyNN parameter row called ``name`` (``UnknownParameterError`` otherwise)."""
-        for r in self.param_rows[: self.n_pynn_params]:
+        for r in self.pynn_rows:
             if r.name == name:
                 return r
         raise UnknownParameterError(
             f"{self.name} has no parameter {name!r}; it has {list(self.pynn_params)}"
         )
+
+
+def _hidden(name: str) -> bool:
+    # derived parameter rows and hidden state rows: "_x", or "<receptor>._x"
+    return name.rsplit(".", 1)[-1].startswith("_")
 
 
 def _label(population: object) -> str:

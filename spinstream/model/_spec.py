@@ -49,6 +49,9 @@ class PopulationSpec:
         Largest number of neurons that one core may hold.
     placement
         ``(x, y)`` or ``(x, y, p)`` constraint for the population's cores, or ``None``.
+    receptors
+        Only for a composed model (PyNN's ``PointNeuron``): its receptor types, in the order
+        of their ring rows; parameters and state of receptor ``r`` are named ``"r.<name>"``.
     """
 
     id: int
@@ -60,6 +63,7 @@ class PopulationSpec:
     spike_times: list[FloatArray] | None = None
     max_atoms_per_core: int = 256
     placement: tuple[int, ...] | None = None
+    receptors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

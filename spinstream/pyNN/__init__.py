@@ -40,7 +40,7 @@ from pyNN.space import Space
 from spinstream.pyNN import _plasticity
 from spinstream.pyNN._backend import Backend as Backend
 from spinstream.pyNN._backend import _bound
-from spinstream.pyNN._cells import CELL_TYPES
+from spinstream.pyNN._cells import CELL_TYPES, COMPOSED_TYPES
 from spinstream.pyNN._plasticity import (
     AdditiveWeightDependence,
     MultiplicativeWeightDependence,
@@ -53,6 +53,7 @@ from spinstream.pyNN._state import StaleObjectError
 
 # One cell type per model of the engine (generated from its description: _cells.py).
 globals().update(CELL_TYPES)
+globals().update(COMPOSED_TYPES)  # PointNeuron and its parts (AdExp, CondAlpha...Response)
 
 _backend = Backend()
 state = _backend.state
@@ -152,6 +153,7 @@ __all__ = [
     "space",
     "state",
     *CELL_TYPES,
+    *COMPOSED_TYPES,
 ]
 
 

@@ -14,12 +14,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pyNN.standardmodels import StandardCellType, build_translations, cells
+from pyNN import errors
+from pyNN.parameters import ParameterSpace
+from pyNN.standardmodels import (
+    StandardCellType,
+    StandardPostSynapticResponse,
+    build_translations,
+    cells,
+    receptors,
+)
 
-from spinstream.board import engine_models
+from spinstream.board import describe_model, engine_models
 from spinstream.model import ModelDescription
 
-__all__ = ["CELL_TYPES", "SpikeInjector", "cell_type"]
+__all__ = [
+    "CELL_TYPES",
+    "COMPOSED_TYPES",
+    "PointNeuron",
+    "SpikeInjector",
+    "cell_type",
+    "description_of",
+    "engine_model",
+]
 
 
 def _translations(names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
@@ -44,7 +60,7 @@ def cell_type(model: ModelDescription) -> type[StandardCellType]:
             namespace["translations"] = _translations(("spike_times",))
         bases: tuple[type, ...] = (pynn_class,)
     else:
-        rows = {r.name: r for r in model.param_rows[: model.n_pynn_params]}
+        rows = {r.name: r for r in model.pynn_rows}
         namespace.update(
             __doc__=f"{model.name}: a model of spinstream's engine (kernels_c/models).",
             default_parameters={name: r.value for name, r in rows.items()},
@@ -72,18 +88,102 @@ class SpikeInjector(StandardCellType):  # type: ignore[misc]
     units: ClassVar[dict[str, str]] = {}
 
 
+class PointNeuron(cells.PointNeuron):  # type: ignore[misc]
+    __doc__ = cells.PointNeuron.__doc__
+
+    @property
+    def native_parameters(self) -> ParameterSpace:
+        """Flat parameters: the neuron's, then ``"<receptor>.<name>"`` for each receptor."""
+        engine_model(self)  # refuse a composition the engine cannot run, before translating
+        flat = dict(self.neuron.native_parameters.items())
+        for name in self.receptor_types:
+            psr = self.post_synaptic_receptors[name]
+            for key, value in psr.native_parameters.items():
+                if key != "locations":  # point neurons: no synapse locations
+                    flat[f"{name}.{key}"] = value
+        return ParameterSpace(flat)
+
+
+def engine_model(celltype: Any) -> tuple[str, tuple[str, ...]]:
+    """Return the engine model that runs a cell type, and its receptors (composed models).
+
+    A ``PointNeuron`` runs on the engine's composed model of its neuron and post-synaptic
+    response classes (every receptor of one class); ``InvalidModelError`` when there is none.
+    """
+    if not isinstance(celltype, PointNeuron):
+        return type(celltype).__name__, ()
+    kinds = sorted({type(p).__name__ for p in celltype.post_synaptic_receptors.values()})
+    composition = f"{type(celltype.neuron).__name__}+{'/'.join(kinds)}"
+    for model in engine_models().values():
+        if model.composition == composition:
+            return model.name, tuple(celltype.receptor_types)
+    known = sorted({m.composition for m in engine_models().values() if m.is_composed})
+    raise errors.InvalidModelError(
+        f"PointNeuron: no engine model for {composition} (every receptor of one kind); the "
+        f"engine has {known}"
+    )
+
+
+def description_of(celltype: Any) -> ModelDescription | None:
+    """Return the engine's description of the model that runs ``celltype`` (with receptors)."""
+    try:
+        name, receptor_names = engine_model(celltype)
+    except errors.InvalidModelError:
+        return None
+    model = describe_model(name)
+    if model is not None and model.is_composed:
+        model = model.with_receptors(receptor_names)
+    return model
+
+
+def _part_type(name: str, model: Any) -> type:
+    """Make the class of a part (neuron or post-synaptic response) of a composed model."""
+    pynn_class = getattr(cells, name, None) or getattr(receptors, name)
+    if issubclass(pynn_class, StandardPostSynapticResponse):
+        rows = model.receptor_param_rows[: model.n_receptor_pynn_params]
+        names = ["locations", *(r.name for r in rows)]
+        recordable = [r.name for r in model.receptor_state_rows if not r.name.startswith("_")]
+        units = {r.name: r.unit for r in (*rows, *model.receptor_state_rows) if r.name[0] != "_"}
+    else:
+        names = [r.name for r in model.pynn_rows]
+        recordable = ["spikes", *model.recordable_state]
+        units = {r.name: r.unit for r in (*model.pynn_rows, *model.state_rows) if r.name[0] != "_"}
+    namespace = {
+        "__doc__": pynn_class.__doc__,
+        "__module__": __name__,
+        "translations": _translations(tuple(names)),
+        "recordable": recordable,
+        "units": units,
+    }
+    return type(name, (pynn_class,), namespace)
+
+
 def _generate() -> dict[str, type[StandardCellType]]:
     out: dict[str, type[StandardCellType]] = {}
     for name, model in engine_models().items():
-        if name == model.name:
+        if name == model.name and not model.is_composed:  # composed: PointNeuron
             out[name] = cell_type(model)
     out["SpikeInjector"] = SpikeInjector
+    return dict(sorted(out.items()))
+
+
+def _generate_parts() -> dict[str, type]:
+    """Make the classes of the parts of the engine's composed models (PointNeuron's)."""
+    out: dict[str, type] = {}
+    for model in engine_models().values():
+        if model.is_composed:
+            for part in model.composition.replace("/", "+").split("+"):
+                out.setdefault(part, _part_type(part, model))
+    out["PointNeuron"] = PointNeuron
     return dict(sorted(out.items()))
 
 
 #: Every cell type by name, one per engine model (plus SpikeInjector).
 CELL_TYPES: dict[str, type[StandardCellType]] = _generate()
 globals().update(CELL_TYPES)
+#: PyNN's composed cell type and the parts of the engine's composed models (AdExp, ...).
+COMPOSED_TYPES: dict[str, type] = _generate_parts()
+globals().update(COMPOSED_TYPES)
 
 if TYPE_CHECKING:
 

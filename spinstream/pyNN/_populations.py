@@ -17,7 +17,6 @@ from pyNN import common, errors
 from pyNN import recording as pynn_recording
 from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 
-from spinstream.board import describe_model
 from spinstream.model import ParameterError, ParameterValueError, PopulationSpec, check_parameter
 from spinstream.pyNN import _cells
 from spinstream.pyNN._errors import (
@@ -88,7 +87,7 @@ def _check_values(
     celltype: Any, label: str | None, name: str, values: npt.NDArray[np.float64]
 ) -> None:
     """Check values with the engine model's own rule (``check_parameter``), as PyNN's error."""
-    model = describe_model(type(celltype).__name__)
+    model = _cells.description_of(celltype)
     if model is None or name not in model.pynn_params:
         return  # not a parameter of the engine's model: the Runtime refuses it by name
     try:
@@ -540,11 +539,13 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
             name: np.full(self.size, float(value))
             for name, value in self.celltype.default_initial_values.items()
         }
+        model, receptors = _cells.engine_model(self.celltype)
         spec = PopulationSpec(
             id=len(runtime.spec.populations),
             label=self.label,
             size=self.size,
-            model=type(self.celltype).__name__,
+            model=model,
+            receptors=receptors,
             params=params,
             initial=initial,
             spike_times=list(self._spike_times)

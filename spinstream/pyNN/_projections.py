@@ -20,7 +20,7 @@ from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
 from spinstream.board import describe_model
-from spinstream.model import ParameterError, ProjectionSpec
+from spinstream.model import ParameterError, PopulationSpec, ProjectionSpec
 from spinstream.pyNN import _plasticity
 from spinstream.pyNN._connect import build_connections, evaluate_at
 from spinstream.pyNN._errors import removed
@@ -230,10 +230,13 @@ class Projection(common.Projection):  # type: ignore[misc]
             )
         return weight
 
-    def _receptor_index(self, model: str) -> int:
-        """Return the ring row of this projection's receptor type on a ``model`` target."""
+    def _receptor_index(self, target: PopulationSpec) -> int:
+        """Return the ring row of this projection's receptor type on a ``target`` population."""
+        model = target.model
         described = describe_model(model)
         receptors = described.receptors if described is not None else _RECEPTORS
+        if target.receptors:  # a composed model (PointNeuron): the population's own
+            receptors = target.receptors
         if self.receptor_type not in receptors:
             raise errors.ConnectionError(
                 f"Projection {self.label!r}: receptor type {self.receptor_type!r} is not "
@@ -252,7 +255,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         if not pairs and len(pre_pop) and len(post_pop):
             pairs = [(int(pre_pop[0]), int(post_pop[0]))]
         for a, b in pairs:
-            receptor = self._receptor_index(runtime.spec.populations[b].model)
+            receptor = self._receptor_index(runtime.spec.populations[b])
             sel = np.flatnonzero((src_pop == a) & (dst_pop == b))
             spec = ProjectionSpec(
                 id=len(runtime.spec.projections),

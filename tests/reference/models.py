@@ -47,6 +47,10 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
         "test_model_if_curr_dual_exp::test_excitatory2_psp_matches_closed_form",
         "test_model_if_curr_dual_exp::test_matches_nest_iaf_psc_exp_multisynapse",
     ),
+    "AdExp_cond_alpha_multisynapse": (
+        "test_pynn_composed::test_adexp_cond_alpha_point_neuron_matches_nest",
+        "test_pynn_composed::test_receptor_conductances_are_recorded_and_follow_the_alpha_shape",
+    ),
     "SpikeSourcePoisson": (
         "test_reference_closed_form::test_poisson_counts_and_intervals",
         "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",
