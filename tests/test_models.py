@@ -96,10 +96,13 @@ def test_model_description_is_consistent(model: str) -> None:
     if d.is_composed:  # described with two receptors, as a population would have them
         assert d.receptors == ()
         assert d.receptor_param_rows[: d.n_receptor_pynn_params]
+        visible = [r.name for r in d.receptor_state_rows if not r.name.startswith("_")]
         d = E.layout(model, ("AMPA", "GABA"))
         assert d.receptors == ("AMPA", "GABA")
         assert "AMPA.tau_syn" in d.pynn_params
-        assert "GABA.gsyn" in d.recordable_state
+        assert [f"GABA.{name}" for name in visible] == [
+            s for s in d.recordable_state if s.startswith("GABA.")
+        ]
     assert d.params[: d.n_pynn_params] == d.pynn_params[: d.n_pynn_params]
     assert all(name.startswith("_") for name in d.params[d.n_pynn_params :] if "." not in name)
     assert len(set(d.params)) == len(d.params)

@@ -143,3 +143,40 @@ def test_receptor_parameters_are_checked_by_name() -> None:
         sim.run(1.0)
     finally:
         sim.end()
+
+
+CURRENT = """
+sim.setup(timestep=dt, min_delay=dt, spike_precision="on_grid")
+cells = sim.PointNeuron(
+    sim.LIF(tau_m=10.0, v_rest=-60.0, tau_refrac=2.0),
+    **{name: sim.CurrExpPostSynapticResponse(tau_syn=tau) for name, tau in taus.items()},
+)
+quiet = sim.Population(1, cells, initial_values={"v": -60.0}, label="quiet")
+driven = sim.Population(1, cells, initial_values={"v": -60.0}, label="driven")
+driven.inject(sim.DCSource(amplitude=2.0, start=5.0, stop=200.0))
+for k, name in enumerate(sorted(taus)):
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0 + 13.0 * k, 60.0 + 7.0 * k]))
+    for target in (quiet, driven):
+        sim.Projection(src, target, sim.AllToAllConnector(),
+                       sim.StaticSynapse(weight=weights[name], delay=1.5), receptor_type=name)
+quiet.record("v")
+driven.record(["v", "spikes"])
+sim.run(t_stop)
+v = quiet.get_data().segments[0].filter(name="v")[0]
+s = driven.get_data().segments[0].spiketrains[0]
+save(t=v.times.rescale("ms"), v=v.rescale("mV")[:, 0], spikes=s.rescale("ms"))
+"""
+
+
+def test_lif_curr_exp_point_neuron_with_signed_weights_matches_nest() -> None:
+    # PyNN's scenario: AMPA, NMDA and an inhibitory GABAA whose weight is negative
+    taus = {"AMPA": 1.0, "NMDA": 20.0, "GABAA": 1.5}
+    weights = {"AMPA": 0.5, "NMDA": 0.1, "GABAA": -1.0}  # nA
+    ours, nest = both(f"taus = {taus!r}\nweights = {weights!r}\n" + CURRENT, dt=DT, t_stop=150.0)
+    assert_allclose(ours["t"], nest["t"], atol=1e-9)
+    assert_allclose(ours["v"], nest["v"], rtol=0, atol=1e-9)  # exact propagators, both
+    assert ours["v"].min() < -60.5  # the negative weight hyperpolarised
+    assert ours["v"].max() > -59.5  # and the positive ones depolarised
+    assert len(nest["spikes"]) > 3
+    assert len(ours["spikes"]) == len(nest["spikes"])
+    assert_allclose(ours["spikes"], nest["spikes"], rtol=0, atol=DT + 1e-9)

@@ -404,7 +404,7 @@ def layout(model: str, receptors: tuple[str, ...] = ()) -> ModelDescription:
     of rows each (see :meth:`ModelDescription.with_receptors`).
     """
     model_ = models()[model]
-    return model_.with_receptors(tuple(receptors)) if model_.is_composed else model_
+    return model_.with_receptors(tuple(receptors)) if model_.receptor_param_rows else model_
 
 
 def ptr(array: npt.NDArray[np.generic] | None, ctype: type) -> object:

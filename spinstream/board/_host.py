@@ -35,6 +35,7 @@ from spinstream.model import (
     check_indices,
     check_parameter,
     check_weight_bounds,
+    check_weights,
     first_step_at,
 )
 
@@ -168,13 +169,7 @@ def _check_network(spec: NetworkSpec) -> None:
                     f"{where}: {end} index {int(index[bad][0])} is outside [0, {target.size}) "
                     f"of population {target.label!r}"
                 )
-        weight = np.asarray(proj.weight, dtype=np.float64)
-        bad = ~(np.isfinite(weight) & (weight >= 0))
-        if bad.any():
-            raise ParameterError(
-                f"{where}: weight {weight[bad][0]} is not allowed: weights must be finite and "
-                ">= 0 (the receptor gives the sign)"
-            )
+        check_weights(where, proj.weight, post_layout.signed_weights)
         delay = np.asarray(proj.delay_steps)
         bad = (delay < 1) | (delay > max_delay)
         if bad.any():
@@ -776,12 +771,8 @@ class HostBoard(Board):
         new_w = new_d = None
         if weight is not None:
             w = _broadcast(where, "weight", weight, len(idx), np.float64)
-            bad = ~(np.isfinite(w) & (w >= 0))
-            if bad.any():
-                raise ParameterError(
-                    f"{where}: weight {w[bad][0]} is not allowed: weights must be finite and "
-                    ">= 0 (the receptor gives the sign)"
-                )
+            post = self._spec.populations[proj.post]
+            check_weights(where, w, E.layout(post.model, post.receptors).signed_weights)
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
                 check_weight_bounds(
                     where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]

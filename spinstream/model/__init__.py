@@ -20,6 +20,7 @@ from spinstream.model._models import (
     check_indices,
     check_parameter,
     check_parameters,
+    check_weights,
 )
 from spinstream.model._plan import CoreSlice, MappingPlan, RoutingEntry
 from spinstream.model._spec import (
@@ -73,4 +74,5 @@ __all__ = [
     "check_indices",
     "check_parameter",
     "check_parameters",
+    "check_weights",
 ]

@@ -40,6 +40,7 @@ __all__ = [
     "check_indices",
     "check_parameter",
     "check_parameters",
+    "check_weights",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -133,6 +134,16 @@ class ModelDescription:
         """True for a model whose receptors are chosen per population (PointNeuron)."""
         return bool(self.composition)
 
+    @property
+    def signed_weights(self) -> bool:
+        """True when weights carry their sign (composed current-based models).
+
+        As in NEST's multisynapse models; otherwise weights are >= 0 and the receptor gives
+        the sign.
+        """
+        rows = (*self.state_rows, *self.receptor_state_rows)
+        return self.is_composed and not any(r.unit == "uS" for r in rows)
+
     def with_receptors(self, receptors: tuple[str, ...]) -> ModelDescription:
         """Describe a composed model with these receptors, rows in memory order.
 
@@ -140,8 +151,8 @@ class ModelDescription:
         parameters and state of a PointNeuron's receptors), one block per receptor after the
         fixed rows; the model's own receptor list is replaced by ``receptors``.
         """
-        if not self.is_composed:
-            raise ValueError(f"{self.name} is not a composed model: its receptors are fixed")
+        if not self.receptor_param_rows:
+            raise ValueError(f"{self.name} is not a composed model (or its rows are expanded)")
 
         def block(rows: tuple[Row, ...]) -> tuple[Row, ...]:
             return tuple(
@@ -155,7 +166,6 @@ class ModelDescription:
             param_rows=self.param_rows + block(self.receptor_param_rows),
             state_rows=self.state_rows + block(self.receptor_state_rows),
             receptors=tuple(receptors),
-            composition="",
             receptor_param_rows=(),
             n_receptor_pynn_params=0,
             receptor_state_rows=(),
@@ -294,6 +304,22 @@ def check_parameters(
     """:func:`check_parameter` for each entry of ``params``."""
     for name, values in params.items():
         check_parameter(model, population, name, values, size)
+
+
+def check_weights(where: str, weights: npt.ArrayLike, signed: bool = False) -> FloatArray:
+    """Check synaptic weights: finite, and >= 0 unless the target's model takes signed ones.
+
+    Returns them as float64; raises :class:`ParameterValueError` naming ``where`` and the first
+    bad weight (see :attr:`ModelDescription.signed_weights`).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    bad = ~np.isfinite(w) if signed else ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        rule = "finite" if signed else "finite and >= 0 (the receptor gives the sign)"
+        raise ParameterValueError(
+            f"{where}: weight {w[bad][0]} is not allowed: weights must be {rule}"
+        )
+    return w
 
 
 def check_indices(population: object, size: int, indices: npt.ArrayLike) -> IntArray:

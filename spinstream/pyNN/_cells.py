@@ -103,6 +103,10 @@ class PointNeuron(cells.PointNeuron):  # type: ignore[misc]
                     flat[f"{name}.{key}"] = value
         return ParameterSpace(flat)
 
+    def get_parameter_names(self) -> list[str]:
+        """Return the neuron's parameter names, then ``"<receptor>.<name>"`` for each one."""
+        return list(self.native_parameters.keys())
+
 
 def engine_model(celltype: Any) -> tuple[str, tuple[str, ...]]:
     """Return the engine model that runs a cell type, and its receptors (composed models).
@@ -175,6 +179,8 @@ def _generate_parts() -> dict[str, type]:
             for part in model.composition.replace("/", "+").split("+"):
                 out.setdefault(part, _part_type(part, model))
     out["PointNeuron"] = PointNeuron
+    if "CondAlphaPostSynapticResponse" in out:  # the short name other backends give it
+        out["AlphaPSR"] = out["CondAlphaPostSynapticResponse"]
     return dict(sorted(out.items()))
 
 

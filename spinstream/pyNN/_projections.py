@@ -21,7 +21,7 @@ from pyNN.standardmodels import StandardSynapseType, synapses
 
 from spinstream.board import describe_model
 from spinstream.model import ParameterError, PopulationSpec, ProjectionSpec
-from spinstream.pyNN import _plasticity
+from spinstream.pyNN import _cells, _plasticity
 from spinstream.pyNN._connect import build_connections, evaluate_at
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
@@ -207,6 +207,14 @@ class Projection(common.Projection):  # type: ignore[misc]
             post = int(self.post.id_to_index(post))
         self._collector.add(pre, post, connection_parameters)
 
+    @property
+    def _signed(self) -> bool:
+        """True when the target's weights carry their sign (PointNeuron, current-based)."""
+        celltypes = [p.celltype for p in getattr(self.post, "populations", [self.post])]
+        return all(
+            (d := _cells.description_of(c)) is not None and d.signed_weights for c in celltypes
+        )
+
     def _checked_weights(self, weight: FloatArray) -> FloatArray:
         weight = np.asarray(weight, dtype=np.float64).copy()
         _plasticity.check_weights(self, weight)  # rule parameters, STDP bounds
@@ -216,7 +224,9 @@ class Projection(common.Projection):  # type: ignore[misc]
         if not np.all(np.isfinite(weight)):
             raise errors.ConnectionError(f"{where}: weights must be finite numbers")
         conductance = bool(self.post.conductance_based)
-        if conductance or self.receptor_type != "inhibitory":
+        if self._signed:
+            pass  # a composed current-based target: the weight's sign is the effect's
+        elif conductance or self.receptor_type != "inhibitory":
             if weight.min() < 0:
                 kind = "conductance-based" if conductance else str(self.receptor_type)
                 raise errors.ConnectionError(
@@ -263,7 +273,7 @@ class Projection(common.Projection):  # type: ignore[misc]
                 post=b,
                 pre_index=pre_idx[self._pre[sel]],
                 post_index=post_idx[self._post[sel]],
-                weight=np.abs(self._weight[sel]),
+                weight=self._weight[sel] if self._signed else np.abs(self._weight[sel]),
                 delay_steps=steps[sel],
                 receptor=np.full(len(sel), receptor, dtype=np.int64),
                 label=self.label,

@@ -63,6 +63,12 @@ def check_param_values(p: PopulationSpec, name: str, values: npt.ArrayLike, n: i
     return out
 
 
+def signed_weights(p: PopulationSpec) -> bool:
+    """Tell whether synapses onto ``p`` carry signed weights (see ModelDescription)."""
+    model = describe_model(p.model)
+    return model is not None and model.is_composed and model.signed_weights
+
+
 def check_interval(interval_steps: int) -> None:
     """Raise ``ValueError`` unless ``interval_steps`` is a positive integer."""
     if (

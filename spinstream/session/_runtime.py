@@ -58,6 +58,7 @@ from spinstream.model import (
     STDPSpec,
     UnknownParameterError,
     check_weight_bounds,
+    check_weights,
 )
 from spinstream.recording import Recorder
 from spinstream.session._checks import (
@@ -67,6 +68,7 @@ from spinstream.session._checks import (
     check_pop,
     check_values,
     copy_set,
+    signed_weights,
 )
 from spinstream.session._clock import Clock, MonotonicClock
 from spinstream.session._routing import BoardSelection, Routing
@@ -678,12 +680,7 @@ class Runtime:
         w = d = None
         if weight is not None:
             w = check_values(f"{where}: weight", weight, len(idx))
-            bad = ~(np.isfinite(w) & (w >= 0))
-            if bad.any():
-                raise ParameterError(
-                    f"{where}: weight {w[bad][0]} is not allowed: weights must be finite and "
-                    ">= 0 (the receptor gives the sign)"
-                )
+            check_weights(where, w, signed_weights(self.spec.populations[proj.post]))
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
                 check_weight_bounds(
                     where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]

@@ -51,6 +51,9 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
         "test_pynn_composed::test_adexp_cond_alpha_point_neuron_matches_nest",
         "test_pynn_composed::test_receptor_conductances_are_recorded_and_follow_the_alpha_shape",
     ),
+    "LIF_curr_exp_multisynapse": (
+        "test_pynn_composed::test_lif_curr_exp_point_neuron_with_signed_weights_matches_nest",
+    ),
     "SpikeSourcePoisson": (
         "test_reference_closed_form::test_poisson_counts_and_intervals",
         "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",
