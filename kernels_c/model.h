@@ -150,6 +150,58 @@ static inline double *ss_ring_now(ss_core *c, int64_t m) {
     return c->ring + ((m & c->ring_mask) * c->n_receptors) * c->n;
 }
 
+/* One step of AdEx (v, w) for a neuron whose summed conductance is G[k] (uS) and summed
+ * g * e_rev is GE[k] at 0, h/2 and h into the step (k = 0, 1, 2): the composed AdEx models.
+ * RK4 with v clamped at the threshold in the right-hand side, as EIF_cond_* (conductance.c);
+ * the refractory branch holds v at v_reset and relaxes w.  Returns 1 for a spike (v reset,
+ * w += b, the refractory count started). */
+typedef struct ss_adex { /* one neuron's parameters */
+    double cm, v_spike, v_reset, v_rest, tau_m, a, b, delta_T, tau_w, v_thresh, refrac_steps;
+} ss_adex;
+
+static inline int ss_adex_step(const ss_adex *p, double h, double I, const double G[3],
+                               const double GE[3], double *v, double *w, int32_t *refrac) {
+    const double gl = p->cm / p->tau_m, inv_c = 1.0 / p->cm, aa = p->a * 1e-3; /* nS -> uS */
+    const double thr = p->delta_T > 0 ? p->v_spike : p->v_thresh;
+    if (*refrac > 0) {
+        (*refrac)--;
+        *v = p->v_reset;
+        const double w_inf = aa * (p->v_reset - p->v_rest); /* w relaxes, v held */
+        *w = w_inf + (*w - w_inf) * exp(-h / p->tau_w);
+    } else {
+        const double v0 = *v, w0 = *w;
+        double kv[4], kw[4];
+        double vv = v0, ww = w0;
+        for (int s = 0; s < 4; s++) {
+            const int gk = s == 0 ? 0 : (s == 3 ? 2 : 1);
+            const double vc = vv < thr ? vv : thr;
+            double ex = 0.0;
+            if (p->delta_T > 0) {
+                double arg = (vc - p->v_thresh) / p->delta_T;
+                if (arg > 50.0) arg = 50.0;
+                ex = gl * p->delta_T * exp(arg);
+            }
+            kv[s] = (gl * (p->v_rest - vc) + ex + (GE[gk] - G[gk] * vc) - ww + I) * inv_c;
+            kw[s] = (aa * (vc - p->v_rest) - ww) / p->tau_w;
+            const double f = s < 2 ? 0.5 * h : h;
+            if (s < 3) {
+                vv = v0 + f * kv[s];
+                ww = w0 + f * kw[s];
+            }
+        }
+        *v = v0 + h / 6.0 * (kv[0] + 2.0 * kv[1] + 2.0 * kv[2] + kv[3]);
+        *w = w0 + h / 6.0 * (kw[0] + 2.0 * kw[1] + 2.0 * kw[2] + kw[3]);
+        if (!(*v < thr) || *v != *v) *v = thr; /* diverged past v_spike: a spike */
+    }
+    if (*v >= thr) {
+        *v = p->v_reset;
+        *w += p->b;
+        *refrac = (int32_t)p->refrac_steps;
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- the conductance-based families (conductance.c), shared by their exp/alpha models ---- */
 
 /* Rows of IF_cond_exp / IF_cond_alpha (alpha rows -1 for the exponential one). */

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 from pyNN.standardmodels import cells as pynn_cells
+from pyNN.standardmodels import receptors as pynn_receptors
 
 from spinstream.model import (
     Constraint,
@@ -97,9 +98,15 @@ def test_model_description_is_consistent(model: str) -> None:
         assert d.receptors == ()
         assert d.receptor_param_rows[: d.n_receptor_pynn_params]
         visible = [r.name for r in d.receptor_state_rows if not r.name.startswith("_")]
+        settable = d.receptor_param_rows[: d.n_receptor_pynn_params]
+        psr = getattr(pynn_receptors, d.composition.split("+")[1])  # PyNN's names, defaults
+        assert {r.name: r.value for r in settable} == pytest.approx(
+            {k: v for k, v in psr.default_parameters.items() if k != "locations"}
+        )
+        assert visible == list(psr.default_initial_values)
         d = E.layout(model, ("AMPA", "GABA"))
         assert d.receptors == ("AMPA", "GABA")
-        assert "AMPA.tau_syn" in d.pynn_params
+        assert all(f"AMPA.{r.name}" in d.pynn_params for r in settable)
         assert [f"GABA.{name}" for name in visible] == [
             s for s in d.recordable_state if s.startswith("GABA.")
         ]

@@ -21,8 +21,12 @@ pytestmark = pytest.mark.reference
 
 COMPOSED = """
 sim.setup(timestep=dt, min_delay=dt, spike_precision="on_grid")
-receptors = {name: sim.CondAlphaPostSynapticResponse(tau_syn=tau, e_syn=e)
-             for name, (tau, e) in kinds.items()}
+if beta:  # rise and decay: tau and 3 tau
+    receptors = {name: sim.CondBetaPostSynapticResponse(tau_rise=tau, tau_decay=3 * tau, e_syn=e)
+                 for name, (tau, e) in kinds.items()}
+else:
+    receptors = {name: sim.CondAlphaPostSynapticResponse(tau_syn=tau, e_syn=e)
+                 for name, (tau, e) in kinds.items()}
 cells = sim.PointNeuron(sim.AdExp(**neuron), **receptors)
 quiet = sim.Population(1, cells, label="quiet")
 driven = sim.Population(1, cells, label="driven")
@@ -54,9 +58,21 @@ WEIGHTS = {"AMPA": 0.01, "NMDA": 0.002, "GABA_A": 0.02, "GABA_B": 0.004}  # uS
 # upswing against NEST's adaptive solver; EIF_cond_alpha_isfa_ista drifts by one step too)
 @pytest.mark.parametrize(("dt", "n_receptors"), [(0.01, 1), (0.01, 4), (0.1, 4)])
 def test_adexp_cond_alpha_point_neuron_matches_nest(dt: float, n_receptors: int) -> None:
+    _compare_adexp(dt, n_receptors, beta=False)
+
+
+@pytest.mark.parametrize(("dt", "n_receptors"), [(0.01, 1), (0.01, 4), (0.1, 4)])
+def test_adexp_cond_beta_point_neuron_matches_nest(dt: float, n_receptors: int) -> None:
+    _compare_adexp(dt, n_receptors, beta=True)
+
+
+def _compare_adexp(dt: float, n_receptors: int, beta: bool) -> None:
     kinds = dict(list(KINDS.items())[:n_receptors])
     # dicts cannot cross to the reference process as inputs: they go into the script
-    header = f"kinds = {kinds!r}\nweights = {WEIGHTS!r}\nneuron = {{'tau_refrac': 2.0}}\n"
+    header = (
+        f"kinds = {kinds!r}\nweights = {WEIGHTS!r}\nneuron = {{'tau_refrac': 2.0}}\n"
+        f"beta = {beta!r}\n"
+    )
     ours, nest = both(
         header + COMPOSED,
         dt=dt,

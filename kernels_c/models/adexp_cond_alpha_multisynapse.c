@@ -55,14 +55,8 @@ static int32_t update(ss_engine *e, ss_core *c, int64_t m) {
     const double h = e->dt;
     const double *P = c->params;
     double *S = c->state;
-    const double *cm = ROW(P, P_cm), *v_spike = ROW(P, P_v_spike), *v_reset = ROW(P, P_v_reset),
-                 *v_rest = ROW(P, P_v_rest), *tm = ROW(P, P_tau_m), *i_off = ROW(P, P_i_offset),
-                 *a = ROW(P, P_a), *b = ROW(P, P_b), *dT = ROW(P, P_delta_T),
-                 *tw = ROW(P, P_tau_w), *vt = ROW(P, P_v_thresh),
-                 *rsteps = ROW(P, P__refrac_steps);
     double *v = ROW(S, S_v), *w = ROW(S, S_w);
     double *ring = ss_ring_now(c, m); /* [nr][n] */
-    const double *ics = c->i_cs;
     int32_t k = 0;
     for (int64_t i = 0; i < n; i++) {
         /* sum of g and of g * e_syn over the receptors at 0, h/2 and h into the step */
@@ -77,51 +71,19 @@ static int32_t update(ss_engine *e, ss_core *c, int64_t m) {
                 GE[s] += g[s] * es;
             }
         }
-        const double I = i_off[i] + ics[i];
-        const double gl = cm[i] / tm[i], inv_c = 1.0 / cm[i], aa = a[i] * 1e-3; /* nS -> uS */
-        const double thr = dT[i] > 0 ? v_spike[i] : vt[i];
-        if (c->refrac[i] > 0) {
-            c->refrac[i]--;
-            v[i] = v_reset[i];
-            const double w_inf = aa * (v_reset[i] - v_rest[i]); /* w relaxes, v held */
-            w[i] = w_inf + (w[i] - w_inf) * exp(-h / tw[i]);
-        } else {
-            const double v0 = v[i], w0 = w[i];
-            double kv[4], kw[4];
-            double vv = v0, ww = w0;
-            for (int s = 0; s < 4; s++) {
-                const int gk = s == 0 ? 0 : (s == 3 ? 2 : 1);
-                const double vc = vv < thr ? vv : thr; /* as EIF_cond_*: see conductance.c */
-                double ex = 0.0;
-                if (dT[i] > 0) {
-                    double arg = (vc - vt[i]) / dT[i];
-                    if (arg > 50.0) arg = 50.0;
-                    ex = gl * dT[i] * exp(arg);
-                }
-                kv[s] = (gl * (v_rest[i] - vc) + ex + (GE[gk] - G[gk] * vc) - ww + I) * inv_c;
-                kw[s] = (aa * (vc - v_rest[i]) - ww) / tw[i];
-                const double f = s < 2 ? 0.5 * h : h;
-                if (s < 3) {
-                    vv = v0 + f * kv[s];
-                    ww = w0 + f * kw[s];
-                }
-            }
-            v[i] = v0 + h / 6.0 * (kv[0] + 2.0 * kv[1] + 2.0 * kv[2] + kv[3]);
-            w[i] = w0 + h / 6.0 * (kw[0] + 2.0 * kw[1] + 2.0 * kw[2] + kw[3]);
-            if (!(v[i] < thr) || v[i] != v[i]) v[i] = thr; /* diverged past v_spike: a spike */
-        }
+        const ss_adex p = {ROW(P, P_cm)[i],    ROW(P, P_v_spike)[i], ROW(P, P_v_reset)[i],
+                           ROW(P, P_v_rest)[i], ROW(P, P_tau_m)[i],  ROW(P, P_a)[i],
+                           ROW(P, P_b)[i],      ROW(P, P_delta_T)[i], ROW(P, P_tau_w)[i],
+                           ROW(P, P_v_thresh)[i], ROW(P, P__refrac_steps)[i]};
+        const double I = ROW(P, P_i_offset)[i] + c->i_cs[i];
+        /* the receptors advance first (the step's own course is in G), then v and w */
         for (int32_t r = 0; r < nr; r++) {
             double *g = &RSROW(S, r, RS_gsyn)[i], *d = &RSROW(S, r, RS__dg)[i];
             *g = (h * *d + *g) * RPROW(P, r, RP__p11)[i];
             *d = *d * RPROW(P, r, RP__p11)[i] + RPROW(P, r, RP__alpha)[i] * ring[r * n + i];
             ring[r * n + i] = 0.0;
         }
-        if (v[i] >= thr) {
-            v[i] = v_reset[i];
-            w[i] += b[i];
-            c->refrac[i] = (int32_t)rsteps[i];
-            c->spikes[k++] = (int32_t)i;
-        }
+        if (ss_adex_step(&p, h, I, G, GE, &v[i], &w[i], &c->refrac[i])) c->spikes[k++] = (int32_t)i;
     }
     return k;
 }

@@ -171,6 +171,13 @@ def _generate() -> dict[str, type[StandardCellType]]:
     return dict(sorted(out.items()))
 
 
+_SHORT_NAMES = {
+    "CondAlphaPostSynapticResponse": "AlphaPSR",
+    "CondBetaPostSynapticResponse": "BetaPSR",
+    "CondExpPostSynapticResponse": "ExpPSR",
+}
+
+
 def _generate_parts() -> dict[str, type]:
     """Make the classes of the parts of the engine's composed models (PointNeuron's)."""
     out: dict[str, type] = {}
@@ -179,8 +186,9 @@ def _generate_parts() -> dict[str, type]:
             for part in model.composition.replace("/", "+").split("+"):
                 out.setdefault(part, _part_type(part, model))
     out["PointNeuron"] = PointNeuron
-    if "CondAlphaPostSynapticResponse" in out:  # the short name other backends give it
-        out["AlphaPSR"] = out["CondAlphaPostSynapticResponse"]
+    for long, short in _SHORT_NAMES.items():  # the short names other backends give them
+        if long in out:
+            out[short] = out[long]
     return dict(sorted(out.items()))
 
 

@@ -51,6 +51,9 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
         "test_pynn_composed::test_adexp_cond_alpha_point_neuron_matches_nest",
         "test_pynn_composed::test_receptor_conductances_are_recorded_and_follow_the_alpha_shape",
     ),
+    "AdExp_cond_beta_multisynapse": (
+        "test_pynn_composed::test_adexp_cond_beta_point_neuron_matches_nest",
+    ),
     "LIF_curr_exp_multisynapse": (
         "test_pynn_composed::test_lif_curr_exp_point_neuron_with_signed_weights_matches_nest",
     ),
