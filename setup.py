@@ -5,8 +5,10 @@ it with nothing more than gcc; Python loads it with ctypes (``spinstream/board/_
 """
 
 import os
+import re
 import shutil
 import sys
+from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
@@ -33,6 +35,28 @@ if os.environ.get("SPINSTREAM_NATIVE", "1") == "1" and sys.platform.startswith("
     # The library is compiled on the machine that runs it (pip install .); tune for it.
     extra.append("-march=native")
 
+
+def model_sources() -> list[str]:
+    """Every model file of kernels_c/models, each checked against the registry.
+
+    A model is one file (docs/MODELS.md); the registry line gives it its id.  A file without a
+    line would be compiled but unreachable, a line without a file would not link: both are
+    refused here, naming the file.
+    """
+    folder = Path("kernels_c/models")  # relative, as setuptools wants sources
+    here = Path(__file__).resolve().parent / folder
+    files = sorted(p.stem for p in here.glob("*.c"))
+    registry = (here / "registry.h").read_text()
+    registered = re.findall(r"^SS_MODEL\((\w+)\)", registry, flags=re.M)
+    missing = sorted(set(files) - set(registered))
+    if missing:
+        raise SystemExit(f"kernels_c/models: {missing} have no SS_MODEL line in registry.h")
+    absent = sorted(set(registered) - set(files))
+    if absent:
+        raise SystemExit(f"kernels_c/models/registry.h: no model file for {absent}")
+    return [str(folder / f"{name}.c") for name in files]
+
+
 setup(
     cmdclass={"build_py": build_py_with_hook},
     ext_modules=[
@@ -40,12 +64,20 @@ setup(
             "spinstream.board._libengine",
             sources=[
                 "kernels_c/engine.c",
-                "kernels_c/neurons.c",
+                "kernels_c/models.c",
+                "kernels_c/conductance.c",
                 "kernels_c/sources.c",
                 "kernels_c/plastic.c",
+                "kernels_c/layout.c",
+                *model_sources(),
             ],
             include_dirs=["kernels_c"],
-            depends=["kernels_c/engine.h"],
+            depends=[
+                "kernels_c/engine.h",
+                "kernels_c/model.h",
+                "kernels_c/model_rows.h",
+                "kernels_c/models/registry.h",
+            ],
             extra_compile_args=extra,
             libraries=["m"],
             py_limited_api=False,

@@ -1,100 +1,11 @@
 /* spinstream engine: the step loop, multicast delivery through resolved routes, recording. */
-#include "engine.h"
+#include "model.h"
 
 #include <string.h>
 
-#define SS_ABI_VERSION 10
+#define SS_ABI_VERSION 11
 
 int32_t ss_abi_version(void) { return SS_ABI_VERSION; }
-
-typedef struct ss_model_info {
-    const char *name;
-    const char *params; /* PyNN parameters, then derived rows after '|' is not used: see n_pynn */
-    int32_t n_pynn;
-    const char *state;
-    int32_t n_receptors;
-    int32_t is_source;
-} ss_model_info;
-
-/* Row names: the first n_pynn rows of params are PyNN parameters (PyNN's names and units); the
- * rest are derived by ss_prepare_core.  State rows use PyNN's recordable names; hidden rows
- * come last. */
-static const ss_model_info MODELS[SS_N_MODELS] = {
-    [SS_IF_CURR_EXP] = {"IF_curr_exp",
-                        "v_rest,cm,tau_m,tau_refrac,tau_syn_E,tau_syn_I,i_offset,v_reset,v_thresh,"
-                        "_p22,_p20,_p21e,_p21i,_p11e,_p11i,_refrac_steps",
-                        9, "v,isyn_exc,isyn_inh", 2, 0},
-    [SS_IF_COND_EXP] = {"IF_cond_exp",
-                        "v_rest,cm,tau_m,tau_refrac,tau_syn_E,tau_syn_I,e_rev_E,e_rev_I,v_thresh,"
-                        "v_reset,i_offset,_p11e,_p11i,_h11e,_h11i,_refrac_steps",
-                        11, "v,gsyn_exc,gsyn_inh", 2, 0},
-    [SS_IF_CURR_ALPHA] = {"IF_curr_alpha",
-                          "v_rest,cm,tau_m,tau_refrac,tau_syn_E,tau_syn_I,i_offset,v_reset,"
-                          "v_thresh,_p22,_p20,_p11e,_p11i,_p21e,_p21i,_p31e,_p31i,_p32e,_p32i,"
-                          "_alpha_e,_alpha_i,_refrac_steps",
-                          9, "v,isyn_exc,isyn_inh,_disyn_exc,_disyn_inh", 2, 0},
-    [SS_IF_CURR_DELTA] = {"IF_curr_delta",
-                          "v_rest,cm,tau_m,tau_refrac,i_offset,v_reset,v_thresh,_p22,_p20,"
-                          "_refrac_steps",
-                          7, "v,input_exc,input_inh", 2, 0},
-    [SS_IZHIKEVICH] = {"Izhikevich", "a,b,c,d,i_offset", 5, "v,u", 2, 0},
-    [SS_SPIKE_SOURCE_POISSON] = {"SpikeSourcePoisson",
-                                 "rate,start,duration,_lambda,_first,_last", 3, "_next", 0, 1},
-    [SS_SPIKE_SOURCE_ARRAY] = {"SpikeSourceArray", "", 0, "", 0, 1},
-    [SS_IF_COND_ALPHA] = {"IF_cond_alpha",
-                          "v_rest,cm,tau_m,tau_refrac,tau_syn_E,tau_syn_I,e_rev_E,e_rev_I,"
-                          "v_thresh,v_reset,i_offset,_p11e,_p11i,_h11e,_h11i,_refrac_steps,"
-                          "_alpha_e,_alpha_i",
-                          11, "v,gsyn_exc,gsyn_inh,_dg_exc,_dg_inh", 2, 0},
-    [SS_EIF_COND_EXP] = {"EIF_cond_exp_isfa_ista",
-                         "cm,tau_refrac,v_spike,v_reset,v_rest,tau_m,i_offset,a,b,delta_T,"
-                         "tau_w,v_thresh,e_rev_E,tau_syn_E,e_rev_I,tau_syn_I,_p11e,_p11i,_h11e,"
-                         "_h11i,_refrac_steps",
-                         16, "v,w,gsyn_exc,gsyn_inh", 2, 0},
-    [SS_EIF_COND_ALPHA] = {"EIF_cond_alpha_isfa_ista",
-                           "cm,tau_refrac,v_spike,v_reset,v_rest,tau_m,i_offset,a,b,delta_T,"
-                           "tau_w,v_thresh,e_rev_E,tau_syn_E,e_rev_I,tau_syn_I,_p11e,_p11i,_h11e,"
-                           "_h11i,_refrac_steps,_alpha_e,_alpha_i",
-                           16, "v,w,gsyn_exc,gsyn_inh,_dg_exc,_dg_inh", 2, 0},
-    [SS_HH_COND_EXP] = {"HH_cond_exp",
-                        "gbar_Na,gbar_K,g_leak,cm,v_offset,e_rev_Na,e_rev_K,e_rev_leak,e_rev_E,"
-                        "e_rev_I,tau_syn_E,tau_syn_I,i_offset,_p11e,_p11i,_h11e,_h11i",
-                        13, "v,gsyn_exc,gsyn_inh,h,m,n,_above", 2, 0},
-    [SS_SPIKE_SOURCE_GAMMA] = {"SpikeSourceGamma",
-                               "alpha,beta,start,duration,_lambda,_first,_last", 4, "_next", 0,
-                               1},
-    [SS_SPIKE_SOURCE_POISSON_REFRACTORY] = {"SpikeSourcePoissonRefractory",
-                                            "rate,tau_refrac,start,duration,_lambda,_first,"
-                                            "_last,_dead",
-                                            4, "_next", 0, 1},
-};
-
-static const ss_model_info *info(int32_t model) {
-    return (model >= 0 && model < SS_N_MODELS) ? &MODELS[model] : 0;
-}
-
-const char *ss_model_name(int32_t model) { return info(model) ? info(model)->name : 0; }
-const char *ss_model_params(int32_t model) { return info(model) ? info(model)->params : 0; }
-int32_t ss_model_n_pynn_params(int32_t model) { return info(model) ? info(model)->n_pynn : -1; }
-int32_t ss_model_n_param_rows(int32_t model) {
-    const char *p = info(model) ? info(model)->params : 0;
-    if (!p || !*p) return 0;
-    int32_t rows = 1;
-    for (; *p; p++) rows += *p == ',';
-    return rows;
-}
-const char *ss_model_state(int32_t model) { return info(model) ? info(model)->state : 0; }
-int32_t ss_model_n_receptors(int32_t model) {
-    return info(model) ? info(model)->n_receptors : -1;
-}
-int32_t ss_model_is_source(int32_t model) { return info(model) ? info(model)->is_source : -1; }
-
-int ss_prepare_core(ss_engine *e, int32_t core) {
-    if (core < 0 || core >= e->n_cores) return -1;
-    ss_core *c = &e->cores[core];
-    if (!info(c->model)) return -2;
-    return ss_prepare_neurons(e, c);
-}
 
 /* Deliver one spike of neuron idx of core src, stamped `stamp`, to every routed core. */
 static void deliver(ss_engine *e, int32_t src, int32_t idx, int64_t stamp) {
@@ -174,14 +85,14 @@ int64_t ss_run(ss_engine *e, int64_t n_steps) {
         /* 1. sources emit (stamp m + 1, and stamp 0 at step 0) */
         for (int32_t ci = 0; ci < e->n_cores; ci++) {
             ss_core *c = &e->cores[ci];
-            if (!MODELS[c->model].is_source) continue;
+            if (!ss_models[c->model]->is_source) continue;
             const int32_t k = ss_update_sources(e, c, m);
             (void)k; /* sources deliver as they draw: several spikes per step per neuron */
         }
         /* 2. neurons update, then emit stamp m + 1 */
         for (int32_t ci = 0; ci < e->n_cores; ci++) {
             ss_core *c = &e->cores[ci];
-            if (MODELS[c->model].is_source) continue;
+            if (ss_models[c->model]->is_source) continue;
             const int32_t k = ss_update_neurons(e, c, m);
             if (k && e->plastic && e->plastic->post[ci].n) ss_plastic_post(e, ci, c->spikes, k, m + 1);
             for (int32_t s = 0; s < k; s++) deliver(e, ci, c->spikes[s], m + 1);

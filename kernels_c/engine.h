@@ -1,7 +1,9 @@
 /*
  * spinstream engine: the layout shared with Python (spinstream/board/_engine.py mirrors every
- * struct here field by field, in order).  Plain C99; no globals, no allocation: every array
- * is owned by Python (numpy) and only pointed to from these structs.
+ * struct here field by field, in order; kernels_c/layout.c exports their sizes and offsets,
+ * and the binding refuses an engine whose layout differs from its mirror).  Plain C99; no
+ * globals, no allocation: every array is owned by Python (numpy) and only pointed to from
+ * these structs.  The models are described in kernels_c/model.h (docs/MODELS.md).
  *
  * Semantics: docs/ENGINE.md.  Step m advances t = m*dt -> (m+1)*dt.  A spike carries a
  * stamp s (time s*dt); through a synapse of delay d steps it lands in ring slot s + d - 1.
@@ -14,21 +16,15 @@
 #define SS_PI 3.14159265358979323846
 #define SS_E 2.71828182845904523536
 
+#define SS_CAT_(a, b) a##b
+#define SS_CAT(a, b) SS_CAT_(a, b)
+
+/* Model ids: SS_MODEL_<name>, in the order of kernels_c/models/registry.h. */
 enum ss_model {
-    SS_IF_CURR_EXP = 0,
-    SS_IF_COND_EXP = 1,
-    SS_IF_CURR_ALPHA = 2,
-    SS_IF_CURR_DELTA = 3,
-    SS_IZHIKEVICH = 4,
-    SS_SPIKE_SOURCE_POISSON = 5,
-    SS_SPIKE_SOURCE_ARRAY = 6, /* also SpikeInjector: scheduled stamps */
-    SS_IF_COND_ALPHA = 7,
-    SS_EIF_COND_EXP = 8,
-    SS_EIF_COND_ALPHA = 9,
-    SS_HH_COND_EXP = 10,
-    SS_SPIKE_SOURCE_GAMMA = 11,
-    SS_SPIKE_SOURCE_POISSON_REFRACTORY = 12,
-    SS_N_MODELS = 13
+#define SS_MODEL(m) SS_CAT(SS_MODEL_, m),
+#include "models/registry.h"
+#undef SS_MODEL
+    SS_N_MODELS
 };
 
 enum ss_csrc_kind { SS_CS_DC = 0, SS_CS_AC = 1, SS_CS_STEP = 2, SS_CS_NOISY = 3 };
@@ -226,21 +222,33 @@ void ss_restart_sources(ss_engine *e, int32_t core, const int32_t *index, int32_
 /* Seed a generator. */
 void ss_seed(uint64_t *rng, uint64_t seed, uint64_t stream);
 
-/* Model layout, for Python: comma-separated row names. */
+/* The models' descriptions, for Python (models.c; docs/MODELS.md).  kind 0: parameter rows
+ * (PyNN parameters, then derived rows), kind 1: state rows (kinds 2, 3: below). */
+int32_t ss_model_count(void);
 const char *ss_model_name(int32_t model);
-const char *ss_model_params(int32_t model); /* PyNN parameters then derived rows */
+const char *ss_model_aliases(int32_t model);   /* other PyNN names, comma separated */
+const char *ss_model_receptors(int32_t model); /* receptor names, comma separated */
+/* composed models: "<neuron>+<response>" (else ""), and each receptor block's PyNN rows;
+ * kind 2: a receptor block's parameter rows, kind 3: its state rows */
+const char *ss_model_composition(int32_t model);
+int32_t ss_model_n_receptor_pynn_params(int32_t model);
 int32_t ss_model_n_pynn_params(int32_t model);
-int32_t ss_model_n_param_rows(int32_t model); /* PyNN + derived rows */
-const char *ss_model_state(int32_t model);  /* state rows (hidden ones last) */
+int32_t ss_model_n_rows(int32_t model, int32_t kind);
 int32_t ss_model_n_receptors(int32_t model);
 int32_t ss_model_is_source(int32_t model);
+const char *ss_model_row_name(int32_t model, int32_t kind, int32_t row);
+const char *ss_model_row_unit(int32_t model, int32_t kind, int32_t row);
+int32_t ss_model_row_constraint(int32_t model, int32_t kind, int32_t row);
+double ss_model_row_value(int32_t model, int32_t kind, int32_t row);
 int32_t ss_abi_version(void);
+/* The layout of the shared structs, for Python's check (layout.c): one line per struct,
+ * "name size field:offset field:offset ...", written into buf when it fits in cap bytes;
+ * returns the text's length. */
+int64_t ss_layout(char *buf, int64_t cap);
 
-/* Internal (neurons.c / sources.c). */
+/* Internal (models.c): the model of each core, dispatched through its description. */
 int32_t ss_update_neurons(ss_engine *e, ss_core *c, int64_t m);
 int32_t ss_update_sources(ss_engine *e, ss_core *c, int64_t m);
-int ss_prepare_neurons(ss_engine *e, ss_core *c);
-int ss_prepare_neurons_sources(ss_engine *e, ss_core *c);
 void ss_emit(ss_engine *e, ss_core *c, int32_t idx, int64_t stamp);
 void ss_apply_current_sources(ss_engine *e, int64_t m);
 uint64_t ss_next(uint64_t *s);

@@ -2,9 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine.h"
-
-#define ROW(base, r) ((base) + (int64_t)(r) * n)
+#include "model.h"
 
 /* ---- xoshiro256** seeded through splitmix64 ---- */
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -59,119 +57,68 @@ static double gamma_draw(uint64_t *s, double k) {
     }
 }
 
-/* ---- random sources: renewal processes in units of steps ---- */
-
-/* Rows shared by the three random sources: see MODELS in engine.c. */
-typedef struct src_rows {
-    const double *lambda, *first, *last, *dead, *shape;
-} src_rows;
-
-static src_rows rows_of(const ss_core *c) {
-    const int64_t n = c->n;
-    const double *P = c->params;
-    src_rows r = {0, 0, 0, 0, 0};
-    switch (c->model) {
-    case SS_SPIKE_SOURCE_POISSON:
-        r.lambda = ROW(P, 3), r.first = ROW(P, 4), r.last = ROW(P, 5);
-        break;
-    case SS_SPIKE_SOURCE_GAMMA:
-        r.shape = ROW(P, 0), r.lambda = ROW(P, 4), r.first = ROW(P, 5), r.last = ROW(P, 6);
-        break;
-    case SS_SPIKE_SOURCE_POISSON_REFRACTORY:
-        r.lambda = ROW(P, 4), r.first = ROW(P, 5), r.last = ROW(P, 6), r.dead = ROW(P, 7);
-        break;
-    default:
-        break;
-    }
-    return r;
-}
+/* ---- random sources: renewal processes in units of steps ----
+ * Shared by the source models (kernels_c/models/spike_source_*.c), which pass their rows. */
 
 /* The next inter-spike interval of neuron i, in steps (INFINITY when silent). */
-static double interval(ss_core *c, const src_rows *r, int64_t i) {
-    const double lam = r->lambda[i];
+static double interval(ss_core *c, const ss_source_rows *r, int64_t i) {
+    const int64_t n = c->n;
+    const double *P = c->params;
+    const double lam = ROW(P, r->lambda)[i];
     if (!(lam > 0.0)) return INFINITY;
-    if (r->shape) return gamma_draw(c->rng, r->shape[i]) / lam;
+    if (r->shape >= 0) return gamma_draw(c->rng, ROW(P, r->shape)[i]) / lam;
     const double isi = ss_exponential(c->rng) / lam;
-    return r->dead ? r->dead[i] + isi : isi;
+    return r->dead >= 0 ? ROW(P, r->dead)[i] + isi : isi;
 }
 
-int ss_prepare_neurons_sources(ss_engine *e, ss_core *c) {
+int ss_source_prepare(ss_engine *e, ss_core *c, const ss_source_rows *r) {
     const int64_t n = c->n;
     const double dt = e->dt;
     double *P = c->params;
-    int rate_row, start_row, dur_row, lam_row, first_row, last_row;
-    switch (c->model) {
-    case SS_SPIKE_SOURCE_ARRAY:
-        return 0;
-    case SS_SPIKE_SOURCE_POISSON:
-        rate_row = 0, start_row = 1, dur_row = 2, lam_row = 3, first_row = 4, last_row = 5;
-        break;
-    case SS_SPIKE_SOURCE_GAMMA: /* alpha, beta (Hz), start, duration */
-        rate_row = 1, start_row = 2, dur_row = 3, lam_row = 4, first_row = 5, last_row = 6;
-        for (int64_t i = 0; i < n; i++)
-            if (!(ROW(P, 0)[i] > 0)) return -10;
-        break;
-    case SS_SPIKE_SOURCE_POISSON_REFRACTORY: /* rate, tau_refrac, start, duration */
-        rate_row = 0, start_row = 2, dur_row = 3, lam_row = 4, first_row = 5, last_row = 6;
-        break;
-    default:
-        return -2;
-    }
     for (int64_t i = 0; i < n; i++) {
-        const double rate = ROW(P, rate_row)[i], start = ROW(P, start_row)[i];
-        const double dur = ROW(P, dur_row)[i];
-        if (!(rate >= 0) || !(dur >= 0) || !(start >= 0)) return -10;
+        const double rate = ROW(P, r->rate)[i], start = ROW(P, r->start)[i];
+        const double dur = ROW(P, r->duration)[i];
         double lam = rate * dt / 1000.0; /* events per step */
-        if (c->model == SS_SPIKE_SOURCE_POISSON_REFRACTORY) {
-            const double dead = ROW(P, 1)[i] / dt; /* steps */
-            if (!(dead >= 0)) return -10;
-            ROW(P, 7)[i] = dead;
+        if (r->dead >= 0) {
+            const double dead = ROW(P, r->tau_refrac)[i] / dt; /* steps */
+            ROW(P, r->dead)[i] = dead;
             if (lam > 0) {
                 const double free = 1.0 / lam - dead; /* mean ISI minus dead time, steps */
-                if (!(free > 0)) return -11;       /* rate too high for the dead time */
+                if (!(free > 0)) return SS_ERR_RATE;  /* rate too high for the dead time */
                 lam = 1.0 / free;
             }
         }
-        ROW(P, lam_row)[i] = lam;
-        ROW(P, first_row)[i] = floor(start / dt + 1e-9) + 1.0;
-        ROW(P, last_row)[i] = isinf(dur) ? INFINITY : floor((start + dur) / dt + 1e-9);
+        ROW(P, r->lambda)[i] = lam;
+        ROW(P, r->first)[i] = floor(start / dt + 1e-9) + 1.0;
+        ROW(P, r->last)[i] = isinf(dur) ? INFINITY : floor((start + dur) / dt + 1e-9);
     }
     return 0;
 }
 
-void ss_restart_sources(ss_engine *e, int32_t core, const int32_t *index, int32_t k) {
-    if (core < 0 || core >= e->n_cores) return;
-    ss_core *c = &e->cores[core];
-    const src_rows r = rows_of(c);
-    if (!r.lambda) return;
-    double *next = c->state; /* row 0 */
+void ss_source_restart(ss_engine *e, ss_core *c, const ss_source_rows *r, const int32_t *index,
+                       int32_t k) {
+    const int64_t n = c->n;
+    double *next = ROW(c->state, r->next);
     for (int32_t j = 0; j < k; j++) {
         const int32_t i = index[j];
         if (i < 0 || i >= c->n) continue;
-        next[i] = (double)e->step + interval(c, &r, i);
+        next[i] = (double)e->step + interval(c, r, i);
     }
 }
 
-int32_t ss_update_sources(ss_engine *e, ss_core *c, int64_t m) {
-    int32_t k = 0;
-    if (c->model == SS_SPIKE_SOURCE_ARRAY) {
-        while (c->sched_pos < c->sched_n && c->sched_stamp[c->sched_pos] <= m + 1) {
-            ss_emit(e, c, c->sched_index[c->sched_pos], c->sched_stamp[c->sched_pos]);
-            c->sched_pos++;
-            k++;
-        }
-        return k;
-    }
-    const src_rows r = rows_of(c);
-    double *next = c->state;
+int32_t ss_source_update(ss_engine *e, ss_core *c, int64_t m, const ss_source_rows *r) {
+    const int64_t n = c->n;
+    const double *first = ROW(c->params, r->first), *last = ROW(c->params, r->last);
+    double *next = ROW(c->state, r->next);
     const double stamp = (double)(m + 1);
-    for (int64_t i = 0; i < c->n; i++) {
+    int32_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
         while (next[i] <= stamp) {
-            if (stamp >= r.first[i] && stamp <= r.last[i]) {
+            if (stamp >= first[i] && stamp <= last[i]) {
                 ss_emit(e, c, (int32_t)i, m + 1);
                 k++;
             }
-            next[i] += interval(c, &r, i);
+            next[i] += interval(c, r, i);
         }
     }
     return k;

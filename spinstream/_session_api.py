@@ -29,8 +29,7 @@ from types import TracebackType
 from typing import Any
 
 import spinstream.pyNN as _pynn
-from spinstream.pyNN._backend import Backend
-from spinstream.pyNN._state import check_delay_bounds, check_views
+from spinstream.pyNN import Backend, check_delay_bounds, check_views
 from spinstream.session import Runtime, Statistics
 
 __all__ = ["Session"]
@@ -229,7 +228,7 @@ class Session:
         """
         if not self._bridges:
             raise RuntimeError("wait_for: this session serves nothing; await sim.serve() first")
-        from spinstream.bridge._bridge import wait_for_bridges
+        from spinstream.bridge import wait_for_bridges
 
         await wait_for_bridges(self._bridges, gates=gates, clients=clients, timeout=timeout)
 
@@ -247,7 +246,7 @@ class Session:
         ``limits``...); plastic projections' weights are served on ``weights/<label>/``.
         The bridge closes with the session; :attr:`bridges` lists the running ones.
         """
-        from spinstream.bridge._frontend import serve_async
+        from spinstream.bridge import serve_async
 
         self._runtime.check_open("serving")
         state = self._backend.state

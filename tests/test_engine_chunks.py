@@ -138,7 +138,12 @@ def test_different_seed_different_run(whole: dict[str, np.ndarray]) -> None:
 
 
 def test_run_releases_the_gil() -> None:
-    """While one thread runs the engine, another keeps executing Python code."""
+    """While one thread runs the engine, another keeps executing Python code.
+
+    Python code of this thread sees the engine's step counter between the run's first and
+    last step, which only a run that released the GIL allows (timing figures:
+    benchmarks/bench_responsiveness.py, ``--part gil``).
+    """
     n = 256
     spec = network(DT, [population(0, "HH_cond_exp", n, i_offset=0.5)])
     board = HostBoard()
@@ -147,37 +152,23 @@ def test_run_releases_the_gil() -> None:
     board.run(50)
     per_step = (time.perf_counter() - t0) / 50
     steps = max(int(0.4 / per_step), 100)  # about 0.4 s of engine time
+    first = board.step
 
-    started, done = threading.Event(), threading.Event()
-    timing: list[float] = []
+    done = threading.Event()
     results: list[ChunkResult] = []
 
     def engine() -> None:
-        started.set()
         try:
-            t_start = time.perf_counter()
             results.append(board.run(steps))
-            timing.append(time.perf_counter() - t_start)
         finally:
             done.set()
 
     worker = threading.Thread(target=engine)
-    count = 0  # iterations of this loop while the engine runs
-    longest_gap = 0.0
-    # the clock starts before the worker does: Thread.start() itself waits for the GIL
-    last = time.perf_counter()
+    seen: set[int] = set()  # steps the engine was at while this thread ran Python code
     worker.start()
     while not done.is_set():
-        count += started.is_set()
-        now = time.perf_counter()
-        longest_gap = max(longest_gap, now - last)
-        last = now
-    longest_gap = max(longest_gap, time.perf_counter() - last)  # a stall until the very end
+        seen.add(board.step)
     worker.join()
     assert results[0].n_steps == steps
-    duration = timing[0]
-    assert duration > 0.2
-    # had run() held the GIL, this loop would have stalled for the whole run; released, it
-    # only waits for the scheduler now and then (this machine may be busy)
-    assert longest_gap < 0.5 * duration, (longest_gap, duration)
-    assert count > 10_000
+    during = {s for s in seen if first < s < first + steps}
+    assert len(during) >= 2, sorted(seen)[:10]

@@ -1,8 +1,10 @@
-"""Index checks and unions without np.unique's hash path; set_recording on a million neurons."""
+"""Index checks and unions without np.unique's hash path; set_recording on a million neurons.
+
+How long set_recording takes on a million neurons is measured by
+benchmarks/bench_responsiveness.py (``--part recording``), not asserted here.
+"""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -38,17 +40,13 @@ def test_repeats_still_refused() -> None:
         Selection([(0, [5, 2, 5])])
 
 
-def test_set_recording_a_million_neurons_is_fast() -> None:
+def test_set_recording_a_million_neurons_records_the_state_of_each() -> None:
     n = 1_000_000
     rt = Runtime(dt=0.1, seed=1, board=HostBoard())
     rt.add_population(population(0, "IF_curr_exp", n, i_offset=2.0))
     rt.run_steps_blocking(1)  # loaded: the board checks and applies the selections too
-    t0 = time.perf_counter()
     rt.set_recording(0, "spikes", np.arange(n))
     rt.set_recording(0, "v", np.arange(n)[::-1].copy(), 10)  # unsorted: the slow path
-    elapsed = time.perf_counter() - t0
-    # np.unique (numpy 2 hashing) and one scan of all indices per core took ~4.7 s here
-    assert elapsed < 1.5, f"set_recording of 1M neurons took {elapsed:.2f} s"
     rt.run_steps_blocking(9)  # to step 10: one sample, of the state now
     stamps, values, idx = rt.recorder.samples(0, "v")
     assert values.shape == (1, n)

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.model._errors import EngineError
-from spinstream.model._plan import MappingPlan
-from spinstream.model._spec import NetworkSpec
+from spinstream.model import EngineError, MappingPlan, NetworkSpec
 
 
 @dataclass

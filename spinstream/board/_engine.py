@@ -1,9 +1,12 @@
 """ctypes binding of the C engine (``kernels_c/engine.h``): the only module that loads it.
 
-The structs below mirror ``engine.h`` field by field.  Every array they point to is a numpy
-array owned by Python (``HostBoard`` keeps them alive); C never allocates.  ``ctypes.CDLL``
-releases the GIL for the duration of each call, so ``ss_run`` lets other threads, and so the
-session's event loop, run while the engine computes.
+The structs below mirror ``engine.h`` field by field; :func:`lib` compares them with the
+sizes and offsets the engine exports (``ss_layout``) and refuses an engine that differs.  The
+model tables (:func:`models`) are read from the engine's own description of its models
+(``kernels_c/models``, docs/MODELS.md), never written here.  Every array the structs point
+to is a numpy array owned by Python (``HostBoard`` keeps them alive); C never allocates.
+``ctypes.CDLL`` releases the GIL for the duration of each call, so ``ss_run`` lets other
+threads, and so the session's event loop, run while the engine computes.
 """
 
 from __future__ import annotations
@@ -13,30 +16,18 @@ import importlib.machinery
 import pathlib
 import sys
 from ctypes import POINTER, c_char_p, c_double, c_int32, c_int64, c_uint8, c_uint64
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
-ABI_VERSION = 10
+from spinstream.model import Constraint, ModelDescription, Row
 
-MODEL_IDS: dict[str, int] = {
-    "IF_curr_exp": 0,
-    "IF_cond_exp": 1,
-    "IF_curr_alpha": 2,
-    "IF_curr_delta": 3,
-    "Izhikevich": 4,
-    "SpikeSourcePoisson": 5,
-    "SpikeSourceArray": 6,
-    "SpikeInjector": 6,
-    "IF_cond_alpha": 7,
-    "EIF_cond_exp_isfa_ista": 8,
-    "EIF_cond_alpha_isfa_ista": 9,
-    "HH_cond_exp": 10,
-    "SpikeSourceGamma": 11,
-    "SpikeSourcePoissonRefractory": 12,
-}
+ABI_VERSION = 11
+
+#: ss_prepare_core's codes: a parameter row breaks its constraint (ERR_PARAM - row), a random
+#: source's rate is too high for its dead time (ERR_RATE).
+ERR_PARAM, ERR_RATE = -1000, -11
 
 CS_KINDS = {"dc": 0, "ac": 1, "step": 2, "noisy": 3}
 COMPACT, WIDE, PLASTIC = 0, 1, 2
@@ -220,27 +211,70 @@ class Engine(ctypes.Structure):
     ]
 
 
-@dataclass(frozen=True)
-class ModelLayout:
-    """Rows of a kernel model's parameter and state blocks, as the C engine declares them."""
+#: The structs shared with C, checked against the engine's own layout when it is loaded.
+SHARED_STRUCTS: dict[str, type[ctypes.Structure]] = {
+    "ss_probe": Probe,
+    "ss_core": Core,
+    "ss_block": Block,
+    "ss_csrc": CurrentSource,
+    "ss_engine": Engine,
+    "ss_rule": Rule,
+    "ss_post": Post,
+    "ss_pblock": PlasticBlock,
+    "ss_plastic": Plastic,
+}
 
-    model_id: int
-    name: str
-    params: tuple[str, ...]
-    n_pynn_params: int
-    state: tuple[str, ...]
-    n_receptors: int
-    is_source: bool
+#: The description of one model, as the engine declares it (spinstream.model).
+ModelLayout = ModelDescription
 
-    @property
-    def pynn_params(self) -> tuple[str, ...]:
-        """The parameters a user may set (PyNN names)."""
-        return self.params[: self.n_pynn_params]
 
-    @property
-    def recordable_state(self) -> tuple[str, ...]:
-        """State rows visible to users (hidden rows start with an underscore)."""
-        return tuple(s for s in self.state if not s.startswith("_"))
+class EngineLayoutError(ImportError):
+    """The compiled engine's structs differ from this binding's (rebuild the engine)."""
+
+
+def engine_layout(dll: ctypes.CDLL) -> dict[str, tuple[int, dict[str, int]]]:
+    """Each shared struct's size and field offsets (bytes), as the compiled engine has them."""
+    n = int(dll.ss_layout(None, 0))
+    buf = ctypes.create_string_buffer(n + 1)
+    dll.ss_layout(buf, n + 1)
+    out: dict[str, tuple[int, dict[str, int]]] = {}
+    for line in buf.value.decode().splitlines():
+        name, size, *fields = line.split()
+        out[name] = (int(size), {f: int(o) for f, o in (x.split(":") for x in fields)})
+    return out
+
+
+def check_layout(
+    dll: ctypes.CDLL, structs: dict[str, type[ctypes.Structure]] | None = None
+) -> None:
+    """Refuse an engine whose shared structs differ from their ctypes mirrors.
+
+    Compares every struct's size and every field's name, order and offset; raises
+    :class:`EngineLayoutError` naming the first difference.
+    """
+    theirs = engine_layout(dll)
+    for name, cls in (structs if structs is not None else SHARED_STRUCTS).items():
+        if name not in theirs:
+            raise EngineLayoutError(f"the C engine does not export the layout of {name}")
+        size, offsets = theirs[name]
+        ours = {f[0]: getattr(cls, f[0]).offset for f in cls._fields_}
+        if list(ours) != list(offsets):
+            raise EngineLayoutError(
+                f"{name}: the C engine's fields are {list(offsets)}, the Python binding's "
+                f"{list(ours)}: rebuild the engine (`pip install -e .`) or update "
+                "spinstream/board/_engine.py"
+            )
+        for field, offset in offsets.items():
+            if ours[field] != offset:
+                raise EngineLayoutError(
+                    f"{name}.{field}: offset {offset} in the C engine, {ours[field]} in the "
+                    "Python binding: rebuild the engine or update spinstream/board/_engine.py"
+                )
+        if ctypes.sizeof(cls) != size:
+            raise EngineLayoutError(
+                f"{name}: {size} bytes in the C engine, {ctypes.sizeof(cls)} in the Python "
+                "binding: rebuild the engine or update spinstream/board/_engine.py"
+            )
 
 
 def _library_path() -> pathlib.Path:
@@ -275,12 +309,35 @@ def lib() -> ctypes.CDLL:
     dll.ss_restart_sources.restype = None
     dll.ss_seed.argtypes = [POINTER(c_uint64), c_uint64, c_uint64]
     dll.ss_seed.restype = None
-    for name in ("ss_model_name", "ss_model_params", "ss_model_state"):
+    dll.ss_model_count.argtypes = []
+    dll.ss_model_count.restype = c_int32
+    for name in (
+        "ss_model_name",
+        "ss_model_aliases",
+        "ss_model_receptors",
+        "ss_model_composition",
+    ):
         getattr(dll, name).argtypes = [c_int32]
         getattr(dll, name).restype = c_char_p
-    for name in ("ss_model_n_pynn_params", "ss_model_n_receptors", "ss_model_is_source"):
+    for name in (
+        "ss_model_n_pynn_params",
+        "ss_model_n_receptor_pynn_params",
+        "ss_model_n_receptors",
+        "ss_model_is_source",
+    ):
         getattr(dll, name).argtypes = [c_int32]
         getattr(dll, name).restype = c_int32
+    dll.ss_model_n_rows.argtypes = [c_int32, c_int32]
+    dll.ss_model_n_rows.restype = c_int32
+    for name in ("ss_model_row_name", "ss_model_row_unit"):
+        getattr(dll, name).argtypes = [c_int32, c_int32, c_int32]
+        getattr(dll, name).restype = c_char_p
+    dll.ss_model_row_constraint.argtypes = [c_int32, c_int32, c_int32]
+    dll.ss_model_row_constraint.restype = c_int32
+    dll.ss_model_row_value.argtypes = [c_int32, c_int32, c_int32]
+    dll.ss_model_row_value.restype = c_double
+    dll.ss_layout.argtypes = [c_char_p, c_int64]
+    dll.ss_layout.restype = c_int64
     dll.ss_plastic_prepare.argtypes = [eng]
     dll.ss_plastic_prepare.restype = ctypes.c_int
     dll.ss_abi_version.restype = c_int32
@@ -289,6 +346,7 @@ def lib() -> ctypes.CDLL:
             f"spinstream's C engine has ABI {dll.ss_abi_version()}, the Python binding expects "
             f"{ABI_VERSION}: rebuild it with `pip install .` (or `pip install -e .`)."
         )
+    check_layout(dll)
     return dll
 
 
@@ -297,22 +355,56 @@ def _split(raw: bytes | None) -> tuple[str, ...]:
     return tuple(s for s in text.split(",") if s)
 
 
-@cache
-def layout(model: str) -> ModelLayout:
-    """Parameter and state rows of a kernel model, read from the C library itself."""
-    if model not in MODEL_IDS:
-        raise KeyError(model)
-    mid = MODEL_IDS[model]
-    dll = lib()
-    return ModelLayout(
-        model_id=mid,
-        name=model,
-        params=_split(dll.ss_model_params(mid)),
-        n_pynn_params=dll.ss_model_n_pynn_params(mid),
-        state=_split(dll.ss_model_state(mid)),
-        n_receptors=dll.ss_model_n_receptors(mid),
-        is_source=bool(dll.ss_model_is_source(mid)),
+def _rows(dll: ctypes.CDLL, mid: int, kind: int) -> tuple[Row, ...]:
+    return tuple(
+        Row(
+            name=dll.ss_model_row_name(mid, kind, r).decode(),
+            unit=dll.ss_model_row_unit(mid, kind, r).decode(),
+            constraint=Constraint(dll.ss_model_row_constraint(mid, kind, r)),
+            value=float(dll.ss_model_row_value(mid, kind, r)),
+        )
+        for r in range(dll.ss_model_n_rows(mid, kind))
     )
+
+
+@cache
+def models() -> dict[str, ModelDescription]:
+    """Every model of the engine by name (aliases included), read from the C library itself."""
+    dll = lib()
+    out: dict[str, ModelDescription] = {}
+    for mid in range(dll.ss_model_count()):
+        desc = ModelDescription(
+            model_id=mid,
+            name=dll.ss_model_name(mid).decode(),
+            aliases=_split(dll.ss_model_aliases(mid)),
+            param_rows=_rows(dll, mid, 0),
+            n_pynn_params=dll.ss_model_n_pynn_params(mid),
+            state_rows=_rows(dll, mid, 1),
+            receptors=_split(dll.ss_model_receptors(mid)),
+            is_source=bool(dll.ss_model_is_source(mid)),
+            composition=(dll.ss_model_composition(mid) or b"").decode(),
+            receptor_param_rows=_rows(dll, mid, 2),
+            n_receptor_pynn_params=dll.ss_model_n_receptor_pynn_params(mid),
+            receptor_state_rows=_rows(dll, mid, 3),
+        )
+        for name in (desc.name, *desc.aliases):
+            out[name] = desc
+    return out
+
+
+def model_names() -> tuple[str, ...]:
+    """Return the engine's models, one name each (no aliases), in id order."""
+    return tuple(dict.fromkeys(d.name for d in models().values()))
+
+
+def layout(model: str, receptors: tuple[str, ...] = ()) -> ModelDescription:
+    """Return the description of a model (``KeyError`` for a model the engine does not have).
+
+    A composed model (PyNN's PointNeuron) is described with the given ``receptors``: one block
+    of rows each (see :meth:`ModelDescription.with_receptors`).
+    """
+    model_ = models()[model]
+    return model_.with_receptors(tuple(receptors)) if model_.receptor_param_rows else model_
 
 
 def ptr(array: npt.NDArray[np.generic] | None, ctype: type) -> object:

@@ -28,15 +28,20 @@ from spinstream.model import (
     MappingPlan,
     NetworkSpec,
     ParameterError,
+    ParameterShapeError,
+    ParameterValueError,
     STDPSpec,
+    UnknownParameterError,
+    check_indices,
+    check_parameter,
+    check_weight_bounds,
+    check_weights,
+    first_step_at,
+    spike_stamps,
 )
-from spinstream.model._spec import check_weight_bounds, first_step_at, spike_stamps
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-
-#: Parameters that restart a random source's process when they change.
-_SOURCE_PARAMS = {"rate", "start", "duration", "alpha", "beta", "tau_refrac"}
 
 
 @dataclass
@@ -85,23 +90,6 @@ def _ring_slots(max_delay: int) -> int:
     return 1 << max(1, int(max_delay).bit_length())
 
 
-def _check_params(pop_label: str, model: str, name: str, values: F64) -> None:
-    if not np.all(np.isfinite(values) | np.isposinf(values)) or np.any(np.isnan(values)):
-        raise ParameterError(f"{pop_label}: parameter {name!r} of {model} must be a number")
-    positive = (name.startswith("tau_") and name != "tau_refrac") or name in ("cm",)
-    if positive and np.any(values <= 0):
-        bad = values[values <= 0][0]
-        raise ParameterError(
-            f"{pop_label}: parameter {name!r} of {model} must be > 0, got {bad!r}"
-        )
-    nonneg = name in ("tau_refrac", "rate", "start", "duration", "beta", "alpha")
-    if nonneg and np.any(values < 0):
-        bad = values[values < 0][0]
-        raise ParameterError(
-            f"{pop_label}: parameter {name!r} of {model} must be >= 0, got {bad!r}"
-        )
-
-
 def _broadcast(where: str, name: str, values: npt.ArrayLike, n: int, dtype: type) -> Any:
     """One value or ``n`` values as a new array of ``dtype`` (integers must be whole)."""
     try:
@@ -129,22 +117,22 @@ def _check_network(spec: NetworkSpec) -> None:
     n_pops = len(pops)
     for p in pops:
         where = f"population {p.label!r}"
-        if p.model not in E.MODEL_IDS:
+        if p.model not in E.models():
             raise ParameterError(
-                f"{where}: model {p.model!r} is not supported; known: {sorted(E.MODEL_IDS)}"
+                f"{where}: model {p.model!r} is not supported; known: {sorted(E.models())}"
             )
-        lay = E.layout(p.model)
+        lay = E.layout(p.model, p.receptors)
         for kind, given, known in (
             ("parameter", p.params, lay.pynn_params),
             ("state variable", p.initial, lay.recordable_state),
         ):
             for key, values in given.items():
                 if key not in known:
-                    raise ParameterError(
+                    raise UnknownParameterError(
                         f"{where}: {p.model} has no {kind} {key!r}; it has {list(known)}"
                     )
                 if np.shape(values) != (p.size,):
-                    raise ParameterError(
+                    raise ParameterShapeError(
                         f"{where}: {kind} {key!r} has shape {np.shape(values)}; expected "
                         f"{p.size} values, one per neuron"
                     )
@@ -157,7 +145,7 @@ def _check_network(spec: NetworkSpec) -> None:
                     f"{where}: {end} population {pid} does not exist (the network has {n_pops})"
                 )
         post = pops[proj.post]
-        post_layout = E.layout(post.model)
+        post_layout = E.layout(post.model, post.receptors)
         if post_layout.is_source:
             raise ParameterError(
                 f"{where}: its post population {post.label!r} is a spike source "
@@ -182,13 +170,7 @@ def _check_network(spec: NetworkSpec) -> None:
                     f"{where}: {end} index {int(index[bad][0])} is outside [0, {target.size}) "
                     f"of population {target.label!r}"
                 )
-        weight = np.asarray(proj.weight, dtype=np.float64)
-        bad = ~(np.isfinite(weight) & (weight >= 0))
-        if bad.any():
-            raise ParameterError(
-                f"{where}: weight {weight[bad][0]} is not allowed: weights must be finite and "
-                ">= 0 (the receptor gives the sign)"
-            )
+        check_weights(where, proj.weight, post_layout.signed_weights)
         delay = np.asarray(proj.delay_steps)
         bad = (delay < 1) | (delay > max_delay)
         if bad.any():
@@ -200,9 +182,10 @@ def _check_network(spec: NetworkSpec) -> None:
         receptor = np.asarray(proj.receptor)
         bad = (receptor < 0) | (receptor >= post_layout.n_receptors)
         if bad.any():
+            names = ", ".join(f"{i} ({r})" for i, r in enumerate(post_layout.receptors))
             raise ParameterError(
                 f"{where}: receptor {int(receptor[bad][0])} does not exist; {post.model} has "
-                "0 (excitatory) and 1 (inhibitory)"
+                f"{names}"
             )
     for i, cs in enumerate(spec.current_sources):
         if cs.kind not in E.CS_KINDS:
@@ -274,10 +257,10 @@ class HostBoard(Board):
         sizes = np.array([p.size for p in pops], dtype=np.int64)
         self._pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
         for p in pops:
-            if p.model not in E.MODEL_IDS:
+            if p.model not in E.models():
                 raise ParameterError(
                     f"population {p.label!r}: model {p.model!r} is not supported; known: "
-                    f"{sorted(E.MODEL_IDS)}"
+                    f"{sorted(E.models())}"
                 )
         core_gid0 = np.array([self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
         core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
@@ -301,17 +284,18 @@ class HostBoard(Board):
         self._core_structs = (E.Core * max(n_cores, 1))()
         for cid, cs in enumerate(plan.cores):
             pop = pops[cs.pop]
-            lay = E.layout(pop.model)
+            lay = E.layout(pop.model, pop.receptors)
             n = cs.hi - cs.lo
             params = np.zeros((len(lay.params), n))
-            for r, name in enumerate(lay.pynn_params):
+            row_of = {name: r for r, name in enumerate(lay.params)}
+            for name in lay.pynn_params:
+                r = row_of[name]
                 if name not in pop.params:
                     raise ParameterError(
                         f"population {pop.label!r}: parameter {name!r} of {pop.model} is missing"
                     )
                 values = np.asarray(pop.params[name], dtype=np.float64)[cs.lo : cs.hi]
-                _check_params(repr(pop.label), pop.model, name, values)
-                params[r] = values
+                params[r] = check_parameter(lay, pop.label, name, values)
             state = np.zeros((len(lay.state), n))
             for r, name in enumerate(lay.state):
                 if name in pop.initial:
@@ -477,7 +461,7 @@ class HostBoard(Board):
                 lam_row = a.layout.params.index("_lambda")
                 lam = a.params[lam_row][a.spike_out.astype(bool)]
                 reserve += int(np.ceil(lam.sum() * 4 + 10 * np.sqrt(lam.sum() + 1))) + n_out
-            elif E.MODEL_IDS[a.layout.name] == E.MODEL_IDS["SpikeSourceArray"]:
+            elif a.layout.model_id == E.models()["SpikeSourceArray"].model_id:
                 # SpikeSourceArray and SpikeInjector: their busiest step (stamps that are
                 # already due all go out in the next step), however many spikes that is
                 reserve += _busiest_step(self._pending(cid)[0], self.step + 1) + n_out
@@ -496,17 +480,22 @@ class HostBoard(Board):
 
     def _prepare(self, cid: int) -> None:
         code = self._lib.ss_prepare_core(ctypes.byref(self._engine), cid)
-        if code != 0:
-            a = self._cores[cid]
-            label = self._spec.populations[a.pop].label
-            raise ParameterError(
-                f"population {label!r}: invalid parameters for {a.layout.name} "
-                + (
-                    "(the rate is too high for the dead time tau_refrac)"
-                    if code == -11
-                    else "(time constants and cm must be > 0, tau_refrac >= 0, rates >= 0)"
-                )
+        if code == 0:
+            return
+        a = self._cores[cid]
+        label = self._spec.populations[a.pop].label
+        row = E.ERR_PARAM - code
+        if 0 <= row < len(a.layout.params) and a.layout.params[row] in a.layout.pynn_params:
+            # the engine's own check: it agrees with check_parameter, which names the value
+            check_parameter(a.layout, label, a.layout.params[row], a.params[row])
+        raise ParameterValueError(
+            f"population {label!r}: invalid parameters for {a.layout.name} "
+            + (
+                "(the rate is too high for the dead time tau_refrac)"
+                if code == E.ERR_RATE
+                else f"(the engine's code {code})"
             )
+        )
 
     def _restart_all_sources(self) -> None:
         for cid, a in enumerate(self._cores):
@@ -676,13 +665,8 @@ class HostBoard(Board):
         """Core id and local index of each neuron index of a population."""
         self._check_pop(pop)
         los = self._pop_core_lo[pop]
-        size = self._spec.populations[pop].size
-        if indices.size and (indices.min() < 0 or indices.max() >= size):
-            bad = indices[(indices < 0) | (indices >= size)][0]
-            raise ParameterError(
-                f"population {self._spec.populations[pop].label!r}: index {bad} is outside "
-                f"[0, {size})"
-            )
+        p = self._spec.populations[pop]
+        check_indices(p.label, p.size, indices)
         k = np.searchsorted(los, indices, side="right") - 1
         cores = np.asarray(self._pop_cores[pop], dtype=np.int64)[k]
         return cores, indices - los[k]
@@ -710,12 +694,13 @@ class HostBoard(Board):
 
     def _row(self, pop: int, name: str, kind: str) -> int:
         self._check_pop(pop)
-        lay = E.layout(self._spec.populations[pop].model)
+        p = self._spec.populations[pop]
+        lay = E.layout(p.model, p.receptors)
         names = lay.pynn_params if kind == "param" else lay.recordable_state
         if name not in names:
             label = self._spec.populations[pop].label
             what = "parameter" if kind == "param" else "state variable"
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {label!r} ({lay.name}) has no {what} {name!r}; it has {list(names)}"
             )
         return (lay.params if kind == "param" else lay.state).index(name)
@@ -792,12 +777,8 @@ class HostBoard(Board):
         new_w = new_d = None
         if weight is not None:
             w = _broadcast(where, "weight", weight, len(idx), np.float64)
-            bad = ~(np.isfinite(w) & (w >= 0))
-            if bad.any():
-                raise ParameterError(
-                    f"{where}: weight {w[bad][0]} is not allowed: weights must be finite and "
-                    ">= 0 (the receptor gives the sign)"
-                )
+            post = self._spec.populations[proj.post]
+            check_weights(where, w, E.layout(post.model, post.receptors).signed_weights)
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
                 check_weight_bounds(
                     where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]
@@ -912,8 +893,8 @@ class HostBoard(Board):
         row = self._row(pop, name, "param")
         indices = np.asarray(indices, dtype=np.int64)
         values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
-        label = repr(self._spec.populations[pop].label)
-        _check_params(label, self._spec.populations[pop].model, name, values)
+        p = self._spec.populations[pop]
+        values = check_parameter(E.layout(p.model, p.receptors), p.label, name, values)
         groups = self._groups(pop, indices)
         saved = [(c, self._cores[c].params[row].copy()) for c, _, _ in groups]
         try:
@@ -927,7 +908,7 @@ class HostBoard(Board):
             raise
         for c, local, _ in groups:
             a = self._cores[c]
-            if a.layout.is_source and name in _SOURCE_PARAMS:
+            if a.layout.is_source and name in a.layout.pynn_params:  # restart the process
                 idx = np.ascontiguousarray(local, dtype=np.int32)
                 self._lib.ss_restart_sources(
                     ctypes.byref(self._engine), c, E.ptr(idx, ctypes.c_int32), len(idx)
@@ -960,7 +941,7 @@ class HostBoard(Board):
     def _scheduled_pop(self, pop: int) -> None:
         self._check_pop(pop)
         model = self._spec.populations[pop].model
-        if E.MODEL_IDS.get(model) != E.MODEL_IDS["SpikeSourceArray"]:
+        if E.layout(model).name != "SpikeSourceArray":
             raise ParameterError(
                 f"population {self._spec.populations[pop].label!r} ({model}) cannot be given "
                 "spikes: only SpikeSourceArray and SpikeInjector populations can"

@@ -34,15 +34,13 @@ import numpy.typing as npt
 from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable
 from spinstream.model import (
+    VARIABLE_RULE_PARAMS,
     NetworkSpec,
     ParameterError,
+    ProjectionSpec,
     STDPSpec,
     StochasticSpec,
     TsodyksMarkramSpec,
-)
-from spinstream.model._spec import (
-    VARIABLE_RULE_PARAMS,
-    ProjectionSpec,
     check_weight_bounds,
     distinct_rules,
 )

@@ -24,8 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spinstream.board import _engine as E
-from spinstream.model import EngineError, NetworkSpec, ParameterError, PlasticitySpec
-from spinstream.model._spec import MAX_RULES
+from spinstream.model import MAX_RULES, EngineError, NetworkSpec, ParameterError, PlasticitySpec
 
 G = TypeVar("G", bound=np.generic)
 

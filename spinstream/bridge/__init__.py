@@ -10,8 +10,13 @@ one in spinstream (besides the client) that imports pyzmq.
 from __future__ import annotations
 
 from spinstream.bridge._bridge import Bridge, BridgeStatistics, Endpoints
+
+# Used by the PyNN front end and the session API's serve() (not part of the user-facing API).
+from spinstream.bridge._bridge import wait_for_bridges as wait_for_bridges
 from spinstream.bridge._catalog import View
 from spinstream.bridge._config import READ_ONLY, Access, Limits, Security, SecurityError
+from spinstream.bridge._frontend import serve_async as serve_async
+from spinstream.bridge._frontend import serve_blocking as serve_blocking
 from spinstream.bridge._serve import make_bridge, serve
 
 __all__ = [

@@ -64,7 +64,7 @@ from spinstream.bridge._requests import (
     source_of,
 )
 from spinstream.bridge._weights import WEIGHT, ProjectionInfo, WeightCatalog, WeightSource
-from spinstream.client._protocol import (
+from spinstream.client import (
     PROTOCOL_VERSION,
     ArrayError,
     as_int,

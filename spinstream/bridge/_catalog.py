@@ -9,6 +9,7 @@ added.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -17,11 +18,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.client._protocol import spike_topic, state_topic
-from spinstream.model import NetworkSpec, PopulationSpec
+from spinstream.board import engine_models
+from spinstream.client import spike_topic, state_topic
+from spinstream.model import Constraint, NetworkSpec, PopulationSpec
 from spinstream.streams import Selection
 
-__all__ = ["PARAMETER_RULES", "Catalog", "Source", "View", "check_parameter_values"]
+__all__ = ["Catalog", "Source", "View", "check_parameter_values", "parameter_rules"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -29,36 +31,29 @@ FloatArray = npt.NDArray[np.float64]
 #: Models whose neurons fire the spikes they are given (``schedule_spikes``).
 SPIKE_INPUT_MODELS = frozenset({"SpikeInjector", "SpikeSourceArray"})
 
-#: Parameters a remote client may change, and the rule their values must follow (the
-#: PyNN front end's rules for ``set()``; ``tests/test_bridge_inputs.py`` checks that they
-#: agree).  Anything else is refused, so a remote client cannot set what no rule covers.
-_POSITIVE = ("cm", "tau_m", "tau_syn_E", "tau_syn_I", "tau_w", "g_leak", "alpha")
-_NON_NEGATIVE = ("tau_refrac", "rate", "duration", "start", "gbar_Na", "gbar_K", "beta", "delta_T")
-_FINITE = (
-    "i_offset",
-    "v_rest",
-    "v_reset",
-    "v_thresh",
-    "e_rev_E",
-    "e_rev_I",
-    "v_spike",
-    "a",
-    "b",
-    "c",
-    "d",
-    "e_rev_K",
-    "e_rev_Na",
-    "e_rev_leak",
-    "v_offset",
-    "k",
-    "theta",
-    "tau_refrac",
-)
-PARAMETER_RULES: dict[str, str] = {
-    **{n: "finite" for n in _FINITE},
-    **{n: ">0" for n in _POSITIVE},
-    **{n: ">=0" for n in _NON_NEGATIVE},
+_RULE_OF = {
+    Constraint.ANY: "finite",
+    Constraint.POSITIVE: ">0",
+    Constraint.NON_NEGATIVE: ">=0",
+    Constraint.NON_NEGATIVE_OR_INF: ">=0",  # duration: check_parameter_values allows +inf
 }
+
+
+@functools.cache
+def parameter_rules() -> dict[str, str]:
+    """Parameters a remote client may change, and the rule their values must follow.
+
+    Every PyNN parameter of the engine's models, with the constraint the engine declares for
+    it (the one spinstream.model.check_parameter applies); anything else is refused, so a
+    remote client cannot set what no rule covers.
+    """
+    rules: dict[str, str] = {}
+    for model in engine_models().values():
+        for row in model.pynn_rows:
+            rules[row.name] = _RULE_OF[row.constraint]
+    return rules
+
+
 #: No remote value may exceed this magnitude (a hostile value must not overflow the kernels).
 MAX_ABS_VALUE = 1e9
 
@@ -206,7 +201,7 @@ def _recordables(p: PopulationSpec, given: Mapping[int, Sequence[str]] | None) -
 
 
 def _settable(p: PopulationSpec) -> tuple[str, ...]:
-    return tuple(n for n in p.params if n in PARAMETER_RULES)
+    return tuple(n for n in p.params if n in parameter_rules())
 
 
 def _intersect(lists: Iterable[Sequence[str]]) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import zmq
 from zmq.utils import z85
 
-from spinstream.client._keys import load_public_key, load_secret_key
+from spinstream.client import load_public_key, load_secret_key
 
 __all__ = ["Access", "Limits", "Security", "SecurityError", "check_bind_address"]
 

@@ -21,7 +21,7 @@ import anyio
 
 from spinstream.bridge._config import Limits
 from spinstream.bridge._requests import RequestError
-from spinstream.client._protocol import ArrayError, as_int
+from spinstream.client import ArrayError, as_int
 from spinstream.session import Runtime
 from spinstream.streams import Subscription
 

@@ -23,7 +23,7 @@ import zmq
 from spinstream.bridge._catalog import Source
 from spinstream.bridge._requests import RequestError
 from spinstream.bridge._weights import WeightSource
-from spinstream.client._protocol import (
+from spinstream.client import (
     CLOSING_TOPIC,
     PROTOCOL_VERSION,
     RUN_END_TOPIC,
@@ -32,8 +32,7 @@ from spinstream.client._protocol import (
     little_endian,
     sync_topic,
 )
-from spinstream.session import Runtime
-from spinstream.session._weights import subscribe_weights
+from spinstream.session import Runtime, subscribe_weights
 from spinstream.streams import SpikeBatch, StateBatch, Subscription, WeightBatch
 
 __all__ = ["Publisher", "Topic"]

@@ -18,13 +18,13 @@ import numpy.typing as npt
 
 from spinstream.bridge._catalog import (
     CURRENT_RULES,
-    PARAMETER_RULES,
     Catalog,
     Source,
     check_parameter_values,
+    parameter_rules,
 )
 from spinstream.bridge._config import Limits
-from spinstream.client._protocol import (
+from spinstream.client import (
     PROTOCOL_VERSION,
     ArrayError,
     as_int,
@@ -359,7 +359,7 @@ def _prepare_parameters(
             )
     pos = _positions(body, src, limits, required=False)
     vals = _values(body, len(pos), limits)
-    problem = check_parameter_values(name, vals, PARAMETER_RULES[name], limits.max_rate)
+    problem = check_parameter_values(name, vals, parameter_rules()[name], limits.max_rate)
     if problem is not None:
         raise _fail("out_of_range", "values", problem)
     at = _at_step(body, runtime, limits)

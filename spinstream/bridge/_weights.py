@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.client._protocol import weight_topic
+from spinstream.client import weight_topic
 from spinstream.model import NetworkSpec, STDPSpec, TsodyksMarkramSpec
 
 __all__ = ["ProjectionInfo", "WeightCatalog", "WeightSource"]

@@ -27,6 +27,9 @@ from spinstream.client._core import (
     StreamEnded,
 )
 from spinstream.client._keys import generate_key_pair, load_public_key, load_secret_key
+
+# Shared with the bridge, which speaks the same protocol (not part of the clients' API).
+from spinstream.client._protocol import CLOSING_TOPIC as CLOSING_TOPIC
 from spinstream.client._protocol import (
     ERROR_CODES,
     PROTOCOL_VERSION,
@@ -35,6 +38,18 @@ from spinstream.client._protocol import (
     state_topic,
     weight_topic,
 )
+from spinstream.client._protocol import RUN_END_TOPIC as RUN_END_TOPIC
+from spinstream.client._protocol import ArrayError as ArrayError
+from spinstream.client._protocol import as_int as as_int
+from spinstream.client._protocol import check_names as check_names
+from spinstream.client._protocol import decode as decode
+from spinstream.client._protocol import decode_array as decode_array
+from spinstream.client._protocol import encode as encode
+from spinstream.client._protocol import frame_spec as frame_spec
+from spinstream.client._protocol import interval_steps_of as interval_steps_of
+from spinstream.client._protocol import is_finite_number as is_finite_number
+from spinstream.client._protocol import little_endian as little_endian
+from spinstream.client._protocol import sync_topic as sync_topic
 
 __all__ = [
     "ERROR_CODES",

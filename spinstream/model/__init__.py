@@ -1,4 +1,4 @@
-"""Plain descriptions shared by every layer: network specs, mapping plans, errors."""
+"""Plain descriptions shared by every layer: network specs, models, mapping plans, errors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,19 @@ from spinstream.model._errors import (
     MappingError,
     ParameterError,
     SpinstreamError,
+)
+from spinstream.model._models import (
+    Constraint,
+    ModelDescription,
+    NeuronIndexError,
+    ParameterShapeError,
+    ParameterValueError,
+    Row,
+    UnknownParameterError,
+    check_indices,
+    check_parameter,
+    check_parameters,
+    check_weights,
 )
 from spinstream.model._plan import CoreSlice, MappingPlan, RoutingEntry
 from spinstream.model._spec import (
@@ -25,10 +38,19 @@ from spinstream.model._spec import (
     TsodyksMarkramSpec,
 )
 
+# Shared by the layers above (not part of the user-facing API).
+from spinstream.model._spec import MAX_RULES as MAX_RULES
+from spinstream.model._spec import VARIABLE_RULE_PARAMS as VARIABLE_RULE_PARAMS
+from spinstream.model._spec import check_weight_bounds as check_weight_bounds
+from spinstream.model._spec import distinct_rules as distinct_rules
+from spinstream.model._spec import first_step_at as first_step_at
+from spinstream.model._spec import spike_stamps as spike_stamps
+
 __all__ = [
     "EXCITATORY",
     "INHIBITORY",
     "RECEPTORS",
+    "Constraint",
     "CoreSlice",
     "CurrentSourceSpec",
     "EngineError",
@@ -36,14 +58,24 @@ __all__ = [
     "LockstepTimeoutError",
     "MappingError",
     "MappingPlan",
+    "ModelDescription",
     "NetworkSpec",
+    "NeuronIndexError",
     "ParameterError",
+    "ParameterShapeError",
+    "ParameterValueError",
     "PlasticitySpec",
     "PopulationSpec",
     "ProjectionSpec",
     "RoutingEntry",
+    "Row",
     "STDPSpec",
     "SpinstreamError",
     "StochasticSpec",
     "TsodyksMarkramSpec",
+    "UnknownParameterError",
+    "check_indices",
+    "check_parameter",
+    "check_parameters",
+    "check_weights",
 ]

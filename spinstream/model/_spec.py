@@ -54,6 +54,9 @@ class PopulationSpec:
         ``Population(..., seed=)``), or ``None``: derived from the network's seed.  With a
         seed, the population's draws (Poisson spikes, stochastic synapses onto it) depend
         only on that seed and on how it is split into cores, not on other populations.
+    receptors
+        Only for a composed model (PyNN's ``PointNeuron``): its receptor types, in the order
+        of their ring rows; parameters and state of receptor ``r`` are named ``"r.<name>"``.
     """
 
     id: int
@@ -66,6 +69,7 @@ class PopulationSpec:
     max_atoms_per_core: int = 256
     placement: tuple[int, ...] | None = None
     seed: int | None = None
+    receptors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ Importing this module also makes it importable as ``pyNN.spinstream`` (see
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pyNN import errors, random, space
 from pyNN.connectors import (
     AllToAllConnector,
@@ -36,23 +38,17 @@ from pyNN.random import GSLRNG, NativeRNG, NumpyRNG, RandomDistribution
 from pyNN.space import Space
 
 from spinstream.pyNN import _plasticity
-from spinstream.pyNN._backend import Backend, _bound
-from spinstream.pyNN._cells import (
-    EIF_cond_alpha_isfa_ista,
-    EIF_cond_exp_isfa_ista,
-    HH_cond_exp,
-    IF_cond_alpha,
-    IF_cond_exp,
-    IF_curr_alpha,
-    IF_curr_delta,
-    IF_curr_exp,
-    Izhikevich,
-    SpikeInjector,
-    SpikeSourceArray,
-    SpikeSourceGamma,
-    SpikeSourcePoisson,
-    SpikeSourcePoissonRefractory,
-)
+from spinstream.pyNN._backend import Backend as Backend
+from spinstream.pyNN._backend import _bound
+from spinstream.pyNN._cells import CELL_TYPES, COMPOSED_TYPES
+
+# Shared with the layers above, sPyNNaker's face and the Session (not in __all__: not PyNN's).
+from spinstream.pyNN._connect_spinnaker import AllButMeConnector as AllButMeConnector
+from spinstream.pyNN._connect_spinnaker import ConvolutionConnector as ConvolutionConnector
+from spinstream.pyNN._connect_spinnaker import OneToOneOffsetConnector as OneToOneOffsetConnector
+from spinstream.pyNN._connect_spinnaker import PoolDenseConnector as PoolDenseConnector
+from spinstream.pyNN._errors import RecordingError as RecordingError
+from spinstream.pyNN._extras import atoms_per_core as atoms_per_core
 from spinstream.pyNN._plasticity import (
     AdditiveWeightDependence,
     MultiplicativeWeightDependence,
@@ -60,8 +56,15 @@ from spinstream.pyNN._plasticity import (
 )
 from spinstream.pyNN._populations import ID
 from spinstream.pyNN._projections import Connection
+from spinstream.pyNN._recording import Recorder as Recorder
 from spinstream.pyNN._sources import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource
 from spinstream.pyNN._state import StaleObjectError
+from spinstream.pyNN._state import check_delay_bounds as check_delay_bounds
+from spinstream.pyNN._state import check_views as check_views
+
+# One cell type per model of the engine (generated from its description: _cells.py).
+globals().update(CELL_TYPES)
+globals().update(COMPOSED_TYPES)  # PointNeuron and its parts (AdExp, CondAlpha...Response)
 
 _backend = Backend()
 state = _backend.state
@@ -111,22 +114,13 @@ __all__ = [
     "DCSource",
     "DisplacementDependentProbabilityConnector",
     "DistanceDependentProbabilityConnector",
-    "EIF_cond_alpha_isfa_ista",
-    "EIF_cond_exp_isfa_ista",
     "FixedNumberPostConnector",
     "FixedNumberPreConnector",
     "FixedProbabilityConnector",
     "FixedTotalNumberConnector",
     "FromFileConnector",
     "FromListConnector",
-    "HH_cond_exp",
-    "IF_cond_alpha",
-    "IF_cond_exp",
-    "IF_curr_alpha",
-    "IF_curr_delta",
-    "IF_curr_exp",
     "IndexBasedProbabilityConnector",
-    "Izhikevich",
     "MultiplicativeWeightDependence",
     "NativeRNG",
     "Network",
@@ -141,12 +135,7 @@ __all__ = [
     "SimpleStochasticSynapse",
     "SmallWorldConnector",
     "Space",
-    "SpikeInjector",
     "SpikePairRule",
-    "SpikeSourceArray",
-    "SpikeSourceGamma",
-    "SpikeSourcePoisson",
-    "SpikeSourcePoissonRefractory",
     "StaleObjectError",
     "StaticSynapse",
     "StepCurrentSource",
@@ -176,4 +165,11 @@ __all__ = [
     "space",
     "state",
     "wait_for",
+    *CELL_TYPES,
+    *COMPOSED_TYPES,
 ]
+
+
+if TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any: ...  # the generated cell types

@@ -17,7 +17,6 @@ from typing import Any
 from pyNN import common
 from pyNN.connectors import FixedProbabilityConnector
 from pyNN.recording import get_io
-from pyNN.standardmodels import StandardCellType
 
 from spinstream.pyNN import _cells
 from spinstream.pyNN import _plasticity as _plast
@@ -221,7 +220,7 @@ class Backend:
         or Assemblies to serve besides the populations; ``options``: those of
         :func:`spinstream.bridge.serve`.  ``end()`` or the next ``setup()`` stops it.
         """
-        from spinstream.bridge._frontend import serve_blocking
+        from spinstream.bridge import serve_blocking
 
         self._stop_serving()
         state = self.state
@@ -276,9 +275,4 @@ class Backend:
 
     def list_standard_models(self) -> list[str]:
         """Names of the standard cell types this backend runs."""
-        return sorted(
-            name
-            for name in _cells.__all__
-            if isinstance(getattr(_cells, name), type)
-            and issubclass(getattr(_cells, name), StandardCellType)
-        )
+        return sorted(_cells.CELL_TYPES)

@@ -8,10 +8,22 @@ from typing import Any
 
 from pyNN import errors
 
-__all__ = ["NonExistentParameterError", "RecordingError", "about", "removed"]
+from spinstream.model import ParameterValueError, UnknownParameterError
+
+__all__ = [
+    "InvalidParameterValueError",
+    "NonExistentParameterError",
+    "RecordingError",
+    "about",
+    "removed",
+]
 
 
-class NonExistentParameterError(errors.NonExistentParameterError):  # type: ignore[misc]
+class InvalidParameterValueError(errors.InvalidParameterValueError, ParameterValueError):  # type: ignore[misc]
+    """PyNN's error for a value a parameter does not allow; also spinstream's own kind."""
+
+
+class NonExistentParameterError(errors.NonExistentParameterError, UnknownParameterError):  # type: ignore[misc]
     """PyNN's error, naming the population (or other object) it was raised for."""
 
     def __init__(

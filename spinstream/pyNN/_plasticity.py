@@ -34,13 +34,15 @@ from pyNN import errors
 from pyNN.standardmodels import build_translations, synapses
 
 from spinstream.model import (
+    MAX_RULES,
     ParameterError,
     PlasticitySpec,
     STDPSpec,
     StochasticSpec,
     TsodyksMarkramSpec,
+    check_weight_bounds,
+    distinct_rules,
 )
-from spinstream.model._spec import MAX_RULES, check_weight_bounds, distinct_rules
 
 __all__ = [
     "AdditiveWeightDependence",
@@ -462,7 +464,7 @@ def stream_weights(
     projection: Any, every: float | None = None, *, maxlen: int | None = None
 ) -> Any:
     """Subscribe to a projection's weights, sampled every ``every`` ms (see Projection.stream)."""
-    from spinstream.session._weights import subscribe_weights
+    from spinstream.session import subscribe_weights
 
     runtime = projection._owner
     state = projection._simulator.state

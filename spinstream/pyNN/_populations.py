@@ -19,24 +19,29 @@ from pyNN import common, errors
 from pyNN import recording as pynn_recording
 from pyNN.parameters import LazyArray, ParameterSpace, Sequence, simplify
 
-from spinstream.model import ParameterError, PopulationSpec
-from spinstream.model._spec import spike_stamps
+from spinstream.model import (
+    ParameterError,
+    ParameterValueError,
+    PopulationSpec,
+    check_parameter,
+    spike_stamps,
+)
 from spinstream.pyNN import _cells
-from spinstream.pyNN._errors import NonExistentParameterError, RecordingError, about, removed
+from spinstream.pyNN._errors import (
+    InvalidParameterValueError,
+    NonExistentParameterError,
+    RecordingError,
+    about,
+    removed,
+)
 from spinstream.pyNN._extras import apply_extras, atoms_per_core
 from spinstream.pyNN._recording import Recorder
 from spinstream.pyNN._state import StaleObjectError, check_network
-from spinstream.recording import _neo
+from spinstream.recording import neo as _neo
 
 __all__ = ["ID", "Assembly", "Population", "PopulationView", "parent_indices"]
 
 IntArray = npt.NDArray[np.int64]
-
-#: Parameters that must be > 0 or >= 0, whatever the model (PyNN units).
-_POSITIVE = frozenset({"cm", "tau_m", "tau_syn_E", "tau_syn_I", "tau_w", "g_leak", "alpha"})
-_NON_NEGATIVE = frozenset(
-    {"tau_refrac", "rate", "duration", "start", "gbar_Na", "gbar_K", "beta", "delta_T"}
-)
 
 
 class ID(int, common.IDMixin):  # type: ignore[misc]
@@ -106,21 +111,17 @@ def _spike_time_list(values: Any, size: int, where: str) -> list[npt.NDArray[np.
     return out
 
 
-def _check_values(name: str, values: npt.NDArray[np.float64], where: str) -> None:
-    bad = ~np.isfinite(values)
-    if name in _POSITIVE:
-        bad |= values <= 0
-        rule = "> 0"
-    elif name in _NON_NEGATIVE:
-        bad |= values < 0
-        rule = ">= 0"
-    else:
-        rule = "finite"
-    if np.any(bad) and not (name == "duration" and np.all(values[bad] == np.inf)):
-        first = values[np.flatnonzero(bad)[0]]
-        raise errors.InvalidParameterValueError(
-            f"{where}: {name} = {first} is not allowed (must be {rule})"
-        )
+def _check_values(
+    celltype: Any, label: str | None, name: str, values: npt.NDArray[np.float64]
+) -> None:
+    """Check values with the engine model's own rule (``check_parameter``), as PyNN's error."""
+    model = _cells.description_of(celltype)
+    if model is None or name not in model.pynn_params:
+        return  # not a parameter of the engine's model: the Runtime refuses it by name
+    try:
+        check_parameter(model, label, name, values)
+    except ParameterValueError as err:
+        raise InvalidParameterValueError(str(err)) from None
 
 
 def _stream(
@@ -251,7 +252,7 @@ class _PopulationMixin:
                 root._set_spike_times(idx, times, where)
                 continue
             values = _as_float_array(value, self.size)
-            _check_values(name, values, where)
+            _check_values(self.celltype, self._root.label, name, values)
             runtime.set_parameters(self._spec_id, name, idx, values)
 
     def set(self, **parameters: Any) -> None:
@@ -621,17 +622,19 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
                 self._spike_times = _spike_time_list(value, self.size, self._where)
                 continue
             values = _as_float_array(value, self.size)
-            _check_values(name, values, self._where)
+            _check_values(self.celltype, self.label, name, values)
             params[name] = values
         initial = {
             name: np.full(self.size, float(value))
             for name, value in self.celltype.default_initial_values.items()
         }
+        model, receptors = _cells.engine_model(self.celltype)
         spec = PopulationSpec(
             id=len(runtime.spec.populations),
             label=self.label,
             size=self.size,
-            model=type(self.celltype).__name__,
+            model=model,
+            receptors=receptors,
             params=params,
             initial=initial,
             spike_times=list(self._spike_times)

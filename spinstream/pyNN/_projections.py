@@ -20,8 +20,9 @@ from pyNN.random import RandomDistribution
 from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
-from spinstream.model import EXCITATORY, INHIBITORY, ParameterError, ProjectionSpec
-from spinstream.pyNN import _plasticity
+from spinstream.board import describe_model
+from spinstream.model import ParameterError, PopulationSpec, ProjectionSpec
+from spinstream.pyNN import _cells, _plasticity
 from spinstream.pyNN._connect import build_connections, drawn_in_sequence, evaluate_at
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
@@ -31,7 +32,8 @@ __all__ = ["Connection", "Projection", "StaticSynapse"]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-_RECEPTORS = {"excitatory": EXCITATORY, "inhibitory": INHIBITORY}
+#: Receptor types of a model the engine does not describe (a test board's model).
+_RECEPTORS = ("excitatory", "inhibitory")
 
 
 class StaticSynapse(synapses.StaticSynapse):  # type: ignore[misc]
@@ -245,6 +247,14 @@ class Projection(common.Projection):  # type: ignore[misc]
             post = int(self.post.id_to_index(post))
         self._collector.add(pre, post, connection_parameters)
 
+    @property
+    def _signed(self) -> bool:
+        """True when the target's weights carry their sign (PointNeuron, current-based)."""
+        celltypes = [p.celltype for p in getattr(self.post, "populations", [self.post])]
+        return all(
+            (d := _cells.description_of(c)) is not None and d.signed_weights for c in celltypes
+        )
+
     def _checked_weights(self, weight: FloatArray) -> FloatArray:
         weight = np.asarray(weight, dtype=np.float64).copy()
         _plasticity.check_weights(self, weight)  # rule parameters, STDP bounds
@@ -263,9 +273,11 @@ class Projection(common.Projection):  # type: ignore[misc]
                     "the one it was built with; its receptor is chosen by that sign"
                 )
             return weight
-        if conductance or self.receptor_type == "excitatory":
+        if self._signed:
+            pass  # a composed current-based target: the weight's sign is the effect's
+        elif conductance or self.receptor_type != "inhibitory":
             if weight.min() < 0:
-                kind = "conductance-based" if conductance else "excitatory"
+                kind = "conductance-based" if conductance else str(self.receptor_type)
                 raise errors.ConnectionError(
                     f"{where}: weight {weight.min()} is negative; {kind} weights must be "
                     ">= 0 (uS for conductance, nA for current)"
@@ -277,20 +289,28 @@ class Projection(common.Projection):  # type: ignore[misc]
             )
         return weight
 
+    def _receptor_index(self, target: PopulationSpec, name: str | None = None) -> int:
+        """Return the ring row of receptor ``name`` on a ``target`` population.
+
+        ``name`` defaults to the projection's receptor type.
+        """
+        name = self.receptor_type if name is None else name
+        model = target.model
+        described = describe_model(model)
+        receptors = described.receptors if described is not None else _RECEPTORS
+        if target.receptors:  # a composed model (PointNeuron): the population's own
+            receptors = target.receptors
+        if name not in receptors:
+            raise errors.ConnectionError(
+                f"Projection {self.label!r}: receptor type {name!r} is not "
+                f"one of {list(receptors)} ({model})"
+            )
+        return list(receptors).index(name)
+
     def _add_specs(self, steps: IntArray) -> None:
         runtime = self._owner
         pre_pop, pre_idx = _lookup(self.pre)
         post_pop, post_idx = _lookup(self.post)
-        receptor = _RECEPTORS.get(self.receptor_type)
-        per_synapse = None
-        if self._split is not None and self._sign is not None:
-            pos, neg = (_RECEPTORS[name] for name in self._split)
-            per_synapse = np.where(self._sign < 0, neg, pos).astype(np.int64)
-        if receptor is None:
-            raise errors.ConnectionError(
-                f"Projection {self.label!r}: receptor type {self.receptor_type!r} is not "
-                f"one of {sorted(_RECEPTORS)}"
-            )
         src_pop = pre_pop[self._pre]
         dst_pop = post_pop[self._post]
         self._parts: list[tuple[int, IntArray]] = []
@@ -298,20 +318,22 @@ class Projection(common.Projection):  # type: ignore[misc]
         if not pairs and len(pre_pop) and len(post_pop):
             pairs = [(int(pre_pop[0]), int(post_pop[0]))]
         for a, b in pairs:
+            target = runtime.spec.populations[b]
             sel = np.flatnonzero((src_pop == a) & (dst_pop == b))
+            if self._split is not None and self._sign is not None:  # receptor by sign
+                pos, neg = (self._receptor_index(target, name) for name in self._split)
+                receptor = np.where(self._sign[sel] < 0, neg, pos).astype(np.int64)
+            else:
+                receptor = np.full(len(sel), self._receptor_index(target), dtype=np.int64)
             spec = ProjectionSpec(
                 id=len(runtime.spec.projections),
                 pre=a,
                 post=b,
                 pre_index=pre_idx[self._pre[sel]],
                 post_index=post_idx[self._post[sel]],
-                weight=np.abs(self._weight[sel]),
+                weight=self._weight[sel] if self._signed else np.abs(self._weight[sel]),
                 delay_steps=steps[sel],
-                receptor=(
-                    np.full(len(sel), receptor, dtype=np.int64)
-                    if per_synapse is None
-                    else per_synapse[sel]
-                ),
+                receptor=receptor,
                 label=self.label,
             )
             self._parts.append((int(runtime.add_projection(spec)), sel))

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from pyNN import recording as pynn_recording
 
 from spinstream.pyNN._errors import RecordingError
-from spinstream.recording import _neo
+from spinstream.recording import neo as _neo
 
 if TYPE_CHECKING:
     from spinstream.pyNN._populations import Population

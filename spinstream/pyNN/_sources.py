@@ -21,8 +21,7 @@ from pyNN import errors
 from pyNN.parameters import ParameterSpace, Sequence
 from pyNN.standardmodels import build_translations, electrodes
 
-from spinstream.model import CurrentSourceSpec
-from spinstream.model._spec import first_step_at
+from spinstream.model import CurrentSourceSpec, first_step_at
 from spinstream.pyNN._errors import RecordingError
 from spinstream.pyNN._state import StaleObjectError
 

@@ -6,6 +6,9 @@ from spinstream.session._clock import Clock, MonotonicClock, VirtualClock
 from spinstream.session._runtime import MODES, Runtime
 from spinstream.session._stats import Percentiles, Statistics
 
+# Shared with the PyNN front end and the bridge (not part of the user-facing API).
+from spinstream.session._weights import subscribe_weights as subscribe_weights
+
 __all__ = [
     "MODES",
     "Clock",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.model import NetworkSpec, ParameterError, PopulationSpec
+from spinstream.board import describe_model
+from spinstream.model import NetworkSpec, ParameterError, PopulationSpec, check_parameter
+from spinstream.model import check_indices as check_neuron_indices
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -33,13 +35,7 @@ def check_indices(p: PopulationSpec, indices: npt.ArrayLike | None) -> IntArray:
         return np.flatnonzero(raw).astype(np.int64)
     if raw.size and not np.issubdtype(raw.dtype, np.integer):
         raise TypeError(f"neuron indices must be integers, got dtype {raw.dtype}")
-    idx = raw.astype(np.int64).reshape(-1)
-    if idx.size and (idx.min() < 0 or idx.max() >= p.size):
-        bad = idx[(idx < 0) | (idx >= p.size)][0]
-        raise IndexError(
-            f"neuron index {bad} is out of range for population {p.label!r} of size {p.size}"
-        )
-    return idx
+    return check_neuron_indices(p.label, p.size, raw)
 
 
 def check_values(name: str, values: npt.ArrayLike, n: int) -> FloatArray:
@@ -56,6 +52,21 @@ def check_values(name: str, values: npt.ArrayLike, n: int) -> FloatArray:
     if np.isnan(out).any():
         raise ParameterError(f"{name}: values must not be NaN")
     return out
+
+
+def check_param_values(p: PopulationSpec, name: str, values: npt.ArrayLike, n: int) -> FloatArray:
+    """:func:`check_values`, then the parameter's constraint from the model's description."""
+    out = check_values(f"population {p.label!r}: {name}", values, n)
+    model = describe_model(p.model)
+    if model is not None and name in model.pynn_params:
+        out = check_parameter(model, p.label, name, out, n)
+    return out
+
+
+def signed_weights(p: PopulationSpec) -> bool:
+    """Tell whether synapses onto ``p`` carry signed weights (see ModelDescription)."""
+    model = describe_model(p.model)
+    return model is not None and model.is_composed and model.signed_weights
 
 
 def check_interval(interval_steps: int) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spinstream._indices import union_sorted
-from spinstream.board._base import ChunkResult
+from spinstream.board import ChunkResult
 from spinstream.recording import Recorder
 from spinstream.streams import Selection, SpikeBatch, StateBatch, Subscription
 

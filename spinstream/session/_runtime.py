@@ -46,8 +46,9 @@ import numpy as np
 import numpy.typing as npt
 
 from spinstream._indices import has_repeats
-from spinstream.board._base import Board
+from spinstream.board import Board
 from spinstream.model import (
+    CurrentSourceSpec,
     EngineError,
     LateInputError,
     LockstepTimeoutError,
@@ -55,16 +56,21 @@ from spinstream.model import (
     NetworkSpec,
     ParameterError,
     PopulationSpec,
+    ProjectionSpec,
     STDPSpec,
+    UnknownParameterError,
+    check_weight_bounds,
+    check_weights,
 )
-from spinstream.model._spec import CurrentSourceSpec, ProjectionSpec, check_weight_bounds
 from spinstream.recording import Recorder
 from spinstream.session._checks import (
     check_indices,
     check_interval,
+    check_param_values,
     check_pop,
     check_values,
     copy_set,
+    signed_weights,
 )
 from spinstream.session._clock import Clock, MonotonicClock
 from spinstream.session._routing import BoardSelection, Routing
@@ -534,12 +540,12 @@ class Runtime:
         """
         p = check_pop(self.spec, pop)
         if name not in p.params:
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {p.label!r} ({p.model}) has no parameter {name!r}; "
                 f"it has {', '.join(sorted(p.params)) or 'none'}"
             )
         idx = check_indices(p, indices)
-        vals = check_values(name, values, len(idx))
+        vals = check_param_values(p, name, values, len(idx))
         at = self._check_step(at_step, f"setting {name}")
         pid = int(pop)
 
@@ -555,7 +561,7 @@ class Runtime:
         """Return current values of a parameter (including changes not yet in effect)."""
         p = check_pop(self.spec, pop)
         if name not in p.params:
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {p.label!r} ({p.model}) has no parameter {name!r}; "
                 f"it has {', '.join(sorted(p.params)) or 'none'}"
             )
@@ -580,7 +586,7 @@ class Runtime:
         """
         p = check_pop(self.spec, pop)
         if p.initial and name not in p.initial:
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {p.label!r} ({p.model}) has no state variable {name!r}; "
                 f"it has {', '.join(sorted(p.initial))}"
             )
@@ -786,12 +792,7 @@ class Runtime:
         w = d = None
         if weight is not None:
             w = check_values(f"{where}: weight", weight, len(idx))
-            bad = ~(np.isfinite(w) & (w >= 0))
-            if bad.any():
-                raise ParameterError(
-                    f"{where}: weight {w[bad][0]} is not allowed: weights must be finite and "
-                    ">= 0 (the receptor gives the sign)"
-                )
+            check_weights(where, w, signed_weights(self.spec.populations[proj.post]))
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
                 check_weight_bounds(
                     where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]

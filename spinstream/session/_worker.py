@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from spinstream.board._base import Board, ChunkResult
+from spinstream.board import Board, ChunkResult
 
 T = TypeVar("T")
 

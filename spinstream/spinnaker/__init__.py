@@ -28,10 +28,10 @@ from pyNN.space import distance as distance
 
 import spinstream.pyNN as _pynn
 from spinstream.pyNN import *  # noqa: F403 - the whole PyNN API, as sPyNNaker re-exports it
-from spinstream.pyNN._connect_spinnaker import AllButMeConnector as AllButMeConnector
-from spinstream.pyNN._connect_spinnaker import ConvolutionConnector as ConvolutionConnector
-from spinstream.pyNN._connect_spinnaker import OneToOneOffsetConnector as OneToOneOffsetConnector
-from spinstream.pyNN._connect_spinnaker import PoolDenseConnector as PoolDenseConnector
+from spinstream.pyNN import AllButMeConnector as AllButMeConnector
+from spinstream.pyNN import ConvolutionConnector as ConvolutionConnector
+from spinstream.pyNN import OneToOneOffsetConnector as OneToOneOffsetConnector
+from spinstream.pyNN import PoolDenseConnector as PoolDenseConnector
 from spinstream.spinnaker._control import get_machine as get_machine
 from spinstream.spinnaker._control import name as name
 from spinstream.spinnaker._control import set_allow_delay_extensions as set_allow_delay_extensions

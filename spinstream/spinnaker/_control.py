@@ -17,7 +17,7 @@ from pyNN.common import control
 from pyNN.standardmodels import StandardCellType
 
 import spinstream.pyNN as _sim
-from spinstream.pyNN._extras import atoms_per_core
+from spinstream.pyNN import atoms_per_core
 
 __all__ = [
     "get_machine",
@@ -110,7 +110,7 @@ def get_machine() -> Any:
     """
     from spinn_machine.virtual_machine import virtual_machine_by_boards
 
-    from spinstream.mapping._contain import pacman_session
+    from spinstream.mapping import pacman_session
 
     state = _sim.state
     runtime = state.require_runtime()

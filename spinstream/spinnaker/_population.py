@@ -21,8 +21,7 @@ import neo
 from pyNN.standardmodels import StandardCellType
 
 import spinstream.pyNN as _sim
-from spinstream.pyNN._errors import RecordingError
-from spinstream.pyNN._recording import Recorder
+from spinstream.pyNN import Recorder, RecordingError
 from spinstream.spinnaker._control import neurons_per_core_for
 
 __all__ = ["Population", "SpiNNakerRecorder"]

@@ -25,10 +25,13 @@ def round_half_up(x: float | np.ndarray) -> np.ndarray:
 
 
 def pynn_defaults(model: str) -> tuple[dict[str, float], dict[str, float]]:
-    """PyNN's default parameters and initial values of a standard cell type."""
+    """Default parameters and initial values: PyNN's, or the reference class's own for a model
+    PyNN does not have (sPyNNaker's extra models)."""
     if model == "SpikeInjector":
         return {}, {}
-    cls = getattr(pynn_cells, model)
+    cls = getattr(pynn_cells, model, None)
+    if cls is None:
+        return NEURON_MODELS[model].defaults(model)
     params = {k: float(v) for k, v in cls.default_parameters.items() if k != "spike_times"}
     initial = {k: float(v) for k, v in getattr(cls, "default_initial_values", {}).items()}
     return params, initial
@@ -41,6 +44,8 @@ class NeuronPopulation:
     param_names: ClassVar[tuple[str, ...]] = ()
     #: State variables that can be read, written and recorded.
     state_names: ClassVar[tuple[str, ...]] = ()
+    #: Receptor types (rows of the input that arrives each step): excitatory, inhibitory, ...
+    n_receptors: ClassVar[int] = 2
 
     def __init__(
         self,
@@ -53,7 +58,7 @@ class NeuronPopulation:
         self.model = model
         self.size = size
         self.dt = dt
-        default_params, default_initial = pynn_defaults(model)
+        default_params, default_initial = self.defaults(model)
         for name in params:
             if name not in self.param_names:
                 raise ParameterError(
@@ -75,6 +80,11 @@ class NeuronPopulation:
         self.check_parameters()
         self.parameters_changed()
         self.reset()
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Default parameters and initial values (PyNN's; a model PyNN lacks overrides this)."""
+        return pynn_defaults(model)
 
     def _column(self, name: str, value: object) -> np.ndarray:
         arr = np.array(value, dtype=np.float64)
@@ -143,15 +153,15 @@ class NeuronPopulation:
         i_ext
             Injected current of each neuron for this step (nA).
         arrived
-            ``(2, size)`` sums of the weights in ring slot ``m`` (excitatory, inhibitory),
-            or ``None`` when nothing arrived.
+            ``(n_receptors, size)`` sums of the weights in ring slot ``m`` (excitatory,
+            inhibitory, then any further receptor), or ``None`` when nothing arrived.
 
         Returns
         -------
         Indices of the neurons that spiked (stamp ``m + 1``).
         """
         if arrived is None:
-            arrived = np.zeros((2, self.size))
+            arrived = np.zeros((self.n_receptors, self.size))
         refractory = self.r > 0
         self.advance(i_ext, arrived, refractory)
         v = self.state["v"]
@@ -386,10 +396,60 @@ class Izhikevich(NeuronPopulation):
         self.state["u"][spiking] += self.params["d"][spiking]
 
 
+class IFCurrDualExp(LinearCurrentPopulation):
+    """IF_curr_dual_exp (sPyNNaker): IF_curr_exp with a second excitatory current.
+
+    Receptor 2 ("excitatory2") feeds ``isyn_exc2``, which decays with ``tau_syn_E2`` and adds
+    to ``v`` as ``isyn_exc`` does; the system matrix grows by that one column.
+    """
+
+    synapse = "exp"
+    n_receptors = 3
+    param_names = (
+        "v_rest",
+        "cm",
+        "tau_m",
+        "tau_refrac",
+        "tau_syn_E",
+        "tau_syn_E2",
+        "tau_syn_I",
+        "i_offset",
+        "v_reset",
+        "v_thresh",
+    )
+    state_names = ("v", "isyn_exc", "isyn_exc2", "isyn_inh")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params, initial = pynn_defaults("IF_curr_exp")
+        params["tau_syn_E2"] = 5.0
+        initial["isyn_exc2"] = 0.0
+        return params, initial
+
+    def tau_names(self) -> tuple[str, ...]:
+        return ("tau_syn_E", "tau_syn_E2", "tau_syn_I")
+
+    def columns(self) -> tuple[str, ...]:
+        return ("v", "isyn_exc", "isyn_exc2", "isyn_inh", "u")
+
+    def system_matrix(self, i: int) -> np.ndarray:
+        a = super().system_matrix(i)
+        cm, tau = self.params["cm"][i], self.params["tau_syn_E2"][i]
+        a[0, 2] = 1.0 / cm
+        a[2, 2] = -1.0 / tau
+        return a
+
+    def advance(self, i_ext: np.ndarray, arrived: np.ndarray, refractory: np.ndarray) -> None:
+        super().advance(i_ext, arrived, refractory)  # isyn_exc, isyn_inh get rows 0 and 1
+        self.state["isyn_exc2"] += arrived[2]
+
+
 NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_exp": IFCurrExp,
     "IF_curr_alpha": IFCurrAlpha,
     "IF_curr_delta": IFCurrDelta,
     "IF_cond_exp": IFCondExp,
     "Izhikevich": Izhikevich,
+    "IF_curr_dual_exp": IFCurrDualExp,
 }

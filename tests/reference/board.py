@@ -18,12 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.board import Board, ChunkResult
+from spinstream.board import Board, ChunkResult, describe_model
 from spinstream.model import (
     MappingPlan,
     NetworkSpec,
     ParameterError,
     ProjectionSpec,
+    UnknownParameterError,
+    check_indices,
+    check_parameter,
+    check_parameters,
 )
 
 from ._neurons import NEURON_MODELS, NeuronPopulation
@@ -97,6 +101,11 @@ class ReferenceBoard(Board):
         for i, ps in enumerate(spec.populations):
             if ps.id != i:
                 raise ParameterError(f"population {i} has id {ps.id}; expected dense ids")
+            # the one validation every board shares (the model's constraints, from the engine's
+            # description); the numerics below follow docs/ENGINE.md alone
+            described = describe_model(ps.model)
+            if described is not None:
+                check_parameters(described, ps.label, ps.params, ps.size)
             params = {k: np.asarray(v, dtype=np.float64) for k, v in ps.params.items()}
             initial = {k: np.asarray(v, dtype=np.float64) for k, v in ps.initial.items()}
             if ps.model in NEURON_MODELS:
@@ -155,8 +164,10 @@ class ReferenceBoard(Board):
                 f"projection {proj.id}: weight {np.min(proj.weight)}; expected >= 0 "
                 "(the receptor gives the sign)"
             )
-        if n and not np.all(np.isin(proj.receptor, (0, 1))):
-            raise ParameterError(f"projection {proj.id}: receptor must be 0 or 1")
+        post = self._pops[proj.post]
+        rows = post.n_receptors if isinstance(post, NeuronPopulation) else 2
+        if n and not np.all(np.isin(proj.receptor, np.arange(rows))):
+            raise ParameterError(f"projection {proj.id}: receptor must be in [0, {rows})")
 
     def _check_indices(self, pop: int, indices: np.ndarray) -> None:
         size = self._pop(pop).size
@@ -169,7 +180,8 @@ class ReferenceBoard(Board):
         """Step 0: what load and reset share (besides the state of each population)."""
         self._step = 0
         self._initial_sampled = False
-        #: Population -> ring slot (step) -> (2, size) summed weights (excitatory, inhibitory).
+        #: Population -> ring slot (step) -> (n_receptors, size) summed weights (excitatory,
+        #: inhibitory, then any further receptor of the model).
         self._pending: list[dict[int, np.ndarray]] = [{} for _ in self._pops]
 
     def _pop(self, pop: int) -> Population:
@@ -270,7 +282,9 @@ class ReferenceBoard(Board):
             ring = self._pending[out.post]
             for slot in np.unique(slots):
                 sel = syn[slots == slot]
-                buf = ring.setdefault(int(slot), np.zeros((2, size)))
+                target = self._pops[out.post]
+                rows = target.n_receptors if isinstance(target, NeuronPopulation) else 2
+                buf = ring.setdefault(int(slot), np.zeros((rows, size)))
                 np.add.at(buf, (out.receptor[sel], out.post_index[sel]), out.weight[sel])
 
     def _sample(
@@ -344,7 +358,7 @@ class ReferenceBoard(Board):
         population = self._pop(pop)
         if isinstance(population, ArraySource) or name not in population.params:
             names = () if isinstance(population, ArraySource) else tuple(population.params)
-            raise ParameterError(
+            raise UnknownParameterError(
                 f"population {pop} has no parameter {name!r}; expected one of {names}"
             )
         idx = np.asarray(indices, dtype=np.int64)
@@ -360,9 +374,13 @@ class ReferenceBoard(Board):
     ) -> None:
         """Change a parameter of some neurons; a Poisson rate restarts at the current step."""
         population = self._pop(pop)
-        idx = np.asarray(indices, dtype=np.int64)
-        self._check_indices(pop, idx)
+        assert self._spec is not None
+        ps = self._spec.populations[pop]
+        idx = check_indices(ps.label, ps.size, indices)
         vals = np.broadcast_to(np.asarray(values, dtype=np.float64), idx.shape)
+        described = describe_model(ps.model)
+        if described is not None:
+            vals = check_parameter(described, ps.label, name, vals, len(idx))
         if isinstance(population, ArraySource):
             raise ParameterError(
                 f"population {pop} ({population.model}) has no settable parameter {name!r}; "

@@ -1,0 +1,105 @@
+/* PyNN's PointNeuron(AdExp(...), <name>=CondBetaPostSynapticResponse(...), ...): adaptive
+ * exponential integrate-and-fire with any number of beta-shaped conductances (rise tau_rise,
+ * decay tau_decay, reversal e_syn), each peaking at its weight (NEST
+ * aeif_cond_beta_multisynapse).  A spike of weight w adds w * norm to the hidden rise state
+ * dg, dg' = -dg/tau_rise, g' = dg - g/tau_decay, norm = 1 / the peak of a unit input (e/tau
+ * when the two are equal); exact conductance course over the step, RK4 on (v, w). */
+#include "../model.h"
+
+#define MODEL adexp_cond_beta_multisynapse
+#define COMPOSITION "AdExp+CondBetaPostSynapticResponse"
+#define PARAMS(X)                                                                            \
+    X(cm, "nF", SS_POSITIVE, 0.281)                                                          \
+    X(tau_refrac, "ms", SS_NON_NEGATIVE, 0.1)                                                \
+    X(v_spike, "mV", SS_ANY, -40.0)                                                          \
+    X(v_reset, "mV", SS_ANY, -70.6)                                                          \
+    X(v_rest, "mV", SS_ANY, -70.6)                                                           \
+    X(tau_m, "ms", SS_POSITIVE, 9.3667)                                                      \
+    X(i_offset, "nA", SS_ANY, 0.0)                                                           \
+    X(a, "nS", SS_ANY, 4.0)                                                                  \
+    X(b, "nA", SS_ANY, 0.0805)                                                               \
+    X(delta_T, "mV", SS_NON_NEGATIVE, 2.0)                                                   \
+    X(tau_w, "ms", SS_POSITIVE, 144.0)                                                       \
+    X(v_thresh, "mV", SS_ANY, -50.4)
+#define DERIVED(X) X(_refrac_steps)
+#define STATE(X) X(v, "mV", -70.6) X(w, "nA", 0.0)
+#define RECEPTORS(X)
+#define RECEPTOR_PARAMS(X)                                                                   \
+    X(e_syn, "mV", SS_ANY, 0.0) X(tau_rise, "ms", SS_POSITIVE, 0.2)                          \
+    X(tau_decay, "ms", SS_POSITIVE, 1.7)
+/* decay of g and of dg over h/2 and h; what dg adds to g over h/2 and h; the normalisation */
+#define RECEPTOR_DERIVED(X)                                                                  \
+    X(_gd_h) X(_gd_f) X(_rd_h) X(_rd_f) X(_k_h) X(_k_f) X(_norm)
+#define RECEPTOR_STATE(X) X(gsyn, "uS", 0.0) X(_dg, "uS/ms", 0.0)
+#include "../model_rows.h"
+
+#define RPROW(base, r, k) ROW(base, N_PARAM_ROWS + (r) * N_RPARAM_ROWS + (k))
+#define RSROW(base, r, k) ROW(base, N_STATE_ROWS + (r) * N_RSTATE_ROWS + (k))
+
+/* g(t) from g(0) = 0, dg(0) = 1: (e^{-t/tr} - e^{-t/td}) / (1/td - 1/tr), written stably */
+static double rise_to_g(double t, double tr, double td) {
+    return t * exp(-t / td) * ss_phi1(t * (1.0 / tr - 1.0 / td));
+}
+
+static double normalisation(double tr, double td) {
+    if (fabs(td - tr) < 1e-12 * td) return SS_E / td; /* the alpha function's */
+    const double t_peak = td * tr * log(td / tr) / (td - tr);
+    return 1.0 / rise_to_g(t_peak, tr, td);
+}
+
+static int prepare(ss_engine *e, ss_core *c) {
+    const int64_t n = c->n;
+    const double h = e->dt;
+    double *P = c->params;
+    const double *tr = ROW(P, P_tau_refrac);
+    for (int64_t i = 0; i < n; i++) ROW(P, P__refrac_steps)[i] = ss_refrac_steps(tr[i], h);
+    for (int32_t r = 0; r < c->n_receptors; r++) {
+        const double *rise = RPROW(P, r, RP_tau_rise), *decay = RPROW(P, r, RP_tau_decay);
+        for (int64_t i = 0; i < n; i++) {
+            RPROW(P, r, RP__gd_h)[i] = exp(-0.5 * h / decay[i]);
+            RPROW(P, r, RP__gd_f)[i] = exp(-h / decay[i]);
+            RPROW(P, r, RP__rd_h)[i] = exp(-0.5 * h / rise[i]);
+            RPROW(P, r, RP__rd_f)[i] = exp(-h / rise[i]);
+            RPROW(P, r, RP__k_h)[i] = rise_to_g(0.5 * h, rise[i], decay[i]);
+            RPROW(P, r, RP__k_f)[i] = rise_to_g(h, rise[i], decay[i]);
+            RPROW(P, r, RP__norm)[i] = normalisation(rise[i], decay[i]);
+        }
+    }
+    return 0;
+}
+
+static int32_t update(ss_engine *e, ss_core *c, int64_t m) {
+    const int64_t n = c->n;
+    const int32_t nr = c->n_receptors;
+    const double h = e->dt;
+    const double *P = c->params;
+    double *S = c->state;
+    double *v = ROW(S, S_v), *w = ROW(S, S_w);
+    double *ring = ss_ring_now(c, m); /* [nr][n] */
+    int32_t k = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double G[3] = {0.0, 0.0, 0.0}, GE[3] = {0.0, 0.0, 0.0};
+        for (int32_t r = 0; r < nr; r++) {
+            double *g = &RSROW(S, r, RS_gsyn)[i], *d = &RSROW(S, r, RS__dg)[i];
+            const double es = RPROW(P, r, RP_e_syn)[i];
+            const double gs[3] = {*g, *g * RPROW(P, r, RP__gd_h)[i] + *d * RPROW(P, r, RP__k_h)[i],
+                                  *g * RPROW(P, r, RP__gd_f)[i] + *d * RPROW(P, r, RP__k_f)[i]};
+            for (int s = 0; s < 3; s++) {
+                G[s] += gs[s];
+                GE[s] += gs[s] * es;
+            }
+            *g = gs[2];
+            *d = *d * RPROW(P, r, RP__rd_f)[i] + RPROW(P, r, RP__norm)[i] * ring[r * n + i];
+            ring[r * n + i] = 0.0;
+        }
+        const ss_adex p = {ROW(P, P_cm)[i],    ROW(P, P_v_spike)[i], ROW(P, P_v_reset)[i],
+                           ROW(P, P_v_rest)[i], ROW(P, P_tau_m)[i],  ROW(P, P_a)[i],
+                           ROW(P, P_b)[i],      ROW(P, P_delta_T)[i], ROW(P, P_tau_w)[i],
+                           ROW(P, P_v_thresh)[i], ROW(P, P__refrac_steps)[i]};
+        const double I = ROW(P, P_i_offset)[i] + c->i_cs[i];
+        if (ss_adex_step(&p, h, I, G, GE, &v[i], &w[i], &c->refrac[i])) c->spikes[k++] = (int32_t)i;
+    }
+    return k;
+}
+
+SS_DEFINE_MODEL("AdExp_cond_beta_multisynapse", 0, prepare, update, 0);

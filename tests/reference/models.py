@@ -1,0 +1,74 @@
+"""How each engine model is checked against something independent: the registry the suite holds
+every model of the engine to (tests/test_models.py fails for a model missing here).
+
+Each entry names the tests that compare the model with the ReferenceBoard (written from
+docs/ENGINE.md alone), NEST (through PyNN or directly), Brian2, or a closed form, as
+``"module::test_function"``; a test parametrised over ``model`` must list the model among its
+parameters.  At least one entry of a model must be an independent comparison (not the C engine
+against itself).
+"""
+
+from __future__ import annotations
+
+COMPARISONS: dict[str, tuple[str, ...]] = {
+    "IF_curr_exp": (
+        "test_engine_models::test_host_matches_reference_board",
+        "test_pynn_reference::test_single_neuron_matches_nest",
+        "test_reference_closed_form::test_dc_charging_matches_closed_form",
+        "test_engine_closed_form::test_current_psp_shape",
+    ),
+    "IF_curr_alpha": (
+        "test_engine_models::test_host_matches_reference_board",
+        "test_pynn_reference::test_single_neuron_matches_nest",
+        "test_reference_closed_form::test_dc_charging_matches_closed_form",
+        "test_engine_closed_form::test_current_psp_shape",
+    ),
+    "IF_curr_delta": (
+        "test_engine_models::test_host_matches_reference_board",
+        "test_reference_closed_form::test_dc_charging_matches_closed_form",
+        "test_engine_closed_form::test_delta_psp_jumps_at_arrival_and_decays",
+    ),
+    "IF_cond_exp": (
+        "test_engine_models::test_host_matches_reference_board",
+        "test_pynn_reference::test_single_neuron_matches_nest",
+        "test_reference_closed_form::test_cond_exp_subthreshold_matches_fine_ode_solution",
+    ),
+    "IF_cond_alpha": ("test_pynn_reference::test_single_neuron_matches_nest",),
+    "Izhikevich": (
+        "test_engine_models::test_host_matches_reference_board",
+        "test_pynn_reference::test_single_neuron_matches_nest",
+        "test_reference_closed_form::test_izhikevich_steps_match_hand_computed_euler",
+    ),
+    "EIF_cond_exp_isfa_ista": ("test_pynn_reference::test_single_neuron_matches_nest",),
+    "EIF_cond_alpha_isfa_ista": ("test_pynn_reference::test_single_neuron_matches_nest",),
+    "HH_cond_exp": ("test_pynn_reference::test_single_neuron_matches_nest",),
+    "IF_curr_dual_exp": (
+        "test_model_if_curr_dual_exp::test_host_matches_reference_board",
+        "test_model_if_curr_dual_exp::test_excitatory2_psp_matches_closed_form",
+        "test_model_if_curr_dual_exp::test_matches_nest_iaf_psc_exp_multisynapse",
+    ),
+    "AdExp_cond_alpha_multisynapse": (
+        "test_pynn_composed::test_adexp_cond_alpha_point_neuron_matches_nest",
+        "test_pynn_composed::test_receptor_conductances_are_recorded_and_follow_the_alpha_shape",
+    ),
+    "AdExp_cond_beta_multisynapse": (
+        "test_pynn_composed::test_adexp_cond_beta_point_neuron_matches_nest",
+    ),
+    "LIF_curr_exp_multisynapse": (
+        "test_pynn_composed::test_lif_curr_exp_point_neuron_with_signed_weights_matches_nest",
+    ),
+    "SpikeSourcePoisson": (
+        "test_reference_closed_form::test_poisson_counts_and_intervals",
+        "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",
+    ),
+    "SpikeSourceArray": (
+        "test_reference_closed_form::test_spike_array_stamps_and_stamp_zero",
+        "test_engine_sources::test_spike_source_array_exact_stamps_including_t0",
+    ),
+    "SpikeSourceGamma": (
+        "test_engine_sources::test_gamma_source_rate_cv_and_interval_distribution",
+    ),
+    "SpikeSourcePoissonRefractory": (
+        "test_engine_sources::test_poisson_refractory_source_never_fires_within_tau_refrac",
+    ),
+}
