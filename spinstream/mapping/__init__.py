@@ -6,8 +6,10 @@ plain data (:class:`spinstream.model.MappingPlan`).
 
 from __future__ import annotations
 
-from spinstream.mapping._contain import pacman_session
 from spinstream.mapping._map import map_network
 from spinstream.mapping._routes import walk_route
 
-__all__ = ["map_network", "pacman_session", "walk_route"]
+__all__ = ["map_network", "walk_route"]
+
+# Shared with sPyNNaker's face (get_machine); not part of the mapping API.
+from spinstream.mapping._contain import pacman_session as pacman_session
