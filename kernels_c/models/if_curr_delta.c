@@ -11,9 +11,9 @@
     X(v_reset, "mV", SS_ANY, -65.0)                                                          \
     X(v_thresh, "mV", SS_ANY, -50.0)
 #define DERIVED(X) X(_p22) X(_p20) X(_refrac_steps)
-/* input_exc/input_inh: the jumps that arrived in the last step (mV), kept for recording
+/* _input_exc/_input_inh: the jumps that arrived in the last step (mV), kept for recording
    (sPyNNaker records them as gsyn_exc/gsyn_inh on delta cells). */
-#define STATE(X) X(v, "mV", -65.0) X(input_exc, "mV", 0.0) X(input_inh, "mV", 0.0)
+#define STATE(X) X(v, "mV", -65.0) X(_input_exc, "mV", 0.0) X(_input_inh, "mV", 0.0)
 #define RECEPTORS(X) X(excitatory) X(inhibitory)
 #include "../model_rows.h"
 
@@ -74,12 +74,12 @@ static int32_t update(ss_engine *e, ss_core *c, int64_t m) {
     if (c->uniform)
         above = step_sca(n, P[P_v_rest * n], P[P_i_offset * n], P[P_v_reset * n],
                          P[P_v_thresh * n], P[P__p22 * n], P[P__p20 * n], ROW(S, S_v), c->refrac,
-                         re, re + n, c->i_cs, ROW(S, S_input_exc), ROW(S, S_input_inh));
+                         re, re + n, c->i_cs, ROW(S, S__input_exc), ROW(S, S__input_inh));
     else
         above = step_vec(n, ROW(P, P_v_rest), ROW(P, P_i_offset), ROW(P, P_v_reset),
                          ROW(P, P_v_thresh), ROW(P, P__p22), ROW(P, P__p20), ROW(S, S_v),
-                         c->refrac, re, re + n, c->i_cs, ROW(S, S_input_exc),
-                         ROW(S, S_input_inh));
+                         c->refrac, re, re + n, c->i_cs, ROW(S, S__input_exc),
+                         ROW(S, S__input_inh));
     if (!above) return 0;
     return ss_threshold(c, ROW(S, S_v), ROW(P, P_v_thresh), ROW(P, P_v_reset),
                         ROW(P, P__refrac_steps), c->uniform ? 0 : 1);

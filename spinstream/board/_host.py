@@ -357,7 +357,7 @@ class HostBoard(Board):
                 if rec_pop >= len(pops):
                     raise ParameterError(f"cannot record population {rec_pop}: there is none")
                 if var != "spikes":
-                    self._row(rec_pop, var, "state")
+                    self._row(rec_pop, var, "record")
                 self._cores_of(rec_pop, rec.indices)
             except ParameterError:
                 del self._recordings[(rec_pop, var)]
@@ -693,10 +693,18 @@ class HostBoard(Board):
         return out
 
     def _row(self, pop: int, name: str, kind: str) -> int:
+        """Return the row of ``name``: kind "param", "state" (visible) or "record" (any).
+
+        Hidden state rows (IF_curr_delta's ``_input_exc``) may be recorded, not set.
+        """
         self._check_pop(pop)
         p = self._spec.populations[pop]
         lay = E.layout(p.model, p.receptors)
-        names = lay.pynn_params if kind == "param" else lay.recordable_state
+        names = {
+            "param": lay.pynn_params,
+            "state": lay.recordable_state,
+            "record": lay.state,
+        }[kind]
         if name not in names:
             label = self._spec.populations[pop].label
             what = "parameter" if kind == "param" else "state variable"
@@ -915,10 +923,13 @@ class HostBoard(Board):
                 )
         self._update_reserve()
 
-    def get_state(self, pop: int, name: str, indices: I64) -> F64:
-        """Return the current values of a state variable (PyNN units)."""
+    def get_state(self, pop: int, name: str, indices: I64, *, hidden: bool = False) -> F64:
+        """Return the current values of a state variable (PyNN units).
+
+        ``hidden``: also rows users cannot set (recorded ones, such as ``_input_exc``).
+        """
         self._require_loaded()
-        row = self._row(pop, name, "state")
+        row = self._row(pop, name, "record" if hidden else "state")
         indices = np.asarray(indices, dtype=np.int64)
         out = np.empty(len(indices))
         for c, local, pos in self._groups(pop, indices):
@@ -1073,7 +1084,7 @@ class HostBoard(Board):
             idx = np.asarray(indices, dtype=np.int64).ravel()
             if self._loaded:  # validate before anything changes
                 if variable != "spikes":
-                    self._row(pop, variable, "state")
+                    self._row(pop, variable, "record")
                 self._cores_of(pop, idx)
             self._recordings[key] = _Recording(idx, int(interval_steps))
         if self._loaded:
@@ -1090,7 +1101,7 @@ class HostBoard(Board):
                 for c, local, _ in self._groups(pop, rec.indices):
                     self._cores[c].spike_out[local] = 1
                 continue
-            row = self._row(pop, var, "state")
+            row = self._row(pop, var, "record")
             for c, local, pos in self._groups(pop, rec.indices):
                 self._cores[c].probes.append(
                     _Probe(pop, var, row, local.astype(np.int32), pos, rec.interval)
@@ -1129,7 +1140,7 @@ class HostBoard(Board):
         if first == 0 and not self._sampled_initial:
             for (pop, var), rec in self._recordings.items():
                 if var != "spikes":
-                    values = self.get_state(pop, var, rec.indices)
+                    values = self.get_state(pop, var, rec.indices, hidden=True)
                     samples.setdefault((pop, var), []).append(
                         (np.zeros(1, np.int64), values[None, :])
                     )

@@ -9,7 +9,7 @@
 * ``gsyn_exc`` / ``gsyn_inh`` on current-based cells: on ``IF_curr_exp`` and
   ``IF_curr_alpha`` the synaptic current (the data of ``isyn_exc`` / ``isyn_inh``, nA); on
   ``IF_curr_delta`` the summed weight of the spikes that arrived in each step (mV, the jump
-  they gave ``v``), recorded from the engine's ``input_exc`` / ``input_inh`` rows.
+  they gave ``v``), recorded from the engine's hidden ``_input_exc`` / ``_input_inh`` rows.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ __all__ = ["Population", "SpiNNakerRecorder"]
 #: sPyNNaker's recording name -> the variable that holds it on current-based cells
 GSYN_AS_ISYN = {"gsyn_exc": "isyn_exc", "gsyn_inh": "isyn_inh"}
 #: ... on delta cells: engine rows that are not PyNN recordables, and their units
-GSYN_AS_INPUT = {"gsyn_exc": "input_exc", "gsyn_inh": "input_inh"}
+GSYN_AS_INPUT = {"gsyn_exc": "_input_exc", "gsyn_inh": "_input_inh"}
 _INPUT_UNITS = "mV"
 
 
