@@ -1,0 +1,1 @@
+"""sPyNNaker's face of spinstream (placeholder; the package arrives with issue 15)."""
