@@ -4,11 +4,15 @@ Per run the server sends each registered client address "database ready" with th
 database's path, waits (at most ``ack_timeout`` seconds, all clients together) for each
 client's 2-byte answer, sends "start/resume" to those that answered, runs, and sends
 "pause/stop" to them after the run.  A client that answers late (it started after the
-notification) is sent the notification again every ``renotify_s`` seconds while the run
+notification) is sent the notification again, every ``renotify_s`` seconds while the run
 lasts, and "start/resume" as soon as it answers: a client that starts late still joins.
+The notification is repeated only while the client's port answers "unreachable" (nobody
+listens yet): a client that has the notification is never sent a second one, which would
+confuse sPyNNaker's clients (they expect "start" next).
 
 One socket per client address (bound to the server's host and, when the client gave one,
-its ack port) and one thread that reads all of them.
+its ack port; connected to the client, so that "port unreachable" is reported) and one
+thread that reads all of them.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class _Client:
     sock: socket.socket
     target: tuple[str, int]
     acked: bool = False  # answered this run's notification
+    refused: bool = False  # the last notification found nobody listening
     started: bool = False  # was sent start/resume this run
     last_sent: float = 0.0
     acks: int = 0
@@ -88,6 +93,7 @@ class Notifier:
                     f"cannot listen for database acknowledgements on "
                     f"{self._bind_host}:{address.ack_port} ({exc})"
                 ) from None
+            sock.connect((str(target[0]), int(target[1])))
             sock.setblocking(False)
             self._clients[address] = _Client(address, sock, (str(target[0]), int(target[1])))
             if self._thread is None:
@@ -98,8 +104,11 @@ class Notifier:
 
     def _send(self, client: _Client, data: bytes) -> None:
         try:
-            client.sock.sendto(data, client.target)
-        except OSError as exc:  # nobody listening yet (ICMP), or no route
+            client.sock.send(data)
+        except ConnectionRefusedError:  # "port unreachable" of an earlier send
+            client.refused = True
+            client.errors += 1
+        except OSError as exc:  # no route
             client.errors += 1
             logger.debug("notification to %s failed: %s", client.target, exc)
 
@@ -113,7 +122,7 @@ class Notifier:
             self._path = path
             now = time.monotonic()
             for c in self._clients.values():
-                c.acked = c.started = False
+                c.acked = c.started = c.refused = False
                 c.last_sent = now
                 c.notifications += 1
                 self._send(c, _wire.database_ready(path))
@@ -185,8 +194,11 @@ class Notifier:
                 data = c.sock.recv(64)
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError:  # ICMP "port unreachable" of an earlier send
+            except ConnectionRefusedError:  # nobody listened to the last notification
+                c.refused = True
                 continue
+            except OSError:
+                return
             if not _wire.is_database_ack(data) or c.acked:
                 continue
             c.acked = True
@@ -201,8 +213,9 @@ class Notifier:
         assert self._path is not None
         now = time.monotonic()
         for c in self._clients.values():
-            if not c.acked and now - c.last_sent >= self._renotify_s:
+            if not c.acked and c.refused and now - c.last_sent >= self._renotify_s:
                 c.last_sent = now
+                c.refused = False
                 c.notifications += 1
                 self._send(c, _wire.database_ready(self._path))
 

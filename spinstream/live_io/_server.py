@@ -233,7 +233,7 @@ _servers: weakref.WeakKeyDictionary[Runtime, LiveIO] = weakref.WeakKeyDictionary
 
 
 def live_io_for(runtime: Runtime, *, create: bool = True) -> LiveIO | None:
-    """The live I/O of ``runtime`` (made and hooked into it on first use)."""
+    """Return the live I/O of ``runtime`` (made and hooked into it on first use)."""
     server = _servers.get(runtime)
     if server is None and create:
         server = _servers[runtime] = LiveIO(runtime)
@@ -440,7 +440,7 @@ class LiveIO:
             self._end_session()
 
     def runtime_closed(self, runtime: Runtime) -> None:
-        """The runtime was closed: stop serving."""
+        """Stop serving: the runtime was closed."""
         self.close()
 
     # ------------------------------------------------------------------ run_forever/run_sync
@@ -596,6 +596,7 @@ class LiveIO:
             if data.payloads is not None:
                 raise _wire.MalformedPacket("payloads sent to a spike injector")
             atoms = self._atoms(target, data)
+            item: tuple[str, int, IntArray, npt.NDArray[np.float64] | None]
             item = ("spikes", target.pop, atoms, None)
             count = ("spikes_in", len(atoms))
         else:
@@ -624,7 +625,7 @@ class LiveIO:
                 return  # between runs the script's thread owns the runtime: keep it queued
             items, self._pending = self._pending, []
         spikes: dict[int, list[IntArray]] = {}
-        for kind, pop, atoms, rates in items:
+        for kind, pop, atoms, _rates in items:
             if kind == "spikes":
                 spikes.setdefault(pop, []).append(atoms)
         for pop, parts in spikes.items():

@@ -15,6 +15,7 @@ exactly raises :class:`MalformedPacket` with a short reason, which the endpoint 
 
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass
 
@@ -187,7 +188,7 @@ def _parse_eieio(data: bytes, at: int, sdp: SDPHeader) -> EieioData:
 
 
 def scp_ok_reply(request: TagSet) -> bytes:
-    """The 18-byte "OK" answer to an IP tag set request, as a board's monitor sends it."""
+    """Make the 18-byte "OK" answer to an IP tag set request, as a board's monitor sends it."""
     h = request.header
     reply = SDPHeader(
         flags=SDPFlag.REPLY_NOT_EXPECTED,
@@ -219,7 +220,7 @@ def encode_spikes(steps: npt.ArrayLike, keys: npt.ArrayLike) -> list[bytes]:
         return packets
     cuts = np.flatnonzero(np.diff(st)) + 1
     bounds = [0, *cuts.tolist(), len(st)]
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         step = int(st[lo]) & 0xFFFFFFFF
         for a in range(lo, hi, KEYS_PER_OUTPUT_PACKET):
             b = min(hi, a + KEYS_PER_OUTPUT_PACKET)
@@ -231,17 +232,17 @@ def encode_spikes(steps: npt.ArrayLike, keys: npt.ArrayLike) -> list[bytes]:
 
 
 def database_ready(path: str) -> bytes:
-    """The "database ready" notification carrying the database's path."""
+    """Make the "database ready" notification, carrying the database's path."""
     return bytes(NotificationProtocolDatabaseLocation(path).bytestring)
 
 
 def start_resume() -> bytes:
-    """The "simulation started or resumed" notification."""
+    """Make the "simulation started or resumed" notification."""
     return bytes(NotificationProtocolStartResume().bytestring)
 
 
 def pause_stop() -> bytes:
-    """The "simulation paused or stopped" notification."""
+    """Make the "simulation paused or stopped" notification."""
     return bytes(NotificationProtocolPauseStop().bytestring)
 
 

@@ -138,11 +138,9 @@ class LiveEventConnection:
         self._send_labels: list[str] = list(send_labels or [])
         self._lock = threading.RLock()
         self._init_cbs: dict[str, list[InitCallback]] = collections.defaultdict(list)
-        self._time_cbs: dict[str, list[tuple[TimeCallback, bool]]] = collections.defaultdict(
+        self._time_cbs: dict[str, list[tuple[TimeCallback, bool]]] = collections.defaultdict(list)
+        self._no_time_cbs: dict[str, list[tuple[NoTimeCallback, bool]]] = collections.defaultdict(
             list
-        )
-        self._no_time_cbs: dict[str, list[tuple[NoTimeCallback, bool]]] = (
-            collections.defaultdict(list)
         )
         self._start_cbs: dict[str, list[StateCallback]] = collections.defaultdict(list)
         self._stop_cbs: dict[str, list[StateCallback]] = collections.defaultdict(list)
@@ -189,8 +187,10 @@ class LiveEventConnection:
             raise KeyError(f"{label!r} is neither a receive label nor a send label")
 
     def add_init_callback(self, label: str, init_callback: InitCallback) -> None:
-        """Call ``init_callback(label, n_atoms, run_time_ms, timestep_ms)`` once the
-        database is read (before the simulation starts)."""
+        """Call ``init_callback(label, n_atoms, run_time_ms, timestep_ms)`` after each read.
+
+        The database is read before each run starts (events sent here count for it).
+        """
         self._check_label(label)
         self._init_cbs[label].append(init_callback)
 
@@ -393,7 +393,9 @@ class LiveEventConnection:
         )
         self._sender.sendto(b"\0\0" + sdp.bytestring, (ip, SCP_SCAMP_PORT))
 
-    def send_events(self, label: str, atom_ids: Sequence[int], send_full_keys: bool = False) -> None:
+    def send_events(
+        self, label: str, atom_ids: Sequence[int], send_full_keys: bool = False
+    ) -> None:
         """Send events of atoms of ``label``: 16-bit atom ids, or their 32-bit keys."""
         target = self._target(label)
         kind = EIEIOType.KEY_32_BIT if send_full_keys else EIEIOType.KEY_16_BIT
@@ -461,13 +463,17 @@ class SpynnakerLiveSpikesConnection(LiveEventConnection):
         local_port: int | None = NOTIFY_PORT,
         live_packet_gather_label: str = "LiveSpikeReceiver",
     ) -> None:
-        super().__init__(live_packet_gather_label, receive_labels, send_labels, local_host, local_port)
+        super().__init__(
+            live_packet_gather_label, receive_labels, send_labels, local_host, local_port
+        )
 
     def send_spike(self, label: str, neuron_id: int, send_full_keys: bool = False) -> None:
         """Send one spike of neuron ``neuron_id`` of ``label``."""
         self.send_events(label, [neuron_id], send_full_keys)
 
-    def send_spikes(self, label: str, neuron_ids: Sequence[int], send_full_keys: bool = False) -> None:
+    def send_spikes(
+        self, label: str, neuron_ids: Sequence[int], send_full_keys: bool = False
+    ) -> None:
         """Send spikes of neurons of ``label`` (16-bit ids, or 32-bit keys)."""
         self.send_events(label, neuron_ids, send_full_keys)
 
@@ -550,7 +556,8 @@ class SpynnakerPoissonControlConnection(LiveEventConnection):
         for nid, rate in neuron_id_rates:
             r = float(rate)
             if not 0.0 <= r < 65536.0:
-                raise ValueError(f"rate of neuron {nid} of {label!r}: {rate!r} Hz is not in [0, 65536)")
+                raise ValueError(
+                    f"rate of neuron {nid} of {label!r}: {rate!r} Hz is not in [0, 65536)"
+                )
             items.append((int(nid), round(r * _U1616)))
         self.send_events_with_payloads(self._control(label), items)
-

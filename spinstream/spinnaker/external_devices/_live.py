@@ -88,7 +88,7 @@ def configure_live_io(**options: Any) -> LiveIOOptions:
 
 
 def live_io_statistics() -> Any:
-    """The live I/O counters of the current network (:class:`LiveIOStatistics`)."""
+    """Return the live I/O counters of the current network (:class:`LiveIOStatistics`)."""
     return _server().statistics()
 
 
@@ -112,7 +112,10 @@ def add_database_socket_address(
     database_notify_port_num: int | None,
     database_ack_port_num: int | None,
 ) -> None:
-    """Same as :func:`register_database_notification_request` (``None``: the defaults)."""
+    """Register a client address, as :func:`register_database_notification_request`.
+
+    ``None`` stands for the defaults (localhost, 19999, any ack port).
+    """
     _server().register_notification(
         database_notify_host, database_notify_port_num, database_ack_port_num
     )
@@ -124,7 +127,7 @@ def SpikeInjector(
     database_notify_port_num: int | None = None,
     database_ack_port_num: int | None = None,
 ) -> Any:
-    """A cell type for live spike input, fed by live clients over UDP.
+    """Make a cell type for live spike input, fed by live clients over UDP.
 
     Spikes a client sends land at the first step of the next chunk (see
     docs/SPINNAKER_IO.md); the population records them like any spike source.

@@ -1,0 +1,197 @@
+"""sPyNNaker's live I/O against real client processes over UDP on loopback.
+
+Each test runs a network with ``spinstream.pyNN`` + ``spinstream.spinnaker.external_devices``
+in this process and a client in another one: sPyNNaker's unmodified connection classes
+(``spynnaker`` 1!7.4.1) and spinstream's own, the same checks for both.  Each test has its
+own board address (127.0.x.y) and notification port.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+import spinstream.pyNN as sim
+from spinstream.spinnaker import external_devices as ed
+from tests.engine import require_engine
+from tests.live_io_support import ClientProcess, board_address, free_udp_port, require_client
+
+require_engine()
+
+KINDS = ["spynnaker", "spinstream"]
+
+
+def recorded_list(pop: Any, dt: float) -> list[tuple[int, int]]:
+    """Sorted ``(atom, step)`` of a population's recorded spikes (a Poisson source may
+    spike twice in one step: both are listed)."""
+    out = []
+    for atom, train in enumerate(pop.get_data("spikes").segments[0].spiketrains):
+        out.extend((atom, round(float(t) / dt)) for t in np.asarray(train.magnitude))
+    return sorted(out)
+
+
+def recorded(pop: Any, dt: float) -> set[tuple[int, int]]:
+    """``{(atom, step)}`` of a population's recorded spikes."""
+    return set(recorded_list(pop, dt))
+
+
+def counts_by_atom(pop: Any, lo: float, hi: float) -> np.ndarray:
+    """Recorded spikes per atom with times in ``(lo, hi]`` ms: the spikes emitted during
+    the steps from ``lo`` to ``hi`` (a spike emitted in step m is stamped m + 1)."""
+    trains = pop.get_data("spikes").segments[0].spiketrains
+    return np.array([int(np.sum((t.magnitude > lo) & (t.magnitude <= hi))) for t in trains])
+
+
+@pytest.fixture
+def network() -> Any:
+    yield
+    sim.end()
+
+
+@pytest.mark.parametrize("full_keys", [False, True], ids=["atom16", "key32"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_spikes_out_and_in_over_two_runs(network: Any, kind: str, full_keys: bool) -> None:
+    module = require_client(kind)
+    board, port = board_address(), free_udp_port()
+    dt, chunk_steps, run_ms = 0.1, 10, 150.0
+    sim.setup(timestep=dt, chunk=chunk_steps * dt, seed=7, mode="realtime")
+    ed.configure_live_io(board_address=board, ack_timeout=60.0)
+    src = sim.Population(30, sim.SpikeSourcePoisson(rate=40.0), label="src")
+    inj = sim.Population(30, ed.SpikeInjector(database_notify_port_num=port), label="inj")
+    src.record("spikes")
+    inj.record("spikes")
+    ed.activate_live_output_for(src, database_notify_port_num=port)
+    config = {
+        "module": module,
+        "port": port,
+        "receive": ["src"],
+        "send": ["inj"],
+        "full_keys": full_keys,
+        "init_sends": [[0, 1, 2], [3, 29]],
+        "echo_from": "src",
+        "echo_to": "inj",
+        "runs": 2,
+    }
+    with ClientProcess(config) as client:
+        sim.run(run_ms)
+        sim.run(run_ms)
+        report = client.result()
+    end = round(2 * run_ms / dt)
+    # every recorded spike of the live-output population arrived: same label, atom, step
+    src_spikes = recorded_list(src, dt)
+    got = [(a, s) for label, s, a in report["received"] if label == "src"]
+    assert len(src_spikes) > 100
+    assert sorted(got) == src_spikes
+    # what the client sent before answering the notification lands at the run's first step
+    inj_spikes = recorded(inj, dt)
+    first = round(run_ms / dt)
+    init = {(0, 0), (1, 0), (2, 0), (3, first), (29, first)}
+    assert init <= inj_spikes
+    # echoes land at the first step of a later chunk (those sent well before the end: all)
+    by_atom: dict[int, list[int]] = {}
+    for a, s in inj_spikes - init:
+        by_atom.setdefault(a, []).append(s)
+    for a, steps in by_atom.items():
+        assert all(s % chunk_steps == 0 for s in steps), (a, steps)
+    landed = 0
+    for s, a in report["echoes"]:
+        later = [t for t in by_atom.get(a, []) if t > s]
+        if s < end - 300:  # 30 ms of simulated (= wall-clock) time before the end
+            assert later, f"echo of atom {a} seen at step {s} never landed"
+        landed += bool(later)
+    assert landed > 50
+    # nothing in the injector's recording that nobody sent
+    echoed = {a for _, a in report["echoes"]}
+    assert {a for a, _ in inj_spikes - init} <= echoed
+    stats = ed.live_io_statistics()
+    assert stats.malformed == 0
+    assert stats.notifications == 2 and stats.acks == 2
+    assert report["events"].count("start") == 2 and report["events"].count("stop") == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_poisson_rates_set_by_the_control_connection(network: Any, kind: str) -> None:
+    module = require_client(kind)
+    board, port = board_address(), free_udp_port()
+    dt, run_ms = 0.1, 500.0
+    sim.setup(timestep=dt, chunk=1.0, seed=3)
+    ed.configure_live_io(board_address=board, ack_timeout=60.0)
+    pois = sim.Population(100, sim.SpikeSourcePoisson(rate=0.0), label="noise")
+    pois.record("spikes")
+    ed.add_poisson_live_rate_control(pois, database_notify_port_num=port)
+    config = {
+        "module": module,
+        "port": port,
+        "poisson": "noise",
+        "rates": [
+            [[i, 200.0] for i in range(50)],
+            [[i, 0.0] for i in range(50)] + [[i, 100.0] for i in range(50, 100)],
+        ],
+        "runs": 2,
+    }
+    with ClientProcess(config) as client:
+        sim.run(run_ms)
+        sim.run(run_ms)
+        report = client.result()
+    assert report["events"].count("stop") == 2
+    first = counts_by_atom(pois, 0.0, run_ms)
+    second = counts_by_atom(pois, run_ms, 2 * run_ms)
+    # Poisson counts: 50 neurons x 200 Hz x 0.5 s = 5000 expected (sd ~ 71)
+    assert abs(first[:50].sum() - 5000) < 5 * np.sqrt(5000)
+    assert first[50:].sum() == 0
+    assert second[:50].sum() == 0
+    assert abs(second[50:].sum() - 2500) < 5 * np.sqrt(2500)
+    assert ed.live_io_statistics().rates_in == 150
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_client_that_starts_late_joins_the_running_network(network: Any, kind: str) -> None:
+    module = require_client(kind)
+    board, port = board_address(), free_udp_port()
+    dt = 1.0
+    sim.setup(timestep=dt, chunk=10.0, seed=5, mode="realtime")
+    ed.configure_live_io(board_address=board, ack_timeout=0.2, renotify_s=0.3)
+    src = sim.Population(20, sim.SpikeSourcePoisson(rate=50.0), label="src")
+    src.record("spikes")
+    ed.activate_live_output_for(src, database_notify_port_num=port)
+    config = {"module": module, "port": port, "receive": ["src"], "runs": 1}
+    clients: list[ClientProcess] = []
+
+    def start_client_then_stop() -> None:
+        # the network is already running (real time) when the client process starts
+        try:
+            deadline = time.monotonic() + 60
+            while ed.live_io_statistics().notifications < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the notification found nobody; the network runs
+            clients.append(ClientProcess(config))
+            deadline = time.monotonic() + 120
+            while ed.live_io_statistics().late_joins < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.0)
+        finally:
+            ed.request_stop()
+
+    starter = threading.Thread(target=start_client_then_stop)
+    starter.start()
+    ed.run_forever()
+    starter.join()
+    assert clients, "the client process did not start"
+    with clients[0] as client:
+        report = client.result()
+    got = {(a, s) for _, s, a in report["received"]}
+    spikes = recorded(src, dt)
+    assert got, report
+    extra = got - spikes
+    assert not extra, (sorted(extra)[:10], len(extra), max(spikes)[1], sim.get_current_time())
+    # from the first chunk after it joined, it got everything
+    joined = (min(s for _, s in got) // 10 + 1) * 10
+    assert joined > 0
+    assert {(a, s) for a, s in spikes if s >= joined} <= got
+    assert ed.live_io_statistics().late_joins == 1
+    assert report["events"] == ["start", "stop"]
+    assert sim.get_current_time() % 10.0 == 0  # stopped at a chunk boundary
