@@ -8,6 +8,9 @@ own board address (127.0.x.y) and notification port.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 import time
 from typing import Any
@@ -18,7 +21,14 @@ import pytest
 import spinstream.pyNN as sim
 from spinstream.spinnaker import external_devices as ed
 from tests.engine import require_engine
-from tests.live_io_support import ClientProcess, board_address, free_udp_port, require_client
+from tests.live_io_support import (
+    ROOT,
+    ClientProcess,
+    board_address,
+    client_env,
+    free_udp_port,
+    require_client,
+)
 
 require_engine()
 
@@ -195,3 +205,66 @@ def test_client_that_starts_late_joins_the_running_network(network: Any, kind: s
     assert ed.live_io_statistics().late_joins == 1
     assert report["events"] == ["start", "stop"]
     assert sim.get_current_time() % 10.0 == 0  # stopped at a chunk boundary
+
+
+EXAMPLE = ROOT / "examples" / "spinnaker_spike_io.py"
+
+
+def run_example(*args: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLE), *args],
+        capture_output=True,
+        text=True,
+        env=client_env(),
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
+    return report
+
+
+def test_spike_io_example_runs() -> None:
+    board, port = board_address(), free_udp_port()
+    report = run_example("--board", board, "--port", str(port))
+    rec = report["recorded"]
+    # the controller's two kicks landed at a chunk's first step (10 ms chunks)
+    for name in ("forward", "backward"):
+        (step, neuron), *more = rec[f"spike_injector_{name}"]
+        assert not more and step % 10 == 0
+        assert [f"spike_injector_{name}", neuron] in report["sent"]
+    # each ring went round, and the controller heard every spike it recorded
+    heard = sorted((label, step, n) for label, step, n in report["heard"])
+    expected = sorted(
+        (label, step, n) for label in ("pop_forward", "pop_backward") for step, n in rec[label]
+    )
+    assert len(expected) > 100
+    assert heard == expected
+    assert report["statistics"] == 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_run_forever_ends_by_request_stop_from_a_callback(kind: str) -> None:
+    require_client(kind)
+    board, port = board_address(), free_udp_port()
+    report = run_example(
+        "--forever",
+        "--board",
+        board,
+        "--port",
+        str(port),
+        "--connections",
+        kind,
+        "--stop-after",
+        "120",
+    )
+    rec = report["recorded"]
+    heard = sorted((label, step, n) for label, step, n in report["heard"])
+    expected = sorted(
+        (label, step, n) for label in ("pop_forward", "pop_backward") for step, n in rec[label]
+    )
+    assert len(heard) >= 120
+    # stopped at the end of the chunk in which the callback asked: at a chunk boundary,
+    # soon after, and every spike up to there was sent
+    assert report["time"] % 10 == 0
+    assert report["time"] < 10_000
+    assert heard == expected
