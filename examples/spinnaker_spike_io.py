@@ -121,7 +121,7 @@ else:
 time.sleep(0.3)  # the last packets are on their way
 
 recorded = {}
-for name, (injector, ring) in rings.items():
+for injector, ring in rings.values():
     for pop in (injector, ring):
         trains = pop.get_data("spikes").segments[0].spiketrains
         recorded[pop.label] = sorted(

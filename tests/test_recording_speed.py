@@ -6,12 +6,12 @@ import time
 
 import numpy as np
 import pytest
-from tests.reference.build import population
 
 from spinstream._indices import has_repeats, union_sorted, unique_sorted
 from spinstream.board import HostBoard
 from spinstream.session import Runtime
 from spinstream.streams import Selection
+from tests.reference.build import population
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -119,8 +119,10 @@ def test_spikes_out_and_in_over_two_runs(network: Any, kind: str, full_keys: boo
     assert {a for a, _ in inj_spikes - init} <= echoed
     stats = ed.live_io_statistics()
     assert stats.malformed == 0
-    assert stats.notifications == 2 and stats.acks == 2
-    assert report["events"].count("start") == 2 and report["events"].count("stop") == 2
+    assert stats.notifications == 2
+    assert stats.acks == 2
+    assert report["events"].count("start") == 2
+    assert report["events"].count("stop") == 2
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -230,7 +232,8 @@ def test_spike_io_example_runs() -> None:
     # the controller's two kicks landed at a chunk's first step (10 ms chunks)
     for name in ("forward", "backward"):
         (step, neuron), *more = rec[f"spike_injector_{name}"]
-        assert not more and step % 10 == 0
+        assert not more
+        assert step % 10 == 0
         assert [f"spike_injector_{name}", neuron] in report["sent"]
     # each ring went round, and the controller heard every spike it recorded
     heard = sorted((label, step, n) for label, step, n in report["heard"])

@@ -176,6 +176,10 @@ class LiveIOStatistics:
         IP tag requests answered.
     spikes_in, rates_in
         Spikes and rate changes accepted (applied at the next chunk's first step).
+    spikes_merged
+        Spikes of an atom that landed at a step where the same atom already had one (an
+        injector's neuron spikes at most once per step): counted in ``spikes_in``, recorded
+        once.
     input_errors
         Accepted input that the runtime then refused (should stay 0).
     packets_out, spikes_out
@@ -193,6 +197,7 @@ class LiveIOStatistics:
     reasons: dict[str, int] = field(default_factory=dict)
     tag_sets: int = 0
     spikes_in: int = 0
+    spikes_merged: int = 0
     rates_in: int = 0
     input_errors: int = 0
     packets_out: int = 0
@@ -269,7 +274,7 @@ class LiveIO:
         self._closed = False
         self.stop_requested = threading.Event()
         self.continue_event = threading.Event()
-        self._counts = {k: 0 for k in ("spikes_in", "rates_in", "input_errors")}
+        self._counts = {k: 0 for k in ("spikes_in", "spikes_merged", "rates_in", "input_errors")}
         self._out_counts = {k: 0 for k in ("packets_out", "spikes_out", "chunks_dropped")}
         runtime.add_run_hook(self)
 
@@ -629,7 +634,11 @@ class LiveIO:
             if kind == "spikes":
                 spikes.setdefault(pop, []).append(atoms)
         for pop, parts in spikes.items():
-            atoms = np.unique(np.concatenate(parts))
+            every = np.concatenate(parts)
+            atoms = np.unique(every)
+            if len(atoms) < len(every):
+                with self._lock:
+                    self._counts["spikes_merged"] += len(every) - len(atoms)
             try:
                 self.runtime.schedule_spikes(pop, atoms)
             except Exception:
