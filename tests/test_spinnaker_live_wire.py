@@ -327,3 +327,75 @@ def test_notification_port_ignores_garbage(network: Any) -> None:
         conn.close()
     assert sorted(got) == sorted((a, t) for a in range(5) for t in (2, 4))
     assert ed.live_io_statistics().acks == 2
+
+
+# -- beside the ZeroMQ bridge; run_sync ------------------------------------------------------
+def test_live_io_beside_the_zeromq_bridge(network: Any) -> None:
+    from spinstream.client import Client, spike_topic
+
+    board, port = board_address(), free_udp_port()
+    ed.configure_live_io(board_address=board, ack_timeout=30.0)
+    times = [[float(t) for t in range(2 + i, 100, 7)] for i in range(6)]
+    src = sim.Population(6, sim.SpikeSourceArray(spike_times=times), label="src")
+    src.record("spikes")
+    ed.activate_live_output_for(src, database_notify_port_num=port)
+    endpoints = sim.serve("tcp://127.0.0.1:*")
+    live: list[tuple[int, int]] = []
+    conn = SpynnakerLiveSpikesConnection(
+        receive_labels=["src"], local_host="127.0.0.1", local_port=port
+    )
+    conn.add_receive_callback("src", lambda _l, t, atoms: live.extend((a, t) for a in atoms))
+    zmq_spikes: list[tuple[int, int]] = []
+    try:
+        with Client(endpoints.control) as client, client.subscribe([spike_topic("src")]) as s:
+            sim.run(100.0)
+            while len(zmq_spikes) < sum(map(len, times)):
+                msg = s.receive(timeout=10.0)
+                zmq_spikes.extend(
+                    (int(i), round(float(t))) for i, t in zip(msg.indices, msg.times, strict=True)
+                )
+        time.sleep(0.2)
+    finally:
+        conn.close()
+    expected = sorted((i, round(t)) for i, ts in enumerate(times) for t in ts)
+    assert sorted(live) == expected
+    assert sorted(zmq_spikes) == expected
+
+
+def test_run_sync_pauses_until_continue_and_is_one_session_for_clients(network: Any) -> None:
+    board, port = board_address(), free_udp_port()
+    ed.configure_live_io(board_address=board, ack_timeout=30.0)
+    src = sim.Population(3, sim.SpikeSourceArray(spike_times=[[5.0, 55.0]] * 3), label="src")
+    ed.activate_live_output_for(src, database_notify_port_num=port)
+    events: list[str] = []
+    inits: list[float] = []
+    conn = SpynnakerLiveSpikesConnection(
+        receive_labels=["src"], local_host="127.0.0.1", local_port=port
+    )
+    conn.add_init_callback("src", lambda _l, _n, run_ms, _dt: inits.append(run_ms))
+    conn.add_start_resume_callback("src", lambda _l, _c: events.append("start"))
+    conn.add_pause_stop_callback("src", lambda _l, _c: events.append("stop"))
+    runtime = sim.state.runtime
+    assert runtime is not None
+    paused_at: list[int] = []
+
+    def resume() -> None:
+        # continue each time the network has paused (not running, at a new step)
+        while len(paused_at) < 4:
+            if not runtime.running and runtime.step > 0 and runtime.step not in paused_at:
+                paused_at.append(runtime.step)
+                ed.continue_simulation()
+            time.sleep(0.01)
+
+    helper = threading.Thread(target=resume, daemon=True)
+    helper.start()
+    try:
+        ed.run_sync(100.0, 20.0)
+        time.sleep(0.3)
+    finally:
+        conn.close()
+    helper.join(timeout=1.0)
+    assert sim.get_current_time() == 100.0
+    assert paused_at == [20, 40, 60, 80]
+    assert inits == [100.0]
+    assert events == ["start", "stop"]
