@@ -399,3 +399,25 @@ def test_run_sync_pauses_until_continue_and_is_one_session_for_clients(network: 
     assert paused_at == [20, 40, 60, 80]
     assert inits == [100.0]
     assert events == ["start", "stop"]
+
+
+def test_spikes_of_one_atom_at_one_step_are_one_spike(network: Any) -> None:
+    board, port = board_address(), free_udp_port()
+    ed.configure_live_io(board_address=board, ack_timeout=30.0)
+    inj = sim.Population(5, ed.SpikeInjector(database_notify_port_num=port), label="inj")
+    inj.record("spikes")
+    conn = SpynnakerLiveSpikesConnection(send_labels=["inj"], local_port=port)
+
+    def before_start(label: str, _n: int, _run_ms: float, _dt: float) -> None:
+        conn.send_spikes(label, [3, 3, 1])
+        conn.send_spikes(label, [3], send_full_keys=True)
+
+    conn.add_init_callback("inj", before_start)
+    try:
+        sim.run(10.0)
+    finally:
+        conn.close()
+    trains = inj.get_data("spikes").segments[0].spiketrains
+    assert [list(t.magnitude) for t in trains] == [[], [0.0], [], [0.0], []]
+    stats = ed.live_io_statistics()
+    assert (stats.spikes_in, stats.spikes_merged) == (4, 2)

@@ -264,7 +264,7 @@ class LiveIO:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
         self._pumps: list[asyncio.Task[None]] = []
-        self._plan_id: int | None = None
+        self._plan: Any = None
         self._db_dir: str | None = None
         self._db_count = 0
         self._held = 0
@@ -405,8 +405,8 @@ class LiveIO:
         self._open_sockets()
         plan = runtime.plan
         assert plan is not None
-        if self._plan_id != id(plan):
-            self._plan_id = id(plan)
+        if self._plan is not plan:  # first run, or the network was mapped again
+            self._plan = plan
             self._build_targets()
         for out in self._outputs.values():
             if out.sub is None or out.sub.closed:
