@@ -34,7 +34,6 @@ import os
 import random
 import socket
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
