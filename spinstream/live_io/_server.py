@@ -40,6 +40,7 @@ from spinstream.live_io import _wire
 from spinstream.live_io._database import OutputTag, VertexRows, write_database
 from spinstream.live_io._endpoint import Endpoint
 from spinstream.live_io._notify import Notifier, NotifyAddress
+from spinstream.model import LateInputError
 from spinstream.session import Runtime
 from spinstream.streams import SpikeBatch, Subscription
 
@@ -265,6 +266,8 @@ class LiveIO:
         self._task: asyncio.Task[Any] | None = None
         self._pumps: list[asyncio.Task[None]] = []
         self._plan: Any = None
+        # per injector: the last step spikes were injected at, and its atoms (no repeats)
+        self._injected: dict[int, tuple[int, IntArray]] = {}
         self._db_dir: str | None = None
         self._db_count = 0
         self._held = 0
@@ -408,6 +411,8 @@ class LiveIO:
         if self._plan is not plan:  # first run, or the network was mapped again
             self._plan = plan
             self._build_targets()
+        if any(stamp > runtime.step for stamp, _ in self._injected.values()):
+            self._injected.clear()  # reset() went back in time
         for out in self._outputs.values():
             if out.sub is None or out.sub.closed:
                 self._subscribe(out)
@@ -636,15 +641,16 @@ class LiveIO:
         for pop, parts in spikes.items():
             every = np.concatenate(parts)
             atoms = np.unique(every)
-            if len(atoms) < len(every):
-                with self._lock:
-                    self._counts["spikes_merged"] += len(every) - len(atoms)
             try:
-                self.runtime.schedule_spikes(pop, atoms)
+                landed = self._schedule(pop, atoms)
             except Exception:
                 logger.exception("live I/O: the runtime refused injected spikes")
                 with self._lock:
                     self._counts["input_errors"] += len(atoms)
+                continue
+            if landed < len(every):
+                with self._lock:
+                    self._counts["spikes_merged"] += len(every) - landed
         for kind, pop, atoms, rates in items:
             if kind != "rates":
                 continue
@@ -658,6 +664,20 @@ class LiveIO:
                 logger.exception("live I/O: the runtime refused a rate change")
                 with self._lock:
                     self._counts["input_errors"] += len(last)
+
+    def _schedule(self, pop: int, atoms: IntArray) -> int:
+        """Inject ``atoms`` at the next input step, once per atom and step; how many new."""
+        stamp = self.runtime.input_step
+        last_stamp, last = self._injected.get(pop, (-1, np.zeros(0, np.int64)))
+        new = np.setdiff1d(atoms, last) if stamp == last_stamp else atoms
+        try:
+            self.runtime.schedule_spikes(pop, new, np.full(len(new), stamp, np.int64))
+        except LateInputError:  # the chunk queued ahead started meanwhile: the next one
+            stamp = self.runtime.schedule_spikes(pop, atoms)
+            new = atoms
+        done = np.union1d(last, new) if stamp == last_stamp else new
+        self._injected[pop] = (stamp, done)
+        return len(new)
 
     # output (run loop) -------------------------------------------------------------
     async def _pump(self, out: _Output) -> None:
