@@ -271,3 +271,61 @@ def test_run_forever_ends_by_request_stop_from_a_callback(kind: str) -> None:
     assert report["time"] % 10 == 0
     assert report["time"] < 10_000
     assert heard == expected
+
+
+READ_DATABASE = r"""
+import json, sys
+from spinn_front_end_common.utilities.database import DatabaseReader
+with DatabaseReader(sys.argv[1]) as db:
+    print(json.dumps({
+        "job": db.get_job() is None,
+        "runtime": db.get_configuration_parameter_value("runtime"),
+        "timestep": db.get_configuration_parameter_value("machine_time_step"),
+        "placements": db.get_placements("inj"),
+        "ip": db.get_ip_address(*db.get_placements("inj")[0][:2]),
+        "output": list(db.get_live_output_details("src", "LiveSpikeReceiver")),
+        "src_keys": sorted(db.get_atom_id_to_key_mapping("src").items()),
+        "control": db.get_placements("noise_control"),
+        "control_keys": len(db.get_key_to_atom_id_mapping("noise_control")),
+    }))
+"""
+
+
+def test_database_reads_with_spynnakers_reader(network: Any) -> None:
+    require_client("spynnaker")
+    board = board_address()
+    sim.setup(timestep=0.5, chunk=5.0, seed=2)
+    ed.configure_live_io(board_address=board)
+    inj = sim.Population(300, ed.SpikeInjector(notify=False), label="inj")
+    src = sim.Population(4, sim.SpikeSourceArray(spike_times=[[1.0]] * 4), label="src")
+    noise = sim.Population(7, sim.SpikeSourcePoisson(rate=1.0), label="noise")
+    ed.activate_live_output_for(src, host="127.0.0.1", port=17999, notify=False)
+    ed.add_poisson_live_rate_control(noise, notify=False)
+    sim.run(25.0)
+    runtime = sim.state.runtime
+    assert runtime is not None
+    assert runtime.plan is not None
+    path = ed._live._server().database_path
+    assert path is not None
+    proc = subprocess.run(
+        [sys.executable, "-c", READ_DATABASE, path],
+        capture_output=True,
+        text=True,
+        env=client_env(),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout.splitlines()[-1])
+    plan = runtime.plan
+    cores = [plan.cores[c] for c in plan.pop_cores[inj._spec_id]]
+    assert len(cores) > 1  # several cores: the first one is where spikes go
+    assert got["placements"] == [[c.x, c.y, c.p] for c in cores]
+    assert got["job"] is True
+    assert (got["runtime"], got["timestep"]) == (25.0, 500.0)
+    assert got["ip"] == board
+    assert got["output"][:5] == ["127.0.0.1", 17999, 1, board, 1]
+    src_core = plan.cores[plan.pop_cores[src._spec_id][0]]
+    assert got["src_keys"] == [[a, src_core.key | a] for a in range(4)]
+    noise_core = plan.cores[plan.pop_cores[noise._spec_id][0]]
+    assert got["control"] == [[noise_core.x, noise_core.y, noise_core.p]]
+    assert got["control_keys"] == 7
