@@ -66,7 +66,7 @@ class _Refuse(type):
         cls._refuse("(...)")
 
     def __getattr__(cls, name: str) -> NoReturn:
-        if name.startswith("__"):
+        if name.startswith("_"):  # tools probing private names get the usual answer
             raise AttributeError(name)
         cls._refuse(f".{name}")
 
