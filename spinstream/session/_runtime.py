@@ -253,6 +253,7 @@ class Runtime:
         self._closed_drops = 0  # batches dropped by subscriptions since closed
         self._closed_subs = 0
         self._probes: list[Any] = []  # see add_probe
+        self._run_hooks: list[Any] = []  # see add_run_hook
         self._routing = Routing({}, [])
         self._routing_dirty = False
         # added while the board could not check them (not loaded, or a chunk in flight)
@@ -1157,8 +1158,12 @@ class Runtime:
             )
         self._running = True
         self.run_task = asyncio.current_task()
+        started: list[Any] = []
         try:
             await self._ensure_loaded()
+            for hook in list(self._run_hooks):
+                started.append(hook)
+                await hook.run_starting(self, int(s))
             self._rt_anchor = self.clock.now()
             self._rt_anchor_step = self._step
             while self._step < s:
@@ -1170,6 +1175,8 @@ class Runtime:
         finally:
             self._running = False
             self.run_task = None
+            for hook in started:
+                hook.run_ended(self)
             for listener in list(self.run_listeners):
                 listener()
 
@@ -1243,6 +1250,22 @@ class Runtime:
             f"ms) cannot start; {seen} and {len(sub)} wait unread in its buffer.  Read the "
             "stream (async for), close it, or give Session(lockstep_timeout=...) more time"
         )
+
+    def add_run_hook(self, hook: Any) -> None:
+        """Call ``hook`` around every run (the live I/O of ``spinstream.live_io`` uses it).
+
+        ``await hook.run_starting(runtime, target_step)`` runs on the run's event loop once
+        the network is loaded, before the first chunk (an exception there ends the run
+        before any step); ``hook.run_ended(runtime)`` after the last chunk, also when the
+        run failed or was cancelled; ``hook.runtime_closed(runtime)`` from :meth:`close`.
+        """
+        if hook not in self._run_hooks:
+            self._run_hooks.append(hook)
+
+    def remove_run_hook(self, hook: Any) -> None:
+        """Stop calling ``hook`` (see :meth:`add_run_hook`); unknown hooks are ignored."""
+        if hook in self._run_hooks:
+            self._run_hooks.remove(hook)
 
     def add_probe(self, probe: Any) -> None:
         """Call ``probe`` at chosen steps of every chunk, between board runs (worker thread).
@@ -1547,6 +1570,9 @@ class Runtime:
         if self._closed:
             return
         self._closed = True
+        for hook in list(self._run_hooks):
+            hook.runtime_closed(self)
+        self._run_hooks.clear()
         for sub in self._subs:
             sub._end()
         for probe in self._probes:
