@@ -585,3 +585,31 @@ print("{}")
     # 5x5 -> 3x3 "valid" convolution: 9 outputs x 9 kernel taps, minus the zero tap (k=0)
     assert "n 72 neg 36 delay 2.0" in out
     assert "all_but_me 72" in out  # 9 x 8
+
+
+def test_virtual_key_is_checked_against_the_injectors_size() -> None:
+    """sPyNNaker's virtual_key: 32 bits, low bits free for every atom; else a clear error."""
+    import spinstream.pyNN as sim
+    from spinstream.spinnaker import external_devices as ed
+
+    sim.setup(timestep=1.0)
+    try:
+        ok = sim.Population(
+            16, ed.SpikeInjector(notify=False), additional_parameters={"virtual_key": 0x70000}
+        )
+        assert ok._spec.virtual_key == 0x70000
+        with pytest.raises(ValueError, match=r"'bad'.*virtual_key 0x70008 .* low 5 bits"):
+            sim.Population(
+                17,
+                ed.SpikeInjector(notify=False),
+                label="bad",
+                additional_parameters={"virtual_key": 0x70008},
+            )
+        with pytest.raises(ValueError, match=r"virtual_key must be an integer in \[0, 2\*\*32\)"):
+            sim.Population(
+                4, ed.SpikeInjector(notify=False), additional_parameters={"virtual_key": -1}
+            )
+        with pytest.raises(TypeError, match="takes no argument 'virtual_key'"):
+            sim.Population(4, sim.IF_curr_exp(), additional_parameters={"virtual_key": 0x70000})
+    finally:
+        sim.end()

@@ -9,6 +9,7 @@ own board address (127.0.x.y) and notification port.
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -71,7 +72,10 @@ def test_spikes_out_and_in_over_two_runs(network: Any, kind: str, full_keys: boo
     sim.setup(timestep=dt, chunk=chunk_steps * dt, seed=7, mode="realtime")
     ed.configure_live_io(board_address=board, ack_timeout=60.0)
     src = sim.Population(30, sim.SpikeSourcePoisson(rate=40.0), label="src")
-    inj = sim.Population(30, ed.SpikeInjector(database_notify_port_num=port), label="inj")
+    # with 32-bit keys the injector takes sPyNNaker's virtual_key (as spike_io.py does): the
+    # client reads those keys from the database, and what it sends must land all the same
+    extra = {"additional_parameters": {"virtual_key": 0x70000}} if full_keys else {}
+    inj = sim.Population(30, ed.SpikeInjector(database_notify_port_num=port), label="inj", **extra)
     src.record("spikes")
     inj.record("spikes")
     ed.activate_live_output_for(src, database_notify_port_num=port)
@@ -119,6 +123,13 @@ def test_spikes_out_and_in_over_two_runs(network: Any, kind: str, full_keys: boo
     assert {a for a, _ in inj_spikes - init} <= echoed
     stats = ed.live_io_statistics()
     assert stats.malformed == 0
+    if full_keys:
+        db = sqlite3.connect(ed._live._server().database_path)
+        keys = db.execute(
+            "SELECT atom, event FROM label_event_atom_view WHERE label = 'inj' ORDER BY atom"
+        ).fetchall()
+        db.close()
+        assert keys == [(a, 0x70000 | a) for a in range(30)]
     assert stats.notifications == 2
     assert stats.acks == 2
     assert report["events"].count("start") == 2

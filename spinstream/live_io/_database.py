@@ -6,7 +6,8 @@ sPyNNaker's clients read a few views of it by name (their columns are what they 
     ``parameter_id`` -> ``value``: ``runtime`` (ms of the run, -1 for a run without an
     end) and ``machine_time_step`` (µs), plus ``time_scale_factor``.
 ``label_event_atom_view``
-    ``label``, ``atom``, ``event``: each atom's multicast key (the key PACMAN gave it).
+    ``label``, ``atom``, ``event``: each atom's multicast key (the key PACMAN gave it, or a
+    SpikeInjector's ``virtual_key | atom``).
 ``application_vertex_placements``
     ``vertex_label``, ``x``, ``y``, ``p``: the cores of each vertex, first core first.
 ``app_output_tag_view``
@@ -28,7 +29,10 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from spinstream.model import MappingPlan
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.model import MappingPlan, PopulationSpec
 
 __all__ = ["OutputTag", "VertexRows", "write_database"]
 
@@ -107,9 +111,25 @@ class OutputTag:
     port: int | None
 
 
+def live_keys(pop: PopulationSpec, plan: MappingPlan) -> npt.NDArray[np.uint32]:
+    """Each atom's key as live-I/O clients see it, in atom order.
+
+    The key the mapping gave the atom (its core's key | offset), or ``virtual_key | atom``
+    for a SpikeInjector given sPyNNaker's ``virtual_key``.
+    """
+    if pop.virtual_key is not None:
+        return (pop.virtual_key | np.arange(pop.size, dtype=np.uint64)).astype(np.uint32)
+    keys = np.zeros(pop.size, dtype=np.uint32)
+    for cid in plan.pop_cores[pop.id]:
+        c = plan.cores[cid]
+        keys[c.lo : c.hi] = c.key | np.arange(c.hi - c.lo, dtype=np.uint32)
+    return keys
+
+
 def write_database(
     path: str,
     plan: MappingPlan,
+    populations: Sequence[PopulationSpec],
     vertices: Sequence[VertexRows],
     outputs: Iterable[OutputTag],
     *,
@@ -137,19 +157,16 @@ def write_database(
             if v.kind == "population":
                 vertex_of_pop.setdefault(v.pop, vid)
             cores = [plan.cores[c] for c in plan.pop_cores.get(v.pop, [])]
+            keys = live_keys(populations[v.pop], plan)
             db.executemany(
                 "INSERT INTO core VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(vid, c.x, c.y, c.p, c.lo, c.hi, c.key, c.mask) for c in cores],
+                [(vid, c.x, c.y, c.p, c.lo, c.hi, int(keys[c.lo]), c.mask) for c in cores],
             )
             chips.update((c.x, c.y) for c in cores)
             if v.with_events:
                 db.executemany(
                     "INSERT INTO event VALUES (?, ?, ?)",
-                    (
-                        (vid, atom, c.key | (atom - c.lo))
-                        for c in cores
-                        for atom in range(c.lo, c.hi)
-                    ),
+                    ((vid, atom, int(keys[atom])) for atom in range(len(keys))),
                 )
         # one board: every chip reaches the host through chip (0, 0), the board's address
         db.executemany(

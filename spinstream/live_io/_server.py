@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spinstream.live_io import _wire
-from spinstream.live_io._database import OutputTag, VertexRows, write_database
+from spinstream.live_io._database import OutputTag, VertexRows, live_keys, write_database
 from spinstream.live_io._endpoint import Endpoint
 from spinstream.live_io._notify import Notifier, NotifyAddress
 from spinstream.model import LateInputError
@@ -526,6 +526,7 @@ class LiveIO:
         write_database(
             path,
             plan,
+            self.runtime.spec.populations,
             self._vertices(),
             outputs,
             board_address=self._options.board_address,
@@ -542,11 +543,7 @@ class LiveIO:
         """Per atom its key (atom order), and the same keys sorted with their atoms."""
         plan = self.runtime.plan
         assert plan is not None
-        size = self.runtime.spec.populations[pop].size
-        keys = np.zeros(size, dtype=np.uint32)
-        for cid in plan.pop_cores[pop]:
-            c = plan.cores[cid]
-            keys[c.lo : c.hi] = c.key | np.arange(c.hi - c.lo, dtype=np.uint32)
+        keys = live_keys(self.runtime.spec.populations[pop], plan)
         order = np.argsort(keys, kind="stable")
         return keys, order.astype(np.int64)
 

@@ -54,6 +54,11 @@ class PopulationSpec:
         ``Population(..., seed=)``), or ``None``: derived from the network's seed.  With a
         seed, the population's draws (Poisson spikes, stochastic synapses onto it) depend
         only on that seed and on how it is split into cores, not on other populations.
+    virtual_key
+        Only for a ``SpikeInjector``: the base key of its atoms as live-I/O clients see them
+        (sPyNNaker's ``virtual_key``): atom ``i`` is key ``virtual_key | i`` in the
+        notification database and in incoming 32-bit-key packets, or ``None``: the keys
+        the mapping gave its cores.
     receptors
         Only for a composed model (PyNN's ``PointNeuron``): its receptor types, in the order
         of their ring rows; parameters and state of receptor ``r`` are named ``"r.<name>"``.
@@ -70,6 +75,7 @@ class PopulationSpec:
     placement: tuple[int, ...] | None = None
     seed: int | None = None
     receptors: tuple[str, ...] = ()
+    virtual_key: int | None = None
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,7 @@ class Backend:
         self._stop_serving()
         self.end_writes()
         self.state.start(runtime, timestep, min_delay, max_delay)
+        self.state.mode_given = "mode" in runtime_kw
         return 0
 
     def end_writes(self) -> None:

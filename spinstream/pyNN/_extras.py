@@ -87,7 +87,7 @@ _POISSON = frozenset(
     {"seed", "neurons_per_core", "max_atoms_per_core", "splitter", "n_colour_bits", "max_rate"}
 )
 _ARRAY = frozenset({"neurons_per_core", "max_atoms_per_core", "splitter", "n_colour_bits"})
-_INJECTOR = frozenset({"neurons_per_core", "max_atoms_per_core", "splitter"})
+_INJECTOR = frozenset({"neurons_per_core", "max_atoms_per_core", "splitter", "virtual_key"})
 
 
 def _allowed(celltype: Any) -> frozenset[str]:
@@ -99,6 +99,19 @@ def _allowed(celltype: Any) -> frozenset[str]:
     if name.startswith("SpikeSource"):
         return _POISSON
     return _NEURON
+
+
+def _virtual_key(value: Any, size: int, where: str) -> int:
+    """Check a SpikeInjector's ``virtual_key``: 32 bits, its low bits free for the atoms."""
+    if not (_int(value) and 0 <= value < 2**32):
+        raise ValueError(f"{where}: virtual_key must be an integer in [0, 2**32), got {value!r}")
+    bits = max(0, size - 1).bit_length()
+    if int(value) & ((1 << bits) - 1):
+        raise ValueError(
+            f"{where}: virtual_key {int(value):#x} must have its low {bits} bits clear, so "
+            f"that key | atom names each of the {size} atoms"
+        )
+    return int(value)
 
 
 def apply_extras(pop: Any, extras: Mapping[str, Any]) -> None:
@@ -129,6 +142,9 @@ def apply_extras(pop: Any, extras: Mapping[str, Any]) -> None:
                 if not (_int(value) and 0 <= value < 2**64):
                     raise ValueError(f"{where}: seed must be an integer >= 0, got {value!r}")
                 spec.seed = int(value)
+        elif name == "virtual_key":
+            if value is not None:
+                spec.virtual_key = _virtual_key(value, spec.size, where)
         elif name == "splitter":
             if value is not None:
                 raise ValueError(

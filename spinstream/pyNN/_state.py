@@ -97,6 +97,8 @@ class State(BaseState):  # type: ignore[misc]
         self.mpi_rank = 0
         self.num_processes = 1
         self.runtime: Runtime | None = None
+        #: whether setup() was given ``mode=`` (live I/O paces a run only when it was not)
+        self.mode_given = False
         self.dt = 0.1
         self.min_delay = 0.1
         self.max_delay: float | None = None

@@ -42,7 +42,13 @@ logger = logging.getLogger("spinstream.spinnaker")
 _FOREVER_STEPS = 2**40
 
 
-def _server(population: Any = None) -> LiveIO:
+def _server(population: Any = None, *, live: bool = True) -> LiveIO:
+    """Return the live I/O server of the current network (of ``population``'s, if given).
+
+    ``live``: the call sets up live input or output, so the network's runs keep the wall
+    clock's pace (scaled by ``time_scale_factor``), as they do on SpiNNaker, unless
+    ``setup()`` was given a ``mode`` of its own.
+    """
     if population is not None:
         try:
             state = population._simulator.state
@@ -56,6 +62,8 @@ def _server(population: Any = None) -> LiveIO:
         runtime = _pynn.state.require_runtime()
     server = live_io_for(runtime)
     assert server is not None
+    if live and not _pynn.state.mode_given and runtime.mode == "fast":
+        runtime.mode = "realtime"
     return server
 
 
@@ -85,12 +93,12 @@ def configure_live_io(**options: Any) -> LiveIOOptions:
     (loopback by default: ``127.0.0.1``), ``allow_remote``, ``ack_timeout``,
     ``renotify_s``, ``max_rate``, ``output_buffer``, ``board_port``.
     """
-    return _server().configure(**options)
+    return _server(live=False).configure(**options)
 
 
 def live_io_statistics() -> Any:
     """Return the live I/O counters of the current network (:class:`LiveIOStatistics`)."""
-    return _server().statistics()
+    return _server(live=False).statistics()
 
 
 def register_database_notification_request(hostname: str, notify_port: int, ack_port: int) -> None:
