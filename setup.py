@@ -1,4 +1,4 @@
-"""Build the C engine (plain C99, no Python.h) into a shared library inside the package.
+"""Build the C engine (C99 and POSIX threads, no Python.h) into a library inside the package.
 
 It is built as an extension module so that ``pip install .`` and ``pip install -e .`` compile
 it with nothing more than gcc; Python loads it with ctypes (``spinstream/board/_engine.py``).
@@ -23,10 +23,12 @@ setup(
                 "kernels_c/neurons.c",
                 "kernels_c/sources.c",
                 "kernels_c/plastic.c",
+                "kernels_c/threads.c",
             ],
             include_dirs=["kernels_c"],
             depends=["kernels_c/engine.h"],
-            extra_compile_args=extra,
+            extra_compile_args=[*extra, "-pthread"],
+            extra_link_args=["-pthread"],
             libraries=["m"],
             py_limited_api=False,
         )

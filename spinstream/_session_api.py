@@ -52,6 +52,9 @@ class Session:
         Seed of the board's random generators.
     min_delay, max_delay
         Delay bounds (ms) or ``"auto"``.
+    threads
+        Threads the engine runs the board's cores on (default 1; the results are the same
+        bit for bit for every number: see docs/GUIDE.md, "Threads").
     n_boards, board, clock, mapper
         Passed to :class:`spinstream.session.Runtime` (a test can give a board or a clock).
     """
@@ -70,6 +73,7 @@ class Session:
         board: Any = None,
         clock: Any = None,
         mapper: Any = None,
+        threads: int | None = None,
     ) -> None:
         if not (isinstance(timestep, (int, float)) and timestep > 0):
             raise ValueError(f"timestep must be a positive number of ms, got {timestep!r}")
@@ -88,6 +92,7 @@ class Session:
             n_boards=n_boards,
             board=board,
             clock=clock,
+            threads=threads,
             **extra,
         )
         self._backend = Backend()

@@ -1,7 +1,9 @@
 """ctypes binding of the C engine (``kernels_c/engine.h``): the only module that loads it.
 
 The structs below mirror ``engine.h`` field by field.  Every array they point to is a numpy
-array owned by Python (``HostBoard`` keeps them alive); C never allocates.  ``ctypes.CDLL``
+array owned by Python (``HostBoard`` keeps them alive); C allocates only the thread pool
+(``ss_pool_create``: the threads and each thread's copy of the synaptic rows), which
+``HostBoard`` destroys with its engine.  ``ctypes.CDLL``
 releases the GIL for the duration of each call, so ``ss_run`` lets other threads, and so the
 session's event loop, run while the engine computes.
 """
@@ -19,7 +21,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-ABI_VERSION = 10
+ABI_VERSION = 11
 
 MODEL_IDS: dict[str, int] = {
     "IF_curr_exp": 0,
@@ -217,6 +219,7 @@ class Engine(ctypes.Structure):
         ("out_reserve", c_int64),
         ("out_lost", c_int64),
         ("plastic", POINTER(Plastic)),
+        ("pool", ctypes.c_void_p),
     ]
 
 
@@ -284,6 +287,14 @@ def lib() -> ctypes.CDLL:
     dll.ss_plastic_prepare.argtypes = [eng]
     dll.ss_plastic_prepare.restype = ctypes.c_int
     dll.ss_abi_version.restype = c_int32
+    dll.ss_pool_create.argtypes = [eng, c_int32]
+    dll.ss_pool_create.restype = ctypes.c_void_p
+    dll.ss_pool_destroy.argtypes = [ctypes.c_void_p]
+    dll.ss_pool_destroy.restype = None
+    dll.ss_pool_threads.argtypes = [ctypes.c_void_p]
+    dll.ss_pool_threads.restype = c_int32
+    dll.ss_pool_owners.argtypes = [ctypes.c_void_p, POINTER(c_int32)]
+    dll.ss_pool_owners.restype = None
     if dll.ss_abi_version() != ABI_VERSION:
         raise ImportError(
             f"spinstream's C engine has ABI {dll.ss_abi_version()}, the Python binding expects "

@@ -100,6 +100,9 @@ class Backend:
             Number of boards of the virtual machine (default: as many as needed).
         chunk
             Chunk length (ms) of the run loop (default 10 ms); results do not depend on it.
+        threads
+            Threads the engine runs the board's cores on (default 1, as pyNN.nest); the
+            spikes and traces are the same bit for bit for every number.
         mode, time_scale_factor, board, clock, mapper
             Passed to :class:`spinstream.session.Runtime`.
 
@@ -116,6 +119,7 @@ class Backend:
         seed = extra_params.pop("seed", extra_params.pop("rng_seed", None))
         n_boards = extra_params.pop("n_boards", extra_params.pop("n_boards_required", None))
         chunk = float(extra_params.pop("chunk", 10.0))
+        threads = extra_params.pop("threads", None)
         runtime_kw = {k: extra_params.pop(k) for k in _RUNTIME_KEYS if k in extra_params}
         if extra_params:
             logger.debug("setup(): ignoring options of other backends: %s", sorted(extra_params))
@@ -124,6 +128,7 @@ class Backend:
             chunk_steps=max(1, round(chunk / timestep)),
             seed=seed,
             n_boards=n_boards,
+            threads=threads,
             **runtime_kw,
         )
         self._stop_serving()

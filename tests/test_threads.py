@@ -1,0 +1,158 @@
+"""The C engine on several threads: the same spikes, traces and weights, bit for bit.
+
+``threads`` only changes which thread updates each core and adds into its delay rings; each
+core receives its inputs in one order whatever the number of threads, and every generator
+belongs to one core (docs/ENGINE.md, "Threads").  So T = 1, 2, 3 must agree exactly on
+networks that exercise every path: static synapses with delays drawn at random (compact
+and wide rows), STDP, Tsodyks-Markram, stochastic release, Poisson sources (several spikes
+per step), spike arrays, noisy and DC current sources, and spikes injected while running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import spinstream
+import spinstream.pyNN as sim
+from spinstream.model import ParameterError
+from tests.engine import require_engine
+
+HostBoard = require_engine()
+
+
+def build(s: Any) -> dict[str, Any]:
+    """A random network of several cores per population (max 64 neurons per core)."""
+    rng = s.NumpyRNG(seed=11)
+    delays = s.RandomDistribution("uniform", (0.1, 3.0), rng=rng)
+    exc = s.Population(300, s.IF_curr_exp(tau_refrac=2.0, i_offset=0.2), label="exc")
+    inh = s.Population(100, s.IF_cond_exp(tau_refrac=1.0), label="inh")
+    izh = s.Population(40, s.Izhikevich(), label="izh")
+    noise = s.Population(80, s.SpikeSourcePoisson(rate=400.0), label="noise")
+    arr = s.Population(10, s.SpikeSourceArray(spike_times=[[1.0, 5.0, 5.0, 22.3]] * 10))
+    inj = s.Population(10, s.SpikeInjector(), label="inj")
+    for p in (exc, inh, izh, noise):
+        p.set_max_atoms_per_core(64)
+    conn = s.FixedProbabilityConnector
+    s.Projection(exc, exc, conn(0.05, rng=rng), s.StaticSynapse(weight=0.12, delay=delays))
+    s.Projection(exc, inh, conn(0.1, rng=rng), s.StaticSynapse(weight=0.004, delay=delays))
+    s.Projection(
+        inh,
+        exc,
+        conn(0.1, rng=rng),
+        s.StaticSynapse(weight=s.RandomDistribution("uniform", (0.1, 0.5), rng=rng), delay=delays),
+        receptor_type="inhibitory",
+    )
+    stdp = s.STDPMechanism(
+        timing_dependence=s.SpikePairRule(
+            tau_plus=20.0, tau_minus=20.0, A_plus=0.02, A_minus=0.021
+        ),
+        weight_dependence=s.AdditiveWeightDependence(w_min=0.0, w_max=0.6),
+        weight=s.RandomDistribution("uniform", (0.1, 0.5), rng=rng),
+        delay=delays,
+    )
+    plastic = s.Projection(noise, exc, conn(0.1, rng=rng), stdp)
+    s.Projection(
+        noise, inh, conn(0.1, rng=rng), s.TsodyksMarkramSynapse(U=0.5, tau_rec=50.0, weight=0.01)
+    )
+    s.Projection(
+        exc, izh, conn(0.2, rng=rng), s.SimpleStochasticSynapse(p=0.5, weight=3.0, delay=delays)
+    )
+    s.Projection(arr, exc, s.AllToAllConnector(), s.StaticSynapse(weight=0.3, delay=0.5))
+    s.Projection(inj, inh, s.AllToAllConnector(), s.StaticSynapse(weight=0.02, delay=1.0))
+    exc.inject(s.NoisyCurrentSource(mean=0.2, stdev=0.3, dt=0.5))
+    izh.inject(s.DCSource(amplitude=0.004, start=5.0))
+    for p in (exc, inh, izh, noise, inj):
+        p.record("spikes")
+    exc.record("v")
+    inh.record("gsyn_exc")
+    return {"pops": (exc, inh, izh, noise, inj), "plastic": plastic, "inj": inj}
+
+
+def outcome(net: dict[str, Any]) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for p in net["pops"]:
+        seg = p.get_data().segments[-1]
+        for k, st in enumerate(seg.spiketrains):
+            out[f"{p.label} spikes {k}"] = np.asarray(st.magnitude)
+        for sig in seg.analogsignals:
+            out[f"{p.label} {sig.name}"] = np.asarray(sig.magnitude)
+    out["weights"] = np.asarray(net["plastic"].get("weight", format="array"))
+    return out
+
+
+async def session_run(threads: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    async with spinstream.Session(timestep=0.1, chunk=1.0, seed=5, threads=threads) as s:
+        net = build(s)
+        await s.run(20.0)
+        net["inj"].inject_spikes(np.arange(10))  # the next chunk
+        net["inj"].inject_spikes([1, 3], times=[27.0, 33.5])
+        await s.run(25.0)
+        net["inj"].inject_spikes([2, 4, 6])
+        await s.run(5.0)
+        board = s.runtime.board
+        assert isinstance(board, HostBoard)
+        assert board.threads == threads
+        return outcome(net), board.core_threads()
+
+
+def same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        assert_array_equal(a[key], b[key], err_msg=key, strict=True)
+
+
+def test_sessions_on_1_2_3_threads_give_the_same_bits() -> None:
+    results = {t: asyncio.run(session_run(t)) for t in (1, 2, 3)}
+    one, owners1 = results[1]
+    # the network does what it should test: everything fires, the weights learn
+    for label in ("exc", "inh", "izh", "noise", "inj"):
+        assert sum(len(v) for k, v in one.items() if k.startswith(f"{label} spikes")) > 0, label
+    w = one["weights"]
+    assert np.nanstd(w) > 0
+    assert np.nanmax(w) > 0.5  # STDP moved weights up towards w_max = 0.6
+    assert set(owners1.tolist()) == {0}
+    for t in (2, 3):
+        result, owners = results[t]
+        assert set(owners.tolist()) == set(range(t)), owners  # every thread has cores
+        same(one, result)
+
+
+def pynn_run(threads: int) -> dict[str, np.ndarray]:
+    sim.setup(timestep=0.1, seed=9, threads=threads)
+    try:
+        net = build(sim)
+        sim.run(15.0)
+        net["inj"].inject_spikes([0, 5])
+        sim.run(15.0)
+        sim.reset()  # after a reset, the same network again: the threads restart cleanly
+        sim.run(12.0)
+        return outcome(net)
+    finally:
+        sim.end()
+
+
+def test_pynn_setup_threads_same_bits_with_reset() -> None:
+    one = pynn_run(1)
+    assert len(one["exc spikes 0"]) + len(one["exc spikes 1"]) > 0
+    same(one, pynn_run(2))
+    same(one, pynn_run(3))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True, 5000])
+def test_bad_thread_counts_are_refused(bad: object) -> None:
+    with pytest.raises((ParameterError, ValueError), match="threads"):
+        HostBoard(threads=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="threads"):
+        spinstream.Session(threads=bad)  # type: ignore[arg-type]
+
+
+def test_threads_with_a_board_of_another_count_is_refused() -> None:
+    with pytest.raises(ValueError, match="give the board its threads"):
+        spinstream.Session(threads=2, board=HostBoard(threads=1))
+    s = spinstream.Session(threads=2, board=HostBoard(threads=2))
+    s.end()
