@@ -13,15 +13,19 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 
-/* Barrier waits spin this many times before sleeping: a step lasts tens to hundreds of
- * microseconds, so the other threads usually arrive while spinning; on a loaded machine
- * (more threads than free cores) sleeping soon leaves the core to whoever needs it. */
-#define SS_SPIN 2000
+/* A barrier wait spins briefly, then yields the core a few times, then sleeps.  Measured on
+ * a loaded 2-vCPU machine (CUBA-40k, 2 threads, ~200 us steps): long spinning (thousands of
+ * pauses) made steps several times slower, as the spinning thread took the core from the
+ * one it waited for; yielding did best.  With more threads than online CPUs it never spins. */
+#define SS_SPIN 64
+#define SS_YIELDS 16
 
 typedef struct ss_barrier {
     pthread_mutex_t mu;
@@ -29,6 +33,7 @@ typedef struct ss_barrier {
     int32_t n;       /* threads that meet here */
     int32_t waiting; /* arrived in this generation */
     uint32_t gen;
+    int32_t spin, yields;
 } ss_barrier;
 
 static void cpu_relax(void) {
@@ -50,9 +55,13 @@ static void barrier_wait(ss_barrier *b) {
         pthread_mutex_unlock(&b->mu);
         return;
     }
-    for (int i = 0; i < SS_SPIN; i++) {
+    for (int i = 0; i < b->spin; i++) {
         if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen) return;
         cpu_relax();
+    }
+    for (int i = 0; i < b->yields; i++) {
+        if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen) return;
+        sched_yield();
     }
     pthread_mutex_lock(&b->mu);
     while (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == gen) pthread_cond_wait(&b->cv, &b->mu);
@@ -204,25 +213,33 @@ static void run_part(ss_pool *pl, int32_t p) {
     ss_engine *e = pl->e;
     const ss_part *me = &pl->parts[p];
     const int64_t n_steps = pl->n_steps, m0 = e->step;
+    /* without source cores phase 1 is empty: its barrier goes too */
+    const int sources = pl->n_src > 0;
     int64_t done = 0;
     int go = may_step(e, 0, n_steps);
+    /* current sources of the first step (thread 0; later steps: at the end of the one before,
+     * once it is known that they run, so a run that stops leaves their state untouched) */
+    if (go && p == 0 && e->n_csrc) ss_apply_current_sources(e, m0);
     while (go) {
         const int64_t m = m0 + done;
-        /* 1. current sources (thread 0), then the source cores draw (stamp m + 1; and
-         *    stamp 0, or any stamp <= m + 1 not yet sent, for scheduled spikes) */
-        if (p == 0 && e->n_csrc) ss_apply_current_sources(e, m);
-        for (int32_t s = 0; s < me->n_src; s++) {
-            const int32_t ci = me->src[s];
-            ss_core *c = &e->cores[ci];
-            if (c->model == SS_SPIKE_SOURCE_ARRAY) pl->sched_lo[ci] = c->sched_pos;
-            pl->emit_n[ci] = 0;
-            const int32_t k = ss_update_sources(e, c, m);
-            if (c->model == SS_SPIKE_SOURCE_ARRAY) pl->emit_n[ci] = c->sched_pos - pl->sched_lo[ci];
-            c->spikes_out += k;
+        /* 1. the source cores draw (stamp m + 1; and stamp 0, or any stamp <= m + 1 not yet
+         *    sent, for scheduled spikes) */
+        if (sources) {
+            for (int32_t s = 0; s < me->n_src; s++) {
+                const int32_t ci = me->src[s];
+                ss_core *c = &e->cores[ci];
+                const int array = c->model == SS_SPIKE_SOURCE_ARRAY;
+                if (array) pl->sched_lo[ci] = c->sched_pos;
+                pl->emit_n[ci] = 0;
+                const int32_t k = ss_update_sources(e, c, m);
+                if (array) pl->emit_n[ci] = c->sched_pos - pl->sched_lo[ci];
+                c->spikes_out += k;
+            }
+            barrier_wait(&pl->bar);
+            /* 2a. the sources' spikes into this thread's rings */
+            deliver_sources(e, pl, me, m);
         }
-        barrier_wait(&pl->bar);
-        /* 2. the sources' spikes into this thread's rings, then its neuron cores step */
-        deliver_sources(e, pl, me, m);
+        /* 2b. this thread's neuron cores step */
         for (int32_t s = 0; s < me->n_neu; s++) {
             const int32_t ci = me->neu[s];
             ss_core *c = &e->cores[ci];
@@ -253,6 +270,8 @@ static void run_part(ss_pool *pl, int32_t p) {
             write_output(e, pl, m);
             e->step = m + 1;
             pl->go = may_step(e, done + 1, n_steps);
+            /* i_cs is read in phase 2 only, which no thread is in now */
+            if (pl->go && e->n_csrc) ss_apply_current_sources(e, m + 1);
         }
         barrier_wait(&pl->bar);
         done++;
@@ -465,6 +484,9 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
     pthread_mutex_init(&pl->bar.mu, NULL);
     pthread_cond_init(&pl->bar.cv, NULL);
     pl->bar.n = 1; /* until the workers exist */
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    pl->bar.spin = cpus > 0 && T > cpus ? 0 : SS_SPIN;
+    pl->bar.yields = SS_YIELDS;
     const size_t nc = (size_t)n_cores + 1;
     pl->owner = (int32_t *)calloc(nc, sizeof(int32_t));
     pl->src = (int32_t *)calloc(nc, sizeof(int32_t));
