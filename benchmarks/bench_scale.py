@@ -30,10 +30,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cuba_spec import cuba_spec  # noqa: E402
+from cuba_spec import cuba_spec
 
-from spinstream.board import HostBoard  # noqa: E402
-from spinstream.mapping import map_network  # noqa: E402
+from spinstream.board import HostBoard
+from spinstream.mapping import map_network
 
 
 def worker(n: int, seconds: float, threads: int) -> None:
