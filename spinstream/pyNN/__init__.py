@@ -32,7 +32,7 @@ from pyNN.connectors import (
     SmallWorldConnector,
 )
 from pyNN.network import Network
-from pyNN.random import GSLRNG, NativeRNG, NumpyRNG, RandomDistribution
+from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution
 from pyNN.space import Space
 
 from spinstream.pyNN import _plasticity
@@ -53,6 +53,7 @@ from spinstream.pyNN._cells import (
     SpikeSourcePoisson,
     SpikeSourcePoissonRefractory,
 )
+from spinstream.pyNN._native import NativeRNG
 from spinstream.pyNN._plasticity import (
     AdditiveWeightDependence,
     MultiplicativeWeightDependence,

@@ -1,0 +1,129 @@
+"""Building connections fast: the lean FixedProbability loop and NativeRNG connectivity.
+
+The lean loop must build exactly what PyNN's own per-column loop builds (the same draws from
+the same generators, so the same network as pyNN.nest); NativeRNG connectivity must be
+Bernoulli(p) per pair, reproducible from the seed, and independent of everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import spinstream.pyNN as sim
+from spinstream.pyNN import _connect
+
+
+def _build(lean: bool, self_ok: bool, shared: bool, monkeypatch: Any) -> list[np.ndarray]:
+    sim.setup(timestep=0.1, seed=1)
+    rng = sim.NumpyRNG(seed=2)
+    rng2 = rng if shared else sim.NumpyRNG(seed=3)
+    a = sim.Population(300, sim.IF_curr_exp())
+    b = sim.Population(200, sim.IF_curr_exp())
+    with monkeypatch.context() as m:
+        if not lean:
+            m.setattr(_connect, "_fixed_probability", lambda *args: False)
+        p1 = sim.Projection(
+            a,
+            b,
+            sim.FixedProbabilityConnector(0.1, rng=rng),
+            sim.StaticSynapse(
+                weight=sim.RandomDistribution("normal", (0.5, 0.1), rng=rng2),
+                delay=sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng),
+            ),
+        )
+        p2 = sim.Projection(
+            a,
+            a,
+            sim.FixedProbabilityConnector(0.3, allow_self_connections=self_ok, rng=rng),
+            sim.StaticSynapse(
+                weight=0.2, delay=sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng2)
+            ),
+            receptor_type="inhibitory",
+        )
+    out = [np.array(p.get(["weight", "delay"], format="list")) for p in (p1, p2)]
+    out.append(rng.rng.random_sample(3))  # where the generator was left
+    out.append(rng2.rng.random_sample(3))
+    sim.end()
+    return out
+
+
+@pytest.mark.parametrize("self_ok", [True, False])
+@pytest.mark.parametrize("shared", [True, False])
+def test_lean_loop_builds_pynns_network_bit_for_bit(
+    self_ok: bool, shared: bool, monkeypatch: Any
+) -> None:
+    lean = _build(True, self_ok, shared, monkeypatch)
+    pynn = _build(False, self_ok, shared, monkeypatch)
+    assert len(lean[0]) > 1000
+    if not self_ok:
+        assert not np.any(lean[1][:, 0] == lean[1][:, 1])
+    for x, y in zip(lean, pynn, strict=True):
+        assert_array_equal(x, y)
+
+
+def _native_net(seed: int, p: float, self_ok: bool = True, rng_seed: int | None = None) -> Any:
+    sim.setup(timestep=0.1, seed=seed)
+    native = sim.NativeRNG(seed=rng_seed)
+    a = sim.Population(3000, sim.IF_curr_exp())
+    proj = sim.Projection(
+        a,
+        a,
+        sim.FixedProbabilityConnector(p, allow_self_connections=self_ok, rng=native),
+        sim.StaticSynapse(
+            weight=0.1, delay=sim.RandomDistribution("uniform", (0.1, 2.0), rng=native)
+        ),
+    )
+    conns = np.array(proj.get(["delay"], format="list"))
+    sim.end()
+    return conns
+
+
+@pytest.mark.parametrize("p", [0.01, 0.3])  # sparse and dense draws
+def test_native_connectivity_is_bernoulli_per_pair(p: float) -> None:
+    conns = _native_net(5, p, self_ok=False)
+    pre, post, delay = conns[:, 0].astype(int), conns[:, 1].astype(int), conns[:, 2]
+    n_pairs = 3000 * 2999
+    mean, sd = n_pairs * p, np.sqrt(n_pairs * p * (1 - p))
+    assert abs(len(pre) - mean) < 5 * sd
+    assert not np.any(pre == post)  # no self-connections
+    key = post * 3000 + pre
+    assert len(np.unique(key)) == len(key)  # no pair twice
+    assert np.all(np.diff(key) > 0)  # PyNN's order: by target, then source
+    # sources and targets used evenly: out- and in-degrees have Binomial(2999, p) spread
+    for deg in (np.bincount(pre, minlength=3000), np.bincount(post, minlength=3000)):
+        assert abs(deg.mean() - 2999 * p) < 5 * np.sqrt(2999 * p / 3000)
+        assert deg.std() == pytest.approx(np.sqrt(2999 * p * (1 - p)), rel=0.1)
+    # delays drawn from the native generator: uniform in [0.1, 2] (on the 0.1 ms grid)
+    assert delay.min() >= 0.1 - 1e-9
+    assert delay.max() <= 2.0 + 1e-9
+    assert delay.mean() == pytest.approx(1.05, abs=0.02)
+
+
+def test_native_connectivity_follows_the_seed() -> None:
+    a = _native_net(5, 0.02)
+    assert_array_equal(a, _native_net(5, 0.02))  # the same seed, the same network
+    assert not np.array_equal(a[:100], _native_net(6, 0.02)[:100])  # the setup seed counts
+    # a NativeRNG's own seed wins over the setup seed
+    assert_array_equal(_native_net(5, 0.02, rng_seed=77), _native_net(6, 0.02, rng_seed=77))
+
+
+def test_native_rng_with_a_connector_it_cannot_draw_is_refused() -> None:
+    sim.setup(timestep=0.1, seed=1)
+    a = sim.Population(10, sim.IF_curr_exp())
+    with pytest.raises(ValueError, match="FixedNumberPreConnector cannot draw with a NativeRNG"):
+        sim.Projection(a, a, sim.FixedNumberPreConnector(3, rng=sim.NativeRNG()))
+    with pytest.raises(ValueError, match="vonmises"):
+        sim.Projection(
+            a,
+            a,
+            sim.FixedProbabilityConnector(0.5, rng=sim.NativeRNG()),
+            sim.StaticSynapse(
+                delay=1.0,
+                weight=sim.RandomDistribution("vonmises", (0.0, 1.0), rng=sim.NativeRNG()),
+            ),
+        )
+    sim.end()
