@@ -24,6 +24,7 @@ setup(
                 "kernels_c/sources.c",
                 "kernels_c/plastic.c",
                 "kernels_c/threads.c",
+                "kernels_c/rows.c",
             ],
             include_dirs=["kernels_c"],
             depends=["kernels_c/engine.h"],

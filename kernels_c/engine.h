@@ -241,6 +241,9 @@ void ss_pool_destroy(ss_pool *pool);
 int32_t ss_pool_threads(const ss_pool *pool);
 /* The thread that owns each core (out[n_cores]), for reports and tests. */
 void ss_pool_owners(const ss_pool *pool, int32_t *out);
+/* Load (rows.c): order[0, n) sorts the synapses by (row, minor), stably; 0 or -1. */
+int ss_sort_rows(int64_t n, int64_t n_rows, const int64_t *row, const int64_t *minor,
+                 int64_t *order);
 /* Internal (engine.c / threads.c). */
 int64_t ss_pool_run(ss_engine *e, ss_pool *pool, int64_t n_steps);
 void ss_deliver_row(ss_engine *e, const ss_core *c, const uint32_t *p, const uint32_t *end,

@@ -295,6 +295,9 @@ def lib() -> ctypes.CDLL:
     dll.ss_pool_threads.restype = c_int32
     dll.ss_pool_owners.argtypes = [ctypes.c_void_p, POINTER(c_int32)]
     dll.ss_pool_owners.restype = None
+    i64p = POINTER(c_int64)
+    dll.ss_sort_rows.argtypes = [c_int64, c_int64, i64p, i64p, i64p]
+    dll.ss_sort_rows.restype = ctypes.c_int
     if dll.ss_abi_version() != ABI_VERSION:
         raise ImportError(
             f"spinstream's C engine has ABI {dll.ss_abi_version()}, the Python binding expects "

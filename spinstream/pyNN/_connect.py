@@ -146,10 +146,11 @@ def _fixed_probability(connector: Any, projection: Any, out: Connections) -> boo
     arrays (the generator itself remains the cost: one number per pair).  False: not this
     case (another generator, ``allow_self_connections="NoMutual"``, MPI), use PyNN's.
     """
+    if type(connector) is not connectors.FixedProbabilityConnector:
+        return False
     rng = connector.rng
     if (
-        type(connector) is not connectors.FixedProbabilityConnector
-        or type(rng) is not NumpyRNG
+        type(rng) is not NumpyRNG
         or connector.allow_self_connections not in (True, False)
         or getattr(rng, "num_processes", 1) != 1
     ):
