@@ -107,7 +107,7 @@ def _unique_inverse(x: npt.NDArray[G]) -> tuple[npt.NDArray[G], npt.NDArray[np.i
 def _row_order(
     row: npt.NDArray[np.int64], minor: npt.NDArray[np.int64], n_rows: int
 ) -> npt.NDArray[np.int64]:
-    """Indices that sort the synapses by (row, minor), stably (``ss_sort_rows``)."""
+    """Return the indices that sort the synapses by (row, minor), stably (C: ss_sort_rows)."""
     row = np.ascontiguousarray(row, dtype=np.int64)
     minor = np.ascontiguousarray(minor, dtype=np.int64)
     order = np.empty(len(row), np.int64)
