@@ -11,6 +11,8 @@ per step), spike arrays, noisy and DC current sources, and spikes injected while
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
 from typing import Any
 
 import numpy as np
@@ -62,7 +64,7 @@ def build(s: Any) -> dict[str, Any]:
     s.Projection(
         exc, izh, conn(0.2, rng=rng), s.SimpleStochasticSynapse(p=0.5, weight=3.0, delay=delays)
     )
-    s.Projection(arr, exc, s.AllToAllConnector(), s.StaticSynapse(weight=0.3, delay=0.5))
+    arr_exc = s.Projection(arr, exc, s.AllToAllConnector(), s.StaticSynapse(weight=0.3, delay=0.5))
     s.Projection(inj, inh, s.AllToAllConnector(), s.StaticSynapse(weight=0.02, delay=1.0))
     exc.inject(s.NoisyCurrentSource(mean=0.2, stdev=0.3, dt=0.5))
     izh.inject(s.DCSource(amplitude=0.004, start=5.0))
@@ -70,7 +72,7 @@ def build(s: Any) -> dict[str, Any]:
         p.record("spikes")
     exc.record("v")
     inh.record("gsyn_exc")
-    return {"pops": (exc, inh, izh, noise, inj), "plastic": plastic, "inj": inj}
+    return {"pops": (exc, inh, izh, noise, inj), "plastic": plastic, "inj": inj, "arr": arr_exc}
 
 
 def outcome(net: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -128,6 +130,8 @@ def pynn_run(threads: int) -> dict[str, np.ndarray]:
         net = build(sim)
         sim.run(15.0)
         net["inj"].inject_spikes([0, 5])
+        # new weights and delays between runs: the rows are rebuilt and split again
+        net["arr"].set(weight=0.5, delay=1.5)
         sim.run(15.0)
         sim.reset()  # after a reset, the same network again: the threads restart cleanly
         sim.run(12.0)
@@ -156,3 +160,25 @@ def test_threads_with_a_board_of_another_count_is_refused() -> None:
         spinstream.Session(threads=2, board=HostBoard(threads=1))
     s = spinstream.Session(threads=2, board=HostBoard(threads=2))
     s.end()
+
+
+def _threads_alive() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
+def test_boards_that_close_or_go_stop_their_threads() -> None:
+    """Every load starts T - 1 workers; close(), a reload or the board's end joins them."""
+    sim.setup(timestep=0.1, seed=1, threads=3)
+    pops = [sim.Population(100, sim.IF_curr_exp(i_offset=1.0)) for _ in range(3)]
+    for p in pops:
+        p.set_max_atoms_per_core(50)
+    sim.run(1.0)
+    before = _threads_alive()
+    for _ in range(5):  # each setup() ends the previous network and its threads
+        sim.setup(timestep=0.1, seed=1, threads=3)
+        pops = [sim.Population(100, sim.IF_curr_exp(i_offset=1.0)) for _ in range(3)]
+        sim.run(1.0)
+    sim.end()
+    gc.collect()
+    assert _threads_alive() <= before - 2  # the last network's two workers are gone too
