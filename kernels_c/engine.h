@@ -219,7 +219,8 @@ const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *
 void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp);
 
 /* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room, or
- * a spike history is full), or -1 when the engine has no pool (ss_pool_create). */
+ * a spike history is full), -1 when the engine has no pool (ss_pool_create), -2 in a child
+ * process forked from the one that started the pool's threads (fork copies no thread). */
 int64_t ss_run(ss_engine *e, int64_t n_steps);
 
 /* ---- threads (threads.c): the cores on T threads, the same results for every T ----

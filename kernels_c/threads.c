@@ -14,6 +14,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <sched.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,7 @@ struct ss_pool {
     pthread_t *threads;      /* [n_threads - 1] workers 1 .. n_threads - 1 */
     int32_t n_started;
     int32_t quit;
+    pid_t pid;               /* the process that started the workers (fork keeps none) */
     /* the run: written by thread 0 before the start barrier, or before a phase barrier */
     ss_engine *e;
     int64_t n_steps;
@@ -294,6 +296,7 @@ static void *worker(void *arg) {
 int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     if (n_steps <= 0) return 0;
     if (pl->n_cores != e->n_cores) return -1;
+    if (pl->n_started && getpid() != pl->pid) return -2; /* a forked child: no workers */
     pl->e = e;
     pl->n_steps = n_steps;
     pl->ran = 0;
@@ -442,7 +445,7 @@ static int split_rows(ss_pool *pl, const ss_engine *e) {
 
 void ss_pool_destroy(ss_pool *pl) {
     if (!pl) return;
-    if (pl->n_started) {
+    if (pl->n_started && getpid() == pl->pid) {
         __atomic_store_n(&pl->quit, 1, __ATOMIC_RELEASE);
         barrier_wait(&pl->bar);
         for (int32_t t = 0; t < pl->n_started; t++) pthread_join(pl->threads[t], NULL);
@@ -481,6 +484,7 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
     if (!pl) return NULL;
     pl->n_threads = T;
     pl->n_cores = n_cores;
+    pl->pid = getpid();
     pthread_mutex_init(&pl->bar.mu, NULL);
     pthread_cond_init(&pl->bar.cv, NULL);
     pl->bar.n = 1; /* until the workers exist */

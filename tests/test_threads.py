@@ -21,7 +21,7 @@ from numpy.testing import assert_array_equal
 
 import spinstream
 import spinstream.pyNN as sim
-from spinstream.model import ParameterError
+from spinstream.model import EngineError, ParameterError
 from tests.engine import require_engine
 
 HostBoard = require_engine()
@@ -182,3 +182,46 @@ def test_boards_that_close_or_go_stop_their_threads() -> None:
     sim.end()
     gc.collect()
     assert _threads_alive() <= before - 2  # the last network's two workers are gone too
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_is_told_to_reload_instead_of_hanging() -> None:
+    board = HostBoard(threads=2)
+    spec, plan = _two_core_network()
+    board.load(spec, plan)
+    board.run(5)
+    pid = os.fork()
+    if pid == 0:  # the child: no worker threads came along
+        try:
+            board.run(5)
+            code = 1
+        except EngineError as err:
+            code = 0 if "forked child" in str(err) else 2
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    board.run(5)  # the parent's threads still work
+    assert board.step == 10
+
+
+def _two_core_network() -> tuple[Any, Any]:
+    from spinstream.mapping import map_network
+    from spinstream.model import NetworkSpec, PopulationSpec
+
+    params = {"i_offset": np.full(100, 1.0)}
+    base = dict(
+        v_rest=-65.0,
+        cm=1.0,
+        tau_m=20.0,
+        tau_refrac=2.0,
+        tau_syn_E=5.0,
+        tau_syn_I=5.0,
+        v_reset=-70.0,
+        v_thresh=-50.0,
+    )
+    params.update({k: np.full(100, v) for k, v in base.items()})
+    pop = PopulationSpec(
+        0, "p", 100, "IF_curr_exp", params, {"v": np.full(100, -65.0)}, max_atoms_per_core=50
+    )
+    spec = NetworkSpec(dt=0.1, seed=1, populations=[pop], projections=[])
+    return spec, map_network(spec)

@@ -1219,6 +1219,11 @@ class HostBoard(Board):
         eref = ctypes.byref(e)
         while remaining > 0:
             done = self._lib.ss_run(eref, remaining)
+            if done == -2:
+                raise EngineError(
+                    f"this board's {self._threads} engine threads belong to the process "
+                    "that loaded it, not to this forked child: load the network again here"
+                )
             if done < 0:
                 raise EngineError("the engine has no thread pool (it was not loaded fully)")
             remaining -= done
