@@ -222,6 +222,8 @@ static void run_part(ss_pool *pl, int32_t p) {
     /* current sources of the first step (thread 0; later steps: at the end of the one before,
      * once it is known that they run, so a run that stops leaves their state untouched) */
     if (go && p == 0 && e->n_csrc) ss_apply_current_sources(e, m0);
+    /* ... before any thread steps its neurons: phase 1's barrier, or this one */
+    if (go && e->n_csrc && !sources) barrier_wait(&pl->bar);
     while (go) {
         const int64_t m = m0 + done;
         /* 1. the source cores draw (stamp m + 1; and stamp 0, or any stamp <= m + 1 not yet
