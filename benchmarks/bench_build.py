@@ -1,4 +1,4 @@
-"""Set-up of CUBA-40k through spinstream.pyNN: PyNN's loop, the lean loop, NativeRNG.
+"""Set-up of CUBA-40k through spinstream.pyNN: a NumpyRNG (PyNN's draws) against NativeRNG.
 
     python benchmarks/bench_build.py                  # 3 alternating rounds of each way
     python benchmarks/bench_build.py --rounds 5 --n 40000
@@ -6,10 +6,9 @@
 The network: 40,000 IF_curr_exp (80 % excitatory), FixedProbabilityConnector with 80
 inputs per neuron on average, delays drawn uniformly in [0.1, 2] ms.  Three ways to build
 it, each in a fresh process, in an order that alternates from round to round (the machine
-may be loaded by other work): ``pynn``, PyNN's own per-column loop through lazy arrays (what
-spinstream did before); ``lean``, spinstream's loop that draws the same numbers with one
-generator call per draw (the same network, bit for bit); ``native``, ``rng=NativeRNG()``:
-spinstream's own per-block generators, which draw per synapse instead of per pair.  Printed:
+may be loaded by other work): ``numpy``, a ``NumpyRNG`` (PyNN's per-column draws, one number
+per pair: the network pyNN.nest builds); ``native``, ``rng=NativeRNG()``: spinstream's own
+per-block generators, which draw per synapse instead of per pair.  Printed:
 the time to build the projections (``build``), to load the board (first ``run``: mapping,
 synaptic blocks, thread pool) and both, as median (min-max).
 """
@@ -29,10 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def build(n: int, way: str) -> dict[str, float]:
     import spinstream.pyNN as sim
-    from spinstream.pyNN import _connect
 
-    if way == "pynn":  # PyNN's own column loop
-        _connect._fixed_probability = lambda *args: False  # type: ignore[assignment]
     t0 = time.perf_counter()
     sim.setup(timestep=0.1, seed=1)
     n_exc = n * 4 // 5
@@ -73,7 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=40000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--ways", nargs="+", default=["pynn", "lean", "native"])
+    parser.add_argument("--ways", nargs="+", default=["numpy", "native"])
     parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

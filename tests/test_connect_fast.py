@@ -1,8 +1,7 @@
-"""Building connections fast: the lean FixedProbability loop and NativeRNG connectivity.
+"""Building connections fast with ``rng=NativeRNG()``: spinstream's own per-block generators.
 
-The lean loop must build exactly what PyNN's own per-column loop builds (the same draws from
-the same generators, so the same network as pyNN.nest); NativeRNG connectivity must be
-Bernoulli(p) per pair, reproducible from the seed, and independent of everything else.
+NativeRNG connectivity must be Bernoulli(p) per pair (sparse and dense draws), with PyNN's
+order, reproducible from the seed and independent of everything else.
 """
 
 from __future__ import annotations
@@ -14,55 +13,6 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import spinstream.pyNN as sim
-from spinstream.pyNN import _connect
-
-
-def _build(lean: bool, self_ok: bool, shared: bool, monkeypatch: Any) -> list[np.ndarray]:
-    sim.setup(timestep=0.1, seed=1)
-    rng = sim.NumpyRNG(seed=2)
-    rng2 = rng if shared else sim.NumpyRNG(seed=3)
-    a = sim.Population(300, sim.IF_curr_exp())
-    b = sim.Population(200, sim.IF_curr_exp())
-    with monkeypatch.context() as m:
-        if not lean:
-            m.setattr(_connect, "_fixed_probability", lambda *args: False)
-        p1 = sim.Projection(
-            a,
-            b,
-            sim.FixedProbabilityConnector(0.1, rng=rng),
-            sim.StaticSynapse(
-                weight=sim.RandomDistribution("normal", (0.5, 0.1), rng=rng2),
-                delay=sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng),
-            ),
-        )
-        p2 = sim.Projection(
-            a,
-            a,
-            sim.FixedProbabilityConnector(0.3, allow_self_connections=self_ok, rng=rng),
-            sim.StaticSynapse(
-                weight=0.2, delay=sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng2)
-            ),
-            receptor_type="inhibitory",
-        )
-    out = [np.array(p.get(["weight", "delay"], format="list")) for p in (p1, p2)]
-    out.append(rng.rng.random_sample(3))  # where the generator was left
-    out.append(rng2.rng.random_sample(3))
-    sim.end()
-    return out
-
-
-@pytest.mark.parametrize("self_ok", [True, False])
-@pytest.mark.parametrize("shared", [True, False])
-def test_lean_loop_builds_pynns_network_bit_for_bit(
-    self_ok: bool, shared: bool, monkeypatch: Any
-) -> None:
-    lean = _build(True, self_ok, shared, monkeypatch)
-    pynn = _build(False, self_ok, shared, monkeypatch)
-    assert len(lean[0]) > 1000
-    if not self_ok:
-        assert not np.any(lean[1][:, 0] == lean[1][:, 1])
-    for x, y in zip(lean, pynn, strict=True):
-        assert_array_equal(x, y)
 
 
 def _native_net(seed: int, p: float, self_ok: bool = True, rng_seed: int | None = None) -> Any:

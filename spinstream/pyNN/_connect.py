@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from pyNN import connectors, errors
 from pyNN.parameters import LazyArray
-from pyNN.random import NumpyRNG, RandomDistribution
+from pyNN.random import RandomDistribution
 from pyNN.standardmodels import StandardSynapseType
 
 __all__ = ["Connections", "build_connections", "evaluate_at"]
@@ -124,66 +124,6 @@ def _column_connect(
             # exactly the numbers that PyNN's own loop would draw.
             values[name] = np.atleast_1d(np.asarray(lazy[src, col], dtype=np.float64))
         out.add(src, col, values)
-
-
-def _lean_values(lazy: LazyArray) -> Any:
-    """Return the RandomDistribution a lazy parameter draws from as is (None: evaluate it)."""
-    base = lazy.base_value
-    if isinstance(base, RandomDistribution) and not lazy.operations:
-        return base
-    return None
-
-
-def _fixed_probability(connector: Any, projection: Any, out: Connections) -> bool:
-    """FixedProbabilityConnector with a NumpyRNG, column by column without lazy arrays.
-
-    PyNN draws, for each postsynaptic neuron in order, ``n_pre`` uniform numbers in [0, 1)
-    from a copy of the connector's generator taken when it connects (its lazy array copies
-    it: the generator itself does not advance), connects those below ``p_connect``, then
-    draws each random parameter for the column's synapses (``uniform(0, 1)`` is the
-    generator's raw double, bit for bit).  This loop does exactly that with one generator
-    call per draw, so a seeded network is the one pyNN.nest builds, without PyNN's lazy
-    arrays (the generator itself remains the cost: one number per pair).  False: not this
-    case (another generator, ``allow_self_connections="NoMutual"``, MPI), use PyNN's.
-    """
-    if type(connector) is not connectors.FixedProbabilityConnector:
-        return False
-    rng = connector.rng
-    if (
-        type(rng) is not NumpyRNG
-        or connector.allow_self_connections not in (True, False)
-        or getattr(rng, "num_processes", 1) != 1
-    ):
-        return False
-    params = connector._parameters_from_synapse_type(projection, None)
-    varying: dict[str, Any] = {}
-    for name, lazy in params.items():
-        if lazy.is_homogeneous:
-            out.fixed[name] = lazy.evaluate(simplify=True)
-        else:
-            varying[name] = (_lean_values(lazy), lazy)
-    n_pre = projection.pre.size
-    p = connector.p_connect
-    state = deepcopy(rng).rng  # as PyNN's `random_map < p` copies it
-    no_self = None
-    if not connector.allow_self_connections:
-        pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)
-        post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)
-        no_self = (pre_ids, post_ids)
-    for col in range(projection.post.size):
-        src = np.flatnonzero(state.random_sample(n_pre) < p)
-        if no_self is not None:
-            src = src[no_self[0][src] != no_self[1][col]]
-        if src.size == 0:
-            continue
-        values = {}
-        for name, (dist, lazy) in varying.items():
-            if dist is not None:
-                values[name] = np.asarray(dist.next(len(src)), dtype=np.float64).reshape(-1)
-            else:
-                values[name] = np.atleast_1d(np.asarray(lazy[src, col], dtype=np.float64))
-        out.add(src, col, values)
-    return True
 
 
 def _from_list(connector: Any, projection: Any, out: Connections, conn_list: Any) -> None:
@@ -296,8 +236,6 @@ def build_connections(projection: Any, connector: Any) -> Connections:
             f"Projection {projection.label!r}: {type(connector).__name__} cannot draw with a "
             "NativeRNG yet (FixedProbabilityConnector can); give it a NumpyRNG"
         )
-    if _fixed_probability(connector, projection, out):
-        return out
 
     def standard_connect(_projection: Any, generator: Any, distance_map: Any = None) -> None:
         _column_connect(connector, _projection, out, generator, distance_map)
