@@ -224,7 +224,14 @@ def build_blocks(
     weight, delay, rec, rule = weight[order], delay[order], rec[order], rule[order]
 
     key = (src * n_cores + tgt) * n_keys + rule
-    ukeys, blk = _unique_inverse(key)
+    if n_cores * n_cores * n_keys <= 1 << 26:  # a presence table: no sort of every synapse
+        present = np.zeros(n_cores * n_cores * n_keys, bool)
+        present[key] = True
+        ukeys = np.flatnonzero(present)
+        blk = (np.cumsum(present) - 1)[key]
+        del present
+    else:
+        ukeys, blk = _unique_inverse(key)
     n_blocks = len(ukeys)
     b_rule = ukeys % n_keys
     b_src, b_tgt = (ukeys // n_keys) // n_cores, (ukeys // n_keys) % n_cores
