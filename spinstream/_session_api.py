@@ -54,7 +54,7 @@ class Session:
         Delay bounds (ms) or ``"auto"``.
     threads
         Threads the engine runs the board's cores on (default 1; the results are the same
-        bit for bit for every number: see docs/GUIDE.md, "Threads").
+        bit for bit for every number: docs/GUIDE.md, "Performance notes").
     n_boards, board, clock, mapper
         Passed to :class:`spinstream.session.Runtime` (a test can give a board or a clock).
     """
