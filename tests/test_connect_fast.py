@@ -64,8 +64,16 @@ def test_native_connectivity_follows_the_seed() -> None:
 def test_native_rng_with_a_connector_it_cannot_draw_is_refused() -> None:
     sim.setup(timestep=0.1, seed=1)
     a = sim.Population(10, sim.IF_curr_exp())
-    with pytest.raises(ValueError, match="FixedNumberPreConnector cannot draw with a NativeRNG"):
-        sim.Projection(a, a, sim.FixedNumberPreConnector(3, rng=sim.NativeRNG()))
+    with pytest.raises(ValueError, match="DistanceDependentProbabilityConnector cannot draw"):
+        sim.Projection(
+            a, a, sim.DistanceDependentProbabilityConnector("d < 3", rng=sim.NativeRNG())
+        )
+    with pytest.raises(ValueError, match="only 9 are possible"):
+        sim.Projection(
+            a,
+            a,
+            sim.FixedNumberPreConnector(10, allow_self_connections=False, rng=sim.NativeRNG()),
+        )
     with pytest.raises(ValueError, match="vonmises"):
         sim.Projection(
             a,
@@ -77,3 +85,45 @@ def test_native_rng_with_a_connector_it_cannot_draw_is_refused() -> None:
             ),
         )
     sim.end()
+
+
+def _fixed_number(connector: Any, seed: int = 3) -> np.ndarray:
+    sim.setup(timestep=0.1, seed=seed)
+    a = sim.Population(2500, sim.IF_curr_exp())
+    b = sim.Population(1500, sim.IF_curr_exp())
+    proj = sim.Projection(a, a if connector.allow_self_connections is False else b, connector)
+    conns = np.array(proj.get(["weight"], format="list"))[:, :2].astype(np.int64)
+    sim.end()
+    return conns
+
+
+def test_native_fixed_number_pre_gives_n_distinct_sources_each() -> None:
+    conns = _fixed_number(
+        sim.FixedNumberPreConnector(40, allow_self_connections=False, rng=sim.NativeRNG())
+    )
+    pre, post = conns[:, 0], conns[:, 1]
+    assert_array_equal(np.bincount(post, minlength=2500), np.full(2500, 40))
+    assert not np.any(pre == post)
+    key = post * 2500 + pre
+    assert len(np.unique(key)) == len(key)  # distinct
+    out_deg = np.bincount(pre, minlength=2500)  # sources used evenly: Binomial spread
+    assert out_deg.std() == pytest.approx(np.sqrt(40 * (1 - 40 / 2499)), rel=0.1)
+    with_rep = _fixed_number(
+        sim.FixedNumberPreConnector(40, with_replacement=True, rng=sim.NativeRNG())
+    )
+    assert_array_equal(np.bincount(with_rep[:, 1], minlength=1500), np.full(1500, 40))
+
+
+def test_native_fixed_total_number_draws_exactly_n_pairs_uniformly() -> None:
+    conns = _fixed_number(sim.FixedTotalNumberConnector(60000, rng=sim.NativeRNG()))
+    assert len(conns) == 60000
+    in_deg = np.bincount(conns[:, 1], minlength=1500)  # Binomial(60000, 1/1500) each
+    assert in_deg.mean() == pytest.approx(40.0)
+    assert in_deg.std() == pytest.approx(np.sqrt(60000 / 1500 * (1 - 1 / 1500)), rel=0.1)
+    assert_array_equal(
+        conns, _fixed_number(sim.FixedTotalNumberConnector(60000, rng=sim.NativeRNG()))
+    )
+    assert not np.array_equal(
+        conns[:100],
+        _fixed_number(sim.FixedTotalNumberConnector(60000, rng=sim.NativeRNG()), seed=4)[:100],
+    )

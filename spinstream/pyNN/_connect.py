@@ -229,13 +229,8 @@ def build_connections(projection: Any, connector: Any) -> Connections:
 
     state = projection._simulator.state
     seed = int(state.require_runtime().spec.seed)
-    if _native.fixed_probability(connector, projection, out, seed, len(state.projections)):
+    if _native.build(connector, projection, out, seed, len(state.projections)):
         return out
-    if _native.is_native(getattr(connector, "rng", None)):
-        raise ValueError(
-            f"Projection {projection.label!r}: {type(connector).__name__} cannot draw with a "
-            "NativeRNG yet (FixedProbabilityConnector can); give it a NumpyRNG"
-        )
 
     def standard_connect(_projection: Any, generator: Any, distance_map: Any = None) -> None:
         _column_connect(connector, _projection, out, generator, distance_map)

@@ -12,6 +12,7 @@ processes, and a block's synapses can be drawn wherever its targets live.
 ``FixedProbabilityConnector``: each block draws every target's in-degree from
 Binomial(n_pre, p) and then that many distinct sources uniformly (sparse), or one Bernoulli
 number per pair when ``p`` is large (dense): both are independent Bernoulli(p) per pair.
+``FixedNumberPreConnector`` and ``FixedTotalNumberConnector``: see :func:`build`.
 Synapse parameters given as ``RandomDistribution(..., rng=NativeRNG())`` draw from the
 block's generator after its connections, in parameter order; others are evaluated per pair.
 """
@@ -114,61 +115,136 @@ def _draw_named(
     )
 
 
-def _sources(g: np.random.Generator, counts: IntArray, n_pre: int) -> IntArray:
-    """``counts[j]`` distinct sources in [0, n_pre) for each target j, sorted per target.
+def _sources(
+    g: np.random.Generator,
+    counts: IntArray,
+    n_pre: int,
+    forbid: IntArray | None = None,
+    replace: bool = False,
+) -> IntArray:
+    """``counts[j]`` sources in [0, n_pre) for each target j, sorted per target.
 
-    Draw with replacement, then redraw the repeats until none is left: every subset of the
-    right size is equally likely (the draws do not favour any label).
+    Without replacement, draw with replacement and redraw the repeats until none is left:
+    every subset of the right size is equally likely (the draws favour no label).
+    ``forbid[j]``: a source target j may not have (itself; -1: none), redrawn likewise.
     """
     owner = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     base = owner * n_pre
     key = base + g.integers(0, n_pre, size=len(owner), dtype=np.int64)
+    bad_src = None if forbid is None else base + forbid[owner]
     while True:
         key.sort()  # owner stays sorted: its part of the key dominates
-        dup = np.flatnonzero(key[1:] == key[:-1]) + 1
-        if not dup.size:
+        again = np.zeros(len(key), bool)
+        if not replace:
+            again[1:] = key[1:] == key[:-1]
+        if bad_src is not None:
+            again |= key == bad_src
+        redo = np.flatnonzero(again)
+        if not redo.size:
             return key - base
-        key[dup] = base[dup] + g.integers(0, n_pre, size=dup.size, dtype=np.int64)
+        key[redo] = base[redo] + g.integers(0, n_pre, size=redo.size, dtype=np.int64)
 
 
-def fixed_probability(connector: Any, projection: Any, out: Any, seed: int, number: int) -> bool:
-    """Build a FixedProbabilityConnector with a NativeRNG into ``out`` (False: not one)."""
-    if type(connector) is not connectors.FixedProbabilityConnector or not is_native(connector.rng):
-        return False
-    where = f"Projection {projection.label!r}"
-    if connector.allow_self_connections not in (True, False):
-        raise ValueError(f"{where}: allow_self_connections='NoMutual' needs a NumpyRNG")
-    if connector.rng.seed is not None:
-        seed = int(connector.rng.seed)
-    params = connector._parameters_from_synapse_type(projection, None)
+def _split_params(
+    connector: Any, projection: Any, out: Any
+) -> tuple[dict[str, tuple[RandomDistribution, LazyArray]], dict[str, LazyArray]]:
     native: dict[str, tuple[RandomDistribution, LazyArray]] = {}
     other: dict[str, LazyArray] = {}
-    for name, lazy in params.items():
+    for name, lazy in connector._parameters_from_synapse_type(projection, None).items():
         if lazy.is_homogeneous:
             out.fixed[name] = lazy.evaluate(simplify=True)
         elif isinstance(lazy.base_value, RandomDistribution) and is_native(lazy.base_value.rng):
             native[name] = (lazy.base_value, lazy)
         else:
             other[name] = lazy
+    return native, other
+
+
+def _self_index(projection: Any) -> IntArray:
+    """For each target, the position of the same cell among the sources (-1: none)."""
+    pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)
+    post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)
+    order = np.argsort(pre_ids)
+    at = np.clip(np.searchsorted(pre_ids[order], post_ids), 0, max(len(pre_ids) - 1, 0))
+    found = len(pre_ids) > 0
+    hit = pre_ids[order][at] == post_ids if found else np.zeros(len(post_ids), bool)
+    return np.where(hit, order[at] if found else -1, -1).astype(np.int64)
+
+
+NATIVE_CONNECTORS = (
+    connectors.FixedProbabilityConnector,
+    connectors.FixedNumberPreConnector,
+    connectors.FixedTotalNumberConnector,
+)
+
+
+def build(connector: Any, projection: Any, out: Any, seed: int, number: int) -> bool:
+    """Build a connector that draws with a NativeRNG into ``out`` (False: no NativeRNG).
+
+    FixedProbabilityConnector: see the module docstring.  FixedNumberPreConnector: each
+    target draws ``n`` sources (distinct unless ``with_replacement``).
+    FixedTotalNumberConnector (``with_replacement`` only, as PyNN): ``n`` is split among the
+    blocks by a multinomial drawn from the projection's own generator, then each block
+    draws its share of (source, target) pairs uniformly.  Self-connections, when not
+    allowed, are redrawn (fixed numbers) or left out (fixed probability).
+    """
+    if not is_native(getattr(connector, "rng", None)):
+        return False
+    where = f"Projection {projection.label!r}"
+    kind = type(connector)
+    if kind not in NATIVE_CONNECTORS:
+        raise ValueError(
+            f"{where}: {kind.__name__} cannot draw with a NativeRNG (FixedProbability, "
+            "FixedNumberPre and FixedTotalNumber connectors can); give it a NumpyRNG"
+        )
+    if connector.allow_self_connections not in (True, False):
+        raise ValueError(f"{where}: allow_self_connections='NoMutual' needs a NumpyRNG")
+    if connector.rng.seed is not None:
+        seed = int(connector.rng.seed)
     n_pre, n_post = projection.pre.size, projection.post.size
-    p = float(connector.p_connect)
-    pre_ids = post_ids = None
-    if not connector.allow_self_connections:
-        pre_ids = np.asarray(projection.pre.all_cells, dtype=np.int64)
-        post_ids = np.asarray(projection.post.all_cells, dtype=np.int64)
+    forbid = None if connector.allow_self_connections else _self_index(projection)
+    replace = bool(getattr(connector, "with_replacement", False))
+    totals = None
+    if kind is not connectors.FixedProbabilityConnector:
+        n = connector.n
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ValueError(f"{where}: with a NativeRNG, n must be a whole number, got {n!r}")
+        n = int(n)
+        if kind is connectors.FixedTotalNumberConnector:
+            if not replace:
+                raise ValueError(f"{where}: FixedTotalNumberConnector draws with replacement only")
+            sizes = np.diff(np.append(np.arange(0, n_post, BLOCK), n_post))
+            totals = _generator(seed, number, 2**32 - 1).multinomial(n, sizes / n_post)
+        elif not replace:
+            room = n_pre - (1 if forbid is not None and np.any(forbid >= 0) else 0)
+            if n > room:
+                raise ValueError(
+                    f"{where}: {n} distinct sources per target, but only {room} are possible"
+                )
+    native, other = _split_params(connector, projection, out)
     for b, lo in enumerate(range(0, n_post, BLOCK)):
         hi = min(lo + BLOCK, n_post)
         g = _generator(seed, number, b)
-        if p > DENSE_P:  # rows: targets, columns: sources
-            rows, cols = np.nonzero(g.random((hi - lo, n_pre)) < p)
-            src, tgt = cols.astype(np.int64), rows.astype(np.int64) + lo
+        fb = None if forbid is None else forbid[lo:hi]
+        if kind is connectors.FixedProbabilityConnector:
+            p = float(connector.p_connect)
+            if p > DENSE_P:  # rows: targets, columns: sources
+                rows, cols = np.nonzero(g.random((hi - lo, n_pre)) < p)
+                src, tgt = cols.astype(np.int64), rows.astype(np.int64) + lo
+            else:
+                counts = g.binomial(n_pre, p, size=hi - lo).astype(np.int64)
+                src = _sources(g, counts, n_pre)
+                tgt = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
+            if forbid is not None:  # Bernoulli per pair: the other pairs stay independent
+                keep = src != forbid[tgt]
+                src, tgt = src[keep], tgt[keep]
         else:
-            counts = g.binomial(n_pre, p, size=hi - lo).astype(np.int64)
-            src = _sources(g, counts, n_pre)
+            if totals is not None:
+                counts = np.bincount(g.integers(0, hi - lo, int(totals[b])), minlength=hi - lo)
+            else:
+                counts = np.full(hi - lo, connector.n, np.int64)
+            src = _sources(g, counts.astype(np.int64), n_pre, fb, replace)
             tgt = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
-        if pre_ids is not None and post_ids is not None:
-            keep = pre_ids[src] != post_ids[tgt]
-            src, tgt = src[keep], tgt[keep]
         if not src.size:
             continue
         values: dict[str, Any] = {}
