@@ -228,12 +228,13 @@ int64_t ss_run(ss_engine *e, int64_t n_steps);
  * Each neuron core belongs to one thread, which updates it and is the only one to add into
  * its delay ring: every row of every source neuron is split by the owner of each segment's
  * target core into per-thread copies (the synapses live with the thread that computes their
- * targets).  A step has three phases, each ended by a barrier: (1) the source cores draw
- * their spikes (thread 0 applies the current sources first); (2) every thread delivers the
- * sources' spikes into its own cores, in core order, then updates its neuron cores; (3) every
- * thread delivers the neurons' spikes into its own cores, in core order, and samples its
- * probes (thread 0 writes the output buffer).  So each core receives its inputs in the same
- * order whatever the number of threads, and each draws from its own generator. */
+ * targets).  A step has three phases: (1) the source cores draw their spikes (thread 0
+ * applies the current sources first); (2) every thread delivers the sources' spikes into
+ * its own cores, in core order, then updates its neuron cores; (3) every thread delivers the
+ * neurons' spikes into its own cores, in core order, and samples its probes.  Barriers end
+ * phases 2 and 3; phase 1 of the next step runs inside phase 3 once it is known to run.
+ * So each core receives its inputs in the same order whatever the number of threads, and
+ * each draws from its own generator. */
 typedef struct ss_pool ss_pool;
 /* Split the rows of e's cores among n_threads threads (1 <= n_threads) and start the
  * threads; NULL when memory or a thread is refused.  Call again after the rows change. */

@@ -102,7 +102,7 @@ struct ss_pool {
     ss_engine *e;
     int64_t n_steps;
     int64_t ran;
-    int32_t go;
+    int64_t out_mark;        /* out_n after this step's sources (thread 0, phase 2) */
 };
 
 int32_t ss_pool_threads(const ss_pool *pool) { return pool ? pool->n_threads : 0; }
@@ -180,9 +180,9 @@ static void put_out(ss_engine *e, int64_t stamp, int64_t gid) {
     }
 }
 
-/* Thread 0, phase 3: the recorded spikes of this step into the output buffer, sources first
- * then neurons, each in core order. */
-static void write_output(ss_engine *e, ss_pool *pl, int64_t m) {
+/* Thread 0, phase 2: the sources' recorded spikes of this step into the output buffer (in
+ * core order; before phase 3, when the source cores draw the next step). */
+static void write_source_output(ss_engine *e, ss_pool *pl, int64_t m) {
     for (int32_t s = 0; s < pl->n_src; s++) {
         const int32_t ci = pl->src[s];
         const int64_t k = pl->emit_n[ci];
@@ -199,6 +199,10 @@ static void write_output(ss_engine *e, ss_pool *pl, int64_t m) {
                     for (int32_t r = 0; r < cnt[j]; r++) put_out(e, m + 1, c->gid0 + c->spikes[j]);
         }
     }
+}
+
+/* Thread 0, phase 3: the neurons' recorded spikes of this step, in core order. */
+static void write_neuron_output(ss_engine *e, ss_pool *pl, int64_t m) {
     for (int32_t s = 0; s < pl->n_neu; s++) {
         const int32_t ci = pl->neu[s];
         const int64_t k = pl->emit_n[ci];
@@ -209,41 +213,62 @@ static void write_output(ss_engine *e, ss_pool *pl, int64_t m) {
     }
 }
 
-/* The step loop of thread p.  Every thread takes the same decisions (to step or not) from
- * values that no thread writes until the next barrier. */
+/* The neurons' recorded spikes of this step (what write_neuron_output will add). */
+static int64_t neuron_output_count(const ss_engine *e, const ss_pool *pl) {
+    int64_t n = 0;
+    for (int32_t s = 0; s < pl->n_neu; s++) {
+        const int32_t ci = pl->neu[s];
+        const int64_t k = pl->emit_n[ci];
+        if (!k || !pl->out_any[ci]) continue;
+        const ss_core *c = &e->cores[ci];
+        for (int64_t j = 0; j < k; j++) n += c->spike_out[c->spikes[j]] != 0;
+    }
+    return n;
+}
+
+/* Phase 1 of step m for this thread's source cores: they draw (stamp m + 1; and stamp 0, or
+ * any stamp <= m + 1 not yet sent, for scheduled spikes) into their spike lists. */
+static void draw_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m) {
+    for (int32_t s = 0; s < me->n_src; s++) {
+        const int32_t ci = me->src[s];
+        ss_core *c = &e->cores[ci];
+        const int array = c->model == SS_SPIKE_SOURCE_ARRAY;
+        if (array) pl->sched_lo[ci] = c->sched_pos;
+        pl->emit_n[ci] = 0;
+        const int32_t k = ss_update_sources(e, c, m);
+        if (array) pl->emit_n[ci] = c->sched_pos - pl->sched_lo[ci];
+        c->spikes_out += k;
+    }
+}
+
+/* The step loop of thread p: two barriers per step.  Phase 1 of step m + 1 (the sources'
+ * draws, and the current sources on thread 0) runs in phase 3 of step m, once every thread
+ * knows that step m + 1 runs: each decides it alone, from values that no thread changes
+ * in phase 3 (so all decide alike), and a run that stops leaves the next step untouched. */
 static void run_part(ss_pool *pl, int32_t p) {
     ss_engine *e = pl->e;
     const ss_part *me = &pl->parts[p];
     const int64_t n_steps = pl->n_steps, m0 = e->step;
-    /* without source cores phase 1 is empty: its barrier goes too */
     const int sources = pl->n_src > 0;
     int64_t done = 0;
     int go = may_step(e, 0, n_steps);
-    /* current sources of the first step (thread 0; later steps: at the end of the one before,
-     * once it is known that they run, so a run that stops leaves their state untouched) */
-    if (go && p == 0 && e->n_csrc) ss_apply_current_sources(e, m0);
-    /* ... before any thread steps its neurons: phase 1's barrier, or this one */
-    if (go && e->n_csrc && !sources) barrier_wait(&pl->bar);
+    if (go) { /* phase 1 of the first step */
+        if (p == 0 && e->n_csrc) ss_apply_current_sources(e, m0);
+        if (sources) draw_sources(e, pl, me, m0);
+        if (sources || e->n_csrc) barrier_wait(&pl->bar);
+    }
     while (go) {
         const int64_t m = m0 + done;
-        /* 1. the source cores draw (stamp m + 1; and stamp 0, or any stamp <= m + 1 not yet
-         *    sent, for scheduled spikes) */
+        /* 2. the sources' spikes into this thread's rings, then its neuron cores step */
         if (sources) {
-            for (int32_t s = 0; s < me->n_src; s++) {
-                const int32_t ci = me->src[s];
-                ss_core *c = &e->cores[ci];
-                const int array = c->model == SS_SPIKE_SOURCE_ARRAY;
-                if (array) pl->sched_lo[ci] = c->sched_pos;
-                pl->emit_n[ci] = 0;
-                const int32_t k = ss_update_sources(e, c, m);
-                if (array) pl->emit_n[ci] = c->sched_pos - pl->sched_lo[ci];
-                c->spikes_out += k;
+            if (p == 0) {
+                write_source_output(e, pl, m);
+                pl->out_mark = e->out_n; /* read by every thread in phase 3 */
             }
-            barrier_wait(&pl->bar);
-            /* 2a. the sources' spikes into this thread's rings */
             deliver_sources(e, pl, me, m);
+        } else if (p == 0) {
+            pl->out_mark = e->out_n;
         }
-        /* 2b. this thread's neuron cores step */
         for (int32_t s = 0; s < me->n_neu; s++) {
             const int32_t ci = me->neu[s];
             ss_core *c = &e->cores[ci];
@@ -254,6 +279,14 @@ static void run_part(ss_pool *pl, int32_t p) {
                 ss_plastic_post(e, ci, c->spikes, k, m + 1);
         }
         barrier_wait(&pl->bar);
+        /* does step m + 1 run?  The output after this step: the mark plus the neurons'
+         * recorded spikes (thread 0 writes them below; the others only count them) */
+        int next = done + 1 < n_steps;
+        if (next) {
+            const int64_t out_n = pl->out_mark + neuron_output_count(e, pl);
+            next = e->out_cap - out_n >= e->out_reserve &&
+                   !(e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE));
+        }
         /* 3. the neurons' spikes (stamp m + 1) into this thread's rings; samples */
         for (int32_t s = 0; s < pl->n_neu; s++) {
             const int32_t ci = pl->neu[s];
@@ -271,15 +304,16 @@ static void run_part(ss_pool *pl, int32_t p) {
         for (int32_t s = 0; s < me->n_src; s++)
             if (e->cores[me->src[s]].n_probes) ss_sample(&e->cores[me->src[s]], m + 1);
         if (p == 0) {
-            write_output(e, pl, m);
+            write_neuron_output(e, pl, m);
             e->step = m + 1;
-            pl->go = may_step(e, done + 1, n_steps);
             /* i_cs is read in phase 2 only, which no thread is in now */
-            if (pl->go && e->n_csrc) ss_apply_current_sources(e, m + 1);
+            if (next && e->n_csrc) ss_apply_current_sources(e, m + 1);
         }
+        /* phase 1 of step m + 1: the source lists of step m were read in phase 2 only */
+        if (next && sources) draw_sources(e, pl, me, m + 1);
         barrier_wait(&pl->bar);
         done++;
-        go = pl->go;
+        go = next;
     }
     if (p == 0) pl->ran = done;
 }
