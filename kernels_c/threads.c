@@ -4,8 +4,8 @@
  * short: every core belongs to one thread; the synapses are copied, at set-up, into the
  * thread that owns their target core (a row of a source neuron becomes one row per thread,
  * each holding the segments whose targets that thread computes, in the row's order); a step
- * is three phases separated by barriers, and in phases 2 and 3 each thread walks the spikes of
- * every core in core order, adding only into its own cores.  A core therefore receives its
+ * is three phases with two barriers (run_part), and in phases 2 and 3 each thread walks the
+ * spikes of every core in core order, adding only into its own cores.  A core therefore receives its
  * inputs in one order, whatever the number of threads, and the floating-point sums in its
  * rings are the same bit for bit.  Random numbers: each source core and each stochastic
  * target core draws from its own generator, only on its owner's thread; the noisy current
