@@ -1,4 +1,4 @@
-"""Build the C engine (plain C99, no Python.h) into a shared library inside the package.
+"""Build the C engine (C99 and POSIX threads, no Python.h) into a library inside the package.
 
 It is built as an extension module so that ``pip install .`` and ``pip install -e .`` compile
 it with nothing more than gcc; Python loads it with ctypes (``spinstream/board/_engine.py``).
@@ -69,6 +69,8 @@ setup(
                 "kernels_c/sources.c",
                 "kernels_c/plastic.c",
                 "kernels_c/layout.c",
+                "kernels_c/threads.c",
+                "kernels_c/rows.c",
                 *model_sources(),
             ],
             include_dirs=["kernels_c"],
@@ -78,7 +80,8 @@ setup(
                 "kernels_c/model_rows.h",
                 "kernels_c/models/registry.h",
             ],
-            extra_compile_args=extra,
+            extra_compile_args=[*extra, "-pthread"],
+            extra_link_args=["-pthread"],
             libraries=["m"],
             py_limited_api=False,
         )

@@ -3,28 +3,17 @@
 
 #include <string.h>
 
-#define SS_ABI_VERSION 11
+#define SS_ABI_VERSION 12
 
 int32_t ss_abi_version(void) { return SS_ABI_VERSION; }
 
-/* Deliver one spike of neuron idx of core src, stamped `stamp`, to every routed core. */
-static void deliver(ss_engine *e, int32_t src, int32_t idx, int64_t stamp) {
-    ss_core *c = &e->cores[src];
-    c->spikes_out++;
-    if (c->spike_out[idx]) {
-        if (e->out_n < e->out_cap) {
-            e->out_stamp[e->out_n] = stamp;
-            e->out_gid[e->out_n] = c->gid0 + idx;
-            e->out_n++;
-        } else {
-            e->out_lost++;
-        }
-    }
-    const int64_t base = stamp - 1; /* slot = stamp + d - 1 */
-    for (int32_t r = e->route_ptr[src]; r < e->route_ptr[src + 1]; r++)
-        e->cores[e->route_target[r]].packets_in++;
-    const uint32_t *p = c->rows + c->row_ptr[idx];
-    const uint32_t *end = c->rows + c->row_ptr[idx + 1];
+int32_t ss_is_source(const ss_core *c) { return ss_models[c->model]->is_source; }
+
+/* Add one spike, stamped `stamp`, through the segments [p, end) of a row of core c (all of
+ * them, or those of one thread's targets: threads.c).  Slot = stamp + d - 1. */
+void ss_deliver_row(ss_engine *e, const ss_core *c, const uint32_t *p, const uint32_t *end,
+                    int64_t stamp) {
+    const int64_t base = stamp - 1;
     while (p < end) {
         const uint32_t head = *p++;
         const ss_block *blk = &e->blocks[c->block0 + (int32_t)(head >> 16)];
@@ -63,7 +52,7 @@ static void deliver(ss_engine *e, int32_t src, int32_t idx, int64_t stamp) {
     }
 }
 
-static void sample(ss_core *c, int64_t stamp) {
+void ss_sample(ss_core *c, int64_t stamp) {
     for (int32_t p = 0; p < c->n_probes; p++) {
         ss_probe *pr = &c->probes[p];
         if (stamp % pr->interval != 0 || pr->count >= pr->cap) continue;
@@ -75,37 +64,9 @@ static void sample(ss_core *c, int64_t stamp) {
     }
 }
 
+/* The step loop itself is in threads.c (ss_pool_run): one thread or many, the same order;
+ * ss_emit (used by the source models as they draw) is there too. */
 int64_t ss_run(ss_engine *e, int64_t n_steps) {
-    int64_t done = 0;
-    for (; done < n_steps; done++) {
-        if (e->out_cap - e->out_n < e->out_reserve) break;
-        if (e->plastic && e->plastic->full) break; /* a spike history needs room first */
-        const int64_t m = e->step;
-        if (e->n_csrc) ss_apply_current_sources(e, m);
-        /* 1. sources emit (stamp m + 1, and stamp 0 at step 0) */
-        for (int32_t ci = 0; ci < e->n_cores; ci++) {
-            ss_core *c = &e->cores[ci];
-            if (!ss_models[c->model]->is_source) continue;
-            const int32_t k = ss_update_sources(e, c, m);
-            (void)k; /* sources deliver as they draw: several spikes per step per neuron */
-        }
-        /* 2. neurons update, then emit stamp m + 1 */
-        for (int32_t ci = 0; ci < e->n_cores; ci++) {
-            ss_core *c = &e->cores[ci];
-            if (ss_models[c->model]->is_source) continue;
-            const int32_t k = ss_update_neurons(e, c, m);
-            if (k && e->plastic && e->plastic->post[ci].n) ss_plastic_post(e, ci, c->spikes, k, m + 1);
-            for (int32_t s = 0; s < k; s++) deliver(e, ci, c->spikes[s], m + 1);
-        }
-        /* 3. samples stamped m + 1 */
-        for (int32_t ci = 0; ci < e->n_cores; ci++)
-            if (e->cores[ci].n_probes) sample(&e->cores[ci], m + 1);
-        e->step = m + 1;
-    }
-    return done;
-}
-
-/* Used by sources.c: emit one spike immediately. */
-void ss_emit(ss_engine *e, ss_core *c, int32_t idx, int64_t stamp) {
-    deliver(e, (int32_t)(c - e->cores), idx, stamp);
+    if (!e->pool) return -1;
+    return ss_pool_run(e, e->pool, n_steps);
 }

@@ -1,9 +1,11 @@
 /*
  * spinstream engine: the layout shared with Python (spinstream/board/_engine.py mirrors every
  * struct here field by field, in order; kernels_c/layout.c exports their sizes and offsets,
- * and the binding refuses an engine whose layout differs from its mirror).  Plain C99; no
- * globals, no allocation: every array is owned by Python (numpy) and only pointed to from
- * these structs.  The models are described in kernels_c/model.h (docs/MODELS.md).
+ * and the binding refuses an engine whose layout differs from its mirror).  C99 and POSIX
+ * threads; no mutable globals (the cores run on several threads at once, threads.c); every
+ * array is owned by Python (numpy) and only pointed to from these structs, except the thread
+ * pool (ss_pool_create: its threads and each thread's copy of the rows).  The models are
+ * described in kernels_c/model.h (docs/MODELS.md).
  *
  * Semantics: docs/ENGINE.md.  Step m advances t = m*dt -> (m+1)*dt.  A spike carries a
  * stamp s (time s*dt); through a synapse of delay d steps it lands in ring slot s + d - 1.
@@ -138,6 +140,7 @@ typedef struct ss_engine {
     int64_t out_reserve; /* a step starts only when this much room is left */
     int64_t out_lost;    /* spikes that did not fit (never expected; reported by Python) */
     struct ss_plastic *plastic; /* synaptic plasticity (plastic.c); NULL when there is none */
+    struct ss_pool *pool; /* the threads that run the cores (threads.c): ss_pool_create */
 } ss_engine;
 
 /* ---- synaptic plasticity (plastic.c; semantics in docs/ENGINE.md, "Plasticity") ---- */
@@ -213,8 +216,40 @@ const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *
                                    uint32_t count, int64_t stamp);
 void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp);
 
-/* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room). */
+/* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room, or
+ * a spike history is full), -1 when the engine has no pool (ss_pool_create), -2 in a child
+ * process forked from the one that started the pool's threads (fork copies no thread). */
 int64_t ss_run(ss_engine *e, int64_t n_steps);
+
+/* ---- threads (threads.c): the cores on T threads, the same results for every T ----
+ *
+ * Each neuron core belongs to one thread, which updates it and is the only one to add into
+ * its delay ring: every row of every source neuron is split by the owner of each segment's
+ * target core into per-thread copies (the synapses live with the thread that computes their
+ * targets).  A step has three phases: (1) the source cores draw their spikes (thread 0
+ * applies the current sources first); (2) every thread delivers the sources' spikes into
+ * its own cores, in core order, then updates its neuron cores; (3) every thread delivers the
+ * neurons' spikes into its own cores, in core order, and samples its probes.  Barriers end
+ * phases 2 and 3; phase 1 of the next step runs inside phase 3 once it is known to run.
+ * So each core receives its inputs in the same order whatever the number of threads, and
+ * each draws from its own generator. */
+typedef struct ss_pool ss_pool;
+/* Split the rows of e's cores among n_threads threads (1 <= n_threads) and start the
+ * threads; NULL when memory or a thread is refused.  Call again after the rows change. */
+ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads);
+void ss_pool_destroy(ss_pool *pool);
+int32_t ss_pool_threads(const ss_pool *pool);
+/* The thread that owns each core (out[n_cores]), for reports and tests. */
+void ss_pool_owners(const ss_pool *pool, int32_t *out);
+/* Load (rows.c): order[0, n) sorts the synapses by (row, minor), stably; 0 or -1. */
+int ss_sort_rows(int64_t n, int64_t n_rows, const int64_t *row, const int64_t *minor,
+                 int64_t *order);
+/* Internal (engine.c / threads.c). */
+int64_t ss_pool_run(ss_engine *e, ss_pool *pool, int64_t n_steps);
+void ss_deliver_row(ss_engine *e, const ss_core *c, const uint32_t *p, const uint32_t *end,
+                    int64_t stamp);
+void ss_sample(ss_core *c, int64_t stamp);
+int32_t ss_is_source(const ss_core *c);
 /* Recompute a core's derived parameters after its PyNN parameters changed. */
 int ss_prepare_core(ss_engine *e, int32_t core);
 /* Restart the processes of some neurons of a random source core at the current step. */

@@ -31,7 +31,8 @@
     X(ss_engine, n_blocks) X(ss_engine, cores) X(ss_engine, blocks) X(ss_engine, route_ptr) \
     X(ss_engine, route_target) X(ss_engine, route_block) X(ss_engine, n_csrc) X(ss_engine, pad) \
     X(ss_engine, csrc) X(ss_engine, out_stamp) X(ss_engine, out_gid) X(ss_engine, out_cap) \
-    X(ss_engine, out_n) X(ss_engine, out_reserve) X(ss_engine, out_lost) X(ss_engine, plastic)
+    X(ss_engine, out_n) X(ss_engine, out_reserve) X(ss_engine, out_lost) X(ss_engine, plastic) \
+    X(ss_engine, pool)
 #define FIELDS_ss_rule(X) X(ss_rule, kind) X(ss_rule, pad) X(ss_rule, tau_plus) \
     X(ss_rule, tau_minus) X(ss_rule, a_plus) X(ss_rule, a_minus) X(ss_rule, w_min) \
     X(ss_rule, w_max) X(ss_rule, u_use) X(ss_rule, tau_rec) X(ss_rule, tau_facil) \

@@ -200,7 +200,7 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
             if (len >= 2 && ht[(head + 1) & cmask] + po->d_max < stamp)
                 flush_oldest(e, po, i, ht[head]);
             else
-                pl->lost++;
+                __atomic_add_fetch(&pl->lost, 1, __ATOMIC_RELAXED); /* threads: any core */
             head = (int32_t)((head + 1) & cmask);
             len--;
         }
@@ -219,7 +219,7 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
         /* full: the next spike (stamp + 1 at the earliest) must be able to flush the oldest */
         if (len == po->cap && po->cap < po->cap_max &&
             !(len >= 2 && ht[(head + 1) & cmask] + po->d_max <= stamp))
-            pl->full = 1;
+            __atomic_store_n(&pl->full, 1, __ATOMIC_RELEASE); /* read after a barrier */
     }
 }
 

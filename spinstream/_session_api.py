@@ -60,6 +60,9 @@ class Session:
         Lock-step mode: seconds a chunk waits for a lock-step stream to ask for its next
         batch before the run fails with :class:`~spinstream.model.LockstepTimeoutError`
         naming the stream and the chunk (``None``: wait for ever).
+    threads
+        Threads the engine runs the board's cores on (default 1; the results are the same
+        bit for bit for every number: docs/GUIDE.md, "Performance notes").
     n_boards, board, clock, mapper
         Passed to :class:`spinstream.session.Runtime` (a test can give a board or a clock).
     """
@@ -79,6 +82,7 @@ class Session:
         clock: Any = None,
         mapper: Any = None,
         lockstep_timeout: float | None = 60.0,
+        threads: int | None = None,
     ) -> None:
         if not (isinstance(timestep, (int, float)) and math.isfinite(timestep) and timestep > 0):
             raise ValueError(f"timestep must be a finite, positive number of ms, got {timestep!r}")
@@ -104,6 +108,7 @@ class Session:
             board=board,
             clock=clock,
             lockstep_timeout=lockstep_timeout,
+            threads=threads,
             **extra,
         )
         self._backend = Backend()

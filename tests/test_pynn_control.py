@@ -46,6 +46,17 @@ def test_setup_says_which_options_of_other_backends_have_no_effect(caplog):
     sim.end()
 
 
+def test_setup_threads_is_an_option_of_spinstream_not_a_foreign_one(caplog):
+    # threads runs the engine on T threads: checked against the board, never warned as inert
+    sim.setup(timestep=0.5, threads=1, board=ReferenceBoard(), mapper=trivial_plan)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    sim.end()
+    with pytest.raises(ValueError, match=r"threads=2 was given with a board"):
+        sim.setup(timestep=0.5, threads=2, board=ReferenceBoard(), mapper=trivial_plan)
+    with pytest.raises(ValueError, match=r"threads must be a whole number.*0"):
+        sim.setup(timestep=0.5, threads=0, board=ReferenceBoard(), mapper=trivial_plan)
+
+
 def test_setup_validates_and_audits_other_backends_options():
     with pytest.raises(Exception, match=r"min_delay"):
         sim.setup(timestep=0.1, min_delay=0.05, board=ReferenceBoard(), mapper=trivial_plan)

@@ -4,9 +4,11 @@ The structs below mirror ``engine.h`` field by field; :func:`lib` compares them 
 sizes and offsets the engine exports (``ss_layout``) and refuses an engine that differs.  The
 model tables (:func:`models`) are read from the engine's own description of its models
 (``kernels_c/models``, docs/MODELS.md), never written here.  Every array the structs point
-to is a numpy array owned by Python (``HostBoard`` keeps them alive); C never allocates.
-``ctypes.CDLL`` releases the GIL for the duration of each call, so ``ss_run`` lets other
-threads, and so the session's event loop, run while the engine computes.
+to is a numpy array owned by Python (``HostBoard`` keeps them alive); C allocates only the
+thread pool (``ss_pool_create``: the threads and each thread's copy of the synaptic rows),
+which ``HostBoard`` destroys with its engine.  ``ctypes.CDLL`` releases the GIL for the
+duration of each call, so ``ss_run`` lets other threads, and so the session's event loop, run
+while the engine computes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy.typing as npt
 
 from spinstream.model import Constraint, ModelDescription, Row
 
-ABI_VERSION = 11
+ABI_VERSION = 12
 
 #: ss_prepare_core's codes: a parameter row breaks its constraint (ERR_PARAM - row), a random
 #: source's rate is too high for its dead time (ERR_RATE).
@@ -208,6 +210,7 @@ class Engine(ctypes.Structure):
         ("out_reserve", c_int64),
         ("out_lost", c_int64),
         ("plastic", POINTER(Plastic)),
+        ("pool", ctypes.c_void_p),
     ]
 
 
@@ -341,6 +344,17 @@ def lib() -> ctypes.CDLL:
     dll.ss_plastic_prepare.argtypes = [eng]
     dll.ss_plastic_prepare.restype = ctypes.c_int
     dll.ss_abi_version.restype = c_int32
+    dll.ss_pool_create.argtypes = [eng, c_int32]
+    dll.ss_pool_create.restype = ctypes.c_void_p
+    dll.ss_pool_destroy.argtypes = [ctypes.c_void_p]
+    dll.ss_pool_destroy.restype = None
+    dll.ss_pool_threads.argtypes = [ctypes.c_void_p]
+    dll.ss_pool_threads.restype = c_int32
+    dll.ss_pool_owners.argtypes = [ctypes.c_void_p, POINTER(c_int32)]
+    dll.ss_pool_owners.restype = None
+    i64p = POINTER(c_int64)
+    dll.ss_sort_rows.argtypes = [c_int64, c_int64, i64p, i64p, i64p]
+    dll.ss_sort_rows.restype = ctypes.c_int
     if dll.ss_abi_version() != ABI_VERSION:
         raise ImportError(
             f"spinstream's C engine has ABI {dll.ss_abi_version()}, the Python binding expects "

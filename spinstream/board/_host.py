@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,9 @@ from spinstream.model import (
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
+
+#: Most threads one board runs on.
+MAX_THREADS = 1024
 
 
 @dataclass
@@ -106,6 +110,15 @@ def _broadcast(where: str, name: str, values: npt.ArrayLike, n: int, dtype: type
             raise ParameterError(f"{where}: {name} must be whole numbers of steps")
         return out.astype(np.int64)
     return out
+
+
+def check_threads(where: str, threads: object) -> int:
+    """Return ``threads`` as an int in [1, MAX_THREADS], or raise ParameterError."""
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer):
+        raise ParameterError(f"{where}: threads must be a whole number, got {threads!r}")
+    if not 1 <= int(threads) <= MAX_THREADS:
+        raise ParameterError(f"{where}: threads must be in [1, {MAX_THREADS}], got {threads}")
+    return int(threads)
 
 
 def _check_network(spec: NetworkSpec) -> None:
@@ -213,12 +226,19 @@ class HostBoard(Board):
     spike_buffer
         Initial capacity (spikes) of the output buffer; it grows as needed, and a long run is
         split internally whenever the buffer needs draining.
+    threads
+        Threads that run the cores (1 to 1024; at most one per core is used).  The results
+        are the same bit for bit whatever the number (docs/ENGINE.md, "Threads").  Default
+        1: more threads only pay when the machine has that many idle cores and the network
+        is large (tens of thousands of neurons); on a loaded or small machine they wait for
+        each other at every step.
     """
 
     #: Longest synaptic delay (steps) the rows can hold.
     max_delay_steps = MAX_DELAY_STEPS
 
-    def __init__(self, spike_buffer: int = 1 << 16) -> None:
+    def __init__(self, spike_buffer: int = 1 << 16, threads: int = 1) -> None:
+        self._threads = check_threads("HostBoard", threads)
         self._lib = E.lib()
         self._loaded = False
         self._spike_buffer = spike_buffer
@@ -384,6 +404,7 @@ class HostBoard(Board):
         e.step = 0
         e.n_cores = n_cores
         e.cores = ctypes.cast(self._core_structs, ctypes.POINTER(E.Core))
+        e.pool = None
         self._engine = e
         self._point_synapses()
         self._set_output_buffer()
@@ -440,6 +461,38 @@ class HostBoard(Board):
         e.route_ptr = E.ptr(self._route_ptr, ctypes.c_int32)
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
+        self._start_pool()
+
+    def _start_pool(self) -> None:
+        """Split the rows among the engine's threads and start them (again, after a change).
+
+        The pool lives as long as its engine struct: a finalizer destroys it (joining the
+        threads) when the struct goes, or when a newer pool replaces it.
+        """
+        e = self._engine
+        old = getattr(self, "_pool_fin", None)
+        handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
+        if not handle:
+            raise EngineError(
+                f"HostBoard: could not start {self._threads} engine threads (the system "
+                "refused memory or a thread)"
+            )
+        e.pool = handle
+        self._pool_fin = weakref.finalize(e, self._lib.ss_pool_destroy, handle)
+        if old is not None and old.alive and old.peek()[0] is e:
+            old()
+
+    @property
+    def threads(self) -> int:
+        """Threads asked for (``core_threads`` says which runs each core)."""
+        return self._threads
+
+    def core_threads(self) -> npt.NDArray[np.int32]:
+        """Return the thread that updates each core and adds into its delay rings (by core id)."""
+        self._require_loaded()
+        out = np.zeros(max(len(self._cores), 1), np.int32)
+        self._lib.ss_pool_owners(self._engine.pool, E.ptr(out, ctypes.c_int32))
+        return out[: len(self._cores)]
 
     def _set_output_buffer(self) -> None:
         e = self._engine
@@ -1163,6 +1216,13 @@ class HostBoard(Board):
         eref = ctypes.byref(e)
         while remaining > 0:
             done = self._lib.ss_run(eref, remaining)
+            if done == -2:
+                raise EngineError(
+                    f"this board's {self._threads} engine threads belong to the process "
+                    "that loaded it, not to this forked child: load the network again here"
+                )
+            if done < 0:
+                raise EngineError("the engine has no thread pool (it was not loaded fully)")
             remaining -= done
             if e.out_n:
                 stamps_l.append(self._out_stamp[: e.out_n].copy())
@@ -1264,8 +1324,12 @@ class HostBoard(Board):
         self._update_reserve()
 
     def close(self) -> None:
-        """Drop the network."""
+        """Drop the network (and stop the engine's threads)."""
         self._loaded = False
+        fin = getattr(self, "_pool_fin", None)
+        if fin is not None:
+            fin()
+            self._engine.pool = None
         self._cores = []
 
 

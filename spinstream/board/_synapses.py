@@ -17,6 +17,7 @@ format and the weight table.  Two word formats, chosen per block:
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -102,6 +103,26 @@ def _unique_inverse(x: npt.NDArray[G]) -> tuple[npt.NDArray[G], npt.NDArray[np.i
     return values, np.searchsorted(values, x).astype(np.int64)
 
 
+def _row_order(
+    row: npt.NDArray[np.int64], minor: npt.NDArray[np.int64], n_rows: int
+) -> npt.NDArray[np.int64]:
+    """Return the indices that sort the synapses by (row, minor), stably (C: ss_sort_rows)."""
+    row = np.ascontiguousarray(row, dtype=np.int64)
+    minor = np.ascontiguousarray(minor, dtype=np.int64)
+    order = np.empty(len(row), np.int64)
+    if len(row):
+        code = E.lib().ss_sort_rows(
+            len(row),
+            n_rows,
+            E.ptr(row, ctypes.c_int64),
+            E.ptr(minor, ctypes.c_int64),
+            E.ptr(order, ctypes.c_int64),
+        )
+        if code:
+            raise EngineError("sorting the synapses into rows failed (out of memory)")
+    return order
+
+
 def _max_per(
     group: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int
 ) -> npt.NDArray[np.int64]:
@@ -160,9 +181,14 @@ def build_blocks(
     projs = [p for p in spec.projections if len(p.pre_index)]
     gid_order = np.argsort(core_gid0, kind="stable")
     gid_sorted = core_gid0[gid_order]
+    # every neuron is on a core: one table lookup per synapse instead of a binary search
+    n_gids = int((core_gid0 + core_n).max()) if n_cores else 0
+    gid_core = np.zeros(n_gids, np.int64)
+    if n_cores:
+        gid_core[:] = gid_order[np.searchsorted(gid_sorted, np.arange(n_gids), side="right") - 1]
 
     def core_of(gid: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        return gid_order[np.searchsorted(gid_sorted, gid, side="right") - 1]
+        return gid_core[gid]
 
     if projs:
         pre_gid = np.concatenate([pop_base[p.pre] + p.pre_index for p in projs])
@@ -183,18 +209,28 @@ def build_blocks(
     tgt = core_of(post_gid)
     src_local = pre_gid - core_gid0[src]
     post_local = post_gid - core_gid0[tgt]
-    # row order: source core, source neuron, target core, target neuron (one integer key when
-    # it fits: a single sort is several times faster than lexsort on millions of synapses)
+    # row order: source core, source neuron (the row), then target core, rule, target neuron;
+    # a counting sort by row and a sort of each short row (C) instead of sorting every
+    # synapse by one key (numpy's argsort was the largest single cost of a big load)
     post_span = int(core_n.max()) if n_cores else 1
-    if n_syn and int(pre_gid.max() + 1) * n_cores * n_keys * post_span < 2**62:
-        order = np.argsort(((pre_gid * n_cores + tgt) * n_keys + rule) * post_span + post_local)
-    else:
-        order = np.lexsort((post_local, rule, tgt, src_local, src))
+    row_base = np.concatenate([[0], np.cumsum(core_n + 1)]).astype(np.int64)
+    order = _row_order(
+        row_base[src] + src_local,
+        (tgt * n_keys + rule) * post_span + post_local,
+        int(row_base[-1]),
+    )
     src, tgt, src_local, post_local = src[order], tgt[order], src_local[order], post_local[order]
     weight, delay, rec, rule = weight[order], delay[order], rec[order], rule[order]
 
     key = (src * n_cores + tgt) * n_keys + rule
-    ukeys, blk = _unique_inverse(key)
+    if n_cores * n_cores * n_keys <= 1 << 26:  # a presence table: no sort of every synapse
+        present = np.zeros(n_cores * n_cores * n_keys, bool)
+        present[key] = True
+        ukeys = np.flatnonzero(present)
+        blk = (np.cumsum(present) - 1)[key]
+        del present
+    else:
+        ukeys, blk = _unique_inverse(key)
     n_blocks = len(ukeys)
     b_rule = ukeys % n_keys
     b_src, b_tgt = (ukeys // n_keys) // n_cores, (ukeys // n_keys) % n_cores
@@ -297,7 +333,6 @@ def build_blocks(
         start = stop
 
     # per core, per neuron: where its row starts in the stream (rows are contiguous)
-    row_base = np.concatenate([[0], np.cumsum(core_n + 1)])
     row_ptr = np.zeros(int(row_base[-1]), np.uint64)
     seg_src = src[seg_first]
     seg_neuron = row_base[seg_src] + src_local[seg_first]

@@ -34,7 +34,7 @@ from pyNN.connectors import (
     SmallWorldConnector,
 )
 from pyNN.network import Network
-from pyNN.random import GSLRNG, NativeRNG, NumpyRNG, RandomDistribution
+from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution
 from pyNN.space import Space
 
 from spinstream.pyNN import _plasticity
@@ -49,6 +49,7 @@ from spinstream.pyNN._connect_spinnaker import OneToOneOffsetConnector as OneToO
 from spinstream.pyNN._connect_spinnaker import PoolDenseConnector as PoolDenseConnector
 from spinstream.pyNN._errors import RecordingError as RecordingError
 from spinstream.pyNN._extras import atoms_per_core as atoms_per_core
+from spinstream.pyNN._native import NativeRNG
 from spinstream.pyNN._plasticity import (
     AdditiveWeightDependence,
     MultiplicativeWeightDependence,

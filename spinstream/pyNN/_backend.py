@@ -46,7 +46,6 @@ _INERT_OPTIONS = {
     "db_name": "PyNN 0.7's benchmark database name; nothing reads it",
     "t_flush": "NEST's flush time for off-grid spikes; spikes are on the grid here",
     "verbosity": "NEST's and NEURON's log level",
-    "threads": "NEST's thread count",
     "filename": "the file that PyNN's NeuroML and NineML exports write",
     "file": "the file that PyNN's NeuroML export writes",
     "label": "the model label of PyNN's NeuroML and NineML exports",
@@ -70,7 +69,7 @@ def _check_foreign_options(options: dict[str, Any]) -> None:
         name = sorted(options)[0]
         raise TypeError(
             f"setup(): unknown option {name}={options[name]!r} (spinstream takes timestep, "
-            "min_delay, max_delay, seed, rng_seed, n_boards, n_boards_required, chunk, "
+            "min_delay, max_delay, seed, rng_seed, n_boards, n_boards_required, chunk, threads, "
             f"spike_precision='on_grid', n_chips_required, {', '.join(_RUNTIME_KEYS)})"
         )
     if inert:
@@ -153,6 +152,9 @@ class Backend:
         chunk
             Chunk length (ms, >= timestep, rounded to whole steps) of the run loop (default
             10 ms); results do not depend on it.
+        threads
+            Threads the engine runs the board's cores on (default 1, as pyNN.nest); the
+            spikes and traces are the same bit for bit for every number.
         mode, time_scale_factor, board, clock, mapper
             Passed to :class:`spinstream.session.Runtime`.
         spike_precision
@@ -162,7 +164,7 @@ class Backend:
             sPyNNaker's machine size request: checked (a positive integer); the virtual
             machine always grows to what the network needs.
 
-        db_name, t_flush, verbosity, threads, filename, file, label
+        db_name, t_flush, verbosity, filename, file, label
             Other simulators' options that mean nothing here: accepted, with one warning
             naming them (scripts written for those simulators pass them).
 
@@ -190,6 +192,7 @@ class Backend:
                 f"got {chunk!r}"
             )
         chunk = float(chunk)
+        threads = extra_params.pop("threads", None)
         runtime_kw = {k: extra_params.pop(k) for k in _RUNTIME_KEYS if k in extra_params}
         _check_foreign_options(extra_params)
         runtime = Runtime(
@@ -197,6 +200,7 @@ class Backend:
             chunk_steps=max(1, round(chunk / timestep)),
             seed=seed,
             n_boards=n_boards,
+            threads=threads,
             **runtime_kw,
         )
         self._stop_serving()

@@ -276,6 +276,12 @@ def _build(projection: Any, connector: Any) -> Connections:
     if isinstance(connector, connectors.SmallWorldConnector):
         _small_world(connector, projection, out)
         return out
+    from spinstream.pyNN import _native  # it imports evaluate_at from here
+
+    state = projection._simulator.state
+    seed = int(state.require_runtime().spec.seed)
+    if _native.build(connector, projection, out, seed, len(state.projections)):
+        return out
 
     def standard_connect(_projection: Any, generator: Any, distance_map: Any = None) -> None:
         _column_connect(connector, _projection, out, generator, distance_map)

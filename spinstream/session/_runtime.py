@@ -126,15 +126,36 @@ def _default_mapper(spec: NetworkSpec) -> MappingPlan:
     return plan
 
 
-def _default_board() -> Board:
+def _default_board(threads: int | None = None) -> Board:
     try:
         from spinstream.board import HostBoard
     except ImportError as exc:  # pragma: no cover - only before the C engine exists
         raise EngineError(
             "no board was given and spinstream.board.HostBoard is not available"
         ) from exc
-    board: Board = HostBoard()
+    board: Board = HostBoard() if threads is None else HostBoard(threads=threads)
     return board
+
+
+def _check_threads(threads: object, board: Board | None) -> int | None:
+    """Validate ``threads`` (None: the board's own, or the default board's default)."""
+    if threads is None:
+        return None
+    if (
+        isinstance(threads, bool)
+        or not isinstance(threads, int | np.integer)
+        or not 1 <= threads <= 1024  # HostBoard's bound (MAX_THREADS)
+    ):
+        raise ValueError(f"threads must be a whole number in [1, 1024], got {threads!r}")
+    if board is not None:
+        own = getattr(board, "threads", 1)
+        if own != threads:
+            raise ValueError(
+                f"threads={threads} was given with a board that runs on {own} thread(s) "
+                f"({type(board).__name__}): give the board its threads instead, e.g. "
+                "HostBoard(threads=...)"
+            )
+    return int(threads)
 
 
 class Runtime:
@@ -159,6 +180,10 @@ class Runtime:
         Boards of the virtual machine (``None``: as many as the network needs).
     board
         The board to run on (default: ``spinstream.board.HostBoard()``).
+    threads
+        Threads of the default board (``HostBoard(threads=...)``; ``None``: its default,
+        1).  Results do not depend on it.  With a board of your own, leave it out or give
+        the board's own number.
     clock
         Clock for real-time pacing (default: :class:`MonotonicClock`).
     mapper
@@ -190,7 +215,9 @@ class Runtime:
         mapper: Mapper | None = None,
         inline_below_us: float = 100.0,
         lockstep_timeout: float | None = 60.0,
+        threads: int | None = None,
     ) -> None:
+        self._threads = _check_threads(threads, board)
         if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
             raise ValueError(f"dt must be a positive number of ms, got {dt!r}")
         if mode not in MODES:
@@ -1114,7 +1141,7 @@ class Runtime:
         if not self.spec.populations:
             raise RuntimeError("the network has no populations; add one before running")
         if self._board is None:
-            self._board = _default_board()
+            self._board = _default_board(self._threads)
         board = self._board
         self._loading = True
         cancelled = False

@@ -1,0 +1,631 @@
+/* spinstream engine: the step loop on T threads (POSIX threads), the same results for every T.
+ *
+ * engine.h ("threads") states the scheme; docs/ENGINE.md ("Threads") the guarantees.  In
+ * short: every core belongs to one thread; the synapses are copied, at set-up, into the
+ * thread that owns their target core (a row of a source neuron becomes one row per thread,
+ * each holding the segments whose targets that thread computes, in the row's order); a step
+ * is three phases with two barriers (run_part), and in phases 2 and 3 each thread walks the
+ * spikes of every core in core order, adding only into its own cores.  A core therefore receives its
+ * inputs in one order, whatever the number of threads, and the floating-point sums in its
+ * rings are the same bit for bit.  Random numbers: each source core and each stochastic
+ * target core draws from its own generator, only on its owner's thread; the noisy current
+ * sources draw on thread 0, in source order.  Nothing is allocated while steps run.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <sched.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* A barrier wait spins briefly, then yields the core a few times, then sleeps.  Measured on
+ * a loaded 2-vCPU machine (CUBA-40k, 2 threads, ~200 us steps): long spinning (thousands of
+ * pauses) made steps several times slower, as the spinning thread took the core from the
+ * one it waited for; yielding did best.  With more threads than online CPUs it never spins. */
+#define SS_SPIN 64
+#define SS_YIELDS 16
+
+typedef struct ss_barrier {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int32_t n;       /* threads that meet here */
+    int32_t waiting; /* arrived in this generation */
+    uint32_t gen;
+    int32_t spin, yields;
+} ss_barrier;
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void barrier_wait(ss_barrier *b) {
+    const int32_t n = __atomic_load_n(&b->n, __ATOMIC_ACQUIRE);
+    if (n <= 1) return;
+    /* the generation cannot change before this thread arrives */
+    const uint32_t gen = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(&b->waiting, 1, __ATOMIC_ACQ_REL) == n) {
+        __atomic_store_n(&b->waiting, 0, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&b->mu);
+        __atomic_store_n(&b->gen, gen + 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&b->cv);
+        pthread_mutex_unlock(&b->mu);
+        return;
+    }
+    for (int i = 0; i < b->spin; i++) {
+        if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen) return;
+        cpu_relax();
+    }
+    for (int i = 0; i < b->yields; i++) {
+        if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen) return;
+        sched_yield();
+    }
+    pthread_mutex_lock(&b->mu);
+    while (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == gen) pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+}
+
+typedef struct ss_part { /* one thread's share */
+    struct ss_pool *pool;
+    int32_t id;
+    int32_t n_src, n_neu;     /* its source and neuron cores, in core order */
+    int32_t *src, *neu;
+    const uint64_t **rp;      /* [n_cores]: offsets of each neuron's row of this core into
+                                 rows[core] (NULL: none of the core's synapses are ours) */
+    const uint32_t **rows;    /* [n_cores] */
+    uint32_t *own_rows;       /* the copies (NULL with one thread: the board's rows) */
+    uint64_t *own_ptr;
+} ss_part;
+
+struct ss_pool {
+    int32_t n_threads, n_cores;
+    int32_t *owner;          /* [n_cores] */
+    ss_part *parts;          /* [n_threads] */
+    int32_t n_src, n_neu;    /* every source and neuron core, in core order */
+    int32_t *src, *neu;
+    int64_t *emit_n;         /* [n_cores] entries in this step's spike list of each core */
+    int64_t *sched_lo;       /* [n_cores] scheduled sources: first entry emitted this step */
+    int32_t **emit_cnt;      /* [n_cores] random sources: spikes of each entry (else NULL) */
+    int32_t *cnt_store;
+    int64_t *spikes_before;  /* [n_cores] spikes_out at the start of the run (packets_in) */
+    uint8_t *out_any;        /* [n_cores] some neuron of the core is recorded */
+    ss_barrier bar;
+    pthread_t *threads;      /* [n_threads - 1] workers 1 .. n_threads - 1 */
+    int32_t n_started;
+    int32_t quit;
+    pid_t pid;               /* the process that started the workers (fork keeps none) */
+    /* the run: written by thread 0 before the start barrier, or before a phase barrier */
+    ss_engine *e;
+    int64_t n_steps;
+    int64_t ran;
+    int64_t out_mark;        /* out_n after this step's sources (thread 0, phase 2) */
+};
+
+int32_t ss_pool_threads(const ss_pool *pool) { return pool ? pool->n_threads : 0; }
+
+void ss_pool_owners(const ss_pool *pool, int32_t *out) {
+    for (int32_t c = 0; pool && c < pool->n_cores; c++) out[c] = pool->owner[c];
+}
+
+/* Used by sources.c as they draw (phase 1, on the source core's thread): a random source
+ * emits stamp m + 1, neuron by neuron in index order, so its step is the list of neurons
+ * that fired and how often; a scheduled source emits its entries sched_pos in order, which
+ * the step loop notes as a range.  Delivery waits for phase 2. */
+void ss_emit(ss_engine *e, ss_core *c, int32_t idx, int64_t stamp) {
+    (void)stamp;
+    if (c->model == SS_MODEL_spike_source_array) return;
+    ss_pool *pl = e->pool;
+    const int32_t ci = (int32_t)(c - e->cores);
+    const int64_t k = pl->emit_n[ci];
+    int32_t *cnt = pl->emit_cnt[ci];
+    if (k && c->spikes[k - 1] == idx) {
+        cnt[k - 1]++;
+    } else {
+        c->spikes[k] = idx;
+        cnt[k] = 1;
+        pl->emit_n[ci] = k + 1;
+    }
+}
+
+static int may_step(const ss_engine *e, int64_t done, int64_t n_steps) {
+    if (done >= n_steps) return 0;
+    if (e->out_cap - e->out_n < e->out_reserve) return 0;
+    if (e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE)) return 0;
+    return 1;
+}
+
+static void row_of(const ss_part *me, int32_t ci, int32_t idx, const uint32_t **p,
+                   const uint32_t **end) {
+    const uint64_t *rp = me->rp[ci];
+    *p = me->rows[ci] + rp[idx];
+    *end = me->rows[ci] + rp[idx + 1];
+}
+
+/* Phase 2, first half: the sources' spikes of this step into this thread's cores. */
+static void deliver_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m) {
+    for (int32_t s = 0; s < pl->n_src; s++) {
+        const int32_t ci = pl->src[s];
+        const int64_t k = pl->emit_n[ci];
+        if (!k || !me->rp[ci]) continue;
+        const ss_core *c = &e->cores[ci];
+        const uint32_t *p, *end;
+        if (c->model == SS_MODEL_spike_source_array) {
+            const int64_t lo = pl->sched_lo[ci];
+            for (int64_t j = lo; j < lo + k; j++) {
+                row_of(me, ci, c->sched_index[j], &p, &end);
+                if (p < end) ss_deliver_row(e, c, p, end, c->sched_stamp[j]);
+            }
+        } else {
+            const int32_t *cnt = pl->emit_cnt[ci];
+            for (int64_t j = 0; j < k; j++) {
+                row_of(me, ci, c->spikes[j], &p, &end);
+                if (p < end)
+                    for (int32_t r = 0; r < cnt[j]; r++) ss_deliver_row(e, c, p, end, m + 1);
+            }
+        }
+    }
+}
+
+static void put_out(ss_engine *e, int64_t stamp, int64_t gid) {
+    if (e->out_n < e->out_cap) {
+        e->out_stamp[e->out_n] = stamp;
+        e->out_gid[e->out_n] = gid;
+        e->out_n++;
+    } else {
+        e->out_lost++;
+    }
+}
+
+/* Thread 0, phase 2: the sources' recorded spikes of this step into the output buffer (in
+ * core order; before phase 3, when the source cores draw the next step). */
+static void write_source_output(ss_engine *e, ss_pool *pl, int64_t m) {
+    for (int32_t s = 0; s < pl->n_src; s++) {
+        const int32_t ci = pl->src[s];
+        const int64_t k = pl->emit_n[ci];
+        if (!k || !pl->out_any[ci]) continue;
+        const ss_core *c = &e->cores[ci];
+        if (c->model == SS_MODEL_spike_source_array) {
+            for (int64_t j = pl->sched_lo[ci]; j < pl->sched_lo[ci] + k; j++)
+                if (c->spike_out[c->sched_index[j]])
+                    put_out(e, c->sched_stamp[j], c->gid0 + c->sched_index[j]);
+        } else {
+            const int32_t *cnt = pl->emit_cnt[ci];
+            for (int64_t j = 0; j < k; j++)
+                if (c->spike_out[c->spikes[j]])
+                    for (int32_t r = 0; r < cnt[j]; r++) put_out(e, m + 1, c->gid0 + c->spikes[j]);
+        }
+    }
+}
+
+/* Thread 0, phase 3: the neurons' recorded spikes of this step, in core order. */
+static void write_neuron_output(ss_engine *e, ss_pool *pl, int64_t m) {
+    for (int32_t s = 0; s < pl->n_neu; s++) {
+        const int32_t ci = pl->neu[s];
+        const int64_t k = pl->emit_n[ci];
+        if (!k || !pl->out_any[ci]) continue;
+        const ss_core *c = &e->cores[ci];
+        for (int64_t j = 0; j < k; j++)
+            if (c->spike_out[c->spikes[j]]) put_out(e, m + 1, c->gid0 + c->spikes[j]);
+    }
+}
+
+/* The neurons' recorded spikes of this step (what write_neuron_output will add). */
+static int64_t neuron_output_count(const ss_engine *e, const ss_pool *pl) {
+    int64_t n = 0;
+    for (int32_t s = 0; s < pl->n_neu; s++) {
+        const int32_t ci = pl->neu[s];
+        const int64_t k = pl->emit_n[ci];
+        if (!k || !pl->out_any[ci]) continue;
+        const ss_core *c = &e->cores[ci];
+        for (int64_t j = 0; j < k; j++) n += c->spike_out[c->spikes[j]] != 0;
+    }
+    return n;
+}
+
+/* Phase 1 of step m for this thread's source cores: they draw (stamp m + 1; and stamp 0, or
+ * any stamp <= m + 1 not yet sent, for scheduled spikes) into their spike lists. */
+static void draw_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m) {
+    for (int32_t s = 0; s < me->n_src; s++) {
+        const int32_t ci = me->src[s];
+        ss_core *c = &e->cores[ci];
+        const int array = c->model == SS_MODEL_spike_source_array;
+        if (array) pl->sched_lo[ci] = c->sched_pos;
+        pl->emit_n[ci] = 0;
+        const int32_t k = ss_update_sources(e, c, m);
+        if (array) pl->emit_n[ci] = c->sched_pos - pl->sched_lo[ci];
+        c->spikes_out += k;
+    }
+}
+
+/* The step loop of thread p: two barriers per step.  Phase 1 of step m + 1 (the sources'
+ * draws, and the current sources on thread 0) runs in phase 3 of step m, once every thread
+ * knows that step m + 1 runs: each decides it alone, from values that no thread changes
+ * in phase 3 (so all decide alike), and a run that stops leaves the next step untouched. */
+static void run_part(ss_pool *pl, int32_t p) {
+    ss_engine *e = pl->e;
+    const ss_part *me = &pl->parts[p];
+    const int64_t n_steps = pl->n_steps, m0 = e->step;
+    const int sources = pl->n_src > 0;
+    int64_t done = 0;
+    int go = may_step(e, 0, n_steps);
+    if (go) { /* phase 1 of the first step */
+        if (p == 0 && e->n_csrc) ss_apply_current_sources(e, m0);
+        if (sources) draw_sources(e, pl, me, m0);
+        if (sources || e->n_csrc) barrier_wait(&pl->bar);
+    }
+    while (go) {
+        const int64_t m = m0 + done;
+        /* 2. the sources' spikes into this thread's rings, then its neuron cores step */
+        if (sources) {
+            if (p == 0) {
+                write_source_output(e, pl, m);
+                pl->out_mark = e->out_n; /* read by every thread in phase 3 */
+            }
+            deliver_sources(e, pl, me, m);
+        } else if (p == 0) {
+            pl->out_mark = e->out_n;
+        }
+        for (int32_t s = 0; s < me->n_neu; s++) {
+            const int32_t ci = me->neu[s];
+            ss_core *c = &e->cores[ci];
+            const int32_t k = ss_update_neurons(e, c, m);
+            pl->emit_n[ci] = k;
+            c->spikes_out += k;
+            if (k && e->plastic && e->plastic->post[ci].n)
+                ss_plastic_post(e, ci, c->spikes, k, m + 1);
+        }
+        barrier_wait(&pl->bar);
+        /* does step m + 1 run?  The output after this step: the mark plus the neurons'
+         * recorded spikes (thread 0 writes them below; the others only count them) */
+        int next = done + 1 < n_steps;
+        if (next) {
+            const int64_t out_n = pl->out_mark + neuron_output_count(e, pl);
+            next = e->out_cap - out_n >= e->out_reserve &&
+                   !(e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE));
+        }
+        /* 3. the neurons' spikes (stamp m + 1) into this thread's rings; samples */
+        for (int32_t s = 0; s < pl->n_neu; s++) {
+            const int32_t ci = pl->neu[s];
+            const int64_t k = pl->emit_n[ci];
+            if (!k || !me->rp[ci]) continue;
+            const ss_core *c = &e->cores[ci];
+            const uint32_t *q, *end;
+            for (int64_t j = 0; j < k; j++) {
+                row_of(me, ci, c->spikes[j], &q, &end);
+                if (q < end) ss_deliver_row(e, c, q, end, m + 1);
+            }
+        }
+        for (int32_t s = 0; s < me->n_neu; s++)
+            if (e->cores[me->neu[s]].n_probes) ss_sample(&e->cores[me->neu[s]], m + 1);
+        for (int32_t s = 0; s < me->n_src; s++)
+            if (e->cores[me->src[s]].n_probes) ss_sample(&e->cores[me->src[s]], m + 1);
+        if (p == 0) {
+            write_neuron_output(e, pl, m);
+            e->step = m + 1;
+            /* i_cs is read in phase 2 only, which no thread is in now */
+            if (next && e->n_csrc) ss_apply_current_sources(e, m + 1);
+        }
+        /* phase 1 of step m + 1: the source lists of step m were read in phase 2 only */
+        if (next && sources) draw_sources(e, pl, me, m + 1);
+        barrier_wait(&pl->bar);
+        done++;
+        go = next;
+    }
+    if (p == 0) pl->ran = done;
+}
+
+static void *worker(void *arg) {
+    ss_part *me = (ss_part *)arg;
+    ss_pool *pl = me->pool;
+    for (;;) {
+        barrier_wait(&pl->bar); /* the start of a run, or the end of the pool */
+        if (__atomic_load_n(&pl->quit, __ATOMIC_ACQUIRE)) break;
+        run_part(pl, me->id);
+    }
+    return NULL;
+}
+
+int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
+    if (n_steps <= 0) return 0;
+    if (pl->n_cores != e->n_cores) return -1;
+    if (pl->n_started && getpid() != pl->pid) return -2; /* a forked child: no workers */
+    pl->e = e;
+    pl->n_steps = n_steps;
+    pl->ran = 0;
+    for (int32_t ci = 0; ci < e->n_cores; ci++) {
+        const ss_core *c = &e->cores[ci];
+        uint8_t any = 0;
+        for (int32_t i = 0; i < c->n && !any; i++) any = c->spike_out[i] != 0;
+        pl->out_any[ci] = any;
+        pl->spikes_before[ci] = c->spikes_out;
+    }
+    barrier_wait(&pl->bar); /* the workers start */
+    run_part(pl, 0);
+    /* routing check: every spike a core emitted reached each core its routes lead to */
+    for (int32_t ci = 0; ci < e->n_cores; ci++) {
+        const int64_t sent = e->cores[ci].spikes_out - pl->spikes_before[ci];
+        if (!sent) continue;
+        for (int32_t r = e->route_ptr[ci]; r < e->route_ptr[ci + 1]; r++)
+            e->cores[e->route_target[r]].packets_in += sent;
+    }
+    return pl->ran;
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+/* Words of a segment after its header. */
+static int64_t seg_words(const ss_engine *e, const ss_core *c, uint32_t head) {
+    const uint32_t count = head & 0xFFFFu;
+    const int32_t fmt = e->blocks[c->block0 + (int32_t)(head >> 16)].format;
+    if (fmt == SS_COMPACT) return count;
+    if (fmt == SS_PLASTIC) return 1 + (int64_t)count;
+    return 2 * (int64_t)count;
+}
+
+static int32_t seg_target(const ss_engine *e, const ss_core *c, uint32_t head) {
+    return e->blocks[c->block0 + (int32_t)(head >> 16)].target;
+}
+
+static int has_rows(const ss_core *c) { return c->rows && c->row_ptr && c->n > 0; }
+
+/* Longest-processing-time assignment of the cores to threads: a core's cost is its neurons
+ * plus a share of its incoming synapses (which it adds up in phases 2 and 3); sources are
+ * balanced on their own, as phase 1 is theirs.  Ties go to the lowest core and thread, so
+ * the assignment is deterministic (the results do not depend on it anyway). */
+static void assign(ss_pool *pl, const ss_engine *e, const int64_t *syn_in) {
+    const int32_t n_cores = e->n_cores, T = pl->n_threads;
+    double *cost = (double *)calloc((size_t)n_cores + 1, sizeof(double));
+    double *load = (double *)calloc(2 * (size_t)T, sizeof(double));
+    int32_t *order = (int32_t *)malloc(((size_t)n_cores + 1) * sizeof(int32_t));
+    for (int32_t ci = 0; ci < n_cores; ci++) {
+        cost[ci] = (double)e->cores[ci].n + (double)syn_in[ci] / 64.0;
+        order[ci] = ci;
+    }
+    /* insertion sort by cost, descending, stable: a few thousand cores at most */
+    for (int32_t i = 1; i < n_cores; i++) {
+        const int32_t v = order[i];
+        int32_t j = i - 1;
+        while (j >= 0 && cost[order[j]] < cost[v]) {
+            order[j + 1] = order[j];
+            j--;
+        }
+        order[j + 1] = v;
+    }
+    for (int32_t i = 0; i < n_cores; i++) {
+        const int32_t ci = order[i];
+        double *ld = load + (ss_is_source(&e->cores[ci]) ? T : 0);
+        int32_t best = 0;
+        for (int32_t t = 1; t < T; t++)
+            if (ld[t] < ld[best]) best = t;
+        ld[best] += cost[ci];
+        pl->owner[ci] = best;
+    }
+    free(cost);
+    free(load);
+    free(order);
+}
+
+static int split_rows(ss_pool *pl, const ss_engine *e) {
+    const int32_t n_cores = e->n_cores, T = pl->n_threads;
+    if (T == 1) { /* one thread reads the board's rows as they are */
+        for (int32_t ci = 0; ci < n_cores; ci++) {
+            const ss_core *c = &e->cores[ci];
+            if (!has_rows(c) || c->row_ptr[c->n] == c->row_ptr[0]) continue;
+            pl->parts[0].rp[ci] = c->row_ptr;
+            pl->parts[0].rows[ci] = c->rows;
+        }
+        return 0;
+    }
+    /* words of each core's rows that go to each thread */
+    int64_t *words = (int64_t *)calloc((size_t)T * (size_t)n_cores + 1, sizeof(int64_t));
+    int64_t *cur = (int64_t *)calloc((size_t)T + 1, sizeof(int64_t));
+    int64_t *start = (int64_t *)calloc((size_t)T + 1, sizeof(int64_t));
+    if (!words || !cur || !start) {
+        free(words);
+        free(cur);
+        free(start);
+        return -1;
+    }
+    for (int32_t ci = 0; ci < n_cores; ci++) {
+        const ss_core *c = &e->cores[ci];
+        if (!has_rows(c)) continue;
+        const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
+        while (p < end) {
+            const int64_t len = 1 + seg_words(e, c, *p);
+            words[(int64_t)pl->owner[seg_target(e, c, *p)] * n_cores + ci] += len;
+            p += len;
+        }
+    }
+    int rc = 0;
+    for (int32_t t = 0; t < T && !rc; t++) {
+        int64_t n_words = 0;
+        for (int32_t ci = 0; ci < n_cores; ci++) n_words += words[(int64_t)t * n_cores + ci];
+        pl->parts[t].own_rows = (uint32_t *)malloc((size_t)(n_words + 1) * sizeof(uint32_t));
+        if (!pl->parts[t].own_rows) rc = -1;
+    }
+    for (int32_t ci = 0; ci < n_cores && !rc; ci++) {
+        const ss_core *c = &e->cores[ci];
+        if (!has_rows(c)) continue;
+        /* this core's rows start at word cur[t] of thread t's copy */
+        for (int32_t t = 0; t < T; t++) {
+            if (!words[(int64_t)t * n_cores + ci]) continue;
+            pl->parts[t].rows[ci] = pl->parts[t].own_rows + cur[t];
+            start[t] = cur[t];
+        }
+        for (int32_t i = 0; i < c->n; i++) {
+            for (int32_t t = 0; t < T; t++)
+                if (words[(int64_t)t * n_cores + ci])
+                    ((uint64_t *)pl->parts[t].rp[ci])[i] = (uint64_t)(cur[t] - start[t]);
+            const uint32_t *p = c->rows + c->row_ptr[i], *end = c->rows + c->row_ptr[i + 1];
+            while (p < end) {
+                const int64_t len = 1 + seg_words(e, c, *p);
+                const int32_t t = pl->owner[seg_target(e, c, *p)];
+                memcpy(pl->parts[t].own_rows + cur[t], p, (size_t)len * sizeof(uint32_t));
+                cur[t] += len;
+                p += len;
+            }
+        }
+        for (int32_t t = 0; t < T; t++)
+            if (words[(int64_t)t * n_cores + ci])
+                ((uint64_t *)pl->parts[t].rp[ci])[c->n] = (uint64_t)(cur[t] - start[t]);
+    }
+    free(words);
+    free(cur);
+    free(start);
+    return rc;
+}
+
+void ss_pool_destroy(ss_pool *pl) {
+    if (!pl) return;
+    if (pl->n_started && getpid() == pl->pid) {
+        __atomic_store_n(&pl->quit, 1, __ATOMIC_RELEASE);
+        barrier_wait(&pl->bar);
+        for (int32_t t = 0; t < pl->n_started; t++) pthread_join(pl->threads[t], NULL);
+    }
+    pthread_mutex_destroy(&pl->bar.mu);
+    pthread_cond_destroy(&pl->bar.cv);
+    for (int32_t t = 0; pl->parts && t < pl->n_threads; t++) {
+        ss_part *me = &pl->parts[t];
+        free(me->src);
+        free(me->neu);
+        free((void *)me->rp);
+        free((void *)me->rows);
+        free(me->own_rows);
+        free(me->own_ptr);
+    }
+    free(pl->parts);
+    free(pl->owner);
+    free(pl->src);
+    free(pl->neu);
+    free(pl->emit_n);
+    free(pl->sched_lo);
+    free((void *)pl->emit_cnt);
+    free(pl->cnt_store);
+    free(pl->spikes_before);
+    free(pl->out_any);
+    free(pl->threads);
+    free(pl);
+}
+
+ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
+    if (n_threads < 1 || n_threads > 1024 || e->n_cores < 0) return NULL;
+    const int32_t n_cores = e->n_cores;
+    int32_t T = n_threads;
+    if (T > n_cores) T = n_cores > 0 ? n_cores : 1; /* a thread without a core would only wait */
+    ss_pool *pl = (ss_pool *)calloc(1, sizeof(ss_pool));
+    if (!pl) return NULL;
+    pl->n_threads = T;
+    pl->n_cores = n_cores;
+    pl->pid = getpid();
+    pthread_mutex_init(&pl->bar.mu, NULL);
+    pthread_cond_init(&pl->bar.cv, NULL);
+    pl->bar.n = 1; /* until the workers exist */
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    pl->bar.spin = cpus > 0 && T > cpus ? 0 : SS_SPIN;
+    pl->bar.yields = SS_YIELDS;
+    const size_t nc = (size_t)n_cores + 1;
+    pl->owner = (int32_t *)calloc(nc, sizeof(int32_t));
+    pl->src = (int32_t *)calloc(nc, sizeof(int32_t));
+    pl->neu = (int32_t *)calloc(nc, sizeof(int32_t));
+    pl->emit_n = (int64_t *)calloc(nc, sizeof(int64_t));
+    pl->sched_lo = (int64_t *)calloc(nc, sizeof(int64_t));
+    pl->emit_cnt = (int32_t **)calloc(nc, sizeof(int32_t *));
+    pl->spikes_before = (int64_t *)calloc(nc, sizeof(int64_t));
+    pl->out_any = (uint8_t *)calloc(nc, 1);
+    pl->parts = (ss_part *)calloc((size_t)T, sizeof(ss_part));
+    pl->threads = (pthread_t *)calloc((size_t)T, sizeof(pthread_t));
+    int64_t *syn_in = (int64_t *)calloc(nc, sizeof(int64_t));
+    int ok = pl->owner && pl->src && pl->neu && pl->emit_n && pl->sched_lo && pl->emit_cnt &&
+             pl->spikes_before && pl->out_any && pl->parts && pl->threads && syn_in;
+    /* random sources count the spikes of each neuron they list */
+    int64_t n_cnt = 0;
+    for (int32_t ci = 0; ok && ci < n_cores; ci++) {
+        const ss_core *c = &e->cores[ci];
+        if (ss_is_source(c) && c->model != SS_MODEL_spike_source_array) n_cnt += c->n;
+    }
+    if (ok) {
+        pl->cnt_store = (int32_t *)calloc((size_t)n_cnt + 1, sizeof(int32_t));
+        ok = pl->cnt_store != NULL;
+    }
+    for (int32_t ci = 0, off = 0; ok && ci < n_cores; ci++) {
+        const ss_core *c = &e->cores[ci];
+        if (ss_is_source(c)) {
+            pl->src[pl->n_src++] = ci;
+            if (c->model != SS_MODEL_spike_source_array) {
+                pl->emit_cnt[ci] = pl->cnt_store + off;
+                off += c->n;
+            }
+        } else {
+            pl->neu[pl->n_neu++] = ci;
+        }
+        if (!has_rows(c)) continue;
+        const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
+        while (p < end) {
+            syn_in[seg_target(e, c, *p)] += *p & 0xFFFFu;
+            p += 1 + seg_words(e, c, *p);
+        }
+    }
+    if (ok) assign(pl, e, syn_in);
+    free(syn_in);
+    for (int32_t t = 0; ok && t < T; t++) {
+        ss_part *me = &pl->parts[t];
+        me->pool = pl;
+        me->id = t;
+        me->src = (int32_t *)calloc(nc, sizeof(int32_t));
+        me->neu = (int32_t *)calloc(nc, sizeof(int32_t));
+        me->rp = (const uint64_t **)calloc(nc, sizeof(uint64_t *));
+        me->rows = (const uint32_t **)calloc(nc, sizeof(uint32_t *));
+        ok = me->src && me->neu && me->rp && me->rows;
+        for (int32_t ci = 0; ok && ci < n_cores; ci++) {
+            if (pl->owner[ci] != t) continue;
+            if (ss_is_source(&e->cores[ci])) me->src[me->n_src++] = ci;
+            else me->neu[me->n_neu++] = ci;
+        }
+    }
+    if (ok && T > 1) {
+        /* each thread's row offsets: a block of n + 1 per core whose synapses reach it,
+         * reserved here (split_rows fills them) */
+        int64_t *words = (int64_t *)calloc((size_t)T * nc, sizeof(int64_t));
+        ok = words != NULL;
+        for (int32_t ci = 0; ok && ci < n_cores; ci++) {
+            const ss_core *c = &e->cores[ci];
+            if (!has_rows(c)) continue;
+            const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
+            while (p < end) {
+                words[(int64_t)pl->owner[seg_target(e, c, *p)] * n_cores + ci] = 1;
+                p += 1 + seg_words(e, c, *p);
+            }
+        }
+        for (int32_t t = 0; ok && t < T; t++) {
+            ss_part *me = &pl->parts[t];
+            int64_t n_ptr = 0;
+            for (int32_t ci = 0; ci < n_cores; ci++)
+                if (words[(int64_t)t * n_cores + ci]) n_ptr += e->cores[ci].n + 1;
+            me->own_ptr = (uint64_t *)malloc((size_t)(n_ptr + 1) * sizeof(uint64_t));
+            ok = me->own_ptr != NULL;
+            for (int32_t ci = 0, at = 0; ok && ci < n_cores; ci++)
+                if (words[(int64_t)t * n_cores + ci]) {
+                    me->rp[ci] = me->own_ptr + at;
+                    at += e->cores[ci].n + 1;
+                }
+        }
+        free(words);
+    }
+    if (ok) ok = split_rows(pl, e) == 0;
+    /* every worker meets thread 0 at every barrier, from its first one (the start of a run) */
+    __atomic_store_n(&pl->bar.n, T, __ATOMIC_RELEASE);
+    for (int32_t t = 1; ok && t < T; t++) {
+        if (pthread_create(&pl->threads[t - 1], NULL, worker, &pl->parts[t]) != 0) ok = 0;
+        else pl->n_started++;
+    }
+    if (!ok) { /* only the workers that exist meet thread 0 at the last barrier */
+        __atomic_store_n(&pl->bar.n, pl->n_started + 1, __ATOMIC_RELEASE);
+        ss_pool_destroy(pl);
+        return NULL;
+    }
+    return pl;
+}
