@@ -146,7 +146,13 @@ enum ss_rule_kind {
     SS_STDP_ADDITIVE = 0,
     SS_STDP_MULTIPLICATIVE = 1,
     SS_TSODYKS_MARKRAM = 2,
-    SS_STOCHASTIC = 3 /* each spike crosses each synapse with probability p_release */
+    SS_STOCHASTIC = 3, /* each spike crosses each synapse with probability p_release */
+    /* sPyNNaker's SpikeNearestPairRule (SS_STDP_NEAREST | the weight dependence): depression
+     * by the latest postsynaptic spike alone, potentiation by the first postsynaptic spike
+     * after a presynaptic one, paired with that presynaptic spike alone */
+    SS_STDP_NEAREST = 4,
+    SS_STDP_NEAREST_MULTIPLICATIVE = 5,
+    SS_VOGELS = 6 /* Vogels et al. 2011 (NEST's vogels_sprekeler_synapse): eta = a_plus */
 };
 
 typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic block follows one */
@@ -155,6 +161,7 @@ typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic bloc
     double tau_plus, tau_minus, a_plus, a_minus, w_min, w_max; /* STDP (ms, ms, 1, 1, w, w) */
     double u_use, tau_rec, tau_facil;                          /* Tsodyks-Markram (1, ms, ms) */
     double p_release;                                          /* stochastic: in [0, 1] */
+    double alpha; /* Vogels 2011: depression per presynaptic spike, in units of eta (1) */
     double *lut_plus; /* [512] exp(-k dt/tau_plus), k = 0..255, then the same for 256 k */
 } ss_rule;
 

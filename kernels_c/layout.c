@@ -35,7 +35,7 @@
 #define FIELDS_ss_rule(X) X(ss_rule, kind) X(ss_rule, pad) X(ss_rule, tau_plus) \
     X(ss_rule, tau_minus) X(ss_rule, a_plus) X(ss_rule, a_minus) X(ss_rule, w_min) \
     X(ss_rule, w_max) X(ss_rule, u_use) X(ss_rule, tau_rec) X(ss_rule, tau_facil) \
-    X(ss_rule, p_release) X(ss_rule, lut_plus)
+    X(ss_rule, p_release) X(ss_rule, alpha) X(ss_rule, lut_plus)
 #define FIELDS_ss_post(X) X(ss_post, n) X(ss_post, cap) X(ss_post, cap_max) X(ss_post, d_max) \
     X(ss_post, tau_minus) X(ss_post, lut_minus) X(ss_post, t) X(ss_post, k) X(ss_post, reads) \
     X(ss_post, head) X(ss_post, len) X(ss_post, n_in) X(ss_post, col_ptr) X(ss_post, col_syn) \

@@ -1,7 +1,7 @@
 /* spinstream engine: synaptic plasticity on the synaptic rows.
  *
  * STDP (PyNN's STDPMechanism with SpikePairRule and an additive or multiplicative weight
- * dependence), short-term plasticity (PyNN's TsodyksMarkramSynapse) and stochastic release
+ * dependence; sPyNNaker's SpikeNearestPairRule and Vogels2011Rule on the same machinery), short-term plasticity (PyNN's TsodyksMarkramSynapse) and stochastic release
  * (PyNN's SimpleStochasticSynapse).  docs/ENGINE.md,
  * "Plasticity", states the rules; this file is their event-driven form.
  *
@@ -58,10 +58,15 @@ int ss_plastic_prepare(ss_engine *e) {
             if (!(ru->p_release >= 0.0 && ru->p_release <= 1.0)) return -24;
             continue;
         }
-        if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE) return -21;
+        if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE &&
+            ru->kind != SS_STDP_NEAREST && ru->kind != SS_STDP_NEAREST_MULTIPLICATIVE &&
+            ru->kind != SS_VOGELS)
+            return -21;
         if (!(ru->tau_plus > 0.0 && ru->tau_minus > 0.0 && ru->a_plus >= 0.0 &&
               ru->a_minus >= 0.0 && ru->w_min >= 0.0 && ru->w_min <= ru->w_max))
             return -22;
+        if (ru->kind == SS_VOGELS && !(ru->alpha >= 0.0 && ru->tau_plus == ru->tau_minus))
+            return -25;
         fill_lut(ru->lut_plus, h, ru->tau_plus);
     }
     for (int32_t c = 0; c < e->n_cores; c++) {
@@ -75,14 +80,30 @@ int ss_plastic_prepare(ss_engine *e) {
 
 /* ---------------------------------------------------------------- STDP */
 
+/* The weight dependence: additive (a change that does not depend on w) or multiplicative. */
+static inline int additive(const ss_rule *r) {
+    return r->kind != SS_STDP_MULTIPLICATIVE && r->kind != SS_STDP_NEAREST_MULTIPLICATIVE;
+}
+
+/* sPyNNaker's nearest-pair timing (SpikeNearestPairRule). */
+static inline int nearest(const ss_rule *r) {
+    return r->kind == SS_STDP_NEAREST || r->kind == SS_STDP_NEAREST_MULTIPLICATIVE;
+}
+
+/* The additive step per unit trace: A+ w_max (PyNN's AdditiveWeightDependence), or the
+ * learning rate eta = A+ itself for Vogels 2011 (as NEST's vogels_sprekeler_synapse). */
+static inline double step_plus(const ss_rule *r) {
+    return r->kind == SS_VOGELS ? r->a_plus : r->a_plus * r->w_max;
+}
+
 static inline double potentiate(const ss_rule *r, double w, double k) {
-    w += r->kind == SS_STDP_ADDITIVE ? r->a_plus * r->w_max * k : r->a_plus * (r->w_max - w) * k;
+    w += additive(r) ? step_plus(r) * k : r->a_plus * (r->w_max - w) * k;
     return w < r->w_max ? w : r->w_max;
 }
 
 /* Fold one potentiation into a pending change (see ss_plastic.pending) instead. */
 static inline double pend(const ss_rule *r, double p, double k) {
-    if (r->kind == SS_STDP_ADDITIVE) return p + r->a_plus * r->w_max * k;
+    if (additive(r)) return p + step_plus(r) * k;
     const double f = 1.0 - r->a_plus * k;
     return p * (f > 0.0 ? f : 0.0);
 }
@@ -90,13 +111,13 @@ static inline double pend(const ss_rule *r, double p, double k) {
 /* Apply a pending change: the same as its potentiations one by one (they all push the same
  * way, so clipping once at the end is the same as clipping each). */
 static inline double apply_pending(const ss_rule *r, double w, double p) {
-    if (r->kind == SS_STDP_ADDITIVE) w += p;
+    if (additive(r)) w += p;
     else w = r->w_max - (r->w_max - w) * p;
     return w < r->w_max ? w : r->w_max;
 }
 
 static inline double depress(const ss_rule *r, double w, double k) {
-    w -= r->kind == SS_STDP_ADDITIVE ? r->a_minus * r->w_max * k : r->a_minus * (w - r->w_min) * k;
+    w -= additive(r) ? r->a_minus * r->w_max * k : r->a_minus * (w - r->w_min) * k;
     return w > r->w_min ? w : r->w_min;
 }
 
@@ -116,7 +137,8 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
         pending = pl->pending + (st >> 1);
         pl->seg_state[seg] = st & ~(int64_t)1;
     }
-    const double none = ru->kind == SS_STDP_ADDITIVE ? 0.0 : 1.0;
+    const double none = additive(ru) ? 0.0 : 1.0;
+    const int near = nearest(ru);
     for (uint32_t q = 0; q < count; q++) {
         const uint32_t word = p[q];
         const int64_t i = word & ((1u << SS_W_POST_BITS) - 1u);
@@ -131,27 +153,46 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
         int32_t j = len; /* first entry after lo */
         while (j > 0 && ht[(head + j - 1) & cmask] > lo) j--;
         double wq = w[q];
+        /* nearest pair: only the window's first postsynaptic spike potentiates (a pending
+         * change is that spike's) */
+        int done = 0;
         if (pending && pending[q] != none) {
             wq = apply_pending(ru, wq, pending[q]);
             pending[q] = none;
+            done = near;
         }
         for (; j < len; j++) {
             const int64_t at = (head + j) & cmask;
             if (ht[at] > hi) break;
-            if (kplus != 0.0) wq = potentiate(ru, wq, kplus * decay(ru->lut_plus, ht[at] + d - last, h, ru->tau_plus));
+            if (kplus != 0.0 && !done) {
+                wq = potentiate(ru, wq, kplus * decay(ru->lut_plus, ht[at] + d - last, h, ru->tau_plus));
+                done = near;
+            }
             hr[at]++;
         }
-        /* K- at hi: the latest entry strictly before hi (entries hold distinct stamps) */
+        /* K- at hi: the latest entry strictly before hi (entries hold distinct stamps);
+         * nearest pair: that spike alone (1 at its stamp), not the sum over spikes */
         int32_t a = j - 1;
         if (a >= 0 && ht[(head + a) & cmask] >= hi) a--;
+        double kminus = 0.0;
         if (a >= 0) {
             const int64_t at = (head + a) & cmask;
-            wq = depress(ru, wq, hk[at] * decay(po->lut_minus, hi - ht[at], h, po->tau_minus));
+            kminus = (near ? 1.0 : hk[at]) * decay(po->lut_minus, hi - ht[at], h, po->tau_minus);
+        }
+        if (ru->kind == SS_VOGELS) {
+            /* facilitation by the postsynaptic trace, then the constant depression alpha eta,
+             * each clipped (NEST's order; w_min = 0 there) */
+            if (kminus != 0.0) wq = potentiate(ru, wq, kminus);
+            wq -= ru->alpha * ru->a_plus;
+            if (wq < ru->w_min) wq = ru->w_min;
+        } else if (a >= 0) {
+            wq = depress(ru, wq, kminus);
         }
         w[q] = wq;
         t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq;
     }
-    pl->seg_trace[seg] = kplus * decay(ru->lut_plus, s - last, h, ru->tau_plus) + 1.0;
+    /* nearest pair: the presynaptic trace is the latest spike's alone */
+    pl->seg_trace[seg] = near ? 1.0 : kplus * decay(ru->lut_plus, s - last, h, ru->tau_plus) + 1.0;
     pl->seg_last[seg] = s;
     return p + count;
 }
@@ -172,6 +213,8 @@ static void flush_oldest(ss_engine *e, ss_post *po, int64_t i, int64_t te) {
         if (last - d >= te || kplus == 0.0) continue; /* paired already, or nothing to pair */
         const ss_rule *ru = &pl->rules[po->col_dr[c] >> 16];
         double *p = &pl->pending[po->col_syn[c]];
+        /* nearest pair: an earlier spike of this window was the one that potentiates */
+        if (nearest(ru) && *p != (additive(ru) ? 0.0 : 1.0)) continue;
         *p = pend(ru, *p, kplus * decay(ru->lut_plus, te + d - last, e->dt, ru->tau_plus));
         pl->seg_state[seg] |= 1;
     }

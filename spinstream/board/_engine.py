@@ -120,6 +120,8 @@ class CurrentSource(ctypes.Structure):
 
 
 STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM, STOCHASTIC = 0, 1, 2, 3
+#: sPyNNaker's SpikeNearestPairRule (additive, multiplicative) and Vogels2011Rule.
+STDP_NEAREST, STDP_NEAREST_MULTIPLICATIVE, VOGELS = 4, 5, 6
 
 
 class Rule(ctypes.Structure):
@@ -136,6 +138,7 @@ class Rule(ctypes.Structure):
         ("tau_rec", c_double),
         ("tau_facil", c_double),
         ("p_release", c_double),
+        ("alpha", c_double),
         ("lut_plus", POINTER(c_double)),
     ]
 

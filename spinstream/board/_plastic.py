@@ -59,6 +59,7 @@ _PREPARE_ERRORS = {
     -22: "STDP parameters out of range (tau > 0, A >= 0, 0 <= w_min <= w_max)",
     -23: "STDP: tau_minus must be > 0",
     -24: "stochastic synapses: p must lie in [0, 1]",
+    -25: "Vogels2011Rule: alpha must be >= 0 and tau_plus equal to tau_minus",
 }
 
 
@@ -102,6 +103,7 @@ _RULE = np.dtype(
         ("pad", np.int32),
         *((f, np.float64) for f in ("tau_plus", "tau_minus", "a_plus", "a_minus", "w_min")),
         *((f, np.float64) for f in ("w_max", "u_use", "tau_rec", "tau_facil", "p_release")),
+        ("alpha", np.float64),
         ("lut_plus", np.uint64),
     ]
 )
@@ -117,6 +119,7 @@ _RULE_FIELDS = (
     ("tau_rec", "tau_rec"),
     ("tau_facil", "tau_facil"),
     ("p_release", "p"),
+    ("alpha", "alpha"),
 )
 
 #: ``E.PlasticBlock`` as numpy sees its memory (the tau_syn pointers as addresses).
@@ -217,7 +220,7 @@ def _check_per_synapse(
         bad |= ~np.isfinite(x)
     if isinstance(rule, STDPSpec):
         bad |= (v["tau_plus"] <= 0) | (v["A_plus"] < 0) | (v["A_minus"] < 0)
-        bad |= (v["w_min"] < 0) | (v["w_min"] > v["w_max"])
+        bad |= (v["w_min"] < 0) | (v["w_min"] > v["w_max"]) | (v["alpha"] < 0)
     elif isinstance(rule, StochasticSpec):
         bad |= (v["p"] < 0) | (v["p"] > 1)
     else:
@@ -252,9 +255,15 @@ class PlasticState:
         # filled through a numpy view, one column per field: a network may have thousands
         # of rules (one per distinct combination of per-synapse values)
         rv = _view(self._rules, _RULE)[: len(rules)]
-        kind = {"additive": E.STDP_ADDITIVE, "multiplicative": E.STDP_MULTIPLICATIVE}
+        kind = {
+            ("pair", "additive"): E.STDP_ADDITIVE,
+            ("pair", "multiplicative"): E.STDP_MULTIPLICATIVE,
+            ("nearest", "additive"): E.STDP_NEAREST,
+            ("nearest", "multiplicative"): E.STDP_NEAREST_MULTIPLICATIVE,
+            ("vogels", "additive"): E.VOGELS,
+        }
         rv["kind"] = [
-            kind[r.weight_dependence]
+            kind[r.timing, r.weight_dependence]
             if isinstance(r, STDPSpec)
             else E.TSODYKS_MARKRAM
             if isinstance(r, TsodyksMarkramSpec)

@@ -99,6 +99,9 @@ def _check_component(component: Any) -> None:
 
 class SpikePairRule(synapses.SpikePairRule):  # type: ignore[misc]
     __doc__ = synapses.SpikePairRule.__doc__
+    #: The engine's timing (``STDPSpec.timing``); sPyNNaker's SpikeNearestPairRule (in
+    #: ``spinstream.spinnaker.extra_models``) is this class with ``"nearest"``.
+    engine_timing: ClassVar[str] = "pair"
     translations = build_translations(
         ("tau_plus", "tau_plus"),
         ("tau_minus", "tau_minus"),
@@ -158,9 +161,10 @@ class STDPMechanism(synapses.STDPMechanism):  # type: ignore[misc]
         weight: Any = 0.0,
         delay: Any = None,
     ) -> None:
-        if not isinstance(timing_dependence, SpikePairRule):
+        if getattr(timing_dependence, "engine_timing", None) not in _TIMINGS:
             raise errors.NoModelAvailableError(
-                "STDPMechanism: spinstream's timing dependence is SpikePairRule, got "
+                "STDPMechanism: spinstream's timing dependences are SpikePairRule and "
+                "sPyNNaker's extra_models.SpikeNearestPairRule and Vogels2011Rule, got "
                 f"{type(timing_dependence).__name__}"
             )
         if not isinstance(
@@ -247,12 +251,21 @@ PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse, SimpleStochasticSynapse)
 # ------------------------------------------------------------------ projections
 
 _STDP_PARAMS = ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")
+#: Vogels2011Rule's PyNN names (its one ``tau`` is the engine's tau_plus and tau_minus).
+_VOGELS_PARAMS = ("alpha", "tau", "A_plus", "w_min", "w_max")
+#: The timing dependences the engine runs (``STDPSpec.timing``).
+_TIMINGS = ("pair", "nearest", "vogels")
+
+
+def _timing(st: Any) -> str:
+    """Return the engine timing of an STDPMechanism's timing dependence."""
+    return str(st.timing_dependence.engine_timing)
 
 
 def rule_names(synapse_type: Any) -> tuple[str, ...]:
     """Return the numeric rule parameters of a synapse type (none for StaticSynapse)."""
     if isinstance(synapse_type, STDPMechanism):
-        return _STDP_PARAMS
+        return _VOGELS_PARAMS if _timing(synapse_type) == "vogels" else _STDP_PARAMS
     if isinstance(synapse_type, TsodyksMarkramSynapse):
         return _TM_PARAMS
     if isinstance(synapse_type, SimpleStochasticSynapse):
@@ -263,7 +276,7 @@ def rule_names(synapse_type: Any) -> tuple[str, ...]:
 def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
     """Return the PyNN parameter names of a rule that ``Projection.get`` can read."""
     if isinstance(rule, STDPSpec):
-        return _STDP_PARAMS
+        return _VOGELS_PARAMS if rule.timing == "vogels" else _STDP_PARAMS
     if isinstance(rule, StochasticSpec):
         return _SS_PARAMS
     return _TM_PARAMS
@@ -311,7 +324,13 @@ def _base_rule(
             if isinstance(st.weight_dependence, AdditiveWeightDependence)
             else "multiplicative"
         )
-        rule = STDPSpec(weight_dependence=kind, **base)
+        timing = _timing(st)
+        if timing == "vogels":  # one tau for both traces; no A_minus
+            tau = base.pop("tau")
+            base.update(tau_plus=tau, tau_minus=tau, A_minus=0.0)
+            if "tau" in varying:  # pragma: no cover - check_rule_values refuses it first
+                raise errors.InvalidParameterValueError("Vogels2011Rule: tau cannot vary")
+        rule = STDPSpec(weight_dependence=kind, timing=timing, **base)
     elif isinstance(st, SimpleStochasticSynapse):
         rule = StochasticSpec(**base)
     else:
@@ -344,10 +363,11 @@ def check_rule_values(projection: Any, values: dict[str, FloatArray]) -> dict[st
         return {}
     where = f"Projection {projection.label!r}"
     out = {k: np.array(v, dtype=np.float64).reshape(-1) for k, v in values.items()}
-    tau = out.get("tau_minus")
+    tname = "tau_minus" if "tau_minus" in out else "tau"
+    tau = out.get(tname)
     if tau is not None and len(tau) and not np.all(tau == tau[0]):
         raise errors.InvalidParameterValueError(
-            f"{where}: tau_minus must be one value for the whole projection, got values "
+            f"{where}: {tname} must be one value for the whole projection, got values "
             f"from {float(tau.min())!r} to {float(tau.max())!r} ms; the depression trace "
             "belongs to the postsynaptic neuron, so there is one tau_minus per "
             "postsynaptic population (tau_plus, A_plus, A_minus, w_min and w_max may vary "
