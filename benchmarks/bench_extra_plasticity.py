@@ -7,7 +7,8 @@ Run from the repository root::
 
 The network of ``benchmarks/bench_stdp.py`` (Vogels & Abbott CUBA, exc->exc plastic, the
 rest static) runs with: all synapses static; PyNN's ``SpikePairRule``; sPyNNaker's
-``SpikeNearestPairRule``; and ``Vogels2011Rule`` (here on exc->exc too, to compare the cost
+``SpikeNearestPairRule``; ``PfisterSpikeTriplet`` (with ``WeightDependenceAdditiveTriplet``);
+and ``Vogels2011Rule`` (here on exc->exc too, to compare the cost
 of the rules on the same spikes' worth of work, not as a model of inhibitory plasticity).
 The cases alternate, ``--rounds`` times each (the machine may be shared), and the median and
 spread of synaptic events per second (every spike times its out-degree) are printed, with
@@ -32,6 +33,19 @@ from spinstream.model import NetworkSpec, STDPSpec  # noqa: E402
 RULES = {
     "pair": STDPSpec(20.0, 20.0, 0.01, 0.0105, 0.0, 2 * W_EXC),
     "nearest": STDPSpec(20.0, 20.0, 0.01, 0.0105, 0.0, 2 * W_EXC, timing="nearest"),
+    "triplet": STDPSpec(
+        20.0,
+        20.0,
+        0.005,
+        0.007,
+        0.0,
+        2 * W_EXC,
+        timing="triplet",
+        tau_x=101.0,
+        tau_y=125.0,
+        A3_plus=0.0062,
+        A3_minus=0.0023,
+    ),
     "vogels": STDPSpec(20.0, 20.0, 0.01 * W_EXC, 0.0, 0.0, 2 * W_EXC, timing="vogels", alpha=0.12),
 }
 

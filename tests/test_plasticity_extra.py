@@ -69,6 +69,44 @@ def reference_vogels(rule: STDPSpec, w0: float, pre: list[int], post: list[int],
     return w
 
 
+def reference_triplet(rule: STDPSpec, w0: float, pre: list[int], post: list[int], d: int) -> float:
+    """Pfister & Gerstner's all-to-all triplet rule from spike times: at each presynaptic
+    spike s, every postsynaptic spike seen since the previous one (at a) adds
+    w_max (A_plus + A3_plus o2) r1 with r1 = sum over presynaptic spikes before a of
+    exp(-lag/tau_plus) and o2 = sum over postsynaptic spikes seen before a of
+    exp(-lag/tau_y); then s subtracts w_max (A_minus + A3_minus r2) o1 with o1 over the
+    postsynaptic spikes seen before s (tau_minus), r2 over the presynaptic spikes before s
+    (tau_x); each step clipped."""
+    w, prev = w0, -math.inf
+    seen = sorted(t + d for t in post)
+
+    def trace(times: list[int], at: int, tau: float) -> float:
+        return sum(math.exp(-(at - x) * DT / tau) for x in times if x < at)
+
+    for s in pre:
+        for a in seen:
+            if prev < a <= s:
+                r1, o2 = trace(pre, a, rule.tau_plus), trace(seen, a, rule.tau_y)
+                w = min(w + rule.w_max * (rule.A_plus + rule.A3_plus * o2) * r1, rule.w_max)
+        o1, r2 = trace(seen, s, rule.tau_minus), trace(pre, s, rule.tau_x)
+        w = max(w - rule.w_max * (rule.A_minus + rule.A3_minus * r2) * o1, rule.w_min)
+        prev = s
+    return w
+
+
+TRIPLET = STDPSpec(
+    16.8,
+    33.7,
+    0.005,
+    0.007,
+    0.0,
+    2.0,
+    timing="triplet",
+    tau_x=101.0,
+    tau_y=125.0,
+    A3_plus=0.0062,
+    A3_minus=0.0023,
+)
 NEAR_ADD = STDPSpec(16.8, 33.7, 0.05, 0.0525, 0.0, 2.0, timing="nearest")
 NEAR_MUL = STDPSpec(16.8, 33.7, 0.05, 0.0525, 0.1, 2.0, "multiplicative", timing="nearest")
 VOGELS = STDPSpec(20.0, 20.0, 0.01, 0.0, 0.0, 2.0, timing="vogels", alpha=0.2)
@@ -102,7 +140,9 @@ def test_nearest_pair_hand_placed() -> None:
 
 
 @pytest.mark.parametrize(
-    "rule", [NEAR_ADD, NEAR_MUL, VOGELS], ids=["nearest-add", "nearest-mul", "vogels"]
+    "rule",
+    [NEAR_ADD, NEAR_MUL, VOGELS, TRIPLET],
+    ids=["nearest-add", "nearest-mul", "vogels", "triplet"],
 )
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_random_trains_match_the_reference(rule: STDPSpec, seed: int) -> None:
@@ -116,7 +156,9 @@ def test_random_trains_match_the_reference(rule: STDPSpec, seed: int) -> None:
     d = int(rng.integers(1, 40))
     w0 = 1.0
     w, pre, post = run_pair(rule, w0, pre_ms, teacher_ms, d)
-    ref = reference_vogels if rule.timing == "vogels" else reference_nearest
+    ref = {"vogels": reference_vogels, "triplet": reference_triplet}.get(
+        rule.timing, reference_nearest
+    )
     expected = ref(rule, w0, pre, post, d)
     assert abs(w - expected) <= 1e-9
     assert abs(w - w0) > 1e-3
@@ -143,8 +185,26 @@ def test_bad_rules_are_refused() -> None:
     with pytest.raises(ParameterError, match="Additive"):
         STDPSpec(20.0, 20.0, 0.1, 0.0, 0.0, 1.0, "multiplicative", timing="vogels").check("x")
     with pytest.raises(ParameterError, match="timing"):
-        STDPSpec(20.0, 20.0, 0.1, 0.0, 0.0, 1.0, timing="triplet").check("x")
-    from spinstream.spinnaker.extra_models import SpikeNearestPairRule, Vogels2011Rule
+        STDPSpec(20.0, 20.0, 0.1, 0.0, 0.0, 1.0, timing="quadruplet").check("x")
+    with pytest.raises(ParameterError, match="tau_y"):
+        STDPSpec(20.0, 20.0, 0.1, 0.0, 0.0, 1.0, timing="triplet", tau_x=5.0).check("x")
+    from spinstream.spinnaker import STDPMechanism
+    from spinstream.spinnaker.extra_models import (
+        PfisterSpikeTriplet,
+        SpikeNearestPairRule,
+        Vogels2011Rule,
+        WeightDependenceAdditiveTriplet,
+    )
+
+    with pytest.raises(errors.InvalidParameterValueError, match="A3_minus"):
+        WeightDependenceAdditiveTriplet(A3_minus=-0.1)
+    with pytest.raises(errors.InvalidParameterValueError, match="tau_x"):
+        PfisterSpikeTriplet(20.0, 20.0, 0.0, 100.0, 0.01, 0.01)
+    with pytest.raises(errors.NoModelAvailableError, match="together"):
+        STDPMechanism(
+            timing_dependence=SpikeNearestPairRule(),
+            weight_dependence=WeightDependenceAdditiveTriplet(),
+        )
 
     with pytest.raises(errors.InvalidParameterValueError, match="A_minus"):
         Vogels2011Rule(alpha=0.1, A_minus=0.02)
@@ -165,14 +225,19 @@ SCRIPT = """
         ("nearest", sim.extra_models.SpikeNearestPairRule(
             tau_plus=16.8, tau_minus=20.0, A_plus=0.05, A_minus=0.0525)),
         ("vogels", sim.extra_models.Vogels2011Rule(alpha=0.12, tau=20.0, A_plus=0.05)),
+        ("triplet", sim.extra_models.PfisterSpikeTriplet(
+            tau_plus=16.8, tau_minus=20.0, tau_x=101.0, tau_y=125.0, A_plus=0.05,
+            A_minus=0.0525)),
     ):
         post = sim.Population(1, sim.IF_curr_delta(tau_refrac=0.1))
         sim.Projection(teach, post, sim.OneToOneConnector(),
                        sim.StaticSynapse(weight=100.0, delay=0.1))
-        stdp = sim.STDPMechanism(
-            timing_dependence=td,
-            weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=2.0),
-            weight=0.8, delay=1.5)
+        wd = (sim.extra_models.WeightDependenceAdditiveTriplet(
+                  w_min=0.0, w_max=2.0, A3_plus=0.1, A3_minus=0.2)
+              if name == "triplet" else
+              sim.AdditiveWeightDependence(w_min=0.0, w_max=2.0))
+        stdp = sim.STDPMechanism(timing_dependence=td, weight_dependence=wd,
+                                 weight=0.8, delay=1.5)
         proj = sim.Projection(pre, post, sim.OneToOneConnector(), stdp,
                               receptor_type="inhibitory" if name == "vogels" else "excitatory")
         out[name] = proj
@@ -180,6 +245,7 @@ SCRIPT = """
     res = {k: float(p.get("weight", format="array")[0, 0]) for k, p in out.items()}
     res["tau"] = float(out["vogels"].get("tau", format="array")[0, 0])
     res["alpha"] = float(out["vogels"].get("alpha", format="array")[0, 0])
+    res["A3_minus"] = float(out["triplet"].get("A3_minus", format="array")[0, 0])
     sim.end()
     print(json.dumps(res))
 """
@@ -195,3 +261,11 @@ def test_spynnaker_script_runs_both_rules(tmp_path: pathlib.Path) -> None:
     assert_allclose(res["vogels"], vog, rtol=1e-12)
     assert res["tau"] == 20.0
     assert res["alpha"] == 0.12
+    # triplet: post 15.8 (o2 before it 0), 17.8 (o2 = e^(-2/125)); pre 40 depresses with
+    # r2 = e^(-30/101) and o1 over both postsynaptic spikes
+    r1 = [math.exp(-5.8 / 16.8), math.exp(-7.8 / 16.8)]
+    tri = 0.8 + 2.0 * 0.05 * r1[0] + 2.0 * (0.05 + 0.1 * math.exp(-2.0 / 125.0)) * r1[1]
+    o1 = math.exp(-24.2 / 20.0) + math.exp(-22.2 / 20.0)
+    tri -= 2.0 * (0.0525 + 0.2 * math.exp(-30.0 / 101.0)) * o1
+    assert_allclose(res["triplet"], tri, rtol=1e-12)
+    assert res["A3_minus"] == 0.2

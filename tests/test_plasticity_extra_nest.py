@@ -6,6 +6,9 @@ postsynaptic spike times (those NEST recorded) through its engine, and the final
 must agree:
 
 - ``Vogels2011Rule`` = ``vogels_sprekeler_synapse`` (eta = A_plus, Wmax = w_max, w_min = 0);
+- ``PfisterSpikeTriplet`` + ``WeightDependenceAdditiveTriplet`` = ``stdp_triplet_synapse``
+  (all to all; ``Aplus = A_plus w_max`` etc., ``tau_plus_triplet = tau_x``, the neuron's
+  ``tau_minus_triplet = tau_y``);
 - ``SpikeNearestPairRule`` = ``stdp_nn_symm_synapse`` (lambda = A_plus, alpha =
   A_minus / A_plus, mu = 0: additive) on trains with at most one postsynaptic spike between
   presynaptic ones, where the two definitions agree (with more, only sPyNNaker's first one
@@ -34,11 +37,17 @@ nest.Connect(gen, parrot, syn_spec={"delay": dt})
 teach = nest.Create("spike_generator", params={"spike_times": list(teach_times)})
 post = nest.Create("iaf_psc_delta", params={
     "tau_m": 20.0, "C_m": 1.0, "t_ref": dt, "E_L": -65.0, "V_reset": -65.0,
-    "V_th": -50.0, "V_m": -65.0, "I_e": 0.0, "tau_minus": tau_minus})
+    "V_th": -50.0, "V_m": -65.0, "I_e": 0.0, "tau_minus": tau_minus,
+    "tau_minus_triplet": tau_y})
 nest.Connect(teach, post, syn_spec={"weight": 100.0, "delay": dt})
 if rule == "vogels":
     syn = {"synapse_model": "vogels_sprekeler_synapse", "tau": tau_plus, "alpha": alpha,
            "eta": a_plus, "Wmax": w_max, "weight": w0, "delay": delay}
+elif rule == "triplet":
+    syn = {"synapse_model": "stdp_triplet_synapse", "tau_plus": tau_plus,
+           "tau_plus_triplet": tau_x, "Aplus": a_plus * w_max, "Aminus": a_minus * w_max,
+           "Aplus_triplet": a3_plus * w_max, "Aminus_triplet": a3_minus * w_max,
+           "Wmax": w_max, "weight": w0, "delay": delay}
 else:
     syn = {"synapse_model": "stdp_nn_symm_synapse", "tau_plus": tau_plus, "lambda": a_plus,
            "alpha": a_minus / a_plus, "mu_plus": 0.0, "mu_minus": 0.0, "Wmax": w_max,
@@ -76,6 +85,10 @@ def compare(rule: STDPSpec, name: str, pre_ms: np.ndarray, arrive_ms: np.ndarray
         "a_plus": rule.A_plus,
         "a_minus": rule.A_minus,
         "alpha": rule.alpha,
+        "tau_x": rule.tau_x or 1.0,
+        "tau_y": rule.tau_y or 110.0,
+        "a3_plus": rule.A3_plus,
+        "a3_minus": rule.A3_minus,
         "w_max": rule.w_max,
         "w0": w0,
         "delay": d * DT,
@@ -114,3 +127,23 @@ def test_nearest_pair_matches_stdp_nn_symm_with_one_post_spike_per_interval() ->
     )[keep]
     rule = STDPSpec(16.8, 16.8, 0.05, 0.06, 0.0, 2.0, timing="nearest")
     compare(rule, "nearest", pre_ms, arrive_ms, 17)
+
+
+def test_triplet_matches_stdp_triplet_synapse() -> None:
+    rng = np.random.default_rng(7)
+    pre_ms = np.unique(np.round(rng.uniform(5.0, 400.0, 45), 1))
+    arrive_ms = np.unique(np.round(rng.uniform(10.0, 400.0, 45), 1))
+    rule = STDPSpec(
+        16.8,
+        33.7,
+        0.005,
+        0.007,
+        0.0,
+        2.0,
+        timing="triplet",
+        tau_x=101.0,
+        tau_y=125.0,
+        A3_plus=0.0062,
+        A3_minus=0.0023,
+    )
+    compare(rule, "triplet", pre_ms, arrive_ms, 9)

@@ -108,6 +108,14 @@ class STDPSpec:
     alpha
         Vogels 2011 only: depression per presynaptic spike in units of ``A_plus`` (``>= 0``;
         ``2 rho_0 tau`` for a target rate ``rho_0``).
+    tau_x, tau_y, A3_plus, A3_minus
+        ``timing = "triplet"`` only (sPyNNaker's ``PfisterSpikeTriplet`` with
+        ``WeightDependenceAdditiveTriplet``, NEST's ``stdp_triplet_synapse``, all to all):
+        time constants (ms, > 0) of the slow presynaptic trace ``r2`` and the slow
+        postsynaptic trace ``o2`` (one ``tau_y`` per postsynaptic population), and the
+        triplet amplitudes (>= 0): ``dw = +w_max (A_plus + A3_plus o2) r1`` at each
+        postsynaptic spike, ``-w_max (A_minus + A3_minus r2) o1`` at each presynaptic one
+        (``o2``, ``r2`` just before the spike); additive only.
     """
 
     tau_plus: float
@@ -119,12 +127,19 @@ class STDPSpec:
     weight_dependence: str = "additive"
     timing: str = "pair"
     alpha: float = 0.0
+    tau_x: float = 0.0
+    tau_y: float = 0.0
+    A3_plus: float = 0.0
+    A3_minus: float = 0.0
 
     def check(self, where: str) -> None:
         """Raise :class:`ParameterError` naming the first parameter out of range."""
         _finite(
-            where, self, ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max", "alpha")
+            where,
+            self,
+            ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max", "alpha"),
         )
+        _finite(where, self, ("tau_x", "tau_y", "A3_plus", "A3_minus"))
         for name in ("tau_plus", "tau_minus"):
             if getattr(self, name) <= 0:
                 raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} ms must be > 0")
@@ -140,10 +155,25 @@ class STDPSpec:
                 f"{where}: weight_dependence must be 'additive' or 'multiplicative', "
                 f"got {self.weight_dependence!r}"
             )
-        if self.timing not in ("pair", "nearest", "vogels"):
+        if self.timing not in ("pair", "nearest", "vogels", "triplet"):
             raise ParameterError(
-                f"{where}: timing must be 'pair', 'nearest' or 'vogels', got {self.timing!r}"
+                f"{where}: timing must be 'pair', 'nearest', 'vogels' or 'triplet', got "
+                f"{self.timing!r}"
             )
+        if self.timing == "triplet":
+            if self.weight_dependence != "additive":
+                raise ParameterError(
+                    f"{where}: PfisterSpikeTriplet takes WeightDependenceAdditiveTriplet "
+                    f"only, got {self.weight_dependence!r}"
+                )
+            for name in ("tau_x", "tau_y"):
+                if getattr(self, name) <= 0:
+                    raise ParameterError(
+                        f"{where}: {name} = {getattr(self, name)!r} ms must be > 0"
+                    )
+            for name in ("A3_plus", "A3_minus"):
+                if getattr(self, name) < 0:
+                    raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} must be >= 0")
         if self.timing == "vogels":
             if self.weight_dependence != "additive":
                 raise ParameterError(
@@ -223,7 +253,17 @@ PlasticitySpec = STDPSpec | TsodyksMarkramSpec | StochasticSpec
 #: (``ProjectionSpec.rule_params``).  ``tau_minus`` may not: the depression trace belongs
 #: to the postsynaptic neuron.
 VARIABLE_RULE_PARAMS: dict[type, tuple[str, ...]] = {
-    STDPSpec: ("tau_plus", "A_plus", "A_minus", "w_min", "w_max", "alpha"),
+    STDPSpec: (
+        "tau_plus",
+        "A_plus",
+        "A_minus",
+        "w_min",
+        "w_max",
+        "alpha",
+        "tau_x",
+        "A3_plus",
+        "A3_minus",
+    ),
     TsodyksMarkramSpec: ("U", "tau_rec", "tau_facil"),
     StochasticSpec: ("p",),
 }

@@ -123,6 +123,9 @@ class SpikePairRule(synapses.SpikePairRule):  # type: ignore[misc]
 
 class AdditiveWeightDependence(synapses.AdditiveWeightDependence):  # type: ignore[misc]
     __doc__ = synapses.AdditiveWeightDependence.__doc__
+    #: Whether it is sPyNNaker's WeightDependenceAdditiveTriplet (spinstream.spinnaker.
+    #: extra_models), which goes with PfisterSpikeTriplet and no other timing dependence.
+    engine_triplet: ClassVar[bool] = False
     translations = build_translations(("w_min", "w_min"), ("w_max", "w_max"))
     possible_models = _MODEL
 
@@ -164,7 +167,8 @@ class STDPMechanism(synapses.STDPMechanism):  # type: ignore[misc]
         if getattr(timing_dependence, "engine_timing", None) not in _TIMINGS:
             raise errors.NoModelAvailableError(
                 "STDPMechanism: spinstream's timing dependences are SpikePairRule and "
-                "sPyNNaker's extra_models.SpikeNearestPairRule and Vogels2011Rule, got "
+                "sPyNNaker's extra_models.SpikeNearestPairRule, Vogels2011Rule and "
+                "PfisterSpikeTriplet, got "
                 f"{type(timing_dependence).__name__}"
             )
         if not isinstance(
@@ -173,6 +177,13 @@ class STDPMechanism(synapses.STDPMechanism):  # type: ignore[misc]
             raise errors.NoModelAvailableError(
                 "STDPMechanism: spinstream's weight dependences are AdditiveWeightDependence "
                 f"and MultiplicativeWeightDependence, got {type(weight_dependence).__name__}"
+            )
+        triplet = timing_dependence.engine_timing == "triplet"
+        if triplet != bool(getattr(weight_dependence, "engine_triplet", False)):
+            raise errors.NoModelAvailableError(
+                "STDPMechanism: PfisterSpikeTriplet and WeightDependenceAdditiveTriplet go "
+                f"together, got {type(timing_dependence).__name__} with "
+                f"{type(weight_dependence).__name__}"
             )
         if voltage_dependence is not None:
             raise errors.NoModelAvailableError("STDPMechanism: no voltage dependence")
@@ -253,8 +264,22 @@ PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse, SimpleStochasticSynapse)
 _STDP_PARAMS = ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")
 #: Vogels2011Rule's PyNN names (its one ``tau`` is the engine's tau_plus and tau_minus).
 _VOGELS_PARAMS = ("alpha", "tau", "A_plus", "w_min", "w_max")
+#: PfisterSpikeTriplet + WeightDependenceAdditiveTriplet's PyNN names.
+_TRIPLET_PARAMS = (
+    "tau_plus",
+    "tau_minus",
+    "tau_x",
+    "tau_y",
+    "A_plus",
+    "A_minus",
+    "w_min",
+    "w_max",
+    "A3_plus",
+    "A3_minus",
+)
 #: The timing dependences the engine runs (``STDPSpec.timing``).
-_TIMINGS = ("pair", "nearest", "vogels")
+_TIMINGS = ("pair", "nearest", "vogels", "triplet")
+_NAMES_OF_TIMING = {"vogels": _VOGELS_PARAMS, "triplet": _TRIPLET_PARAMS}
 
 
 def _timing(st: Any) -> str:
@@ -265,7 +290,7 @@ def _timing(st: Any) -> str:
 def rule_names(synapse_type: Any) -> tuple[str, ...]:
     """Return the numeric rule parameters of a synapse type (none for StaticSynapse)."""
     if isinstance(synapse_type, STDPMechanism):
-        return _VOGELS_PARAMS if _timing(synapse_type) == "vogels" else _STDP_PARAMS
+        return _NAMES_OF_TIMING.get(_timing(synapse_type), _STDP_PARAMS)
     if isinstance(synapse_type, TsodyksMarkramSynapse):
         return _TM_PARAMS
     if isinstance(synapse_type, SimpleStochasticSynapse):
@@ -276,7 +301,7 @@ def rule_names(synapse_type: Any) -> tuple[str, ...]:
 def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
     """Return the PyNN parameter names of a rule that ``Projection.get`` can read."""
     if isinstance(rule, STDPSpec):
-        return _VOGELS_PARAMS if rule.timing == "vogels" else _STDP_PARAMS
+        return _NAMES_OF_TIMING.get(rule.timing, _STDP_PARAMS)
     if isinstance(rule, StochasticSpec):
         return _SS_PARAMS
     return _TM_PARAMS

@@ -1,7 +1,8 @@
 """sPyNNaker's extra plasticity rules (``sim.extra_models``), on spinstream's STDP engine.
 
-``SpikeNearestPairRule`` and ``Vogels2011Rule`` are timing dependences for
-``sim.STDPMechanism``, as in sPyNNaker 7.x; the engine runs them with the same machinery as
+``SpikeNearestPairRule``, ``Vogels2011Rule`` and ``PfisterSpikeTriplet`` (with
+``WeightDependenceAdditiveTriplet``) are timing dependences for ``sim.STDPMechanism``, as in
+sPyNNaker 7.x; the engine runs them with the same machinery as
 PyNN's ``SpikePairRule`` (``kernels_c/plastic.c``), so weights are read with
 ``Projection.get("weight")`` and streamed live with ``Projection.stream("weight")``.
 docs/ENGINE.md, "Plasticity", gives the rules and where sPyNNaker's fixed-point kernel
@@ -16,9 +17,32 @@ from pyNN import errors
 from pyNN.standardmodels import build_translations, synapses
 
 from spinstream.model import ParameterError, STDPSpec
-from spinstream.pyNN import SpikePairRule
+from spinstream.pyNN import AdditiveWeightDependence, SpikePairRule
 
-__all__ = ["SpikeNearestPairRule", "Vogels2011Rule"]
+__all__ = [
+    "PfisterSpikeTriplet",
+    "SpikeNearestPairRule",
+    "Vogels2011Rule",
+    "WeightDependenceAdditiveTriplet",
+]
+
+
+def _plain(component: Any) -> dict[str, float] | None:
+    """Return the component's parameters as numbers (None: some vary per synapse)."""
+    values = {}
+    for name in component.default_parameters:
+        lazy = component.parameter_space[name]
+        if not lazy.is_homogeneous or not isinstance(lazy.base_value, int | float):
+            return None  # per-synapse values: the projection checks each
+        values[name] = float(lazy.base_value)
+    return values
+
+
+def _check(spec: STDPSpec, where: str) -> None:
+    try:
+        spec.check(where)
+    except ParameterError as err:
+        raise errors.InvalidParameterValueError(str(err)) from None
 
 
 class SpikeNearestPairRule(SpikePairRule):
@@ -86,22 +110,123 @@ class Vogels2011Rule(synapses.STDPTimingDependence):  # type: ignore[misc]
                 "learning rate is A_plus; sPyNNaker ignores A_minus too): leave it out"
             )
         super().__init__(alpha=alpha, tau=tau, A_plus=A_plus)
-        values = {}
-        for name in self.default_parameters:
-            lazy = self.parameter_space[name]
-            if not lazy.is_homogeneous or not isinstance(lazy.base_value, int | float):
-                return  # per-synapse values: the projection checks each
-            values[name] = float(lazy.base_value)
-        try:
-            STDPSpec(
-                values["tau"],
-                values["tau"],
-                values["A_plus"],
-                0.0,
+        v = _plain(self)
+        if v is not None:
+            tau = v["tau"]
+            rule = STDPSpec(
+                tau, tau, v["A_plus"], 0.0, 0.0, 1.0, timing="vogels", alpha=v["alpha"]
+            )
+            _check(rule, "Vogels2011Rule")
+
+
+class PfisterSpikeTriplet(synapses.STDPTimingDependence):  # type: ignore[misc]
+    """The all-to-all triplet rule of Pfister & Gerstner (2006, J Neurosci 26:9673).
+
+    Goes with :class:`WeightDependenceAdditiveTriplet` (and it with this alone).  Traces:
+    presynaptic ``r1`` (``tau_plus``) and ``r2`` (``tau_x``), postsynaptic ``o1``
+    (``tau_minus``) and ``o2`` (``tau_y``), each jumping by 1 at its neuron's spikes.  A
+    postsynaptic spike adds ``w_max (A_plus + A3_plus o2) r1``, a presynaptic spike
+    subtracts ``w_max (A_minus + A3_minus r2) o1`` (``o2``, ``r2`` just before the spike;
+    times as seen at the synapse, the whole delay dendritic); the weight stays in
+    ``[w_min, w_max]``.  This is NEST's ``stdp_triplet_synapse`` (``Aplus = A_plus w_max``,
+    ...; ``tau_plus_triplet = tau_x``, the neuron's ``tau_minus_triplet = tau_y``).
+
+    Parameters
+    ----------
+    tau_plus, tau_minus, tau_x, tau_y
+        Time constants (ms, > 0) of ``r1``, ``o1``, ``r2``, ``o2``; ``tau_minus`` and
+        ``tau_y`` belong to the postsynaptic population (one value each).
+    A_plus, A_minus
+        Pair amplitudes (>= 0, scaled by ``w_max``).
+    """
+
+    default_parameters: ClassVar[dict[str, float]] = {
+        "tau_plus": 16.8,
+        "tau_minus": 33.7,
+        "tau_x": 101.0,
+        "tau_y": 125.0,
+        "A_plus": 5e-10,
+        "A_minus": 7e-3,
+    }
+    translations = build_translations(*((name, name) for name in default_parameters))
+    possible_models: ClassVar[set[str]] = {"spinstream_stdp"}
+    engine_timing: ClassVar[str] = "triplet"
+
+    def __init__(
+        self,
+        tau_plus: float,
+        tau_minus: float,
+        tau_x: float,
+        tau_y: float,
+        A_plus: float,
+        A_minus: float,
+    ) -> None:
+        super().__init__(
+            tau_plus=tau_plus,
+            tau_minus=tau_minus,
+            tau_x=tau_x,
+            tau_y=tau_y,
+            A_plus=A_plus,
+            A_minus=A_minus,
+        )
+        v = _plain(self)
+        if v is not None:
+            rule = STDPSpec(
+                v["tau_plus"],
+                v["tau_minus"],
+                v["A_plus"],
+                v["A_minus"],
                 0.0,
                 1.0,
-                timing="vogels",
-                alpha=values["alpha"],
-            ).check("Vogels2011Rule")
-        except ParameterError as err:
-            raise errors.InvalidParameterValueError(str(err)) from None
+                timing="triplet",
+                tau_x=v["tau_x"],
+                tau_y=v["tau_y"],
+            )
+            _check(rule, "PfisterSpikeTriplet")
+
+
+class WeightDependenceAdditiveTriplet(AdditiveWeightDependence):
+    """sPyNNaker's additive weight dependence for :class:`PfisterSpikeTriplet`.
+
+    Parameters
+    ----------
+    w_min, w_max
+        Weight bounds (nA or uS, ``0 <= w_min <= w_max``).
+    A3_plus, A3_minus
+        Triplet amplitudes (>= 0, scaled by ``w_max``).
+    """
+
+    default_parameters: ClassVar[dict[str, float]] = {
+        "w_min": 0.0,
+        "w_max": 1.0,
+        "A3_plus": 0.01,
+        "A3_minus": 0.01,
+    }
+    translations = build_translations(
+        ("w_min", "w_min"), ("w_max", "w_max"), ("A3_plus", "A3_plus"), ("A3_minus", "A3_minus")
+    )
+    engine_triplet: ClassVar[bool] = True
+
+    def __init__(
+        self, w_min: float = 0.0, w_max: float = 1.0, A3_plus: float = 0.01, A3_minus: float = 0.01
+    ) -> None:
+        # PyNN's base class takes w_min and w_max alone
+        synapses.STDPWeightDependence.__init__(
+            self, w_min=w_min, w_max=w_max, A3_plus=A3_plus, A3_minus=A3_minus
+        )
+        v = _plain(self)
+        if v is not None:
+            rule = STDPSpec(
+                20.0,
+                20.0,
+                0.0,
+                0.0,
+                v["w_min"],
+                v["w_max"],
+                timing="triplet",
+                tau_x=1.0,
+                tau_y=1.0,
+                A3_plus=v["A3_plus"],
+                A3_minus=v["A3_minus"],
+            )
+            _check(rule, "WeightDependenceAdditiveTriplet")
