@@ -149,7 +149,14 @@ enum ss_rule_kind {
     SS_STDP_ADDITIVE = 0,
     SS_STDP_MULTIPLICATIVE = 1,
     SS_TSODYKS_MARKRAM = 2,
-    SS_STOCHASTIC = 3 /* each spike crosses each synapse with probability p_release */
+    SS_STOCHASTIC = 3, /* each spike crosses each synapse with probability p_release */
+    /* sPyNNaker's SpikeNearestPairRule (SS_STDP_NEAREST | the weight dependence): depression
+     * by the latest postsynaptic spike alone, potentiation by the first postsynaptic spike
+     * after a presynaptic one, paired with that presynaptic spike alone */
+    SS_STDP_NEAREST = 4,
+    SS_STDP_NEAREST_MULTIPLICATIVE = 5,
+    SS_VOGELS = 6, /* Vogels et al. 2011 (NEST's vogels_sprekeler_synapse): eta = a_plus */
+    SS_TRIPLET = 7 /* Pfister & Gerstner 2006 all-to-all triplet (NEST's stdp_triplet_synapse) */
 };
 
 typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic block follows one */
@@ -158,7 +165,10 @@ typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic bloc
     double tau_plus, tau_minus, a_plus, a_minus, w_min, w_max; /* STDP (ms, ms, 1, 1, w, w) */
     double u_use, tau_rec, tau_facil;                          /* Tsodyks-Markram (1, ms, ms) */
     double p_release;                                          /* stochastic: in [0, 1] */
+    double alpha; /* Vogels 2011: depression per presynaptic spike, in units of eta (1) */
+    double tau_x, a3_plus, a3_minus; /* triplet: presynaptic r2 time constant (ms), A3+, A3- */
     double *lut_plus; /* [512] exp(-k dt/tau_plus), k = 0..255, then the same for 256 k */
+    double *lut_x;    /* [512] the same for tau_x (triplet rules only) */
 } ss_rule;
 
 typedef struct ss_post { /* STDP, postsynaptic side of one core: a spike history per neuron */
@@ -180,6 +190,9 @@ typedef struct ss_post { /* STDP, postsynaptic side of one core: a spike history
     int32_t *col_syn;  /* index of the synapse in pending */
     int32_t *col_seg;  /* its row segment */
     int32_t *col_dr;   /* its delay | rule << 16 */
+    double tau_y;      /* triplet rules into the core: the o2 trace's time constant, else 0 */
+    double *lut_y;     /* [512] as lut_minus, for tau_y */
+    double *k2;        /* [n][cap] o2, the neuron's slow trace, just after each spike */
 } ss_post;
 
 typedef struct ss_pblock { /* plasticity of one block (indexed by global block id) */
@@ -207,6 +220,7 @@ typedef struct ss_plastic {
                           presynaptic spike (additive: a sum, 0; multiplicative: a factor
                           on w_max - w, 1), in the order of the STDP synapses in w */
     int64_t lost;      /* history entries dropped unread (rings at cap_max) */
+    double *seg_trace2;/* [n_seg] triplet: r2 just after the last presynaptic spike */
 } ss_plastic;
 
 /* Check the rules and fill the exponential tables; 0 or a negative code. */

@@ -1,7 +1,7 @@
 /* spinstream engine: synaptic plasticity on the synaptic rows.
  *
  * STDP (PyNN's STDPMechanism with SpikePairRule and an additive or multiplicative weight
- * dependence), short-term plasticity (PyNN's TsodyksMarkramSynapse) and stochastic release
+ * dependence; sPyNNaker's SpikeNearestPairRule and Vogels2011Rule on the same machinery), short-term plasticity (PyNN's TsodyksMarkramSynapse) and stochastic release
  * (PyNN's SimpleStochasticSynapse).  docs/ENGINE.md,
  * "Plasticity", states the rules; this file is their event-driven form.
  *
@@ -58,10 +58,20 @@ int ss_plastic_prepare(ss_engine *e) {
             if (!(ru->p_release >= 0.0 && ru->p_release <= 1.0)) return -24;
             continue;
         }
-        if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE) return -21;
+        if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE &&
+            ru->kind != SS_STDP_NEAREST && ru->kind != SS_STDP_NEAREST_MULTIPLICATIVE &&
+            ru->kind != SS_VOGELS && ru->kind != SS_TRIPLET)
+            return -21;
         if (!(ru->tau_plus > 0.0 && ru->tau_minus > 0.0 && ru->a_plus >= 0.0 &&
               ru->a_minus >= 0.0 && ru->w_min >= 0.0 && ru->w_min <= ru->w_max))
             return -22;
+        if (ru->kind == SS_VOGELS && !(ru->alpha >= 0.0 && ru->tau_plus == ru->tau_minus))
+            return -25;
+        if (ru->kind == SS_TRIPLET) {
+            if (!(ru->tau_x > 0.0 && ru->a3_plus >= 0.0 && ru->a3_minus >= 0.0) || !ru->lut_x)
+                return -26;
+            fill_lut(ru->lut_x, h, ru->tau_x);
+        }
         fill_lut(ru->lut_plus, h, ru->tau_plus);
     }
     for (int32_t c = 0; c < e->n_cores; c++) {
@@ -69,20 +79,44 @@ int ss_plastic_prepare(ss_engine *e) {
         if (!po->n) continue;
         if (!(po->tau_minus > 0.0) || po->cap < 1 || (po->cap & (po->cap - 1))) return -23;
         fill_lut(po->lut_minus, h, po->tau_minus);
+        if (po->tau_y > 0.0) fill_lut(po->lut_y, h, po->tau_y);
+        else if (po->tau_y != 0.0) return -26;
     }
     return 0;
 }
 
 /* ---------------------------------------------------------------- STDP */
 
+/* The weight dependence: additive (a change that does not depend on w) or multiplicative. */
+static inline int additive(const ss_rule *r) {
+    return r->kind != SS_STDP_MULTIPLICATIVE && r->kind != SS_STDP_NEAREST_MULTIPLICATIVE;
+}
+
+/* sPyNNaker's nearest-pair timing (SpikeNearestPairRule). */
+static inline int nearest(const ss_rule *r) {
+    return r->kind == SS_STDP_NEAREST || r->kind == SS_STDP_NEAREST_MULTIPLICATIVE;
+}
+
+/* The additive step per unit trace: A+ w_max (PyNN's AdditiveWeightDependence), the
+ * learning rate eta = A+ itself for Vogels 2011 (as NEST's vogels_sprekeler_synapse), or
+ * w_max for the triplet rule, whose callers fold (A2 + A3 * the other trace) into the trace. */
+static inline double step_plus(const ss_rule *r) {
+    if (r->kind == SS_VOGELS) return r->a_plus;
+    return r->kind == SS_TRIPLET ? r->w_max : r->a_plus * r->w_max;
+}
+
+static inline double step_minus(const ss_rule *r) {
+    return r->kind == SS_TRIPLET ? r->w_max : r->a_minus * r->w_max;
+}
+
 static inline double potentiate(const ss_rule *r, double w, double k) {
-    w += r->kind == SS_STDP_ADDITIVE ? r->a_plus * r->w_max * k : r->a_plus * (r->w_max - w) * k;
+    w += additive(r) ? step_plus(r) * k : r->a_plus * (r->w_max - w) * k;
     return w < r->w_max ? w : r->w_max;
 }
 
 /* Fold one potentiation into a pending change (see ss_plastic.pending) instead. */
 static inline double pend(const ss_rule *r, double p, double k) {
-    if (r->kind == SS_STDP_ADDITIVE) return p + r->a_plus * r->w_max * k;
+    if (additive(r)) return p + step_plus(r) * k;
     const double f = 1.0 - r->a_plus * k;
     return p * (f > 0.0 ? f : 0.0);
 }
@@ -90,13 +124,13 @@ static inline double pend(const ss_rule *r, double p, double k) {
 /* Apply a pending change: the same as its potentiations one by one (they all push the same
  * way, so clipping once at the end is the same as clipping each). */
 static inline double apply_pending(const ss_rule *r, double w, double p) {
-    if (r->kind == SS_STDP_ADDITIVE) w += p;
+    if (additive(r)) w += p;
     else w = r->w_max - (r->w_max - w) * p;
     return w < r->w_max ? w : r->w_max;
 }
 
 static inline double depress(const ss_rule *r, double w, double k) {
-    w -= r->kind == SS_STDP_ADDITIVE ? r->a_minus * r->w_max * k : r->a_minus * (w - r->w_min) * k;
+    w -= additive(r) ? step_minus(r) * k : r->a_minus * (w - r->w_min) * k;
     return w > r->w_min ? w : r->w_min;
 }
 
@@ -116,7 +150,11 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
         pending = pl->pending + (st >> 1);
         pl->seg_state[seg] = st & ~(int64_t)1;
     }
-    const double none = ru->kind == SS_STDP_ADDITIVE ? 0.0 : 1.0;
+    const double none = additive(ru) ? 0.0 : 1.0;
+    const int near = nearest(ru), triple = ru->kind == SS_TRIPLET;
+    /* triplet: r2 just before this presynaptic spike, scaling its depression */
+    const double r2 = triple ? pl->seg_trace2[seg] * decay(ru->lut_x, s - last, h, ru->tau_x) : 0.0;
+    const double dep = triple ? ru->a_minus + ru->a3_minus * r2 : 1.0;
     for (uint32_t q = 0; q < count; q++) {
         const uint32_t word = p[q];
         const int64_t i = word & ((1u << SS_W_POST_BITS) - 1u);
@@ -125,33 +163,57 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
         const int64_t lo = last - d, hi = s - d; /* this spike pairs with stamps in (lo, hi] */
         const int64_t *ht = po->t + i * po->cap;
         const double *hk = po->k + i * po->cap;
+        const double *hk2 = po->k2 + i * po->cap;
         int32_t *hr = po->reads + i * po->cap;
         const int64_t head = po->head[i];
         const int32_t len = po->len[i];
         int32_t j = len; /* first entry after lo */
         while (j > 0 && ht[(head + j - 1) & cmask] > lo) j--;
         double wq = w[q];
+        /* nearest pair: only the window's first postsynaptic spike potentiates (a pending
+         * change is that spike's) */
+        int done = 0;
         if (pending && pending[q] != none) {
             wq = apply_pending(ru, wq, pending[q]);
             pending[q] = none;
+            done = near;
         }
         for (; j < len; j++) {
             const int64_t at = (head + j) & cmask;
             if (ht[at] > hi) break;
-            if (kplus != 0.0) wq = potentiate(ru, wq, kplus * decay(ru->lut_plus, ht[at] + d - last, h, ru->tau_plus));
+            if (kplus != 0.0 && !done) {
+                double kp = kplus * decay(ru->lut_plus, ht[at] + d - last, h, ru->tau_plus);
+                /* triplet: A2+ + A3+ o2, o2 just before this postsynaptic spike */
+                if (triple) kp *= ru->a_plus + ru->a3_plus * (hk2[at] - 1.0);
+                wq = potentiate(ru, wq, kp);
+                done = near;
+            }
             hr[at]++;
         }
-        /* K- at hi: the latest entry strictly before hi (entries hold distinct stamps) */
+        /* K- at hi: the latest entry strictly before hi (entries hold distinct stamps);
+         * nearest pair: that spike alone (1 at its stamp), not the sum over spikes */
         int32_t a = j - 1;
         if (a >= 0 && ht[(head + a) & cmask] >= hi) a--;
+        double kminus = 0.0;
         if (a >= 0) {
             const int64_t at = (head + a) & cmask;
-            wq = depress(ru, wq, hk[at] * decay(po->lut_minus, hi - ht[at], h, po->tau_minus));
+            kminus = (near ? 1.0 : hk[at]) * decay(po->lut_minus, hi - ht[at], h, po->tau_minus);
+        }
+        if (ru->kind == SS_VOGELS) {
+            /* facilitation by the postsynaptic trace, then the constant depression alpha eta,
+             * each clipped (NEST's order; w_min = 0 there) */
+            if (kminus != 0.0) wq = potentiate(ru, wq, kminus);
+            wq -= ru->alpha * ru->a_plus;
+            if (wq < ru->w_min) wq = ru->w_min;
+        } else if (a >= 0) {
+            wq = depress(ru, wq, kminus * dep);
         }
         w[q] = wq;
         t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq;
     }
-    pl->seg_trace[seg] = kplus * decay(ru->lut_plus, s - last, h, ru->tau_plus) + 1.0;
+    /* nearest pair: the presynaptic trace is the latest spike's alone */
+    pl->seg_trace[seg] = near ? 1.0 : kplus * decay(ru->lut_plus, s - last, h, ru->tau_plus) + 1.0;
+    if (triple) pl->seg_trace2[seg] = r2 + 1.0;
     pl->seg_last[seg] = s;
     return p + count;
 }
@@ -163,7 +225,7 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
  * spike, so the potentiation is what its next presynaptic spike would compute; it is kept
  * pending and applied then, before the later ones: the weight goes through the same steps,
  * in the same order, at the same time as without the drop. */
-static void flush_oldest(ss_engine *e, ss_post *po, int64_t i, int64_t te) {
+static void flush_oldest(ss_engine *e, ss_post *po, int64_t i, int64_t te, double ky) {
     ss_plastic *pl = e->plastic;
     for (int64_t c = po->col_ptr[i]; c < po->col_ptr[i + 1]; c++) {
         const int32_t seg = po->col_seg[c];
@@ -172,7 +234,11 @@ static void flush_oldest(ss_engine *e, ss_post *po, int64_t i, int64_t te) {
         if (last - d >= te || kplus == 0.0) continue; /* paired already, or nothing to pair */
         const ss_rule *ru = &pl->rules[po->col_dr[c] >> 16];
         double *p = &pl->pending[po->col_syn[c]];
-        *p = pend(ru, *p, kplus * decay(ru->lut_plus, te + d - last, e->dt, ru->tau_plus));
+        /* nearest pair: an earlier spike of this window was the one that potentiates */
+        if (nearest(ru) && *p != (additive(ru) ? 0.0 : 1.0)) continue;
+        double kp = kplus * decay(ru->lut_plus, te + d - last, e->dt, ru->tau_plus);
+        if (ru->kind == SS_TRIPLET) kp *= ru->a_plus + ru->a3_plus * ky;
+        *p = pend(ru, *p, kp);
         pl->seg_state[seg] |= 1;
     }
 }
@@ -187,18 +253,20 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
         if (!need) continue;
         int64_t *ht = po->t + i * po->cap;
         double *hk = po->k + i * po->cap;
+        double *hk2 = po->k2 + i * po->cap;
         int32_t *hr = po->reads + i * po->cap;
         int32_t head = po->head[i], len = po->len[i];
-        double kminus = 1.0;
+        double kminus = 1.0, ky = 1.0;
         if (len) {
             const int64_t at = (head + len - 1) & cmask;
             kminus += hk[at] * decay(po->lut_minus, stamp - ht[at], e->dt, po->tau_minus);
+            if (po->tau_y > 0.0) ky += hk2[at] * decay(po->lut_y, stamp - ht[at], e->dt, po->tau_y);
         }
         if (len == po->cap) {
             /* no room (the run stops to grow a ring otherwise): the oldest entry goes, paired
              * first with whoever has not when that is exact, else lost */
             if (len >= 2 && ht[(head + 1) & cmask] + po->d_max < stamp)
-                flush_oldest(e, po, i, ht[head]);
+                flush_oldest(e, po, i, ht[head], po->tau_y > 0.0 ? hk2[head] - 1.0 : 0.0);
             else
                 __atomic_add_fetch(&pl->lost, 1, __ATOMIC_RELAXED); /* threads: any core */
             head = (int32_t)((head + 1) & cmask);
@@ -207,6 +275,7 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
         const int64_t at = (head + len) & cmask;
         ht[at] = stamp;
         hk[at] = kminus;
+        if (po->tau_y > 0.0) hk2[at] = ky; /* o2 (k2 is allocated for triplet targets alone) */
         hr[at] = 0;
         len++;
         /* drop the oldest entry while it and the next one have been read by every synapse */

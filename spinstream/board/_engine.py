@@ -122,6 +122,8 @@ class CurrentSource(ctypes.Structure):
 
 
 STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM, STOCHASTIC = 0, 1, 2, 3
+#: sPyNNaker's SpikeNearestPairRule (additive, multiplicative) and Vogels2011Rule.
+STDP_NEAREST, STDP_NEAREST_MULTIPLICATIVE, VOGELS, TRIPLET = 4, 5, 6, 7
 
 
 class Rule(ctypes.Structure):
@@ -138,7 +140,12 @@ class Rule(ctypes.Structure):
         ("tau_rec", c_double),
         ("tau_facil", c_double),
         ("p_release", c_double),
+        ("alpha", c_double),
+        ("tau_x", c_double),
+        ("a3_plus", c_double),
+        ("a3_minus", c_double),
         ("lut_plus", POINTER(c_double)),
+        ("lut_x", POINTER(c_double)),
     ]
 
 
@@ -160,6 +167,9 @@ class Post(ctypes.Structure):
         ("col_syn", POINTER(c_int32)),
         ("col_seg", POINTER(c_int32)),
         ("col_dr", POINTER(c_int32)),
+        ("tau_y", c_double),
+        ("lut_y", POINTER(c_double)),
+        ("k2", POINTER(c_double)),
     ]
 
 
@@ -186,6 +196,7 @@ class Plastic(ctypes.Structure):
         ("tm_xy", POINTER(c_double)),
         ("pending", POINTER(c_double)),
         ("lost", c_int64),
+        ("seg_trace2", POINTER(c_double)),
     ]
 
 

@@ -59,6 +59,8 @@ _PREPARE_ERRORS = {
     -22: "STDP parameters out of range (tau > 0, A >= 0, 0 <= w_min <= w_max)",
     -23: "STDP: tau_minus must be > 0",
     -24: "stochastic synapses: p must lie in [0, 1]",
+    -25: "Vogels2011Rule: alpha must be >= 0 and tau_plus equal to tau_minus",
+    -26: "PfisterSpikeTriplet: tau_x, tau_y must be > 0 and A3_plus, A3_minus >= 0",
 }
 
 
@@ -102,7 +104,9 @@ _RULE = np.dtype(
         ("pad", np.int32),
         *((f, np.float64) for f in ("tau_plus", "tau_minus", "a_plus", "a_minus", "w_min")),
         *((f, np.float64) for f in ("w_max", "u_use", "tau_rec", "tau_facil", "p_release")),
+        *((f, np.float64) for f in ("alpha", "tau_x", "a3_plus", "a3_minus")),
         ("lut_plus", np.uint64),
+        ("lut_x", np.uint64),
     ]
 )
 assert _RULE.itemsize == ctypes.sizeof(E.Rule)
@@ -117,6 +121,10 @@ _RULE_FIELDS = (
     ("tau_rec", "tau_rec"),
     ("tau_facil", "tau_facil"),
     ("p_release", "p"),
+    ("alpha", "alpha"),
+    ("tau_x", "tau_x"),
+    ("a3_plus", "A3_plus"),
+    ("a3_minus", "A3_minus"),
 )
 
 #: ``E.PlasticBlock`` as numpy sees its memory (the tau_syn pointers as addresses).
@@ -126,6 +134,7 @@ assert _PBLOCK.itemsize == ctypes.sizeof(E.PlasticBlock)
 _RING_ARRAYS = (
     "t",
     "k",
+    "k2",
     "reads",
     "head",
     "len",
@@ -144,11 +153,13 @@ class _Ring:
     cap: int
     t: I64
     k: F64
+    k2: F64
     reads: I32
     head: I32
     len: I32
     n_in: I32
     lut: F64
+    lut_y: F64
     col_ptr: I64
     col_syn: I32
     col_seg: I32
@@ -168,6 +179,7 @@ def check_plasticity(spec: NetworkSpec) -> None:
     ``[w_min, w_max]``.
     """
     tau_minus: dict[int, tuple[float, str]] = {}
+    tau_y: dict[int, tuple[float, str]] = {}
     for p in spec.projections:
         rule = p.plasticity
         if rule is None:
@@ -185,6 +197,15 @@ def check_plasticity(spec: NetworkSpec) -> None:
                 p.rule_param("w_min"),
                 p.rule_param("w_max"),
             )
+            if rule.timing == "triplet":
+                seen_y = tau_y.setdefault(p.post, (rule.tau_y, where))
+                if seen_y[0] != rule.tau_y:
+                    label = spec.populations[p.post].label
+                    raise ParameterError(
+                        f"{where}: tau_y = {rule.tau_y!r} ms, but {seen_y[1]} into the same "
+                        f"population {label!r} has tau_y = {seen_y[0]!r} ms; the slow "
+                        "postsynaptic trace belongs to the neuron, so it has one tau_y"
+                    )
             seen = tau_minus.setdefault(p.post, (rule.tau_minus, where))
             if seen[0] != rule.tau_minus:
                 label = spec.populations[p.post].label
@@ -217,7 +238,9 @@ def _check_per_synapse(
         bad |= ~np.isfinite(x)
     if isinstance(rule, STDPSpec):
         bad |= (v["tau_plus"] <= 0) | (v["A_plus"] < 0) | (v["A_minus"] < 0)
-        bad |= (v["w_min"] < 0) | (v["w_min"] > v["w_max"])
+        bad |= (v["w_min"] < 0) | (v["w_min"] > v["w_max"]) | (v["alpha"] < 0)
+        if rule.timing == "triplet":
+            bad |= (v["tau_x"] <= 0) | (v["A3_plus"] < 0) | (v["A3_minus"] < 0)
     elif isinstance(rule, StochasticSpec):
         bad |= (v["p"] < 0) | (v["p"] > 1)
     else:
@@ -252,9 +275,16 @@ class PlasticState:
         # filled through a numpy view, one column per field: a network may have thousands
         # of rules (one per distinct combination of per-synapse values)
         rv = _view(self._rules, _RULE)[: len(rules)]
-        kind = {"additive": E.STDP_ADDITIVE, "multiplicative": E.STDP_MULTIPLICATIVE}
+        kind = {
+            ("pair", "additive"): E.STDP_ADDITIVE,
+            ("pair", "multiplicative"): E.STDP_MULTIPLICATIVE,
+            ("nearest", "additive"): E.STDP_NEAREST,
+            ("nearest", "multiplicative"): E.STDP_NEAREST_MULTIPLICATIVE,
+            ("vogels", "additive"): E.VOGELS,
+            ("triplet", "additive"): E.TRIPLET,
+        }
         rv["kind"] = [
-            kind[r.weight_dependence]
+            kind[r.timing, r.weight_dependence]
             if isinstance(r, STDPSpec)
             else E.TSODYKS_MARKRAM
             if isinstance(r, TsodyksMarkramSpec)
@@ -267,6 +297,9 @@ class PlasticState:
             if isinstance(rule, STDPSpec):
                 lut = self._luts.setdefault(rule.tau_plus, np.zeros(512))
                 rv["lut_plus"][r] = lut.ctypes.data
+                if rule.timing == "triplet":
+                    lut = self._luts.setdefault(rule.tau_x, np.zeros(512))
+                    rv["lut_x"][r] = lut.ctypes.data
 
         # per block: rule, and the target's tau_syn rows for Tsodyks-Markram (written
         # through a numpy view: a network may have many blocks, one per distinct rule)
@@ -310,6 +343,8 @@ class PlasticState:
         self.seg_state = self._seg_state0.copy()
         self.seg_trace = np.zeros(max(n_seg, 1))
         self.seg_last = np.zeros(max(n_seg, 1), np.int64)
+        self._triplet = any(isinstance(r, STDPSpec) and r.timing == "triplet" for r in rules)
+        self.seg_trace2 = np.zeros(max(n_seg if self._triplet else 0, 1))  # triplet: r2
         # pending potentiation (kernels_c/plastic.c): nothing pending is 0 (additive) or 1
         multiplicative = np.array(
             [isinstance(r, STDPSpec) and r.weight_dependence == "multiplicative" for r in rules],
@@ -327,10 +362,14 @@ class PlasticState:
         self._post = (E.Post * max(n_cores, 1))()
         self._rings: dict[int, _Ring] = {}
         tau_minus_of = {}
+        tau_y_of: dict[int, float] = {}
         pairs = np.unique(np.stack([blocks.tgt, blocks.block_rule], axis=1), axis=0)
         for tgt, r in pairs.tolist():
-            if r >= 0 and isinstance(rules[r], STDPSpec):  # one per target (check_plasticity)
-                tau_minus_of[int(tgt)] = rules[r].tau_minus
+            one = rules[r] if r >= 0 else None
+            if isinstance(one, STDPSpec):  # one per target (check_plasticity)
+                tau_minus_of[int(tgt)] = one.tau_minus
+                if one.timing == "triplet":
+                    tau_y_of[int(tgt)] = one.tau_y
         for c, tau in sorted(tau_minus_of.items()):
             _, n, _, _ = core_params[c]
             sel = np.flatnonzero(stdp & (blocks.p_tgt == c))
@@ -340,11 +379,14 @@ class PlasticState:
                 cap=RING_CAP,
                 t=np.zeros((n, RING_CAP), np.int64),
                 k=np.zeros((n, RING_CAP)),
+                # o2, only where triplet rules reach the core
+                k2=np.zeros((n, RING_CAP if c in tau_y_of else 0)),
                 reads=np.zeros((n, RING_CAP), np.int32),
                 head=np.zeros(n, np.int32),
                 len=np.zeros(n, np.int32),
                 n_in=n_in,
                 lut=np.zeros(512),
+                lut_y=np.zeros(512),
                 col_ptr=np.concatenate([[0], np.cumsum(n_in)]).astype(np.int64),
                 col_syn=stdp_index[sel].astype(np.int32),
                 col_seg=blocks.p_seg[sel].astype(np.int32),
@@ -356,6 +398,8 @@ class PlasticState:
             po.cap_max = RING_CAP_MAX
             po.tau_minus = tau
             po.lut_minus = E.ptr(ring.lut, ctypes.c_double)
+            po.tau_y = tau_y_of.get(c, 0.0)
+            po.lut_y = E.ptr(ring.lut_y, ctypes.c_double)
             po.n_in = E.ptr(n_in, ctypes.c_int32)
             po.d_max = int(blocks.p_delay[sel].max()) if len(sel) else 0
             po.col_ptr = E.ptr(ring.col_ptr, ctypes.c_int64)
@@ -373,6 +417,7 @@ class PlasticState:
         ps.seg_state = E.ptr(self.seg_state, ctypes.c_int64)
         ps.seg_trace = E.ptr(self.seg_trace, ctypes.c_double)
         ps.seg_last = E.ptr(self.seg_last, ctypes.c_int64)
+        ps.seg_trace2 = E.ptr(self.seg_trace2, ctypes.c_double)
         self.w = self.w if len(self.w) else np.zeros(1)
         ps.w = E.ptr(self.w, ctypes.c_double)
         ps.tm_xy = E.ptr(self.tm_xy, ctypes.c_double)
@@ -389,6 +434,7 @@ class PlasticState:
         po.cap = ring.cap
         po.t = E.ptr(ring.t, ctypes.c_int64)
         po.k = E.ptr(ring.k, ctypes.c_double)
+        po.k2 = E.ptr(ring.k2, ctypes.c_double)
         po.reads = E.ptr(ring.reads, ctypes.c_int32)
         po.head = E.ptr(ring.head, ctypes.c_int32)
         po.len = E.ptr(ring.len, ctypes.c_int32)
@@ -408,8 +454,10 @@ class PlasticState:
             cap = ring.cap * 2
             pos = (ring.head[:, None].astype(np.int64) + np.arange(ring.cap)) & (ring.cap - 1)
             rows = np.arange(len(ring.head))[:, None]
-            for name in ("t", "k", "reads"):
+            for name in ("t", "k", "k2", "reads"):
                 old = getattr(ring, name)
+                if old.shape[1] == 0:  # no triplet rule into this core: no o2
+                    continue
                 new = np.zeros((old.shape[0], cap), old.dtype)
                 new[:, : ring.cap] = old[rows, pos]
                 setattr(ring, name, new)
@@ -432,6 +480,7 @@ class PlasticState:
         n = len(self.w0)
         self.w[:n] = self.w0
         self.seg_trace[:] = 0.0
+        self.seg_trace2[:] = 0.0
         self.seg_last[:] = 0
         self.seg_state[:] = self._seg_state0
         self.pending[: len(self._pending0)] = self._pending0
@@ -457,6 +506,7 @@ class PlasticState:
             + 8 * self.n_stdp  # STDP: pending potentiation
             + 16 * self.n_tm  # Tsodyks-Markram x, y
             + n_seg * (2 * 4 + 4 * 8)  # segment header + number, segment state
+            + (8 * n_seg if self._triplet else 0)  # triplet: r2 per segment
             + ring_bytes
         )
         return PlasticStatistics(

@@ -97,6 +97,25 @@ class STDPSpec:
     weight_dependence
         ``"additive"``: ``dw = +A_plus w_max K+`` / ``-A_minus w_max K-``;
         ``"multiplicative"``: ``dw = +A_plus (w_max - w) K+`` / ``-A_minus (w - w_min) K-``.
+    timing
+        ``"pair"``: every pair counts (PyNN's ``SpikePairRule``); ``"nearest"``: sPyNNaker's
+        ``SpikeNearestPairRule`` (``K-`` of the latest postsynaptic spike alone; only the
+        first postsynaptic spike after a presynaptic one potentiates, with ``K+`` of that
+        presynaptic spike alone); ``"vogels"``: sPyNNaker's ``Vogels2011Rule`` (NEST's
+        ``vogels_sprekeler_synapse``: every pair potentiates by ``A_plus K`` with
+        ``tau_plus = tau_minus = tau``, each presynaptic spike depresses by ``alpha A_plus``;
+        additive only, ``A_minus`` unused and 0).
+    alpha
+        Vogels 2011 only: depression per presynaptic spike in units of ``A_plus`` (``>= 0``;
+        ``2 rho_0 tau`` for a target rate ``rho_0``).
+    tau_x, tau_y, A3_plus, A3_minus
+        ``timing = "triplet"`` only (sPyNNaker's ``PfisterSpikeTriplet`` with
+        ``WeightDependenceAdditiveTriplet``, NEST's ``stdp_triplet_synapse``, all to all):
+        time constants (ms, > 0) of the slow presynaptic trace ``r2`` and the slow
+        postsynaptic trace ``o2`` (one ``tau_y`` per postsynaptic population), and the
+        triplet amplitudes (>= 0): ``dw = +w_max (A_plus + A3_plus o2) r1`` at each
+        postsynaptic spike, ``-w_max (A_minus + A3_minus r2) o1`` at each presynaptic one
+        (``o2``, ``r2`` just before the spike); additive only.
     """
 
     tau_plus: float
@@ -106,10 +125,21 @@ class STDPSpec:
     w_min: float
     w_max: float
     weight_dependence: str = "additive"
+    timing: str = "pair"
+    alpha: float = 0.0
+    tau_x: float = 0.0
+    tau_y: float = 0.0
+    A3_plus: float = 0.0
+    A3_minus: float = 0.0
 
     def check(self, where: str) -> None:
         """Raise :class:`ParameterError` naming the first parameter out of range."""
-        _finite(where, self, ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max"))
+        _finite(
+            where,
+            self,
+            ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max", "alpha"),
+        )
+        _finite(where, self, ("tau_x", "tau_y", "A3_plus", "A3_minus"))
         for name in ("tau_plus", "tau_minus"):
             if getattr(self, name) <= 0:
                 raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} ms must be > 0")
@@ -125,6 +155,38 @@ class STDPSpec:
                 f"{where}: weight_dependence must be 'additive' or 'multiplicative', "
                 f"got {self.weight_dependence!r}"
             )
+        if self.timing not in ("pair", "nearest", "vogels", "triplet"):
+            raise ParameterError(
+                f"{where}: timing must be 'pair', 'nearest', 'vogels' or 'triplet', got "
+                f"{self.timing!r}"
+            )
+        if self.timing == "triplet":
+            if self.weight_dependence != "additive":
+                raise ParameterError(
+                    f"{where}: PfisterSpikeTriplet takes WeightDependenceAdditiveTriplet "
+                    f"only, got {self.weight_dependence!r}"
+                )
+            for name in ("tau_x", "tau_y"):
+                if getattr(self, name) <= 0:
+                    raise ParameterError(
+                        f"{where}: {name} = {getattr(self, name)!r} ms must be > 0"
+                    )
+            for name in ("A3_plus", "A3_minus"):
+                if getattr(self, name) < 0:
+                    raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} must be >= 0")
+        if self.timing == "vogels":
+            if self.weight_dependence != "additive":
+                raise ParameterError(
+                    f"{where}: Vogels2011Rule takes AdditiveWeightDependence only, got "
+                    f"{self.weight_dependence!r}"
+                )
+            if self.alpha < 0:
+                raise ParameterError(f"{where}: alpha = {self.alpha!r} must be >= 0")
+            if self.tau_plus != self.tau_minus:
+                raise ParameterError(
+                    f"{where}: Vogels2011Rule has one tau, got tau_plus = {self.tau_plus!r} "
+                    f"and tau_minus = {self.tau_minus!r} ms"
+                )
 
     def check_weights(self, where: str, weight: FloatArray) -> None:
         """Raise :class:`ParameterError` when a weight lies outside ``[w_min, w_max]``."""
@@ -191,7 +253,17 @@ PlasticitySpec = STDPSpec | TsodyksMarkramSpec | StochasticSpec
 #: (``ProjectionSpec.rule_params``).  ``tau_minus`` may not: the depression trace belongs
 #: to the postsynaptic neuron.
 VARIABLE_RULE_PARAMS: dict[type, tuple[str, ...]] = {
-    STDPSpec: ("tau_plus", "A_plus", "A_minus", "w_min", "w_max"),
+    STDPSpec: (
+        "tau_plus",
+        "A_plus",
+        "A_minus",
+        "w_min",
+        "w_max",
+        "alpha",
+        "tau_x",
+        "A3_plus",
+        "A3_minus",
+    ),
     TsodyksMarkramSpec: ("U", "tau_rec", "tau_facil"),
     StochasticSpec: ("p",),
 }

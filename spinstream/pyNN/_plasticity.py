@@ -99,6 +99,9 @@ def _check_component(component: Any) -> None:
 
 class SpikePairRule(synapses.SpikePairRule):  # type: ignore[misc]
     __doc__ = synapses.SpikePairRule.__doc__
+    #: The engine's timing (``STDPSpec.timing``); sPyNNaker's SpikeNearestPairRule (in
+    #: ``spinstream.spinnaker.extra_models``) is this class with ``"nearest"``.
+    engine_timing: ClassVar[str] = "pair"
     translations = build_translations(
         ("tau_plus", "tau_plus"),
         ("tau_minus", "tau_minus"),
@@ -120,6 +123,9 @@ class SpikePairRule(synapses.SpikePairRule):  # type: ignore[misc]
 
 class AdditiveWeightDependence(synapses.AdditiveWeightDependence):  # type: ignore[misc]
     __doc__ = synapses.AdditiveWeightDependence.__doc__
+    #: Whether it is sPyNNaker's WeightDependenceAdditiveTriplet (spinstream.spinnaker.
+    #: extra_models), which goes with PfisterSpikeTriplet and no other timing dependence.
+    engine_triplet: ClassVar[bool] = False
     translations = build_translations(("w_min", "w_min"), ("w_max", "w_max"))
     possible_models = _MODEL
 
@@ -158,9 +164,11 @@ class STDPMechanism(synapses.STDPMechanism):  # type: ignore[misc]
         weight: Any = 0.0,
         delay: Any = None,
     ) -> None:
-        if not isinstance(timing_dependence, SpikePairRule):
+        if getattr(timing_dependence, "engine_timing", None) not in _TIMINGS:
             raise errors.NoModelAvailableError(
-                "STDPMechanism: spinstream's timing dependence is SpikePairRule, got "
+                "STDPMechanism: spinstream's timing dependences are SpikePairRule and "
+                "sPyNNaker's extra_models.SpikeNearestPairRule, Vogels2011Rule and "
+                "PfisterSpikeTriplet, got "
                 f"{type(timing_dependence).__name__}"
             )
         if not isinstance(
@@ -169,6 +177,13 @@ class STDPMechanism(synapses.STDPMechanism):  # type: ignore[misc]
             raise errors.NoModelAvailableError(
                 "STDPMechanism: spinstream's weight dependences are AdditiveWeightDependence "
                 f"and MultiplicativeWeightDependence, got {type(weight_dependence).__name__}"
+            )
+        triplet = timing_dependence.engine_timing == "triplet"
+        if triplet != bool(getattr(weight_dependence, "engine_triplet", False)):
+            raise errors.NoModelAvailableError(
+                "STDPMechanism: PfisterSpikeTriplet and WeightDependenceAdditiveTriplet go "
+                f"together, got {type(timing_dependence).__name__} with "
+                f"{type(weight_dependence).__name__}"
             )
         if voltage_dependence is not None:
             raise errors.NoModelAvailableError("STDPMechanism: no voltage dependence")
@@ -247,12 +262,35 @@ PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse, SimpleStochasticSynapse)
 # ------------------------------------------------------------------ projections
 
 _STDP_PARAMS = ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max")
+#: Vogels2011Rule's PyNN names (its one ``tau`` is the engine's tau_plus and tau_minus).
+_VOGELS_PARAMS = ("alpha", "tau", "A_plus", "w_min", "w_max")
+#: PfisterSpikeTriplet + WeightDependenceAdditiveTriplet's PyNN names.
+_TRIPLET_PARAMS = (
+    "tau_plus",
+    "tau_minus",
+    "tau_x",
+    "tau_y",
+    "A_plus",
+    "A_minus",
+    "w_min",
+    "w_max",
+    "A3_plus",
+    "A3_minus",
+)
+#: The timing dependences the engine runs (``STDPSpec.timing``).
+_TIMINGS = ("pair", "nearest", "vogels", "triplet")
+_NAMES_OF_TIMING = {"vogels": _VOGELS_PARAMS, "triplet": _TRIPLET_PARAMS}
+
+
+def _timing(st: Any) -> str:
+    """Return the engine timing of an STDPMechanism's timing dependence."""
+    return str(st.timing_dependence.engine_timing)
 
 
 def rule_names(synapse_type: Any) -> tuple[str, ...]:
     """Return the numeric rule parameters of a synapse type (none for StaticSynapse)."""
     if isinstance(synapse_type, STDPMechanism):
-        return _STDP_PARAMS
+        return _NAMES_OF_TIMING.get(_timing(synapse_type), _STDP_PARAMS)
     if isinstance(synapse_type, TsodyksMarkramSynapse):
         return _TM_PARAMS
     if isinstance(synapse_type, SimpleStochasticSynapse):
@@ -263,7 +301,7 @@ def rule_names(synapse_type: Any) -> tuple[str, ...]:
 def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
     """Return the PyNN parameter names of a rule that ``Projection.get`` can read."""
     if isinstance(rule, STDPSpec):
-        return _STDP_PARAMS
+        return _NAMES_OF_TIMING.get(rule.timing, _STDP_PARAMS)
     if isinstance(rule, StochasticSpec):
         return _SS_PARAMS
     return _TM_PARAMS
@@ -311,7 +349,13 @@ def _base_rule(
             if isinstance(st.weight_dependence, AdditiveWeightDependence)
             else "multiplicative"
         )
-        rule = STDPSpec(weight_dependence=kind, **base)
+        timing = _timing(st)
+        if timing == "vogels":  # one tau for both traces; no A_minus
+            tau = base.pop("tau")
+            base.update(tau_plus=tau, tau_minus=tau, A_minus=0.0)
+            if "tau" in varying:  # pragma: no cover - check_rule_values refuses it first
+                raise errors.InvalidParameterValueError("Vogels2011Rule: tau cannot vary")
+        rule = STDPSpec(weight_dependence=kind, timing=timing, **base)
     elif isinstance(st, SimpleStochasticSynapse):
         rule = StochasticSpec(**base)
     else:
@@ -344,10 +388,11 @@ def check_rule_values(projection: Any, values: dict[str, FloatArray]) -> dict[st
         return {}
     where = f"Projection {projection.label!r}"
     out = {k: np.array(v, dtype=np.float64).reshape(-1) for k, v in values.items()}
-    tau = out.get("tau_minus")
+    tname = "tau_minus" if "tau_minus" in out else "tau"
+    tau = out.get(tname)
     if tau is not None and len(tau) and not np.all(tau == tau[0]):
         raise errors.InvalidParameterValueError(
-            f"{where}: tau_minus must be one value for the whole projection, got values "
+            f"{where}: {tname} must be one value for the whole projection, got values "
             f"from {float(tau.min())!r} to {float(tau.max())!r} ms; the depression trace "
             "belongs to the postsynaptic neuron, so there is one tau_minus per "
             "postsynaptic population (tau_plus, A_plus, A_minus, w_min and w_max may vary "

@@ -1,0 +1,87 @@
+"""sPyNNaker's extra STDP rules: CUBA with each rule on exc->exc against static synapses.
+
+Run from the repository root::
+
+    python benchmarks/bench_extra_plasticity.py                  # CUBA 4000, 1 s, 5 rounds
+    python benchmarks/bench_extra_plasticity.py --sizes 4000 --seconds 2 --rounds 7
+
+The network of ``benchmarks/bench_stdp.py`` (Vogels & Abbott CUBA, exc->exc plastic, the
+rest static) runs with: all synapses static; PyNN's ``SpikePairRule``; sPyNNaker's
+``SpikeNearestPairRule``; ``PfisterSpikeTriplet`` (with ``WeightDependenceAdditiveTriplet``);
+and ``Vogels2011Rule`` (here on exc->exc too, to compare the cost
+of the rules on the same spikes' worth of work, not as a model of inhibitory plasticity).
+The cases alternate, ``--rounds`` times each (the machine may be shared), and the median and
+spread of synaptic events per second (every spike times its out-degree) are printed, with
+each rule's cost (static events/s over the rule's).  Nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_stdp import run, stdp_spec  # noqa: E402
+from benchmarks.cuba_spec import W_EXC, cuba_spec  # noqa: E402
+from spinstream.model import NetworkSpec, STDPSpec  # noqa: E402
+
+RULES = {
+    "pair": STDPSpec(20.0, 20.0, 0.01, 0.0105, 0.0, 2 * W_EXC),
+    "nearest": STDPSpec(20.0, 20.0, 0.01, 0.0105, 0.0, 2 * W_EXC, timing="nearest"),
+    "triplet": STDPSpec(
+        20.0,
+        20.0,
+        0.005,
+        0.007,
+        0.0,
+        2 * W_EXC,
+        timing="triplet",
+        tau_x=101.0,
+        tau_y=125.0,
+        A3_plus=0.0062,
+        A3_minus=0.0023,
+    ),
+    "vogels": STDPSpec(20.0, 20.0, 0.01 * W_EXC, 0.0, 0.0, 2 * W_EXC, timing="vogels", alpha=0.12),
+}
+
+
+def spec_for(case: str, n: int, in_degree: int | None) -> NetworkSpec:
+    """CUBA, static or with ``RULES[case]`` on the exc->exc synapses."""
+    if case == "static":
+        return cuba_spec(n, in_degree=in_degree)
+    spec = stdp_spec(n, in_degree)
+    spec.projections[0].plasticity = RULES[case]
+    return spec
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4000])
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating runs per case")
+    args = parser.parse_args()
+    cases = ["static", *RULES]
+    print("spinstream, embedded board (C engine, 1 thread); CUBA, rule on exc->exc")
+    print(f"{'neurons':>8} {'case':>8} {'events/s (median)':>18} {'spread':>16} {'cost':>6}")
+    for n in args.sizes:
+        in_degree = None if n <= 4000 else 80
+        rates: dict[str, list[float]] = {c: [] for c in cases}
+        for _ in range(args.rounds):
+            for c in cases:
+                r = run(spec_for(c, n, in_degree), args.seconds, repeat=1)
+                rates[c].append(r["events_per_s"])
+        base = float(np.median(rates["static"]))
+        for c in cases:
+            med = float(np.median(rates[c]))
+            spread = f"{min(rates[c]) / 1e6:.1f}-{max(rates[c]) / 1e6:.1f}M"
+            cost = f"{base / med:.2f}x" if c != "static" else ""
+            print(f"{n:>8} {c:>8} {med / 1e6:>17.1f}M {spread:>16} {cost:>6}")
+
+
+if __name__ == "__main__":
+    main()
