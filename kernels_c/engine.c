@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define SS_ABI_VERSION 12
+#define SS_ABI_VERSION 13
 
 int32_t ss_abi_version(void) { return SS_ABI_VERSION; }
 
