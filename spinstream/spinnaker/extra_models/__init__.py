@@ -1,0 +1,23 @@
+"""``sim.extra_models``: sPyNNaker's extra neuron models, plasticity rules and sources.
+
+Every name is an engine model or rule of spinstream; docs/MODELS.md and docs/PYNN.md describe
+them.
+"""
+
+from __future__ import annotations
+
+from spinstream.spinnaker.extra_models._stochastic import IFCondExpStoc as IFCondExpStoc
+from spinstream.spinnaker.extra_models._stochastic import (
+    IFCurrDeltaFixedProb as IFCurrDeltaFixedProb,
+)
+from spinstream.spinnaker.extra_models._stochastic import StocExp as StocExp
+from spinstream.spinnaker.extra_models._stochastic import StocExpStable as StocExpStable
+from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
+
+__all__ = [
+    "IFCondExpStoc",
+    "IFCurrDeltaFixedProb",
+    "StocExp",
+    "StocExpStable",
+    "StocSigma",
+]
