@@ -89,4 +89,9 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
         "test_model_stochastic::test_if_curr_delta_fixed_prob_with_p_thresh_one_is_if_curr_delta",
     ),
     "IFCondExpStoc": ("test_model_stochastic::test_if_cond_exp_stoc_soft_threshold_probability",),
+    "SpikeSourcePoissonVariable": (
+        "test_model_poisson_variable::test_count_per_window_is_rate_times_length",
+        "test_model_poisson_variable::test_intervals_within_a_window_are_exponential",
+        "test_model_poisson_variable::test_matches_nest_inhomogeneous_poisson_generator",
+    ),
 }

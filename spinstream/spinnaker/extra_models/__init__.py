@@ -10,6 +10,9 @@ from spinstream.spinnaker.extra_models._stochastic import IFCondExpStoc as IFCon
 from spinstream.spinnaker.extra_models._stochastic import (
     IFCurrDeltaFixedProb as IFCurrDeltaFixedProb,
 )
+from spinstream.spinnaker.extra_models._stochastic import (
+    SpikeSourcePoissonVariable as SpikeSourcePoissonVariable,
+)
 from spinstream.spinnaker.extra_models._stochastic import StocExp as StocExp
 from spinstream.spinnaker.extra_models._stochastic import StocExpStable as StocExpStable
 from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
@@ -17,6 +20,7 @@ from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
 __all__ = [
     "IFCondExpStoc",
     "IFCurrDeltaFixedProb",
+    "SpikeSourcePoissonVariable",
     "StocExp",
     "StocExpStable",
     "StocSigma",
