@@ -71,4 +71,27 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "SpikeSourcePoissonRefractory": (
         "test_engine_sources::test_poisson_refractory_source_never_fires_within_tau_refrac",
     ),
+    "StocExp": (
+        "test_model_stochastic::test_stoc_exp_onset_probability_and_on_period_of_tau",
+        "test_model_stochastic::test_stoc_exp_input_of_a_step_enters_its_probability",
+    ),
+    "StocExpStable": (
+        "test_model_stochastic::"
+        "test_stoc_exp_stable_first_spike_times_follow_the_integrated_probability",
+    ),
+    "StocSigma": (
+        "test_model_stochastic::"
+        "test_stoc_sigma_fires_with_probability_two_to_minus_two_to_minus_alpha_v",
+    ),
+    "IFCurrDeltaFixedProb": (
+        "test_model_stochastic::"
+        "test_if_curr_delta_fixed_prob_fires_with_p_thresh_at_or_above_threshold",
+        "test_model_stochastic::test_if_curr_delta_fixed_prob_with_p_thresh_one_is_if_curr_delta",
+    ),
+    "IFCondExpStoc": ("test_model_stochastic::test_if_cond_exp_stoc_soft_threshold_probability",),
+    "SpikeSourcePoissonVariable": (
+        "test_model_poisson_variable::test_count_per_window_is_rate_times_length",
+        "test_model_poisson_variable::test_intervals_within_a_window_are_exponential",
+        "test_model_poisson_variable::test_matches_nest_inhomogeneous_poisson_generator",
+    ),
 }

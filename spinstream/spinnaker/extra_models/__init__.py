@@ -1,4 +1,8 @@
-"""sPyNNaker's ``extra_models``: ``sim.extra_models.X`` (docs/PYNN.md)."""
+"""``sim.extra_models``: sPyNNaker's extra neuron models, plasticity rules and sources.
+
+Every name is an engine model or rule of spinstream; docs/MODELS.md and docs/PYNN.md describe
+them.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,26 @@ from spinstream.spinnaker.extra_models._plasticity import Vogels2011Rule as Voge
 from spinstream.spinnaker.extra_models._plasticity import (
     WeightDependenceAdditiveTriplet as WeightDependenceAdditiveTriplet,
 )
+from spinstream.spinnaker.extra_models._stochastic import IFCondExpStoc as IFCondExpStoc
+from spinstream.spinnaker.extra_models._stochastic import (
+    IFCurrDeltaFixedProb as IFCurrDeltaFixedProb,
+)
+from spinstream.spinnaker.extra_models._stochastic import (
+    SpikeSourcePoissonVariable as SpikeSourcePoissonVariable,
+)
+from spinstream.spinnaker.extra_models._stochastic import StocExp as StocExp
+from spinstream.spinnaker.extra_models._stochastic import StocExpStable as StocExpStable
+from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
 
 __all__ = [
+    "IFCondExpStoc",
+    "IFCurrDeltaFixedProb",
     "PfisterSpikeTriplet",
     "SpikeNearestPairRule",
+    "SpikeSourcePoissonVariable",
+    "StocExp",
+    "StocExpStable",
+    "StocSigma",
     "Vogels2011Rule",
     "WeightDependenceAdditiveTriplet",
 ]
