@@ -613,3 +613,38 @@ def test_virtual_key_is_checked_against_the_injectors_size() -> None:
             sim.Population(4, sim.IF_curr_exp(), additional_parameters={"virtual_key": 0x70000})
     finally:
         sim.end()
+
+
+def test_negative_inhibitory_conductance_weights_are_magnitudes_as_in_spynnaker(
+    tmp_path: pathlib.Path,
+) -> None:
+    """sPyNNaker takes w = -0.15 onto IF_cond_exp's inhibitory receptor as 0.15; PyNN refuses."""
+    script = """
+import json
+import numpy as np
+import pyNN.spiNNaker as sim
+import spinstream.pyNN as pynn
+
+def run(weight, module):
+    module.setup(timestep=0.1, seed=3)
+    src = module.Population(5, module.SpikeSourceArray(spike_times=[[1.0, 4.0]] * 5))
+    dst = module.Population(2, module.IF_cond_exp())
+    module.Projection(src, dst, module.AllToAllConnector(),
+                      module.StaticSynapse(weight=weight), receptor_type="inhibitory")
+    dst.record("gsyn_inh")
+    module.run(10.0)
+    g = np.asarray(dst.get_data().segments[0].filter(name="gsyn_inh")[0]).tolist()
+    module.end()
+    return g
+
+refused = ""
+try:
+    run(-0.15, pynn)
+except Exception as exc:
+    refused = str(exc)
+print(json.dumps({"neg": run(-0.15, sim), "pos": run(0.15, sim), "refused": refused}))
+"""
+    out = json.loads(run_script(tmp_path, script).stdout.splitlines()[-1])
+    assert out["neg"] == out["pos"]
+    assert max(max(row) for row in out["pos"]) > 0.5  # ten 0.15 uS inputs arrived
+    assert "is negative; conductance-based weights must be >= 0" in out["refused"]

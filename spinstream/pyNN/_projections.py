@@ -120,6 +120,9 @@ def _lookup(obj: Any) -> tuple[IntArray, IntArray]:
 class Projection(common.Projection):  # type: ignore[misc]
     __doc__ = common.Projection.__doc__
     _static_synapse_class: type
+    #: Accept negative weights onto a conductance-based cell's inhibitory receptor as their
+    #: magnitude (sPyNNaker's convention, set by its face); PyNN's own refuses them.
+    _inhibitory_conductance_magnitudes = False
     label: Any
 
     def __init__(
@@ -273,9 +276,12 @@ class Projection(common.Projection):  # type: ignore[misc]
                     "the one it was built with; its receptor is chosen by that sign"
                 )
             return weight
+        inhibitory_magnitudes = self.receptor_type == "inhibitory" and (
+            not conductance or self._inhibitory_conductance_magnitudes
+        )
         if self._signed:
             pass  # a composed current-based target: the weight's sign is the effect's
-        elif conductance or self.receptor_type != "inhibitory":
+        elif not inhibitory_magnitudes:
             if weight.min() < 0:
                 kind = "conductance-based" if conductance else str(self.receptor_type)
                 raise errors.ConnectionError(
@@ -284,8 +290,9 @@ class Projection(common.Projection):  # type: ignore[misc]
                 )
         elif weight.min() < 0 < weight.max():
             raise errors.ConnectionError(
-                f"{where}: inhibitory current-based weights must be all <= 0 (PyNN's "
-                f"convention) or all >= 0, got values from {weight.min()} to {weight.max()}"
+                f"{where}: inhibitory weights must be all <= 0 (PyNN's convention for "
+                f"current-based cells) or all >= 0, got values from {weight.min()} to "
+                f"{weight.max()}"
             )
         return weight
 

@@ -14,8 +14,12 @@ class Projection(_sim.Projection):  # type: ignore[misc]
 
     ``download_synapses`` and ``partition_id`` mean what :class:`spinstream.pyNN.Projection`
     documents (synapses stay readable on the host; one outgoing partition, ``"SPIKE"``);
-    ``partition_id=None`` is sPyNNaker's default, the same partition.
+    ``partition_id=None`` is sPyNNaker's default, the same partition.  As in sPyNNaker,
+    negative weights onto a conductance-based cell's inhibitory receptor are taken as their
+    magnitude (PyNN's own Projection refuses them).
     """
+
+    _inhibitory_conductance_magnitudes = True
 
     def __init__(
         self,
