@@ -76,7 +76,7 @@ async def test_the_next_chunk_is_queued_and_runs_without_the_loop() -> None:
     board.release(1)
     await entered(board)  # 10-20 runs (the worker did not wait for the loop) ...
     for _ in range(5000):  # ... and 20-30 gets queued behind it (within 5 s)
-        if rt._pipe[-1].job.first_step == 20:
+        if rt._pipeline.pipe[-1].job.first_step == 20:
             break
         await asyncio.sleep(0.001)
     board.release(2)

@@ -415,7 +415,7 @@ async def test_a_flood_of_input_is_limited_and_neither_delays_chunks_nor_grows_m
         stats = bridge.statistics()
         inputs = rt.statistics().inputs - s1.inputs
         rss1 = _rss_mb()
-        assert len(rt._pending) <= limits.max_pending_per_chunk  # bounded, never a backlog
+        assert len(rt._inputs.pending) <= limits.max_pending_per_chunk  # bounded, never a backlog
     codes = done["codes"]
     assert sum(codes.values()) == n  # every message got its answer...
     assert codes["ok"] <= 200.0 * (elapsed + 1.0) + 200  # ...but few were accepted

@@ -265,6 +265,25 @@ class HostBoard(Board):
             raise
 
     def _load(self, spec: NetworkSpec, plan: MappingPlan) -> None:
+        """Load in steps, each a method below; any step may raise (``load`` undoes it)."""
+        spec = self._take_spec(spec, plan)
+        n_cores = len(plan.cores)
+        self._validate_models(spec)
+        self._lay_out_cores(spec, plan)
+        self._build_synapse_blocks(spec)
+        self._build_cores(spec, plan)
+        self._build_engine(n_cores)
+        self._build_plastic(spec)
+        for cid in range(n_cores):
+            self._prepare(cid)
+        self._build_current_sources()
+        self._arm_spike_sources(spec)
+        self._sampled_initial = False
+        self._loaded = True
+        self._start_recordings(spec)
+
+    def _take_spec(self, spec: NetworkSpec, plan: MappingPlan) -> NetworkSpec:
+        """Keep the network and its plan; returns the board's own copy of the spec."""
         # the board's own projections (set_synapses changes them); the rest is the caller's
         spec = dataclasses.replace(
             spec, projections=[dataclasses.replace(p) for p in spec.projections]
@@ -272,16 +291,23 @@ class HostBoard(Board):
         self._spec = spec
         self._plan = plan
         self._dt = float(spec.dt)
-        n_cores = len(plan.cores)
+        return spec
+
+    def _validate_models(self, spec: NetworkSpec) -> None:
+        """Refuse a population whose model the engine does not have."""
         pops = spec.populations
-        sizes = np.array([p.size for p in pops], dtype=np.int64)
-        self._pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
         for p in pops:
             if p.model not in E.models():
                 raise ParameterError(
                     f"population {p.label!r}: model {p.model!r} is not supported; known: "
                     f"{sorted(E.models())}"
                 )
+
+    def _lay_out_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
+        """Give each population and each core its first global neuron id."""
+        pops = spec.populations
+        sizes = np.array([p.size for p in pops], dtype=np.int64)
+        self._pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
         core_gid0 = np.array([self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
         core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
         self._core_gid0, self._core_n = core_gid0, core_n
@@ -292,8 +318,17 @@ class HostBoard(Board):
             pid: np.array([plan.cores[c].lo for c in ids], dtype=np.int64)
             for pid, ids in plan.pop_cores.items()
         }
+
+    def _build_synapse_blocks(self, spec: NetworkSpec) -> None:
+        """Build the synaptic blocks (rows per source core and target core)."""
         check_plasticity(spec)
-        self._blocks = build_blocks(spec, core_gid0, core_n, self._pop_base)
+        self._blocks = build_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+
+    def _build_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
+        """Build every core's parameter, state and ring arrays and its engine struct."""
+        pops = spec.populations
+        core_gid0 = self._core_gid0
+        n_cores = len(plan.cores)
         targeted_cores: set[int] = set()
         for source in spec.current_sources:
             for pid, idx in source.targets:
@@ -350,7 +385,9 @@ class HostBoard(Board):
             else:  # the population's own seed; streams by the core's first neuron
                 E.seed_rng(st.rng, pop.seed, 0x20000 + cs.lo)
             self._point_core(cid)
-        self._build_engine(n_cores)
+
+    def _build_plastic(self, spec: NetworkSpec) -> None:
+        """Attach the plasticity state, if any projection learns."""
         self._plastic: PlasticState | None = None
         if self._blocks.rules:
             self._plastic = PlasticState(
@@ -359,9 +396,10 @@ class HostBoard(Board):
                 [(a.pop, a.n, a.layout.params, a.params) for a in self._cores],
                 self._engine,
             )
-        for cid in range(n_cores):
-            self._prepare(cid)
-        self._build_current_sources()
+
+    def _arm_spike_sources(self, spec: NetworkSpec) -> None:
+        """Load spike-time arrays and start the sources' spike trains."""
+        pops = spec.populations
         #: what reset() replays: the spike arrays as loaded, then as set_spike_times changed them
         self._spike_times: dict[int, list[F64]] = {
             p.id: [np.asarray(t, dtype=np.float64) for t in p.spike_times]
@@ -370,8 +408,10 @@ class HostBoard(Board):
         }
         self._reset_schedules()
         self._restart_all_sources()
-        self._sampled_initial = False
-        self._loaded = True
+
+    def _start_recordings(self, spec: NetworkSpec) -> None:
+        """Re-apply what was being recorded; drop (and raise) what the network lacks."""
+        pops = spec.populations
         for (rec_pop, var), rec in list(self._recordings.items()):
             try:
                 if rec_pop >= len(pops):
