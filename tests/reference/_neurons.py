@@ -445,6 +445,55 @@ class IFCurrDualExp(LinearCurrentPopulation):
         self.state["isyn_exc2"] += arrived[2]
 
 
+class IFCurrExpCa2Adaptive(LinearCurrentPopulation):
+    """IFCurrExpCa2Adaptive (sPyNNaker): IF_curr_exp with a spike-triggered calcium current.
+
+    ``i_ca2`` decays with ``tau_ca2``, enters ``v`` as ``-i_ca2 / cm`` (one more column of the
+    linear system) and jumps by ``i_alpha`` when the neuron fires (Liu & Wang 2001).
+    """
+
+    synapse = "exp"
+    param_names = (
+        "tau_m",
+        "cm",
+        "v_rest",
+        "v_reset",
+        "v_thresh",
+        "tau_syn_E",
+        "tau_syn_I",
+        "tau_refrac",
+        "i_offset",
+        "tau_ca2",
+        "i_alpha",
+    )
+    state_names = ("v", "isyn_exc", "isyn_inh", "i_ca2")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params, initial = pynn_defaults("IF_curr_exp")
+        params.update(tau_ca2=50.0, i_alpha=0.1)
+        initial["i_ca2"] = 0.0
+        return params, initial
+
+    def tau_names(self) -> tuple[str, ...]:
+        return ("tau_syn_E", "tau_syn_I", "tau_ca2")
+
+    def columns(self) -> tuple[str, ...]:
+        return ("v", "isyn_exc", "isyn_inh", "i_ca2", "u")
+
+    def system_matrix(self, i: int) -> np.ndarray:
+        a = super().system_matrix(i)
+        cm, tau = self.params["cm"][i], self.params["tau_ca2"][i]
+        a[0, 3] = -1.0 / cm
+        a[3, 3] = -1.0 / tau
+        return a
+
+    def fire(self, spiking: np.ndarray) -> None:
+        super().fire(spiking)
+        self.state["i_ca2"][spiking] += self.params["i_alpha"][spiking]
+
+
 NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_exp": IFCurrExp,
     "IF_curr_alpha": IFCurrAlpha,
@@ -452,4 +501,5 @@ NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_cond_exp": IFCondExp,
     "Izhikevich": Izhikevich,
     "IF_curr_dual_exp": IFCurrDualExp,
+    "IFCurrExpCa2Adaptive": IFCurrExpCa2Adaptive,
 }

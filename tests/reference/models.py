@@ -57,6 +57,10 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "LIF_curr_exp_multisynapse": (
         "test_pynn_composed::test_lif_curr_exp_point_neuron_with_signed_weights_matches_nest",
     ),
+    "IFCurrExpCa2Adaptive": (
+        "test_model_if_curr_exp_ca2_adaptive::test_host_matches_reference_board",
+        "test_model_if_curr_exp_ca2_adaptive::test_dc_driven_neuron_matches_closed_forms",
+    ),
     "SpikeSourcePoisson": (
         "test_reference_closed_form::test_poisson_counts_and_intervals",
         "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",

@@ -1,0 +1,15 @@
+"""sPyNNaker's ``extra_models``: the models and rules that are not part of PyNN."""
+
+from __future__ import annotations
+
+from spinstream.spinnaker.extra_models._neurons import IF_curr_dual_exp as IF_curr_dual_exp
+from spinstream.spinnaker.extra_models._neurons import IFCurDelta as IFCurDelta
+from spinstream.spinnaker.extra_models._neurons import (
+    IFCurrExpCa2Adaptive as IFCurrExpCa2Adaptive,
+)
+
+__all__ = [
+    "IFCurDelta",
+    "IFCurrExpCa2Adaptive",
+    "IF_curr_dual_exp",
+]
