@@ -44,5 +44,45 @@ def test_ca2_adaptive_script_adapts_and_records_the_calcium_current(
     t = np.arange(len(out["ca"])) * 1.0
     expected = (0.1 * np.exp(-(t[:, None] - spikes) / 100.0) * (t[:, None] >= spikes)).sum(1)
     assert_allclose(out["ca"], expected, rtol=0, atol=1e-9)
-    assert {"IFCurDelta", "IFCurrExpCa2Adaptive", "IF_curr_dual_exp"} <= set(out["names"])
+    assert {
+        "IFCurDelta",
+        "IFCurrDeltaCa2Adaptive",
+        "IFCurrExpCa2Adaptive",
+        "IF_curr_dual_exp",
+    } <= set(out["names"])
     assert all(out["same"])
+
+
+DELTA_CA2_SCRIPT = """
+    import json
+    import numpy as np
+    import pyNN.spiNNaker as sim
+
+    sim.setup(timestep=1.0)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[20.0, 60.0]))
+    cell = sim.extra_models.IFCurrDeltaCa2Adaptive(tau_ca2=50.0, i_alpha=0.2)
+    pop = sim.Population(1, cell, label="delta")
+    pop.initialize(i_ca2=0.5)
+    sim.Projection(src, pop, sim.OneToOneConnector(),
+                   sim.StaticSynapse(weight=3.0, delay=1.0))
+    pop.record(["v", "i_ca2", "gsyn_exc"])
+    sim.run(100.0)
+    seg = pop.get_data().segments[0]
+    out = {name: np.asarray(seg.filter(name=name)[0].magnitude)[:, 0].tolist()
+           for name in ("v", "i_ca2", "gsyn_exc")}
+    sim.end()
+    print(json.dumps(out))
+"""
+
+
+def test_delta_ca2_script_jumps_v_and_decays_the_initial_calcium_current(
+    tmp_path: pathlib.Path,
+) -> None:
+    out = result(run_script(tmp_path, DELTA_CA2_SCRIPT))
+    t = np.arange(len(out["v"])) * 1.0
+    assert_allclose(out["i_ca2"], 0.5 * np.exp(-t / 50.0), rtol=0, atol=1e-12)
+    kernel = (np.exp(-t / 50.0) - np.exp(-t / 20.0)) / (1 / 20.0 - 1 / 50.0)
+    jumps = sum(np.where(t >= a, 3.0 * np.exp(-(t - a) / 20.0), 0.0) for a in (21.0, 61.0))
+    assert_allclose(out["v"], -65.0 - 0.5 * kernel + jumps, rtol=0, atol=1e-9)
+    # sPyNNaker records the arriving jumps of a delta cell as gsyn_exc
+    assert np.flatnonzero(out["gsyn_exc"]).tolist() == [21, 61]

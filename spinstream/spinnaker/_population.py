@@ -31,6 +31,8 @@ GSYN_AS_ISYN = {"gsyn_exc": "isyn_exc", "gsyn_inh": "isyn_inh"}
 #: ... on delta cells: engine rows that are not PyNN recordables, and their units
 GSYN_AS_INPUT = {"gsyn_exc": "_input_exc", "gsyn_inh": "_input_inh"}
 _INPUT_UNITS = "mV"
+#: the delta cells whose engine model keeps those rows (sPyNNaker's extra models included)
+DELTA_CELLS = frozenset({"IF_curr_delta", "IFCurrDeltaCa2Adaptive"})
 
 
 class SpiNNakerRecorder(Recorder):
@@ -44,7 +46,7 @@ class SpiNNakerRecorder(Recorder):
     def _aliases(self) -> dict[str, str]:
         celltype = self.population.celltype
         rec = celltype.recordable
-        if type(celltype).__name__ == "IF_curr_delta" and "gsyn_exc" not in rec:
+        if type(celltype).__name__ in DELTA_CELLS and "gsyn_exc" not in rec:
             return dict(GSYN_AS_INPUT)
         return {g: i for g, i in GSYN_AS_ISYN.items() if g not in rec and i in rec}
 

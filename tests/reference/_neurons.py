@@ -494,6 +494,49 @@ class IFCurrExpCa2Adaptive(LinearCurrentPopulation):
         self.state["i_ca2"][spiking] += self.params["i_alpha"][spiking]
 
 
+class IFCurrDeltaCa2Adaptive(LinearCurrentPopulation):
+    """IFCurrDeltaCa2Adaptive (sPyNNaker): IF_curr_delta with IFCurrExpCa2Adaptive's calcium
+    current (one more column of the linear system, a jump of ``i_alpha`` at each spike)."""
+
+    synapse = "delta"
+    param_names = (
+        "tau_m",
+        "cm",
+        "v_rest",
+        "v_reset",
+        "v_thresh",
+        "tau_refrac",
+        "tau_ca2",
+        "i_alpha",
+        "i_offset",
+    )
+    state_names = ("v", "i_ca2")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params, initial = pynn_defaults("IF_curr_delta")
+        params.update(tau_ca2=50.0, i_alpha=0.1)
+        initial["i_ca2"] = 0.0
+        return params, initial
+
+    def tau_names(self) -> tuple[str, ...]:
+        return ("tau_ca2",)
+
+    def columns(self) -> tuple[str, ...]:
+        return ("v", "i_ca2", "u")
+
+    def system_matrix(self, i: int) -> np.ndarray:
+        a = super().system_matrix(i)
+        a[0, 1] = -1.0 / self.params["cm"][i]
+        a[1, 1] = -1.0 / self.params["tau_ca2"][i]
+        return a
+
+    def fire(self, spiking: np.ndarray) -> None:
+        super().fire(spiking)
+        self.state["i_ca2"][spiking] += self.params["i_alpha"][spiking]
+
+
 NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_exp": IFCurrExp,
     "IF_curr_alpha": IFCurrAlpha,
@@ -502,4 +545,5 @@ NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "Izhikevich": Izhikevich,
     "IF_curr_dual_exp": IFCurrDualExp,
     "IFCurrExpCa2Adaptive": IFCurrExpCa2Adaptive,
+    "IFCurrDeltaCa2Adaptive": IFCurrDeltaCa2Adaptive,
 }
