@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from spinstream.spinnaker.extra_models._neurons import IF_curr_dual_exp as IF_curr_dual_exp
 from spinstream.spinnaker.extra_models._neurons import IFCurDelta as IFCurDelta
 from spinstream.spinnaker.extra_models._neurons import (
     IFCurrDeltaCa2Adaptive as IFCurrDeltaCa2Adaptive,
 )
 from spinstream.spinnaker.extra_models._neurons import IFCurrExpCa2Adaptive as IFCurrExpCa2Adaptive
-from spinstream.spinnaker.extra_models._neurons import IF_curr_dual_exp as IF_curr_dual_exp
 
 __all__ = [
     "IFCurDelta",
