@@ -49,6 +49,7 @@ def test_ca2_adaptive_script_adapts_and_records_the_calcium_current(
         "IFCurrDeltaCa2Adaptive",
         "IFCurrExpCa2Adaptive",
         "IF_curr_dual_exp",
+        "Izhikevich_cond",
     } <= set(out["names"])
     assert all(out["same"])
 
@@ -86,3 +87,41 @@ def test_delta_ca2_script_jumps_v_and_decays_the_initial_calcium_current(
     assert_allclose(out["v"], -65.0 - 0.5 * kernel + jumps, rtol=0, atol=1e-9)
     # sPyNNaker records the arriving jumps of a delta cell as gsyn_exc
     assert np.flatnonzero(out["gsyn_exc"]).tolist() == [21, 61]
+
+
+IZK_COND_SCRIPT = """
+    import json
+    import numpy as np
+    import pyNN.spiNNaker as sim
+
+    sim.setup(timestep=0.1)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]))
+    cells = sim.Population(2, sim.extra_models.Izhikevich_cond, {
+        "a": 0.02, "b": 0.2, "c": -65.0, "d": 6.0, "i_offset": [0.0, 8.0],
+        "tau_syn_E": 6.0, "e_rev_E": 0.0}, label="izk")
+    cells.initialize(v=-65.0, u=-13.0)
+    sim.Projection(src, cells, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=0.05, delay=1.0), receptor_type="excitatory")
+    cells.record(["spikes", "v", "gsyn_exc"])
+    sim.run(100.0)
+    seg = cells.get_data().segments[0]
+    out = {
+        "counts": [len(st) for st in seg.spiketrains],
+        "g": np.asarray(seg.filter(name="gsyn_exc")[0].magnitude)[:, 0].tolist(),
+        "v": np.asarray(seg.filter(name="v")[0].magnitude)[:, 0].tolist(),
+    }
+    sim.end()
+    print(json.dumps(out))
+"""
+
+
+def test_izhikevich_cond_script_in_spynnaker_units(tmp_path: pathlib.Path) -> None:
+    out = result(run_script(tmp_path, IZK_COND_SCRIPT))
+    # 8 nA taken as a number drives tonic spiking; the quiet neuron sees only the PSP
+    assert out["counts"][0] == 0
+    assert 3 <= out["counts"][1] <= 10
+    t = np.arange(len(out["g"])) * 0.1
+    expected = np.where(t >= 11.0 - 1e-9, 0.05 * np.exp(-(t - 11.0) / 6.0), 0.0)
+    assert_allclose(out["g"], expected, rtol=0, atol=1e-12)
+    v = np.asarray(out["v"])
+    assert v[int(13.0 / 0.1)] > v[int(10.0 / 0.1)] + 1.0  # the conductance pulls v up

@@ -537,6 +537,65 @@ class IFCurrDeltaCa2Adaptive(LinearCurrentPopulation):
         self.state["i_ca2"][spiking] += self.params["i_alpha"][spiking]
 
 
+class IzhikevichCond(NeuronPopulation):
+    """Izhikevich_cond (sPyNNaker): Izhikevich with exponential conductances (uS).
+
+    ``v' = 0.04 v^2 + 5 v + 140 - u + I``, ``u' = a (b v - u)`` with
+    ``I = i_ext + sum_k g_k(t) (e_k - v)`` in nA taken as a number (sPyNNaker's units); one
+    RK4 step of ``(v, u)`` with the exact conductance course; spike at ``v >= 30``.
+    """
+
+    param_names = ("a", "b", "c", "d", "i_offset", "tau_syn_E", "tau_syn_I", "e_rev_E", "e_rev_I")
+    state_names = ("v", "u", "gsyn_exc", "gsyn_inh")
+    V_PEAK = 30.0
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 2.0, "i_offset": 0.0}
+        params.update(tau_syn_E=5.0, tau_syn_I=5.0, e_rev_E=0.0, e_rev_I=-70.0)
+        initial = {"v": -70.0, "u": -14.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0}
+        return params, initial
+
+    def threshold(self) -> np.ndarray:
+        return np.full(self.size, self.V_PEAK)
+
+    def conductances(self, t: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(g_k(t), e_k)`` of each synaptic conductance, ``t`` ms after the step's start."""
+        p = self.params
+        return [
+            (self.state["gsyn_exc"] * np.exp(-t / p["tau_syn_E"]), p["e_rev_E"]),
+            (self.state["gsyn_inh"] * np.exp(-t / p["tau_syn_I"]), p["e_rev_I"]),
+        ]
+
+    def derivatives(
+        self, t: float, v: np.ndarray, u: np.ndarray, i_ext: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        current = i_ext + sum(g * (e - v) for g, e in self.conductances(t))
+        p = self.params
+        return 0.04 * v * v + 5.0 * v + 140.0 - u + current, p["a"] * (p["b"] * v - u)
+
+    def advance(self, i_ext: np.ndarray, arrived: np.ndarray, refractory: np.ndarray) -> None:
+        h = self.dt
+        v, u = self.state["v"], self.state["u"]
+        k1 = self.derivatives(0.0, v, u, i_ext)
+        k2 = self.derivatives(h / 2, v + h / 2 * k1[0], u + h / 2 * k1[1], i_ext)
+        k3 = self.derivatives(h / 2, v + h / 2 * k2[0], u + h / 2 * k2[1], i_ext)
+        k4 = self.derivatives(h, v + h * k3[0], u + h * k3[1], i_ext)
+        self.state["v"] = v + h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+        self.state["u"] = u + h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        self.decay_and_add(arrived)
+
+    def decay_and_add(self, arrived: np.ndarray) -> None:
+        p, h = self.params, self.dt
+        self.state["gsyn_exc"] = self.state["gsyn_exc"] * np.exp(-h / p["tau_syn_E"]) + arrived[0]
+        self.state["gsyn_inh"] = self.state["gsyn_inh"] * np.exp(-h / p["tau_syn_I"]) + arrived[1]
+
+    def fire(self, spiking: np.ndarray) -> None:
+        self.state["v"][spiking] = self.params["c"][spiking]
+        self.state["u"][spiking] += self.params["d"][spiking]
+
+
 NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_exp": IFCurrExp,
     "IF_curr_alpha": IFCurrAlpha,
@@ -546,4 +605,5 @@ NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_dual_exp": IFCurrDualExp,
     "IFCurrExpCa2Adaptive": IFCurrExpCa2Adaptive,
     "IFCurrDeltaCa2Adaptive": IFCurrDeltaCa2Adaptive,
+    "Izhikevich_cond": IzhikevichCond,
 }

@@ -66,6 +66,10 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
         "test_model_if_curr_delta_ca2_adaptive::test_jump_on_a_decaying_calcium_current_matches_closed_form",
         "test_model_if_curr_delta_ca2_adaptive::test_dc_driven_neuron_matches_closed_forms",
     ),
+    "Izhikevich_cond": (
+        "test_model_izhikevich_cond::test_host_matches_reference_board",
+        "test_model_izhikevich_cond::test_matches_fine_ode_solution",
+    ),
     "SpikeSourcePoisson": (
         "test_reference_closed_form::test_poisson_counts_and_intervals",
         "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",

@@ -8,10 +8,12 @@ from spinstream.spinnaker.extra_models._neurons import (
     IFCurrDeltaCa2Adaptive as IFCurrDeltaCa2Adaptive,
 )
 from spinstream.spinnaker.extra_models._neurons import IFCurrExpCa2Adaptive as IFCurrExpCa2Adaptive
+from spinstream.spinnaker.extra_models._neurons import Izhikevich_cond as Izhikevich_cond
 
 __all__ = [
     "IFCurDelta",
     "IFCurrDeltaCa2Adaptive",
     "IFCurrExpCa2Adaptive",
     "IF_curr_dual_exp",
+    "Izhikevich_cond",
 ]

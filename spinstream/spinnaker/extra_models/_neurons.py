@@ -14,10 +14,12 @@ IFCurDelta = _pynn.IF_curr_delta
 IFCurrDeltaCa2Adaptive = _pynn.IFCurrDeltaCa2Adaptive
 IFCurrExpCa2Adaptive = _pynn.IFCurrExpCa2Adaptive
 IF_curr_dual_exp = _pynn.IF_curr_dual_exp
+Izhikevich_cond = _pynn.Izhikevich_cond
 
 __all__ = [
     "IFCurDelta",
     "IFCurrDeltaCa2Adaptive",
     "IFCurrExpCa2Adaptive",
     "IF_curr_dual_exp",
+    "Izhikevich_cond",
 ]
