@@ -50,6 +50,7 @@ def test_ca2_adaptive_script_adapts_and_records_the_calcium_current(
         "IFCurrExpCa2Adaptive",
         "IF_curr_dual_exp",
         "Izhikevich_cond",
+        "Izhikevich_cond_dual",
     } <= set(out["names"])
     assert all(out["same"])
 

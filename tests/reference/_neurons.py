@@ -596,6 +596,42 @@ class IzhikevichCond(NeuronPopulation):
         self.state["u"][spiking] += self.params["d"][spiking]
 
 
+class IzhikevichCondDual(IzhikevichCond):
+    """Izhikevich_cond_dual (sPyNNaker): a second excitatory conductance ``gsyn_exc2``
+    (receptor 2, ``tau_syn_E2``, reversal ``e_rev_E``)."""
+
+    n_receptors = 3
+    param_names = (
+        "a",
+        "b",
+        "c",
+        "d",
+        "i_offset",
+        "tau_syn_E",
+        "tau_syn_E2",
+        "tau_syn_I",
+        "e_rev_E",
+        "e_rev_I",
+    )
+    state_names = ("v", "u", "gsyn_exc", "gsyn_exc2", "gsyn_inh")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        params, initial = IzhikevichCond.defaults(model)
+        params["tau_syn_E2"] = 5.0
+        initial["gsyn_exc2"] = 0.0
+        return params, initial
+
+    def conductances(self, t: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        g2 = self.state["gsyn_exc2"] * np.exp(-t / self.params["tau_syn_E2"])
+        return [*super().conductances(t), (g2, self.params["e_rev_E"])]
+
+    def decay_and_add(self, arrived: np.ndarray) -> None:
+        g2 = self.state["gsyn_exc2"] * np.exp(-self.dt / self.params["tau_syn_E2"])
+        super().decay_and_add(arrived)
+        self.state["gsyn_exc2"] = g2 + arrived[2]
+
+
 NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_exp": IFCurrExp,
     "IF_curr_alpha": IFCurrAlpha,
@@ -606,4 +642,5 @@ NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IFCurrExpCa2Adaptive": IFCurrExpCa2Adaptive,
     "IFCurrDeltaCa2Adaptive": IFCurrDeltaCa2Adaptive,
     "Izhikevich_cond": IzhikevichCond,
+    "Izhikevich_cond_dual": IzhikevichCondDual,
 }

@@ -9,6 +9,7 @@ from spinstream.spinnaker.extra_models._neurons import (
 )
 from spinstream.spinnaker.extra_models._neurons import IFCurrExpCa2Adaptive as IFCurrExpCa2Adaptive
 from spinstream.spinnaker.extra_models._neurons import Izhikevich_cond as Izhikevich_cond
+from spinstream.spinnaker.extra_models._neurons import Izhikevich_cond_dual as Izhikevich_cond_dual
 
 __all__ = [
     "IFCurDelta",
@@ -16,4 +17,5 @@ __all__ = [
     "IFCurrExpCa2Adaptive",
     "IF_curr_dual_exp",
     "Izhikevich_cond",
+    "Izhikevich_cond_dual",
 ]

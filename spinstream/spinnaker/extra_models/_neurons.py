@@ -15,6 +15,7 @@ IFCurrDeltaCa2Adaptive = _pynn.IFCurrDeltaCa2Adaptive
 IFCurrExpCa2Adaptive = _pynn.IFCurrExpCa2Adaptive
 IF_curr_dual_exp = _pynn.IF_curr_dual_exp
 Izhikevich_cond = _pynn.Izhikevich_cond
+Izhikevich_cond_dual = _pynn.Izhikevich_cond_dual
 
 __all__ = [
     "IFCurDelta",
@@ -22,4 +23,5 @@ __all__ = [
     "IFCurrExpCa2Adaptive",
     "IF_curr_dual_exp",
     "Izhikevich_cond",
+    "Izhikevich_cond_dual",
 ]
