@@ -51,6 +51,7 @@ def test_ca2_adaptive_script_adapts_and_records_the_calcium_current(
         "IF_curr_dual_exp",
         "Izhikevich_cond",
         "Izhikevich_cond_dual",
+        "IF_curr_exp_sEMD",
     } <= set(out["names"])
     assert all(out["same"])
 
@@ -126,3 +127,43 @@ def test_izhikevich_cond_script_in_spynnaker_units(tmp_path: pathlib.Path) -> No
     assert_allclose(out["g"], expected, rtol=0, atol=1e-12)
     v = np.asarray(out["v"])
     assert v[int(13.0 / 0.1)] > v[int(10.0 / 0.1)] + 1.0  # the conductance pulls v up
+
+
+SEMD_SCRIPT = """
+    import json
+    import numpy as np
+    import pyNN.spiNNaker as p
+
+    p.setup(timestep=1)
+    params = {"cm": 0.25, "i_offset": 0, "tau_m": 10, "tau_refrac": 1, "tau_syn_E": 20,
+              "tau_syn_I": 20, "v_reset": -85, "v_rest": -60, "v_thresh": -50,
+              "scaling_factor": 100.0}
+    semd = p.Population(1, p.extra_models.IF_curr_exp_sEMD, params, label="sEMD")
+    fac = p.Population(1, p.SpikeSourceArray, {"spike_times": [[4]]})
+    trig = p.Population(1, p.SpikeSourceArray, {"spike_times": [[20]]})
+    semd.initialize(v=-60.0)
+    p.Projection(fac, semd, p.OneToOneConnector(), p.StaticSynapse(weight=1, delay=1),
+                 receptor_type="excitatory")
+    p.Projection(trig, semd, p.OneToOneConnector(), p.StaticSynapse(weight=1, delay=1),
+                 receptor_type="excitatory2")
+    semd.record(["spikes", "v", "gsyn_exc", "gsyn_inh"])
+    p.run(100)
+    seg = semd.get_data().segments[0]
+    out = {
+        "spikes": [float(t) for t in seg.spiketrains[0].magnitude],
+        "gsyn_exc": np.asarray(seg.filter(name="gsyn_exc")[0].magnitude)[:, 0].tolist(),
+    }
+    p.end()
+    print(json.dumps(out))
+"""
+
+
+def test_semd_example_fires_only_after_the_trigger(tmp_path: pathlib.Path) -> None:
+    out = result(run_script(tmp_path, SEMD_SCRIPT))
+    spikes = np.asarray(out["spikes"])
+    # the facilitation (arriving at 5 ms) alone does nothing; the trigger (21 ms) fires it
+    assert len(spikes) >= 3
+    assert spikes.min() >= 21.0
+    t = np.arange(len(out["gsyn_exc"])) * 1.0
+    expected = np.where(t >= 5.0, np.exp(-(t - 5.0) / 20.0), 0.0)  # gsyn_exc is isyn_exc
+    assert_allclose(out["gsyn_exc"], expected, rtol=0, atol=1e-12)

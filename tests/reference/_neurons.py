@@ -632,6 +632,82 @@ class IzhikevichCondDual(IzhikevichCond):
         self.state["gsyn_exc2"] = g2 + arrived[2]
 
 
+class IFCurrExpSEMD(NeuronPopulation):
+    """IF_curr_exp_sEMD (sPyNNaker): the trigger current ``isyn_exc2`` times the facilitation
+    current sampled at the trigger's onset (``multiplicator``) times ``scaling_factor`` drives
+    ``v``; the facilitation ``isyn_exc`` does not reach ``v`` itself.
+
+    The gate is read at the start of each step (active: ``isyn_exc2 >= 0.001`` nA; onset:
+    ``exc2_old``, the previous step's value, below that); the step is then ``expm`` of the
+    linear system with that multiplicator.
+    """
+
+    n_receptors = 3
+    ACTIVE = 0.001
+    param_names = (
+        "tau_m",
+        "cm",
+        "v_rest",
+        "v_reset",
+        "v_thresh",
+        "tau_syn_E",
+        "tau_syn_E2",
+        "tau_syn_I",
+        "tau_refrac",
+        "i_offset",
+        "scaling_factor",
+    )
+    state_names = ("v", "isyn_exc", "isyn_exc2", "isyn_inh", "multiplicator", "exc2_old")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params, initial = pynn_defaults("IF_curr_exp")
+        params.update(tau_syn_E2=5.0, scaling_factor=1.0)
+        initial.update(isyn_exc2=0.0, multiplicator=0.0, exc2_old=0.0)
+        return params, initial
+
+    def parameters_changed(self) -> None:
+        # propagators by system matrix: the multiplicator takes few values
+        self._expm: dict[tuple[float, ...], np.ndarray] = {}
+
+    def advance(self, i_ext: np.ndarray, arrived: np.ndarray, refractory: np.ndarray) -> None:
+        p, st, h = self.params, self.state, self.dt
+        active = st["isyn_exc2"] >= self.ACTIVE
+        onset = active & (st["exc2_old"] < self.ACTIVE)
+        st["multiplicator"] = np.where(
+            active, np.where(onset, st["isyn_exc"], st["multiplicator"]), 0.0
+        )
+        st["exc2_old"] = st["isyn_exc2"].copy()
+        for i in range(self.size):
+            cm = p["cm"][i]
+            a = np.zeros((4, 4))  # v, isyn_exc2, isyn_inh, u
+            a[0, 0] = -1.0 / p["tau_m"][i]
+            a[0, 1] = p["scaling_factor"][i] * st["multiplicator"][i] / cm
+            a[0, 2] = -1.0 / cm
+            a[0, 3] = 1.0
+            a[1, 1] = -1.0 / p["tau_syn_E2"][i]
+            a[2, 2] = -1.0 / p["tau_syn_I"][i]
+            x = np.array(
+                [
+                    st["v"][i],
+                    st["isyn_exc2"][i],
+                    st["isyn_inh"][i],
+                    p["v_rest"][i] / p["tau_m"][i] + i_ext[i] / cm,
+                ]
+            )
+            key = tuple(a.ravel())
+            if key not in self._expm:
+                self._expm[key] = expm(a * h)
+            new = self._expm[key] @ x
+            st["v"][i], st["isyn_exc2"][i], st["isyn_inh"][i] = new[0], new[1], new[2]
+        st["isyn_exc"] = st["isyn_exc"] * np.exp(-h / p["tau_syn_E"])
+        self.clamp_refractory(refractory)
+        st["isyn_exc"] += arrived[0]
+        st["isyn_inh"] += arrived[1]
+        st["isyn_exc2"] += arrived[2]
+
+
 NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_exp": IFCurrExp,
     "IF_curr_alpha": IFCurrAlpha,
@@ -643,4 +719,5 @@ NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IFCurrDeltaCa2Adaptive": IFCurrDeltaCa2Adaptive,
     "Izhikevich_cond": IzhikevichCond,
     "Izhikevich_cond_dual": IzhikevichCondDual,
+    "IF_curr_exp_sEMD": IFCurrExpSEMD,
 }

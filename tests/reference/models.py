@@ -74,6 +74,10 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
         "test_model_izhikevich_cond_dual::test_host_matches_reference_board",
         "test_model_izhikevich_cond_dual::test_excitatory2_conductance_and_equivalence_with_izhikevich_cond",
     ),
+    "IF_curr_exp_sEMD": (
+        "test_model_if_curr_exp_semd::test_host_matches_reference_board",
+        "test_model_if_curr_exp_semd::test_trigger_samples_the_facilitation_closed_form",
+    ),
     "SpikeSourcePoisson": (
         "test_reference_closed_form::test_poisson_counts_and_intervals",
         "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",

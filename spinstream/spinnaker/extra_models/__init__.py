@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from spinstream.spinnaker.extra_models._neurons import IF_curr_dual_exp as IF_curr_dual_exp
+from spinstream.spinnaker.extra_models._neurons import IF_curr_exp_sEMD as IF_curr_exp_sEMD
 from spinstream.spinnaker.extra_models._neurons import IFCurDelta as IFCurDelta
 from spinstream.spinnaker.extra_models._neurons import (
     IFCurrDeltaCa2Adaptive as IFCurrDeltaCa2Adaptive,
@@ -16,6 +17,7 @@ __all__ = [
     "IFCurrDeltaCa2Adaptive",
     "IFCurrExpCa2Adaptive",
     "IF_curr_dual_exp",
+    "IF_curr_exp_sEMD",
     "Izhikevich_cond",
     "Izhikevich_cond_dual",
 ]

@@ -14,6 +14,7 @@ IFCurDelta = _pynn.IF_curr_delta
 IFCurrDeltaCa2Adaptive = _pynn.IFCurrDeltaCa2Adaptive
 IFCurrExpCa2Adaptive = _pynn.IFCurrExpCa2Adaptive
 IF_curr_dual_exp = _pynn.IF_curr_dual_exp
+IF_curr_exp_sEMD = _pynn.IF_curr_exp_sEMD
 Izhikevich_cond = _pynn.Izhikevich_cond
 Izhikevich_cond_dual = _pynn.Izhikevich_cond_dual
 
@@ -22,6 +23,7 @@ __all__ = [
     "IFCurrDeltaCa2Adaptive",
     "IFCurrExpCa2Adaptive",
     "IF_curr_dual_exp",
+    "IF_curr_exp_sEMD",
     "Izhikevich_cond",
     "Izhikevich_cond_dual",
 ]
