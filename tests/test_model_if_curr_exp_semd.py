@@ -149,7 +149,7 @@ def test_trigger_samples_the_facilitation_closed_form() -> None:
     # while a gate is open, v is the relaxation from its value at the onset plus the PSP
     gates = ((arrive[1], SCALE * m1 * 1.0, on1), (arrive[3], SCALE * m2 * 0.5, on2))
     for onset, amplitude, window in gates:
-        k = int(round(onset / DT))
+        k = round(onset / DT)
         relax = (v[k, 0] - V_REST) * np.exp(-(t - onset) / TAU_M)
         expected = V_REST + relax + _psp(t - onset, amplitude)
         assert_allclose(v[window, 0], expected[window], rtol=0, atol=1e-9)
