@@ -167,3 +167,26 @@ def test_semd_example_fires_only_after_the_trigger(tmp_path: pathlib.Path) -> No
     t = np.arange(len(out["gsyn_exc"])) * 1.0
     expected = np.where(t >= 5.0, np.exp(-(t - 5.0) / 20.0), 0.0)  # gsyn_exc is isyn_exc
     assert_allclose(out["gsyn_exc"], expected, rtol=0, atol=1e-12)
+
+
+def test_bad_parameters_name_population_parameter_and_value() -> None:
+    import pytest
+    from pyNN.errors import InvalidParameterValueError
+
+    import spinstream.spinnaker as sim
+
+    sim.setup(timestep=0.1)
+    try:
+        with pytest.raises(InvalidParameterValueError, match=r"'ad'.*'tau_ca2'.*-1\.0"):
+            sim.Population(2, sim.extra_models.IFCurrExpCa2Adaptive(tau_ca2=-1.0), label="ad")
+        with pytest.raises(InvalidParameterValueError, match=r"'iz'.*'tau_syn_E2'.*0\.0"):
+            sim.Population(1, sim.extra_models.Izhikevich_cond_dual(tau_syn_E2=0.0), label="iz")
+        semd = sim.Population(1, sim.extra_models.IF_curr_exp_sEMD(), label="semd")
+        semd.record("v")
+        with pytest.raises(InvalidParameterValueError, match=r"'scaling_factor'.*nan"):
+            semd.set(scaling_factor=float("nan"))
+        sim.run(1.0)  # the session stays usable, the recording intact
+        v = semd.get_data().segments[0].filter(name="v")[0]
+        assert v.shape == (11, 1)  # t = 0 to 1 ms inclusive, as PyNN records
+    finally:
+        sim.end()
