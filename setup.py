@@ -77,6 +77,7 @@ setup(
                 "kernels_c/model.h",
                 "kernels_c/model_rows.h",
                 "kernels_c/models/registry.h",
+                "kernels_c/models/izhikevich_cond_step.h",
             ],
             extra_compile_args=extra,
             libraries=["m"],
