@@ -79,6 +79,7 @@ setup(
                 "kernels_c/model.h",
                 "kernels_c/model_rows.h",
                 "kernels_c/models/registry.h",
+                "kernels_c/models/izhikevich_cond_step.h",
             ],
             extra_compile_args=[*extra, "-pthread"],
             extra_link_args=["-pthread"],

@@ -21,6 +21,7 @@ import neo
 from pyNN.standardmodels import StandardCellType
 
 import spinstream.pyNN as _sim
+from spinstream.board import describe_model
 from spinstream.pyNN import Recorder, RecordingError
 from spinstream.spinnaker._control import neurons_per_core_for
 
@@ -31,6 +32,12 @@ GSYN_AS_ISYN = {"gsyn_exc": "isyn_exc", "gsyn_inh": "isyn_inh"}
 #: ... on delta cells: engine rows that are not PyNN recordables, and their units
 GSYN_AS_INPUT = {"gsyn_exc": "_input_exc", "gsyn_inh": "_input_inh"}
 _INPUT_UNITS = "mV"
+
+
+def _keeps_input_rows(celltype: Any) -> bool:
+    """Whether the cell's engine model keeps each step's delta input (``_input_exc``)."""
+    described = describe_model(type(celltype).__name__)
+    return described is not None and GSYN_AS_INPUT["gsyn_exc"] in described.state
 
 
 class SpiNNakerRecorder(Recorder):
@@ -44,7 +51,7 @@ class SpiNNakerRecorder(Recorder):
     def _aliases(self) -> dict[str, str]:
         celltype = self.population.celltype
         rec = celltype.recordable
-        if type(celltype).__name__ == "IF_curr_delta" and "gsyn_exc" not in rec:
+        if "gsyn_exc" not in rec and _keeps_input_rows(celltype):
             return dict(GSYN_AS_INPUT)
         return {g: i for g, i in GSYN_AS_ISYN.items() if g not in rec and i in rec}
 

@@ -445,6 +445,269 @@ class IFCurrDualExp(LinearCurrentPopulation):
         self.state["isyn_exc2"] += arrived[2]
 
 
+class IFCurrExpCa2Adaptive(LinearCurrentPopulation):
+    """IFCurrExpCa2Adaptive (sPyNNaker): IF_curr_exp with a spike-triggered calcium current.
+
+    ``i_ca2`` decays with ``tau_ca2``, enters ``v`` as ``-i_ca2 / cm`` (one more column of the
+    linear system) and jumps by ``i_alpha`` when the neuron fires (Liu & Wang 2001).
+    """
+
+    synapse = "exp"
+    param_names = (
+        "tau_m",
+        "cm",
+        "v_rest",
+        "v_reset",
+        "v_thresh",
+        "tau_syn_E",
+        "tau_syn_I",
+        "tau_refrac",
+        "i_offset",
+        "tau_ca2",
+        "i_alpha",
+    )
+    state_names = ("v", "isyn_exc", "isyn_inh", "i_ca2")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params, initial = pynn_defaults("IF_curr_exp")
+        params.update(tau_ca2=50.0, i_alpha=0.1)
+        initial["i_ca2"] = 0.0
+        return params, initial
+
+    def tau_names(self) -> tuple[str, ...]:
+        return ("tau_syn_E", "tau_syn_I", "tau_ca2")
+
+    def columns(self) -> tuple[str, ...]:
+        return ("v", "isyn_exc", "isyn_inh", "i_ca2", "u")
+
+    def system_matrix(self, i: int) -> np.ndarray:
+        a = super().system_matrix(i)
+        cm, tau = self.params["cm"][i], self.params["tau_ca2"][i]
+        a[0, 3] = -1.0 / cm
+        a[3, 3] = -1.0 / tau
+        return a
+
+    def fire(self, spiking: np.ndarray) -> None:
+        super().fire(spiking)
+        self.state["i_ca2"][spiking] += self.params["i_alpha"][spiking]
+
+
+class IFCurrDeltaCa2Adaptive(LinearCurrentPopulation):
+    """IFCurrDeltaCa2Adaptive (sPyNNaker): IF_curr_delta with IFCurrExpCa2Adaptive's calcium
+    current (one more column of the linear system, a jump of ``i_alpha`` at each spike)."""
+
+    synapse = "delta"
+    param_names = (
+        "tau_m",
+        "cm",
+        "v_rest",
+        "v_reset",
+        "v_thresh",
+        "tau_refrac",
+        "tau_ca2",
+        "i_alpha",
+        "i_offset",
+    )
+    state_names = ("v", "i_ca2")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params, initial = pynn_defaults("IF_curr_delta")
+        params.update(tau_ca2=50.0, i_alpha=0.1)
+        initial["i_ca2"] = 0.0
+        return params, initial
+
+    def tau_names(self) -> tuple[str, ...]:
+        return ("tau_ca2",)
+
+    def columns(self) -> tuple[str, ...]:
+        return ("v", "i_ca2", "u")
+
+    def system_matrix(self, i: int) -> np.ndarray:
+        a = super().system_matrix(i)
+        a[0, 1] = -1.0 / self.params["cm"][i]
+        a[1, 1] = -1.0 / self.params["tau_ca2"][i]
+        return a
+
+    def fire(self, spiking: np.ndarray) -> None:
+        super().fire(spiking)
+        self.state["i_ca2"][spiking] += self.params["i_alpha"][spiking]
+
+
+class IzhikevichCond(NeuronPopulation):
+    """Izhikevich_cond (sPyNNaker): Izhikevich with exponential conductances (uS).
+
+    ``v' = 0.04 v^2 + 5 v + 140 - u + I``, ``u' = a (b v - u)`` with
+    ``I = i_ext + sum_k g_k(t) (e_k - v)`` in nA taken as a number (sPyNNaker's units); one
+    RK4 step of ``(v, u)`` with the exact conductance course; spike at ``v >= 30``.
+    """
+
+    param_names = ("a", "b", "c", "d", "i_offset", "tau_syn_E", "tau_syn_I", "e_rev_E", "e_rev_I")
+    state_names = ("v", "u", "gsyn_exc", "gsyn_inh")
+    V_PEAK = 30.0
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 2.0, "i_offset": 0.0}
+        params.update(tau_syn_E=5.0, tau_syn_I=5.0, e_rev_E=0.0, e_rev_I=-70.0)
+        initial = {"v": -70.0, "u": -14.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0}
+        return params, initial
+
+    def threshold(self) -> np.ndarray:
+        return np.full(self.size, self.V_PEAK)
+
+    def conductances(self, t: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(g_k(t), e_k)`` of each synaptic conductance, ``t`` ms after the step's start."""
+        p = self.params
+        return [
+            (self.state["gsyn_exc"] * np.exp(-t / p["tau_syn_E"]), p["e_rev_E"]),
+            (self.state["gsyn_inh"] * np.exp(-t / p["tau_syn_I"]), p["e_rev_I"]),
+        ]
+
+    def derivatives(
+        self, t: float, v: np.ndarray, u: np.ndarray, i_ext: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        current = i_ext + sum(g * (e - v) for g, e in self.conductances(t))
+        p = self.params
+        return 0.04 * v * v + 5.0 * v + 140.0 - u + current, p["a"] * (p["b"] * v - u)
+
+    def advance(self, i_ext: np.ndarray, arrived: np.ndarray, refractory: np.ndarray) -> None:
+        h = self.dt
+        v, u = self.state["v"], self.state["u"]
+        k1 = self.derivatives(0.0, v, u, i_ext)
+        k2 = self.derivatives(h / 2, v + h / 2 * k1[0], u + h / 2 * k1[1], i_ext)
+        k3 = self.derivatives(h / 2, v + h / 2 * k2[0], u + h / 2 * k2[1], i_ext)
+        k4 = self.derivatives(h, v + h * k3[0], u + h * k3[1], i_ext)
+        self.state["v"] = v + h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+        self.state["u"] = u + h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        self.decay_and_add(arrived)
+
+    def decay_and_add(self, arrived: np.ndarray) -> None:
+        p, h = self.params, self.dt
+        self.state["gsyn_exc"] = self.state["gsyn_exc"] * np.exp(-h / p["tau_syn_E"]) + arrived[0]
+        self.state["gsyn_inh"] = self.state["gsyn_inh"] * np.exp(-h / p["tau_syn_I"]) + arrived[1]
+
+    def fire(self, spiking: np.ndarray) -> None:
+        self.state["v"][spiking] = self.params["c"][spiking]
+        self.state["u"][spiking] += self.params["d"][spiking]
+
+
+class IzhikevichCondDual(IzhikevichCond):
+    """Izhikevich_cond_dual (sPyNNaker): a second excitatory conductance ``gsyn_exc2``
+    (receptor 2, ``tau_syn_E2``, reversal ``e_rev_E``)."""
+
+    n_receptors = 3
+    param_names = (
+        "a",
+        "b",
+        "c",
+        "d",
+        "i_offset",
+        "tau_syn_E",
+        "tau_syn_E2",
+        "tau_syn_I",
+        "e_rev_E",
+        "e_rev_I",
+    )
+    state_names = ("v", "u", "gsyn_exc", "gsyn_exc2", "gsyn_inh")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        params, initial = IzhikevichCond.defaults(model)
+        params["tau_syn_E2"] = 5.0
+        initial["gsyn_exc2"] = 0.0
+        return params, initial
+
+    def conductances(self, t: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        g2 = self.state["gsyn_exc2"] * np.exp(-t / self.params["tau_syn_E2"])
+        return [*super().conductances(t), (g2, self.params["e_rev_E"])]
+
+    def decay_and_add(self, arrived: np.ndarray) -> None:
+        g2 = self.state["gsyn_exc2"] * np.exp(-self.dt / self.params["tau_syn_E2"])
+        super().decay_and_add(arrived)
+        self.state["gsyn_exc2"] = g2 + arrived[2]
+
+
+class IFCurrExpSEMD(NeuronPopulation):
+    """IF_curr_exp_sEMD (sPyNNaker): the trigger current ``isyn_exc2`` times the facilitation
+    current sampled at the trigger's onset (``multiplicator``) times ``scaling_factor`` drives
+    ``v``; the facilitation ``isyn_exc`` does not reach ``v`` itself.
+
+    The gate is read at the start of each step (active: ``isyn_exc2 >= 0.001`` nA; onset:
+    ``exc2_old``, the previous step's value, below that); the step is then ``expm`` of the
+    linear system with that multiplicator.
+    """
+
+    n_receptors = 3
+    ACTIVE = 0.001
+    param_names = (
+        "tau_m",
+        "cm",
+        "v_rest",
+        "v_reset",
+        "v_thresh",
+        "tau_syn_E",
+        "tau_syn_E2",
+        "tau_syn_I",
+        "tau_refrac",
+        "i_offset",
+        "scaling_factor",
+    )
+    state_names = ("v", "isyn_exc", "isyn_exc2", "isyn_inh", "multiplicator", "exc2_old")
+
+    @classmethod
+    def defaults(cls, model: str) -> tuple[dict[str, float], dict[str, float]]:
+        # sPyNNaker's defaults (PyNN has no such model)
+        params, initial = pynn_defaults("IF_curr_exp")
+        params.update(tau_syn_E2=5.0, scaling_factor=1.0)
+        initial.update(isyn_exc2=0.0, multiplicator=0.0, exc2_old=0.0)
+        return params, initial
+
+    def parameters_changed(self) -> None:
+        # propagators by system matrix: the multiplicator takes few values
+        self._expm: dict[tuple[float, ...], np.ndarray] = {}
+
+    def advance(self, i_ext: np.ndarray, arrived: np.ndarray, refractory: np.ndarray) -> None:
+        p, st, h = self.params, self.state, self.dt
+        active = st["isyn_exc2"] >= self.ACTIVE
+        onset = active & (st["exc2_old"] < self.ACTIVE)
+        st["multiplicator"] = np.where(
+            active, np.where(onset, st["isyn_exc"], st["multiplicator"]), 0.0
+        )
+        st["exc2_old"] = st["isyn_exc2"].copy()
+        for i in range(self.size):
+            cm = p["cm"][i]
+            a = np.zeros((4, 4))  # v, isyn_exc2, isyn_inh, u
+            a[0, 0] = -1.0 / p["tau_m"][i]
+            a[0, 1] = p["scaling_factor"][i] * st["multiplicator"][i] / cm
+            a[0, 2] = -1.0 / cm
+            a[0, 3] = 1.0
+            a[1, 1] = -1.0 / p["tau_syn_E2"][i]
+            a[2, 2] = -1.0 / p["tau_syn_I"][i]
+            x = np.array(
+                [
+                    st["v"][i],
+                    st["isyn_exc2"][i],
+                    st["isyn_inh"][i],
+                    p["v_rest"][i] / p["tau_m"][i] + i_ext[i] / cm,
+                ]
+            )
+            key = tuple(a.ravel())
+            if key not in self._expm:
+                self._expm[key] = expm(a * h)
+            new = self._expm[key] @ x
+            st["v"][i], st["isyn_exc2"][i], st["isyn_inh"][i] = new[0], new[1], new[2]
+        st["isyn_exc"] = st["isyn_exc"] * np.exp(-h / p["tau_syn_E"])
+        self.clamp_refractory(refractory)
+        st["isyn_exc"] += arrived[0]
+        st["isyn_inh"] += arrived[1]
+        st["isyn_exc2"] += arrived[2]
+
+
 NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_curr_exp": IFCurrExp,
     "IF_curr_alpha": IFCurrAlpha,
@@ -452,4 +715,9 @@ NEURON_MODELS: dict[str, type[NeuronPopulation]] = {
     "IF_cond_exp": IFCondExp,
     "Izhikevich": Izhikevich,
     "IF_curr_dual_exp": IFCurrDualExp,
+    "IFCurrExpCa2Adaptive": IFCurrExpCa2Adaptive,
+    "IFCurrDeltaCa2Adaptive": IFCurrDeltaCa2Adaptive,
+    "Izhikevich_cond": IzhikevichCond,
+    "Izhikevich_cond_dual": IzhikevichCondDual,
+    "IF_curr_exp_sEMD": IFCurrExpSEMD,
 }

@@ -57,6 +57,27 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "LIF_curr_exp_multisynapse": (
         "test_pynn_composed::test_lif_curr_exp_point_neuron_with_signed_weights_matches_nest",
     ),
+    "IFCurrExpCa2Adaptive": (
+        "test_model_if_curr_exp_ca2_adaptive::test_host_matches_reference_board",
+        "test_model_if_curr_exp_ca2_adaptive::test_dc_driven_neuron_matches_closed_forms",
+    ),
+    "IFCurrDeltaCa2Adaptive": (
+        "test_model_if_curr_delta_ca2_adaptive::test_host_matches_reference_board",
+        "test_model_if_curr_delta_ca2_adaptive::test_jump_on_a_decaying_calcium_current_matches_closed_form",
+        "test_model_if_curr_delta_ca2_adaptive::test_dc_driven_neuron_matches_closed_forms",
+    ),
+    "Izhikevich_cond": (
+        "test_model_izhikevich_cond::test_host_matches_reference_board",
+        "test_model_izhikevich_cond::test_matches_fine_ode_solution",
+    ),
+    "Izhikevich_cond_dual": (
+        "test_model_izhikevich_cond_dual::test_host_matches_reference_board",
+        "test_model_izhikevich_cond_dual::test_excitatory2_conductance_and_equivalence_with_izhikevich_cond",
+    ),
+    "IF_curr_exp_sEMD": (
+        "test_model_if_curr_exp_semd::test_host_matches_reference_board",
+        "test_model_if_curr_exp_semd::test_trigger_samples_the_facilitation_closed_form",
+    ),
     "SpikeSourcePoisson": (
         "test_reference_closed_form::test_poisson_counts_and_intervals",
         "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",

@@ -6,6 +6,15 @@ them.
 
 from __future__ import annotations
 
+from spinstream.spinnaker.extra_models._neurons import IF_curr_dual_exp as IF_curr_dual_exp
+from spinstream.spinnaker.extra_models._neurons import IF_curr_exp_sEMD as IF_curr_exp_sEMD
+from spinstream.spinnaker.extra_models._neurons import IFCurDelta as IFCurDelta
+from spinstream.spinnaker.extra_models._neurons import (
+    IFCurrDeltaCa2Adaptive as IFCurrDeltaCa2Adaptive,
+)
+from spinstream.spinnaker.extra_models._neurons import IFCurrExpCa2Adaptive as IFCurrExpCa2Adaptive
+from spinstream.spinnaker.extra_models._neurons import Izhikevich_cond as Izhikevich_cond
+from spinstream.spinnaker.extra_models._neurons import Izhikevich_cond_dual as Izhikevich_cond_dual
 from spinstream.spinnaker.extra_models._plasticity import (
     PfisterSpikeTriplet as PfisterSpikeTriplet,
 )
@@ -29,7 +38,14 @@ from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
 
 __all__ = [
     "IFCondExpStoc",
+    "IFCurDelta",
+    "IFCurrDeltaCa2Adaptive",
     "IFCurrDeltaFixedProb",
+    "IFCurrExpCa2Adaptive",
+    "IF_curr_dual_exp",
+    "IF_curr_exp_sEMD",
+    "Izhikevich_cond",
+    "Izhikevich_cond_dual",
     "PfisterSpikeTriplet",
     "SpikeNearestPairRule",
     "SpikeSourcePoissonVariable",
