@@ -648,3 +648,25 @@ print(json.dumps({"neg": run(-0.15, sim), "pos": run(0.15, sim), "refused": refu
     assert out["neg"] == out["pos"]
     assert max(max(row) for row in out["pos"]) > 0.5  # ten 0.15 uS inputs arrived
     assert "is negative; conductance-based weights must be >= 0" in out["refused"]
+
+
+def test_extra_models_lists_spynnakers_names() -> None:
+    """Every name of sPyNNaker 7's extra_models is there or refused with the reason."""
+    from spinstream.spinnaker import MissingFeatureError, extra_models
+
+    spynnaker_names = {
+        "IFCurDelta", "IFCurrExpCa2Adaptive", "IFCondExpStoc", "Izhikevich_cond",
+        "IF_curr_dual_exp", "IF_curr_exp_sEMD", "Izhikevich_cond_dual",
+        "IFCurrDeltaCa2Adaptive", "Neuromodulation", "WeightDependenceAdditiveTriplet",
+        "PfisterSpikeTriplet", "SpikeNearestPairRule", "RecurrentRule", "Vogels2011Rule",
+        "SpikeSourcePoissonVariable", "StocExp", "StocExpStable", "StocSigma",
+        "IFCurrDeltaFixedProb", "IFTruncDelta", "AllButMeConnector",
+        "OneToOneOffsetConnector", "WeightChangeable", "WeightChanger",
+    }  # fmt: skip
+    missing = {"IFTruncDelta", "Neuromodulation", "RecurrentRule", "WeightChangeable",
+               "WeightChanger"}  # fmt: skip
+    assert set(extra_models.__all__) == spynnaker_names - missing
+    for name in sorted(missing):
+        with pytest.raises(MissingFeatureError, match=f"extra_models.{name} is not available"):
+            getattr(extra_models, name)
+    assert not hasattr(extra_models, "NoSuchModel")

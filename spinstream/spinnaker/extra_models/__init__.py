@@ -6,6 +6,12 @@ them.
 
 from __future__ import annotations
 
+from typing import Any
+
+from spinstream.spinnaker.extra_models._connectors import AllButMeConnector as AllButMeConnector
+from spinstream.spinnaker.extra_models._connectors import (
+    OneToOneOffsetConnector as OneToOneOffsetConnector,
+)
 from spinstream.spinnaker.extra_models._neurons import IF_curr_dual_exp as IF_curr_dual_exp
 from spinstream.spinnaker.extra_models._neurons import IF_curr_exp_sEMD as IF_curr_exp_sEMD
 from spinstream.spinnaker.extra_models._neurons import IFCurDelta as IFCurDelta
@@ -37,6 +43,7 @@ from spinstream.spinnaker.extra_models._stochastic import StocExpStable as StocE
 from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
 
 __all__ = [
+    "AllButMeConnector",
     "IFCondExpStoc",
     "IFCurDelta",
     "IFCurrDeltaCa2Adaptive",
@@ -46,6 +53,7 @@ __all__ = [
     "IF_curr_exp_sEMD",
     "Izhikevich_cond",
     "Izhikevich_cond_dual",
+    "OneToOneOffsetConnector",
     "PfisterSpikeTriplet",
     "SpikeNearestPairRule",
     "SpikeSourcePoissonVariable",
@@ -55,3 +63,23 @@ __all__ = [
     "Vogels2011Rule",
     "WeightDependenceAdditiveTriplet",
 ]
+
+#: sPyNNaker's extra_models names that spinstream does not have yet, and why.
+_NOT_HERE = {
+    "IFTruncDelta": "its per-step rule has no underlying equation to integrate exactly",
+    "Neuromodulation": "dopamine-modulated STDP is not built yet",
+    "RecurrentRule": "sPyNNaker's stochastic accumulator rule is not built yet",
+    "WeightChangeable": "weight-changer synapses are not built yet",
+    "WeightChanger": "weight-changer synapses are not built yet",
+}
+
+
+def __getattr__(attr: str) -> Any:
+    if attr in _NOT_HERE:
+        from spinstream.spinnaker import MissingFeatureError
+
+        raise MissingFeatureError(
+            f"pyNN.spiNNaker.extra_models.{attr} is not available on spinstream: "
+            f"{_NOT_HERE[attr]} (docs/PYNN.md)"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
