@@ -54,6 +54,15 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "AdExp_cond_beta_multisynapse": (
         "test_pynn_composed::test_adexp_cond_beta_point_neuron_matches_nest",
     ),
+    "LIF_cond_exp_multisynapse": (
+        "test_pynn_composed::test_cond_point_neuron_matches_nest_two_receptor_model",
+    ),
+    "LIF_cond_alpha_multisynapse": (
+        "test_pynn_composed::test_cond_point_neuron_matches_nest_two_receptor_model",
+    ),
+    "AdExp_cond_exp_multisynapse": (
+        "test_pynn_composed::test_cond_point_neuron_matches_nest_two_receptor_model",
+    ),
     "LIF_curr_exp_multisynapse": (
         "test_pynn_composed::test_lif_curr_exp_point_neuron_with_signed_weights_matches_nest",
     ),
