@@ -202,12 +202,13 @@ COND_TWO = """
 sim.setup(timestep=dt, min_delay=dt, spike_precision="on_grid")
 if sim.__name__.startswith("pyNN.nest"):
     # NEST has no multisynapse model for these compositions: its two-receptor model (iaf_cond_*
-    # or aeif_cond_*) with the same parameters, AMPA on the excitatory port, GABA on the other
+    # or aeif_cond_*) with the same parameters, GABA on the inhibitory port, AMPA (and AMPA2,
+    # AMPA's twin) on the excitatory one
     native = {"LIF": "IF_cond_{}", "AdExp": "EIF_cond_{}_isfa_ista"}[neuron_kind].format(shape)
     cells = getattr(sim, native)(
         tau_syn_E=taus["AMPA"], e_rev_E=erevs["AMPA"], tau_syn_I=taus["GABA"],
         e_rev_I=erevs["GABA"], **neuron)
-    ports = {"AMPA": "excitatory", "GABA": "inhibitory"}
+    ports = {name: "inhibitory" if name == "GABA" else "excitatory" for name in taus}
 else:
     psr = getattr(sim, f"Cond{shape.capitalize()}PostSynapticResponse")
     cells = sim.PointNeuron(getattr(sim, neuron_kind)(**neuron),
@@ -243,27 +244,33 @@ ADEXP_PARAMS = {"v_rest": -70.6, "tau_refrac": 2.0}
 
 
 @pytest.mark.parametrize(
-    ("neuron_kind", "shape", "dt", "atol"),
+    ("neuron_kind", "shape", "dt", "atol", "n_receptors"),
     [
         # measured: 1.5e-9, 1.6e-13, 3.0e-8, 3.5e-12, 1.8e-13, 1.7e-9 mV; every spike on
         # NEST's step except AdExp at dt = 0.1 ms (one step late on the RK4 upswing, as
         # EIF_cond_exp_isfa_ista)
-        ("LIF", "exp", 0.1, 1e-7),
-        ("LIF", "exp", 0.01, 1e-10),
-        ("LIF", "alpha", 0.1, 1e-7),
-        ("LIF", "alpha", 0.01, 1e-10),
-        ("AdExp", "exp", 0.01, 1e-10),
-        ("AdExp", "exp", 0.1, 1e-7),
+        ("LIF", "exp", 0.1, 1e-7, 2),
+        ("LIF", "exp", 0.01, 1e-10, 2),
+        ("LIF", "alpha", 0.1, 1e-7, 2),
+        ("LIF", "alpha", 0.01, 1e-10, 2),
+        ("AdExp", "exp", 0.01, 1e-10, 2),
+        ("AdExp", "exp", 0.1, 1e-7, 2),
+        # a third receptor block here, AMPA2 (AMPA's twin), summed on NEST's excitatory port
+        ("LIF", "exp", 0.1, 1e-7, 3),
+        ("LIF", "alpha", 0.1, 1e-7, 3),
+        ("AdExp", "exp", 0.1, 1e-7, 3),
     ],
 )
 def test_cond_point_neuron_matches_nest_two_receptor_model(
-    neuron_kind: str, shape: str, dt: float, atol: float
+    neuron_kind: str, shape: str, dt: float, atol: float, n_receptors: int
 ) -> None:
     taus = {"AMPA": 2.0, "GABA": 8.0}
     erevs = {"AMPA": 0.0, "GABA": -80.0}
     weights = (
         {"AMPA": 0.05, "GABA": 0.03} if neuron_kind == "LIF" else {"AMPA": 0.01, "GABA": 0.02}
     )
+    if n_receptors == 3:
+        taus["AMPA2"], erevs["AMPA2"], weights["AMPA2"] = taus["AMPA"], 0.0, weights["AMPA"]
     neuron = LIF_PARAMS if neuron_kind == "LIF" else ADEXP_PARAMS
     header = (
         f"taus = {taus!r}\nerevs = {erevs!r}\nweights = {weights!r}\nneuron = {neuron!r}\n"
