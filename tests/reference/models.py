@@ -63,6 +63,12 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
     "AdExp_cond_exp_multisynapse": (
         "test_pynn_composed::test_cond_point_neuron_matches_nest_two_receptor_model",
     ),
+    "LIF_cond_beta_multisynapse": (
+        "test_pynn_composed::test_cond_point_neuron_matches_nest_two_receptor_model",
+    ),
+    "AdExp_curr_exp_multisynapse": (
+        "test_pynn_composed::test_cond_point_neuron_matches_nest_two_receptor_model",
+    ),
     "LIF_curr_exp_multisynapse": (
         "test_pynn_composed::test_lif_curr_exp_point_neuron_with_signed_weights_matches_nest",
     ),
