@@ -95,8 +95,6 @@ def test_all_but_me_takes_distributions_from_the_synapse(net):
 @pytest.mark.parametrize("wrap", [True, False])
 @pytest.mark.parametrize("group", [None, 3])
 def test_one_to_one_offset_closed_form(net, offset, wrap, group):
-    if group is not None and abs(offset) > group:
-        pytest.skip("offset larger than the group: refused (tested below)")
     a, b = _pop(6), _pop(6)
     conn = OneToOneOffsetConnector(offset, wrap, group)
     proj = sim.Projection(a, b, conn, sim.StaticSynapse(weight=1.0))
