@@ -150,6 +150,29 @@ static inline double *ss_ring_now(ss_core *c, int64_t m) {
     return c->ring + ((m & c->ring_mask) * c->n_receptors) * c->n;
 }
 
+/* One step of a LIF membrane whose summed conductance is G[k] (uS) and summed g * e_syn is
+ * GE[k] at 0, h/2 and h into the step (k = 0, 1, 2): the composed LIF conductance models.
+ * In the refractory period v is held at v_reset; otherwise one RK4 step of
+ * cm dv/dt = cm/tau_m (v_rest - v) + GE - G v + I (as IF_cond_*, conductance.c). */
+static inline void ss_lif_cond_step(double h, double cm, double tau_m, double v_rest,
+                                    double v_reset, double I, const double G[3],
+                                    const double GE[3], double *v, int32_t *refrac) {
+    if (*refrac > 0) {
+        (*refrac)--;
+        *v = v_reset;
+        return;
+    }
+    const double gl = cm / tau_m, inv_c = 1.0 / cm;
+    const double v0 = *v;
+#define SS_LIF_F(vv, k) ((gl * (v_rest - (vv)) + GE[k] - G[k] * (vv) + I) * inv_c)
+    const double k1 = SS_LIF_F(v0, 0);
+    const double k2 = SS_LIF_F(v0 + 0.5 * h * k1, 1);
+    const double k3 = SS_LIF_F(v0 + 0.5 * h * k2, 1);
+    const double k4 = SS_LIF_F(v0 + h * k3, 2);
+#undef SS_LIF_F
+    *v = v0 + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+}
+
 /* One step of AdEx (v, w) for a neuron whose summed conductance is G[k] (uS) and summed
  * g * e_rev is GE[k] at 0, h/2 and h into the step (k = 0, 1, 2): the composed AdEx models.
  * RK4 with v clamped at the threshold in the right-hand side, as EIF_cond_* (conductance.c);

@@ -88,21 +88,9 @@ static int32_t update(ss_engine *e, ss_core *c, int64_t m) {
             *d = *d * RPROW(P, r, RP__rd_f)[i] + RPROW(P, r, RP__norm)[i] * ring[r * n + i];
             ring[r * n + i] = 0.0;
         }
-        if (c->refrac[i] > 0) {
-            c->refrac[i]--;
-            v[i] = ROW(P, P_v_reset)[i];
-        } else {
-            const double gl = ROW(P, P_cm)[i] / ROW(P, P_tau_m)[i], inv_c = 1.0 / ROW(P, P_cm)[i];
-            const double I = ROW(P, P_i_offset)[i] + ics[i], el = ROW(P, P_v_rest)[i];
-            const double v0 = v[i];
-#define F(vv, k) ((gl * (el - (vv)) + GE[k] - G[k] * (vv) + I) * inv_c)
-            const double k1 = F(v0, 0);
-            const double k2 = F(v0 + 0.5 * h * k1, 1);
-            const double k3 = F(v0 + 0.5 * h * k2, 1);
-            const double k4 = F(v0 + h * k3, 2);
-#undef F
-            v[i] = v0 + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-        }
+        ss_lif_cond_step(h, ROW(P, P_cm)[i], ROW(P, P_tau_m)[i], ROW(P, P_v_rest)[i],
+                         ROW(P, P_v_reset)[i], ROW(P, P_i_offset)[i] + ics[i], G, GE, &v[i],
+                         &c->refrac[i]);
     }
     return ss_threshold(c, v, ROW(P, P_v_thresh), ROW(P, P_v_reset), ROW(P, P__refrac_steps), 1);
 }
