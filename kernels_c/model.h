@@ -150,6 +150,19 @@ static inline double *ss_ring_now(ss_core *c, int64_t m) {
     return c->ring + ((m & c->ring_mask) * c->n_receptors) * c->n;
 }
 
+/* A beta-shaped conductance (PyNN's CondBeta): g(t) from g(0) = 0, dg(0) = 1, that is
+ * (e^{-t/tr} - e^{-t/td}) / (1/td - 1/tr), written stably; and the factor that makes a
+ * weight the conductance's peak (the alpha function's when tr == td). */
+static inline double ss_beta_rise_to_g(double t, double tr, double td) {
+    return t * exp(-t / td) * ss_phi1(t * (1.0 / tr - 1.0 / td));
+}
+
+static inline double ss_beta_normalisation(double tr, double td) {
+    if (fabs(td - tr) < 1e-12 * td) return SS_E / td;
+    const double t_peak = td * tr * log(td / tr) / (td - tr);
+    return 1.0 / ss_beta_rise_to_g(t_peak, tr, td);
+}
+
 /* One step of a LIF membrane whose summed conductance is G[k] (uS) and summed g * e_syn is
  * GE[k] at 0, h/2 and h into the step (k = 0, 1, 2): the composed LIF conductance models.
  * In the refractory period v is held at v_reset; otherwise one RK4 step of

@@ -36,17 +36,6 @@
 #define RPROW(base, r, k) ROW(base, N_PARAM_ROWS + (r) * N_RPARAM_ROWS + (k))
 #define RSROW(base, r, k) ROW(base, N_STATE_ROWS + (r) * N_RSTATE_ROWS + (k))
 
-/* g(t) from g(0) = 0, dg(0) = 1: (e^{-t/tr} - e^{-t/td}) / (1/td - 1/tr), written stably */
-static double rise_to_g(double t, double tr, double td) {
-    return t * exp(-t / td) * ss_phi1(t * (1.0 / tr - 1.0 / td));
-}
-
-static double normalisation(double tr, double td) {
-    if (fabs(td - tr) < 1e-12 * td) return SS_E / td; /* the alpha function's */
-    const double t_peak = td * tr * log(td / tr) / (td - tr);
-    return 1.0 / rise_to_g(t_peak, tr, td);
-}
-
 static int prepare(ss_engine *e, ss_core *c) {
     const int64_t n = c->n;
     const double h = e->dt;
@@ -60,9 +49,9 @@ static int prepare(ss_engine *e, ss_core *c) {
             RPROW(P, r, RP__gd_f)[i] = exp(-h / decay[i]);
             RPROW(P, r, RP__rd_h)[i] = exp(-0.5 * h / rise[i]);
             RPROW(P, r, RP__rd_f)[i] = exp(-h / rise[i]);
-            RPROW(P, r, RP__k_h)[i] = rise_to_g(0.5 * h, rise[i], decay[i]);
-            RPROW(P, r, RP__k_f)[i] = rise_to_g(h, rise[i], decay[i]);
-            RPROW(P, r, RP__norm)[i] = normalisation(rise[i], decay[i]);
+            RPROW(P, r, RP__k_h)[i] = ss_beta_rise_to_g(0.5 * h, rise[i], decay[i]);
+            RPROW(P, r, RP__k_f)[i] = ss_beta_rise_to_g(h, rise[i], decay[i]);
+            RPROW(P, r, RP__norm)[i] = ss_beta_normalisation(rise[i], decay[i]);
         }
     }
     return 0;
