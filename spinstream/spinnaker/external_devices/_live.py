@@ -18,6 +18,7 @@ from spinnman.messages.eieio import EIEIOType
 
 import spinstream.pyNN as _pynn
 from spinstream.live_io import LiveIO, LiveIOOptions, live_io_for
+from spinstream.spinnaker.external_devices._hardware import HardwareDeviceError
 
 _SpikeInjectorType = _pynn.SpikeInjector
 
@@ -244,7 +245,7 @@ def activate_live_output_to(population: Any, device: Any, partition_id: str = "S
     :func:`activate_live_output_for` with a ``SpynnakerLiveSpikesConnection``, and to
     send them to another population use a ``Projection``.
     """
-    raise NotImplementedError(
+    raise HardwareDeviceError(
         f"activate_live_output_to({population!r}, {device!r}, {partition_id!r}): the target "
         "is a hardware device (SpiNNaker link, SPIF or Ethernet robot), and spinstream runs "
         "without hardware; use activate_live_output_for() with a "
