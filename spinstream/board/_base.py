@@ -189,7 +189,7 @@ class Board(abc.ABC):
         raise EngineError(f"{type(self).__name__} cannot read synaptic weights")
 
     def get_synapse_counts(self, projection: int) -> npt.NDArray[np.int64] | None:
-        """Synapses each potential synapse of a structural projection stands for now.
+        """Return how many synapses each potential synapse of a structural projection is now.
 
         None for other projections, and on boards without structural plasticity.
         """

@@ -847,7 +847,7 @@ class HostBoard(Board):
         return w
 
     def get_synapse_counts(self, projection: int) -> I64 | None:
-        """Synapses each potential synapse of a structural projection stands for now.
+        """Return how many synapses each potential synapse of a structural projection is now.
 
         In spec order (``StructuralSpec``); 0: absent.  None for other projections.
         """
@@ -857,12 +857,12 @@ class HostBoard(Board):
         return self._structural.counts(projection)
 
     def get_synapse_slots(self, projection: int) -> I64 | None:
-        """Each post neuron's slots of a structural projection (potential synapse, -1)."""
+        """Return each post neuron's slots of a structural projection (potential synapse, -1)."""
         self._require_loaded()
         return self._structural.slots(projection) if self._structural is not None else None
 
     def structural_statistics(self, projection: int) -> StructuralStatistics | None:
-        """Rewiring counters of a structural projection (None for other projections)."""
+        """Return the rewiring counters of a structural projection (None for other ones)."""
         self._require_loaded()
         if self._structural is None:
             return None

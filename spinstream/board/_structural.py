@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable
-from spinstream.model import NetworkSpec, ParameterError, STDPSpec, StructuralSpec
+from spinstream.model import NetworkSpec, ParameterError, STDPSpec
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -236,7 +236,7 @@ class StructuralState:
         sc.buf = E.ptr(t.buf, ctypes.c_int32)
 
     def reset(self) -> None:
-        """The connector's synapses back, counters cleared, generators seeded again."""
+        """Restore the connector's synapses, clear the counters, seed the generators again."""
         self.count[:] = self._count0
         for cid, t in self._by_core.items():
             t.slot[:] = t.slot0
@@ -252,14 +252,14 @@ class StructuralState:
             raise ParameterError(_PREPARE_ERRORS.get(code, f"rewiring rejected (code {code})"))
 
     def counts(self, projection: int) -> I64 | None:
-        """Synapses each potential synapse of a projection stands for now (None: not one)."""
+        """Return how many synapses each potential synapse stands for now (None: not one)."""
         if projection not in self._projections:
             return None
         index = self._blocks.p_of_projection[projection]
         return self.count[index].astype(np.int64)
 
     def slots(self, projection: int) -> I64 | None:
-        """Each post neuron's slots ``[n_post, s_max]``: potential synapse (spec order), -1."""
+        """Return each post neuron's slots ``[n_post, s_max]``: potential synapse, or -1."""
         cids = self._projections.get(projection)
         if cids is None:
             return None
@@ -277,7 +277,7 @@ class StructuralState:
         return out
 
     def statistics(self, projection: int) -> StructuralStatistics | None:
-        """Counters of a structural projection (None: it is not one)."""
+        """Return the counters of a structural projection (None: it is not one)."""
         cids = self._projections.get(projection)
         if cids is None:
             return None

@@ -327,6 +327,7 @@ class StructuralSpec:
     count: IntArray
     slots: IntArray
 
+
 #: The rule parameters that may differ from synapse to synapse of one projection
 #: (``ProjectionSpec.rule_params``).  ``tau_minus`` may not: the depression trace belongs
 #: to the postsynaptic neuron.

@@ -248,7 +248,7 @@ class Projection(common.Projection):  # type: ignore[misc]
     def _potential_synapses(
         self, pre: IntArray, post: IntArray, values: dict[str, Any], names: tuple[str, ...]
     ) -> tuple[IntArray, IntArray, dict[str, Any]]:
-        """A structural projection's potential synapses from its connector's synapses."""
+        """Return a structural projection's potential synapses, from its connector's."""
         where = f"Projection {self.label!r}"
         for role, obj in (("pre", self.pre), ("post", self.post)):
             pops, idx = _lookup(obj)
@@ -299,8 +299,11 @@ class Projection(common.Projection):  # type: ignore[misc]
         )
 
     def _live(self) -> IntArray | None:
-        """A structural projection's present synapses (potential synapse of each, repeated
-        as often as it is present, in (pre, post) order); None for other projections."""
+        """Return a structural projection's present synapses (None for other projections).
+
+        The potential synapse of each, repeated as often as it is present, in (pre, post)
+        order.
+        """
         if self._mechanism is None:
             return None
         runtime = self._owner

@@ -49,9 +49,7 @@ DEFAULT_S_MAX = 32
 
 def _number(owner: str, name: str, value: Any, lo: float, hi: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise errors.InvalidParameterValueError(
-            f"{owner}: {name} must be a number, got {value!r}"
-        )
+        raise errors.InvalidParameterValueError(f"{owner}: {name} must be a number, got {value!r}")
     v = float(value)
     if not (lo <= v <= hi) or not math.isfinite(v):
         span = f"[{lo}, {hi}]" if math.isfinite(hi) else f">= {lo}"
@@ -67,8 +65,11 @@ class RandomSelection:
 
 
 class LastNeuronSelection:
-    """Partner selection: one of the presynaptic neurons whose spikes reached the target in
-    the previous time step (the first ``spike_buffer_size`` of them); none: no formation."""
+    """Partner selection: one of the presynaptic neurons that spiked in the last step.
+
+    One of the first ``spike_buffer_size`` presynaptic neurons whose spikes reached the
+    target core in the previous time step; when there were none, no formation.
+    """
 
     def __init__(self, spike_buffer_size: int = 64) -> None:
         if (
@@ -120,7 +121,7 @@ class DistanceDependentFormation:
         self.sigma_form_lateral = _number(owner, "sigma_form_lateral", sigma_form_lateral, 0.0)
 
     def probability(self, pre: IntArray, post: IntArray, lateral: bool) -> FloatArray:
-        """The formation probability of each (pre, post) pair of population indices."""
+        """Return the formation probability of each (pre, post) pair of population indices."""
         gx, gy = self.grid
         pre = np.asarray(pre, np.int64)
         post = np.asarray(post, np.int64)
@@ -137,8 +138,11 @@ class DistanceDependentFormation:
 
 
 class RandomByWeightElimination:
-    """Elimination with probability ``prob_elim_depressed`` for a synapse whose weight is
-    below ``threshold``, else ``prob_elim_potentiated`` (static synapses: their weight)."""
+    """Elimination with a probability that depends on the synapse's weight.
+
+    ``prob_elim_depressed`` for a synapse whose weight is below ``threshold``, else
+    ``prob_elim_potentiated`` (static synapses: their fixed weight).
+    """
 
     def __init__(
         self,
@@ -193,8 +197,7 @@ class _Structural:
             )
         if not isinstance(elimination, RandomByWeightElimination):
             raise errors.InvalidParameterValueError(
-                f"{owner}: elimination must be RandomByWeightElimination(...), got "
-                f"{elimination!r}"
+                f"{owner}: elimination must be RandomByWeightElimination(...), got {elimination!r}"
             )
         if isinstance(initial_delay, tuple | list):
             raise errors.InvalidParameterValueError(
@@ -232,7 +235,7 @@ class _Structural:
 
     @property
     def p_rew(self) -> float:
-        """The rewiring period (s), ``1 / f_rew``."""
+        """Return the rewiring period (s), ``1 / f_rew``."""
         return 1.0 / self.f_rew
 
 
@@ -345,7 +348,7 @@ STRUCTURAL_TYPES = (StructuralMechanismStatic, StructuralMechanismSTDP)
 
 
 def synapse_type_for(mechanism: Any, simulator_types: Any) -> Any:
-    """The PyNN synapse type a structural mechanism builds its synapses with.
+    """Return the PyNN synapse type a structural mechanism builds its synapses with.
 
     ``simulator_types``: the network's (StaticSynapse, STDPMechanism) classes.
     """
@@ -374,7 +377,7 @@ def candidates(
     initial_weight: float,
     initial_steps: int,
 ) -> tuple[IntArray, IntArray, FloatArray, IntArray, IntArray, IntArray]:
-    """Every potential synapse of a structural projection, from the connector's synapses.
+    """Return every potential synapse of a structural projection, from the connector's.
 
     Returns ``(pre, post, weight, steps, count, slots)``: one potential synapse per pair
     (pre-major, ``initial_weight``, ``initial_steps``), then one per connector synapse whose
@@ -423,7 +426,7 @@ def structural_spec(
     count: IntArray,
     slots: IntArray,
 ) -> StructuralSpec:
-    """The engine's description of a structural projection's rewiring."""
+    """Return the engine's description of a structural projection's rewiring."""
     ps = mechanism.partner_selection
     f = mechanism.formation
     e = mechanism.elimination
@@ -452,11 +455,10 @@ def structural_spec(
 
 
 def static_rule() -> StructuralStaticSpec:
-    """The engine's rule for StructuralMechanismStatic synapses."""
+    """Return the engine's rule for StructuralMechanismStatic synapses."""
     return StructuralStaticSpec()
 
 
 def is_stdp(mechanism: Any) -> bool:
-    """Whether a structural mechanism's synapses learn (StructuralMechanismSTDP)."""
+    """Return whether a structural mechanism's synapses learn (StructuralMechanismSTDP)."""
     return isinstance(mechanism, StructuralMechanismSTDP)
-

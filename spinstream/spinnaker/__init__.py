@@ -36,8 +36,8 @@ from spinstream.pyNN import OneToOneOffsetConnector as OneToOneOffsetConnector
 from spinstream.pyNN import PoolDenseConnector as PoolDenseConnector
 from spinstream.pyNN import RandomByWeightElimination as RandomByWeightElimination
 from spinstream.pyNN import RandomSelection as RandomSelection
-from spinstream.pyNN import StructuralMechanismSTDP as StructuralMechanismSTDP
 from spinstream.pyNN import StructuralMechanismStatic as StructuralMechanismStatic
+from spinstream.pyNN import StructuralMechanismSTDP as StructuralMechanismSTDP
 from spinstream.spinnaker._control import get_machine as get_machine
 from spinstream.spinnaker._control import name as name
 from spinstream.spinnaker._control import set_allow_delay_extensions as set_allow_delay_extensions
