@@ -283,7 +283,8 @@ def test_same_synapses_and_spikes_for_any_chunk_and_threads(stdp: bool) -> None:
         assert other[3] == a[3]
         assert other[4] == a[4]
     s1, s2 = a[3], a[4]
-    assert s1.formations > 5 and s1.eliminations > 5  # the rewiring did work
+    assert s1.formations > 5
+    assert s1.eliminations > 5
     assert s2.formations > 0  # LastNeuronSelection found partners among the last spikes
     assert a[0] != run_network(threads=1, pieces=[60.0], chunk=10.0, stdp=stdp)[0]
 
@@ -337,7 +338,8 @@ async def test_topology_read_mid_run_is_the_engines() -> None:
             batch = None
             while len(stream):
                 batch = stream.receive_nowait()
-            assert batch is not None and batch.stamps[-1] == sim.runtime.step
+            assert batch is not None
+            assert batch.stamps[-1] == sim.runtime.step
             # the stream has one column per potential synapse, NaN where absent
             assert_array_equal(np.isnan(batch.values[-1]), counts == 0)
             changed += got != last
@@ -373,7 +375,8 @@ def test_absent_synapses_deliver_nothing() -> None:
     sim.run(699.0)
     conns = proj.get([], format="list")
     s = stats(proj)
-    assert s.formations > 5 and s.eliminations > 5
+    assert s.formations > 5
+    assert s.eliminations > 5
     sim.run(60.0)
     v = post.get_data("v").segments[0].filter(name="v")[0]
     rise = np.asarray(v[-1]).ravel() - np.asarray(v[698]).ravel()
@@ -383,3 +386,87 @@ def test_absent_synapses_deliver_nothing() -> None:
     assert np.allclose(rise, expected, rtol=2e-5, atol=1e-6)
     assert len(set(expected.tolist())) > 2  # the neurons had different numbers of synapses
     sim.end()
+
+
+# ---------------------------------------------------------------- sPyNNaker scripts
+
+SCRIPT = """
+    import json
+    import numpy as np
+    import pyNN.spiNNaker as sim
+
+    sim.setup(timestep=1.0, min_delay=1.0)
+    n = 64
+    pre = sim.Population(n, sim.SpikeSourcePoisson(rate=20.0), label="pre")
+    post = sim.Population(n, sim.IF_curr_exp(), label="post")
+    sim.Projection(pre, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=3.0))
+    structure = sim.StructuralMechanismSTDP(
+        sim.LastNeuronSelection(),
+        sim.DistanceDependentFormation(grid=[np.sqrt(n), np.sqrt(n)], sigma_form_forward=1.0),
+        sim.RandomByWeightElimination(
+            prob_elim_potentiated=0.01, prob_elim_depressed=0.2, threshold=0.5
+        ),
+        initial_weight=0.5, weight=0.5, initial_delay=5, delay=5, s_max=16, f_rew=10 ** 4,
+        timing_dependence=sim.SpikePairRule(
+            tau_plus=20.0, tau_minus=20.0, A_plus=0.1, A_minus=0.12),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0, w_max=1.0),
+    )
+    proj = sim.Projection(
+        pre, post, sim.FixedProbabilityConnector(0.0), synapse_type=structure,
+        label="structurally_plastic_projection",
+    )
+    static = sim.StructuralMechanismStatic(
+        sim.RandomSelection(), sim.DistanceDependentFormation(), sim.RandomByWeightElimination(0.5)
+    )
+    sim.run(500)
+    conns = proj.get(["weight", "delay"], format="list")
+    res = {
+        "n": len(conns),
+        "max_fan_in": int(np.bincount([c[1] for c in conns], minlength=n).max()),
+        "delays": sorted({c[3] for c in conns}),
+        "w_ok": all(0.0 <= c[2] <= 1.0 for c in conns),
+        "defaults": [static.f_rew, static.s_max, static.initial_weight, static.initial_delay,
+                     static.with_replacement, static.formation.grid,
+                     static.formation.p_form_forward, static.formation.sigma_form_forward,
+                     static.formation.p_form_lateral, static.formation.sigma_form_lateral,
+                     static.elimination.prob_elim_depressed,
+                     static.elimination.prob_elim_potentiated,
+                     sim.LastNeuronSelection().spike_buffer_size],
+    }
+    try:
+        sim.StructuralMechanismStatic(
+            sim.RandomSelection(), sim.DistanceDependentFormation(),
+            sim.RandomByWeightElimination(0.5), s_max=0)
+    except Exception as err:
+        res["bad"] = f"{type(err).__name__}: {err}"
+    sim.end()
+    print(json.dumps(res))
+"""
+
+
+def test_a_spynnaker_script_rewires_in_a_fresh_interpreter(tmp_path: object) -> None:
+    from tests.test_spinnaker_face import result, run_script
+
+    res = result(run_script(tmp_path, SCRIPT))  # type: ignore[arg-type]
+    assert res["n"] > 20  # synapses formed from none
+    assert res["max_fan_in"] <= 16
+    assert res["delays"] == [5.0]
+    assert res["w_ok"]
+    # sPyNNaker 7's defaults
+    assert res["defaults"] == [
+        10_000.0,
+        32,
+        0.0,
+        1.0,
+        True,
+        [16, 16],
+        0.16,
+        2.5,
+        1.0,
+        1.0,
+        0.0245,
+        1.36e-4,
+        64,
+    ]
+    assert "s_max" in res["bad"]
+    assert "got 0" in res["bad"]
