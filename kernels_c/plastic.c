@@ -408,7 +408,9 @@ const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *
     ss_core *t = &e->cores[e->blocks[block].target];
     if (e->structural && e->structural->seg_pre) { /* LastNeuronSelection sees the spike */
         const int32_t pre = e->structural->seg_pre[*p];
-        if (pre >= 0) ss_structural_spike(e, e->blocks[block].target, pre, stamp);
+        if (pre >= 0)
+            ss_structural_spike(e, e->blocks[block].target, e->structural->seg_proj[*p], pre,
+                                stamp);
     }
     if (ru->kind == SS_STRUCTURAL_STATIC) return deliver_counted(e, t, p, count, stamp);
     if (ru->kind == SS_TSODYKS_MARKRAM) return deliver_tm(e, ru, pb, t, p, count, stamp);

@@ -13,13 +13,15 @@
  *      attempt lands on exactly one core, which goes on; the others skip it);
  *   2. one of its s_max slots, uniformly (the core's own generator, as every draw below);
  *   3. a full slot is an elimination attempt: with probability prob_elim_depressed when the
- *      synapse's weight is below the threshold, else prob_elim_potentiated;
- *   4. an empty slot is a formation attempt: a partner (RandomSelection: any pre neuron;
+ *      synapse's weight is below its projection's threshold, else prob_elim_potentiated;
+ *   4. an empty slot is a formation attempt: a partner (RandomSelection: one of the
+ *      structural projections into the population, uniformly, then any of its pre neurons;
  *      LastNeuronSelection: one of the pre neurons whose spikes of the previous step reached
- *      the core, none: no formation), refused when that pre neuron already has s_max
- *      synapses onto the core or, without with_replacement, already one onto the post
- *      neuron; then formed with probability p exp(-d^2 / (2 sigma^2)), d the periodic grid
- *      distance, p and sigma the forward ones or, within one population, the lateral ones.
+ *      the core through a structural projection, none: no formation), refused when that pre
+ *      neuron already has s_max synapses onto the core or, without with_replacement,
+ *      already one onto the post neuron; then formed with probability
+ *      p exp(-d^2 / (2 sigma^2)), d the periodic grid distance, p and sigma the projection's
+ *      forward ones or, within one population, its lateral ones.
  * A formed synapse takes initial_weight (and its STDP state restarts); a synapse formed
  * again onto a connected pair (with_replacement) shares that pair's weight.
  */
@@ -40,22 +42,28 @@ int ss_structural_prepare(ss_engine *e) {
     for (int32_t c = 0; c < st->n_cores; c++) {
         ss_sp_core *sc = &st->cores[c];
         if (!sc->n) continue;
-        if (sc->s_max < 1 || sc->n_pre < 1 || sc->n_pop < sc->n || sc->lo < 0 ||
-            (sc->per_step < 1 && sc->period < 1) || !sc->slot || !sc->pair || !sc->c_syn ||
-            !sc->c_pend || !sc->c_pre || !sc->row_n || !sc->pair_n)
+        if (sc->s_max < 1 || sc->n_proj < 1 || !sc->projs || sc->n_pop < sc->n || sc->lo < 0 ||
+            (sc->per_step < 1 && sc->period < 1) || !sc->slot || !sc->c_syn || !sc->c_pend ||
+            !sc->c_pre || !sc->c_proj)
             return -41;
-        if (!(sc->p_form >= 0.0 && sc->p_form <= 1.0 && sc->two_sigma2 >= 0.0 &&
-              sc->p_dep >= 0.0 && sc->p_dep <= 1.0 && sc->p_pot >= 0.0 && sc->p_pot <= 1.0 &&
-              sc->w_init >= 0.0 && isfinite(sc->threshold)))
-            return -42;
-        if (sc->partner == 1 && (sc->buf_cap < 1 || !sc->buf || !st->seg_pre)) return -43;
+        for (int32_t k = 0; k < sc->n_proj; k++) {
+            const ss_sp_proj *pj = &sc->projs[k];
+            if (pj->n_pre < 1 || !pj->pair || !pj->row_n || !pj->pair_n) return -41;
+            if (!(pj->p_form >= 0.0 && pj->p_form <= 1.0 && pj->two_sigma2 >= 0.0 &&
+                  pj->p_dep >= 0.0 && pj->p_dep <= 1.0 && pj->p_pot >= 0.0 &&
+                  pj->p_pot <= 1.0 && pj->w_init >= 0.0 && isfinite(pj->threshold)))
+                return -42;
+        }
+        if (sc->partner == 1 && (sc->buf_cap < 1 || !sc->buf || !st->seg_pre || !st->seg_proj))
+            return -43;
         ss_seed(sc->shared, sc->seed, sc->shared_stream);
         ss_seed(sc->local, sc->seed, sc->local_stream);
     }
     return 0;
 }
 
-void ss_structural_spike(ss_engine *e, int32_t core, int32_t pre, int64_t stamp) {
+void ss_structural_spike(ss_engine *e, int32_t core, int32_t proj, int32_t pre,
+                         int64_t stamp) {
     ss_sp_core *sc = &e->structural->cores[core];
     if (sc->partner != 1) return;
     const int b = (int)(stamp & 1);
@@ -64,20 +72,20 @@ void ss_structural_spike(ss_engine *e, int32_t core, int32_t pre, int64_t stamp)
         sc->buf_n[b] = 0;
     }
     if (stamp == sc->buf_stamp[b] && sc->buf_n[b] < sc->buf_cap)
-        sc->buf[(int64_t)b * sc->buf_cap + sc->buf_n[b]++] = pre;
+        sc->buf[(int64_t)b * sc->buf_cap + sc->buf_n[b]++] = (int64_t)proj << 32 | pre;
 }
 
 /* Squared periodic distance on sPyNNaker's grid: neuron k sits at (k / grid_x, k % grid_y);
  * a dimension of size 1 or less counts as 0. */
-static int64_t distance2(const ss_sp_core *sc, int64_t a, int64_t b) {
+static int64_t distance2(const ss_sp_proj *pj, int64_t a, int64_t b) {
     int64_t dx = 0, dy = 0;
-    if (sc->grid_x > 1) {
-        dx = llabs(a / sc->grid_x - b / sc->grid_x);
-        if (dx > sc->grid_x / 2) dx = sc->grid_x - dx;
+    if (pj->grid_x > 1) {
+        dx = llabs(a / pj->grid_x - b / pj->grid_x);
+        if (dx > pj->grid_x / 2) dx = pj->grid_x - dx;
     }
-    if (sc->grid_y > 1) {
-        dy = llabs(a % sc->grid_y - b % sc->grid_y);
-        if (dy > sc->grid_y / 2) dy = sc->grid_y - dy;
+    if (pj->grid_y > 1) {
+        dy = llabs(a % pj->grid_y - b % pj->grid_y);
+        if (dy > pj->grid_y / 2) dy = pj->grid_y - dy;
     }
     return dx * dx + dy * dy;
 }
@@ -86,46 +94,51 @@ static void eliminate(ss_engine *e, ss_sp_core *sc, int64_t i, int64_t *slot) {
     const int64_t k = *slot;
     const int64_t syn = sc->c_syn[k];
     const int32_t j = sc->c_pre[k];
-    sc->elim_tries++;
+    ss_sp_proj *pj = &sc->projs[sc->c_proj[k]];
+    pj->elim_tries++;
     const double w = e->plastic->w[syn];
-    const double p = w < sc->threshold ? sc->p_dep : sc->p_pot;
+    const double p = w < pj->threshold ? pj->p_dep : pj->p_pot;
     if (!(ss_uniform(sc->local) <= p)) return; /* (0, 1]: p = 0 never, p = 1 always */
     e->structural->count[syn]--;
-    sc->row_n[j]--;
-    sc->pair_n[i * sc->n_pre + j]--;
+    pj->row_n[j]--;
+    pj->pair_n[i * pj->n_pre + j]--;
     *slot = -1;
-    sc->eliminations++;
+    pj->eliminations++;
 }
 
 static void form(ss_engine *e, ss_sp_core *sc, int64_t i, int64_t *slot, int64_t m) {
-    int64_t j;
+    int64_t j, r;
     if (sc->partner == 1) { /* one of the last step's spikes that reached the core */
         const int b = (int)(m & 1);
         if (sc->buf_stamp[b] != m || sc->buf_n[b] == 0) return;
-        j = sc->buf[(int64_t)b * sc->buf_cap + below(sc->local, sc->buf_n[b])];
+        const int64_t v = sc->buf[(int64_t)b * sc->buf_cap + below(sc->local, sc->buf_n[b])];
+        r = v >> 32;
+        j = v & 0xFFFFFFFF;
     } else {
-        j = below(sc->local, sc->n_pre);
+        r = sc->n_proj > 1 ? below(sc->local, sc->n_proj) : 0;
+        j = below(sc->local, sc->projs[r].n_pre);
     }
-    sc->form_tries++;
-    if (sc->row_n[j] >= sc->s_max) return; /* the pre neuron's row onto this core is full */
-    uint16_t *pn = &sc->pair_n[i * sc->n_pre + j];
+    ss_sp_proj *pj = &sc->projs[r];
+    pj->form_tries++;
+    if (pj->row_n[j] >= sc->s_max) return; /* the pre neuron's row onto this core is full */
+    uint16_t *pn = &pj->pair_n[i * pj->n_pre + j];
     if (!sc->replace && *pn) return;
-    const int64_t d2 = distance2(sc, j, sc->lo + i);
-    double p = sc->p_form;
-    if (d2) p = sc->two_sigma2 > 0.0 ? p * exp(-(double)d2 / sc->two_sigma2) : 0.0;
+    const int64_t d2 = distance2(pj, j, sc->lo + i);
+    double p = pj->p_form;
+    if (d2) p = pj->two_sigma2 > 0.0 ? p * exp(-(double)d2 / pj->two_sigma2) : 0.0;
     if (!(ss_uniform(sc->local) <= p)) return;
-    const int64_t k = sc->pair[i * sc->n_pre + j];
+    const int64_t k = pj->pair[i * pj->n_pre + j];
     const int64_t syn = sc->c_syn[k];
     uint16_t *cnt = &e->structural->count[syn];
     if (*cnt == 0) { /* a new synapse: initial weight, no STDP change pending */
-        e->plastic->w[syn] = sc->w_init;
-        if (sc->c_pend[k] >= 0) e->plastic->pending[sc->c_pend[k]] = sc->pend_none;
+        e->plastic->w[syn] = pj->w_init;
+        if (sc->c_pend[k] >= 0) e->plastic->pending[sc->c_pend[k]] = pj->pend_none;
     }
     (*cnt)++;
-    sc->row_n[j]++;
+    pj->row_n[j]++;
     (*pn)++;
     *slot = k;
-    sc->formations++;
+    pj->formations++;
 }
 
 static void attempt(ss_engine *e, ss_sp_core *sc, int64_t m) {

@@ -20,6 +20,7 @@ from numpy.testing import assert_array_equal
 import spinstream
 import spinstream.pyNN as pynn
 import spinstream.spinnaker as face
+from spinstream.model import ParameterError
 from spinstream.pyNN import (
     DistanceDependentFormation,
     LastNeuronSelection,
@@ -205,6 +206,70 @@ def test_formation_rate_falls_with_distance_as_a_gaussian() -> None:
         assert binomial_ok(k, n_att, prob, sigmas=4.5), (d2, k, n_att * prob)
         tested += prob * n_att > 20
     assert tested >= 4  # several distances carried enough formations to test
+    sim.end()
+
+
+# ---------------------------------------------------------------- two projections, one target
+
+
+def test_forward_and_lateral_projections_share_the_slots() -> None:
+    """A topographic map: feed-forward and lateral structural projections into one layer."""
+    sim = pynn
+    sim.setup(timestep=1.0, seed=31)
+    src = sim.Population(49, sim.SpikeSourcePoisson(rate=0.0))
+    layer = sim.Population(49, sim.IF_curr_exp())
+    elim = RandomByWeightElimination(
+        threshold=0.0, prob_elim_depressed=0.0, prob_elim_potentiated=0.0
+    )
+    # forward formation never succeeds, lateral always: the lateral parameters apply within
+    # one population, the forward ones between two
+    form = DistanceDependentFormation(
+        grid=(7, 7), p_form_forward=0.0, p_form_lateral=1.0, sigma_form_lateral=1e9
+    )
+    common = dict(f_rew=4_000.0, initial_weight=0.2, weight=0.2, s_max=5)
+    ff = sim.Projection(
+        src,
+        layer,
+        sim.FixedNumberPreConnector(2, rng=sim.NumpyRNG(seed=1)),
+        StructuralMechanismStatic(RandomSelection(), form, elim, **common),
+    )
+    lat = sim.Projection(
+        layer,
+        layer,
+        sim.FixedProbabilityConnector(0.0),
+        StructuralMechanismStatic(RandomSelection(), form, elim, **common),
+    )
+    sim.run(100.0)
+    s_ff, s_lat = stats(ff), stats(lat)
+    assert s_ff.formations == 0
+    assert s_lat.formations == s_lat.formation_attempts > 50
+    # the partner's population is drawn uniformly among the two
+    tries = s_ff.formation_attempts + s_lat.formation_attempts
+    assert binomial_ok(s_lat.formation_attempts, tries, 0.5)
+    total = fan_in(ff, 49) + fan_in(lat, 49)
+    assert_array_equal(fan_in(ff, 49), 2)  # the connector's, never eliminated
+    assert total.max() == 5  # the two projections share each neuron's 5 slots
+    sim.end()
+
+
+def test_structural_projections_into_one_population_must_agree() -> None:
+    sim = pynn
+    sim.setup(timestep=1.0)
+    a = sim.Population(4, sim.IF_curr_exp())
+    b = sim.Population(4, sim.IF_curr_exp())
+    form = DistanceDependentFormation(grid=(2, 2))
+    elim = RandomByWeightElimination(threshold=0.5)
+    sim.Projection(
+        a, b, sim.AllToAllConnector(), StructuralMechanismStatic(RandomSelection(), form, elim)
+    )
+    sim.Projection(
+        b,
+        b,
+        sim.AllToAllConnector(),
+        StructuralMechanismStatic(RandomSelection(), form, elim, s_max=8),
+    )
+    with pytest.raises(ParameterError, match=r"s_max = 8.*s_max = 32"):
+        sim.run(1.0)
     sim.end()
 
 

@@ -202,34 +202,42 @@ class Plastic(ctypes.Structure):
     ]
 
 
+class StructuralProjection(ctypes.Structure):
+    """One structural projection into a core (engine.h ``ss_sp_proj``)."""
+
+    _fields_ = [
+        *((f, c_int32) for f in ("n_pre", "lateral", "grid_x", "grid_y")),
+        *((f, c_double) for f in ("p_form", "two_sigma2", "p_dep", "p_pot", "threshold")),
+        ("w_init", c_double),
+        ("pend_none", c_double),
+        ("pair", POINTER(c_int64)),
+        ("row_n", POINTER(c_int32)),
+        ("pair_n", POINTER(ctypes.c_uint16)),
+        *((f, c_int64) for f in ("elim_tries", "eliminations", "form_tries", "formations")),
+    ]
+
+
 class StructuralCore(ctypes.Structure):
     """The rewiring of one target core (engine.h ``ss_sp_core``; board/_structural.py)."""
 
     _fields_ = [
-        *((f, c_int32) for f in ("n", "lo", "n_pop", "n_pre", "s_max", "per_step", "period")),
-        *((f, c_int32) for f in ("partner", "buf_cap", "lateral", "replace", "grid_x")),
-        ("grid_y", c_int32),
+        *((f, c_int32) for f in ("n", "lo", "n_pop", "n_proj", "s_max", "per_step", "period")),
+        *((f, c_int32) for f in ("partner", "buf_cap", "replace")),
         ("buf_n", c_int32 * 2),
-        ("pad", c_int32),
         ("buf_stamp", c_int64 * 2),
-        *((f, c_double) for f in ("p_form", "two_sigma2", "p_dep", "p_pot", "threshold")),
-        ("w_init", c_double),
-        ("pend_none", c_double),
         ("seed", ctypes.c_uint64),
         ("shared_stream", ctypes.c_uint64),
         ("local_stream", ctypes.c_uint64),
         ("shared", ctypes.c_uint64 * 4),
         ("local", ctypes.c_uint64 * 4),
+        ("projs", POINTER(StructuralProjection)),
         ("slot", POINTER(c_int64)),
-        ("pair", POINTER(c_int64)),
         ("c_syn", POINTER(c_int64)),
         ("c_pend", POINTER(c_int64)),
         ("c_pre", POINTER(c_int32)),
-        ("row_n", POINTER(c_int32)),
-        ("pair_n", POINTER(ctypes.c_uint16)),
-        ("buf", POINTER(c_int32)),
-        *((f, c_int64) for f in ("attempts", "elim_tries", "eliminations", "form_tries")),
-        ("formations", c_int64),
+        ("c_proj", POINTER(c_int32)),
+        ("buf", POINTER(c_int64)),
+        ("attempts", c_int64),
     ]
 
 
@@ -242,6 +250,7 @@ class Structural(ctypes.Structure):
         ("cores", POINTER(StructuralCore)),
         ("count", POINTER(ctypes.c_uint16)),
         ("seg_pre", POINTER(c_int32)),
+        ("seg_proj", POINTER(c_int32)),
     ]
 
 
@@ -282,6 +291,7 @@ SHARED_STRUCTS: dict[str, type[ctypes.Structure]] = {
     "ss_post": Post,
     "ss_pblock": PlasticBlock,
     "ss_plastic": Plastic,
+    "ss_sp_proj": StructuralProjection,
     "ss_sp_core": StructuralCore,
     "ss_structural": Structural,
 }

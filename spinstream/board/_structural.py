@@ -27,7 +27,13 @@ import numpy.typing as npt
 
 from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable
-from spinstream.model import NetworkSpec, ParameterError, STDPSpec
+from spinstream.model import (
+    NetworkSpec,
+    ParameterError,
+    ProjectionSpec,
+    STDPSpec,
+    StructuralSpec,
+)
 
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
@@ -45,23 +51,33 @@ _LOCAL_STREAM = 0x53600000
 
 
 @dataclass
-class _CoreTables:
-    """One target core's rewiring tables, as loaded (``reset`` copies them back)."""
+class _ProjTables:
+    """One structural projection's tables on one target core."""
 
     proj: int
-    lo: int
-    n: int
-    slot0: I64
-    slot: I64
+    local0: int  # its first candidate among the core's
+    n_cand: int
     pair: I64
-    c_syn: I64
-    c_pend: I64
-    c_pre: I32
     row_n0: I32
     row_n: I32
     pair_n0: npt.NDArray[np.uint16]
     pair_n: npt.NDArray[np.uint16]
-    buf: I32
+
+
+@dataclass
+class _CoreTables:
+    """One target core's rewiring tables, as loaded (``reset`` copies them back)."""
+
+    lo: int
+    n: int
+    projs: list[_ProjTables]
+    slot0: I64
+    slot: I64
+    c_syn: I64
+    c_pend: I64
+    c_pre: I32
+    c_proj: I32
+    buf: I64
 
 
 @dataclass(frozen=True)
@@ -71,11 +87,14 @@ class StructuralStatistics:
     Attributes
     ----------
     attempts
-        Rewiring attempts (each chose one post neuron and one of its slots).
+        Rewiring attempts into the post population (each chose one post neuron and one of
+        its slots; shared by the structural projections into that population).
     elimination_attempts, eliminations
-        Attempts that found a synapse in the slot, and those that removed it.
+        Attempts that found one of this projection's synapses in the slot, and those that
+        removed it.
     formation_attempts, formations
-        Attempts that found the slot empty and a partner, and those that formed a synapse.
+        Attempts that found the slot empty and a partner in this projection's pre
+        population, and those that formed a synapse.
     synapses
         Synapses now.
     """
@@ -101,6 +120,21 @@ def rewiring_rate(f_rew: float, dt: float) -> tuple[int, int]:
     return 0, max(1, int(p_rew / dt + 1e-9))
 
 
+def _check_same(
+    where: str, first: ProjectionSpec, sp: StructuralSpec, sp0: StructuralSpec
+) -> None:
+    """Raise when two structural projections into one population disagree (sPyNNaker)."""
+    for name in ("s_max", "f_rew", "with_replacement", "partner", "spike_buffer_size"):
+        a, b = getattr(sp, name), getattr(sp0, name)
+        if a != b:
+            raise ParameterError(
+                f"{where}: {name} = {a!r}, but projection {first.label or first.id!r} into "
+                f"the same population has {name} = {b!r}; the structural projections into "
+                "one population share its neurons' slots and rewiring, so they must agree on "
+                "s_max, f_rew, with_replacement and the partner selection"
+            )
+
+
 class StructuralState:
     """The rewiring state of one loaded network (kept alive with the engine)."""
 
@@ -123,94 +157,56 @@ class StructuralState:
         self._count0 = np.ones(max(n_syn, 1), np.uint16)
         self._by_core: dict[int, _CoreTables] = {}
         self._core_structs = (E.StructuralCore * max(len(cores), 1))()
+        self._proj_structs: dict[int, ctypes.Array[E.StructuralProjection]] = {}
         seg_pre = np.full(max(n_seg, 1), -1, np.int32)
+        seg_proj = np.full(max(n_seg, 1), -1, np.int32)
         any_last = False
-        dt = spec.dt
-        self._projections: dict[int, list[int]] = {}
+        # the structural projections into each population, in spec order: they share its
+        # neurons' slots (sPyNNaker: one s_max, f_rew and partner selection for them all)
+        groups: dict[int, list[ProjectionSpec]] = {}
         for p in spec.projections:
-            sp = p.structural
-            if sp is None:
-                continue
-            where = f"projection {p.label or p.id!r}"
-            index = blocks.p_of_projection.get(p.id)
-            if index is None or len(index) != len(p.pre_index):
-                raise ParameterError(f"{where}: structural synapses must be plastic synapses")
-            self._count0[index] = sp.count.astype(np.uint16)
-            rule = p.plasticity
-            multiplicative = (
-                isinstance(rule, STDPSpec) and rule.weight_dependence == "multiplicative"
-            )
-            per_step, period = rewiring_rate(sp.f_rew, dt)
-            lateral = p.pre == p.post
-            if sp.partner == "last":
-                any_last = True
-                seg_pre[blocks.p_seg[index]] = p.pre_index.astype(np.int32)
-            self._projections[p.id] = []
+            if p.structural is not None:
+                groups.setdefault(p.post, []).append(p)
+        self._projections: dict[int, list[int]] = {}
+        for post_pop, projs in groups.items():
+            first = projs[0]
+            sp0 = first.structural
+            assert sp0 is not None
+            for r, p in enumerate(projs):
+                sp = p.structural
+                assert sp is not None
+                where = f"projection {p.label or p.id!r}"
+                index = blocks.p_of_projection.get(p.id)
+                if index is None or len(index) != len(p.pre_index):
+                    raise ParameterError(f"{where}: structural synapses must be plastic synapses")
+                _check_same(where, first, sp, sp0)
+                self._count0[index] = sp.count.astype(np.uint16)
+                if sp.partner == "last":
+                    any_last = True
+                    seg_pre[blocks.p_seg[index]] = p.pre_index.astype(np.int32)
+                    seg_proj[blocks.p_seg[index]] = r
+                self._projections[p.id] = []
+            per_step, period = rewiring_rate(sp0.f_rew, spec.dt)
             for cid, (pop, lo, n) in enumerate(cores):
-                if pop != p.post or n == 0:
+                if pop != post_pop or n == 0:
                     continue
-                if cid in self._by_core:
-                    raise ParameterError(
-                        f"{where}: a population can be the target of one structural "
-                        "projection only"
-                    )
-                mine = np.flatnonzero((p.post_index >= lo) & (p.post_index < lo + n))
-                # local candidate number of each of the projection's synapses on this core
-                local = np.full(len(p.pre_index), -1, np.int64)
-                local[mine] = np.arange(len(mine))
-                pair = local[
-                    (np.arange(sp.n_pre)[None, :] * sp.n_post + lo + np.arange(n)[:, None])
-                ]
-                slot0 = sp.slots[lo : lo + n].copy()
-                slot0[slot0 >= 0] = local[slot0[slot0 >= 0]]
-                c_pre = p.pre_index[mine].astype(np.int32)
-                cnt = sp.count[mine]
-                row_n0 = np.bincount(c_pre, weights=cnt, minlength=sp.n_pre).astype(np.int32)
-                pair_n0 = np.zeros((n, sp.n_pre), np.uint16)
-                np.add.at(pair_n0, (p.post_index[mine] - lo, c_pre), cnt.astype(np.uint16))
-                t = _CoreTables(
-                    proj=p.id,
-                    lo=lo,
-                    n=n,
-                    slot0=np.ascontiguousarray(slot0, np.int64),
-                    slot=slot0.astype(np.int64),
-                    pair=np.ascontiguousarray(pair, np.int64),
-                    c_syn=index[mine].astype(np.int64),
-                    c_pend=stdp_index[index[mine]],
-                    c_pre=c_pre,
-                    row_n0=row_n0,
-                    row_n=row_n0.copy(),
-                    pair_n0=pair_n0,
-                    pair_n=pair_n0.copy(),
-                    buf=np.zeros(2 * max(sp.spike_buffer_size, 1), np.int32),
-                )
-                self._by_core[cid] = t
-                self._projections[p.id].append(cid)
+                self._build_core(cid, lo, n, projs, blocks, stdp_index)
                 sc = self._core_structs[cid]
                 sc.n = n
                 sc.lo = lo
-                sc.n_pop = sp.n_post
-                sc.n_pre = sp.n_pre
-                sc.s_max = sp.s_max
+                sc.n_pop = sp0.n_post
+                sc.n_proj = len(projs)
+                sc.s_max = sp0.s_max
                 sc.per_step = per_step
                 sc.period = period
-                sc.partner = 1 if sp.partner == "last" else 0
-                sc.buf_cap = sp.spike_buffer_size
-                sc.lateral = int(lateral)
-                sc.replace = int(sp.with_replacement)
-                sc.grid_x, sc.grid_y = sp.grid
-                p_form = sp.p_form_lateral if lateral else sp.p_form_forward
-                sigma = sp.sigma_form_lateral if lateral else sp.sigma_form_forward
-                sc.p_form = p_form
-                sc.two_sigma2 = 2.0 * sigma * sigma
-                sc.p_dep = sp.prob_elim_depressed
-                sc.p_pot = sp.prob_elim_potentiated
-                sc.threshold = sp.threshold
-                sc.w_init = sp.initial_weight
-                sc.pend_none = 1.0 if multiplicative else 0.0
-                sc.seed = sp.seed & 0xFFFFFFFFFFFFFFFF
-                sc.shared_stream = _SHARED_STREAM + p.post
+                sc.partner = 1 if sp0.partner == "last" else 0
+                sc.buf_cap = sp0.spike_buffer_size
+                sc.replace = int(sp0.with_replacement)
+                sc.seed = sp0.seed & 0xFFFFFFFFFFFFFFFF
+                sc.shared_stream = _SHARED_STREAM + post_pop
                 sc.local_stream = _LOCAL_STREAM + cid
+                for p in projs:
+                    self._projections[p.id].append(cid)
                 self._point(cid)
         self.count = self._count0.copy()
         self._seg_pre = seg_pre
@@ -219,34 +215,129 @@ class StructuralState:
         st.cores = ctypes.cast(self._core_structs, ctypes.POINTER(E.StructuralCore))
         st.count = E.ptr(self.count, ctypes.c_uint16)
         st.seg_pre = E.ptr(seg_pre, ctypes.c_int32) if any_last else None
+        st.seg_proj = E.ptr(seg_proj, ctypes.c_int32) if any_last else None
+        self._seg_proj = seg_proj
         engine.structural = ctypes.pointer(st)
         self._engine = engine
         self.reset()
 
+    def _build_core(
+        self,
+        cid: int,
+        lo: int,
+        n: int,
+        projs: list[ProjectionSpec],
+        blocks: BlockTable,
+        stdp_index: I64,
+    ) -> None:
+        """Lay out one target core's candidates, slots and per-projection tables."""
+        tables: list[_ProjTables] = []
+        structs = (E.StructuralProjection * len(projs))()
+        c_syn, c_pend, c_pre, c_proj = [], [], [], []
+        slot_lists: list[list[int]] = [[] for _ in range(n)]
+        local0 = 0
+        s_max = 0
+        for r, p in enumerate(projs):
+            sp = p.structural
+            assert sp is not None
+            s_max = sp.s_max
+            index = blocks.p_of_projection[p.id]
+            mine = np.flatnonzero((p.post_index >= lo) & (p.post_index < lo + n))
+            # the core's candidate number of each of the projection's synapses on it
+            local = np.full(len(p.pre_index), -1, np.int64)
+            local[mine] = local0 + np.arange(len(mine))
+            pair = local[np.arange(sp.n_pre)[None, :] * sp.n_post + lo + np.arange(n)[:, None]]
+            pre = p.pre_index[mine].astype(np.int32)
+            cnt = sp.count[mine]
+            row_n0 = np.bincount(pre, weights=cnt, minlength=sp.n_pre).astype(np.int32)
+            pair_n0 = np.zeros((n, sp.n_pre), np.uint16)
+            np.add.at(pair_n0, (p.post_index[mine] - lo, pre), cnt.astype(np.uint16))
+            for i, row in enumerate(sp.slots[lo : lo + n]):
+                slot_lists[i].extend(local[row[row >= 0]].tolist())
+            c_syn.append(index[mine].astype(np.int64))
+            c_pend.append(stdp_index[index[mine]])
+            c_pre.append(pre)
+            c_proj.append(np.full(len(mine), r, np.int32))
+            t = _ProjTables(
+                proj=p.id,
+                local0=local0,
+                n_cand=len(mine),
+                pair=np.ascontiguousarray(pair, np.int64),
+                row_n0=row_n0,
+                row_n=row_n0.copy(),
+                pair_n0=pair_n0,
+                pair_n=pair_n0.copy(),
+            )
+            tables.append(t)
+            local0 += len(mine)
+            ps = structs[r]
+            ps.n_pre = sp.n_pre
+            lateral = p.pre == p.post
+            ps.lateral = int(lateral)
+            ps.grid_x, ps.grid_y = sp.grid
+            sigma = sp.sigma_form_lateral if lateral else sp.sigma_form_forward
+            ps.p_form = sp.p_form_lateral if lateral else sp.p_form_forward
+            ps.two_sigma2 = 2.0 * sigma * sigma
+            ps.p_dep = sp.prob_elim_depressed
+            ps.p_pot = sp.prob_elim_potentiated
+            ps.threshold = sp.threshold
+            ps.w_init = sp.initial_weight
+            rule = p.plasticity
+            mult = isinstance(rule, STDPSpec) and rule.weight_dependence == "multiplicative"
+            ps.pend_none = 1.0 if mult else 0.0
+            ps.pair = E.ptr(t.pair, ctypes.c_int64)
+            ps.row_n = E.ptr(t.row_n, ctypes.c_int32)
+            ps.pair_n = E.ptr(t.pair_n, ctypes.c_uint16)
+        slot0 = np.full((n, s_max), -1, np.int64)
+        for i, taken in enumerate(slot_lists):
+            if len(taken) > s_max:
+                labels = ", ".join(repr(p.label or p.id) for p in projs)
+                raise ParameterError(
+                    f"projections {labels}: their connectors give post neuron {lo + i} "
+                    f"{len(taken)} synapses, more than s_max = {s_max}"
+                )
+            slot0[i, : len(taken)] = taken
+        sp0 = projs[0].structural
+        assert sp0 is not None
+        self._by_core[cid] = _CoreTables(
+            lo=lo,
+            n=n,
+            projs=tables,
+            slot0=slot0,
+            slot=slot0.copy(),
+            c_syn=np.ascontiguousarray(np.concatenate(c_syn), np.int64),
+            c_pend=np.ascontiguousarray(np.concatenate(c_pend), np.int64),
+            c_pre=np.ascontiguousarray(np.concatenate(c_pre), np.int32),
+            c_proj=np.ascontiguousarray(np.concatenate(c_proj), np.int32),
+            buf=np.zeros(2 * max(sp0.spike_buffer_size, 1), np.int64),
+        )
+        self._proj_structs[cid] = structs
+
     def _point(self, cid: int) -> None:
         t = self._by_core[cid]
         sc = self._core_structs[cid]
+        sc.projs = ctypes.cast(self._proj_structs[cid], ctypes.POINTER(E.StructuralProjection))
         sc.slot = E.ptr(t.slot, ctypes.c_int64)
-        sc.pair = E.ptr(t.pair, ctypes.c_int64)
         sc.c_syn = E.ptr(t.c_syn, ctypes.c_int64)
         sc.c_pend = E.ptr(t.c_pend, ctypes.c_int64)
         sc.c_pre = E.ptr(t.c_pre, ctypes.c_int32)
-        sc.row_n = E.ptr(t.row_n, ctypes.c_int32)
-        sc.pair_n = E.ptr(t.pair_n, ctypes.c_uint16)
-        sc.buf = E.ptr(t.buf, ctypes.c_int32)
+        sc.c_proj = E.ptr(t.c_proj, ctypes.c_int32)
+        sc.buf = E.ptr(t.buf, ctypes.c_int64)
 
     def reset(self) -> None:
         """Restore the connector's synapses, clear the counters, seed the generators again."""
         self.count[:] = self._count0
         for cid, t in self._by_core.items():
             t.slot[:] = t.slot0
-            t.row_n[:] = t.row_n0
-            t.pair_n[:] = t.pair_n0
+            for r, pt in enumerate(t.projs):
+                pt.row_n[:] = pt.row_n0
+                pt.pair_n[:] = pt.pair_n0
+                ps = self._proj_structs[cid][r]
+                ps.elim_tries = ps.eliminations = ps.form_tries = ps.formations = 0
             sc = self._core_structs[cid]
             sc.buf_n[0] = sc.buf_n[1] = 0
             sc.buf_stamp[0] = sc.buf_stamp[1] = -1
-            sc.attempts = sc.elim_tries = sc.eliminations = 0
-            sc.form_tries = sc.formations = 0
+            sc.attempts = 0
         code = E.lib().ss_structural_prepare(ctypes.byref(self._engine))
         if code != 0:
             raise ParameterError(_PREPARE_ERRORS.get(code, f"rewiring rejected (code {code})"))
@@ -270,10 +361,12 @@ class StructuralState:
         spec_of_syn = {int(s): k for k, s in enumerate(index.tolist())}
         for cid in cids:
             t = self._by_core[cid]
-            full = t.slot >= 0
-            syn = t.c_syn[t.slot[full]]
+            r = next(k for k, pt in enumerate(t.projs) if pt.proj == projection)
+            mine = t.slot >= 0
+            mine[mine] = t.c_proj[t.slot[mine]] == r
+            syn = t.c_syn[t.slot[mine]]
             rows = out[t.lo : t.lo + t.n]
-            rows[full] = [spec_of_syn[int(s)] for s in syn.tolist()]
+            rows[mine] = [spec_of_syn[int(x)] for x in syn.tolist()]
         return out
 
     def statistics(self, projection: int) -> StructuralStatistics | None:
@@ -282,13 +375,17 @@ class StructuralState:
         if cids is None:
             return None
         cs = [self._core_structs[c] for c in cids]
+        ps = []
+        for c in cids:
+            r = next(k for k, pt in enumerate(self._by_core[c].projs) if pt.proj == projection)
+            ps.append(self._proj_structs[c][r])
         counts = self.counts(projection)
         return StructuralStatistics(
             attempts=sum(int(c.attempts) for c in cs),
-            elimination_attempts=sum(int(c.elim_tries) for c in cs),
-            eliminations=sum(int(c.eliminations) for c in cs),
-            formation_attempts=sum(int(c.form_tries) for c in cs),
-            formations=sum(int(c.formations) for c in cs),
+            elimination_attempts=sum(int(p.elim_tries) for p in ps),
+            eliminations=sum(int(p.eliminations) for p in ps),
+            formation_attempts=sum(int(p.form_tries) for p in ps),
+            formations=sum(int(p.formations) for p in ps),
             synapses=int(counts.sum()) if counts is not None else 0,
         )
 
