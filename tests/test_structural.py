@@ -535,3 +535,45 @@ def test_a_spynnaker_script_rewires_in_a_fresh_interpreter(tmp_path: object) -> 
     ]
     assert "s_max" in res["bad"]
     assert "got 0" in res["bad"]
+
+
+def test_bad_structural_parameters_are_named() -> None:
+    from pyNN import errors
+
+    form = DistanceDependentFormation()
+    elim = RandomByWeightElimination(threshold=0.5)
+    with pytest.raises(errors.InvalidParameterValueError, match=r"p_form_forward = 1\.5"):
+        DistanceDependentFormation(p_form_forward=1.5)
+    with pytest.raises(errors.InvalidParameterValueError, match="grid must be two"):
+        DistanceDependentFormation(grid=(4,))
+    with pytest.raises(errors.InvalidParameterValueError, match="prob_elim_depressed = -0.1"):
+        RandomByWeightElimination(0.5, prob_elim_depressed=-0.1)
+    with pytest.raises(errors.InvalidParameterValueError, match="spike_buffer_size"):
+        LastNeuronSelection(0)
+    with pytest.raises(errors.InvalidParameterValueError, match="initial_delay"):
+        StructuralMechanismStatic(RandomSelection(), form, elim, initial_delay=(1.0, 3.0))
+    with pytest.raises(errors.InvalidParameterValueError, match="partner_selection"):
+        StructuralMechanismStatic(form, form, elim)
+    with pytest.raises(errors.InvalidParameterValueError, match="backprop_delay"):
+        StructuralMechanismSTDP(
+            RandomSelection(),
+            form,
+            elim,
+            pynn.SpikePairRule(),
+            pynn.AdditiveWeightDependence(),
+            backprop_delay=False,
+        )
+    sim = pynn
+    sim.setup(timestep=1.0)
+    a = sim.Population(4, sim.IF_curr_exp())
+    b = sim.Population(4, sim.IF_curr_exp())
+    mech = StructuralMechanismStatic(RandomSelection(), form, elim)
+    with pytest.raises(errors.ConnectionError, match="whole populations"):
+        sim.Projection(a[:2], b, sim.AllToAllConnector(), mech)
+    proj = sim.Projection(a, b, sim.AllToAllConnector(), mech)
+    with pytest.raises(errors.ConnectionError, match="formed and removed by its rewiring"):
+        proj.set(weight=0.1)
+    sim.Projection(a, b, sim.OneToOneConnector(), mech)
+    with pytest.raises(ParameterError, match="same pair of populations"):
+        sim.run(1.0)
+    sim.end()

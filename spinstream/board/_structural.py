@@ -172,6 +172,12 @@ class StructuralState:
             first = projs[0]
             sp0 = first.structural
             assert sp0 is not None
+            pres = [p.pre for p in projs]
+            if len(set(pres)) < len(pres):
+                raise ParameterError(
+                    f"projection {first.label or first.id!r}: two structural projections join "
+                    "the same pair of populations; sPyNNaker allows one (merge them)"
+                )
             for r, p in enumerate(projs):
                 sp = p.structural
                 assert sp is not None

@@ -252,7 +252,12 @@ class Projection(common.Projection):  # type: ignore[misc]
         where = f"Projection {self.label!r}"
         for role, obj in (("pre", self.pre), ("post", self.post)):
             pops, idx = _lookup(obj)
-            if len(set(pops.tolist())) > 1 or not np.array_equal(idx, np.arange(len(idx))):
+            whole = len(pops) and self._owner.spec.populations[int(pops[0])].size == len(idx)
+            if (
+                len(set(pops.tolist())) > 1
+                or not whole
+                or not np.array_equal(idx, np.arange(len(idx)))
+            ):
                 raise errors.ConnectionError(
                     f"{where}: a structural projection joins whole populations (its grid "
                     f"positions are population indices); the {role}synaptic side is a view "
