@@ -546,7 +546,7 @@ def test_bad_structural_parameters_are_named() -> None:
         DistanceDependentFormation(p_form_forward=1.5)
     with pytest.raises(errors.InvalidParameterValueError, match="grid must be two"):
         DistanceDependentFormation(grid=(4,))
-    with pytest.raises(errors.InvalidParameterValueError, match="prob_elim_depressed = -0.1"):
+    with pytest.raises(errors.InvalidParameterValueError, match=r"prob_elim_depressed = -0\.1"):
         RandomByWeightElimination(0.5, prob_elim_depressed=-0.1)
     with pytest.raises(errors.InvalidParameterValueError, match="spike_buffer_size"):
         LastNeuronSelection(0)
