@@ -577,3 +577,33 @@ def test_bad_structural_parameters_are_named() -> None:
     with pytest.raises(ParameterError, match="same pair of populations"):
         sim.run(1.0)
     sim.end()
+
+
+def test_reset_restores_the_connectors_synapses() -> None:
+    sim = pynn
+    sim.setup(timestep=1.0, seed=2)
+    pre = sim.Population(25, sim.SpikeSourcePoisson(rate=30.0))
+    post = sim.Population(25, sim.IF_curr_exp())
+    mech = StructuralMechanismSTDP(
+        RandomSelection(),
+        DistanceDependentFormation(grid=(5, 5), p_form_forward=0.5, sigma_form_forward=2.0),
+        RandomByWeightElimination(0.5, 0.2, 0.05),
+        sim.SpikePairRule(A_plus=0.05, A_minus=0.06),
+        sim.AdditiveWeightDependence(0.0, 1.0),
+        f_rew=2000.0,
+        initial_weight=0.5,
+        weight=0.5,
+        s_max=8,
+    )
+    proj = sim.Projection(
+        pre, post, sim.FixedProbabilityConnector(0.1, rng=sim.NumpyRNG(seed=1)), mech
+    )
+    start = proj.get(["weight", "delay"], format="list")
+    sim.run(100.0)
+    assert proj.get(["weight", "delay"], format="list") != start
+    sim.reset()
+    assert proj.get(["weight", "delay"], format="list") == start
+    assert stats(proj).attempts == 0
+    sim.run(100.0)
+    assert stats(proj).attempts == 200  # it rewires again (its generators continue)
+    sim.end()

@@ -226,6 +226,10 @@ class StructuralState:
         engine.structural = ctypes.pointer(st)
         self._engine = engine
         self.reset()
+        # seeded once, at load: reset() lets them continue, as every generator of the board
+        code = E.lib().ss_structural_prepare(ctypes.byref(self._engine))
+        if code != 0:
+            raise ParameterError(_PREPARE_ERRORS.get(code, f"rewiring rejected (code {code})"))
 
     def _build_core(
         self,
@@ -331,7 +335,7 @@ class StructuralState:
         sc.buf = E.ptr(t.buf, ctypes.c_int64)
 
     def reset(self) -> None:
-        """Restore the connector's synapses, clear the counters, seed the generators again."""
+        """Restore the connector's synapses and clear the counters (generators continue)."""
         self.count[:] = self._count0
         for cid, t in self._by_core.items():
             t.slot[:] = t.slot0
@@ -344,9 +348,6 @@ class StructuralState:
             sc.buf_n[0] = sc.buf_n[1] = 0
             sc.buf_stamp[0] = sc.buf_stamp[1] = -1
             sc.attempts = 0
-        code = E.lib().ss_structural_prepare(ctypes.byref(self._engine))
-        if code != 0:
-            raise ParameterError(_PREPARE_ERRORS.get(code, f"rewiring rejected (code {code})"))
 
     def counts(self, projection: int) -> I64 | None:
         """Return how many synapses each potential synapse stands for now (None: not one)."""
