@@ -983,6 +983,9 @@ class HostBoard(Board):
         self._blocks = blocks
         if self._plastic is not None:
             self._plastic._blocks = blocks
+        if self._structural is not None:  # the same plastic synapses, in the same order
+            self._structural._blocks = blocks
+            self._structural._spec = spec
         self._point_synapses()
 
     def _grow_ring(self, cid: int, slots: int) -> None:
