@@ -141,6 +141,7 @@ typedef struct ss_engine {
     int64_t out_lost;    /* spikes that did not fit (never expected; reported by Python) */
     struct ss_plastic *plastic; /* synaptic plasticity (plastic.c); NULL when there is none */
     struct ss_pool *pool; /* the threads that run the cores (threads.c): ss_pool_create */
+    struct ss_structural *structural; /* structural plasticity (structural.c), or NULL */
 } ss_engine;
 
 /* ---- synaptic plasticity (plastic.c; semantics in docs/ENGINE.md, "Plasticity") ---- */
@@ -156,7 +157,10 @@ enum ss_rule_kind {
     SS_STDP_NEAREST = 4,
     SS_STDP_NEAREST_MULTIPLICATIVE = 5,
     SS_VOGELS = 6, /* Vogels et al. 2011 (NEST's vogels_sprekeler_synapse): eta = a_plus */
-    SS_TRIPLET = 7 /* Pfister & Gerstner 2006 all-to-all triplet (NEST's stdp_triplet_synapse) */
+    SS_TRIPLET = 7, /* Pfister & Gerstner 2006 all-to-all triplet (NEST's stdp_triplet_synapse) */
+    /* sPyNNaker's StructuralMechanismStatic: fixed weights, each synapse present count times
+     * (ss_structural.count); structural STDP synapses keep their STDP kind */
+    SS_STRUCTURAL_STATIC = 12
 };
 
 typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic block follows one */
@@ -229,6 +233,73 @@ int ss_plastic_prepare(ss_engine *e);
 const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *p,
                                    uint32_t count, int64_t stamp);
 void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp);
+
+/* ---- structural plasticity (structural.c; docs/ENGINE.md, "Structural plasticity") ----
+ *
+ * A structural projection's synapses are every potential (pre, post) pair, stored as plastic
+ * synapses whose `count` says how many synapses each stands for now (0: absent; more than 1:
+ * with_replacement formed it again); delivery adds count * w.  Each post neuron has s_max
+ * slots, each empty or holding one of those synapses; the rewiring of a target core runs on
+ * the thread that owns it, from generators seeded per population and per core. */
+typedef struct ss_sp_proj { /* one structural projection into a core */
+    int32_t n_pre;     /* neurons of its pre population */
+    int32_t lateral;   /* the pre population is the post population */
+    int32_t grid_x, grid_y;
+    double p_form, two_sigma2;      /* forward or lateral, as `lateral` says; 2 sigma^2 */
+    double p_dep, p_pot, threshold; /* RandomByWeightElimination */
+    double w_init;                  /* initial_weight (nA or uS, >= 0) */
+    double pend_none;               /* STDP: the value of `pending` with nothing pending */
+    int64_t *pair;      /* [n][n_pre] the candidate that a formation of (pre, post) uses */
+    int32_t *row_n;     /* [n_pre] synapses from each pre neuron onto this core */
+    uint16_t *pair_n;   /* [n][n_pre] synapses of each (post, pre) pair */
+    int64_t elim_tries, eliminations, form_tries, formations; /* counters */
+} ss_sp_proj;
+
+typedef struct ss_sp_core { /* the rewiring of one target core */
+    int32_t n;         /* the core's neurons; 0: no structural projection reaches the core */
+    int32_t lo;        /* index of the core's neuron 0 in the post population */
+    int32_t n_pop;     /* neurons of the post population */
+    int32_t n_proj;    /* structural projections into the population (sPyNNaker: one s_max,
+                          f_rew and with_replacement for all of them) */
+    int32_t s_max;     /* slots per post neuron (its largest fan-in) */
+    int32_t per_step;  /* > 0: attempts every step; 0: one attempt every `period` steps */
+    int32_t period;
+    int32_t partner;   /* 0: RandomSelection, 1: LastNeuronSelection */
+    int32_t buf_cap;   /* LastNeuronSelection: spikes kept per step (spike_buffer_size) */
+    int32_t replace;   /* with_replacement: a connected pair may be connected again */
+    int32_t buf_n[2];  /* spikes in each buffer */
+    int64_t buf_stamp[2]; /* stamp of the spikes in each buffer (-1: none) */
+    uint64_t seed, shared_stream, local_stream; /* ss_structural_prepare seeds from these */
+    uint64_t shared[4]; /* the same sequence on every core of the population: the post neuron */
+    uint64_t local[4];  /* this core's: slot, partner, the rules' draws */
+    ss_sp_proj *projs;  /* [n_proj] */
+    int64_t *slot;      /* [n][s_max] candidate in each slot, -1: empty */
+    int64_t *c_syn;     /* [n_cand] each candidate's plastic synapse (w, count) */
+    int64_t *c_pend;    /* [n_cand] its STDP pending entry, -1: none */
+    int32_t *c_pre;     /* [n_cand] its pre neuron */
+    int32_t *c_proj;    /* [n_cand] its projection (index into projs) */
+    int64_t *buf;       /* [2][buf_cap] projection << 32 | pre neuron of the last spikes, by
+                           stamp parity */
+    int64_t attempts;   /* rewiring attempts that chose a neuron of this core */
+} ss_sp_core;
+
+typedef struct ss_structural {
+    int32_t n_cores;
+    int32_t pad;
+    ss_sp_core *cores; /* [n_cores] */
+    uint16_t *count;   /* [n_syn] synapses each plastic synapse stands for (1 unless structural) */
+    int32_t *seg_pre;  /* [n_seg] LastNeuronSelection: the pre neuron of a structural segment,
+                          else -1 (NULL when no projection selects by last spikes) */
+    int32_t *seg_proj; /* [n_seg] and its projection's index among its target's (projs) */
+} ss_structural;
+
+/* Check the parameters and seed the generators; 0 or a negative code. */
+int ss_structural_prepare(ss_engine *e);
+/* Internal: the rewiring of a core at step m (threads.c, on its owner), and a spike of pre
+ * neuron `pre` of projection `proj` (stamp) reaching core `core` through a structural
+ * segment (plastic.c). */
+void ss_structural_step(ss_engine *e, int32_t core, int64_t m);
+void ss_structural_spike(ss_engine *e, int32_t core, int32_t proj, int32_t pre, int64_t stamp);
 
 /* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room, or
  * a spike history is full), -1 when the engine has no pool (ss_pool_create), -2 in a child

@@ -32,7 +32,7 @@
     X(ss_engine, route_target) X(ss_engine, route_block) X(ss_engine, n_csrc) X(ss_engine, pad) \
     X(ss_engine, csrc) X(ss_engine, out_stamp) X(ss_engine, out_gid) X(ss_engine, out_cap) \
     X(ss_engine, out_n) X(ss_engine, out_reserve) X(ss_engine, out_lost) X(ss_engine, plastic) \
-    X(ss_engine, pool)
+    X(ss_engine, pool) X(ss_engine, structural)
 #define FIELDS_ss_rule(X) X(ss_rule, kind) X(ss_rule, pad) X(ss_rule, tau_plus) \
     X(ss_rule, tau_minus) X(ss_rule, a_plus) X(ss_rule, a_minus) X(ss_rule, w_min) \
     X(ss_rule, w_max) X(ss_rule, u_use) X(ss_rule, tau_rec) X(ss_rule, tau_facil) \
@@ -47,6 +47,23 @@
     X(ss_plastic, blocks) X(ss_plastic, post) X(ss_plastic, seg_syn) X(ss_plastic, seg_state) \
     X(ss_plastic, seg_trace) X(ss_plastic, seg_last) X(ss_plastic, w) X(ss_plastic, tm_xy) \
     X(ss_plastic, pending) X(ss_plastic, lost) X(ss_plastic, seg_trace2)
+#define FIELDS_ss_sp_proj(X) X(ss_sp_proj, n_pre) X(ss_sp_proj, lateral) \
+    X(ss_sp_proj, grid_x) X(ss_sp_proj, grid_y) X(ss_sp_proj, p_form) \
+    X(ss_sp_proj, two_sigma2) X(ss_sp_proj, p_dep) X(ss_sp_proj, p_pot) \
+    X(ss_sp_proj, threshold) X(ss_sp_proj, w_init) X(ss_sp_proj, pend_none) \
+    X(ss_sp_proj, pair) X(ss_sp_proj, row_n) X(ss_sp_proj, pair_n) X(ss_sp_proj, elim_tries) \
+    X(ss_sp_proj, eliminations) X(ss_sp_proj, form_tries) X(ss_sp_proj, formations)
+#define FIELDS_ss_sp_core(X) X(ss_sp_core, n) X(ss_sp_core, lo) X(ss_sp_core, n_pop) \
+    X(ss_sp_core, n_proj) X(ss_sp_core, s_max) X(ss_sp_core, per_step) X(ss_sp_core, period) \
+    X(ss_sp_core, partner) X(ss_sp_core, buf_cap) X(ss_sp_core, replace) \
+    X(ss_sp_core, buf_n) X(ss_sp_core, buf_stamp) X(ss_sp_core, seed) \
+    X(ss_sp_core, shared_stream) X(ss_sp_core, local_stream) X(ss_sp_core, shared) \
+    X(ss_sp_core, local) X(ss_sp_core, projs) X(ss_sp_core, slot) X(ss_sp_core, c_syn) \
+    X(ss_sp_core, c_pend) X(ss_sp_core, c_pre) X(ss_sp_core, c_proj) X(ss_sp_core, buf) \
+    X(ss_sp_core, attempts)
+#define FIELDS_ss_structural(X) X(ss_structural, n_cores) X(ss_structural, pad) \
+    X(ss_structural, cores) X(ss_structural, count) X(ss_structural, seg_pre) \
+    X(ss_structural, seg_proj)
 
 int64_t ss_layout(char *buf, int64_t cap) {
     /* the text's length; it is written (NUL-terminated) only when it fits in cap bytes */
@@ -67,6 +84,9 @@ int64_t ss_layout(char *buf, int64_t cap) {
     STRUCT(ss_post)
     STRUCT(ss_pblock)
     STRUCT(ss_plastic)
+    STRUCT(ss_sp_proj)
+    STRUCT(ss_sp_core)
+    STRUCT(ss_structural)
 #undef FIELD
 #undef STRUCT
 #undef PUT

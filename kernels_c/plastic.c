@@ -58,6 +58,10 @@ int ss_plastic_prepare(ss_engine *e) {
             if (!(ru->p_release >= 0.0 && ru->p_release <= 1.0)) return -24;
             continue;
         }
+        if (ru->kind == SS_STRUCTURAL_STATIC) {
+            if (!e->structural) return -27; /* its synapse counts live there */
+            continue;
+        }
         if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE &&
             ru->kind != SS_STDP_NEAREST && ru->kind != SS_STDP_NEAREST_MULTIPLICATIVE &&
             ru->kind != SS_VOGELS && ru->kind != SS_TRIPLET)
@@ -150,6 +154,8 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
         pending = pl->pending + (st >> 1);
         pl->seg_state[seg] = st & ~(int64_t)1;
     }
+    /* structural synapses: how many synapses each stands for now (0: absent; engine.h) */
+    const uint16_t *cnt = e->structural ? e->structural->count + pl->seg_syn[seg] : 0;
     const double none = additive(ru) ? 0.0 : 1.0;
     const int near = nearest(ru), triple = ru->kind == SS_TRIPLET;
     /* triplet: r2 just before this presynaptic spike, scaling its depression */
@@ -209,7 +215,9 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
             wq = depress(ru, wq, kminus * dep);
         }
         w[q] = wq;
-        t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq;
+        /* an absent synapse pairs all the same (so the history is read as without it) */
+        if (!cnt) t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq;
+        else if (cnt[q]) t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq * cnt[q];
     }
     /* nearest pair: the presynaptic trace is the latest spike's alone */
     pl->seg_trace[seg] = near ? 1.0 : kplus * decay(ru->lut_plus, s - last, h, ru->tau_plus) + 1.0;
@@ -371,12 +379,40 @@ static const uint32_t *deliver_stochastic(ss_engine *e, const ss_rule *ru, ss_co
     return p + count;
 }
 
+/* ---------------------------------------------------------------- structural, static */
+
+/* Fixed weights, each synapse count times (0: absent; structural.c forms and removes). */
+static const uint32_t *deliver_counted(ss_engine *e, ss_core *t, const uint32_t *p,
+                                       uint32_t count, int64_t s) {
+    ss_plastic *pl = e->plastic;
+    const uint32_t seg = *p++;
+    const double *w = pl->w + pl->seg_syn[seg];
+    const uint16_t *cnt = e->structural->count + pl->seg_syn[seg];
+    const int64_t n = t->n, nr = t->n_receptors, mask = t->ring_mask;
+    for (uint32_t q = 0; q < count; q++) {
+        if (!cnt[q]) continue;
+        const uint32_t word = p[q];
+        const int64_t i = word & ((1u << SS_W_POST_BITS) - 1u);
+        const int64_t d = (word >> SS_W_POST_BITS) & ((1u << SS_W_DELAY_BITS) - 1u);
+        const uint32_t rec = word >> (SS_W_POST_BITS + SS_W_DELAY_BITS);
+        t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += w[q] * cnt[q];
+    }
+    return p + count;
+}
+
 const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *p,
                                    uint32_t count, int64_t stamp) {
     ss_plastic *pl = e->plastic;
     const ss_pblock *pb = &pl->blocks[block];
     const ss_rule *ru = &pl->rules[pb->rule];
     ss_core *t = &e->cores[e->blocks[block].target];
+    if (e->structural && e->structural->seg_pre) { /* LastNeuronSelection sees the spike */
+        const int32_t pre = e->structural->seg_pre[*p];
+        if (pre >= 0)
+            ss_structural_spike(e, e->blocks[block].target, e->structural->seg_proj[*p], pre,
+                                stamp);
+    }
+    if (ru->kind == SS_STRUCTURAL_STATIC) return deliver_counted(e, t, p, count, stamp);
     if (ru->kind == SS_TSODYKS_MARKRAM) return deliver_tm(e, ru, pb, t, p, count, stamp);
     if (ru->kind == SS_STOCHASTIC) return deliver_stochastic(e, ru, t, p, count, stamp);
     return deliver_stdp(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);

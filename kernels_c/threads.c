@@ -272,6 +272,8 @@ static void run_part(ss_pool *pl, int32_t p) {
         for (int32_t s = 0; s < me->n_neu; s++) {
             const int32_t ci = me->neu[s];
             ss_core *c = &e->cores[ci];
+            /* rewiring: this core's synapses, on its own thread, after this step's inputs */
+            if (e->structural) ss_structural_step(e, ci, m);
             const int32_t k = ss_update_neurons(e, c, m);
             pl->emit_n[ci] = k;
             c->spikes_out += k;

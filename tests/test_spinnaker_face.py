@@ -342,7 +342,7 @@ CONTROL = """
     made = sim.create(sim.IF_curr_exp, {"tau_m": 12.0}, n=2)
     res["create"] = [type(made).__name__, type(made).__module__, float(made.get("tau_m"))]
     res["spinnaker_projection"] = sim.SpiNNakerProjection is sim.Projection
-    res["not_here"] = err(getattr, sim, "RandomSelection")
+    res["not_here"] = err(getattr, sim, "KernelConnector")
     res["missing"] = err(getattr, sim, "no_such_thing")
     sim.run(5)
     plan = sim.state.runtime.plan
@@ -405,7 +405,7 @@ def test_control_calls_and_population_arguments(tmp_path):
     assert res["spinnaker_projection"] is True
     assert res["create"] == ["Population", "spinstream.spinnaker._population", 12.0]
     assert res["not_here"].startswith("MissingFeatureError")
-    assert "RandomSelection (sPyNNaker's structural plasticity" in res["not_here"]
+    assert "KernelConnector (sPyNNaker's kernel connector" in res["not_here"]
     assert res["missing"].startswith("AttributeError")
     assert "after the network ran" in res["after_run"]
     assert res["current"] == [-65.0, -60.0, -60.0, -65.0]

@@ -188,6 +188,13 @@ class Board(abc.ABC):
         """
         raise EngineError(f"{type(self).__name__} cannot read synaptic weights")
 
+    def get_synapse_counts(self, projection: int) -> npt.NDArray[np.int64] | None:
+        """Return how many synapses each potential synapse of a structural projection is now.
+
+        None for other projections, and on boards without structural plasticity.
+        """
+        return None
+
     @abc.abstractmethod
     def reset(self) -> None:
         """Back to step 0: state to the initial values, scheduled spikes re-armed."""

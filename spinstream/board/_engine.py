@@ -124,6 +124,8 @@ class CurrentSource(ctypes.Structure):
 STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM, STOCHASTIC = 0, 1, 2, 3
 #: sPyNNaker's SpikeNearestPairRule (additive, multiplicative) and Vogels2011Rule.
 STDP_NEAREST, STDP_NEAREST_MULTIPLICATIVE, VOGELS, TRIPLET = 4, 5, 6, 7
+#: sPyNNaker's StructuralMechanismStatic (fixed weights, counted synapses; structural.c)
+STRUCTURAL_STATIC = 12
 
 
 class Rule(ctypes.Structure):
@@ -200,6 +202,58 @@ class Plastic(ctypes.Structure):
     ]
 
 
+class StructuralProjection(ctypes.Structure):
+    """One structural projection into a core (engine.h ``ss_sp_proj``)."""
+
+    _fields_ = [
+        *((f, c_int32) for f in ("n_pre", "lateral", "grid_x", "grid_y")),
+        *((f, c_double) for f in ("p_form", "two_sigma2", "p_dep", "p_pot", "threshold")),
+        ("w_init", c_double),
+        ("pend_none", c_double),
+        ("pair", POINTER(c_int64)),
+        ("row_n", POINTER(c_int32)),
+        ("pair_n", POINTER(ctypes.c_uint16)),
+        *((f, c_int64) for f in ("elim_tries", "eliminations", "form_tries", "formations")),
+    ]
+
+
+class StructuralCore(ctypes.Structure):
+    """The rewiring of one target core (engine.h ``ss_sp_core``; board/_structural.py)."""
+
+    _fields_ = [
+        *((f, c_int32) for f in ("n", "lo", "n_pop", "n_proj", "s_max", "per_step", "period")),
+        *((f, c_int32) for f in ("partner", "buf_cap", "replace")),
+        ("buf_n", c_int32 * 2),
+        ("buf_stamp", c_int64 * 2),
+        ("seed", ctypes.c_uint64),
+        ("shared_stream", ctypes.c_uint64),
+        ("local_stream", ctypes.c_uint64),
+        ("shared", ctypes.c_uint64 * 4),
+        ("local", ctypes.c_uint64 * 4),
+        ("projs", POINTER(StructuralProjection)),
+        ("slot", POINTER(c_int64)),
+        ("c_syn", POINTER(c_int64)),
+        ("c_pend", POINTER(c_int64)),
+        ("c_pre", POINTER(c_int32)),
+        ("c_proj", POINTER(c_int32)),
+        ("buf", POINTER(c_int64)),
+        ("attempts", c_int64),
+    ]
+
+
+class Structural(ctypes.Structure):
+    """Structural plasticity of a network (engine.h ``ss_structural``)."""
+
+    _fields_ = [
+        ("n_cores", c_int32),
+        ("pad", c_int32),
+        ("cores", POINTER(StructuralCore)),
+        ("count", POINTER(ctypes.c_uint16)),
+        ("seg_pre", POINTER(c_int32)),
+        ("seg_proj", POINTER(c_int32)),
+    ]
+
+
 class Engine(ctypes.Structure):
     _fields_ = [
         ("dt", c_double),
@@ -222,6 +276,7 @@ class Engine(ctypes.Structure):
         ("out_lost", c_int64),
         ("plastic", POINTER(Plastic)),
         ("pool", ctypes.c_void_p),
+        ("structural", POINTER(Structural)),
     ]
 
 
@@ -236,6 +291,9 @@ SHARED_STRUCTS: dict[str, type[ctypes.Structure]] = {
     "ss_post": Post,
     "ss_pblock": PlasticBlock,
     "ss_plastic": Plastic,
+    "ss_sp_proj": StructuralProjection,
+    "ss_sp_core": StructuralCore,
+    "ss_structural": Structural,
 }
 
 #: The description of one model, as the engine declares it (spinstream.model).
@@ -354,6 +412,8 @@ def lib() -> ctypes.CDLL:
     dll.ss_layout.restype = c_int64
     dll.ss_plastic_prepare.argtypes = [eng]
     dll.ss_plastic_prepare.restype = ctypes.c_int
+    dll.ss_structural_prepare.argtypes = [eng]
+    dll.ss_structural_prepare.restype = ctypes.c_int
     dll.ss_abi_version.restype = c_int32
     dll.ss_pool_create.argtypes = [eng, c_int32]
     dll.ss_pool_create.restype = ctypes.c_void_p

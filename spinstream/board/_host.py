@@ -17,6 +17,7 @@ from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board._base import Board, ChunkResult
 from spinstream.board._plastic import PlasticState, PlasticStatistics, check_plasticity
+from spinstream.board._structural import StructuralState, StructuralStatistics
 from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
     MAX_DELAY_STEPS,
@@ -387,8 +388,13 @@ class HostBoard(Board):
             self._point_core(cid)
 
     def _build_plastic(self, spec: NetworkSpec) -> None:
-        """Attach the plasticity state, if any projection learns."""
+        """Attach the plasticity state, if any projection learns (or rewires)."""
         self._plastic: PlasticState | None = None
+        self._structural: StructuralState | None = None
+        if any(p.structural is not None for p in spec.projections):
+            self._structural = StructuralState(
+                spec, self._blocks, [(a.pop, a.lo, a.n) for a in self._cores], self._engine
+            )
         if self._blocks.rules:
             self._plastic = PlasticState(
                 spec,
@@ -835,7 +841,32 @@ class HostBoard(Board):
         w = self._plastic.weights(projection) if self._plastic is not None else None
         if w is None:
             return np.array(projs[projection].weight, dtype=np.float64)
+        counts = self._structural.counts(projection) if self._structural is not None else None
+        if counts is not None:  # absent potential synapses (structural plasticity): NaN
+            w = np.where(counts > 0, w, np.nan)
         return w
+
+    def get_synapse_counts(self, projection: int) -> I64 | None:
+        """Return how many synapses each potential synapse of a structural projection is now.
+
+        In spec order (``StructuralSpec``); 0: absent.  None for other projections.
+        """
+        self._require_loaded()
+        if self._structural is None:
+            return None
+        return self._structural.counts(projection)
+
+    def get_synapse_slots(self, projection: int) -> I64 | None:
+        """Return each post neuron's slots of a structural projection (potential synapse, -1)."""
+        self._require_loaded()
+        return self._structural.slots(projection) if self._structural is not None else None
+
+    def structural_statistics(self, projection: int) -> StructuralStatistics | None:
+        """Return the rewiring counters of a structural projection (None for other ones)."""
+        self._require_loaded()
+        if self._structural is None:
+            return None
+        return self._structural.statistics(projection)
 
     def set_synapses(
         self,
@@ -860,6 +891,12 @@ class HostBoard(Board):
                 f"there is no projection {projection!r} (the network has {len(projs)})"
             )
         pid = int(projection)
+        if projs[pid].structural is not None:
+            raise ParameterError(
+                f"projection {projs[pid].label or pid!r}: the synapses of a structural "
+                "projection are formed and removed by its rewiring; their weights and "
+                "delays cannot be set"
+            )
         proj = projs[pid]
         where = f"projection {proj.label!r}" if proj.label else f"projection {pid}"
         n = len(proj.pre_index)
@@ -946,6 +983,9 @@ class HostBoard(Board):
         self._blocks = blocks
         if self._plastic is not None:
             self._plastic._blocks = blocks
+        if self._structural is not None:  # the same plastic synapses, in the same order
+            self._structural._blocks = blocks
+            self._structural._spec = spec
         self._point_synapses()
 
     def _grow_ring(self, cid: int, slots: int) -> None:
@@ -1357,6 +1397,8 @@ class HostBoard(Board):
             self._csrc_arrays[i]["noise"][:] = 0.0
         if self._plastic is not None:
             self._plastic.reset()
+        if self._structural is not None:
+            self._structural.reset()
         self._reset_schedules()
         self._restart_all_sources()
         self._sampled_initial = False

@@ -40,6 +40,7 @@ from spinstream.model import (
     ProjectionSpec,
     STDPSpec,
     StochasticSpec,
+    StructuralStaticSpec,
     TsodyksMarkramSpec,
     check_weight_bounds,
     distinct_rules,
@@ -61,6 +62,7 @@ _PREPARE_ERRORS = {
     -24: "stochastic synapses: p must lie in [0, 1]",
     -25: "Vogels2011Rule: alpha must be >= 0 and tau_plus equal to tau_minus",
     -26: "PfisterSpikeTriplet: tau_x, tau_y must be > 0 and A3_plus, A3_minus >= 0",
+    -27: "structural synapses without their structural plasticity state",
 }
 
 
@@ -185,6 +187,8 @@ def check_plasticity(spec: NetworkSpec) -> None:
         if rule is None:
             continue
         where = _where(spec, p.id)
+        if isinstance(rule, StructuralStaticSpec):
+            continue  # fixed weights; the rewiring is checked by board/_structural.py
         if not isinstance(rule, STDPSpec | TsodyksMarkramSpec | StochasticSpec):
             raise ParameterError(f"{where}: unknown plasticity {rule!r}")
         rule.check(where)
@@ -288,6 +292,8 @@ class PlasticState:
             if isinstance(r, STDPSpec)
             else E.TSODYKS_MARKRAM
             if isinstance(r, TsodyksMarkramSpec)
+            else E.STRUCTURAL_STATIC
+            if isinstance(r, StructuralStaticSpec)
             else E.STOCHASTIC
             for r in rules
         ]

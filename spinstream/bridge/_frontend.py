@@ -66,7 +66,7 @@ def pynn_projections(projections: Sequence[Any]) -> list[ProjectionInfo]:
         ProjectionInfo(
             str(p.label),
             [(int(spec_id), sel) for spec_id, sel in p._parts],
-            len(p),
+            len(p._pre),  # structural projections: every potential synapse (NaN: absent)
             str(p.pre.label),
             str(p.post.label),
         )

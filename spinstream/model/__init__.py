@@ -35,6 +35,8 @@ from spinstream.model._spec import (
     ProjectionSpec,
     STDPSpec,
     StochasticSpec,
+    StructuralSpec,
+    StructuralStaticSpec,
     TsodyksMarkramSpec,
 )
 
@@ -72,6 +74,8 @@ __all__ = [
     "STDPSpec",
     "SpinstreamError",
     "StochasticSpec",
+    "StructuralSpec",
+    "StructuralStaticSpec",
     "TsodyksMarkramSpec",
     "UnknownParameterError",
     "check_indices",

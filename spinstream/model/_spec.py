@@ -247,7 +247,86 @@ class StochasticSpec:
             raise ParameterError(f"{where}: p = {self.p!r} must lie in [0, 1]")
 
 
-PlasticitySpec = STDPSpec | TsodyksMarkramSpec | StochasticSpec
+@dataclass(frozen=True)
+class StructuralStaticSpec:
+    """The rule of sPyNNaker's ``StructuralMechanismStatic`` synapses: fixed weights.
+
+    The synapses are formed and removed by the projection's :class:`StructuralSpec`; a
+    present synapse delivers its weight, an absent one nothing.  No parameters.
+    """
+
+    def check(self, where: str) -> None:
+        """Nothing to check (the rewiring parameters live in :class:`StructuralSpec`)."""
+
+
+PlasticitySpec = STDPSpec | TsodyksMarkramSpec | StochasticSpec | StructuralStaticSpec
+
+
+@dataclass
+class StructuralSpec:
+    """Structural plasticity of one projection (sPyNNaker's synaptogenesis).
+
+    The projection's synapses (``ProjectionSpec.pre_index`` ...) are every potential
+    synapse: one per (pre, post) pair with ``initial_weight`` and ``initial_delay`` (the one
+    a formation uses, listed pre-major: pair ``(j, i)`` is synapse ``j * n_post + i``), then
+    one per connector synapse whose weight or delay differs from those.  ``count`` says how
+    many synapses each stands for at the start (0: absent).  docs/ENGINE.md, "Structural
+    plasticity", states the rules.
+
+    Attributes
+    ----------
+    n_pre, n_post
+        Neurons of the pre and post population (the projection joins whole populations).
+    s_max
+        Slots per post neuron: its largest fan-in.
+    f_rew
+        Rewiring attempts per second (Hz) per post population.
+    initial_weight
+        Weight of a formed synapse (nA or uS, >= 0).
+    initial_delay_steps
+        Delay of a formed synapse (steps).
+    with_replacement
+        Whether a formation may connect an already connected pair once more.
+    seed
+        Seed of the rewiring's generators.
+    partner
+        ``"random"`` (RandomSelection) or ``"last"`` (LastNeuronSelection).
+    spike_buffer_size
+        LastNeuronSelection: spikes of the last step kept per core.
+    grid
+        DistanceDependentFormation's (x, y) grid (whole numbers).
+    p_form_forward, sigma_form_forward, p_form_lateral, sigma_form_lateral
+        Peak probabilities (in [0, 1]) and spreads (grid units, >= 0).
+    threshold, prob_elim_depressed, prob_elim_potentiated
+        RandomByWeightElimination: weight threshold (the weights' unit) and probabilities.
+    count
+        int64 array: synapses each potential synapse stands for at the start.
+    slots
+        int64 array ``[n_post, s_max]``: potential synapse in each slot at the start, -1:
+        empty.
+    """
+
+    n_pre: int
+    n_post: int
+    s_max: int
+    f_rew: float
+    initial_weight: float
+    initial_delay_steps: int
+    with_replacement: bool
+    seed: int
+    partner: str
+    spike_buffer_size: int
+    grid: tuple[int, int]
+    p_form_forward: float
+    sigma_form_forward: float
+    p_form_lateral: float
+    sigma_form_lateral: float
+    threshold: float
+    prob_elim_depressed: float
+    prob_elim_potentiated: float
+    count: IntArray
+    slots: IntArray
+
 
 #: The rule parameters that may differ from synapse to synapse of one projection
 #: (``ProjectionSpec.rule_params``).  ``tau_minus`` may not: the depression trace belongs
@@ -381,6 +460,8 @@ class ProjectionSpec:
     label: str = ""
     plasticity: PlasticitySpec | None = None
     rule_params: dict[str, FloatArray] | None = None
+    #: structural plasticity (sPyNNaker's StructuralMechanism*), or None
+    structural: StructuralSpec | None = None
 
     def synapse_rules(self) -> tuple[list[PlasticitySpec], IntArray]:
         """Return the projection's distinct rules and each synapse's index into them.

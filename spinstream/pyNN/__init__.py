@@ -63,6 +63,14 @@ from spinstream.pyNN._state import StaleObjectError
 from spinstream.pyNN._state import check_delay_bounds as check_delay_bounds
 from spinstream.pyNN._state import check_views as check_views
 
+# sPyNNaker's structural plasticity (its names; not part of PyNN's API, so not in __all__)
+from spinstream.pyNN._structural import DistanceDependentFormation as DistanceDependentFormation
+from spinstream.pyNN._structural import LastNeuronSelection as LastNeuronSelection
+from spinstream.pyNN._structural import RandomByWeightElimination as RandomByWeightElimination
+from spinstream.pyNN._structural import RandomSelection as RandomSelection
+from spinstream.pyNN._structural import StructuralMechanismStatic as StructuralMechanismStatic
+from spinstream.pyNN._structural import StructuralMechanismSTDP as StructuralMechanismSTDP
+
 # One cell type per model of the engine (generated from its description: _cells.py).
 globals().update(CELL_TYPES)
 globals().update(COMPOSED_TYPES)  # PointNeuron and its parts (AdExp, CondAlpha...Response)

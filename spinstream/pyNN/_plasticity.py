@@ -530,7 +530,7 @@ def stream_weights(
     return subscribe_weights(
         runtime,
         [(spec_id, sel) for spec_id, sel in projection._parts],
-        len(projection),
+        len(projection._pre),  # structural projections: every potential synapse
         interval_steps=steps,
         label=str(projection.label),
         scale=np.sign(np.asarray(projection._weight))

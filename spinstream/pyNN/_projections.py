@@ -22,7 +22,7 @@ from pyNN.standardmodels import StandardSynapseType, synapses
 
 from spinstream.board import describe_model
 from spinstream.model import ParameterError, PopulationSpec, ProjectionSpec
-from spinstream.pyNN import _cells, _plasticity
+from spinstream.pyNN import _cells, _plasticity, _structural
 from spinstream.pyNN._connect import build_connections, drawn_in_sequence, evaluate_at
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
@@ -85,7 +85,8 @@ class Connection(common.Connection):  # type: ignore[misc]
 
     @property
     def weight(self) -> float:
-        return float(self.projection._column("weight")[self.index])  # live when plastic
+        # live when plastic (index: the projection's synapse, present or not)
+        return float(self.projection._potential_column("weight")[self.index])
 
     @weight.setter
     def weight(self, value: float) -> None:
@@ -152,6 +153,17 @@ class Projection(common.Projection):  # type: ignore[misc]
                 "populations send spikes on one partition, 'SPIKE' (sPyNNaker's default)"
             )
         self.download_synapses = bool(download_synapses)
+        # sPyNNaker's structural plasticity: the synapses are those of a StaticSynapse or
+        # STDPMechanism, every potential one loaded and the rewiring deciding which exist
+        self._mechanism: Any = None
+        if isinstance(synapse_type, _structural.STRUCTURAL_TYPES):
+            self._mechanism = synapse_type
+            stdp_cls = type(
+                "STDPMechanism", (_plasticity.STDPMechanism,), {"_simulator": self._simulator}
+            )
+            synapse_type = _structural.synapse_type_for(
+                synapse_type, (self._static_synapse_class, stdp_cls)
+            )
         split = getattr(connector, "receptors_by_sign", None)
         if split is not None and receptor_type not in (None, split[0]):
             raise errors.ConnectionError(
@@ -213,6 +225,8 @@ class Projection(common.Projection):  # type: ignore[misc]
         except KeyError:  # a connector that passes only weights and delays
             pre, post, values = conns.arrays(["weight", "delay"])
             values.update(_plasticity.uniform_rule_values(self, len(pre)))
+        if self._mechanism is not None:
+            pre, post, values = self._potential_synapses(pre, post, values, names)
         self._pre = pre
         self._post = post
         # rule parameters, one value per connection (empty for static synapses)
@@ -226,9 +240,88 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._steps = steps
         self._add_specs(steps)
         _plasticity.attach(self)
+        self._attach_structural()
         state.projections.append(self)  # served by a ZeroMQ bridge (weight topics)
 
     # -- building ------------------------------------------------------------------------
+
+    def _potential_synapses(
+        self, pre: IntArray, post: IntArray, values: dict[str, Any], names: tuple[str, ...]
+    ) -> tuple[IntArray, IntArray, dict[str, Any]]:
+        """Return a structural projection's potential synapses, from its connector's."""
+        where = f"Projection {self.label!r}"
+        for role, obj in (("pre", self.pre), ("post", self.post)):
+            pops, idx = _lookup(obj)
+            whole = len(pops) and self._owner.spec.populations[int(pops[0])].size == len(idx)
+            if (
+                len(set(pops.tolist())) > 1
+                or not whole
+                or not np.array_equal(idx, np.arange(len(idx)))
+            ):
+                raise errors.ConnectionError(
+                    f"{where}: a structural projection joins whole populations (its grid "
+                    f"positions are population indices); the {role}synaptic side is a view "
+                    "or an assembly"
+                )
+        mech = self._mechanism
+        state = self._simulator.state
+        steps = np.asarray(state.delay_steps(values["delay"], where), dtype=np.int64)
+        init_steps = int(state.delay_steps(np.array([mech.initial_delay]), where)[0])
+        weight = np.asarray(values["weight"], dtype=np.float64)
+        c_pre, c_post, c_w, c_steps, count, slots = _structural.candidates(
+            mech,
+            where,
+            self.pre.size,
+            self.post.size,
+            np.asarray(pre, np.int64),
+            np.asarray(post, np.int64),
+            weight,
+            steps,
+            mech.initial_weight,
+            init_steps,
+        )
+        self._structural_start = (count, slots, init_steps)
+        out: dict[str, Any] = {"weight": c_w, "delay": c_steps * state.dt}
+        out.update(_plasticity.uniform_rule_values(self, len(c_pre)) if names else {})
+        return c_pre, c_post, out
+
+    def _attach_structural(self) -> None:
+        """Give the projection's spec its rewiring (and, for static synapses, their rule)."""
+        if self._mechanism is None:
+            return
+        count, slots, init_steps = self._structural_start
+        runtime = self._owner
+        ((spec_id, _),) = self._parts
+        spec = runtime.spec.projections[spec_id]
+        mech = self._mechanism
+        if not _structural.is_stdp(mech):
+            spec.plasticity = _structural.static_rule()
+        n_pairs = self.pre.size * self.post.size
+        w_init = float(spec.weight[0]) if n_pairs else abs(mech.initial_weight)
+        seed = mech.seed if mech.seed is not None else int(runtime.spec.seed)
+        spec.structural = _structural.structural_spec(
+            mech, self.pre.size, self.post.size, w_init, init_steps, seed, count, slots
+        )
+
+    def _live(self) -> IntArray | None:
+        """Return a structural projection's present synapses (None for other projections).
+
+        The potential synapse of each, repeated as often as it is present, in (pre, post)
+        order.
+        """
+        if self._mechanism is None:
+            return None
+        runtime = self._owner
+        counts = None
+        board = runtime.board
+        if board is not None and runtime.loaded and not getattr(runtime, "_loading", False):
+            ((spec_id, _),) = self._parts
+            counts = board.get_synapse_counts(spec_id)
+        if counts is None:
+            counts = self._structural_start[0]
+        idx = np.repeat(np.arange(len(counts)), counts)
+        order = np.lexsort((self._post[idx], self._pre[idx]))
+        return np.asarray(idx[order], dtype=np.int64)
 
     def _convergent_connect(
         self,
@@ -362,6 +455,11 @@ class Projection(common.Projection):  # type: ignore[misc]
         if state.runtime is not runtime or runtime.closed:
             raise StaleObjectError(f"Projection {self.label!r} belongs to an earlier network")
         where = f"Projection {self.label!r}"
+        if self._mechanism is not None:
+            raise errors.ConnectionError(
+                f"{where}: the synapses of a structural projection are formed and removed "
+                "by its rewiring; their weights and delays cannot be set"
+            )
         new_w = self._weight.copy()
         new_d = self._delay.copy()
         if weight is not None:
@@ -465,20 +563,29 @@ class Projection(common.Projection):  # type: ignore[misc]
     # -- reading -------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._pre)
+        live = self._live()
+        return len(self._pre) if live is None else len(live)
 
     def __getitem__(self, i: int) -> Connection:
-        n = len(self._pre)
+        live = self._live()
+        n = len(self._pre) if live is None else len(live)
         if not -n <= i < n:
             raise IndexError(f"Projection {self.label!r} has {n} connections, no index {i}")
-        return Connection(self, i % n)
+        return Connection(self, int(i % n if live is None else live[i % n]))
 
     @property
     def connections(self) -> list[Connection]:
-        """Every connection, in order."""
-        return [Connection(self, i) for i in range(len(self._pre))]
+        """Every connection, in order (structural projections: those present now)."""
+        live = self._live()
+        which = range(len(self._pre)) if live is None else live.tolist()
+        return [Connection(self, int(i)) for i in which]
 
     def _column(self, name: str) -> npt.NDArray[Any]:
+        live = self._live()
+        column = self._potential_column(name)
+        return column if live is None else column[live]
+
+    def _potential_column(self, name: str) -> npt.NDArray[Any]:
         if name == "presynaptic_index":
             return self._pre
         if name == "postsynaptic_index":
@@ -505,7 +612,7 @@ class Projection(common.Projection):  # type: ignore[misc]
     ) -> list[FloatArray]:
         out = []
         shape = (self.pre.size, self.post.size)
-        flat = self._pre * shape[1] + self._post
+        flat = self._column("presynaptic_index") * shape[1] + self._column("postsynaptic_index")
         for name in names:
             values = self._column(name).astype(np.float64)
             result = np.full(shape[0] * shape[1], np.nan)
@@ -548,6 +655,12 @@ class Projection(common.Projection):  # type: ignore[misc]
     get.__doc__ = common.Projection.get.__doc__
 
     def set(self, **attributes: Any) -> None:
+        if self._mechanism is not None:
+            raise errors.ConnectionError(
+                f"Projection {self.label!r}: the synapses of a structural projection "
+                f"({type(self._mechanism).__name__}) are formed and removed by its rewiring; "
+                "set() cannot change them"
+            )
         if isinstance(self.synapse_type, StandardSynapseType):
             kind = type(self.synapse_type).__name__
             settable = ["weight", "delay", *_plasticity.rule_names(self.synapse_type)]

@@ -30,8 +30,14 @@ import spinstream.pyNN as _pynn
 from spinstream.pyNN import *  # noqa: F403 - the whole PyNN API, as sPyNNaker re-exports it
 from spinstream.pyNN import AllButMeConnector as AllButMeConnector
 from spinstream.pyNN import ConvolutionConnector as ConvolutionConnector
+from spinstream.pyNN import DistanceDependentFormation as DistanceDependentFormation
+from spinstream.pyNN import LastNeuronSelection as LastNeuronSelection
 from spinstream.pyNN import OneToOneOffsetConnector as OneToOneOffsetConnector
 from spinstream.pyNN import PoolDenseConnector as PoolDenseConnector
+from spinstream.pyNN import RandomByWeightElimination as RandomByWeightElimination
+from spinstream.pyNN import RandomSelection as RandomSelection
+from spinstream.pyNN import StructuralMechanismStatic as StructuralMechanismStatic
+from spinstream.pyNN import StructuralMechanismSTDP as StructuralMechanismSTDP
 from spinstream.spinnaker._control import get_machine as get_machine
 from spinstream.spinnaker._control import name as name
 from spinstream.spinnaker._control import set_allow_delay_extensions as set_allow_delay_extensions
@@ -55,15 +61,8 @@ _LAZY = ("external_devices", "extra_models")
 #: sPyNNaker's own name for its Projection class.
 SpiNNakerProjection = Projection
 
-_STRUCTURAL = "sPyNNaker's structural plasticity (synaptogenesis)"
 #: sPyNNaker names that spinstream does not have (yet), and what they belong to.
 _NOT_HERE = {
-    "StructuralMechanismStatic": _STRUCTURAL,
-    "StructuralMechanismSTDP": _STRUCTURAL,
-    "LastNeuronSelection": _STRUCTURAL,
-    "RandomSelection": _STRUCTURAL,
-    "DistanceDependentFormation": _STRUCTURAL,
-    "RandomByWeightElimination": _STRUCTURAL,
     "KernelConnector": "sPyNNaker's kernel connector",
 }
 
@@ -76,6 +75,12 @@ _OWN = [
     "AllButMeConnector",
     "Convolution",
     "ConvolutionConnector",
+    "DistanceDependentFormation",
+    "LastNeuronSelection",
+    "RandomByWeightElimination",
+    "RandomSelection",
+    "StructuralMechanismSTDP",
+    "StructuralMechanismStatic",
     "OneToOneOffsetConnector",
     "PoolDense",
     "PoolDenseConnector",
