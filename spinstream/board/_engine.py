@@ -124,6 +124,8 @@ class CurrentSource(ctypes.Structure):
 STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM, STOCHASTIC = 0, 1, 2, 3
 #: sPyNNaker's SpikeNearestPairRule (additive, multiplicative) and Vogels2011Rule.
 STDP_NEAREST, STDP_NEAREST_MULTIPLICATIVE, VOGELS, TRIPLET = 4, 5, 6, 7
+#: sPyNNaker's Neuromodulation: dopamine-modulated pair STDP, and the dopamine release.
+STDP_DOPAMINE, DOPAMINE_RELEASE = 8, 9
 
 
 class Rule(ctypes.Structure):
@@ -146,6 +148,13 @@ class Rule(ctypes.Structure):
         ("a3_minus", c_double),
         ("lut_plus", POINTER(c_double)),
         ("lut_x", POINTER(c_double)),
+        ("tau_c", c_double),
+        ("tau_d", c_double),
+        ("nm_w_min", c_double),
+        ("nm_w_max", c_double),
+        ("da", c_double),
+        ("lut_c", POINTER(c_double)),
+        ("lut_d", POINTER(c_double)),
     ]
 
 
@@ -170,6 +179,8 @@ class Post(ctypes.Structure):
         ("tau_y", c_double),
         ("lut_y", POINTER(c_double)),
         ("k2", POINTER(c_double)),
+        ("tau_d", c_double),
+        ("lut_d", POINTER(c_double)),
     ]
 
 

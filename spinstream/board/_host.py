@@ -16,7 +16,12 @@ import numpy.typing as npt
 from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board._base import Board, ChunkResult
-from spinstream.board._plastic import PlasticState, PlasticStatistics, check_plasticity
+from spinstream.board._plastic import (
+    PlasticState,
+    PlasticStatistics,
+    apply_neuromodulation,
+    check_plasticity,
+)
 from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
     MAX_DELAY_STEPS,
@@ -321,6 +326,7 @@ class HostBoard(Board):
 
     def _build_synapse_blocks(self, spec: NetworkSpec) -> None:
         """Build the synaptic blocks (rows per source core and target core)."""
+        apply_neuromodulation(spec)  # sPyNNaker's Neuromodulation: modulated STDP rules
         check_plasticity(spec)
         self._blocks = build_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
 
