@@ -209,12 +209,18 @@ def recurrent_spec(seed: int = 3) -> NetworkSpec:
             label,
             k,
             "SpikeSourcePoisson",
-            params={"rate": np.full(k, rate), "start": np.zeros(k), "duration": np.full(k, np.inf)},
+            params={
+                "rate": np.full(k, rate),
+                "start": np.zeros(k),
+                "duration": np.full(k, np.inf),
+            },
         )
 
     spec.populations += [
         poisson(0, "noise", n_src, 40.0),
-        PopulationSpec(1, "exc", n, "IF_curr_exp", cells(n, LIF_CELL), {"v": rng.uniform(-65, -55, n)}),
+        PopulationSpec(
+            1, "exc", n, "IF_curr_exp", cells(n, LIF_CELL), {"v": rng.uniform(-65, -55, n)}
+        ),
         poisson(2, "reward", 4, 20.0),
         poisson(3, "punish", 4, 10.0),
     ]
@@ -279,7 +285,7 @@ def test_bad_networks_are_refused_at_load() -> None:
     # reward and punishment into one population with different parameters
     spec = nm_spec(RULE, NM, amount=0.1, **base)  # type: ignore[arg-type]
     spec.projections[3].plasticity = NeuromodulationSpec(500.0, 200.0, 0.0, 20.0, reward=False)
-    with pytest.raises(ParameterError, match="tau_c=500.0.*must match"):
+    with pytest.raises(ParameterError, match=r"tau_c=500\.0.*must match"):
         load(spec)
     # another timing rule
     vogels = STDPSpec(20.0, 20.0, 0.1, 0.0, 0.0, 20.0, timing="vogels", alpha=0.1)
@@ -362,11 +368,11 @@ def test_receptor_and_synapse_type_go_together() -> None:
         a = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
         b = sim.Population(1, sim.IF_curr_exp())
         with pytest.raises(errors.ConnectionError, match="reward"):
-            sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(), receptor_type="reward")
-        with pytest.raises(errors.ConnectionError, match="Neuromodulation"):
             sim.Projection(
-                a, b, sim.OneToOneConnector(), extra_models.Neuromodulation(weight=0.1)
+                a, b, sim.OneToOneConnector(), sim.StaticSynapse(), receptor_type="reward"
             )
+        with pytest.raises(errors.ConnectionError, match="Neuromodulation"):
+            sim.Projection(a, b, sim.OneToOneConnector(), extra_models.Neuromodulation(weight=0.1))
         with pytest.raises(errors.ConnectionError, match="negative"):
             sim.Projection(
                 a,

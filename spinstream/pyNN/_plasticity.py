@@ -300,8 +300,11 @@ def rule_names(synapse_type: Any) -> tuple[str, ...]:
 
 
 def is_neuromodulation(synapse_type: Any) -> bool:
-    """Whether a synapse type releases dopamine (sPyNNaker's ``extra_models.Neuromodulation``,
-    which marks itself so: ``spinstream.spinnaker.extra_models``)."""
+    """Whether a synapse type releases dopamine.
+
+    sPyNNaker's ``extra_models.Neuromodulation`` (``spinstream.spinnaker.extra_models``)
+    marks itself so.
+    """
     return bool(getattr(synapse_type, "engine_neuromodulation", False))
 
 
