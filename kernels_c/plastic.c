@@ -30,10 +30,9 @@
 
 #include "engine.h"
 
-/* exp(-k dt/tau) for integer k >= 0: two table lookups (relative error below 3e-16). */
+/* exp(-k dt/tau) for integer k >= 0 (ss_decay, engine.h). */
 static inline double decay(const double *lut, int64_t k, double dt, double tau) {
-    if (k < 65536) return lut[k & 255] * lut[256 + (k >> 8)];
-    return exp(-(double)k * dt / tau);
+    return ss_decay(lut, k, dt, tau);
 }
 
 static void fill_lut(double *lut, double dt, double tau) {
@@ -42,12 +41,6 @@ static void fill_lut(double *lut, double dt, double tau) {
         lut[256 + k] = exp(-(double)k * 256.0 * dt / tau);
     }
 }
-
-/* The same for dopamine.c. */
-double ss_decay(const double *lut, int64_t k, double dt, double tau) {
-    return decay(lut, k, dt, tau);
-}
-void ss_fill_lut(double *lut, double dt, double tau) { fill_lut(lut, dt, tau); }
 
 /* Dopamine rules (kinds 8, 9): 0 or -27. */
 static int prepare_dopamine(ss_rule *ru, double h) {
