@@ -189,11 +189,24 @@ def test_random_trains_match_the_reference(seed: int) -> None:
     rule = STDPSpec(16.8, 33.7, 0.8, 0.5, 0.0, 2.5)
     nm = NeuromodulationSpec(300.0, 50.0, 0.5, 6.0)
     w0, amount = 3.0, 0.004
-    w, pre, post = run(rule, nm, w0, pre_ms, sorted(teacher), reward, punish, d, amount)
+    spec = nm_spec(rule, nm, w0, pre_ms, sorted(teacher), reward, punish, d, amount)
+    board = load(spec)
+    board.set_recording(2, "spikes", np.array([0]))
+    res = board.run(round(420.0 / DT) + d)
+    w = float(board.get_weights(0)[0])
+    pre, post = stamps(pre_ms), [int(x) for x in res.spikes[2][0]]
     dopamine = [(s, amount) for s in stamps(reward)] + [(s, -amount) for s in stamps(punish)]
     expected, _ = reference(rule, nm, w0, pre, post, dopamine, d)
     assert abs(w - expected) <= 1e-9
     assert abs(w - w0) > 1e-3
+    stats = board.plastic_statistics()
+    assert stats is not None
+    assert stats.ring_capacity >= 32  # the burst grew the ring
+    assert stats.lost == 0
+    # reset: the same run again, from the initial weight and an empty history
+    board.reset()
+    board.run(round(420.0 / DT) + d)
+    assert float(board.get_weights(0)[0]) == w
 
 
 def recurrent_spec(seed: int = 3) -> NetworkSpec:
@@ -383,3 +396,16 @@ def test_receptor_and_synapse_type_go_together() -> None:
             )
     finally:
         sim.end()
+
+
+def test_modulated_weights_keep_to_the_neuromodulation_bounds() -> None:
+    # STDP bounds [0, 20] hold the eligibility; the Neuromodulation's [0, 1] the weight
+    nm = NeuromodulationSpec(1000.0, 200.0, 0.0, 1.0)
+    base = dict(pre_ms=[10.0], teacher_ms=[], reward_ms=[5.0], punish_ms=[], d=1, amount=0.1)
+    with pytest.raises(ParameterError, match=r"Neuromodulation's bounds.*\[0\.0, 1\.0\]"):
+        load(nm_spec(RULE, nm, 1.5, **base))  # type: ignore[arg-type]
+    board = load(nm_spec(RULE, nm, 0.5, **base))  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"\[0\.0, 1\.0\]"):
+        board.set_synapses(0, np.array([0]), weight=np.array([2.0]))
+    board.set_synapses(0, np.array([0]), weight=np.array([0.9]))
+    assert board.get_weights(0)[0] == 0.9

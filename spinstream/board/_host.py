@@ -887,9 +887,8 @@ class HostBoard(Board):
             post = self._spec.populations[proj.post]
             check_weights(where, w, E.layout(post.model, post.receptors).signed_weights)
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
-                check_weight_bounds(
-                    where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]
-                )
+                lo, hi = proj.weight_bounds()  # dopamine-modulated: Neuromodulation's
+                check_weight_bounds(where, w, lo[idx], hi[idx])
             new_w = np.array(proj.weight, dtype=np.float64)
             new_w[idx] = w
         if delay_steps is not None:

@@ -204,12 +204,12 @@ def check_plasticity(spec: NetworkSpec) -> None:
         if p.rule_params and not isinstance(rule, NeuromodulationSpec):
             _check_per_synapse(where, p, rule)
         if isinstance(rule, STDPSpec):
-            # dopamine-modulated: w_min, w_max bound the eligibility, nm_w_* the weight
+            # dopamine-modulated: the Neuromodulation's bounds (w_min, w_max bound c)
+            bounded = f"{where} (dopamine-modulated, Neuromodulation's bounds)"
             check_weight_bounds(
-                where,
+                bounded if rule.tau_c else where,
                 np.asarray(p.weight, dtype=np.float64),
-                rule.nm_w_min if rule.tau_c else p.rule_param("w_min"),
-                rule.nm_w_max if rule.tau_c else p.rule_param("w_max"),
+                *p.weight_bounds(),
             )
             if rule.timing == "triplet":
                 seen_y = tau_y.setdefault(p.post, (rule.tau_y, where))

@@ -487,6 +487,18 @@ class ProjectionSpec:
             return np.asarray(self.rule_params[name], dtype=np.float64)
         return np.full(len(self.pre_index), float(getattr(self.plasticity, name)))
 
+    def weight_bounds(self) -> tuple[FloatArray, FloatArray]:
+        """Return each STDP synapse's weight bounds (two float64 arrays).
+
+        A dopamine-modulated synapse's are the Neuromodulation's ``nm_w_min``, ``nm_w_max``
+        (its ``w_min``, ``w_max`` bound the eligibility).
+        """
+        rule = self.plasticity
+        if isinstance(rule, STDPSpec) and rule.tau_c:
+            n = len(self.pre_index)
+            return np.full(n, rule.nm_w_min), np.full(n, rule.nm_w_max)
+        return self.rule_param("w_min"), self.rule_param("w_max")
+
 
 def spike_stamps(times: npt.ArrayLike, dt: float) -> npt.NDArray[np.int64]:
     """Return the stamps of spike times (ms): ``floor(t/dt + 0.5)`` (docs/ENGINE.md).
