@@ -6,7 +6,9 @@ synapses in the row stream:
 
 - ``w``: the weight of every plastic synapse (8 bytes);
 - STDP synapses: ``pending``, potentiation paired early, applied at the synapse's next
-  presynaptic spike (8 bytes more);
+  presynaptic spike (8 bytes more); dopamine-modulated ones (sPyNNaker's Neuromodulation)
+  keep their eligibility ``c`` there instead, and their target neurons' rings hold the
+  dopamine level ``D`` beside ``K-`` (in ``k2``);
 - Tsodyks-Markram synapses: ``x`` and ``y`` (16 bytes more);
 - stochastic synapses (``SimpleStochasticSynapse``): nothing more; their draws come from
   the target core's generator;
