@@ -8,8 +8,10 @@ Run from the repository root::
 The network of ``benchmarks/bench_stdp.py`` (Vogels & Abbott CUBA, exc->exc plastic, the
 rest static) runs with: all synapses static; PyNN's ``SpikePairRule``; sPyNNaker's
 ``SpikeNearestPairRule``; ``PfisterSpikeTriplet`` (with ``WeightDependenceAdditiveTriplet``);
-and ``Vogels2011Rule`` (here on exc->exc too, to compare the cost
-of the rules on the same spikes' worth of work, not as a model of inhibitory plasticity).
+``Vogels2011Rule`` (here on exc->exc too, to compare the cost
+of the rules on the same spikes' worth of work, not as a model of inhibitory plasticity);
+and ``Neuromodulation`` ("dopamine": the pair rule dopamine-modulated, with 20 reward
+sources at 2 Hz, each neuron hearing one; their spikes are not counted as events).
 The cases alternate, ``--rounds`` times each (the machine may be shared), and the median and
 spread of synaptic events per second (every spike times its out-degree) are printed, with
 each rule's cost (static events/s over the rule's).  Nothing here passes or fails.
@@ -28,7 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_stdp import run, stdp_spec  # noqa: E402
 from benchmarks.cuba_spec import W_EXC, cuba_spec  # noqa: E402
-from spinstream.model import NetworkSpec, STDPSpec  # noqa: E402
+from spinstream.model import (  # noqa: E402
+    NetworkSpec,
+    NeuromodulationSpec,
+    PopulationSpec,
+    ProjectionSpec,
+    STDPSpec,
+)
 
 RULES = {
     "pair": STDPSpec(20.0, 20.0, 0.01, 0.0105, 0.0, 2 * W_EXC),
@@ -47,7 +55,45 @@ RULES = {
         A3_minus=0.0023,
     ),
     "vogels": STDPSpec(20.0, 20.0, 0.01 * W_EXC, 0.0, 0.0, 2 * W_EXC, timing="vogels", alpha=0.12),
+    # the pair rule's eligibility, modulated by add_dopamine's reward sources
+    "dopamine": STDPSpec(20.0, 20.0, 0.01, 0.0105, 0.0, 2 * W_EXC),
 }
+#: Reward sources of the "dopamine" case: how many, their rate (Hz), dopamine per spike.
+N_REWARD, REWARD_HZ, DOPAMINE = 20, 2.0, 0.01
+
+
+def add_dopamine(spec: NetworkSpec) -> None:
+    """Poisson reward sources onto every CUBA neuron (neuron j hears source j % N_REWARD)."""
+    n = spec.populations[0].size
+    pid = len(spec.populations)
+    spec.populations.append(
+        PopulationSpec(
+            pid,
+            "reward",
+            N_REWARD,
+            "SpikeSourcePoisson",
+            params={
+                "rate": np.full(N_REWARD, REWARD_HZ),
+                "start": np.zeros(N_REWARD),
+                "duration": np.full(N_REWARD, np.inf),
+            },
+        )
+    )
+    post = np.arange(n)
+    spec.projections.append(
+        ProjectionSpec(
+            len(spec.projections),
+            pid,
+            0,
+            post % N_REWARD,
+            post,
+            np.full(n, DOPAMINE),
+            np.ones(n, np.int64),
+            np.zeros(n, np.int64),
+            "reward",
+            NeuromodulationSpec(tau_c=1000.0, tau_d=200.0, w_min=0.0, w_max=2 * W_EXC),
+        )
+    )
 
 
 def spec_for(case: str, n: int, in_degree: int | None) -> NetworkSpec:
@@ -56,6 +102,8 @@ def spec_for(case: str, n: int, in_degree: int | None) -> NetworkSpec:
         return cuba_spec(n, in_degree=in_degree)
     spec = stdp_spec(n, in_degree)
     spec.projections[0].plasticity = RULES[case]
+    if case == "dopamine":
+        add_dopamine(spec)
     return spec
 
 

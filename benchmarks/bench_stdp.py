@@ -98,7 +98,8 @@ def run(spec: NetworkSpec, seconds: float, repeat: int = 3) -> dict[str, float]:
     gids = res.spikes[0][1] if 0 in res.spikes else np.zeros(0, np.int64)
     out_degree = np.zeros(n)
     for p in spec.projections:
-        out_degree += np.bincount(p.pre_index, minlength=n)
+        if p.pre == 0:  # CUBA's own synapses (not those of an added source population)
+            out_degree += np.bincount(p.pre_index, minlength=n)
     events = float(out_degree[gids].sum())
     syn = board.synapses
     out = {

@@ -13,6 +13,7 @@
 #ifndef SPINSTREAM_ENGINE_H
 #define SPINSTREAM_ENGINE_H
 
+#include <math.h>
 #include <stdint.h>
 
 #define SS_PI 3.14159265358979323846
@@ -158,6 +159,10 @@ enum ss_rule_kind {
     SS_STDP_NEAREST_MULTIPLICATIVE = 5,
     SS_VOGELS = 6, /* Vogels et al. 2011 (NEST's vogels_sprekeler_synapse): eta = a_plus */
     SS_TRIPLET = 7, /* Pfister & Gerstner 2006 all-to-all triplet (NEST's stdp_triplet_synapse) */
+    /* sPyNNaker's Neuromodulation (kernels_c/dopamine.c): pair STDP drives an eligibility c
+     * per synapse, dopamine D per target neuron, dw/dt = c D */
+    SS_STDP_DOPAMINE = 8,
+    SS_DOPAMINE_RELEASE = 9, /* reward (da = +1) or punishment (-1) synapses: D += da w */
     /* sPyNNaker's StructuralMechanismStatic: fixed weights, each synapse present count times
      * (ss_structural.count); structural STDP synapses keep their STDP kind */
     SS_STRUCTURAL_STATIC = 12
@@ -173,6 +178,10 @@ typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic bloc
     double tau_x, a3_plus, a3_minus; /* triplet: presynaptic r2 time constant (ms), A3+, A3- */
     double *lut_plus; /* [512] exp(-k dt/tau_plus), k = 0..255, then the same for 256 k */
     double *lut_x;    /* [512] the same for tau_x (triplet rules only) */
+    /* dopamine (kinds 8, 9): eligibility and dopamine time constants (ms), the weight's
+     * bounds (w_min, w_max above bound c), and the release's sign */
+    double tau_c, tau_d, nm_w_min, nm_w_max, da;
+    double *lut_c, *lut_d; /* [512] as lut_plus, for tau_c and tau_d (kind 8) */
 } ss_rule;
 
 typedef struct ss_post { /* STDP, postsynaptic side of one core: a spike history per neuron */
@@ -196,7 +205,10 @@ typedef struct ss_post { /* STDP, postsynaptic side of one core: a spike history
     int32_t *col_dr;   /* its delay | rule << 16 */
     double tau_y;      /* triplet rules into the core: the o2 trace's time constant, else 0 */
     double *lut_y;     /* [512] as lut_minus, for tau_y */
-    double *k2;        /* [n][cap] o2, the neuron's slow trace, just after each spike */
+    double *k2;        /* [n][cap] o2, the neuron's slow trace, just after each spike;
+                          dopamine targets: D just after each entry */
+    double tau_d;      /* dopamine-modulated STDP into the core: D's time constant, else 0 */
+    double *lut_d;     /* [512] as lut_minus, for tau_d */
 } ss_post;
 
 typedef struct ss_pblock { /* plasticity of one block (indexed by global block id) */
@@ -233,6 +245,17 @@ int ss_plastic_prepare(ss_engine *e);
 const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *p,
                                    uint32_t count, int64_t stamp);
 void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp);
+/* Internal (dopamine.c): the same for dopamine-modulated STDP and dopamine release. */
+const uint32_t *ss_dopamine_deliver(ss_engine *e, const ss_rule *ru, ss_core *t, ss_post *po,
+                                    const uint32_t *p, uint32_t count, int64_t stamp);
+void ss_dopamine_post(ss_engine *e, ss_post *po, const int32_t *idx, int32_t k, int64_t stamp);
+/* exp(-k dt/tau) for integer k >= 0 from a table of exp(-j dt/tau), j = 0..255, then of
+ * exp(-256 j dt/tau) (plastic.c fills them): two lookups
+ * (relative error below 3e-16). */
+static inline double ss_decay(const double *lut, int64_t k, double dt, double tau) {
+    if (k < 65536) return lut[k & 255] * lut[256 + (k >> 8)];
+    return exp(-(double)k * dt / tau);
+}
 
 /* ---- structural plasticity (structural.c; docs/ENGINE.md, "Structural plasticity") ----
  *

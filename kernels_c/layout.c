@@ -37,11 +37,14 @@
     X(ss_rule, tau_minus) X(ss_rule, a_plus) X(ss_rule, a_minus) X(ss_rule, w_min) \
     X(ss_rule, w_max) X(ss_rule, u_use) X(ss_rule, tau_rec) X(ss_rule, tau_facil) \
     X(ss_rule, p_release) X(ss_rule, alpha) X(ss_rule, tau_x) X(ss_rule, a3_plus) \
-    X(ss_rule, a3_minus) X(ss_rule, lut_plus) X(ss_rule, lut_x)
+    X(ss_rule, a3_minus) X(ss_rule, lut_plus) X(ss_rule, lut_x) X(ss_rule, tau_c) \
+    X(ss_rule, tau_d) X(ss_rule, nm_w_min) X(ss_rule, nm_w_max) X(ss_rule, da) X(ss_rule, lut_c) \
+    X(ss_rule, lut_d)
 #define FIELDS_ss_post(X) X(ss_post, n) X(ss_post, cap) X(ss_post, cap_max) X(ss_post, d_max) \
     X(ss_post, tau_minus) X(ss_post, lut_minus) X(ss_post, t) X(ss_post, k) X(ss_post, reads) \
     X(ss_post, head) X(ss_post, len) X(ss_post, n_in) X(ss_post, col_ptr) X(ss_post, col_syn) \
-    X(ss_post, col_seg) X(ss_post, col_dr) X(ss_post, tau_y) X(ss_post, lut_y) X(ss_post, k2)
+    X(ss_post, col_seg) X(ss_post, col_dr) X(ss_post, tau_y) X(ss_post, lut_y) X(ss_post, k2) \
+    X(ss_post, tau_d) X(ss_post, lut_d)
 #define FIELDS_ss_pblock(X) X(ss_pblock, rule) X(ss_pblock, pad) X(ss_pblock, tau_syn)
 #define FIELDS_ss_plastic(X) X(ss_plastic, n_rules) X(ss_plastic, full) X(ss_plastic, rules) \
     X(ss_plastic, blocks) X(ss_plastic, post) X(ss_plastic, seg_syn) X(ss_plastic, seg_state) \

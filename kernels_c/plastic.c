@@ -2,7 +2,8 @@
  *
  * STDP (PyNN's STDPMechanism with SpikePairRule and an additive or multiplicative weight
  * dependence; sPyNNaker's SpikeNearestPairRule and Vogels2011Rule on the same machinery), short-term plasticity (PyNN's TsodyksMarkramSynapse) and stochastic release
- * (PyNN's SimpleStochasticSynapse).  docs/ENGINE.md,
+ * (PyNN's SimpleStochasticSynapse); sPyNNaker's Neuromodulation lives in dopamine.c, on the
+ * same spike histories.  docs/ENGINE.md,
  * "Plasticity", states the rules; this file is their event-driven form.
  *
  * Timing (all-to-all spike pairing through traces, the whole delay d dendritic): the synapse
@@ -29,10 +30,9 @@
 
 #include "engine.h"
 
-/* exp(-k dt/tau) for integer k >= 0: two table lookups (relative error below 3e-16). */
+/* exp(-k dt/tau) for integer k >= 0 (ss_decay, engine.h). */
 static inline double decay(const double *lut, int64_t k, double dt, double tau) {
-    if (k < 65536) return lut[k & 255] * lut[256 + (k >> 8)];
-    return exp(-(double)k * dt / tau);
+    return ss_decay(lut, k, dt, tau);
 }
 
 static void fill_lut(double *lut, double dt, double tau) {
@@ -40,6 +40,20 @@ static void fill_lut(double *lut, double dt, double tau) {
         lut[k] = exp(-(double)k * dt / tau);
         lut[256 + k] = exp(-(double)k * 256.0 * dt / tau);
     }
+}
+
+/* Dopamine rules (kinds 8, 9): 0 or -28. */
+static int prepare_dopamine(ss_rule *ru, double h) {
+    if (!(ru->tau_d > 0.0) || !ru->lut_d) return -28;
+    if (ru->kind == SS_DOPAMINE_RELEASE) return ru->da == 1.0 || ru->da == -1.0 ? 0 : -28;
+    if (!(ru->tau_plus > 0.0 && ru->tau_minus > 0.0 && ru->a_plus >= 0.0 &&
+          ru->a_minus >= 0.0 && ru->w_min >= 0.0 && ru->w_min <= ru->w_max && ru->tau_c > 0.0 &&
+          ru->nm_w_min >= 0.0 && ru->nm_w_min <= ru->nm_w_max) || !ru->lut_c)
+        return -28;
+    fill_lut(ru->lut_c, h, ru->tau_c);
+    fill_lut(ru->lut_plus, h, ru->tau_plus);
+    fill_lut(ru->lut_d, h, ru->tau_d);
+    return 0;
 }
 
 int ss_plastic_prepare(ss_engine *e) {
@@ -60,6 +74,11 @@ int ss_plastic_prepare(ss_engine *e) {
         }
         if (ru->kind == SS_STRUCTURAL_STATIC) {
             if (!e->structural) return -27; /* its synapse counts live there */
+            continue;
+        }
+        if (ru->kind == SS_STDP_DOPAMINE || ru->kind == SS_DOPAMINE_RELEASE) {
+            const int code = prepare_dopamine(ru, h);
+            if (code) return code;
             continue;
         }
         if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE &&
@@ -85,6 +104,10 @@ int ss_plastic_prepare(ss_engine *e) {
         fill_lut(po->lut_minus, h, po->tau_minus);
         if (po->tau_y > 0.0) fill_lut(po->lut_y, h, po->tau_y);
         else if (po->tau_y != 0.0) return -26;
+        if (po->tau_d > 0.0) {
+            if (!po->lut_d || !po->k2) return -27;
+            fill_lut(po->lut_d, h, po->tau_d);
+        } else if (po->tau_d != 0.0) return -27;
     }
     return 0;
 }
@@ -254,6 +277,10 @@ static void flush_oldest(ss_engine *e, ss_post *po, int64_t i, int64_t te, doubl
 void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp) {
     ss_plastic *pl = e->plastic;
     ss_post *po = &pl->post[core];
+    if (po->tau_d > 0.0) { /* dopamine-modulated STDP into the core: dopamine.c */
+        ss_dopamine_post(e, po, idx, k, stamp);
+        return;
+    }
     const int64_t cmask = po->cap - 1;
     for (int32_t s = 0; s < k; s++) {
         const int64_t i = idx[s];
@@ -415,5 +442,7 @@ const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *
     if (ru->kind == SS_STRUCTURAL_STATIC) return deliver_counted(e, t, p, count, stamp);
     if (ru->kind == SS_TSODYKS_MARKRAM) return deliver_tm(e, ru, pb, t, p, count, stamp);
     if (ru->kind == SS_STOCHASTIC) return deliver_stochastic(e, ru, t, p, count, stamp);
+    if (ru->kind == SS_STDP_DOPAMINE || ru->kind == SS_DOPAMINE_RELEASE)
+        return ss_dopamine_deliver(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
     return deliver_stdp(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
 }

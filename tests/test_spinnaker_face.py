@@ -663,8 +663,7 @@ def test_extra_models_lists_spynnakers_names() -> None:
         "IFCurrDeltaFixedProb", "IFTruncDelta", "AllButMeConnector",
         "OneToOneOffsetConnector", "WeightChangeable", "WeightChanger",
     }  # fmt: skip
-    missing = {"IFTruncDelta", "Neuromodulation", "RecurrentRule", "WeightChangeable",
-               "WeightChanger"}  # fmt: skip
+    missing = {"IFTruncDelta", "RecurrentRule", "WeightChangeable", "WeightChanger"}
     assert set(extra_models.__all__) == spynnaker_names - missing
     for name in sorted(missing):
         with pytest.raises(MissingFeatureError, match=f"extra_models.{name} is not available"):

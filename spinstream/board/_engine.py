@@ -126,6 +126,8 @@ STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM, STOCHASTIC = 0, 1, 2, 3
 STDP_NEAREST, STDP_NEAREST_MULTIPLICATIVE, VOGELS, TRIPLET = 4, 5, 6, 7
 #: sPyNNaker's StructuralMechanismStatic (fixed weights, counted synapses; structural.c)
 STRUCTURAL_STATIC = 12
+#: sPyNNaker's Neuromodulation: dopamine-modulated pair STDP, and the dopamine release.
+STDP_DOPAMINE, DOPAMINE_RELEASE = 8, 9
 
 
 class Rule(ctypes.Structure):
@@ -148,6 +150,13 @@ class Rule(ctypes.Structure):
         ("a3_minus", c_double),
         ("lut_plus", POINTER(c_double)),
         ("lut_x", POINTER(c_double)),
+        ("tau_c", c_double),
+        ("tau_d", c_double),
+        ("nm_w_min", c_double),
+        ("nm_w_max", c_double),
+        ("da", c_double),
+        ("lut_c", POINTER(c_double)),
+        ("lut_d", POINTER(c_double)),
     ]
 
 
@@ -172,6 +181,8 @@ class Post(ctypes.Structure):
         ("tau_y", c_double),
         ("lut_y", POINTER(c_double)),
         ("k2", POINTER(c_double)),
+        ("tau_d", c_double),
+        ("lut_d", POINTER(c_double)),
     ]
 
 

@@ -16,7 +16,12 @@ import numpy.typing as npt
 from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board._base import Board, ChunkResult
-from spinstream.board._plastic import PlasticState, PlasticStatistics, check_plasticity
+from spinstream.board._plastic import (
+    PlasticState,
+    PlasticStatistics,
+    apply_neuromodulation,
+    check_plasticity,
+)
 from spinstream.board._structural import StructuralState, StructuralStatistics
 from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
@@ -322,6 +327,7 @@ class HostBoard(Board):
 
     def _build_synapse_blocks(self, spec: NetworkSpec) -> None:
         """Build the synaptic blocks (rows per source core and target core)."""
+        apply_neuromodulation(spec)  # sPyNNaker's Neuromodulation: modulated STDP rules
         check_plasticity(spec)
         self._blocks = build_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
 
@@ -918,9 +924,8 @@ class HostBoard(Board):
             post = self._spec.populations[proj.post]
             check_weights(where, w, E.layout(post.model, post.receptors).signed_weights)
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
-                check_weight_bounds(
-                    where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]
-                )
+                lo, hi = proj.weight_bounds()  # dopamine-modulated: Neuromodulation's
+                check_weight_bounds(where, w, lo[idx], hi[idx])
             new_w = np.array(proj.weight, dtype=np.float64)
             new_w[idx] = w
         if delay_steps is not None:

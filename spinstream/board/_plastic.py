@@ -6,7 +6,9 @@ synapses in the row stream:
 
 - ``w``: the weight of every plastic synapse (8 bytes);
 - STDP synapses: ``pending``, potentiation paired early, applied at the synapse's next
-  presynaptic spike (8 bytes more);
+  presynaptic spike (8 bytes more); dopamine-modulated ones (sPyNNaker's Neuromodulation)
+  keep their eligibility ``c`` there instead, and their target neurons' rings hold the
+  dopamine level ``D`` beside ``K-`` (in ``k2``);
 - Tsodyks-Markram synapses: ``x`` and ``y`` (16 bytes more);
 - stochastic synapses (``SimpleStochasticSynapse``): nothing more; their draws come from
   the target core's generator;
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,7 @@ from spinstream.board._synapses import BlockTable
 from spinstream.model import (
     VARIABLE_RULE_PARAMS,
     NetworkSpec,
+    NeuromodulationSpec,
     ParameterError,
     ProjectionSpec,
     STDPSpec,
@@ -63,6 +66,7 @@ _PREPARE_ERRORS = {
     -25: "Vogels2011Rule: alpha must be >= 0 and tau_plus equal to tau_minus",
     -26: "PfisterSpikeTriplet: tau_x, tau_y must be > 0 and A3_plus, A3_minus >= 0",
     -27: "structural synapses without their structural plasticity state",
+    -28: "Neuromodulation: tau_c, tau_d must be > 0 and 0 <= w_min <= w_max",
 }
 
 
@@ -109,6 +113,9 @@ _RULE = np.dtype(
         *((f, np.float64) for f in ("alpha", "tau_x", "a3_plus", "a3_minus")),
         ("lut_plus", np.uint64),
         ("lut_x", np.uint64),
+        *((f, np.float64) for f in ("tau_c", "tau_d", "nm_w_min", "nm_w_max", "da")),
+        ("lut_c", np.uint64),
+        ("lut_d", np.uint64),
     ]
 )
 assert _RULE.itemsize == ctypes.sizeof(E.Rule)
@@ -127,6 +134,11 @@ _RULE_FIELDS = (
     ("tau_x", "tau_x"),
     ("a3_plus", "A3_plus"),
     ("a3_minus", "A3_minus"),
+    ("tau_c", "tau_c"),
+    ("tau_d", "tau_d"),
+    ("nm_w_min", "nm_w_min"),
+    ("nm_w_max", "nm_w_max"),
+    ("da", "da"),
 )
 
 #: ``E.PlasticBlock`` as numpy sees its memory (the tau_syn pointers as addresses).
@@ -162,6 +174,7 @@ class _Ring:
     n_in: I32
     lut: F64
     lut_y: F64
+    lut_d: F64
     col_ptr: I64
     col_syn: I32
     col_seg: I32
@@ -189,17 +202,20 @@ def check_plasticity(spec: NetworkSpec) -> None:
         where = _where(spec, p.id)
         if isinstance(rule, StructuralStaticSpec):
             continue  # fixed weights; the rewiring is checked by board/_structural.py
-        if not isinstance(rule, STDPSpec | TsodyksMarkramSpec | StochasticSpec):
+        if not isinstance(
+            rule, STDPSpec | TsodyksMarkramSpec | StochasticSpec | NeuromodulationSpec
+        ):
             raise ParameterError(f"{where}: unknown plasticity {rule!r}")
         rule.check(where)
-        if p.rule_params:
+        if p.rule_params and not isinstance(rule, NeuromodulationSpec):
             _check_per_synapse(where, p, rule)
         if isinstance(rule, STDPSpec):
+            # dopamine-modulated: the Neuromodulation's bounds (w_min, w_max bound c)
+            bounded = f"{where} (dopamine-modulated, Neuromodulation's bounds)"
             check_weight_bounds(
-                where,
+                bounded if rule.tau_c else where,
                 np.asarray(p.weight, dtype=np.float64),
-                p.rule_param("w_min"),
-                p.rule_param("w_max"),
+                *p.weight_bounds(),
             )
             if rule.timing == "triplet":
                 seen_y = tau_y.setdefault(p.post, (rule.tau_y, where))
@@ -224,6 +240,58 @@ def _view(array: ctypes.Array[Any], dtype: np.dtype[Any]) -> npt.NDArray[Any]:
     """Return a numpy view of a ctypes array of structs (to fill many at once)."""
     raw = (ctypes.c_uint8 * ctypes.sizeof(array)).from_buffer(array)
     return np.ctypeslib.as_array(raw).view(dtype)
+
+
+def apply_neuromodulation(spec: NetworkSpec) -> None:
+    """Make the STDP projections into each population that dopamine reaches modulated.
+
+    As in sPyNNaker, a population's ``Neuromodulation`` projections (reward and punishment)
+    share one ``tau_c``, ``tau_d``, ``w_min`` and ``w_max``, and modulate every STDP
+    projection into it (``STDPSpec.tau_c`` and the rest; pair timing, additive weight
+    dependence).  Idempotent: the loader calls it on every load, as projections may have
+    been added or changed since.  Raises :class:`ParameterError` for parameters that differ,
+    for a population with no STDP projection into it, and for another STDP rule.
+    """
+    dopamine: dict[int, tuple[NeuromodulationSpec, str]] = {}
+    for p in spec.projections:
+        rule = p.plasticity
+        if not isinstance(rule, NeuromodulationSpec):
+            continue
+        where = _where(spec, p.id)
+        rule.check(where)
+        seen = dopamine.setdefault(p.post, (rule, where))
+        a, b = seen[0], rule
+        if (a.tau_c, a.tau_d, a.w_min, a.w_max) != (b.tau_c, b.tau_d, b.w_min, b.w_max):
+            raise ParameterError(
+                f"{where}: Neuromodulation(tau_c={b.tau_c!r}, tau_d={b.tau_d!r}, "
+                f"w_min={b.w_min!r}, w_max={b.w_max!r}) differs from {seen[1]} into the "
+                f"same population {spec.populations[p.post].label!r} (tau_c={a.tau_c!r}, "
+                f"tau_d={a.tau_d!r}, w_min={a.w_min!r}, w_max={a.w_max!r}); the dopamine "
+                "belongs to the postsynaptic neuron, so they must match"
+            )
+    modulated: set[int] = set()
+    for p in spec.projections:
+        rule = p.plasticity
+        if not isinstance(rule, STDPSpec):
+            continue
+        nm = dopamine.get(p.post)
+        if nm is None:
+            if rule.tau_c:  # the Neuromodulation projection has gone (a new network)
+                p.plasticity = replace(rule, tau_c=0.0, tau_d=0.0, nm_w_min=0.0, nm_w_max=0.0)
+            continue
+        d = nm[0]
+        p.plasticity = replace(
+            rule, tau_c=d.tau_c, tau_d=d.tau_d, nm_w_min=d.w_min, nm_w_max=d.w_max
+        )
+        p.plasticity.check(_where(spec, p.id))
+        modulated.add(p.post)
+    for post, (_, where) in sorted(dopamine.items()):
+        if post not in modulated:
+            raise ParameterError(
+                f"{where}: Neuromodulation synapses modulate the STDP synapses into "
+                f"population {spec.populations[post].label!r}, and it has none (add an "
+                "STDPMechanism projection into it, as sPyNNaker requires)"
+            )
 
 
 def _check_per_synapse(
@@ -288,8 +356,10 @@ class PlasticState:
             ("triplet", "additive"): E.TRIPLET,
         }
         rv["kind"] = [
-            kind[r.timing, r.weight_dependence]
+            (E.STDP_DOPAMINE if r.tau_c else kind[r.timing, r.weight_dependence])
             if isinstance(r, STDPSpec)
+            else E.DOPAMINE_RELEASE
+            if isinstance(r, NeuromodulationSpec)
             else E.TSODYKS_MARKRAM
             if isinstance(r, TsodyksMarkramSpec)
             else E.STRUCTURAL_STATIC
@@ -306,6 +376,9 @@ class PlasticState:
                 if rule.timing == "triplet":
                     lut = self._luts.setdefault(rule.tau_x, np.zeros(512))
                     rv["lut_x"][r] = lut.ctypes.data
+            if isinstance(rule, STDPSpec | NeuromodulationSpec) and rule.tau_c:
+                for field, tau in (("lut_c", rule.tau_c), ("lut_d", rule.tau_d)):
+                    rv[field][r] = self._luts.setdefault(tau, np.zeros(512)).ctypes.data
 
         # per block: rule, and the target's tau_syn rows for Tsodyks-Markram (written
         # through a numpy view: a network may have many blocks, one per distinct rule)
@@ -369,6 +442,7 @@ class PlasticState:
         self._rings: dict[int, _Ring] = {}
         tau_minus_of = {}
         tau_y_of: dict[int, float] = {}
+        tau_d_of: dict[int, float] = {}  # dopamine-modulated targets: D's time constant
         pairs = np.unique(np.stack([blocks.tgt, blocks.block_rule], axis=1), axis=0)
         for tgt, r in pairs.tolist():
             one = rules[r] if r >= 0 else None
@@ -376,6 +450,8 @@ class PlasticState:
                 tau_minus_of[int(tgt)] = one.tau_minus
                 if one.timing == "triplet":
                     tau_y_of[int(tgt)] = one.tau_y
+                if one.tau_c:
+                    tau_d_of[int(tgt)] = one.tau_d
         for c, tau in sorted(tau_minus_of.items()):
             _, n, _, _ = core_params[c]
             sel = np.flatnonzero(stdp & (blocks.p_tgt == c))
@@ -385,14 +461,15 @@ class PlasticState:
                 cap=RING_CAP,
                 t=np.zeros((n, RING_CAP), np.int64),
                 k=np.zeros((n, RING_CAP)),
-                # o2, only where triplet rules reach the core
-                k2=np.zeros((n, RING_CAP if c in tau_y_of else 0)),
+                # o2 where triplet rules reach the core, dopamine D where it is modulated
+                k2=np.zeros((n, RING_CAP if c in tau_y_of or c in tau_d_of else 0)),
                 reads=np.zeros((n, RING_CAP), np.int32),
                 head=np.zeros(n, np.int32),
                 len=np.zeros(n, np.int32),
                 n_in=n_in,
                 lut=np.zeros(512),
                 lut_y=np.zeros(512),
+                lut_d=np.zeros(512),
                 col_ptr=np.concatenate([[0], np.cumsum(n_in)]).astype(np.int64),
                 col_syn=stdp_index[sel].astype(np.int32),
                 col_seg=blocks.p_seg[sel].astype(np.int32),
@@ -406,6 +483,8 @@ class PlasticState:
             po.lut_minus = E.ptr(ring.lut, ctypes.c_double)
             po.tau_y = tau_y_of.get(c, 0.0)
             po.lut_y = E.ptr(ring.lut_y, ctypes.c_double)
+            po.tau_d = tau_d_of.get(c, 0.0)
+            po.lut_d = E.ptr(ring.lut_d, ctypes.c_double)
             po.n_in = E.ptr(n_in, ctypes.c_int32)
             po.d_max = int(blocks.p_delay[sel].max()) if len(sel) else 0
             po.col_ptr = E.ptr(ring.col_ptr, ctypes.c_int64)

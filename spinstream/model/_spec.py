@@ -116,6 +116,13 @@ class STDPSpec:
         triplet amplitudes (>= 0): ``dw = +w_max (A_plus + A3_plus o2) r1`` at each
         postsynaptic spike, ``-w_max (A_minus + A3_minus r2) o1`` at each presynaptic one
         (``o2``, ``r2`` just before the spike); additive only.
+    tau_c, tau_d, nm_w_min, nm_w_max
+        Dopamine-modulated (``tau_c > 0``; sPyNNaker's ``Neuromodulation`` reaching the
+        target, see :class:`NeuromodulationSpec`; pair timing, additive only): the pairs
+        drive an eligibility ``c`` in ``[w_min, w_max]`` (``+A_plus K+``, ``-A_minus K-``,
+        not scaled by ``w_max``) that decays with ``tau_c`` (ms); the weight follows
+        ``dw/dt = c D`` (``D``: the target neuron's dopamine, decaying with ``tau_d``) and
+        stays in ``[nm_w_min, nm_w_max]``.  0: plain STDP.
     """
 
     tau_plus: float
@@ -131,6 +138,10 @@ class STDPSpec:
     tau_y: float = 0.0
     A3_plus: float = 0.0
     A3_minus: float = 0.0
+    tau_c: float = 0.0
+    tau_d: float = 0.0
+    nm_w_min: float = 0.0
+    nm_w_max: float = 0.0
 
     def check(self, where: str) -> None:
         """Raise :class:`ParameterError` naming the first parameter out of range."""
@@ -140,6 +151,13 @@ class STDPSpec:
             ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max", "alpha"),
         )
         _finite(where, self, ("tau_x", "tau_y", "A3_plus", "A3_minus"))
+        _finite(where, self, ("tau_c", "tau_d", "nm_w_min", "nm_w_max"))
+        if self.tau_c and (self.timing != "pair" or self.weight_dependence != "additive"):
+            raise ParameterError(
+                f"{where}: Neuromodulation modulates STDPMechanism(SpikePairRule, "
+                f"AdditiveWeightDependence) only, got timing {self.timing!r} with a "
+                f"{self.weight_dependence} weight dependence"
+            )
         for name in ("tau_plus", "tau_minus"):
             if getattr(self, name) <= 0:
                 raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} ms must be > 0")
@@ -259,9 +277,6 @@ class StructuralStaticSpec:
         """Nothing to check (the rewiring parameters live in :class:`StructuralSpec`)."""
 
 
-PlasticitySpec = STDPSpec | TsodyksMarkramSpec | StochasticSpec | StructuralStaticSpec
-
-
 @dataclass
 class StructuralSpec:
     """Structural plasticity of one projection (sPyNNaker's synaptogenesis).
@@ -328,6 +343,56 @@ class StructuralSpec:
     slots: IntArray
 
 
+@dataclass(frozen=True)
+class NeuromodulationSpec:
+    """Dopamine release: sPyNNaker's ``extra_models.Neuromodulation`` synapses.
+
+    A spike through one adds ``+weight`` (reward) or ``-weight`` (punishment) to its
+    target neuron's dopamine level ``D``; nothing reaches the neuron's inputs.  Every STDP
+    projection into the target population becomes dopamine-modulated with these
+    parameters (:attr:`STDPSpec.tau_c`; docs/ENGINE.md, "Plasticity").
+
+    Attributes
+    ----------
+    tau_c, tau_d
+        Eligibility and dopamine time constants (ms, > 0).
+    w_min, w_max
+        Bounds of the modulated weights (``0 <= w_min <= w_max``).
+    reward
+        True: reward (``D`` rises); False: punishment (``D`` falls).
+    """
+
+    tau_c: float
+    tau_d: float
+    w_min: float
+    w_max: float
+    reward: bool = True
+
+    @property
+    def da(self) -> float:
+        """The sign of the dopamine a spike releases (+1 reward, -1 punishment)."""
+        return 1.0 if self.reward else -1.0
+
+    def check(self, where: str) -> None:
+        """Raise :class:`ParameterError` naming the first parameter out of range."""
+        _finite(where, self, ("tau_c", "tau_d", "w_min", "w_max"))
+        for name in ("tau_c", "tau_d"):
+            if getattr(self, name) <= 0:
+                raise ParameterError(f"{where}: {name} = {getattr(self, name)!r} ms must be > 0")
+        if self.w_min < 0 or self.w_max < 0:
+            raise ParameterError(
+                f"{where}: w_min = {self.w_min!r} and w_max = {self.w_max!r} must be >= 0"
+            )
+        if self.w_min > self.w_max:
+            raise ParameterError(
+                f"{where}: w_min = {self.w_min!r} is greater than w_max = {self.w_max!r}"
+            )
+
+
+PlasticitySpec = (
+    STDPSpec | TsodyksMarkramSpec | StochasticSpec | StructuralStaticSpec | NeuromodulationSpec
+)
+
 #: The rule parameters that may differ from synapse to synapse of one projection
 #: (``ProjectionSpec.rule_params``).  ``tau_minus`` may not: the depression trace belongs
 #: to the postsynaptic neuron.
@@ -345,6 +410,7 @@ VARIABLE_RULE_PARAMS: dict[type, tuple[str, ...]] = {
     ),
     TsodyksMarkramSpec: ("U", "tau_rec", "tau_facil"),
     StochasticSpec: ("p",),
+    NeuromodulationSpec: (),
 }
 
 
@@ -502,6 +568,18 @@ class ProjectionSpec:
         if self.rule_params and name in self.rule_params:
             return np.asarray(self.rule_params[name], dtype=np.float64)
         return np.full(len(self.pre_index), float(getattr(self.plasticity, name)))
+
+    def weight_bounds(self) -> tuple[FloatArray, FloatArray]:
+        """Return each STDP synapse's weight bounds (two float64 arrays).
+
+        A dopamine-modulated synapse's are the Neuromodulation's ``nm_w_min``, ``nm_w_max``
+        (its ``w_min``, ``w_max`` bound the eligibility).
+        """
+        rule = self.plasticity
+        if isinstance(rule, STDPSpec) and rule.tau_c:
+            n = len(self.pre_index)
+            return np.full(n, rule.nm_w_min), np.full(n, rule.nm_w_max)
+        return self.rule_param("w_min"), self.rule_param("w_max")
 
 
 def spike_stamps(times: npt.ArrayLike, dt: float) -> npt.NDArray[np.int64]:

@@ -35,6 +35,7 @@ from pyNN.standardmodels import build_translations, synapses
 
 from spinstream.model import (
     MAX_RULES,
+    NeuromodulationSpec,
     ParameterError,
     PlasticitySpec,
     STDPSpec,
@@ -298,8 +299,27 @@ def rule_names(synapse_type: Any) -> tuple[str, ...]:
     return ()
 
 
+def is_neuromodulation(synapse_type: Any) -> bool:
+    """Whether a synapse type releases dopamine.
+
+    sPyNNaker's ``extra_models.Neuromodulation`` (``spinstream.spinnaker.extra_models``)
+    marks itself so.
+    """
+    return bool(getattr(synapse_type, "engine_neuromodulation", False))
+
+
+def neuromodulation_of(projection: Any) -> NeuromodulationSpec:
+    """Return the dopamine release of a Neuromodulation projection (its receptor: the sign)."""
+    st = projection.synapse_type
+    return NeuromodulationSpec(
+        st.tau_c, st.tau_d, st.w_min, st.w_max, reward=projection.receptor_type == "reward"
+    )
+
+
 def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
     """Return the PyNN parameter names of a rule that ``Projection.get`` can read."""
+    if isinstance(rule, NeuromodulationSpec):
+        return ()
     if isinstance(rule, STDPSpec):
         return _NAMES_OF_TIMING.get(rule.timing, _STDP_PARAMS)
     if isinstance(rule, StochasticSpec):
@@ -428,6 +448,8 @@ def plasticity_of(projection: Any) -> PlasticitySpec | None:
     ``ProjectionSpec.rule_params``); ``projection._rule`` holds every connection's values.
     """
     st = projection.synapse_type
+    if is_neuromodulation(st):
+        return neuromodulation_of(projection)
     if not isinstance(st, PLASTIC_TYPES):
         return None
     return _base_rule(st, projection._rule)[0]
@@ -470,9 +492,13 @@ def attach(projection: Any) -> None:
     Called once the specs exist, and again when ``set()`` changes rule parameters.
     """
     st = projection.synapse_type
+    specs = projection._owner.spec.projections
+    if is_neuromodulation(st):
+        for spec_id, _ in projection._parts:
+            specs[spec_id].plasticity = neuromodulation_of(projection)
+        return
     if not isinstance(st, PLASTIC_TYPES):
         return
-    specs = projection._owner.spec.projections
     for spec_id, sel in projection._parts:
         part = {k: v[sel] for k, v in projection._rule.items()}
         rule, varying = _base_rule(st, part)

@@ -34,6 +34,8 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Receptor types of a model the engine does not describe (a test board's model).
 _RECEPTORS = ("excitatory", "inhibitory")
+#: sPyNNaker's Neuromodulation targets: the neuron's dopamine (rises, falls), no input.
+_DOPAMINE_RECEPTORS = ("reward", "punishment")
 
 
 class StaticSynapse(synapses.StaticSynapse):  # type: ignore[misc]
@@ -203,6 +205,13 @@ class Projection(common.Projection):  # type: ignore[misc]
                 "spinstream supports StaticSynapse, STDPMechanism, TsodyksMarkramSynapse and "
                 f"SimpleStochasticSynapse, not {type(synapse_type).__name__}"
             )
+        dopamine = _plasticity.is_neuromodulation(synapse_type)
+        if dopamine != (receptor_type in _DOPAMINE_RECEPTORS):
+            raise errors.ConnectionError(
+                f"{where}: sPyNNaker's Neuromodulation synapses go with "
+                f"receptor_type='reward' or 'punishment' (and those with them alone), got "
+                f"{type(synapse_type).__name__} with receptor_type={receptor_type!r}"
+            )
         common.Projection.__init__(
             self,
             presynaptic_neurons,
@@ -210,10 +219,12 @@ class Projection(common.Projection):  # type: ignore[misc]
             connector,
             synapse_type,
             source,
-            receptor_type,
+            None if dopamine else receptor_type,  # not a receptor of the cell: its dopamine
             space if space is not None else Space(),
             label,
         )
+        if dopamine:
+            self.receptor_type = receptor_type
         if self.label is None:
             self.label = f"projection{common.Projection._nProj}"
         self._owner = runtime
@@ -395,6 +406,8 @@ class Projection(common.Projection):  # type: ignore[misc]
         ``name`` defaults to the projection's receptor type.
         """
         name = self.receptor_type if name is None else name
+        if name in _DOPAMINE_RECEPTORS:  # dopamine reaches no input of the neuron
+            return 0
         model = target.model
         described = describe_model(model)
         receptors = described.receptors if described is not None else _RECEPTORS

@@ -427,9 +427,8 @@ class InputQueue:
             w = check_values(f"{where}: weight", weight, len(idx))
             check_weights(where, w, signed_weights(self._rt.spec.populations[proj.post]))
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
-                check_weight_bounds(
-                    where, w, proj.rule_param("w_min")[idx], proj.rule_param("w_max")[idx]
-                )
+                lo, hi = proj.weight_bounds()  # dopamine-modulated: Neuromodulation's
+                check_weight_bounds(where, w, lo[idx], hi[idx])
         if delay_steps is not None:
             raw_d = np.asarray(delay_steps)
             if raw_d.size and not np.issubdtype(raw_d.dtype, np.integer):

@@ -21,6 +21,7 @@ from spinstream.spinnaker.extra_models._neurons import (
 from spinstream.spinnaker.extra_models._neurons import IFCurrExpCa2Adaptive as IFCurrExpCa2Adaptive
 from spinstream.spinnaker.extra_models._neurons import Izhikevich_cond as Izhikevich_cond
 from spinstream.spinnaker.extra_models._neurons import Izhikevich_cond_dual as Izhikevich_cond_dual
+from spinstream.spinnaker.extra_models._plasticity import Neuromodulation as Neuromodulation
 from spinstream.spinnaker.extra_models._plasticity import (
     PfisterSpikeTriplet as PfisterSpikeTriplet,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "IF_curr_exp_sEMD",
     "Izhikevich_cond",
     "Izhikevich_cond_dual",
+    "Neuromodulation",
     "OneToOneOffsetConnector",
     "PfisterSpikeTriplet",
     "SpikeNearestPairRule",
@@ -67,7 +69,6 @@ __all__ = [
 #: sPyNNaker's extra_models names that spinstream does not have yet, and why.
 _NOT_HERE = {
     "IFTruncDelta": "its per-step rule has no underlying equation to integrate exactly",
-    "Neuromodulation": "dopamine-modulated STDP is not built yet",
     "RecurrentRule": "sPyNNaker's stochastic accumulator rule is not built yet",
     "WeightChangeable": "weight-changer synapses are not built yet",
     "WeightChanger": "weight-changer synapses are not built yet",

@@ -1,5 +1,8 @@
 """sPyNNaker's extra plasticity rules (``sim.extra_models``), on spinstream's STDP engine.
 
+``Neuromodulation`` is the synapse type of reward and punishment projections: it makes the
+STDP synapses into its target population dopamine-modulated (``kernels_c/dopamine.c``).
+
 ``SpikeNearestPairRule``, ``Vogels2011Rule`` and ``PfisterSpikeTriplet`` (with
 ``WeightDependenceAdditiveTriplet``) are timing dependences for ``sim.STDPMechanism``, as in
 sPyNNaker 7.x; the engine runs them with the same machinery as
@@ -16,10 +19,11 @@ from typing import Any, ClassVar
 from pyNN import errors
 from pyNN.standardmodels import build_translations, synapses
 
-from spinstream.model import ParameterError, STDPSpec
-from spinstream.pyNN import AdditiveWeightDependence, SpikePairRule
+from spinstream.model import NeuromodulationSpec, ParameterError, STDPSpec
+from spinstream.pyNN import AdditiveWeightDependence, SpikePairRule, StaticSynapse
 
 __all__ = [
+    "Neuromodulation",
     "PfisterSpikeTriplet",
     "SpikeNearestPairRule",
     "Vogels2011Rule",
@@ -230,3 +234,48 @@ class WeightDependenceAdditiveTriplet(AdditiveWeightDependence):
                 A3_minus=v["A3_minus"],
             )
             _check(rule, "WeightDependenceAdditiveTriplet")
+
+
+class Neuromodulation(StaticSynapse):  # type: ignore[misc]
+    """Dopamine synapses (Izhikevich 2007), as sPyNNaker's ``extra_models.Neuromodulation``.
+
+    A projection with this synapse type and ``receptor_type="reward"`` (or
+    ``"punishment"``) makes every STDP projection into its target population
+    (``STDPMechanism`` with ``SpikePairRule`` and ``AdditiveWeightDependence``)
+    dopamine-modulated: the spike pairs drive an eligibility trace ``c`` per synapse
+    (``+A_plus K+`` at a postsynaptic spike, ``-A_minus K-`` at a presynaptic one, kept in the
+    weight dependence's ``[w_min, w_max]``, decaying with ``tau_c``); each spike of this
+    projection adds ``+weight`` (reward) or ``-weight`` (punishment) to its target neuron's
+    dopamine ``D``, decaying with ``tau_d``; the weight follows ``dw/dt = c D`` and stays in
+    this synapse type's ``[w_min, w_max]``.  Nothing reaches the neuron's inputs.  The
+    Neuromodulation projections into one population must share ``tau_c``, ``tau_d``,
+    ``w_min`` and ``w_max`` (as in sPyNNaker).  docs/ENGINE.md, "Plasticity".
+
+    Parameters
+    ----------
+    weight
+        Dopamine released per spike (>= 0, per connection).
+    tau_c, tau_d
+        Eligibility and dopamine time constants (ms, > 0).
+    w_min, w_max
+        Bounds of the modulated STDP weights (nA or uS, ``0 <= w_min <= w_max``).
+    """
+
+    engine_neuromodulation: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        weight: Any = 0.0,
+        tau_c: float = 1000.0,
+        tau_d: float = 200.0,
+        w_min: float = 0.0,
+        w_max: float = 1.0,
+    ) -> None:
+        super().__init__(weight=weight)
+        spec = NeuromodulationSpec(float(tau_c), float(tau_d), float(w_min), float(w_max))
+        try:
+            spec.check("Neuromodulation")
+        except ParameterError as err:
+            raise errors.InvalidParameterValueError(str(err)) from None
+        self.tau_c, self.tau_d = spec.tau_c, spec.tau_d
+        self.w_min, self.w_max = spec.w_min, spec.w_max
