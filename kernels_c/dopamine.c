@@ -91,6 +91,10 @@ static const uint32_t *deliver_modulated(ss_engine *e, const ss_rule *ru, ss_cor
     const double h = e->dt;
     const int64_t n = t->n, nr = t->n_receptors, mask = t->ring_mask;
     const int64_t cmask = po->cap - 1;
+    /* structural synapses (StructuralMechanismSTDP under Neuromodulation): how many synapses
+     * each stands for now; an absent one learns all the same but delivers nothing, as in
+     * plastic.c's STDP */
+    const uint16_t *cnt = e->structural ? e->structural->count + pl->seg_syn[seg] : 0;
     for (uint32_t q = 0; q < count; q++) {
         const uint32_t word = p[q];
         const int64_t i = word & ((1u << SS_W_POST_BITS) - 1u);
@@ -148,7 +152,8 @@ static const uint32_t *deliver_modulated(ss_engine *e, const ss_rule *ru, ss_cor
         if (wq > ru->nm_w_max) wq = ru->nm_w_max;
         w[q] = wq;
         elig[q] = c;
-        t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq;
+        if (!cnt) t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq;
+        else if (cnt[q]) t->ring[(((s - 1 + d) & mask) * nr + rec) * n + i] += wq * cnt[q];
     }
     pl->seg_trace[seg] = kplus * ss_decay(ru->lut_plus, s - last, h, ru->tau_plus) + 1.0;
     pl->seg_last[seg] = s;

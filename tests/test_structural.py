@@ -453,6 +453,56 @@ def test_absent_synapses_deliver_nothing() -> None:
     sim.end()
 
 
+def test_absent_synapses_deliver_nothing_under_neuromodulation() -> None:
+    """Structural STDP synapses made dopamine-modulated still deliver only where present."""
+    sim = face
+    sim.setup(timestep=1.0, seed=23)
+    n = 16
+    pre = sim.Population(n, sim.SpikeSourceArray(spike_times=[700.0]))
+    reward = sim.Population(1, sim.SpikeSourceArray(spike_times=[100.0, 400.0]))
+    post = sim.Population(n, sim.IF_curr_exp(tau_m=1e9, v_thresh=1e9, tau_syn_E=5.0, cm=1.0))
+    mech = sim.StructuralMechanismSTDP(
+        sim.RandomSelection(),
+        sim.DistanceDependentFormation(grid=(4, 4), p_form_forward=0.6, sigma_form_forward=1.0),
+        sim.RandomByWeightElimination(
+            threshold=0.5, prob_elim_depressed=0.0, prob_elim_potentiated=0.3
+        ),
+        timing_dependence=sim.SpikePairRule(
+            tau_plus=20.0, tau_minus=20.0, A_plus=0.1, A_minus=0.1
+        ),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+        f_rew=1000.0 / 7.0,
+        initial_weight=0.5,
+        weight=0.5,
+        s_max=6,
+    )
+    proj = sim.Projection(
+        pre, post, sim.FixedNumberPreConnector(2, rng=sim.NumpyRNG(seed=5)), mech
+    )
+    sim.Projection(
+        reward,
+        post,
+        sim.AllToAllConnector(),
+        synapse_type=sim.extra_models.Neuromodulation(weight=0.1, w_max=1.0),
+        receptor_type="reward",
+    )
+    post.record("v")
+    sim.run(699.0)
+    conns = proj.get(["weight"], format="list")
+    s = stats(proj)
+    assert s.formations > 5 and s.eliminations > 5
+    sim.run(60.0)
+    v = post.get_data("v").segments[0].filter(name="v")[0]
+    rise = np.asarray(v[-1]).ravel() - np.asarray(v[698]).ravel()
+    # no postsynaptic spike, so no eligibility: every present synapse keeps 0.5 nA and
+    # delivers 2.5 mV (module test above); absent ones nothing
+    assert all(c[2] == 0.5 for c in conns)
+    expected = np.bincount([c[1] for c in conns], minlength=n) * 0.5 * 5.0 / 1.0
+    assert np.allclose(rise, expected, rtol=2e-5, atol=1e-6)
+    assert len(set(expected.tolist())) > 2
+    sim.end()
+
+
 # ---------------------------------------------------------------- sPyNNaker scripts
 
 SCRIPT = """
