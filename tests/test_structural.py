@@ -490,7 +490,8 @@ def test_absent_synapses_deliver_nothing_under_neuromodulation() -> None:
     sim.run(699.0)
     conns = proj.get(["weight"], format="list")
     s = stats(proj)
-    assert s.formations > 5 and s.eliminations > 5
+    assert s.formations > 5
+    assert s.eliminations > 5
     sim.run(60.0)
     v = post.get_data("v").segments[0].filter(name="v")[0]
     rise = np.asarray(v[-1]).ravel() - np.asarray(v[698]).ravel()
