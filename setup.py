@@ -68,6 +68,7 @@ setup(
                 "kernels_c/conductance.c",
                 "kernels_c/sources.c",
                 "kernels_c/plastic.c",
+                "kernels_c/recurrent.c",
                 "kernels_c/layout.c",
                 "kernels_c/threads.c",
                 "kernels_c/rows.c",

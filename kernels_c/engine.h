@@ -156,7 +156,12 @@ enum ss_rule_kind {
     SS_STDP_NEAREST = 4,
     SS_STDP_NEAREST_MULTIPLICATIVE = 5,
     SS_VOGELS = 6, /* Vogels et al. 2011 (NEST's vogels_sprekeler_synapse): eta = a_plus */
-    SS_TRIPLET = 7 /* Pfister & Gerstner 2006 all-to-all triplet (NEST's stdp_triplet_synapse) */
+    SS_TRIPLET = 7, /* Pfister & Gerstner 2006 all-to-all triplet (NEST's stdp_triplet_synapse) */
+    /* sPyNNaker's RecurrentRule (recurrent.c; SS_RECURRENT | the weight dependence): tau_plus
+     * and tau_minus hold the mean pre- and postsynaptic window (ms), a3_plus
+     * accumulator_potentiation, a3_minus accumulator_depression, alpha 1 for dual_fsm */
+    SS_RECURRENT = 10,
+    SS_RECURRENT_MULTIPLICATIVE = 11
 };
 
 typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic block follows one */
@@ -229,6 +234,16 @@ int ss_plastic_prepare(ss_engine *e);
 const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *p,
                                    uint32_t count, int64_t stamp);
 void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, int64_t stamp);
+/* Internal (recurrent.c): sPyNNaker's RecurrentRule on the same rows and spike histories. */
+int ss_recurrent_check(const ss_rule *r); /* 1 for a valid recurrent rule, else 0 */
+const uint32_t *ss_recurrent_deliver(ss_engine *e, const ss_rule *ru, ss_core *t, ss_post *po,
+                                     const uint32_t *p, uint32_t count, int64_t stamp);
+double ss_recurrent_entry(const ss_rule *ru, ss_core *c, double dt, int64_t prev_stamp);
+void ss_recurrent_flush(ss_engine *e, const ss_rule *ru, ss_core *t, int32_t seg, int32_t syn,
+                        int64_t d, int64_t te, double kte);
+static inline int ss_recurrent(const ss_rule *r) {
+    return r->kind == SS_RECURRENT || r->kind == SS_RECURRENT_MULTIPLICATIVE;
+}
 
 /* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room, or
  * a spike history is full), -1 when the engine has no pool (ss_pool_create), -2 in a child

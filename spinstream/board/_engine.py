@@ -124,6 +124,8 @@ class CurrentSource(ctypes.Structure):
 STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM, STOCHASTIC = 0, 1, 2, 3
 #: sPyNNaker's SpikeNearestPairRule (additive, multiplicative) and Vogels2011Rule.
 STDP_NEAREST, STDP_NEAREST_MULTIPLICATIVE, VOGELS, TRIPLET = 4, 5, 6, 7
+#: sPyNNaker's RecurrentRule (additive, multiplicative weight dependence).
+RECURRENT, RECURRENT_MULTIPLICATIVE = 10, 11
 
 
 class Rule(ctypes.Structure):

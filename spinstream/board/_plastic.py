@@ -61,6 +61,7 @@ _PREPARE_ERRORS = {
     -24: "stochastic synapses: p must lie in [0, 1]",
     -25: "Vogels2011Rule: alpha must be >= 0 and tau_plus equal to tau_minus",
     -26: "PfisterSpikeTriplet: tau_x, tau_y must be > 0 and A3_plus, A3_minus >= 0",
+    -27: "RecurrentRule: accumulator limits must be whole numbers and dual_fsm 0 or 1",
 }
 
 
@@ -180,6 +181,10 @@ def check_plasticity(spec: NetworkSpec) -> None:
     """
     tau_minus: dict[int, tuple[float, str]] = {}
     tau_y: dict[int, tuple[float, str]] = {}
+    # RecurrentRule keeps its own kind of spike history (kernels_c/recurrent.c): one such rule
+    # (and one dual_fsm) per postsynaptic population, no other STDP rule beside it, as in
+    # sPyNNaker (one timing dependence per population)
+    history: dict[int, tuple[str, str]] = {}
     for p in spec.projections:
         rule = p.plasticity
         if rule is None:
@@ -197,6 +202,30 @@ def check_plasticity(spec: NetworkSpec) -> None:
                 p.rule_param("w_min"),
                 p.rule_param("w_max"),
             )
+            kind = (
+                f"recurrent dual_fsm={bool(rule.dual_fsm)}"
+                if rule.timing == "recurrent"
+                else "trace"
+            )
+            seen_h = history.setdefault(p.post, (kind, where))
+            if seen_h[0] != kind and "recurrent" in seen_h[0] + kind:
+                label = spec.populations[p.post].label
+                raise ParameterError(
+                    f"{where} ({kind} STDP) and {seen_h[1]} ({seen_h[0]} STDP) reach the same "
+                    f"population {label!r}: a population that receives RecurrentRule synapses "
+                    "takes no other STDP rule and one dual_fsm (its neurons keep one kind of "
+                    "spike history; sPyNNaker allows one timing dependence per population too)"
+                )
+            if rule.timing == "recurrent" and tau_minus.get(p.post, (rule.tau_minus,))[0] != (
+                rule.tau_minus
+            ):
+                label = spec.populations[p.post].label
+                raise ParameterError(
+                    f"{where}: mean_post_window = {rule.tau_minus!r} ms, but "
+                    f"{tau_minus[p.post][1]} into the same population {label!r} has "
+                    f"mean_post_window = {tau_minus[p.post][0]!r} ms; the postsynaptic window "
+                    "is drawn once per postsynaptic spike, so a population has one"
+                )
             if rule.timing == "triplet":
                 seen_y = tau_y.setdefault(p.post, (rule.tau_y, where))
                 if seen_y[0] != rule.tau_y:
@@ -282,6 +311,8 @@ class PlasticState:
             ("nearest", "multiplicative"): E.STDP_NEAREST_MULTIPLICATIVE,
             ("vogels", "additive"): E.VOGELS,
             ("triplet", "additive"): E.TRIPLET,
+            ("recurrent", "additive"): E.RECURRENT,
+            ("recurrent", "multiplicative"): E.RECURRENT_MULTIPLICATIVE,
         }
         rv["kind"] = [
             kind[r.timing, r.weight_dependence]
@@ -294,6 +325,11 @@ class PlasticState:
         for field, name in _RULE_FIELDS:
             rv[field] = [float(getattr(r, name, 0.0)) for r in rules]
         for r, rule in enumerate(rules):
+            if isinstance(rule, STDPSpec) and rule.timing == "recurrent":
+                # kernels_c/recurrent.c reads its accumulator limits and state machines here
+                rv["a3_plus"][r] = rule.accumulator_potentiation
+                rv["a3_minus"][r] = rule.accumulator_depression
+                rv["alpha"][r] = rule.dual_fsm
             if isinstance(rule, STDPSpec):
                 lut = self._luts.setdefault(rule.tau_plus, np.zeros(512))
                 rv["lut_plus"][r] = lut.ctypes.data
@@ -346,8 +382,14 @@ class PlasticState:
         self._triplet = any(isinstance(r, STDPSpec) and r.timing == "triplet" for r in rules)
         self.seg_trace2 = np.zeros(max(n_seg if self._triplet else 0, 1))  # triplet: r2
         # pending potentiation (kernels_c/plastic.c): nothing pending is 0 (additive) or 1
+        # (RecurrentRule keeps its packed state there instead: 0 is idle, empty)
         multiplicative = np.array(
-            [isinstance(r, STDPSpec) and r.weight_dependence == "multiplicative" for r in rules],
+            [
+                isinstance(r, STDPSpec)
+                and r.weight_dependence == "multiplicative"
+                and r.timing != "recurrent"
+                for r in rules
+            ],
             dtype=bool,
         )
         self._pending0 = (

@@ -116,6 +116,12 @@ class STDPSpec:
         triplet amplitudes (>= 0): ``dw = +w_max (A_plus + A3_plus o2) r1`` at each
         postsynaptic spike, ``-w_max (A_minus + A3_minus r2) o1`` at each presynaptic one
         (``o2``, ``r2`` just before the spike); additive only.
+    accumulator_depression, accumulator_potentiation, dual_fsm
+        ``timing = "recurrent"`` only (sPyNNaker's ``RecurrentRule``, docs/ENGINE.md): the
+        accumulator's limits (integers, ``accumulator_depression <= 0 <=
+        accumulator_potentiation`` in sPyNNaker's use) and whether each side keeps its own
+        window (1) or each synapse has one state machine (0); ``tau_plus`` and ``tau_minus``
+        are then the mean pre- and postsynaptic window lengths (ms).
     """
 
     tau_plus: float
@@ -131,6 +137,9 @@ class STDPSpec:
     tau_y: float = 0.0
     A3_plus: float = 0.0
     A3_minus: float = 0.0
+    accumulator_depression: float = 0.0
+    accumulator_potentiation: float = 0.0
+    dual_fsm: float = 1.0
 
     def check(self, where: str) -> None:
         """Raise :class:`ParameterError` naming the first parameter out of range."""
@@ -155,11 +164,13 @@ class STDPSpec:
                 f"{where}: weight_dependence must be 'additive' or 'multiplicative', "
                 f"got {self.weight_dependence!r}"
             )
-        if self.timing not in ("pair", "nearest", "vogels", "triplet"):
+        if self.timing not in ("pair", "nearest", "vogels", "triplet", "recurrent"):
             raise ParameterError(
-                f"{where}: timing must be 'pair', 'nearest', 'vogels' or 'triplet', got "
-                f"{self.timing!r}"
+                f"{where}: timing must be 'pair', 'nearest', 'vogels', 'triplet' or "
+                f"'recurrent', got {self.timing!r}"
             )
+        if self.timing == "recurrent":
+            _check_recurrent(where, self)
         if self.timing == "triplet":
             if self.weight_dependence != "additive":
                 raise ParameterError(
@@ -191,6 +202,24 @@ class STDPSpec:
     def check_weights(self, where: str, weight: FloatArray) -> None:
         """Raise :class:`ParameterError` when a weight lies outside ``[w_min, w_max]``."""
         check_weight_bounds(where, weight, self.w_min, self.w_max)
+
+
+#: Largest accumulator limit (magnitude) the engine keeps (kernels_c/recurrent.c).
+ACCUMULATOR_LIMIT = (1 << 19) - 2
+
+
+def _check_recurrent(where: str, rule: STDPSpec) -> None:
+    """RecurrentRule's own conditions (the windows' means are tau_plus, tau_minus)."""
+    _finite(where, rule, ("accumulator_depression", "accumulator_potentiation", "dual_fsm"))
+    for name in ("accumulator_depression", "accumulator_potentiation"):
+        v = getattr(rule, name)
+        if v != int(v) or abs(v) > ACCUMULATOR_LIMIT:
+            raise ParameterError(
+                f"{where}: {name} = {v!r} must be a whole number of pairings, at most "
+                f"{ACCUMULATOR_LIMIT} in magnitude"
+            )
+    if rule.dual_fsm not in (0.0, 1.0):
+        raise ParameterError(f"{where}: dual_fsm = {rule.dual_fsm!r} must be True or False")
 
 
 @dataclass(frozen=True)

@@ -167,8 +167,8 @@ class STDPMechanism(synapses.STDPMechanism):  # type: ignore[misc]
         if getattr(timing_dependence, "engine_timing", None) not in _TIMINGS:
             raise errors.NoModelAvailableError(
                 "STDPMechanism: spinstream's timing dependences are SpikePairRule and "
-                "sPyNNaker's extra_models.SpikeNearestPairRule, Vogels2011Rule and "
-                "PfisterSpikeTriplet, got "
+                "sPyNNaker's extra_models.SpikeNearestPairRule, Vogels2011Rule, "
+                "PfisterSpikeTriplet and RecurrentRule, got "
                 f"{type(timing_dependence).__name__}"
             )
         if not isinstance(
@@ -277,9 +277,26 @@ _TRIPLET_PARAMS = (
     "A3_plus",
     "A3_minus",
 )
+#: sPyNNaker's RecurrentRule's PyNN names (its mean windows are the engine's tau_plus and
+#: tau_minus).
+_RECURRENT_PARAMS = (
+    "accumulator_depression",
+    "accumulator_potentiation",
+    "mean_pre_window",
+    "mean_post_window",
+    "dual_fsm",
+    "A_plus",
+    "A_minus",
+    "w_min",
+    "w_max",
+)
 #: The timing dependences the engine runs (``STDPSpec.timing``).
-_TIMINGS = ("pair", "nearest", "vogels", "triplet")
-_NAMES_OF_TIMING = {"vogels": _VOGELS_PARAMS, "triplet": _TRIPLET_PARAMS}
+_TIMINGS = ("pair", "nearest", "vogels", "triplet", "recurrent")
+_NAMES_OF_TIMING = {
+    "vogels": _VOGELS_PARAMS,
+    "triplet": _TRIPLET_PARAMS,
+    "recurrent": _RECURRENT_PARAMS,
+}
 
 
 def _timing(st: Any) -> str:
@@ -355,6 +372,10 @@ def _base_rule(
             base.update(tau_plus=tau, tau_minus=tau, A_minus=0.0)
             if "tau" in varying:  # pragma: no cover - check_rule_values refuses it first
                 raise errors.InvalidParameterValueError("Vogels2011Rule: tau cannot vary")
+        if timing == "recurrent":  # the mean windows are the engine's two time constants
+            base.update(
+                tau_plus=base.pop("mean_pre_window"), tau_minus=base.pop("mean_post_window")
+            )
         rule = STDPSpec(weight_dependence=kind, timing=timing, **base)
     elif isinstance(st, SimpleStochasticSynapse):
         rule = StochasticSpec(**base)
@@ -388,7 +409,7 @@ def check_rule_values(projection: Any, values: dict[str, FloatArray]) -> dict[st
         return {}
     where = f"Projection {projection.label!r}"
     out = {k: np.array(v, dtype=np.float64).reshape(-1) for k, v in values.items()}
-    tname = "tau_minus" if "tau_minus" in out else "tau"
+    tname = next((k for k in ("tau_minus", "mean_post_window") if k in out), "tau")
     tau = out.get(tname)
     if tau is not None and len(tau) and not np.all(tau == tau[0]):
         raise errors.InvalidParameterValueError(

@@ -31,6 +31,7 @@ from spinstream.spinnaker.extra_models._plasticity import Vogels2011Rule as Voge
 from spinstream.spinnaker.extra_models._plasticity import (
     WeightDependenceAdditiveTriplet as WeightDependenceAdditiveTriplet,
 )
+from spinstream.spinnaker.extra_models._recurrent import RecurrentRule as RecurrentRule
 from spinstream.spinnaker.extra_models._stochastic import IFCondExpStoc as IFCondExpStoc
 from spinstream.spinnaker.extra_models._stochastic import (
     IFCurrDeltaFixedProb as IFCurrDeltaFixedProb,
@@ -55,6 +56,7 @@ __all__ = [
     "Izhikevich_cond_dual",
     "OneToOneOffsetConnector",
     "PfisterSpikeTriplet",
+    "RecurrentRule",
     "SpikeNearestPairRule",
     "SpikeSourcePoissonVariable",
     "StocExp",
@@ -68,7 +70,6 @@ __all__ = [
 _NOT_HERE = {
     "IFTruncDelta": "its per-step rule has no underlying equation to integrate exactly",
     "Neuromodulation": "dopamine-modulated STDP is not built yet",
-    "RecurrentRule": "sPyNNaker's stochastic accumulator rule is not built yet",
     "WeightChangeable": "weight-changer synapses are not built yet",
     "WeightChanger": "weight-changer synapses are not built yet",
 }
