@@ -42,6 +42,7 @@ from spinstream.spinnaker.extra_models._stochastic import (
 from spinstream.spinnaker.extra_models._stochastic import StocExp as StocExp
 from spinstream.spinnaker.extra_models._stochastic import StocExpStable as StocExpStable
 from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
+from spinstream.spinnaker.extra_models._trunc import IFTruncDelta as IFTruncDelta
 
 __all__ = [
     "AllButMeConnector",
@@ -50,6 +51,7 @@ __all__ = [
     "IFCurrDeltaCa2Adaptive",
     "IFCurrDeltaFixedProb",
     "IFCurrExpCa2Adaptive",
+    "IFTruncDelta",
     "IF_curr_dual_exp",
     "IF_curr_exp_sEMD",
     "Izhikevich_cond",
@@ -68,7 +70,6 @@ __all__ = [
 
 #: sPyNNaker's extra_models names that spinstream does not have yet, and why.
 _NOT_HERE = {
-    "IFTruncDelta": "its per-step rule has no underlying equation to integrate exactly",
     "Neuromodulation": "dopamine-modulated STDP is not built yet",
     "WeightChangeable": "weight-changer synapses are not built yet",
     "WeightChanger": "weight-changer synapses are not built yet",
