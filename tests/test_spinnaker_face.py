@@ -435,7 +435,9 @@ RECORDING = """
     delta.record(["v", "gsyn_exc", "gsyn_inh"])
     exp_all = sim.Population(1, sim.IF_curr_exp(), label="exp_all")
     exp_all.record("all")  # sPyNNaker's "all": spikes, v, gsyn_exc, gsyn_inh
-    izh = sim.Population(1, sim.Izhikevich(), label="izh")
+    # PyNN's Izhikevich (spinstream.pyNN's; sim.Izhikevich is sPyNNaker's, with currents)
+    import spinstream.pyNN
+    izh = sim.Population(1, spinstream.pyNN.Izhikevich(), label="izh")
     try:
         izh.record("gsyn_exc")
     except Exception as e:

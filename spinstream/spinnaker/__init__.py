@@ -42,6 +42,7 @@ from spinstream.spinnaker._control import (
     set_number_of_synapse_cores as set_number_of_synapse_cores,
 )
 from spinstream.spinnaker._control import setup as setup
+from spinstream.spinnaker._izhikevich import Izhikevich as Izhikevich
 from spinstream.spinnaker._local_only import Convolution as Convolution
 from spinstream.spinnaker._local_only import PoolDense as PoolDense
 from spinstream.spinnaker._population import Population as Population
@@ -82,6 +83,7 @@ _OWN = [
     "Cuboid",
     "Grid2D",
     "Grid3D",
+    "Izhikevich",
     "Line",
     "Population",
     "Projection",
