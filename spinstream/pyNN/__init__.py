@@ -49,6 +49,7 @@ from spinstream.pyNN._connect_spinnaker import OneToOneOffsetConnector as OneToO
 from spinstream.pyNN._connect_spinnaker import PoolDenseConnector as PoolDenseConnector
 from spinstream.pyNN._errors import RecordingError as RecordingError
 from spinstream.pyNN._extras import atoms_per_core as atoms_per_core
+from spinstream.pyNN._extras import per_dimension as per_dimension
 from spinstream.pyNN._native import NativeRNG
 from spinstream.pyNN._plasticity import (
     AdditiveWeightDependence,

@@ -32,6 +32,7 @@ from spinstream.pyNN import AllButMeConnector as AllButMeConnector
 from spinstream.pyNN import ConvolutionConnector as ConvolutionConnector
 from spinstream.pyNN import OneToOneOffsetConnector as OneToOneOffsetConnector
 from spinstream.pyNN import PoolDenseConnector as PoolDenseConnector
+from spinstream.spinnaker._control import attach_model_methods
 from spinstream.spinnaker._control import get_machine as get_machine
 from spinstream.spinnaker._control import name as name
 from spinstream.spinnaker._control import set_allow_delay_extensions as set_allow_delay_extensions
@@ -49,6 +50,7 @@ from spinstream.spinnaker._population import Population as Population
 from spinstream.spinnaker._projection import Projection as Projection
 
 create = build_create(Population)
+attach_model_methods(globals())  # sPyNNaker's class methods on every cell type class
 
 #: Submodules imported on first use (other faces of sPyNNaker, owned elsewhere).
 _LAZY = ("external_devices", "extra_models")
