@@ -69,6 +69,7 @@ setup(
                 "kernels_c/sources.c",
                 "kernels_c/plastic.c",
                 "kernels_c/recurrent.c",
+                "kernels_c/weight_change.c",
                 "kernels_c/layout.c",
                 "kernels_c/threads.c",
                 "kernels_c/rows.c",

@@ -161,7 +161,12 @@ enum ss_rule_kind {
      * and tau_minus hold the mean pre- and postsynaptic window (ms), a3_plus
      * accumulator_potentiation, a3_minus accumulator_depression, alpha 1 for dual_fsm */
     SS_RECURRENT = 10,
-    SS_RECURRENT_MULTIPLICATIVE = 11
+    SS_RECURRENT_MULTIPLICATIVE = 11,
+    /* sPyNNaker's WeightChangeable / WeightChanger (weight_change.c): a changeable synapse
+     * transmits its weight w; a changer synapse k -> j adds its weight to that of the
+     * changeable synapse k -> j (pending holds its index in w), clipped to [w_min, w_max] */
+    SS_WEIGHT_CHANGEABLE = 14,
+    SS_WEIGHT_CHANGER = 15
 };
 
 typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic block follows one */
@@ -241,6 +246,9 @@ const uint32_t *ss_recurrent_deliver(ss_engine *e, const ss_rule *ru, ss_core *t
 double ss_recurrent_entry(const ss_rule *ru, ss_core *c, double dt, int64_t prev_stamp);
 void ss_recurrent_flush(ss_engine *e, const ss_rule *ru, ss_core *t, int32_t seg, int32_t syn,
                         int64_t d, int64_t te, double kte);
+/* Internal (weight_change.c): sPyNNaker's WeightChangeable and WeightChanger synapses. */
+const uint32_t *ss_weight_change_deliver(ss_engine *e, const ss_rule *ru, ss_core *t,
+                                         const uint32_t *p, uint32_t count, int64_t stamp);
 static inline int ss_recurrent(const ss_rule *r) {
     return r->kind == SS_RECURRENT || r->kind == SS_RECURRENT_MULTIPLICATIVE;
 }

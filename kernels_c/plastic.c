@@ -59,6 +59,10 @@ int ss_plastic_prepare(ss_engine *e) {
             continue;
         }
         if (ss_recurrent(ru) && !ss_recurrent_check(ru)) return -27;
+        if (ru->kind == SS_WEIGHT_CHANGEABLE || ru->kind == SS_WEIGHT_CHANGER) {
+            if (!(ru->w_min >= 0.0 && ru->w_min < ru->w_max)) return -28;
+            continue;
+        }
         if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE &&
             ru->kind != SS_STDP_NEAREST && ru->kind != SS_STDP_NEAREST_MULTIPLICATIVE &&
             ru->kind != SS_VOGELS && ru->kind != SS_TRIPLET && !ss_recurrent(ru))
@@ -393,5 +397,7 @@ const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *
     if (ru->kind == SS_STOCHASTIC) return deliver_stochastic(e, ru, t, p, count, stamp);
     if (ss_recurrent(ru))
         return ss_recurrent_deliver(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
+    if (ru->kind == SS_WEIGHT_CHANGEABLE || ru->kind == SS_WEIGHT_CHANGER)
+        return ss_weight_change_deliver(e, ru, t, p, count, stamp);
     return deliver_stdp(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
 }

@@ -665,8 +665,7 @@ def test_extra_models_lists_spynnakers_names() -> None:
         "IFCurrDeltaFixedProb", "IFTruncDelta", "AllButMeConnector",
         "OneToOneOffsetConnector", "WeightChangeable", "WeightChanger",
     }  # fmt: skip
-    missing = {"Neuromodulation", "WeightChangeable",
-               "WeightChanger"}  # fmt: skip
+    missing = {"Neuromodulation"}
     assert set(extra_models.__all__) == spynnaker_names - missing
     for name in sorted(missing):
         with pytest.raises(MissingFeatureError, match=f"extra_models.{name} is not available"):

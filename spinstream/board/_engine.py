@@ -126,6 +126,8 @@ STDP_ADDITIVE, STDP_MULTIPLICATIVE, TSODYKS_MARKRAM, STOCHASTIC = 0, 1, 2, 3
 STDP_NEAREST, STDP_NEAREST_MULTIPLICATIVE, VOGELS, TRIPLET = 4, 5, 6, 7
 #: sPyNNaker's RecurrentRule (additive, multiplicative weight dependence).
 RECURRENT, RECURRENT_MULTIPLICATIVE = 10, 11
+#: sPyNNaker's WeightChangeable and WeightChanger synapses.
+WEIGHT_CHANGEABLE, WEIGHT_CHANGER = 14, 15
 
 
 class Rule(ctypes.Structure):

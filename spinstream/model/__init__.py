@@ -36,6 +36,8 @@ from spinstream.model._spec import (
     STDPSpec,
     StochasticSpec,
     TsodyksMarkramSpec,
+    WeightChangeableSpec,
+    WeightChangerSpec,
 )
 
 # Shared by the layers above (not part of the user-facing API).
@@ -74,6 +76,8 @@ __all__ = [
     "StochasticSpec",
     "TsodyksMarkramSpec",
     "UnknownParameterError",
+    "WeightChangeableSpec",
+    "WeightChangerSpec",
     "check_indices",
     "check_parameter",
     "check_parameters",

@@ -276,7 +276,50 @@ class StochasticSpec:
             raise ParameterError(f"{where}: p = {self.p!r} must lie in [0, 1]")
 
 
-PlasticitySpec = STDPSpec | TsodyksMarkramSpec | StochasticSpec
+@dataclass(frozen=True)
+class WeightChangeableSpec:
+    """sPyNNaker's ``WeightChangeable``: synapses whose weights a ``WeightChanger`` changes.
+
+    They transmit their weight as static synapses do; the weight (a magnitude, nA or uS)
+    stays in ``[w_min, w_max]`` (docs/ENGINE.md, "Plasticity").
+    """
+
+    w_min: float
+    w_max: float
+
+    def check(self, where: str) -> None:
+        """Raise :class:`ParameterError` for bounds that are not ``0 <= w_min < w_max``."""
+        _finite(where, self, ("w_min", "w_max"))
+        if not 0.0 <= self.w_min < self.w_max:
+            raise ParameterError(
+                f"{where}: weight_min = {self.w_min!r} and weight_max = {self.w_max!r} must "
+                "satisfy 0 <= weight_min < weight_max"
+            )
+
+
+@dataclass(frozen=True)
+class WeightChangerSpec:
+    """sPyNNaker's ``WeightChanger``: each spike changes the weights of another projection.
+
+    A spike of presynaptic neuron ``k`` through a synapse ``k -> j`` of weight ``dw``
+    (signed) adds ``dw`` to the weight of synapse ``k -> j`` of the changeable projection
+    (``targets``: its spec projections), clipped to that projection's ``[w_min, w_max]``.
+    """
+
+    w_min: float
+    w_max: float
+    targets: tuple[int, ...]
+
+    def check(self, where: str) -> None:
+        """Raise :class:`ParameterError` for bad bounds or no target."""
+        WeightChangeableSpec(self.w_min, self.w_max).check(where)
+        if not self.targets:
+            raise ParameterError(f"{where}: a WeightChanger needs the projection it changes")
+
+
+PlasticitySpec = (
+    STDPSpec | TsodyksMarkramSpec | StochasticSpec | WeightChangeableSpec | WeightChangerSpec
+)
 
 #: The rule parameters that may differ from synapse to synapse of one projection
 #: (``ProjectionSpec.rule_params``).  ``tau_minus`` may not: the depression trace belongs
@@ -295,6 +338,8 @@ VARIABLE_RULE_PARAMS: dict[type, tuple[str, ...]] = {
     ),
     TsodyksMarkramSpec: ("U", "tau_rec", "tau_facil"),
     StochasticSpec: ("p",),
+    WeightChangeableSpec: (),
+    WeightChangerSpec: (),
 }
 
 

@@ -63,6 +63,8 @@ from spinstream.pyNN._sources import ACSource, DCSource, NoisyCurrentSource, Ste
 from spinstream.pyNN._state import StaleObjectError
 from spinstream.pyNN._state import check_delay_bounds as check_delay_bounds
 from spinstream.pyNN._state import check_views as check_views
+from spinstream.pyNN._weight_change import WeightChangeable as WeightChangeable
+from spinstream.pyNN._weight_change import WeightChanger as WeightChanger
 
 # One cell type per model of the engine (generated from its description: _cells.py).
 globals().update(CELL_TYPES)

@@ -43,6 +43,12 @@ from spinstream.model import (
     check_weight_bounds,
     distinct_rules,
 )
+from spinstream.pyNN._weight_change import (
+    WeightChangeable,
+    WeightChanger,
+    check_weight_change,
+    weight_change_rule,
+)
 
 __all__ = [
     "AdditiveWeightDependence",
@@ -256,7 +262,13 @@ class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):  # type: ignore
 _SS_PARAMS = ("p",)
 
 #: The synapse types a Projection accepts besides StaticSynapse.
-PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse, SimpleStochasticSynapse)
+PLASTIC_TYPES = (
+    STDPMechanism,
+    TsodyksMarkramSynapse,
+    SimpleStochasticSynapse,
+    WeightChangeable,
+    WeightChanger,
+)
 
 
 # ------------------------------------------------------------------ projections
@@ -321,7 +333,9 @@ def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
         return _NAMES_OF_TIMING.get(rule.timing, _STDP_PARAMS)
     if isinstance(rule, StochasticSpec):
         return _SS_PARAMS
-    return _TM_PARAMS
+    if isinstance(rule, TsodyksMarkramSpec):
+        return _TM_PARAMS
+    return ()  # WeightChangeable / WeightChanger: bounds of the synapse type, not per synapse
 
 
 def uniform_rule_values(projection: Any, n: int) -> dict[str, FloatArray]:
@@ -451,6 +465,8 @@ def plasticity_of(projection: Any) -> PlasticitySpec | None:
     st = projection.synapse_type
     if not isinstance(st, PLASTIC_TYPES):
         return None
+    if isinstance(st, WeightChangeable | WeightChanger):
+        return weight_change_rule(projection)
     return _base_rule(st, projection._rule)[0]
 
 
@@ -461,6 +477,9 @@ def rule_column(projection: Any, name: str) -> FloatArray:
 
 def check_weights(projection: Any, weight: FloatArray) -> None:
     """Raise PyNN's ConnectionError for an STDP weight outside its synapse's bounds."""
+    if isinstance(projection.synapse_type, WeightChangeable | WeightChanger):
+        check_weight_change(projection, weight)
+        return
     if not isinstance(projection.synapse_type, STDPMechanism):
         return
     check_bounds(projection, weight, projection._rule)
@@ -494,6 +513,11 @@ def attach(projection: Any) -> None:
     if not isinstance(st, PLASTIC_TYPES):
         return
     specs = projection._owner.spec.projections
+    if isinstance(st, WeightChangeable | WeightChanger):
+        for spec_id, _ in projection._parts:
+            specs[spec_id].plasticity = weight_change_rule(projection)
+            specs[spec_id].rule_params = None
+        return
     for spec_id, sel in projection._parts:
         part = {k: v[sel] for k, v in projection._rule.items()}
         rule, varying = _base_rule(st, part)
@@ -519,7 +543,7 @@ def live_weights(projection: Any) -> FloatArray:
     time.  Read while a chunk is computing (a session running in another task), each weight
     is a value it held during that chunk; ``stream("weight")`` gives exact snapshots.
     """
-    if isinstance(projection.synapse_type, STDPMechanism):
+    if isinstance(projection.synapse_type, STDPMechanism | WeightChangeable):
         w = _board_weights(projection)
         if w is not None:
             return w

@@ -43,6 +43,10 @@ from spinstream.spinnaker.extra_models._stochastic import StocExp as StocExp
 from spinstream.spinnaker.extra_models._stochastic import StocExpStable as StocExpStable
 from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
 from spinstream.spinnaker.extra_models._trunc import IFTruncDelta as IFTruncDelta
+from spinstream.spinnaker.extra_models._weight_change import (
+    WeightChangeable as WeightChangeable,
+)
+from spinstream.spinnaker.extra_models._weight_change import WeightChanger as WeightChanger
 
 __all__ = [
     "AllButMeConnector",
@@ -65,14 +69,14 @@ __all__ = [
     "StocExpStable",
     "StocSigma",
     "Vogels2011Rule",
+    "WeightChangeable",
+    "WeightChanger",
     "WeightDependenceAdditiveTriplet",
 ]
 
 #: sPyNNaker's extra_models names that spinstream does not have yet, and why.
 _NOT_HERE = {
     "Neuromodulation": "dopamine-modulated STDP is not built yet",
-    "WeightChangeable": "weight-changer synapses are not built yet",
-    "WeightChanger": "weight-changer synapses are not built yet",
 }
 
 
