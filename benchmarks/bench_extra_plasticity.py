@@ -8,8 +8,10 @@ Run from the repository root::
 The network of ``benchmarks/bench_stdp.py`` (Vogels & Abbott CUBA, exc->exc plastic, the
 rest static) runs with: all synapses static; PyNN's ``SpikePairRule``; sPyNNaker's
 ``SpikeNearestPairRule``; ``PfisterSpikeTriplet`` (with ``WeightDependenceAdditiveTriplet``);
-and ``Vogels2011Rule`` (here on exc->exc too, to compare the cost
-of the rules on the same spikes' worth of work, not as a model of inhibitory plasticity).
+``Vogels2011Rule`` (here on exc->exc too, to compare the cost
+of the rules on the same spikes' worth of work, not as a model of inhibitory plasticity);
+and ``RecurrentRule`` with two windows (``recur2``, ``dual_fsm=True``) and one state machine
+per synapse (``recur1``).
 The cases alternate, ``--rounds`` times each (the machine may be shared), and the median and
 spread of synaptic events per second (every spike times its out-degree) are printed, with
 each rule's cost (static events/s over the rule's).  Nothing here passes or fails.
@@ -47,6 +49,23 @@ RULES = {
         A3_minus=0.0023,
     ),
     "vogels": STDPSpec(20.0, 20.0, 0.01 * W_EXC, 0.0, 0.0, 2 * W_EXC, timing="vogels", alpha=0.12),
+    # RecurrentRule as sPyNNaker's stdp_associative_memory.py sets it (both state machines)
+    **{
+        name: STDPSpec(
+            10.0,
+            10.0,
+            0.2,
+            0.2,
+            0.0,
+            2 * W_EXC,
+            "multiplicative",
+            timing="recurrent",
+            accumulator_depression=-6,
+            accumulator_potentiation=3,
+            dual_fsm=dual,
+        )
+        for name, dual in (("recur2", 1.0), ("recur1", 0.0))
+    },
 }
 
 
@@ -64,8 +83,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[4000])
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5, help="alternating runs per case")
+    parser.add_argument("--cases", nargs="+", default=list(RULES), choices=list(RULES))
     args = parser.parse_args()
-    cases = ["static", *RULES]
+    cases = ["static", *args.cases]
     print("spinstream, embedded board (C engine, 1 thread); CUBA, rule on exc->exc")
     print(f"{'neurons':>8} {'case':>8} {'events/s (median)':>18} {'spread':>16} {'cost':>6}")
     for n in args.sizes:
