@@ -70,6 +70,8 @@ setup(
                 "kernels_c/plastic.c",
                 "kernels_c/structural.c",
                 "kernels_c/dopamine.c",
+                "kernels_c/recurrent.c",
+                "kernels_c/weight_change.c",
                 "kernels_c/layout.c",
                 "kernels_c/threads.c",
                 "kernels_c/rows.c",

@@ -10,8 +10,10 @@ rest static) runs with: all synapses static; PyNN's ``SpikePairRule``; sPyNNaker
 ``SpikeNearestPairRule``; ``PfisterSpikeTriplet`` (with ``WeightDependenceAdditiveTriplet``);
 ``Vogels2011Rule`` (here on exc->exc too, to compare the cost
 of the rules on the same spikes' worth of work, not as a model of inhibitory plasticity);
-and ``Neuromodulation`` ("dopamine": the pair rule dopamine-modulated, with 20 reward
-sources at 2 Hz, each neuron hearing one; their spikes are not counted as events).
+``Neuromodulation`` ("dopamine": the pair rule dopamine-modulated, with 20 reward
+sources at 2 Hz, each neuron hearing one; their spikes are not counted as events);
+and ``RecurrentRule`` with two windows (``recur2``, ``dual_fsm=True``) and one state machine
+per synapse (``recur1``).
 The cases alternate, ``--rounds`` times each (the machine may be shared), and the median and
 spread of synaptic events per second (every spike times its out-degree) are printed, with
 each rule's cost (static events/s over the rule's).  Nothing here passes or fails.
@@ -57,6 +59,23 @@ RULES = {
     "vogels": STDPSpec(20.0, 20.0, 0.01 * W_EXC, 0.0, 0.0, 2 * W_EXC, timing="vogels", alpha=0.12),
     # the pair rule's eligibility, modulated by add_dopamine's reward sources
     "dopamine": STDPSpec(20.0, 20.0, 0.01, 0.0105, 0.0, 2 * W_EXC),
+    # RecurrentRule as sPyNNaker's stdp_associative_memory.py sets it (both state machines)
+    **{
+        name: STDPSpec(
+            10.0,
+            10.0,
+            0.2,
+            0.2,
+            0.0,
+            2 * W_EXC,
+            "multiplicative",
+            timing="recurrent",
+            accumulator_depression=-6,
+            accumulator_potentiation=3,
+            dual_fsm=dual,
+        )
+        for name, dual in (("recur2", 1.0), ("recur1", 0.0))
+    },
 }
 #: Reward sources of the "dopamine" case: how many, their rate (Hz), dopamine per spike.
 N_REWARD, REWARD_HZ, DOPAMINE = 20, 2.0, 0.01
@@ -112,8 +131,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[4000])
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5, help="alternating runs per case")
+    parser.add_argument("--cases", nargs="+", default=list(RULES), choices=list(RULES))
     args = parser.parse_args()
-    cases = ["static", *RULES]
+    cases = ["static", *args.cases]
     print("spinstream, embedded board (C engine, 1 thread); CUBA, rule on exc->exc")
     print(f"{'neurons':>8} {'case':>8} {'events/s (median)':>18} {'spread':>16} {'cost':>6}")
     for n in args.sizes:

@@ -163,9 +163,19 @@ enum ss_rule_kind {
      * per synapse, dopamine D per target neuron, dw/dt = c D */
     SS_STDP_DOPAMINE = 8,
     SS_DOPAMINE_RELEASE = 9, /* reward (da = +1) or punishment (-1) synapses: D += da w */
+    /* sPyNNaker's RecurrentRule (recurrent.c; SS_RECURRENT | the weight dependence): tau_plus
+     * and tau_minus hold the mean pre- and postsynaptic window (ms), a3_plus
+     * accumulator_potentiation, a3_minus accumulator_depression, alpha 1 for dual_fsm */
+    SS_RECURRENT = 10,
+    SS_RECURRENT_MULTIPLICATIVE = 11,
     /* sPyNNaker's StructuralMechanismStatic: fixed weights, each synapse present count times
      * (ss_structural.count); structural STDP synapses keep their STDP kind */
-    SS_STRUCTURAL_STATIC = 12
+    SS_STRUCTURAL_STATIC = 12,
+    /* sPyNNaker's WeightChangeable / WeightChanger (weight_change.c): a changeable synapse
+     * transmits its weight w; a changer synapse k -> j adds its weight to that of the
+     * changeable synapse k -> j (pending holds its index in w), clipped to [w_min, w_max] */
+    SS_WEIGHT_CHANGEABLE = 14,
+    SS_WEIGHT_CHANGER = 15
 };
 
 typedef struct ss_rule { /* one plasticity rule; every synapse of a plastic block follows one */
@@ -323,6 +333,19 @@ int ss_structural_prepare(ss_engine *e);
  * segment (plastic.c). */
 void ss_structural_step(ss_engine *e, int32_t core, int64_t m);
 void ss_structural_spike(ss_engine *e, int32_t core, int32_t proj, int32_t pre, int64_t stamp);
+/* Internal (recurrent.c): sPyNNaker's RecurrentRule on the same rows and spike histories. */
+int ss_recurrent_check(const ss_rule *r); /* 1 for a valid recurrent rule, else 0 */
+const uint32_t *ss_recurrent_deliver(ss_engine *e, const ss_rule *ru, ss_core *t, ss_post *po,
+                                     const uint32_t *p, uint32_t count, int64_t stamp);
+double ss_recurrent_entry(const ss_rule *ru, ss_core *c, double dt, int64_t prev_stamp);
+void ss_recurrent_flush(ss_engine *e, const ss_rule *ru, ss_core *t, int32_t seg, int32_t syn,
+                        int64_t d, int64_t te, double kte);
+/* Internal (weight_change.c): sPyNNaker's WeightChangeable and WeightChanger synapses. */
+const uint32_t *ss_weight_change_deliver(ss_engine *e, const ss_rule *ru, ss_core *t,
+                                         const uint32_t *p, uint32_t count, int64_t stamp);
+static inline int ss_recurrent(const ss_rule *r) {
+    return r->kind == SS_RECURRENT || r->kind == SS_RECURRENT_MULTIPLICATIVE;
+}
 
 /* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room, or
  * a spike history is full), -1 when the engine has no pool (ss_pool_create), -2 in a child

@@ -81,9 +81,14 @@ int ss_plastic_prepare(ss_engine *e) {
             if (code) return code;
             continue;
         }
+        if (ss_recurrent(ru) && !ss_recurrent_check(ru)) return -29;
+        if (ru->kind == SS_WEIGHT_CHANGEABLE || ru->kind == SS_WEIGHT_CHANGER) {
+            if (!(ru->w_min >= 0.0 && ru->w_min < ru->w_max)) return -30;
+            continue;
+        }
         if (ru->kind != SS_STDP_ADDITIVE && ru->kind != SS_STDP_MULTIPLICATIVE &&
             ru->kind != SS_STDP_NEAREST && ru->kind != SS_STDP_NEAREST_MULTIPLICATIVE &&
-            ru->kind != SS_VOGELS && ru->kind != SS_TRIPLET)
+            ru->kind != SS_VOGELS && ru->kind != SS_TRIPLET && !ss_recurrent(ru))
             return -21;
         if (!(ru->tau_plus > 0.0 && ru->tau_minus > 0.0 && ru->a_plus >= 0.0 &&
               ru->a_minus >= 0.0 && ru->w_min >= 0.0 && ru->w_min <= ru->w_max))
@@ -256,14 +261,20 @@ static const uint32_t *deliver_stdp(ss_engine *e, const ss_rule *ru, ss_core *t,
  * spike, so the potentiation is what its next presynaptic spike would compute; it is kept
  * pending and applied then, before the later ones: the weight goes through the same steps,
  * in the same order, at the same time as without the drop. */
-static void flush_oldest(ss_engine *e, ss_post *po, int64_t i, int64_t te, double ky) {
+static void flush_oldest(ss_engine *e, int32_t core, ss_post *po, int64_t i, int64_t te,
+                         double ky, double kte) {
     ss_plastic *pl = e->plastic;
     for (int64_t c = po->col_ptr[i]; c < po->col_ptr[i + 1]; c++) {
         const int32_t seg = po->col_seg[c];
         const int64_t d = po->col_dr[c] & 0xFFFF, last = pl->seg_last[seg];
         const double kplus = pl->seg_trace[seg];
-        if (last - d >= te || kplus == 0.0) continue; /* paired already, or nothing to pair */
         const ss_rule *ru = &pl->rules[po->col_dr[c] >> 16];
+        if (last - d >= te) continue; /* paired already */
+        if (ss_recurrent(ru)) { /* recurrent.c: applied now */
+            ss_recurrent_flush(e, ru, &e->cores[core], seg, po->col_syn[c], d, te, kte);
+            continue;
+        }
+        if (kplus == 0.0) continue; /* nothing to pair */
         double *p = &pl->pending[po->col_syn[c]];
         /* nearest pair: an earlier spike of this window was the one that potentiates */
         if (nearest(ru) && *p != (additive(ru) ? 0.0 : 1.0)) continue;
@@ -292,7 +303,11 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
         int32_t *hr = po->reads + i * po->cap;
         int32_t head = po->head[i], len = po->len[i];
         double kminus = 1.0, ky = 1.0;
-        if (len) {
+        const ss_rule *r0 = &pl->rules[po->col_dr[po->col_ptr[i]] >> 16];
+        if (ss_recurrent(r0)) { /* k: a post window, or the previous spike (recurrent.c) */
+            kminus = ss_recurrent_entry(r0, &e->cores[core], e->dt,
+                                        len ? ht[(head + len - 1) & cmask] : 0);
+        } else if (len) {
             const int64_t at = (head + len - 1) & cmask;
             kminus += hk[at] * decay(po->lut_minus, stamp - ht[at], e->dt, po->tau_minus);
             if (po->tau_y > 0.0) ky += hk2[at] * decay(po->lut_y, stamp - ht[at], e->dt, po->tau_y);
@@ -301,7 +316,8 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
             /* no room (the run stops to grow a ring otherwise): the oldest entry goes, paired
              * first with whoever has not when that is exact, else lost */
             if (len >= 2 && ht[(head + 1) & cmask] + po->d_max < stamp)
-                flush_oldest(e, po, i, ht[head], po->tau_y > 0.0 ? hk2[head] - 1.0 : 0.0);
+                flush_oldest(e, core, po, i, ht[head], po->tau_y > 0.0 ? hk2[head] - 1.0 : 0.0,
+                             hk[head]);
             else
                 __atomic_add_fetch(&pl->lost, 1, __ATOMIC_RELAXED); /* threads: any core */
             head = (int32_t)((head + 1) & cmask);
@@ -444,5 +460,9 @@ const uint32_t *ss_plastic_deliver(ss_engine *e, int32_t block, const uint32_t *
     if (ru->kind == SS_STOCHASTIC) return deliver_stochastic(e, ru, t, p, count, stamp);
     if (ru->kind == SS_STDP_DOPAMINE || ru->kind == SS_DOPAMINE_RELEASE)
         return ss_dopamine_deliver(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
+    if (ss_recurrent(ru))
+        return ss_recurrent_deliver(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
+    if (ru->kind == SS_WEIGHT_CHANGEABLE || ru->kind == SS_WEIGHT_CHANGER)
+        return ss_weight_change_deliver(e, ru, t, p, count, stamp);
     return deliver_stdp(e, ru, t, &pl->post[e->blocks[block].target], p, count, stamp);
 }

@@ -128,6 +128,10 @@ STDP_NEAREST, STDP_NEAREST_MULTIPLICATIVE, VOGELS, TRIPLET = 4, 5, 6, 7
 STRUCTURAL_STATIC = 12
 #: sPyNNaker's Neuromodulation: dopamine-modulated pair STDP, and the dopamine release.
 STDP_DOPAMINE, DOPAMINE_RELEASE = 8, 9
+#: sPyNNaker's RecurrentRule (additive, multiplicative weight dependence).
+RECURRENT, RECURRENT_MULTIPLICATIVE = 10, 11
+#: sPyNNaker's WeightChangeable and WeightChanger synapses.
+WEIGHT_CHANGEABLE, WEIGHT_CHANGER = 14, 15
 
 
 class Rule(ctypes.Structure):

@@ -39,6 +39,8 @@ from spinstream.model import (
     ParameterValueError,
     STDPSpec,
     UnknownParameterError,
+    WeightChangeableSpec,
+    WeightChangerSpec,
     check_indices,
     check_parameter,
     check_weight_bounds,
@@ -189,7 +191,9 @@ def _check_network(spec: NetworkSpec) -> None:
                     f"{where}: {end} index {int(index[bad][0])} is outside [0, {target.size}) "
                     f"of population {target.label!r}"
                 )
-        check_weights(where, proj.weight, post_layout.signed_weights)
+        # a WeightChanger's weights are signed changes of another projection's weights
+        changer = isinstance(proj.plasticity, WeightChangerSpec)
+        check_weights(where, proj.weight, post_layout.signed_weights or changer)
         delay = np.asarray(proj.delay_steps)
         bad = (delay < 1) | (delay > max_delay)
         if bad.any():
@@ -922,7 +926,10 @@ class HostBoard(Board):
         if weight is not None:
             w = _broadcast(where, "weight", weight, len(idx), np.float64)
             post = self._spec.populations[proj.post]
-            check_weights(where, w, E.layout(post.model, post.receptors).signed_weights)
+            signed = E.layout(post.model, post.receptors).signed_weights
+            check_weights(where, w, signed or isinstance(proj.plasticity, WeightChangerSpec))
+            if isinstance(proj.plasticity, WeightChangeableSpec):
+                check_weight_bounds(where, w, proj.plasticity.w_min, proj.plasticity.w_max)
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
                 lo, hi = proj.weight_bounds()  # dopamine-modulated: Neuromodulation's
                 check_weight_bounds(where, w, lo[idx], hi[idx])

@@ -45,6 +45,8 @@ from spinstream.model import (
     StochasticSpec,
     StructuralStaticSpec,
     TsodyksMarkramSpec,
+    WeightChangeableSpec,
+    WeightChangerSpec,
     check_weight_bounds,
     distinct_rules,
 )
@@ -67,6 +69,8 @@ _PREPARE_ERRORS = {
     -26: "PfisterSpikeTriplet: tau_x, tau_y must be > 0 and A3_plus, A3_minus >= 0",
     -27: "structural synapses without their structural plasticity state",
     -28: "Neuromodulation: tau_c, tau_d must be > 0 and 0 <= w_min <= w_max",
+    -29: "RecurrentRule: accumulator limits must be whole numbers and dual_fsm 0 or 1",
+    -30: "WeightChangeable: bounds must satisfy 0 <= weight_min < weight_max",
 }
 
 
@@ -195,6 +199,10 @@ def check_plasticity(spec: NetworkSpec) -> None:
     """
     tau_minus: dict[int, tuple[float, str]] = {}
     tau_y: dict[int, tuple[float, str]] = {}
+    # RecurrentRule keeps its own kind of spike history (kernels_c/recurrent.c): one such rule
+    # (and one dual_fsm) per postsynaptic population, no other STDP rule beside it, as in
+    # sPyNNaker (one timing dependence per population)
+    history: dict[int, tuple[str, str]] = {}
     for p in spec.projections:
         rule = p.plasticity
         if rule is None:
@@ -202,6 +210,10 @@ def check_plasticity(spec: NetworkSpec) -> None:
         where = _where(spec, p.id)
         if isinstance(rule, StructuralStaticSpec):
             continue  # fixed weights; the rewiring is checked by board/_structural.py
+        if isinstance(rule, WeightChangeableSpec | WeightChangerSpec):
+            rule.check(where)
+            _check_weight_change(spec, p, rule, where)
+            continue
         if not isinstance(
             rule, STDPSpec | TsodyksMarkramSpec | StochasticSpec | NeuromodulationSpec
         ):
@@ -217,6 +229,30 @@ def check_plasticity(spec: NetworkSpec) -> None:
                 np.asarray(p.weight, dtype=np.float64),
                 *p.weight_bounds(),
             )
+            kind = (
+                f"recurrent dual_fsm={bool(rule.dual_fsm)}"
+                if rule.timing == "recurrent"
+                else "trace"
+            )
+            seen_h = history.setdefault(p.post, (kind, where))
+            if seen_h[0] != kind and "recurrent" in seen_h[0] + kind:
+                label = spec.populations[p.post].label
+                raise ParameterError(
+                    f"{where} ({kind} STDP) and {seen_h[1]} ({seen_h[0]} STDP) reach the same "
+                    f"population {label!r}: a population that receives RecurrentRule synapses "
+                    "takes no other STDP rule and one dual_fsm (its neurons keep one kind of "
+                    "spike history; sPyNNaker allows one timing dependence per population too)"
+                )
+            if rule.timing == "recurrent" and tau_minus.get(p.post, (rule.tau_minus,))[0] != (
+                rule.tau_minus
+            ):
+                label = spec.populations[p.post].label
+                raise ParameterError(
+                    f"{where}: mean_post_window = {rule.tau_minus!r} ms, but "
+                    f"{tau_minus[p.post][1]} into the same population {label!r} has "
+                    f"mean_post_window = {tau_minus[p.post][0]!r} ms; the postsynaptic window "
+                    "is drawn once per postsynaptic spike, so a population has one"
+                )
             if rule.timing == "triplet":
                 seen_y = tau_y.setdefault(p.post, (rule.tau_y, where))
                 if seen_y[0] != rule.tau_y:
@@ -323,6 +359,82 @@ def _check_per_synapse(
         distinct_rules(where, rule, one, 1)[0][0].check(f"{where}, synapse {k}")
 
 
+def _check_weight_change(
+    spec: NetworkSpec,
+    p: ProjectionSpec,
+    rule: WeightChangeableSpec | WeightChangerSpec,
+    where: str,
+) -> None:
+    """Check a WeightChangeable's weights, and that a WeightChanger's synapses have targets."""
+    if isinstance(rule, WeightChangeableSpec):
+        check_weight_bounds(where, np.asarray(p.weight, dtype=np.float64), rule.w_min, rule.w_max)
+        return
+    targets = [spec.projections[t] for t in rule.targets]
+    for t in targets:
+        if t.post != p.post or not isinstance(t.plasticity, WeightChangeableSpec):
+            raise ParameterError(
+                f"{where}: a WeightChanger changes a WeightChangeable projection into the same "
+                "population"
+            )
+    _match_targets(p, targets, where)
+
+
+def _match_targets(p: ProjectionSpec, targets: Sequence[ProjectionSpec], where: str) -> Any:
+    """Return, per synapse k -> j (receptor r) of ``p``, the first such synapse in ``targets``.
+
+    As two arrays: which target, and the synapse's index there; raises for one with none.
+    """
+    keys = np.stack([p.pre_index, p.post_index, p.receptor], axis=1).astype(np.int64)
+    found_t = np.full(len(keys), -1, np.int64)
+    found_i = np.full(len(keys), -1, np.int64)
+    for ti, t in enumerate(targets):
+        tk = np.stack([t.pre_index, t.post_index, t.receptor], axis=1).astype(np.int64)
+        if not len(tk) or not len(keys):
+            continue
+        uniq, first = np.unique(tk, axis=0, return_index=True)
+        pos = np.searchsorted(_rows(uniq), _rows(keys))
+        pos = np.minimum(pos, len(uniq) - 1)
+        hit = (_rows(uniq)[pos] == _rows(keys)) & (found_t < 0)
+        found_t[hit] = ti
+        found_i[hit] = first[pos[hit]]
+    if np.any(found_t < 0):
+        k = int(np.flatnonzero(found_t < 0)[0])
+        raise ParameterError(
+            f"{where}: WeightChanger synapse {int(p.pre_index[k])} -> {int(p.post_index[k])} "
+            "has no synapse between the same neurons (and receptor) in the projection it "
+            "changes"
+        )
+    return found_t, found_i
+
+
+def _rows(a: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """View the rows of an int64 array as single sortable items."""
+    a = np.ascontiguousarray(a)
+    return a.view([("", a.dtype)] * a.shape[1]).ravel()
+
+
+def _changer_targets(
+    spec: NetworkSpec,
+    blocks: BlockTable,
+    rules: Sequence[Any],
+    slot: I64,
+    pending0: F64,
+) -> None:
+    """Write into ``pending0`` each WeightChanger synapse's target index in ``w``."""
+    for p in spec.projections:
+        rule = p.plasticity
+        if not isinstance(rule, WeightChangerSpec):
+            continue
+        targets = [spec.projections[t] for t in rule.targets]
+        which, index = _match_targets(p, targets, f"projection {p.label or p.id!r}")
+        target_w = np.zeros(len(which), np.int64)
+        for ti, t in enumerate(targets):
+            sel = which == ti
+            target_w[sel] = blocks.p_of_projection[t.id][index[sel]]
+        mine = blocks.p_of_projection[p.id]
+        pending0[slot[mine]] = target_w
+
+
 class PlasticState:
     """Plastic weights and state of one loaded network (kept alive with the engine)."""
 
@@ -344,6 +456,8 @@ class PlasticState:
         self._luts: dict[float, F64] = {}
         is_tm = np.array([isinstance(r, TsodyksMarkramSpec) for r in rules], dtype=bool)
         is_stdp = np.array([isinstance(r, STDPSpec) for r in rules], dtype=bool)
+        # a pending slot per synapse: STDP's pending change, a WeightChanger's target index
+        has_slot = is_stdp | np.array([isinstance(r, WeightChangerSpec) for r in rules], bool)
         # filled through a numpy view, one column per field: a network may have thousands
         # of rules (one per distinct combination of per-synapse values)
         rv = _view(self._rules, _RULE)[: len(rules)]
@@ -354,12 +468,18 @@ class PlasticState:
             ("nearest", "multiplicative"): E.STDP_NEAREST_MULTIPLICATIVE,
             ("vogels", "additive"): E.VOGELS,
             ("triplet", "additive"): E.TRIPLET,
+            ("recurrent", "additive"): E.RECURRENT,
+            ("recurrent", "multiplicative"): E.RECURRENT_MULTIPLICATIVE,
         }
         rv["kind"] = [
             (E.STDP_DOPAMINE if r.tau_c else kind[r.timing, r.weight_dependence])
             if isinstance(r, STDPSpec)
             else E.DOPAMINE_RELEASE
             if isinstance(r, NeuromodulationSpec)
+            else E.WEIGHT_CHANGEABLE
+            if isinstance(r, WeightChangeableSpec)
+            else E.WEIGHT_CHANGER
+            if isinstance(r, WeightChangerSpec)
             else E.TSODYKS_MARKRAM
             if isinstance(r, TsodyksMarkramSpec)
             else E.STRUCTURAL_STATIC
@@ -370,6 +490,11 @@ class PlasticState:
         for field, name in _RULE_FIELDS:
             rv[field] = [float(getattr(r, name, 0.0)) for r in rules]
         for r, rule in enumerate(rules):
+            if isinstance(rule, STDPSpec) and rule.timing == "recurrent":
+                # kernels_c/recurrent.c reads its accumulator limits and state machines here
+                rv["a3_plus"][r] = rule.accumulator_potentiation
+                rv["a3_minus"][r] = rule.accumulator_depression
+                rv["alpha"][r] = rule.dual_fsm
             if isinstance(rule, STDPSpec):
                 lut = self._luts.setdefault(rule.tau_plus, np.zeros(512))
                 rv["lut_plus"][r] = lut.ctypes.data
@@ -400,8 +525,9 @@ class PlasticState:
         none = np.zeros(0, bool)
         p_tm = is_tm[blocks.p_rule] if len(rules) else none
         p_stdp = is_stdp[blocks.p_rule] if len(rules) else none
+        p_slot = has_slot[blocks.p_rule] if len(rules) else none
         tm_index = np.cumsum(p_tm) - 1
-        stdp_index = np.cumsum(p_stdp) - 1
+        stdp_index = np.cumsum(p_slot) - 1  # the synapse's slot in pending
         self.w0 = blocks.p_weight.copy()
         self.w = blocks.p_weight.copy()
         self.n_tm = int(p_tm.sum())
@@ -410,7 +536,7 @@ class PlasticState:
         n_seg = len(blocks.seg_syn)
         self.seg_syn = np.ascontiguousarray(blocks.seg_syn, dtype=np.int64)
         seg_tm = is_tm[blocks.seg_rule] if n_seg else none
-        seg_stdp = is_stdp[blocks.seg_rule] if n_seg else none
+        seg_stdp = has_slot[blocks.seg_rule] if n_seg else none
         # where a segment's synapses start in tm_xy (TM) or, doubled, in pending (STDP; the
         # low bit says that a change is pending); 0 for stochastic segments
         first = self.seg_syn
@@ -425,13 +551,20 @@ class PlasticState:
         self._triplet = any(isinstance(r, STDPSpec) and r.timing == "triplet" for r in rules)
         self.seg_trace2 = np.zeros(max(n_seg if self._triplet else 0, 1))  # triplet: r2
         # pending potentiation (kernels_c/plastic.c): nothing pending is 0 (additive) or 1
+        # (RecurrentRule keeps its packed state there instead: 0 is idle, empty)
         multiplicative = np.array(
-            [isinstance(r, STDPSpec) and r.weight_dependence == "multiplicative" for r in rules],
+            [
+                isinstance(r, STDPSpec)
+                and r.weight_dependence == "multiplicative"
+                and r.timing != "recurrent"
+                for r in rules
+            ],
             dtype=bool,
         )
         self._pending0 = (
-            multiplicative[blocks.p_rule[p_stdp]].astype(np.float64) if len(rules) else np.zeros(0)
+            multiplicative[blocks.p_rule[p_slot]].astype(np.float64) if len(rules) else np.zeros(0)
         )
+        _changer_targets(spec, blocks, rules, stdp_index, self._pending0)
         self.pending = np.ascontiguousarray(
             self._pending0 if len(self._pending0) else np.zeros(1)
         ).copy()

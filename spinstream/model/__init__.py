@@ -39,6 +39,8 @@ from spinstream.model._spec import (
     StructuralSpec,
     StructuralStaticSpec,
     TsodyksMarkramSpec,
+    WeightChangeableSpec,
+    WeightChangerSpec,
 )
 
 # Shared by the layers above (not part of the user-facing API).
@@ -80,6 +82,8 @@ __all__ = [
     "StructuralStaticSpec",
     "TsodyksMarkramSpec",
     "UnknownParameterError",
+    "WeightChangeableSpec",
+    "WeightChangerSpec",
     "check_indices",
     "check_parameter",
     "check_parameters",

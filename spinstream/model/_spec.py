@@ -123,6 +123,12 @@ class STDPSpec:
         not scaled by ``w_max``) that decays with ``tau_c`` (ms); the weight follows
         ``dw/dt = c D`` (``D``: the target neuron's dopamine, decaying with ``tau_d``) and
         stays in ``[nm_w_min, nm_w_max]``.  0: plain STDP.
+    accumulator_depression, accumulator_potentiation, dual_fsm
+        ``timing = "recurrent"`` only (sPyNNaker's ``RecurrentRule``, docs/ENGINE.md): the
+        accumulator's limits (integers, ``accumulator_depression <= 0 <=
+        accumulator_potentiation`` in sPyNNaker's use) and whether each side keeps its own
+        window (1) or each synapse has one state machine (0); ``tau_plus`` and ``tau_minus``
+        are then the mean pre- and postsynaptic window lengths (ms).
     """
 
     tau_plus: float
@@ -142,6 +148,9 @@ class STDPSpec:
     tau_d: float = 0.0
     nm_w_min: float = 0.0
     nm_w_max: float = 0.0
+    accumulator_depression: float = 0.0
+    accumulator_potentiation: float = 0.0
+    dual_fsm: float = 1.0
 
     def check(self, where: str) -> None:
         """Raise :class:`ParameterError` naming the first parameter out of range."""
@@ -173,11 +182,13 @@ class STDPSpec:
                 f"{where}: weight_dependence must be 'additive' or 'multiplicative', "
                 f"got {self.weight_dependence!r}"
             )
-        if self.timing not in ("pair", "nearest", "vogels", "triplet"):
+        if self.timing not in ("pair", "nearest", "vogels", "triplet", "recurrent"):
             raise ParameterError(
-                f"{where}: timing must be 'pair', 'nearest', 'vogels' or 'triplet', got "
-                f"{self.timing!r}"
+                f"{where}: timing must be 'pair', 'nearest', 'vogels', 'triplet' or "
+                f"'recurrent', got {self.timing!r}"
             )
+        if self.timing == "recurrent":
+            _check_recurrent(where, self)
         if self.timing == "triplet":
             if self.weight_dependence != "additive":
                 raise ParameterError(
@@ -209,6 +220,24 @@ class STDPSpec:
     def check_weights(self, where: str, weight: FloatArray) -> None:
         """Raise :class:`ParameterError` when a weight lies outside ``[w_min, w_max]``."""
         check_weight_bounds(where, weight, self.w_min, self.w_max)
+
+
+#: Largest accumulator limit (magnitude) the engine keeps (kernels_c/recurrent.c).
+ACCUMULATOR_LIMIT = (1 << 19) - 2
+
+
+def _check_recurrent(where: str, rule: STDPSpec) -> None:
+    """RecurrentRule's own conditions (the windows' means are tau_plus, tau_minus)."""
+    _finite(where, rule, ("accumulator_depression", "accumulator_potentiation", "dual_fsm"))
+    for name in ("accumulator_depression", "accumulator_potentiation"):
+        v = getattr(rule, name)
+        if v != int(v) or abs(v) > ACCUMULATOR_LIMIT:
+            raise ParameterError(
+                f"{where}: {name} = {v!r} must be a whole number of pairings, at most "
+                f"{ACCUMULATOR_LIMIT} in magnitude"
+            )
+    if rule.dual_fsm not in (0.0, 1.0):
+        raise ParameterError(f"{where}: dual_fsm = {rule.dual_fsm!r} must be True or False")
 
 
 @dataclass(frozen=True)
@@ -389,8 +418,55 @@ class NeuromodulationSpec:
             )
 
 
+@dataclass(frozen=True)
+class WeightChangeableSpec:
+    """sPyNNaker's ``WeightChangeable``: synapses whose weights a ``WeightChanger`` changes.
+
+    They transmit their weight as static synapses do; the weight (a magnitude, nA or uS)
+    stays in ``[w_min, w_max]`` (docs/ENGINE.md, "Plasticity").
+    """
+
+    w_min: float
+    w_max: float
+
+    def check(self, where: str) -> None:
+        """Raise :class:`ParameterError` for bounds that are not ``0 <= w_min < w_max``."""
+        _finite(where, self, ("w_min", "w_max"))
+        if not 0.0 <= self.w_min < self.w_max:
+            raise ParameterError(
+                f"{where}: weight_min = {self.w_min!r} and weight_max = {self.w_max!r} must "
+                "satisfy 0 <= weight_min < weight_max"
+            )
+
+
+@dataclass(frozen=True)
+class WeightChangerSpec:
+    """sPyNNaker's ``WeightChanger``: each spike changes the weights of another projection.
+
+    A spike of presynaptic neuron ``k`` through a synapse ``k -> j`` of weight ``dw``
+    (signed) adds ``dw`` to the weight of synapse ``k -> j`` of the changeable projection
+    (``targets``: its spec projections), clipped to that projection's ``[w_min, w_max]``.
+    """
+
+    w_min: float
+    w_max: float
+    targets: tuple[int, ...]
+
+    def check(self, where: str) -> None:
+        """Raise :class:`ParameterError` for bad bounds or no target."""
+        WeightChangeableSpec(self.w_min, self.w_max).check(where)
+        if not self.targets:
+            raise ParameterError(f"{where}: a WeightChanger needs the projection it changes")
+
+
 PlasticitySpec = (
-    STDPSpec | TsodyksMarkramSpec | StochasticSpec | StructuralStaticSpec | NeuromodulationSpec
+    STDPSpec
+    | TsodyksMarkramSpec
+    | StochasticSpec
+    | StructuralStaticSpec
+    | NeuromodulationSpec
+    | WeightChangeableSpec
+    | WeightChangerSpec
 )
 
 #: The rule parameters that may differ from synapse to synapse of one projection
@@ -411,6 +487,8 @@ VARIABLE_RULE_PARAMS: dict[type, tuple[str, ...]] = {
     TsodyksMarkramSpec: ("U", "tau_rec", "tau_facil"),
     StochasticSpec: ("p",),
     NeuromodulationSpec: (),
+    WeightChangeableSpec: (),
+    WeightChangerSpec: (),
 }
 
 

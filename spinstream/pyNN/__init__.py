@@ -49,6 +49,7 @@ from spinstream.pyNN._connect_spinnaker import OneToOneOffsetConnector as OneToO
 from spinstream.pyNN._connect_spinnaker import PoolDenseConnector as PoolDenseConnector
 from spinstream.pyNN._errors import RecordingError as RecordingError
 from spinstream.pyNN._extras import atoms_per_core as atoms_per_core
+from spinstream.pyNN._extras import per_dimension as per_dimension
 from spinstream.pyNN._native import NativeRNG
 from spinstream.pyNN._plasticity import (
     AdditiveWeightDependence,
@@ -63,13 +64,16 @@ from spinstream.pyNN._state import StaleObjectError
 from spinstream.pyNN._state import check_delay_bounds as check_delay_bounds
 from spinstream.pyNN._state import check_views as check_views
 
-# sPyNNaker's structural plasticity (its names; not part of PyNN's API, so not in __all__)
+# sPyNNaker's structural plasticity and weight changers (its names; not part of PyNN's API,
+# so not in __all__)
 from spinstream.pyNN._structural import DistanceDependentFormation as DistanceDependentFormation
 from spinstream.pyNN._structural import LastNeuronSelection as LastNeuronSelection
 from spinstream.pyNN._structural import RandomByWeightElimination as RandomByWeightElimination
 from spinstream.pyNN._structural import RandomSelection as RandomSelection
 from spinstream.pyNN._structural import StructuralMechanismStatic as StructuralMechanismStatic
 from spinstream.pyNN._structural import StructuralMechanismSTDP as StructuralMechanismSTDP
+from spinstream.pyNN._weight_change import WeightChangeable as WeightChangeable
+from spinstream.pyNN._weight_change import WeightChanger as WeightChanger
 
 # One cell type per model of the engine (generated from its description: _cells.py).
 globals().update(CELL_TYPES)

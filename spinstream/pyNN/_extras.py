@@ -10,11 +10,14 @@ raises, naming the argument and the population.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["apply_extras", "atoms_per_core"]
+from pyNN.space import Grid2D, Grid3D
+
+__all__ = ["apply_extras", "atoms_per_core", "atoms_shape", "per_dimension"]
 
 
 def _int(value: Any) -> bool:
@@ -25,17 +28,55 @@ def _number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def atoms_per_core(value: Any, where: str, name: str = "neurons_per_core") -> int:
-    """Check an atoms-per-core value: a positive int (or float equal to one), or a 1-tuple."""
-    v = value
-    if isinstance(v, tuple | list) and len(v) == 1:
-        v = v[0]
-    if _number(v) and float(v) == int(v) and int(v) >= 1:
-        return int(v)
+def _whole(v: Any) -> bool:
+    return _number(v) and float(v) == int(v) and int(v) >= 1
+
+
+def per_dimension(value: Any, where: str, name: str) -> int | tuple[int, ...]:
+    """Check sPyNNaker's atoms per core: a positive whole number, or one per dimension."""
+    if isinstance(value, tuple | list) and len(value) >= 1 and all(_whole(v) for v in value):
+        return int(value[0]) if len(value) == 1 else tuple(int(v) for v in value)
+    if _whole(value):
+        return int(value)
     raise ValueError(
-        f"{where}: {name} must be a positive whole number of neurons (point neurons have "
-        f"one dimension), got {value!r}"
+        f"{where}: {name} must be a positive whole number of neurons, or a tuple of them (one "
+        f"per dimension of the population's grid), got {value!r}"
     )
+
+
+def atoms_shape(pop: Any) -> tuple[int, ...]:
+    """Return a population's shape as sPyNNaker sees it: its Grid2D/Grid3D size, or (size,)."""
+    structure = getattr(pop, "structure", None)
+    if isinstance(structure, Grid2D | Grid3D):
+        return tuple(int(x) for x in structure.calculate_size(pop.size))
+    return (int(pop.size),)
+
+
+def atoms_per_core(
+    value: Any, where: str, name: str = "neurons_per_core", shape: tuple[int, ...] | None = None
+) -> int:
+    """Return the most neurons one core holds: a positive whole number, or sPyNNaker's tuple.
+
+    A tuple gives the most atoms per core in each dimension of the population's grid
+    (``shape``, :func:`atoms_shape`): it must have as many entries as the grid has
+    dimensions (as sPyNNaker requires), and the product bounds the neurons of one core.
+    sPyNNaker puts a rectangle of the grid on each core (so 7.4.1 also wants each dimension
+    a whole multiple of its entry); here a core holds a run of consecutive indices, which
+    needs no such condition.  Results do not depend on which neurons share a core, except
+    for the random streams, which are per core.
+    """
+    v = per_dimension(value, where, name)
+    if isinstance(v, int):
+        return v
+    dims = shape if shape is not None else (0,)
+    if len(v) != len(dims):
+        raise ValueError(
+            f"{where}: {name} = {tuple(v)!r} gives {len(v)} dimensions, but the population's "
+            f"shape is {dims if shape is not None else 'one-dimensional'} (sPyNNaker: the "
+            "maximum per core needs one entry per dimension; give the population a Grid2D "
+            "or Grid3D structure, or a whole number)"
+        )
+    return int(math.prod(v))
 
 
 def _optional(check: Callable[[Any], bool], rule: str) -> Callable[[Any, str, str], None]:
@@ -136,7 +177,7 @@ def apply_extras(pop: Any, extras: Mapping[str, Any]) -> None:
     for name, value in extras.items():
         if name in ("neurons_per_core", "max_atoms_per_core"):
             if value is not None:
-                spec.max_atoms_per_core = atoms_per_core(value, where, name)
+                spec.max_atoms_per_core = atoms_per_core(value, where, name, atoms_shape(pop))
         elif name == "seed":
             if value is not None:
                 if not (_int(value) and 0 <= value < 2**64):

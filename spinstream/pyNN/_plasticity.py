@@ -44,6 +44,12 @@ from spinstream.model import (
     check_weight_bounds,
     distinct_rules,
 )
+from spinstream.pyNN._weight_change import (
+    WeightChangeable,
+    WeightChanger,
+    check_weight_change,
+    weight_change_rule,
+)
 
 __all__ = [
     "AdditiveWeightDependence",
@@ -168,8 +174,8 @@ class STDPMechanism(synapses.STDPMechanism):  # type: ignore[misc]
         if getattr(timing_dependence, "engine_timing", None) not in _TIMINGS:
             raise errors.NoModelAvailableError(
                 "STDPMechanism: spinstream's timing dependences are SpikePairRule and "
-                "sPyNNaker's extra_models.SpikeNearestPairRule, Vogels2011Rule and "
-                "PfisterSpikeTriplet, got "
+                "sPyNNaker's extra_models.SpikeNearestPairRule, Vogels2011Rule, "
+                "PfisterSpikeTriplet and RecurrentRule, got "
                 f"{type(timing_dependence).__name__}"
             )
         if not isinstance(
@@ -257,7 +263,13 @@ class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):  # type: ignore
 _SS_PARAMS = ("p",)
 
 #: The synapse types a Projection accepts besides StaticSynapse.
-PLASTIC_TYPES = (STDPMechanism, TsodyksMarkramSynapse, SimpleStochasticSynapse)
+PLASTIC_TYPES = (
+    STDPMechanism,
+    TsodyksMarkramSynapse,
+    SimpleStochasticSynapse,
+    WeightChangeable,
+    WeightChanger,
+)
 
 
 # ------------------------------------------------------------------ projections
@@ -278,9 +290,26 @@ _TRIPLET_PARAMS = (
     "A3_plus",
     "A3_minus",
 )
+#: sPyNNaker's RecurrentRule's PyNN names (its mean windows are the engine's tau_plus and
+#: tau_minus).
+_RECURRENT_PARAMS = (
+    "accumulator_depression",
+    "accumulator_potentiation",
+    "mean_pre_window",
+    "mean_post_window",
+    "dual_fsm",
+    "A_plus",
+    "A_minus",
+    "w_min",
+    "w_max",
+)
 #: The timing dependences the engine runs (``STDPSpec.timing``).
-_TIMINGS = ("pair", "nearest", "vogels", "triplet")
-_NAMES_OF_TIMING = {"vogels": _VOGELS_PARAMS, "triplet": _TRIPLET_PARAMS}
+_TIMINGS = ("pair", "nearest", "vogels", "triplet", "recurrent")
+_NAMES_OF_TIMING = {
+    "vogels": _VOGELS_PARAMS,
+    "triplet": _TRIPLET_PARAMS,
+    "recurrent": _RECURRENT_PARAMS,
+}
 
 
 def _timing(st: Any) -> str:
@@ -324,7 +353,9 @@ def rule_parameter_names(rule: PlasticitySpec) -> tuple[str, ...]:
         return _NAMES_OF_TIMING.get(rule.timing, _STDP_PARAMS)
     if isinstance(rule, StochasticSpec):
         return _SS_PARAMS
-    return _TM_PARAMS
+    if isinstance(rule, TsodyksMarkramSpec):
+        return _TM_PARAMS
+    return ()  # WeightChangeable / WeightChanger: bounds of the synapse type, not per synapse
 
 
 def uniform_rule_values(projection: Any, n: int) -> dict[str, FloatArray]:
@@ -375,6 +406,10 @@ def _base_rule(
             base.update(tau_plus=tau, tau_minus=tau, A_minus=0.0)
             if "tau" in varying:  # pragma: no cover - check_rule_values refuses it first
                 raise errors.InvalidParameterValueError("Vogels2011Rule: tau cannot vary")
+        if timing == "recurrent":  # the mean windows are the engine's two time constants
+            base.update(
+                tau_plus=base.pop("mean_pre_window"), tau_minus=base.pop("mean_post_window")
+            )
         rule = STDPSpec(weight_dependence=kind, timing=timing, **base)
     elif isinstance(st, SimpleStochasticSynapse):
         rule = StochasticSpec(**base)
@@ -408,7 +443,7 @@ def check_rule_values(projection: Any, values: dict[str, FloatArray]) -> dict[st
         return {}
     where = f"Projection {projection.label!r}"
     out = {k: np.array(v, dtype=np.float64).reshape(-1) for k, v in values.items()}
-    tname = "tau_minus" if "tau_minus" in out else "tau"
+    tname = next((k for k in ("tau_minus", "mean_post_window") if k in out), "tau")
     tau = out.get(tname)
     if tau is not None and len(tau) and not np.all(tau == tau[0]):
         raise errors.InvalidParameterValueError(
@@ -452,6 +487,8 @@ def plasticity_of(projection: Any) -> PlasticitySpec | None:
         return neuromodulation_of(projection)
     if not isinstance(st, PLASTIC_TYPES):
         return None
+    if isinstance(st, WeightChangeable | WeightChanger):
+        return weight_change_rule(projection)
     return _base_rule(st, projection._rule)[0]
 
 
@@ -462,6 +499,9 @@ def rule_column(projection: Any, name: str) -> FloatArray:
 
 def check_weights(projection: Any, weight: FloatArray) -> None:
     """Raise PyNN's ConnectionError for an STDP weight outside its synapse's bounds."""
+    if isinstance(projection.synapse_type, WeightChangeable | WeightChanger):
+        check_weight_change(projection, weight)
+        return
     if not isinstance(projection.synapse_type, STDPMechanism):
         return
     check_bounds(projection, weight, projection._rule)
@@ -499,6 +539,11 @@ def attach(projection: Any) -> None:
         return
     if not isinstance(st, PLASTIC_TYPES):
         return
+    if isinstance(st, WeightChangeable | WeightChanger):
+        for spec_id, _ in projection._parts:
+            specs[spec_id].plasticity = weight_change_rule(projection)
+            specs[spec_id].rule_params = None
+        return
     for spec_id, sel in projection._parts:
         part = {k: v[sel] for k, v in projection._rule.items()}
         rule, varying = _base_rule(st, part)
@@ -524,7 +569,7 @@ def live_weights(projection: Any) -> FloatArray:
     time.  Read while a chunk is computing (a session running in another task), each weight
     is a value it held during that chunk; ``stream("weight")`` gives exact snapshots.
     """
-    if isinstance(projection.synapse_type, STDPMechanism):
+    if isinstance(projection.synapse_type, STDPMechanism | WeightChangeable):
         w = _board_weights(projection)
         if w is not None:
             return w

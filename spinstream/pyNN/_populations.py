@@ -34,7 +34,7 @@ from spinstream.pyNN._errors import (
     about,
     removed,
 )
-from spinstream.pyNN._extras import apply_extras, atoms_per_core
+from spinstream.pyNN._extras import apply_extras, atoms_per_core, atoms_shape
 from spinstream.pyNN._recording import Recorder
 from spinstream.pyNN._state import StaleObjectError, check_network
 from spinstream.recording import neo as _neo
@@ -683,10 +683,13 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
     def set_max_atoms_per_core(self, max_atoms_per_core: Any) -> None:
         """Largest number of this population's neurons that one core may hold.
 
-        A positive int (or a float equal to one, or a 1-tuple: sPyNNaker's per-dimension
-        form for a one-dimensional population).
+        A positive int (or a float equal to one), or sPyNNaker's per-dimension tuple: one
+        entry per dimension of the population's Grid2D/Grid3D structure, the product
+        bounding the neurons of a core (``_extras.atoms_per_core``).
         """
-        n = atoms_per_core(max_atoms_per_core, self._where, "max_atoms_per_core")
+        n = atoms_per_core(
+            max_atoms_per_core, self._where, "max_atoms_per_core", atoms_shape(self)
+        )
         self._change_mapping(max_atoms_per_core=n)
 
     def add_placement_constraint(self, x: int, y: int, p: int | None = None) -> None:

@@ -26,6 +26,7 @@ from spinstream.pyNN import _cells, _plasticity, _structural
 from spinstream.pyNN._connect import build_connections, drawn_in_sequence, evaluate_at
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
+from spinstream.pyNN._weight_change import WeightChanger
 
 __all__ = ["Connection", "Projection", "StaticSynapse"]
 
@@ -205,6 +206,9 @@ class Projection(common.Projection):  # type: ignore[misc]
                 "spinstream supports StaticSynapse, STDPMechanism, TsodyksMarkramSynapse and "
                 f"SimpleStochasticSynapse, not {type(synapse_type).__name__}"
             )
+        if isinstance(synapse_type, WeightChanger) and receptor_type is None:
+            # not guessed from the sign of a weight change: the changed projection's receptor
+            receptor_type = synapse_type.target.receptor_type
         dopamine = _plasticity.is_neuromodulation(synapse_type)
         if dopamine != (receptor_type in _DOPAMINE_RECEPTORS):
             raise errors.ConnectionError(
@@ -355,6 +359,11 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._collector.add(pre, post, connection_parameters)
 
     @property
+    def _changer(self) -> bool:
+        """True for sPyNNaker's WeightChanger: its weights are signed weight changes."""
+        return isinstance(self.synapse_type, WeightChanger)
+
+    @property
     def _signed(self) -> bool:
         """True when the target's weights carry their sign (PointNeuron, current-based)."""
         celltypes = [p.celltype for p in getattr(self.post, "populations", [self.post])]
@@ -364,12 +373,12 @@ class Projection(common.Projection):  # type: ignore[misc]
 
     def _checked_weights(self, weight: FloatArray) -> FloatArray:
         weight = np.asarray(weight, dtype=np.float64).copy()
-        _plasticity.check_weights(self, weight)  # rule parameters, STDP bounds
-        if weight.size == 0:
-            return weight
         where = f"Projection {self.label!r}"
         if not np.all(np.isfinite(weight)):
             raise errors.ConnectionError(f"{where}: weights must be finite numbers")
+        _plasticity.check_weights(self, weight)  # rule parameters, STDP bounds
+        if weight.size == 0 or self._changer:
+            return weight  # a WeightChanger's weights are signed changes
         conductance = bool(self.post.conductance_based)
         if self._sign is not None:
             flipped = weight * self._sign < 0
@@ -444,7 +453,9 @@ class Projection(common.Projection):  # type: ignore[misc]
                 post=b,
                 pre_index=pre_idx[self._pre[sel]],
                 post_index=post_idx[self._post[sel]],
-                weight=self._weight[sel] if self._signed else np.abs(self._weight[sel]),
+                weight=self._weight[sel]
+                if self._signed or self._changer
+                else np.abs(self._weight[sel]),
                 delay_steps=steps[sel],
                 receptor=receptor,
                 label=self.label,
@@ -497,7 +508,7 @@ class Projection(common.Projection):  # type: ignore[misc]
             )
         chosen = np.zeros(len(self._pre), dtype=bool)
         chosen[which] = True
-        magnitude = np.abs(new_w)
+        magnitude = new_w if self._changer else np.abs(new_w)
         for spec_id, sel in self._parts:
             pos = np.flatnonzero(chosen[sel])
             if not len(pos):

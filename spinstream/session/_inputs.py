@@ -31,6 +31,8 @@ from spinstream.model import (
     ParameterError,
     STDPSpec,
     UnknownParameterError,
+    WeightChangeableSpec,
+    WeightChangerSpec,
     check_weight_bounds,
     check_weights,
 )
@@ -425,7 +427,10 @@ class InputQueue:
         w = d = None
         if weight is not None:
             w = check_values(f"{where}: weight", weight, len(idx))
-            check_weights(where, w, signed_weights(self._rt.spec.populations[proj.post]))
+            signed = signed_weights(self._rt.spec.populations[proj.post])
+            check_weights(where, w, signed or isinstance(proj.plasticity, WeightChangerSpec))
+            if isinstance(proj.plasticity, WeightChangeableSpec):
+                check_weight_bounds(where, w, proj.plasticity.w_min, proj.plasticity.w_max)
             if isinstance(proj.plasticity, STDPSpec):  # each synapse's own bounds
                 lo, hi = proj.weight_bounds()  # dopamine-modulated: Neuromodulation's
                 check_weight_bounds(where, w, lo[idx], hi[idx])

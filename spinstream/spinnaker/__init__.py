@@ -38,6 +38,7 @@ from spinstream.pyNN import RandomByWeightElimination as RandomByWeightEliminati
 from spinstream.pyNN import RandomSelection as RandomSelection
 from spinstream.pyNN import StructuralMechanismStatic as StructuralMechanismStatic
 from spinstream.pyNN import StructuralMechanismSTDP as StructuralMechanismSTDP
+from spinstream.spinnaker._control import attach_model_methods
 from spinstream.spinnaker._control import get_machine as get_machine
 from spinstream.spinnaker._control import name as name
 from spinstream.spinnaker._control import set_allow_delay_extensions as set_allow_delay_extensions
@@ -48,12 +49,14 @@ from spinstream.spinnaker._control import (
     set_number_of_synapse_cores as set_number_of_synapse_cores,
 )
 from spinstream.spinnaker._control import setup as setup
+from spinstream.spinnaker._izhikevich import Izhikevich as Izhikevich
 from spinstream.spinnaker._local_only import Convolution as Convolution
 from spinstream.spinnaker._local_only import PoolDense as PoolDense
 from spinstream.spinnaker._population import Population as Population
 from spinstream.spinnaker._projection import Projection as Projection
 
 create = build_create(Population)
+attach_model_methods(globals())  # sPyNNaker's class methods on every cell type class
 
 #: Submodules imported on first use (other faces of sPyNNaker, owned elsewhere).
 _LAZY = ("external_devices", "extra_models")
@@ -87,6 +90,7 @@ _OWN = [
     "Cuboid",
     "Grid2D",
     "Grid3D",
+    "Izhikevich",
     "Line",
     "Population",
     "Projection",

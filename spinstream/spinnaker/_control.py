@@ -17,7 +17,7 @@ from pyNN.common import control
 from pyNN.standardmodels import StandardCellType
 
 import spinstream.pyNN as _sim
-from spinstream.pyNN import atoms_per_core
+from spinstream.pyNN import per_dimension
 
 __all__ = [
     "get_machine",
@@ -35,7 +35,7 @@ logger = logging.getLogger("spinstream.spinnaker")
 AUTO_TIMESTEP = 1.0
 
 #: cell class -> neurons per core for populations made from now on
-_neurons_per_core: dict[type, int] = {}
+_neurons_per_core: dict[type, int | tuple[int, ...]] = {}
 #: cell class -> n_synapse_cores / allow_delay_extensions (checked; no effect here)
 _synapse_cores: dict[type, int | None] = {}
 _delay_extensions: dict[type, bool] = {}
@@ -139,8 +139,11 @@ def _warn_if_populations(call: str) -> None:
 def set_number_of_neurons_per_core(neuron_type: Any, max_permitted: Any) -> None:
     """Most neurons of ``neuron_type`` that one core holds, for populations made from now on.
 
-    ``max_permitted``: a positive int (or a float equal to one, or a 1-tuple), or ``None``
-    for the default (256).  ``Population(..., neurons_per_core=)`` and
+    ``max_permitted``: a positive int (or a float equal to one), or ``None`` for the default
+    (256), or sPyNNaker's tuple of one maximum per dimension (``(16, 16)``): the populations
+    of this type must then have a grid structure (Grid2D, Grid3D) of that many dimensions,
+    and the product bounds the neurons of a core (checked when each population is made).
+    ``Population(..., neurons_per_core=)`` and
     ``Population.set_max_atoms_per_core`` override it per population.
     """
     call = "set_number_of_neurons_per_core"
@@ -148,16 +151,55 @@ def set_number_of_neurons_per_core(neuron_type: Any, max_permitted: Any) -> None
     if max_permitted is None:
         _neurons_per_core.pop(cls, None)
     else:
-        _neurons_per_core[cls] = atoms_per_core(max_permitted, call, "max_permitted")
+        _neurons_per_core[cls] = per_dimension(max_permitted, call, "max_permitted")
     _warn_if_populations(call)
 
 
-def neurons_per_core_for(celltype: Any) -> int | None:
-    """Return the per-type setting for ``celltype`` (its class or the nearest base class)."""
-    for cls in type(celltype).__mro__:
+def set_model_max_atoms_per_dimension_per_core(cls: type, n_atoms: Any = None) -> None:
+    """Set the maximum per dimension for ``cls``: :func:`set_number_of_neurons_per_core`."""
+    set_number_of_neurons_per_core(cls, n_atoms)
+
+
+def get_model_max_atoms_per_dimension_per_core(cls: type) -> tuple[int, ...]:
+    """Return the maximum per dimension set for ``cls`` (default ``(256,)``)."""
+    value = _setting_for(_cell_class(cls, "get_model_max_atoms_per_dimension_per_core"))
+    if value is None:
+        return (256,)
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _setting_for(cell_class: type) -> int | tuple[int, ...] | None:
+    for cls in cell_class.__mro__:
         if cls in _neurons_per_core:
             return _neurons_per_core[cls]
     return None
+
+
+def neurons_per_core_for(celltype: Any) -> int | tuple[int, ...] | None:
+    """Return the per-type setting for ``celltype`` (its class or the nearest base class)."""
+    return _setting_for(type(celltype))
+
+
+def attach_model_methods(namespace: dict[str, Any]) -> None:
+    """Give the cell type classes in ``namespace`` sPyNNaker's two class methods.
+
+    ``set_model_max_atoms_per_dimension_per_core`` / ``get_...``: sPyNNaker's models have
+    them, PyNN's classes do not.
+    """
+    for obj in list(namespace.values()):
+        if isinstance(obj, type) and issubclass(obj, StandardCellType):
+            for name, func in (
+                (
+                    "set_model_max_atoms_per_dimension_per_core",
+                    set_model_max_atoms_per_dimension_per_core,
+                ),
+                (
+                    "get_model_max_atoms_per_dimension_per_core",
+                    get_model_max_atoms_per_dimension_per_core,
+                ),
+            ):
+                if not hasattr(obj, name):
+                    setattr(obj, name, classmethod(func))
 
 
 def set_number_of_synapse_cores(neuron_type: Any, n_synapse_cores: int | None) -> None:

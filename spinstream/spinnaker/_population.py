@@ -192,6 +192,11 @@ class Population(_sim.Population):  # type: ignore[misc]
                 )
             cellclass = cellclass(**dict(cellparams or {}))
             cellparams = None
+        # initial values given to a cell type's constructor (sPyNNaker's Izhikevich takes v
+        # and u there); Population(initial_values=...) overrides them
+        given = getattr(cellclass, "spinnaker_initial_values", None)
+        if given:
+            initial_values = {**given, **(initial_values or {})}
         extras = dict(additional_parameters or {})
         extras.update(additional_kwargs)
         if "neurons_per_core" not in extras and "max_atoms_per_core" not in extras:

@@ -93,6 +93,16 @@ COMPARISONS: dict[str, tuple[str, ...]] = {
         "test_model_if_curr_exp_semd::test_host_matches_reference_board",
         "test_model_if_curr_exp_semd::test_trigger_samples_the_facilitation_closed_form",
     ),
+    "IFTruncDelta": (
+        "test_model_if_trunc_delta::test_dc_drive_fires_at_the_exact_step_and_rests_refractory",
+        "test_model_if_trunc_delta::test_truncation_jumps_and_drive_match_the_rule",
+        "test_model_if_trunc_delta::"
+        "test_spynnaker_script_at_one_millisecond_follows_the_per_step_rule",
+    ),
+    "IZK_curr_exp": (
+        "test_model_izk_curr_exp::test_matches_fine_ode_solution",
+        "test_model_izk_curr_exp::test_dc_spike_times_match_nest_izhikevich",
+    ),
     "SpikeSourcePoisson": (
         "test_reference_closed_form::test_poisson_counts_and_intervals",
         "test_engine_sources::test_poisson_intervals_in_steps_match_a_numpy_simulation",

@@ -6,8 +6,6 @@ them.
 
 from __future__ import annotations
 
-from typing import Any
-
 from spinstream.spinnaker.extra_models._connectors import AllButMeConnector as AllButMeConnector
 from spinstream.spinnaker.extra_models._connectors import (
     OneToOneOffsetConnector as OneToOneOffsetConnector,
@@ -32,6 +30,7 @@ from spinstream.spinnaker.extra_models._plasticity import Vogels2011Rule as Voge
 from spinstream.spinnaker.extra_models._plasticity import (
     WeightDependenceAdditiveTriplet as WeightDependenceAdditiveTriplet,
 )
+from spinstream.spinnaker.extra_models._recurrent import RecurrentRule as RecurrentRule
 from spinstream.spinnaker.extra_models._stochastic import IFCondExpStoc as IFCondExpStoc
 from spinstream.spinnaker.extra_models._stochastic import (
     IFCurrDeltaFixedProb as IFCurrDeltaFixedProb,
@@ -42,6 +41,11 @@ from spinstream.spinnaker.extra_models._stochastic import (
 from spinstream.spinnaker.extra_models._stochastic import StocExp as StocExp
 from spinstream.spinnaker.extra_models._stochastic import StocExpStable as StocExpStable
 from spinstream.spinnaker.extra_models._stochastic import StocSigma as StocSigma
+from spinstream.spinnaker.extra_models._trunc import IFTruncDelta as IFTruncDelta
+from spinstream.spinnaker.extra_models._weight_change import (
+    WeightChangeable as WeightChangeable,
+)
+from spinstream.spinnaker.extra_models._weight_change import WeightChanger as WeightChanger
 
 __all__ = [
     "AllButMeConnector",
@@ -50,6 +54,7 @@ __all__ = [
     "IFCurrDeltaCa2Adaptive",
     "IFCurrDeltaFixedProb",
     "IFCurrExpCa2Adaptive",
+    "IFTruncDelta",
     "IF_curr_dual_exp",
     "IF_curr_exp_sEMD",
     "Izhikevich_cond",
@@ -57,30 +62,14 @@ __all__ = [
     "Neuromodulation",
     "OneToOneOffsetConnector",
     "PfisterSpikeTriplet",
+    "RecurrentRule",
     "SpikeNearestPairRule",
     "SpikeSourcePoissonVariable",
     "StocExp",
     "StocExpStable",
     "StocSigma",
     "Vogels2011Rule",
+    "WeightChangeable",
+    "WeightChanger",
     "WeightDependenceAdditiveTriplet",
 ]
-
-#: sPyNNaker's extra_models names that spinstream does not have yet, and why.
-_NOT_HERE = {
-    "IFTruncDelta": "its per-step rule has no underlying equation to integrate exactly",
-    "RecurrentRule": "sPyNNaker's stochastic accumulator rule is not built yet",
-    "WeightChangeable": "weight-changer synapses are not built yet",
-    "WeightChanger": "weight-changer synapses are not built yet",
-}
-
-
-def __getattr__(attr: str) -> Any:
-    if attr in _NOT_HERE:
-        from spinstream.spinnaker import MissingFeatureError
-
-        raise MissingFeatureError(
-            f"pyNN.spiNNaker.extra_models.{attr} is not available on spinstream: "
-            f"{_NOT_HERE[attr]} (docs/PYNN.md)"
-        )
-    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
