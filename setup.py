@@ -70,6 +70,7 @@ setup(
                 "kernels_c/plastic.c",
                 "kernels_c/layout.c",
                 "kernels_c/threads.c",
+                "kernels_c/mpi.c",
                 "kernels_c/rows.c",
                 *model_sources(),
             ],

@@ -363,6 +363,13 @@ def lib() -> ctypes.CDLL:
     dll.ss_pool_threads.restype = c_int32
     dll.ss_pool_owners.argtypes = [ctypes.c_void_p, POINTER(c_int32)]
     dll.ss_pool_owners.restype = None
+    vp = ctypes.c_void_p
+    dll.ss_comm_create.argtypes = [c_int32, c_int32, c_int32, c_int64, c_int64, vp, vp]
+    dll.ss_comm_create.restype = vp
+    dll.ss_comm_destroy.argtypes = [vp]
+    dll.ss_comm_destroy.restype = None
+    dll.ss_pool_create_comm.argtypes = [eng, c_int32, vp]
+    dll.ss_pool_create_comm.restype = vp
     i64p = POINTER(c_int64)
     dll.ss_sort_rows.argtypes = [c_int64, c_int64, i64p, i64p, i64p]
     dll.ss_sort_rows.restype = ctypes.c_int

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
+from spinstream.board import _mpi
 from spinstream.board._base import Board, ChunkResult
 from spinstream.board._plastic import PlasticState, PlasticStatistics, check_plasticity
 from spinstream.board._synapses import (
@@ -232,14 +233,21 @@ class HostBoard(Board):
         1: more threads only pay when the machine has that many idle cores and the network
         is large (tens of thousands of neurons); on a loaded or small machine they wait for
         each other at every step.
+    comm
+        The MPI processes the board spans (an mpi4py communicator; ``None``: every process
+        of ``mpirun``/``srun`` when the script was started by one, else this process alone).
+        Every rank builds the same network and runs the same calls; rank r runs its share of
+        the cores on ``threads`` threads, and the spikes and traces are the same bit for bit
+        for every number of processes and threads (docs/ENGINE.md, "Processes").
     """
 
     #: Longest synaptic delay (steps) the rows can hold.
     max_delay_steps = MAX_DELAY_STEPS
 
-    def __init__(self, spike_buffer: int = 1 << 16, threads: int = 1) -> None:
+    def __init__(self, spike_buffer: int = 1 << 16, threads: int = 1, comm: Any = None) -> None:
         self._threads = check_threads("HostBoard", threads)
         self._lib = E.lib()
+        self._procs = _mpi.processes(comm)
         self._loaded = False
         self._spike_buffer = spike_buffer
         self._recordings: dict[tuple[int, str], _Recording] = {}
@@ -511,7 +519,12 @@ class HostBoard(Board):
         """
         e = self._engine
         old = getattr(self, "_pool_fin", None)
-        handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
+        if self._procs is None:
+            handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
+        else:  # this rank's share of the cores (kernels_c/mpi.c)
+            handle = self._lib.ss_pool_create_comm(
+                ctypes.byref(e), self._threads, self._procs.handle
+            )
         if not handle:
             raise EngineError(
                 f"HostBoard: could not start {self._threads} engine threads (the system "
@@ -528,11 +541,56 @@ class HostBoard(Board):
         return self._threads
 
     def core_threads(self) -> npt.NDArray[np.int32]:
-        """Return the thread that updates each core and adds into its delay rings (by core id)."""
+        """Return the thread that updates each core and adds into its delay rings (by core id).
+
+        Over several MPI processes: the part, ``rank * threads + thread`` (a source core is
+        drawn by every rank: its part is on this rank).
+        """
         self._require_loaded()
         out = np.zeros(max(len(self._cores), 1), np.int32)
         self._lib.ss_pool_owners(self._engine.pool, E.ptr(out, ctypes.c_int32))
         return out[: len(self._cores)]
+
+    @property
+    def rank(self) -> int:
+        """This process's MPI rank among the board's processes (0 in one process)."""
+        return self._procs.rank if self._procs is not None else 0
+
+    @property
+    def processes(self) -> int:
+        """MPI processes the board spans (1: this process alone)."""
+        return self._procs.size if self._procs is not None else 1
+
+    def core_ranks(self) -> npt.NDArray[np.int32]:
+        """Return the rank that updates each core (by core id; sources: every rank, -1)."""
+        parts = self.core_threads()
+        ranks = (parts // max(self._effective_threads(), 1)).astype(np.int32)
+        for cid, a in enumerate(self._cores):
+            if a.layout.is_source:
+                ranks[cid] = -1
+        return ranks
+
+    def _effective_threads(self) -> int:
+        return int(self._lib.ss_pool_threads(self._engine.pool))
+
+    def local_mask(self, pop: int) -> npt.NDArray[np.bool_]:
+        """Which neurons of a population this rank updates (all of a spike source's)."""
+        self._require_loaded()
+        self._check_pop(pop)
+        size = self._spec.populations[pop].size
+        if self._procs is None:
+            return np.ones(size, bool)
+        ranks = self.core_ranks()
+        cores, _ = self._cores_of(pop, np.arange(size, dtype=np.int64))
+        r = ranks[cores]
+        return (r == self.rank) | (r < 0)
+
+    def _local_cores(self) -> npt.NDArray[np.bool_]:
+        """Per core: this rank holds its current state (its own cores, and every source)."""
+        if self._procs is None:
+            return np.ones(len(self._cores), bool)
+        r = self.core_ranks()
+        return (r == self.rank) | (r < 0)
 
     def _set_output_buffer(self) -> None:
         e = self._engine
@@ -835,6 +893,10 @@ class HostBoard(Board):
         w = self._plastic.weights(projection) if self._plastic is not None else None
         if w is None:
             return np.array(projs[projection].weight, dtype=np.float64)
+        if self._procs is not None:  # each weight from the rank that owns its target
+            index = self._blocks.p_of_projection[projection]
+            owned = self._local_cores()[self._blocks.p_tgt[index]]
+            return self._procs.combine(np.where(owned, w, 0.0))
         return w
 
     def set_synapses(
@@ -1025,6 +1087,13 @@ class HostBoard(Board):
         row = self._row(pop, name, "record" if hidden else "state")
         indices = np.asarray(indices, dtype=np.int64)
         out = np.empty(len(indices))
+        if self._procs is not None:  # each value from the rank that owns its core
+            out[:] = 0.0
+            mine = self._local_cores()  # sources: every rank's copy is the same
+            for c, local, pos in self._groups(pop, indices):
+                if mine[c]:
+                    out[pos] = self._cores[c].state[row, local]
+            return self._procs.combine(out)
         for c, local, pos in self._groups(pop, indices):
             out[pos] = self._cores[c].state[row, local]
         return out
@@ -1256,6 +1325,11 @@ class HostBoard(Board):
         eref = ctypes.byref(e)
         while remaining > 0:
             done = self._lib.ss_run(eref, remaining)
+            if done == -3:
+                raise EngineError(
+                    f"rank {self.rank}: the MPI exchange of spikes between the board's "
+                    f"{self.processes} processes failed"
+                )
             if done == -2:
                 raise EngineError(
                     f"this board's {self._threads} engine threads belong to the process "
@@ -1285,7 +1359,9 @@ class HostBoard(Board):
                 continue
             parts = samples.get((pop, var), [])
             probes = self._probes_by_var.get((pop, var), [])
-            if probes:
+            if probes and self._procs is not None:
+                parts += self._gathered_samples(probes, len(rec.indices))
+            elif probes:
                 count = probes[0][1].count
                 block = np.empty((count, len(rec.indices)))
                 for pr, _ in probes:
@@ -1305,6 +1381,23 @@ class HostBoard(Board):
                     np.zeros((0, len(rec.indices))),
                 )
         return result
+
+    def _gathered_samples(
+        self, probes: list[tuple[_Probe, E.Probe]], n_cols: int
+    ) -> list[tuple[I64, F64]]:
+        """One variable's samples of this run, each column from the rank that owns it."""
+        assert self._procs is not None
+        counts = [ps.count for _, ps in probes if ps.count]
+        count = self._procs.max(counts[0] if counts else 0)  # the owners agree
+        block = np.zeros((count, n_cols))
+        stamps = np.zeros(count, np.int64)
+        for pr, ps in probes:
+            if ps.count:
+                block[:, pr.columns] = pr.out[:count]
+                stamps[:] = pr.out_stamp[:count]
+        block = self._procs.combine(block)
+        stamps = self._procs.combine(stamps)
+        return [(stamps, block)] if count else []
 
     def _collect_spikes(self, result: ChunkResult, stamps_l: list[I64], gids_l: list[I64]) -> None:
         """Split the output buffer's spikes by population, ordered by (stamp, index)."""

@@ -1,0 +1,213 @@
+/* spinstream engine: the cores of one network over K processes (MPI), the same results for
+ * every K.
+ *
+ * The engine is not linked against MPI: Python (spinstream/board/_mpi.py) hands it, through
+ * ss_comm_create, the addresses of MPI_Allgather and MPI_Allgatherv from the libmpi that
+ * mpi4py loaded, and the handles of a communicator and of MPI_BYTE.  MPICH's handles are C
+ * ints, Open MPI's are pointers: `handle_bytes` says which, and each has its own function
+ * type, so every call matches the library's own prototype.
+ *
+ * threads.c assigns the neuron cores to K*T parts (rank r owns parts r*T .. r*T + T - 1) and
+ * keeps only the synapses of the rank's own targets.  After the neuron update of each step,
+ * thread 0 of every rank calls ss_xchg_step: one MPI_Allgather of a fixed slot per rank
+ * (grown, identically on every rank, when a step's spikes do not fit; the part that does not
+ * fit follows in one MPI_Allgatherv), so that every rank then holds every neuron core's
+ * spike list of that step, in core order, exactly as one process would, and delivers them
+ * into its own cores in that order.  Each rank's message, in int32 words:
+ *     [length, flags, k of each of its neuron cores (core order), their neuron indices]
+ * Flags are ORed over the ranks (bit 0: a spike history is full, so every rank stops before
+ * the same step).  Buffers are allocated when the pool is made; nothing while steps run. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+typedef int (*ag_int)(const void *, int, int, void *, int, int, int);
+typedef int (*agv_int)(const void *, int, int, void *, const int *, const int *, int, int);
+typedef int (*ag_ptr)(const void *, int, void *, void *, int, void *, void *);
+typedef int (*agv_ptr)(const void *, int, void *, void *, const int *, const int *, void *,
+                       void *);
+
+struct ss_comm {
+    int32_t rank, size;
+    int32_t handle_bytes; /* 4: MPICH (int handles), 8: Open MPI (pointer handles) */
+    int32_t pad;
+    int64_t comm, byte_type; /* the handles, as integers */
+    void *allgather, *allgatherv;
+};
+
+struct ss_xchg {
+    const ss_comm *comm;
+    int32_t K, S, S_cap;  /* ranks; slot words now; most words a rank's message can have */
+    int32_t *core_ptr;    /* [K + 1] into cores: each rank's neuron cores, in core order */
+    int32_t *cores;
+    int32_t *send;        /* [S_cap] this rank's message */
+    int32_t *slots;       /* [K][S_cap] (the first S words of each rank's slot are used) */
+    int32_t *over;        /* [sum of S_max] the tails that did not fit their slot */
+    int32_t *scratch;     /* [S_cap] one rank's message put together */
+    int *counts, *displs; /* [K] bytes */
+};
+
+ss_comm *ss_comm_create(int32_t rank, int32_t size, int32_t handle_bytes, int64_t comm,
+                        int64_t byte_type, void *allgather, void *allgatherv) {
+    if (size < 1 || rank < 0 || rank >= size || !allgather || !allgatherv) return NULL;
+    if (handle_bytes != 4 && handle_bytes != 8) return NULL;
+    ss_comm *c = (ss_comm *)calloc(1, sizeof(ss_comm));
+    if (!c) return NULL;
+    c->rank = rank;
+    c->size = size;
+    c->handle_bytes = handle_bytes;
+    c->comm = comm;
+    c->byte_type = byte_type;
+    c->allgather = allgather;
+    c->allgatherv = allgatherv;
+    return c;
+}
+
+void ss_comm_destroy(ss_comm *c) { free(c); }
+
+int32_t ss_comm_rank(const ss_comm *c) { return c ? c->rank : 0; }
+int32_t ss_comm_size(const ss_comm *c) { return c ? c->size : 1; }
+
+static int allgather(const ss_comm *c, const void *send, int bytes, void *recv) {
+    if (c->handle_bytes == 4)
+        return ((ag_int)c->allgather)(send, bytes, (int)c->byte_type, recv, bytes,
+                                      (int)c->byte_type, (int)c->comm);
+    return ((ag_ptr)c->allgather)(send, bytes, (void *)(intptr_t)c->byte_type, recv, bytes,
+                                  (void *)(intptr_t)c->byte_type, (void *)(intptr_t)c->comm);
+}
+
+static int allgatherv(const ss_comm *c, const void *send, int bytes, void *recv,
+                      const int *counts, const int *displs) {
+    if (c->handle_bytes == 4)
+        return ((agv_int)c->allgatherv)(send, bytes, (int)c->byte_type, recv, counts, displs,
+                                        (int)c->byte_type, (int)c->comm);
+    return ((agv_ptr)c->allgatherv)(send, bytes, (void *)(intptr_t)c->byte_type, recv, counts,
+                                    displs, (void *)(intptr_t)c->byte_type,
+                                    (void *)(intptr_t)c->comm);
+}
+
+void ss_xchg_destroy(ss_xchg *x) {
+    if (!x) return;
+    free(x->core_ptr);
+    free(x->cores);
+    free(x->send);
+    free(x->slots);
+    free(x->over);
+    free(x->scratch);
+    free(x->counts);
+    free(x->displs);
+    free(x);
+}
+
+/* owner[ci]: the part of each core (rank = part / T); only neuron cores are exchanged. */
+ss_xchg *ss_xchg_create(const ss_comm *comm, const ss_engine *e, const int32_t *owner,
+                        int32_t T) {
+    const int32_t K = comm->size, n_cores = e->n_cores;
+    ss_xchg *x = (ss_xchg *)calloc(1, sizeof(ss_xchg));
+    if (!x) return NULL;
+    x->comm = comm;
+    x->K = K;
+    x->core_ptr = (int32_t *)calloc((size_t)K + 1, sizeof(int32_t));
+    x->cores = (int32_t *)calloc((size_t)n_cores + 1, sizeof(int32_t));
+    x->counts = (int *)calloc((size_t)K, sizeof(int));
+    x->displs = (int *)calloc((size_t)K, sizeof(int));
+    int64_t *s_max = (int64_t *)calloc((size_t)K, sizeof(int64_t));
+    int ok = x->core_ptr && x->cores && x->counts && x->displs && s_max;
+    int64_t s_cap = 0, s_sum = 0, head = 0;
+    for (int32_t r = 0; ok && r < K; r++) {
+        x->core_ptr[r + 1] = x->core_ptr[r];
+        s_max[r] = 2;
+        for (int32_t ci = 0; ci < n_cores; ci++) {
+            if (ss_is_source(&e->cores[ci]) || owner[ci] / T != r) continue;
+            x->cores[x->core_ptr[r + 1]++] = ci;
+            s_max[r] += 1 + e->cores[ci].n;
+        }
+        if (s_max[r] > s_cap) s_cap = s_max[r];
+        const int64_t h = 2 + x->core_ptr[r + 1] - x->core_ptr[r];
+        if (h > head) head = h;
+        s_sum += s_max[r];
+    }
+    /* MPI counts are ints (bytes here) */
+    if (ok && (4 * s_sum > 0x7FFFFFFF || 4 * s_cap * K > 0x7FFFFFFF)) ok = 0;
+    if (ok) {
+        x->S_cap = (int32_t)s_cap;
+        x->S = (int32_t)(head + 64 < s_cap ? head + 64 : s_cap);
+        x->send = (int32_t *)calloc((size_t)s_cap, sizeof(int32_t));
+        x->scratch = (int32_t *)calloc((size_t)s_cap, sizeof(int32_t));
+        x->slots = (int32_t *)calloc((size_t)s_cap * (size_t)K, sizeof(int32_t));
+        x->over = (int32_t *)calloc((size_t)s_sum, sizeof(int32_t));
+        ok = x->send && x->scratch && x->slots && x->over;
+    }
+    free(s_max);
+    if (!ok) {
+        ss_xchg_destroy(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* Send this rank's spike lists of the step (emit_n, cores' spikes), receive every other
+ * rank's into emit_n and the cores' spikes (counting them in spikes_out, as their owner
+ * does); *flags goes out as this rank's flags and comes back ORed over all ranks.
+ * 0, or the MPI error code. */
+int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags) {
+    const ss_comm *c = x->comm;
+    const int32_t K = x->K, me = c->rank, S = x->S;
+    int32_t *msg = x->send;
+    const int32_t *mine = x->cores + x->core_ptr[me];
+    const int32_t n_mine = x->core_ptr[me + 1] - x->core_ptr[me];
+    int32_t L = 2 + n_mine;
+    msg[1] = *flags;
+    for (int32_t j = 0; j < n_mine; j++) {
+        const int32_t ci = mine[j];
+        const int32_t k = (int32_t)emit_n[ci];
+        msg[2 + j] = k;
+        memcpy(msg + L, e->cores[ci].spikes, (size_t)k * sizeof(int32_t));
+        L += k;
+    }
+    msg[0] = L;
+    int rc = allgather(c, msg, S * 4, x->slots);
+    if (rc) return rc;
+    int32_t over = 0, longest = 0, any = 0;
+    for (int32_t r = 0; r < K; r++) {
+        const int32_t Lr = x->slots[(int64_t)r * S];
+        if (Lr > longest) longest = Lr;
+        any |= x->slots[(int64_t)r * S + 1];
+        const int32_t tail = Lr > S ? Lr - S : 0;
+        x->counts[r] = 4 * tail;
+        x->displs[r] = 4 * over;
+        over += tail;
+    }
+    if (over) {
+        rc = allgatherv(c, msg + S, x->counts[me], x->over, x->counts, x->displs);
+        if (rc) return rc;
+    }
+    for (int32_t r = 0; r < K; r++) {
+        if (r == me) continue;
+        const int32_t *m = x->slots + (int64_t)r * S;
+        const int32_t Lr = m[0];
+        if (Lr > S) { /* put the message together */
+            memcpy(x->scratch, m, (size_t)S * sizeof(int32_t));
+            memcpy(x->scratch + S, x->over + x->displs[r] / 4, (size_t)(Lr - S) * sizeof(int32_t));
+            m = x->scratch;
+        }
+        const int32_t *cores = x->cores + x->core_ptr[r];
+        const int32_t n = x->core_ptr[r + 1] - x->core_ptr[r];
+        const int32_t *idx = m + 2 + n;
+        for (int32_t j = 0; j < n; j++) {
+            const int32_t k = m[2 + j];
+            ss_core *core = &e->cores[cores[j]];
+            memcpy(core->spikes, idx, (size_t)k * sizeof(int32_t));
+            idx += k;
+            emit_n[cores[j]] = k;
+            core->spikes_out += k;
+        }
+    }
+    *flags = any;
+    if (over) { /* a wider slot from the next step on: every rank decides alike */
+        int64_t s = (int64_t)longest + longest / 4;
+        x->S = (int32_t)(s < x->S_cap ? s : x->S_cap);
+    }
+    return 0;
+}

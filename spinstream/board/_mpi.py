@@ -1,0 +1,235 @@
+"""The MPI processes one HostBoard spans: the engine's communicator and the per-chunk gathers.
+
+``mpirun -n K python script.py`` runs the same script in K processes (ranks).  Each builds
+the same network and the same mapping; the engine (``kernels_c/mpi.c``, ``threads.c``) gives
+rank r the neuron cores of parts ``r*T .. r*T + T - 1`` of one assignment to K*T parts, keeps
+only the synapses of those targets, and exchanges every step's spikes with one
+``MPI_Allgather`` (plus an ``MPI_Allgatherv`` for the rare step whose spikes do not fit the
+agreed slot), called from C: no Python and no pickling per step.  So every rank ends a run
+with every recorded spike, in the order one process would have produced them.
+
+The engine does not link libmpi: this module hands it the addresses of ``MPI_Allgather``
+and ``MPI_Allgatherv`` from the libmpi that mpi4py loaded, and the handles of a duplicate of
+the communicator (the engine's traffic never mixes with the user's) and of ``MPI_BYTE``.
+
+Sampled state, ``get_state`` and plastic weights live on the rank that owns their core; they
+are combined once per chunk (or per call) with a bitwise-OR ``Allreduce`` of their 64-bit
+patterns, every other rank contributing zeros: exact, with no rounding (``x | 0 == x``).
+
+A rank that raises an uncaught exception calls ``MPI_Abort`` (:func:`install_abort_hook`),
+so the other ranks stop instead of waiting for ever in the next exchange; mpirun's default
+(errors are fatal, a rank that dies ends the job) covers a rank that is killed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.model import EngineError
+
+#: The environment variables by which MPI launchers (MPICH's hydra, Open MPI's mpirun,
+#: MVAPICH, Slurm's srun with PMI) tell a process how many processes were started.
+LAUNCH_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "PMIX_SIZE")
+
+_abort_lock = threading.Lock()
+_abort_installed = False
+
+
+def launched_size() -> int:
+    """Processes the MPI launcher started, from its environment (1 outside a launcher)."""
+    for var in LAUNCH_SIZE_VARS:
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
+
+
+def _import_mpi(why: str) -> Any:
+    try:
+        from mpi4py import MPI
+    except ImportError as exc:
+        raise EngineError(
+            f"{why}, but mpi4py is not installed: install spinstream's MPI extra "
+            "(`pip install spinstream[mpi]`, which brings mpi4py and MPICH) or mpi4py built "
+            "against your cluster's MPI"
+        ) from exc
+    return MPI
+
+
+def world() -> Any | None:
+    """MPI's COMM_WORLD when this process is one of several MPI processes, else None.
+
+    Several: the launcher said so (:data:`LAUNCH_SIZE_VARS`), or mpi4py is already imported
+    and its world has more than one process.
+    """
+    size = launched_size()
+    if size > 1:
+        MPI = _import_mpi(f"this process was started by an MPI launcher with {size} processes")
+        return MPI.COMM_WORLD
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is not None and mpi.Is_initialized() and mpi.COMM_WORLD.Get_size() > 1:
+        return mpi.COMM_WORLD
+    return None
+
+
+def processes(comm: Any = None) -> Processes | None:
+    """The board's processes: ``comm`` (an mpi4py communicator), or :func:`world` for None.
+
+    None when that is this process alone (one process needs no exchange).
+    """
+    if comm is None:
+        comm = world()
+        if comm is None:
+            return None
+    if not (hasattr(comm, "Get_size") and hasattr(comm, "Dup")):
+        raise EngineError(f"HostBoard: comm must be an mpi4py communicator, got {comm!r}")
+    if comm.Get_size() == 1:
+        return None
+    return Processes(comm)
+
+
+def _libmpi_functions() -> tuple[int, int]:
+    """Addresses of MPI_Allgather and MPI_Allgatherv in the libmpi mpi4py loaded."""
+    candidates: list[str] = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1] if line.strip() else ""
+                name = os.path.basename(path)
+                if name.startswith(("libmpi", "libmpich", "libmpi_abi")) and path not in candidates:
+                    candidates.append(path)
+    except OSError:  # not Linux: ask the dynamic linker
+        pass
+    import ctypes.util
+
+    for name in ("mpi", "mpich"):
+        found = ctypes.util.find_library(name)
+        if found:
+            candidates.append(found)
+    for path in candidates:
+        try:
+            lib = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+            ag = ctypes.cast(lib.MPI_Allgather, ctypes.c_void_p).value
+            agv = ctypes.cast(lib.MPI_Allgatherv, ctypes.c_void_p).value
+        except (OSError, AttributeError):
+            continue
+        if ag and agv:
+            return int(ag), int(agv)
+    raise EngineError(
+        "spinstream could not find MPI_Allgather in the MPI library mpi4py loaded "
+        f"(looked in {candidates or 'no libmpi'})"
+    )
+
+
+class Processes:
+    """The ranks of one board: rank, size and the engine's communicator.
+
+    Parameters
+    ----------
+    comm
+        An mpi4py communicator; the board uses a duplicate of it.
+    """
+
+    def __init__(self, comm: Any) -> None:
+        from mpi4py import MPI
+
+        self._MPI = MPI
+        self.comm = comm.Dup()
+        self.rank: int = self.comm.Get_rank()
+        self.size: int = self.comm.Get_size()
+        handle_bytes = int(MPI._sizeof(MPI.Comm))
+        allgather, allgatherv = _libmpi_functions()
+        lib = _engine_lib()
+        self._handle = lib.ss_comm_create(
+            self.rank,
+            self.size,
+            handle_bytes,
+            int(MPI._handleof(self.comm)),
+            int(MPI._handleof(MPI.BYTE)),
+            ctypes.c_void_p(allgather),
+            ctypes.c_void_p(allgatherv),
+        )
+        if not self._handle:
+            raise EngineError(
+                f"the engine refused the MPI communicator (rank {self.rank} of {self.size}, "
+                f"{handle_bytes}-byte handles)"
+            )
+        install_abort_hook(self.comm)
+
+    @property
+    def handle(self) -> int:
+        """The engine's ``ss_comm`` (for ``ss_pool_create_comm``)."""
+        return int(self._handle)
+
+    def close(self) -> None:
+        """Free the engine's communicator (after every pool that uses it is gone)."""
+        if self._handle:
+            _engine_lib().ss_comm_destroy(self._handle)
+            self._handle = 0
+            if not self._MPI.Is_finalized():
+                self.comm.Free()
+
+    def combine(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Every rank's values bitwise ORed (each gives zeros where it owns nothing); new array.
+
+        Collective: every rank must call it, in the same order, with the same shape.
+        """
+        arr = np.ascontiguousarray(values)
+        if arr.dtype.itemsize == 8:
+            bits = arr.view(np.int64).copy()
+            mpi_type = self._MPI.INT64_T
+        else:
+            bits = arr.view(np.uint8).copy()
+            mpi_type = self._MPI.UINT8_T
+        self.comm.Allreduce(self._MPI.IN_PLACE, [bits, mpi_type], op=self._MPI.BOR)
+        return bits.view(arr.dtype).reshape(arr.shape)
+
+    def max(self, value: int) -> int:
+        """The largest of every rank's ``value`` (collective)."""
+        buf = np.array([value], np.int64)
+        self.comm.Allreduce(self._MPI.IN_PLACE, [buf, self._MPI.INT64_T], op=self._MPI.MAX)
+        return int(buf[0])
+
+
+def _engine_lib() -> ctypes.CDLL:
+    from spinstream.board import _engine as E
+
+    return E.lib()
+
+
+def install_abort_hook(comm: Any) -> None:
+    """Make an uncaught exception on any rank abort every rank (``MPI_Abort``), not hang them.
+
+    The exception is printed first, prefixed by the rank, as Python would print it.
+    """
+    global _abort_installed
+    with _abort_lock:
+        if _abort_installed or comm.Get_size() < 2:
+            return
+        _abort_installed = True
+    previous: Callable[..., Any] = sys.excepthook
+    rank = comm.Get_rank()
+    size = comm.Get_size()
+
+    def hook(
+        kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        try:
+            sys.stderr.write(
+                f"spinstream: rank {rank} of {size} failed; aborting all {size} MPI processes\n"
+            )
+            previous(kind, exc, tb)
+            sys.stderr.flush()
+        finally:
+            comm.Abort(1)
+
+    sys.excepthook = hook
