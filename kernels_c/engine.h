@@ -281,7 +281,8 @@ typedef struct ss_xchg ss_xchg;
 ss_xchg *ss_xchg_create(const ss_comm *comm, const ss_engine *e, const int32_t *owner,
                         int32_t T);
 void ss_xchg_destroy(ss_xchg *x);
-int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags);
+int ss_xchg_prepare(ss_xchg *x, const ss_engine *e);
+int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp);
 /* Load (rows.c): order[0, n) sorts the synapses by (row, minor), stably; 0 or -1. */
 int ss_sort_rows(int64_t n, int64_t n_rows, const int64_t *row, const int64_t *minor,
                  int64_t *order);

@@ -13,10 +13,15 @@
  * (grown, identically on every rank, when a step's spikes do not fit; the part that does not
  * fit follows in one MPI_Allgatherv), so that every rank then holds every neuron core's
  * spike list of that step, in core order, exactly as one process would, and delivers them
- * into its own cores in that order.  Each rank's message, in int32 words:
- *     [length, flags, k of each of its neuron cores (core order), their neuron indices]
+ * into its own cores in that order.  The samples its cores' probes take at the end of the
+ * step (stamp m + 1: the state does not change in phase 3) travel in the same message, so
+ * every rank ends a run with every probe's samples, whatever its chunks.  Each rank's
+ * message, in int32 words:
+ *     [length, flags, k of each of its neuron cores (core order), their neuron indices,
+ *      the values (double, 2 words) of each probe of its cores that samples this step]
  * Flags are ORed over the ranks (bit 0: a spike history is full, so every rank stops before
- * the same step).  Buffers are allocated when the pool is made; nothing while steps run. */
+ * the same step).  Buffers are sized before a run starts (ss_xchg_prepare: probes change
+ * between runs); nothing is allocated while steps run. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,9 +46,11 @@ struct ss_xchg {
     int32_t K, S, S_cap;  /* ranks; slot words now; most words a rank's message can have */
     int32_t *core_ptr;    /* [K + 1] into cores: each rank's neuron cores, in core order */
     int32_t *cores;
+    int64_t *s_max;       /* [K] most words each rank's message can have in this run */
     int32_t *send;        /* [S_cap] this rank's message */
     int32_t *slots;       /* [K][S_cap] (the first S words of each rank's slot are used) */
-    int32_t *over;        /* [sum of S_max] the tails that did not fit their slot */
+    int32_t *over;        /* [over_cap] the tails that did not fit their slot */
+    int64_t over_cap;
     int32_t *scratch;     /* [S_cap] one rank's message put together */
     int *counts, *displs; /* [K] bytes */
 };
@@ -97,6 +104,7 @@ void ss_xchg_destroy(ss_xchg *x) {
     free(x->scratch);
     free(x->counts);
     free(x->displs);
+    free(x->s_max);
     free(x);
 }
 
@@ -112,46 +120,80 @@ ss_xchg *ss_xchg_create(const ss_comm *comm, const ss_engine *e, const int32_t *
     x->cores = (int32_t *)calloc((size_t)n_cores + 1, sizeof(int32_t));
     x->counts = (int *)calloc((size_t)K, sizeof(int));
     x->displs = (int *)calloc((size_t)K, sizeof(int));
-    int64_t *s_max = (int64_t *)calloc((size_t)K, sizeof(int64_t));
-    int ok = x->core_ptr && x->cores && x->counts && x->displs && s_max;
-    int64_t s_cap = 0, s_sum = 0, head = 0;
-    for (int32_t r = 0; ok && r < K; r++) {
+    x->s_max = (int64_t *)calloc((size_t)K, sizeof(int64_t));
+    if (!x->core_ptr || !x->cores || !x->counts || !x->displs || !x->s_max) {
+        ss_xchg_destroy(x);
+        return NULL;
+    }
+    for (int32_t r = 0; r < K; r++) {
         x->core_ptr[r + 1] = x->core_ptr[r];
-        s_max[r] = 2;
-        for (int32_t ci = 0; ci < n_cores; ci++) {
-            if (ss_is_source(&e->cores[ci]) || owner[ci] / T != r) continue;
-            x->cores[x->core_ptr[r + 1]++] = ci;
-            s_max[r] += 1 + e->cores[ci].n;
-        }
-        if (s_max[r] > s_cap) s_cap = s_max[r];
-        const int64_t h = 2 + x->core_ptr[r + 1] - x->core_ptr[r];
-        if (h > head) head = h;
-        s_sum += s_max[r];
+        for (int32_t ci = 0; ci < n_cores; ci++)
+            if (!ss_is_source(&e->cores[ci]) && owner[ci] / T == r)
+                x->cores[x->core_ptr[r + 1]++] = ci;
     }
-    /* MPI counts are ints (bytes here) */
-    if (ok && (4 * s_sum > 0x7FFFFFFF || 4 * s_cap * K > 0x7FFFFFFF)) ok = 0;
-    if (ok) {
-        x->S_cap = (int32_t)s_cap;
-        x->S = (int32_t)(head + 64 < s_cap ? head + 64 : s_cap);
-        x->send = (int32_t *)calloc((size_t)s_cap, sizeof(int32_t));
-        x->scratch = (int32_t *)calloc((size_t)s_cap, sizeof(int32_t));
-        x->slots = (int32_t *)calloc((size_t)s_cap * (size_t)K, sizeof(int32_t));
-        x->over = (int32_t *)calloc((size_t)s_sum, sizeof(int32_t));
-        ok = x->send && x->scratch && x->slots && x->over;
-    }
-    free(s_max);
-    if (!ok) {
+    if (ss_xchg_prepare(x, e)) {
         ss_xchg_destroy(x);
         return NULL;
     }
     return x;
 }
 
+/* Size the buffers for the probes the cores have now (every rank has the same probes, so
+ * every rank sizes alike); before a run.  0, or -1 when memory is refused. */
+int ss_xchg_prepare(ss_xchg *x, const ss_engine *e) {
+    const int32_t K = x->K;
+    int64_t s_cap = 0, s_sum = 0, head = 0, probe_words = 0;
+    for (int32_t r = 0; r < K; r++) {
+        int64_t words = 2, pw = 0;
+        for (int32_t j = x->core_ptr[r]; j < x->core_ptr[r + 1]; j++) {
+            const ss_core *c = &e->cores[x->cores[j]];
+            words += 1 + c->n;
+            for (int32_t p = 0; p < c->n_probes; p++) pw += 2 * (int64_t)c->probes[p].n;
+        }
+        x->s_max[r] = words + pw;
+        if (x->s_max[r] > s_cap) s_cap = x->s_max[r];
+        const int64_t h = 2 + x->core_ptr[r + 1] - x->core_ptr[r];
+        if (h > head) head = h;
+        if (pw > probe_words) probe_words = pw;
+        s_sum += x->s_max[r];
+    }
+    /* MPI counts are ints (bytes here) */
+    if (4 * s_sum > 0x7FFFFFFF || 4 * s_cap * K > 0x7FFFFFFF) return -1;
+    if (s_cap > x->S_cap) {
+        free(x->send);
+        free(x->scratch);
+        free(x->slots);
+        x->send = (int32_t *)calloc((size_t)s_cap, sizeof(int32_t));
+        x->scratch = (int32_t *)calloc((size_t)s_cap, sizeof(int32_t));
+        x->slots = (int32_t *)calloc((size_t)s_cap * (size_t)K, sizeof(int32_t));
+        x->S_cap = (int32_t)s_cap;
+        if (!x->send || !x->scratch || !x->slots) {
+            x->S_cap = 0;
+            return -1;
+        }
+    }
+    if (s_sum > x->over_cap) {
+        free(x->over);
+        x->over = (int32_t *)calloc((size_t)s_sum, sizeof(int32_t));
+        x->over_cap = x->over ? s_sum : 0;
+        if (!x->over) return -1;
+    }
+    /* the slot: every header, some spikes, and the samples of a step that samples all */
+    const int64_t S = head + 64 + probe_words;
+    if (S > x->S) x->S = (int32_t)(S < s_cap ? S : s_cap);
+    if (x->S > s_cap) x->S = (int32_t)s_cap;
+    return 0;
+}
+
+static int samples_now(const ss_probe *pr, int64_t stamp) {
+    return stamp % pr->interval == 0 && pr->count < pr->cap;
+}
+
 /* Send this rank's spike lists of the step (emit_n, cores' spikes), receive every other
  * rank's into emit_n and the cores' spikes (counting them in spikes_out, as their owner
  * does); *flags goes out as this rank's flags and comes back ORed over all ranks.
  * 0, or the MPI error code. */
-int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags) {
+int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp) {
     const ss_comm *c = x->comm;
     const int32_t K = x->K, me = c->rank, S = x->S;
     int32_t *msg = x->send;
@@ -165,6 +207,18 @@ int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags) {
         msg[2 + j] = k;
         memcpy(msg + L, e->cores[ci].spikes, (size_t)k * sizeof(int32_t));
         L += k;
+    }
+    for (int32_t j = 0; j < n_mine; j++) {
+        const ss_core *core = &e->cores[mine[j]];
+        for (int32_t p = 0; p < core->n_probes; p++) {
+            const ss_probe *pr = &core->probes[p];
+            if (!samples_now(pr, stamp)) continue;
+            const double *row = core->state + (int64_t)pr->var * core->n;
+            for (int32_t k = 0; k < pr->n; k++) {
+                memcpy(msg + L, &row[pr->index[k]], sizeof(double));
+                L += 2;
+            }
+        }
     }
     msg[0] = L;
     int rc = allgather(c, msg, S * 4, x->slots);
@@ -202,6 +256,17 @@ int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags) {
             idx += k;
             emit_n[cores[j]] = k;
             core->spikes_out += k;
+        }
+        for (int32_t j = 0; j < n; j++) { /* the samples, as ss_sample would take them */
+            ss_core *core = &e->cores[cores[j]];
+            for (int32_t p = 0; p < core->n_probes; p++) {
+                ss_probe *pr = &core->probes[p];
+                if (!samples_now(pr, stamp)) continue;
+                memcpy(pr->out + pr->count * pr->n, idx, (size_t)pr->n * sizeof(double));
+                idx += 2 * (int64_t)pr->n;
+                pr->out_stamp[pr->count] = stamp;
+                pr->count++;
+            }
         }
     }
     *flags = any;

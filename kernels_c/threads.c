@@ -296,7 +296,7 @@ static void run_part(ss_pool *pl, int32_t p) {
         if (pl->xchg) { /* every rank's spikes of this step, and whether any history is full */
             if (p == 0) {
                 pl->xflags = full;
-                if (ss_xchg_step(pl->xchg, e, pl->emit_n, &pl->xflags)) pl->failed = 1;
+                if (ss_xchg_step(pl->xchg, e, pl->emit_n, &pl->xflags, m + 1)) pl->failed = 1;
             }
             barrier_wait(&pl->bar);
             full = pl->xflags & 1;
@@ -354,6 +354,7 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     if (n_steps <= 0) return 0;
     if (pl->n_cores != e->n_cores) return -1;
     if (pl->n_started && getpid() != pl->pid) return -2; /* a forked child: no workers */
+    if (pl->xchg && ss_xchg_prepare(pl->xchg, e)) return -3; /* the probes may have changed */
     pl->e = e;
     pl->n_steps = n_steps;
     pl->ran = 0;

@@ -262,6 +262,8 @@ class HostBoard(Board):
         and leaves the board as it was: still loaded with its previous network, if any.
         """
         _check_network(spec)
+        if self._procs is not None:
+            self._procs.check_same_network(spec)
         saved = dict(self.__dict__)
         saved["_recordings"] = dict(self._recordings)
         saved["_rec_currents"] = set(self._rec_currents)
@@ -896,7 +898,7 @@ class HostBoard(Board):
         if self._procs is not None:  # each weight from the rank that owns its target
             index = self._blocks.p_of_projection[projection]
             owned = self._local_cores()[self._blocks.p_tgt[index]]
-            return self._procs.combine(np.where(owned, w, 0.0))
+            return self._procs.combine(np.where(owned, w, 0.0), what="get_weights")
         return w
 
     def set_synapses(
@@ -1082,18 +1084,26 @@ class HostBoard(Board):
         """Return the current values of a state variable (PyNN units).
 
         ``hidden``: also rows users cannot set (recorded ones, such as ``_input_exc``).
+        Over several MPI processes each value comes from the rank that updates its neuron,
+        so every rank must call this, in the same order (a collective).
         """
         self._require_loaded()
+        if self._procs is None:
+            return self._read_state(pop, name, indices, hidden=hidden)
+        row = self._row(pop, name, "record" if hidden else "state")
+        indices = np.asarray(indices, dtype=np.int64)
+        out = np.zeros(len(indices))
+        mine = self._local_cores()  # sources: every rank's copy is the same
+        for c, local, pos in self._groups(pop, indices):
+            if mine[c]:
+                out[pos] = self._cores[c].state[row, local]
+        return self._procs.combine(out, what=f"get_state({name!r})")
+
+    def _read_state(self, pop: int, name: str, indices: I64, *, hidden: bool = False) -> F64:
+        """This process's copy of a state variable (another rank's cores: as last set)."""
         row = self._row(pop, name, "record" if hidden else "state")
         indices = np.asarray(indices, dtype=np.int64)
         out = np.empty(len(indices))
-        if self._procs is not None:  # each value from the rank that owns its core
-            out[:] = 0.0
-            mine = self._local_cores()  # sources: every rank's copy is the same
-            for c, local, pos in self._groups(pop, indices):
-                if mine[c]:
-                    out[pos] = self._cores[c].state[row, local]
-            return self._procs.combine(out)
         for c, local, pos in self._groups(pop, indices):
             out[pos] = self._cores[c].state[row, local]
         return out
@@ -1302,7 +1312,8 @@ class HostBoard(Board):
         if first == 0 and not self._sampled_initial:
             for (pop, var), rec in self._recordings.items():
                 if var != "spikes":
-                    values = self.get_state(pop, var, rec.indices, hidden=True)
+                    # before any step every rank holds every core's state: no gather
+                    values = self._read_state(pop, var, rec.indices, hidden=True)
                     samples.setdefault((pop, var), []).append(
                         (np.zeros(1, np.int64), values[None, :])
                     )
@@ -1359,9 +1370,7 @@ class HostBoard(Board):
                 continue
             parts = samples.get((pop, var), [])
             probes = self._probes_by_var.get((pop, var), [])
-            if probes and self._procs is not None:
-                parts += self._gathered_samples(probes, len(rec.indices))
-            elif probes:
+            if probes:
                 count = probes[0][1].count
                 block = np.empty((count, len(rec.indices)))
                 for pr, _ in probes:
@@ -1381,23 +1390,6 @@ class HostBoard(Board):
                     np.zeros((0, len(rec.indices))),
                 )
         return result
-
-    def _gathered_samples(
-        self, probes: list[tuple[_Probe, E.Probe]], n_cols: int
-    ) -> list[tuple[I64, F64]]:
-        """One variable's samples of this run, each column from the rank that owns it."""
-        assert self._procs is not None
-        counts = [ps.count for _, ps in probes if ps.count]
-        count = self._procs.max(counts[0] if counts else 0)  # the owners agree
-        block = np.zeros((count, n_cols))
-        stamps = np.zeros(count, np.int64)
-        for pr, ps in probes:
-            if ps.count:
-                block[:, pr.columns] = pr.out[:count]
-                stamps[:] = pr.out_stamp[:count]
-        block = self._procs.combine(block)
-        stamps = self._procs.combine(stamps)
-        return [(stamps, block)] if count else []
 
     def _collect_spikes(self, result: ChunkResult, stamps_l: list[I64], gids_l: list[I64]) -> None:
         """Split the output buffer's spikes by population, ordered by (stamp, index)."""

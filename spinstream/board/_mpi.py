@@ -27,6 +27,7 @@ import ctypes
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -42,6 +43,24 @@ LAUNCH_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "
 
 _abort_lock = threading.Lock()
 _abort_installed = False
+
+
+def collective_timeout() -> float:
+    """Seconds a rank waits for the others in a collective read (``SPINSTREAM_MPI_TIMEOUT``).
+
+    The per-step exchange has no timeout (a rank in lock-step may wait for its controller
+    as long as it must); a rank that dies ends the job through the launcher or MPI_Abort.
+    """
+    raw = os.environ.get("SPINSTREAM_MPI_TIMEOUT", "300")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise EngineError(
+            f"SPINSTREAM_MPI_TIMEOUT must be a number of seconds, got {raw!r}"
+        ) from None
+    if not value > 0:
+        raise EngineError(f"SPINSTREAM_MPI_TIMEOUT must be > 0 seconds, got {raw!r}")
+    return value
 
 
 def launched_size() -> int:
@@ -95,6 +114,17 @@ def processes(comm: Any = None) -> Processes | None:
     if comm.Get_size() == 1:
         return None
     return Processes(comm)
+
+
+def agreed_seed(seed: int) -> int:
+    """Rank 0's ``seed`` on every rank of the world (a seed drawn at random differs per rank).
+
+    Collective over COMM_WORLD when this process is one of several; else ``seed``.
+    """
+    comm = world()
+    if comm is None:
+        return seed
+    return int(comm.bcast(int(seed), root=0))
 
 
 def _libmpi_functions() -> tuple[int, int]:
@@ -178,10 +208,12 @@ class Processes:
             if not self._MPI.Is_finalized():
                 self.comm.Free()
 
-    def combine(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    def combine(self, values: npt.NDArray[Any], what: str = "a read") -> npt.NDArray[Any]:
         """Every rank's values bitwise ORed (each gives zeros where it owns nothing); new array.
 
-        Collective: every rank must call it, in the same order, with the same shape.
+        Collective: every rank must call it, in the same order, with the same shape.  A rank
+        that waits longer than :func:`collective_timeout` for the others raises
+        :class:`EngineError` naming ``what`` (uncaught, it aborts every rank).
         """
         arr = np.ascontiguousarray(values)
         if arr.dtype.itemsize == 8:
@@ -190,14 +222,109 @@ class Processes:
         else:
             bits = arr.view(np.uint8).copy()
             mpi_type = self._MPI.UINT8_T
-        self.comm.Allreduce(self._MPI.IN_PLACE, [bits, mpi_type], op=self._MPI.BOR)
+        request = self.comm.Iallreduce(self._MPI.IN_PLACE, [bits, mpi_type], op=self._MPI.BOR)
+        self._wait(request, what)
         return bits.view(arr.dtype).reshape(arr.shape)
 
-    def max(self, value: int) -> int:
-        """The largest of every rank's ``value`` (collective)."""
-        buf = np.array([value], np.int64)
-        self.comm.Allreduce(self._MPI.IN_PLACE, [buf, self._MPI.INT64_T], op=self._MPI.MAX)
-        return int(buf[0])
+    def _wait(self, request: Any, what: str) -> None:
+        timeout = collective_timeout()
+        deadline = time.monotonic() + timeout
+        pause = 1e-5
+        while not request.Test():
+            if time.monotonic() > deadline:
+                raise EngineError(
+                    f"rank {self.rank}: {what} waited {timeout:g} s for the other MPI "
+                    "processes: every rank must make the same calls in the same order (set "
+                    "SPINSTREAM_MPI_TIMEOUT to wait longer)"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
+
+    def check_same_network(self, spec: Any) -> None:
+        """Raise :class:`EngineError` on every rank unless every rank built this network.
+
+        Each rank must build the same populations, parameters and synapses (connectors
+        drawn from seeded generators: ``NativeRNG`` or ``NumpyRNG(seed=...)``); a rank with
+        another network would silently compute another one's share.  Collective.
+        """
+        mine = network_fingerprints(spec)
+        theirs = self.comm.allgather([d for _, d in mine])
+        for r, digests in enumerate(theirs):
+            if len(digests) != len(mine):
+                raise EngineError(
+                    f"rank {r} built a network of {len(digests)} parts, rank {self.rank} of "
+                    f"{len(mine)}: every MPI process must build the same network"
+                )
+        for k, (name, _) in enumerate(mine):
+            ranks = {r: digests[k] for r, digests in enumerate(theirs)}
+            if len(set(ranks.values())) > 1:
+                other = next(r for r, d in ranks.items() if d != ranks[0])
+                raise EngineError(
+                    f"{name} differs between rank 0 and rank {other}: every MPI process must "
+                    "build the same network (draw connectors, weights and delays from seeded "
+                    "generators, NativeRNG() or NumpyRNG(seed=...), and give setup() a seed "
+                    "or let rank 0's be shared)"
+                )
+
+
+def _digest(h: Any, values: Any) -> None:
+    """Add an array (or anything numpy takes) to a hash: its shape, dtype and a checksum."""
+    arr = np.ascontiguousarray(np.asarray(values))
+    h.update(f"{arr.dtype.str}{arr.shape}".encode())
+    if arr.dtype == object:  # lists of spike-time arrays
+        for item in arr.ravel():
+            _digest(h, item)
+        return
+    raw = arr.reshape(-1).view(np.uint8)
+    pad = (-len(raw)) % 8
+    words = np.concatenate([raw, np.zeros(pad, np.uint8)]).view(np.uint64) if pad else (
+        raw.view(np.uint64)
+    )
+    # order-sensitive and cheap (memory speed): the xor of the words and of their products
+    # with their positions; identical arrays give identical sums
+    pos = np.arange(1, len(words) + 1, dtype=np.uint64)
+    h.update(np.bitwise_xor.reduce(words, initial=np.uint64(0)).tobytes())
+    h.update(np.add.reduce(words * pos, initial=np.uint64(0), dtype=np.uint64).tobytes())
+
+
+def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
+    """A short hash of every part of a network, named as an error would name it."""
+    import hashlib
+
+    out: list[tuple[str, bytes]] = []
+    h = hashlib.blake2b(digest_size=8)
+    h.update(repr((spec.dt, spec.seed, spec.n_boards)).encode())
+    out.append(("the network's dt, seed or boards", h.digest()))
+    for p in spec.populations:
+        h = hashlib.blake2b(digest_size=8)
+        h.update(repr((p.label, p.size, p.model, p.max_atoms_per_core, p.placement, p.seed,
+                       p.receptors, p.virtual_key, sorted(p.params), sorted(p.initial))).encode())
+        for key in sorted(p.params):
+            _digest(h, p.params[key])
+        for key in sorted(p.initial):
+            _digest(h, p.initial[key])
+        if p.spike_times is not None:
+            for t in p.spike_times:
+                _digest(h, t)
+        out.append((f"population {p.label!r}", h.digest()))
+    for q in spec.projections:
+        h = hashlib.blake2b(digest_size=8)
+        h.update(repr((q.pre, q.post, q.label, q.plasticity)).encode())
+        for arr in (q.pre_index, q.post_index, q.weight, q.delay_steps, q.receptor):
+            _digest(h, arr)
+        for key in sorted(q.rule_params or {}):
+            _digest(h, (q.rule_params or {})[key])
+        out.append((f"projection {q.label or q.id!r}", h.digest()))
+    for c in spec.current_sources:
+        h = hashlib.blake2b(digest_size=8)
+        h.update(repr((c.kind, sorted(c.params))).encode())
+        for key in sorted(c.params):
+            _digest(h, c.params[key])
+        for pid, idx in c.targets:
+            h.update(repr(pid).encode())
+            _digest(h, idx)
+        out.append((f"current source {c.id}", h.digest()))
+    return out
 
 
 def _engine_lib() -> ctypes.CDLL:

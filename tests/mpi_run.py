@@ -1,0 +1,130 @@
+"""Scripts that tests/test_mpi.py runs under ``mpirun -n K python -m tests.mpi_run CASE OUT``.
+
+Every rank runs the same case, as a user's script would, and writes what it saw to
+``OUT.<rank>.npz``; the test compares those files with the same case run in one process.
+Cases:
+
+- ``session T``: tests/test_threads.py's network (delays, STDP, Tsodyks-Markram, stochastic
+  synapses, Poisson, spike arrays, noisy and DC currents, spikes injected mid-run) in a
+  Session on T threads per process.
+- ``pynn T``: the same network through ``spinstream.pyNN`` (``setup``/``run``/``reset``,
+  ``get_data(gather=True)``, ``get_data(gather=False)``, ``rank()``, ``num_processes()``,
+  ``local_cells``, ``get('v')``), with a change of weights and delays between runs.
+- ``subscriber``: a Session whose rank 0 subscribes to a population's spikes while running.
+- ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
+- ``kill``: rank 1 is killed (SIGKILL) after its first run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from typing import Any
+
+import numpy as np
+
+import spinstream
+import spinstream.pyNN as sim
+from tests.test_threads import build, outcome, session_run
+
+
+def _rank() -> int:
+    from spinstream.board import mpi_processes
+
+    return mpi_processes()[0]
+
+
+def case_session(threads: int) -> dict[str, Any]:
+    result, owners = asyncio.run(session_run(threads))
+    return {**result, "owners": owners}
+
+
+def case_pynn(threads: int) -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9, threads=threads)
+    try:
+        net = build(sim)
+        exc = net["pops"][0]
+        out: dict[str, Any] = {
+            "rank": np.array([sim.rank()]),
+            "num_processes": np.array([sim.num_processes()]),
+        }
+        sim.run(15.0)
+        net["inj"].inject_spikes([0, 5])
+        net["arr"].set(weight=0.5, delay=1.5)
+        sim.run(15.0)
+        out["v_now"] = exc.current_values["v"]
+        out["local_exc"] = np.array([int(i) - int(exc.first_id) for i in exc.local_cells])
+        out["local_ids_flag"] = np.array([bool(c.local) for c in exc.all_cells])
+        view = exc[10:200:3]
+        out["local_view"] = np.array([int(i) - int(exc.first_id) for i in view.local_cells])
+        seg = exc.get_data("spikes", gather=False).segments[-1]
+        out["local_trains"] = np.array([int(st.annotations["source_index"]) for st in seg.spiketrains])
+        out["local_counts"] = np.array(sorted(exc.get_spike_counts(gather=False)))
+        sim.reset()
+        sim.run(12.0)
+        out.update(outcome(net))
+        return out
+    finally:
+        sim.end()
+
+
+async def _subscriber() -> dict[str, Any]:
+    async with spinstream.Session(timestep=0.1, chunk=2.0, seed=5) as s:
+        net = build(s)
+        exc = net["pops"][0]
+        got: list[tuple[np.ndarray, np.ndarray]] = []
+
+        async def listen(stream: Any) -> None:
+            async for batch in stream:
+                got.append((np.asarray(batch.times), np.asarray(batch.indices)))
+
+        if _rank() == 0:  # a subscriber on rank 0 only; the other ranks just run
+            async with exc.stream("spikes") as stream:
+                task = asyncio.create_task(listen(stream))
+                await s.run(30.0)
+            await task
+        else:
+            await s.run(30.0)
+        out = outcome(net)
+        if got:
+            out["streamed_times"] = np.concatenate([t for t, _ in got])
+            out["streamed_indices"] = np.concatenate([i for _, i in got])
+        return out
+
+
+def case_subscriber() -> dict[str, Any]:
+    return asyncio.run(_subscriber())
+
+
+def case_die(how: str) -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    sim.run(5.0)
+    if sim.rank() == 1:
+        if how == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("rank 1 fails on purpose")
+    for _ in range(1000):  # the others would wait for rank 1 in the next exchange
+        sim.run(5.0)
+    return outcome(net)
+
+
+def main(argv: list[str]) -> None:
+    case, out = argv[0], argv[-1]
+    if case == "session":
+        result = case_session(int(argv[1]))
+    elif case == "pynn":
+        result = case_pynn(int(argv[1]))
+    elif case == "subscriber":
+        result = case_subscriber()
+    elif case in ("die", "kill"):
+        result = case_die(case)
+    else:
+        raise SystemExit(f"unknown case {case!r}")
+    np.savez(f"{out}.{_rank()}.npz", **{k.replace(" ", "_"): v for k, v in result.items()})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
