@@ -13,6 +13,8 @@ Cases:
 - ``subscriber``: a Session whose rank 0 subscribes to a population's spikes while running.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
+- ``differ``: the ranks draw their connections from unseeded generators (another network on
+  each rank): loading must refuse it on every rank.
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ def case_pynn(threads: int) -> dict[str, Any]:
         view = exc[10:200:3]
         out["local_view"] = np.array([int(i) - int(exc.first_id) for i in view.local_cells])
         seg = exc.get_data("spikes", gather=False).segments[-1]
-        out["local_trains"] = np.array([int(st.annotations["source_index"]) for st in seg.spiketrains])
+        out["local_trains"] = np.array(
+            [int(st.annotations["source_index"]) for st in seg.spiketrains]
+        )
         out["local_counts"] = np.array(sorted(exc.get_spike_counts(gather=False)))
         sim.reset()
         sim.run(12.0)
@@ -111,6 +115,16 @@ def case_die(how: str) -> dict[str, Any]:
     return outcome(net)
 
 
+def case_differ() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    a = sim.Population(50, sim.IF_curr_exp(), label="a")
+    sim.Projection(
+        a, a, sim.FixedProbabilityConnector(0.2, rng=sim.NumpyRNG()), sim.StaticSynapse()
+    )
+    sim.run(1.0)
+    return {}
+
+
 def main(argv: list[str]) -> None:
     case, out = argv[0], argv[-1]
     if case == "session":
@@ -119,6 +133,8 @@ def main(argv: list[str]) -> None:
         result = case_pynn(int(argv[1]))
     elif case == "subscriber":
         result = case_subscriber()
+    elif case == "differ":
+        result = case_differ()
     elif case in ("die", "kill"):
         result = case_die(case)
     else:

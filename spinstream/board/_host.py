@@ -555,7 +555,7 @@ class HostBoard(Board):
 
     @property
     def rank(self) -> int:
-        """This process's MPI rank among the board's processes (0 in one process)."""
+        """Return this process's MPI rank among the board's processes (0 in one process)."""
         return self._procs.rank if self._procs is not None else 0
 
     @property
@@ -585,14 +585,16 @@ class HostBoard(Board):
         ranks = self.core_ranks()
         cores, _ = self._cores_of(pop, np.arange(size, dtype=np.int64))
         r = ranks[cores]
-        return (r == self.rank) | (r < 0)
+        mask: npt.NDArray[np.bool_] = (r == self.rank) | (r < 0)
+        return mask
 
     def _local_cores(self) -> npt.NDArray[np.bool_]:
         """Per core: this rank holds its current state (its own cores, and every source)."""
         if self._procs is None:
             return np.ones(len(self._cores), bool)
         r = self.core_ranks()
-        return (r == self.rank) | (r < 0)
+        mask: npt.NDArray[np.bool_] = (r == self.rank) | (r < 0)
+        return mask
 
     def _set_output_buffer(self) -> None:
         e = self._engine
@@ -1100,7 +1102,7 @@ class HostBoard(Board):
         return self._procs.combine(out, what=f"get_state({name!r})")
 
     def _read_state(self, pop: int, name: str, indices: I64, *, hidden: bool = False) -> F64:
-        """This process's copy of a state variable (another rank's cores: as last set)."""
+        """Read this process's copy of a state variable (another rank's cores: as last set)."""
         row = self._row(pop, name, "record" if hidden else "state")
         indices = np.asarray(indices, dtype=np.int64)
         out = np.empty(len(indices))

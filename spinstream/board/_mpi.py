@@ -64,7 +64,7 @@ def collective_timeout() -> float:
 
 
 def launched_size() -> int:
-    """Processes the MPI launcher started, from its environment (1 outside a launcher)."""
+    """Return how many processes the MPI launcher started (1 outside a launcher)."""
     for var in LAUNCH_SIZE_VARS:
         value = os.environ.get(var, "")
         if value.isdigit() and int(value) > 0:
@@ -101,7 +101,7 @@ def world() -> Any | None:
 
 
 def processes(comm: Any = None) -> Processes | None:
-    """The board's processes: ``comm`` (an mpi4py communicator), or :func:`world` for None.
+    """Return the board's processes: ``comm`` (mpi4py), or :func:`world` for None.
 
     None when that is this process alone (one process needs no exchange).
     """
@@ -135,7 +135,10 @@ def _libmpi_functions() -> tuple[int, int]:
             for line in maps:
                 path = line.split()[-1] if line.strip() else ""
                 name = os.path.basename(path)
-                if name.startswith(("libmpi", "libmpich", "libmpi_abi")) and path not in candidates:
+                if (
+                    name.startswith(("libmpi", "libmpich", "libmpi_abi"))
+                    and path not in candidates
+                ):
                     candidates.append(path)
     except OSError:  # not Linux: ask the dynamic linker
         pass
@@ -216,6 +219,7 @@ class Processes:
         :class:`EngineError` naming ``what`` (uncaught, it aborts every rank).
         """
         arr = np.ascontiguousarray(values)
+        bits: npt.NDArray[Any]
         if arr.dtype.itemsize == 8:
             bits = arr.view(np.int64).copy()
             mpi_type = self._MPI.INT64_T
@@ -277,8 +281,10 @@ def _digest(h: Any, values: Any) -> None:
         return
     raw = arr.reshape(-1).view(np.uint8)
     pad = (-len(raw)) % 8
-    words = np.concatenate([raw, np.zeros(pad, np.uint8)]).view(np.uint64) if pad else (
-        raw.view(np.uint64)
+    words = (
+        np.concatenate([raw, np.zeros(pad, np.uint8)]).view(np.uint64)
+        if pad
+        else (raw.view(np.uint64))
     )
     # order-sensitive and cheap (memory speed): the xor of the words and of their products
     # with their positions; identical arrays give identical sums
@@ -288,7 +294,7 @@ def _digest(h: Any, values: Any) -> None:
 
 
 def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
-    """A short hash of every part of a network, named as an error would name it."""
+    """Return a short hash of every part of a network, named as an error would name it."""
     import hashlib
 
     out: list[tuple[str, bytes]] = []
@@ -297,8 +303,22 @@ def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
     out.append(("the network's dt, seed or boards", h.digest()))
     for p in spec.populations:
         h = hashlib.blake2b(digest_size=8)
-        h.update(repr((p.label, p.size, p.model, p.max_atoms_per_core, p.placement, p.seed,
-                       p.receptors, p.virtual_key, sorted(p.params), sorted(p.initial))).encode())
+        h.update(
+            repr(
+                (
+                    p.label,
+                    p.size,
+                    p.model,
+                    p.max_atoms_per_core,
+                    p.placement,
+                    p.seed,
+                    p.receptors,
+                    p.virtual_key,
+                    sorted(p.params),
+                    sorted(p.initial),
+                )
+            ).encode()
+        )
         for key in sorted(p.params):
             _digest(h, p.params[key])
         for key in sorted(p.initial):
@@ -347,9 +367,7 @@ def install_abort_hook(comm: Any) -> None:
     rank = comm.Get_rank()
     size = comm.Get_size()
 
-    def hook(
-        kind: type[BaseException], exc: BaseException, tb: TracebackType | None
-    ) -> None:
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         try:
             sys.stderr.write(
                 f"spinstream: rank {rank} of {size} failed; aborting all {size} MPI processes\n"

@@ -368,7 +368,7 @@ class _PopulationMixin:
         return super().get(parameter_names, gather=False, simplify=simplify)  # type: ignore[misc]
 
     def _local_filter(self, gather: bool) -> IntArray | None:
-        """The record filter (root indices), cut to this rank's cells unless ``gather``."""
+        """Return the record filter (root indices), cut to this rank's cells unless ``gather``."""
         idx = self._record_filter_indices()
         if gather or self._simulator.state.num_processes == 1:
             return idx
@@ -393,7 +393,8 @@ class _PopulationMixin:
     @property
     def local_cells(self) -> Any:
         """The cells (IDs) this MPI process updates (every cell in one process)."""
-        return self.all_cells[self._root._local_root_mask()[self._index_array()]]
+        cells: Any = self.all_cells  # type: ignore[attr-defined]
+        return cells[self._root._local_root_mask()[self._index_array()]]
 
     @local_cells.setter
     def local_cells(self, value: Any) -> None:
@@ -408,7 +409,7 @@ class _PopulationMixin:
 
     def is_local(self, id: Any) -> bool:
         """Whether this MPI process updates cell ``id`` (``ID.local``)."""
-        index = int(self.id_to_index(id))
+        index = int(self.id_to_index(id))  # type: ignore[attr-defined]
         return bool(self._root._local_root_mask()[self._index_array()[index]])
 
     def record(
@@ -455,9 +456,7 @@ class _PopulationMixin:
         ``gather=False`` only the cells this rank updates (:attr:`local_cells`).
         """
         self._runtime  # noqa: B018 - raises for a stale population
-        return self._root.recorder.get(
-            variables, self._local_filter(gather), clear, annotations
-        )
+        return self._root.recorder.get(variables, self._local_filter(gather), clear, annotations)
 
     def get_data_by_indexes(
         self, variables: Any, indexes: Any, clear: bool = False, annotations: Any = None

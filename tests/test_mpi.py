@@ -1,0 +1,184 @@
+"""One network over K MPI processes (``mpirun -n K``): the same bits as one process.
+
+Each test starts ``mpiexec -n K python -m tests.mpi_run CASE`` (tests/mpi_run.py: every rank
+runs the same script, as a user's would) and compares what every rank saw with the same
+case run here, in one process: spikes, sampled traces and STDP weights must be equal bit for
+bit (docs/ENGINE.md, "Processes").  MPI comes from the ``mpi`` extra (mpi4py and MPICH's
+wheel); CI installs it, and a missing MPI fails there instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from tests.engine import require_engine
+from tests.mpi_run import case_pynn, case_session, case_subscriber
+
+require_engine()
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Longest a case may take under mpiexec (seconds): they take a few on 2 loaded cores.
+LIMIT = 120
+
+
+def _mpiexec() -> str:
+    here = Path(sys.executable).parent / "mpiexec"
+    found = str(here) if here.exists() else shutil.which("mpiexec")
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        found = None
+    if found is None:
+        why = "mpi4py or mpiexec is missing (pip install .[mpi])"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"MPI unavailable on CI: {why}", pytrace=False)
+        pytest.skip(why)
+    return found
+
+
+def mpirun(
+    n: int, *case: str, out: Path, timeout: float = LIMIT
+) -> subprocess.CompletedProcess[str]:
+    """Run a case of tests/mpi_run.py on ``n`` processes; returns the finished process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for var in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE"):  # not nested in a launcher
+        env.pop(var, None)
+    cmd = [_mpiexec(), "-n", str(n), sys.executable, "-m", "tests.mpi_run", *case, str(out)]
+    return subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def ranks(n: int, *case: str, tmp_path: Path) -> list[dict[str, np.ndarray]]:
+    out = tmp_path / "_".join(case)
+    proc = mpirun(n, *case, out=out)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    files = [Path(f"{out}.{r}.npz") for r in range(n)]
+    return [dict(np.load(f)) for f in files]
+
+
+def same_bits(one: dict[str, Any], other: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+    """Every array of ``one`` (but ``skip``) equals ``other``'s bit for bit."""
+    a_all = {k.replace(" ", "_"): np.ascontiguousarray(v) for k, v in one.items()}
+    b_all = {k.replace(" ", "_"): np.ascontiguousarray(v) for k, v in other.items()}
+    a_all = {k: v for k, v in a_all.items() if k not in skip}
+    b_all = {k: v for k, v in b_all.items() if k not in skip}
+    assert set(a_all) == set(b_all), sorted(set(a_all) ^ set(b_all))[:10]
+    for key, a in a_all.items():
+        b = b_all[key]
+        assert a.shape == b.shape, key
+        assert a.dtype == b.dtype, key
+        # bit for bit: float arrays compared as bytes (NaN == NaN, -0.0 != 0.0)
+        assert_array_equal(
+            a.view(np.uint8) if a.dtype.kind == "f" else a,
+            b.view(np.uint8) if b.dtype.kind == "f" else b,
+            err_msg=key,
+        )
+
+
+@pytest.fixture(scope="module")
+def single_session() -> dict[str, Any]:
+    return case_session(1)
+
+
+def test_session_on_2_processes_same_bits_as_one_and_as_2_threads(
+    single_session: dict[str, Any], tmp_path: Path
+) -> None:
+    one = single_session
+    # the network exercises every path: each population fires, STDP moves the weights
+    for label in ("exc", "inh", "izh", "noise", "inj"):
+        assert sum(len(v) for k, v in one.items() if k.startswith(f"{label} spikes")) > 0
+    assert np.nanstd(one["weights"]) > 0
+    same_bits(one, case_session(2), skip=("owners",))
+    k2 = ranks(2, "session", "1", tmp_path=tmp_path)
+    for r, got in enumerate(k2):
+        same_bits(one, got, skip=("owners",))
+        # the cores are shared: each rank updates some neuron cores, sources on both
+        parts = got["owners"]
+        assert set((parts // 1).tolist()) == {0, 1}, (r, parts)
+
+
+def test_one_process_under_mpirun_and_2_by_2_threads_same_bits(
+    single_session: dict[str, Any], tmp_path: Path
+) -> None:
+    (k1,) = ranks(1, "session", "1", tmp_path=tmp_path)
+    same_bits(single_session, k1, skip=("owners",))
+    for got in ranks(2, "session", "2", tmp_path=tmp_path):
+        same_bits(single_session, got, skip=("owners",))
+        assert set(got["owners"].tolist()) == {0, 1, 2, 3}  # 2 ranks x 2 threads
+
+
+def test_pynn_script_under_mpirun_gathers_and_splits(tmp_path: Path) -> None:
+    one = case_pynn(1)
+    k2 = ranks(2, "pynn", "1", tmp_path=tmp_path)
+    local = (
+        "rank",
+        "num_processes",
+        "local_exc",
+        "local_ids_flag",
+        "local_view",
+        "local_trains",
+        "local_counts",
+    )
+    assert one["num_processes"][0] == 1
+    assert one["rank"][0] == 0
+    assert len(one["local_exc"]) == 300  # one process: every cell is local
+    for r, got in enumerate(k2):
+        same_bits(one, got, skip=local)  # get_data(gather=True), get('v'), weights
+        assert got["rank"][0] == r
+        assert got["num_processes"][0] == 2
+        # ID.local, local_cells, a view's local cells and gather=False agree
+        assert_array_equal(np.flatnonzero(got["local_ids_flag"]), got["local_exc"])
+        view = np.arange(10, 200, 3)
+        assert_array_equal(got["local_view"], view[np.isin(view, got["local_exc"])])
+        assert_array_equal(got["local_trains"], got["local_exc"])
+        assert len(got["local_counts"]) == len(got["local_exc"])
+    # the ranks share the cells: each has some, together all, none twice
+    a, b = k2[0]["local_exc"], k2[1]["local_exc"]
+    assert len(a)
+    assert len(b)
+    assert not np.intersect1d(a, b).size
+    assert_array_equal(np.union1d(a, b), np.arange(300))
+
+
+def test_session_with_a_subscriber_on_rank_0(tmp_path: Path) -> None:
+    one = case_subscriber()
+    k2 = ranks(2, "subscriber", tmp_path=tmp_path)
+    assert len(one["streamed_times"]) > 0
+    same_bits(one, k2[0])  # rank 0's stream and recordings: those of one process
+    assert "streamed_times" not in k2[1]  # rank 1 only ran
+    same_bits(one, k2[1], skip=("streamed_times", "streamed_indices"))
+
+
+@pytest.mark.parametrize("how", ["die", "kill"])
+def test_a_rank_that_dies_stops_the_others(how: str, tmp_path: Path) -> None:
+    start = time.monotonic()
+    proc = mpirun(2, how, out=tmp_path / how, timeout=LIMIT)
+    took = time.monotonic() - start
+    assert proc.returncode != 0
+    assert took < 60, took  # the others ran 1000 more runs otherwise: they were stopped
+    text = proc.stdout + proc.stderr
+    if how == "die":
+        assert "spinstream: rank 1 of 2 failed; aborting all 2 MPI processes" in text
+        assert "RuntimeError: rank 1 fails on purpose" in text
+    else:
+        assert "Killed" in text or "signal 9" in text or "EXIT CODE: 9" in text
+    assert not list(tmp_path.glob(f"{how}.*.npz"))  # no rank ran to the end
+
+
+def test_ranks_that_build_different_networks_are_refused(tmp_path: Path) -> None:
+    proc = mpirun(2, "differ", out=tmp_path / "differ")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "projection" in text, text[-3000:]
+    assert "differs between rank 0 and rank 1" in text, text[-3000:]
