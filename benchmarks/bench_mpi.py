@@ -103,8 +103,10 @@ def main() -> None:
     times: dict[str, list[float]] = {c: [] for c in configs}
     ratios: list[float] = []
     hashes: set[str] = set()
-    print(f"CUBA-{a.n}, {a.seconds:g} s biological per run, {a.rounds} rounds, "
-          f"{os.cpu_count()} CPUs seen; configurations alternate")
+    print(
+        f"CUBA-{a.n}, {a.seconds:g} s biological per run, {a.rounds} rounds, "
+        f"{os.cpu_count()} CPUs seen; configurations alternate"
+    )
     for r in range(a.rounds):
         order = configs[r % 3 :] + configs[: r % 3]
         got: dict[str, float] = {}
@@ -114,16 +116,22 @@ def main() -> None:
             times[c].append(got[c])
             hashes.add(str(res["hash"]))
         ratios.append(got["2 processes"] / got["2 threads"])
-        print(f"round {r + 1}: " + ", ".join(f"{c} {got[c]:.3f}" for c in configs)
-              + f" s per bio-s; 2 processes / 2 threads = {ratios[-1]:.2f}", flush=True)
+        print(
+            f"round {r + 1}: "
+            + ", ".join(f"{c} {got[c]:.3f}" for c in configs)
+            + f" s per bio-s; 2 processes / 2 threads = {ratios[-1]:.2f}",
+            flush=True,
+        )
     if len(hashes) != 1:
         raise SystemExit(f"the configurations gave different spikes: {sorted(hashes)}")
     print("\nsimulation wall time per biological second: median (min-max)")
     for c in configs:
         v = times[c]
         print(f"  {c:12s} {statistics.median(v):.3f} ({min(v):.3f}-{max(v):.3f})")
-    print(f"2 processes / 2 threads, per round: median {statistics.median(ratios):.2f} "
-          f"({min(ratios):.2f}-{max(ratios):.2f}); target <= 1.20")
+    print(
+        f"2 processes / 2 threads, per round: median {statistics.median(ratios):.2f} "
+        f"({min(ratios):.2f}-{max(ratios):.2f}); target <= 1.20"
+    )
     print("same spikes in every run: yes")
 
 

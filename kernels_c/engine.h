@@ -233,7 +233,7 @@ void ss_plastic_post(ss_engine *e, int32_t core, const int32_t *idx, int32_t k, 
 /* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room, or
  * a spike history is full), -1 when the engine has no pool (ss_pool_create), -2 in a child
  * process forked from the one that started the pool's threads (fork copies no thread), -3
- * when an MPI exchange failed (mpi.c). */
+ * when an MPI exchange failed, -4 when the MPI ranks' digests differ (mpi.c). */
 int64_t ss_run(ss_engine *e, int64_t n_steps);
 
 /* ---- threads (threads.c): the cores on T threads, the same results for every T ----
@@ -272,6 +272,9 @@ typedef struct ss_comm ss_comm;
 ss_comm *ss_comm_create(int32_t rank, int32_t size, int32_t handle_bytes, int64_t comm,
                         int64_t byte_type, void *allgather, void *allgatherv);
 void ss_comm_destroy(ss_comm *comm);
+/* What this rank has applied (input, recordings), as a number that every rank must share
+ * at every step (a run stops with -4 where they differ). */
+void ss_comm_set_digest(ss_comm *comm, int64_t digest);
 int32_t ss_comm_rank(const ss_comm *comm);
 int32_t ss_comm_size(const ss_comm *comm);
 /* As ss_pool_create, for this rank's share of the cores (comm NULL: one process). */

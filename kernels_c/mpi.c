@@ -17,10 +17,14 @@
  * step (stamp m + 1: the state does not change in phase 3) travel in the same message, so
  * every rank ends a run with every probe's samples, whatever its chunks.  Each rank's
  * message, in int32 words:
- *     [length, flags, k of each of its neuron cores (core order), their neuron indices,
- *      the values (double, 2 words) of each probe of its cores that samples this step]
+ *     [length, flags, digest (2 words), k of each of its neuron cores (core order), their
+ *      neuron indices, the values (double, 2 words) of each probe of its cores that samples
+ *      this step]
  * Flags are ORed over the ranks (bit 0: a spike history is full, so every rank stops before
- * the same step).  Buffers are sized before a run starts (ss_xchg_prepare: probes change
+ * the same step).  The digest sums up the input and the recordings the rank has applied
+ * (Python keeps it: ss_comm_set_digest); ranks whose digests differ have diverged (input
+ * that reached one rank and not another, or at another step), and every rank stops at that
+ * step (ss_xchg_step returns 1 on every rank alike).  Buffers are sized before a run starts (ss_xchg_prepare: probes change
  * between runs); nothing is allocated while steps run. */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +42,7 @@ struct ss_comm {
     int32_t handle_bytes; /* 4: MPICH (int handles), 8: Open MPI (pointer handles) */
     int32_t pad;
     int64_t comm, byte_type; /* the handles, as integers */
+    int64_t digest;          /* the input this rank has applied (Python: ss_comm_set_digest) */
     void *allgather, *allgatherv;
 };
 
@@ -72,6 +77,8 @@ ss_comm *ss_comm_create(int32_t rank, int32_t size, int32_t handle_bytes, int64_
 }
 
 void ss_comm_destroy(ss_comm *c) { free(c); }
+
+void ss_comm_set_digest(ss_comm *c, int64_t digest) { c->digest = digest; }
 
 int32_t ss_comm_rank(const ss_comm *c) { return c ? c->rank : 0; }
 int32_t ss_comm_size(const ss_comm *c) { return c ? c->size : 1; }
@@ -144,7 +151,7 @@ int ss_xchg_prepare(ss_xchg *x, const ss_engine *e) {
     const int32_t K = x->K;
     int64_t s_cap = 0, s_sum = 0, head = 0, probe_words = 0;
     for (int32_t r = 0; r < K; r++) {
-        int64_t words = 2, pw = 0;
+        int64_t words = 4, pw = 0;
         for (int32_t j = x->core_ptr[r]; j < x->core_ptr[r + 1]; j++) {
             const ss_core *c = &e->cores[x->cores[j]];
             words += 1 + c->n;
@@ -152,7 +159,7 @@ int ss_xchg_prepare(ss_xchg *x, const ss_engine *e) {
         }
         x->s_max[r] = words + pw;
         if (x->s_max[r] > s_cap) s_cap = x->s_max[r];
-        const int64_t h = 2 + x->core_ptr[r + 1] - x->core_ptr[r];
+        const int64_t h = 4 + x->core_ptr[r + 1] - x->core_ptr[r];
         if (h > head) head = h;
         if (pw > probe_words) probe_words = pw;
         s_sum += x->s_max[r];
@@ -192,19 +199,20 @@ static int samples_now(const ss_probe *pr, int64_t stamp) {
 /* Send this rank's spike lists of the step (emit_n, cores' spikes), receive every other
  * rank's into emit_n and the cores' spikes (counting them in spikes_out, as their owner
  * does); *flags goes out as this rank's flags and comes back ORed over all ranks.
- * 0, or the MPI error code. */
+ * 0; 1 when the ranks' digests differ (nothing is received); or the MPI error code. */
 int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp) {
     const ss_comm *c = x->comm;
     const int32_t K = x->K, me = c->rank, S = x->S;
     int32_t *msg = x->send;
     const int32_t *mine = x->cores + x->core_ptr[me];
     const int32_t n_mine = x->core_ptr[me + 1] - x->core_ptr[me];
-    int32_t L = 2 + n_mine;
+    int32_t L = 4 + n_mine;
     msg[1] = *flags;
+    memcpy(msg + 2, &c->digest, sizeof(int64_t));
     for (int32_t j = 0; j < n_mine; j++) {
         const int32_t ci = mine[j];
         const int32_t k = (int32_t)emit_n[ci];
-        msg[2 + j] = k;
+        msg[4 + j] = k;
         memcpy(msg + L, e->cores[ci].spikes, (size_t)k * sizeof(int32_t));
         L += k;
     }
@@ -233,6 +241,8 @@ int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int6
         x->displs[r] = 4 * over;
         over += tail;
     }
+    for (int32_t r = 0; r < K; r++) /* every rank sees a difference, if there is one */
+        if (memcmp(x->slots + (int64_t)r * S + 2, &c->digest, sizeof(int64_t))) return 1;
     if (over) {
         rc = allgatherv(c, msg + S, x->counts[me], x->over, x->counts, x->displs);
         if (rc) return rc;
@@ -248,9 +258,9 @@ int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int6
         }
         const int32_t *cores = x->cores + x->core_ptr[r];
         const int32_t n = x->core_ptr[r + 1] - x->core_ptr[r];
-        const int32_t *idx = m + 2 + n;
+        const int32_t *idx = m + 4 + n;
         for (int32_t j = 0; j < n; j++) {
-            const int32_t k = m[2 + j];
+            const int32_t k = m[4 + j];
             ss_core *core = &e->cores[cores[j]];
             memcpy(core->spikes, idx, (size_t)k * sizeof(int32_t));
             idx += k;

@@ -89,7 +89,7 @@ struct ss_pool {
     int32_t rank, n_ranks;   /* this process's share: parts rank*T .. rank*T + T - 1 */
     int32_t *owner;          /* [n_cores] the part (rank * n_threads + thread) of each core */
     ss_xchg *xchg;           /* the spike exchange between ranks (NULL: one process) */
-    int32_t failed;          /* an exchange failed: the run stops (ss_pool_run: -3) */
+    int32_t failed;          /* 1: an exchange failed, 2: the ranks diverged (-3, -4) */
     int32_t xflags;          /* the exchange's flags of this step, ORed over the ranks */
     ss_part *parts;          /* [n_threads] */
     int32_t n_src, n_neu;    /* every source and neuron core, in core order */
@@ -296,7 +296,8 @@ static void run_part(ss_pool *pl, int32_t p) {
         if (pl->xchg) { /* every rank's spikes of this step, and whether any history is full */
             if (p == 0) {
                 pl->xflags = full;
-                if (ss_xchg_step(pl->xchg, e, pl->emit_n, &pl->xflags, m + 1)) pl->failed = 1;
+                const int rc = ss_xchg_step(pl->xchg, e, pl->emit_n, &pl->xflags, m + 1);
+                if (rc) pl->failed = rc == 1 ? 2 : 1;
             }
             barrier_wait(&pl->bar);
             full = pl->xflags & 1;
@@ -358,6 +359,7 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     pl->e = e;
     pl->n_steps = n_steps;
     pl->ran = 0;
+    pl->failed = 0;
     for (int32_t ci = 0; ci < e->n_cores; ci++) {
         const ss_core *c = &e->cores[ci];
         uint8_t any = 0;
@@ -367,7 +369,7 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     }
     barrier_wait(&pl->bar); /* the workers start */
     run_part(pl, 0);
-    if (pl->failed) return -3;
+    if (pl->failed) return pl->failed == 2 ? -4 : -3;
     /* routing check: every spike a core emitted reached each core its routes lead to */
     for (int32_t ci = 0; ci < e->n_cores; ci++) {
         const int64_t sent = e->cores[ci].spikes_out - pl->spikes_before[ci];

@@ -13,6 +13,8 @@ Cases:
 - ``subscriber``: a Session whose rank 0 subscribes to a population's spikes while running.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
+- ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
+  rank, naming the step.
 - ``differ``: the ranks draw their connections from unseeded generators (another network on
   each rank): loading must refuse it on every rank.
 """
@@ -125,6 +127,16 @@ def case_differ() -> dict[str, Any]:
     return {}
 
 
+def case_diverge() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    sim.run(5.0)
+    if sim.rank() == 1:
+        net["pops"][0].set(i_offset=0.3)
+    sim.run(5.0)
+    return {}
+
+
 def main(argv: list[str]) -> None:
     case, out = argv[0], argv[-1]
     if case == "session":
@@ -133,6 +145,8 @@ def main(argv: list[str]) -> None:
         result = case_pynn(int(argv[1]))
     elif case == "subscriber":
         result = case_subscriber()
+    elif case == "diverge":
+        result = case_diverge()
     elif case == "differ":
         result = case_differ()
     elif case in ("die", "kill"):

@@ -176,6 +176,14 @@ def test_a_rank_that_dies_stops_the_others(how: str, tmp_path: Path) -> None:
     assert not list(tmp_path.glob(f"{how}.*.npz"))  # no rank ran to the end
 
 
+def test_ranks_that_apply_different_input_stop_at_that_step(tmp_path: Path) -> None:
+    proc = mpirun(2, "diverge", out=tmp_path / "diverge")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "MPI processes diverged at step 50" in text, text[-3000:]
+    assert not list(tmp_path.glob("diverge.*.npz"))
+
+
 def test_ranks_that_build_different_networks_are_refused(tmp_path: Path) -> None:
     proc = mpirun(2, "differ", out=tmp_path / "differ")
     assert proc.returncode != 0

@@ -368,6 +368,8 @@ def lib() -> ctypes.CDLL:
     dll.ss_comm_create.restype = vp
     dll.ss_comm_destroy.argtypes = [vp]
     dll.ss_comm_destroy.restype = None
+    dll.ss_comm_set_digest.argtypes = [vp, c_int64]
+    dll.ss_comm_set_digest.restype = None
     dll.ss_pool_create_comm.argtypes = [eng, c_int32, vp]
     dll.ss_pool_create_comm.restype = vp
     i64p = POINTER(c_int64)

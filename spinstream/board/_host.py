@@ -248,6 +248,8 @@ class HostBoard(Board):
         self._threads = check_threads("HostBoard", threads)
         self._lib = E.lib()
         self._procs = _mpi.processes(comm)
+        self._digest = 0  # input applied (MPI ranks compare it at every step)
+        self._probe_digest = 0  # the recorded state variables (the same on every rank)
         self._loaded = False
         self._spike_buffer = spike_buffer
         self._recordings: dict[tuple[int, str], _Recording] = {}
@@ -588,6 +590,11 @@ class HostBoard(Board):
         mask: npt.NDArray[np.bool_] = (r == self.rank) | (r < 0)
         return mask
 
+    def _note(self, what: str, *values: Any) -> None:
+        """Fold an input into the digest the MPI ranks compare at every step (kernels_c/mpi.c)."""
+        if self._procs is not None:
+            self._digest = _mpi.fold(self._digest, what, self.step, *values)
+
     def _local_cores(self) -> npt.NDArray[np.bool_]:
         """Per core: this rank holds its current state (its own cores, and every source)."""
         if self._procs is None:
@@ -788,6 +795,7 @@ class HostBoard(Board):
 
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source; unchanged keys keep their values."""
+        self._note("set_current_source", source, params)
         self._require_loaded()
         if not 0 <= source < len(self._spec.current_sources):
             raise ParameterError(f"there is no current source {source}")
@@ -919,6 +927,7 @@ class HostBoard(Board):
         (and become what ``reset`` restores); their delays are fixed once loaded.  Bad
         values raise :class:`ParameterError` and change nothing.
         """
+        self._note("set_synapses", projection, indices, weight, delay_steps)
         self._require_loaded()
         projs = self._spec.projections
         if not isinstance(projection, int | np.integer) or not 0 <= projection < len(projs):
@@ -1054,6 +1063,7 @@ class HostBoard(Board):
 
     def set_parameters(self, pop: int, name: str, indices: I64, values: F64) -> None:
         """Change a parameter; derived propagators are recomputed; bad values change nothing."""
+        self._note("set_parameters", pop, name, indices, values)
         self._require_loaded()
         if name == "spike_times":
             raise ParameterError("use set_spike_times() to change spike_times")
@@ -1112,6 +1122,7 @@ class HostBoard(Board):
 
     def set_state(self, pop: int, name: str, indices: I64, values: F64) -> None:
         """Overwrite a state variable of some neurons."""
+        self._note("set_state", pop, name, indices, values)
         self._require_loaded()
         row = self._row(pop, name, "state")
         indices = np.asarray(indices, dtype=np.int64)
@@ -1169,6 +1180,7 @@ class HostBoard(Board):
 
     def schedule_spikes(self, pop: int, indices: I64, stamps: I64) -> None:
         """Add spikes (stamps >= step) to a SpikeSourceArray or SpikeInjector population."""
+        self._note("schedule_spikes", pop, indices, stamps)
         self._require_loaded()
         self._scheduled_pop(pop)
         indices = np.asarray(indices, dtype=np.int64).ravel()
@@ -1195,6 +1207,7 @@ class HostBoard(Board):
         step 0 (a stamp ``<= step`` went out during an earlier step).  ``reset`` replays
         the new lists.  Bad input raises :class:`ParameterError` and changes nothing.
         """
+        self._note("set_spike_times", pop, indices, list(times))
         self._require_loaded()
         self._scheduled_pop(pop)
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -1300,6 +1313,13 @@ class HostBoard(Board):
                     (pr, a.probe_structs[k])
                 )
         self._spike_pops = sorted(p for p, v in self._recordings if v == "spikes")
+        if self._procs is not None:  # the exchange carries the samples: same probes everywhere
+            self._probe_digest = 0
+            for (pop, var), rec in sorted(self._recordings.items()):
+                if var != "spikes":
+                    self._probe_digest = _mpi.fold(
+                        self._probe_digest, var, pop, rec.indices, rec.interval
+                    )
         self._update_reserve()
 
     # -- running
@@ -1336,8 +1356,19 @@ class HostBoard(Board):
         gids_l: list[I64] = []
         remaining = n_steps
         eref = ctypes.byref(e)
+        if self._procs is not None:
+            self._lib.ss_comm_set_digest(self._procs.handle, self._digest ^ self._probe_digest)
         while remaining > 0:
             done = self._lib.ss_run(eref, remaining)
+            if done == -4:
+                raise EngineError(
+                    f"rank {self.rank}: the board's {self.processes} MPI processes diverged at "
+                    f"step {self.step - 1} (t = {(self.step - 1) * self._dt:g} ms): some rank "
+                    "applied other input or recorded other state variables (or at another "
+                    "step) than the others.  Every rank must make "
+                    "the same calls: give live input a step (at_step=...) or apply it between "
+                    "runs, and record or stream state on every rank (read it where you like)"
+                )
             if done == -3:
                 raise EngineError(
                     f"rank {self.rank}: the MPI exchange of spikes between the board's "
@@ -1423,6 +1454,7 @@ class HostBoard(Board):
 
     def reset(self) -> None:
         """Back to step 0 with the initial state; spike arrays replay, injected spikes go."""
+        self._note("reset")
         self._require_loaded()
         self._engine.step = 0
         for cid, a in enumerate(self._cores):

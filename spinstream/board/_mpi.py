@@ -293,6 +293,33 @@ def _digest(h: Any, values: Any) -> None:
     h.update(np.add.reduce(words * pos, initial=np.uint64(0), dtype=np.uint64).tobytes())
 
 
+def fold(digest: int, what: str, *values: Any) -> int:
+    """Return ``digest`` with one more applied input (its name and values) folded in.
+
+    The ranks compare their digests at every step (``kernels_c/mpi.c``): a rank that has
+    applied other input, or the same input at another step, stops every rank there.
+    """
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=8)
+    h.update(int(digest).to_bytes(8, "little", signed=True))
+    h.update(what.encode())
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            h.update(f"[{len(v)}]".encode())
+            for item in v:
+                _digest(h, item)
+        elif isinstance(v, dict):
+            for key in sorted(v):
+                h.update(repr(key).encode())
+                _digest(h, v[key])
+        elif v is None:
+            h.update(b"None")
+        else:
+            _digest(h, v)
+    return int.from_bytes(h.digest(), "little", signed=True)
+
+
 def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
     """Return a short hash of every part of a network, named as an error would name it."""
     import hashlib
