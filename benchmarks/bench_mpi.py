@@ -1,7 +1,7 @@
 """MPI: CUBA-4000 over 2 processes against 2 threads in one process (and 1 thread).
 
     python benchmarks/bench_mpi.py                          # 7 rounds, 1 s biological each
-    python benchmarks/bench_mpi.py --rounds 9 --seconds 2 --n 4000
+    python benchmarks/bench_mpi.py --rounds 3 --seconds 0.5 --n 40000   # in-degree 80
 
 Each round runs, in an order that rotates from round to round: one process on 1 thread; one
 process on 2 threads; ``mpiexec -n 2`` processes on 1 thread each.  Every configuration is a
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def worker(n: int, seconds: float, threads: int) -> None:
     """Load CUBA-n, run ``seconds`` of biology, print the timing as JSON (rank 0)."""
-    spec = cuba_spec(n)
+    spec = cuba_spec(n, in_degree=None if n <= 4000 else 80)  # as bench_scale.py
     board = HostBoard(threads=threads)
     board.load(spec, map_network(spec))
     board.set_recording(0, "spikes", np.arange(n))
