@@ -11,6 +11,9 @@ Cases:
   ``get_data(gather=True)``, ``get_data(gather=False)``, ``rank()``, ``num_processes()``,
   ``local_cells``, ``get('v')``), with a change of weights and delays between runs.
 - ``subscriber``: a Session whose rank 0 subscribes to a population's spikes while running.
+- ``chunks``: the network in a Session whose chunks differ from rank to rank (1 ms on rank
+  0, 3.7 ms on the others), recording ``v`` on every rank.
+- ``record_one``: rank 0 alone records a state variable: the run stops on every rank.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
@@ -104,6 +107,28 @@ def case_subscriber() -> dict[str, Any]:
     return asyncio.run(_subscriber())
 
 
+async def _chunks() -> dict[str, Any]:
+    chunk = 1.0 if _rank() == 0 else 3.7
+    async with spinstream.Session(timestep=0.1, chunk=chunk, seed=5) as s:
+        net = build(s)
+        await s.run(30.0)
+        return outcome(net)
+
+
+def case_chunks() -> dict[str, Any]:
+    return asyncio.run(_chunks())
+
+
+def case_record_one() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    sim.run(5.0)
+    if sim.rank() == 0:
+        net["pops"][2].record("v")
+    sim.run(5.0)
+    return {}
+
+
 def case_die(how: str) -> dict[str, Any]:
     sim.setup(timestep=0.1, seed=9)
     net = build(sim)
@@ -145,6 +170,10 @@ def main(argv: list[str]) -> None:
         result = case_pynn(int(argv[1]))
     elif case == "subscriber":
         result = case_subscriber()
+    elif case == "chunks":
+        result = case_chunks()
+    elif case == "record_one":
+        result = case_record_one()
     elif case == "diverge":
         result = case_diverge()
     elif case == "differ":

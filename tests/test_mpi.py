@@ -22,7 +22,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from tests.engine import require_engine
-from tests.mpi_run import case_pynn, case_session, case_subscriber
+from tests.mpi_run import case_chunks, case_pynn, case_session, case_subscriber
 
 require_engine()
 
@@ -160,6 +160,12 @@ def test_session_with_a_subscriber_on_rank_0(tmp_path: Path) -> None:
     same_bits(one, k2[1], skip=("streamed_times", "streamed_indices"))
 
 
+def test_ranks_may_run_different_chunks(tmp_path: Path) -> None:
+    one = case_chunks()  # one process, 1 ms chunks
+    for got in ranks(2, "chunks", tmp_path=tmp_path):  # rank 0: 1 ms, rank 1: 3.7 ms
+        same_bits(one, got)
+
+
 @pytest.mark.parametrize("how", ["die", "kill"])
 def test_a_rank_that_dies_stops_the_others(how: str, tmp_path: Path) -> None:
     start = time.monotonic()
@@ -182,6 +188,14 @@ def test_ranks_that_apply_different_input_stop_at_that_step(tmp_path: Path) -> N
     text = proc.stdout + proc.stderr
     assert "MPI processes diverged at step 50" in text, text[-3000:]
     assert not list(tmp_path.glob("diverge.*.npz"))
+
+
+def test_state_recorded_on_one_rank_only_stops_every_rank(tmp_path: Path) -> None:
+    proc = mpirun(2, "record_one", out=tmp_path / "record_one")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "MPI processes diverged at step 50" in text, text[-3000:]
+    assert "recorded other state variables" in text
 
 
 def test_ranks_that_build_different_networks_are_refused(tmp_path: Path) -> None:
