@@ -9,6 +9,7 @@ wheel); CI installs it, and a missing MPI fails there instead of skipping.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -204,3 +205,29 @@ def test_ranks_that_build_different_networks_are_refused(tmp_path: Path) -> None
     text = proc.stdout + proc.stderr
     assert "projection" in text, text[-3000:]
     assert "differs between rank 0 and rank 1" in text, text[-3000:]
+
+
+async def test_bridge_refuses_input_and_state_topics_when_the_board_spans_processes() -> None:
+    """The bridge runs on rank 0: what it would apply there alone is refused, spikes flow."""
+    from spinstream.bridge import serve
+    from spinstream.client import AsyncClient, RemoteError
+    from tests.fakes import FakeBoard
+    from tests.test_bridge_support import make_runtime
+
+    board = FakeBoard()
+    board.processes = 2  # type: ignore[attr-defined]  # as HostBoard on rank 0 of 2
+    rt = make_runtime(board=board)
+    async with await serve(rt) as bridge, AsyncClient(bridge.endpoints.control) as c:
+        stream = await c.subscribe("spikes/a/", lockstep=True)
+        with pytest.raises(RemoteError, match="2 MPI processes") as err:
+            await c.inject_spikes("in", [0])
+        assert err.value.code == "read_only"
+        with pytest.raises(RemoteError, match="2 MPI processes") as err:
+            await c.subscribe("state/a/v/")
+        assert err.value.code == "conflict"
+        run = asyncio.create_task(rt.run_steps(20))
+        first = await stream.receive()
+        assert first.first_step == 0
+        await stream.receive()
+        await run
+    rt.close()
