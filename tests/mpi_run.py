@@ -14,6 +14,9 @@ Cases:
 - ``chunks``: the network in a Session whose chunks differ from rank to rank (1 ms on rank
   0, 3.7 ms on the others), recording ``v`` on every rank.
 - ``record_one``: rank 0 alone records a state variable: the run stops on every rank.
+- ``timeout``: rank 0 alone reads a state variable (a collective read) while rank 1 waits:
+  rank 0 raises after ``SPINSTREAM_MPI_TIMEOUT`` seconds and aborts both.
+- ``again``: ``setup()`` three times in one script (each network frees its communicator).
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
@@ -129,6 +132,31 @@ def case_record_one() -> dict[str, Any]:
     return {}
 
 
+def case_timeout() -> dict[str, Any]:
+    import time
+
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    sim.run(2.0)
+    if sim.rank() == 0:
+        net["pops"][0].current_values  # noqa: B018 - every rank must read it
+    else:
+        time.sleep(60)
+    return {}
+
+
+def case_again() -> dict[str, Any]:
+    out = {}
+    for k in range(3):
+        sim.setup(timestep=0.1, seed=9)
+        net = build(sim)
+        sim.run(15.0)
+        trains = net["pops"][0].get_data().segments[-1].spiketrains
+        out[f"exc spikes {k}"] = np.concatenate([np.asarray(st.magnitude) for st in trains])
+        sim.end()
+    return out
+
+
 def case_die(how: str) -> dict[str, Any]:
     sim.setup(timestep=0.1, seed=9)
     net = build(sim)
@@ -170,6 +198,10 @@ def main(argv: list[str]) -> None:
         result = case_pynn(int(argv[1]))
     elif case == "subscriber":
         result = case_subscriber()
+    elif case == "timeout":
+        result = case_timeout()
+    elif case == "again":
+        result = case_again()
     elif case == "chunks":
         result = case_chunks()
     elif case == "record_one":

@@ -48,10 +48,10 @@ def _mpiexec() -> str:
 
 
 def mpirun(
-    n: int, *case: str, out: Path, timeout: float = LIMIT
+    n: int, *case: str, out: Path, timeout: float = LIMIT, **env_vars: str
 ) -> subprocess.CompletedProcess[str]:
     """Run a case of tests/mpi_run.py on ``n`` processes; returns the finished process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
     for var in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE"):  # not nested in a launcher
         env.pop(var, None)
     cmd = [_mpiexec(), "-n", str(n), sys.executable, "-m", "tests.mpi_run", *case, str(out)]
@@ -231,3 +231,39 @@ async def test_bridge_refuses_input_and_state_topics_when_the_board_spans_proces
         await stream.receive()
         await run
     rt.close()
+
+
+def test_a_collective_read_on_one_rank_times_out_with_a_clear_error(tmp_path: Path) -> None:
+    start = time.monotonic()
+    proc = mpirun(2, "timeout", out=tmp_path / "timeout", SPINSTREAM_MPI_TIMEOUT="2")
+    assert proc.returncode != 0
+    assert time.monotonic() - start < 40  # not rank 1's 60 s sleep
+    text = proc.stdout + proc.stderr
+    assert "get_state('v') waited 2 s for the other MPI processes" in text, text[-3000:]
+
+
+def test_setup_again_and_again_under_mpirun(tmp_path: Path) -> None:
+    one, two = ranks(2, "again", tmp_path=tmp_path)
+    same_bits(one, two)
+    assert len(one["exc_spikes_0"])
+    same_bits({"a": one["exc_spikes_0"]}, {"a": one["exc_spikes_2"]})  # the same network
+
+
+def test_under_a_launcher_without_mpi4py_the_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spinstream.board import _mpi
+    from spinstream.model import EngineError
+
+    monkeypatch.setenv("PMI_SIZE", "4")
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import fails
+    with pytest.raises(EngineError, match=r"4 processes.*pip install spinstream\[mpi\]"):
+        _mpi.world()
+
+
+def test_a_comm_that_is_not_a_communicator_is_refused() -> None:
+    from spinstream.board import HostBoard
+    from spinstream.model import ParameterError
+
+    with pytest.raises(ParameterError, match="comm must be an mpi4py communicator, got 'x'"):
+        HostBoard(comm="x")

@@ -265,6 +265,7 @@ class HostBoard(Board):
         """
         _check_network(spec)
         if self._procs is not None:
+            self._procs.open()  # again after close()
             self._procs.check_same_network(spec)
         saved = dict(self.__dict__)
         saved["_recordings"] = dict(self._recordings)
@@ -1490,6 +1491,8 @@ class HostBoard(Board):
             fin()
             self._engine.pool = None
         self._cores = []
+        if self._procs is not None:  # every rank closes (as every rank loaded): collective
+            self._procs.close()
 
 
 def _busiest_step(stamps: I64, next_stamp: int) -> int:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.model import EngineError
+from spinstream.model import EngineError, ParameterError
 
 #: The environment variables by which MPI launchers (MPICH's hydra, Open MPI's mpirun,
 #: MVAPICH, Slurm's srun with PMI) tell a process how many processes were started.
@@ -110,7 +110,7 @@ def processes(comm: Any = None) -> Processes | None:
         if comm is None:
             return None
     if not (hasattr(comm, "Get_size") and hasattr(comm, "Dup")):
-        raise EngineError(f"HostBoard: comm must be an mpi4py communicator, got {comm!r}")
+        raise ParameterError(f"HostBoard: comm must be an mpi4py communicator, got {comm!r}")
     if comm.Get_size() == 1:
         return None
     return Processes(comm)
@@ -176,9 +176,29 @@ class Processes:
         from mpi4py import MPI
 
         self._MPI = MPI
-        self.comm = comm.Dup()
-        self.rank: int = self.comm.Get_rank()
-        self.size: int = self.comm.Get_size()
+        if MPI.Query_thread() < MPI.THREAD_SERIALIZED:
+            raise EngineError(
+                "spinstream runs the MPI exchange on the thread that runs the board (a "
+                "session's worker thread): MPI must be initialised with at least "
+                "MPI_THREAD_SERIALIZED (mpi4py's default is 'multiple'; do not lower "
+                "mpi4py.rc.thread_level)"
+            )
+        self._base = comm
+        self._handle = 0
+        self.rank: int = comm.Get_rank()
+        self.size: int = comm.Get_size()
+        self.open()
+        install_abort_hook(self.comm)
+
+    def open(self) -> None:
+        """Duplicate the communicator and hand it to the engine, unless that is done.
+
+        Collective (``MPI_Comm_dup``): every rank opens together (they load together).
+        """
+        if self._handle:
+            return
+        MPI = self._MPI
+        self.comm = self._base.Dup()
         handle_bytes = int(MPI._sizeof(MPI.Comm))
         allgather, allgatherv = _libmpi_functions()
         lib = _engine_lib()
@@ -196,7 +216,6 @@ class Processes:
                 f"the engine refused the MPI communicator (rank {self.rank} of {self.size}, "
                 f"{handle_bytes}-byte handles)"
             )
-        install_abort_hook(self.comm)
 
     @property
     def handle(self) -> int:
@@ -204,7 +223,10 @@ class Processes:
         return int(self._handle)
 
     def close(self) -> None:
-        """Free the engine's communicator (after every pool that uses it is gone)."""
+        """Free the engine's communicator (after every pool that uses it is gone).
+
+        :meth:`open` makes a new one (a board that loads again after ``close``).
+        """
         if self._handle:
             _engine_lib().ss_comm_destroy(self._handle)
             self._handle = 0
