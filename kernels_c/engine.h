@@ -275,17 +275,23 @@ void ss_comm_destroy(ss_comm *comm);
 /* What this rank has applied (input, recordings), as a number that every rank must share
  * at every step (a run stops with -4 where they differ). */
 void ss_comm_set_digest(ss_comm *comm, int64_t digest);
+/* Rank 0 with lead = 1 makes every rank stop after the last step of each of its ss_run
+ * calls (that is where its input goes in: Python forwards it to the others there);
+ * ss_comm_take_stop tells (once) whether a run stopped for that. */
+void ss_comm_set_lead(ss_comm *comm, int32_t lead);
+int32_t ss_comm_take_stop(ss_comm *comm);
 int32_t ss_comm_rank(const ss_comm *comm);
 int32_t ss_comm_size(const ss_comm *comm);
 /* As ss_pool_create, for this rank's share of the cores (comm NULL: one process). */
-ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, const ss_comm *comm);
+ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm);
 /* Internal (threads.c / mpi.c): one pool's exchange of spikes. */
 typedef struct ss_xchg ss_xchg;
-ss_xchg *ss_xchg_create(const ss_comm *comm, const ss_engine *e, const int32_t *owner,
+ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,
                         int32_t T);
 void ss_xchg_destroy(ss_xchg *x);
 int ss_xchg_prepare(ss_xchg *x, const ss_engine *e);
-int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp);
+int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp,
+                 int32_t last);
 /* Load (rows.c): order[0, n) sorts the synapses by (row, minor), stably; 0 or -1. */
 int ss_sort_rows(int64_t n, int64_t n_rows, const int64_t *row, const int64_t *minor,
                  int64_t *order);

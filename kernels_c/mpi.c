@@ -21,7 +21,8 @@
  *      neuron indices, the values (double, 2 words) of each probe of its cores that samples
  *      this step]
  * Flags are ORed over the ranks (bit 0: a spike history is full, so every rank stops before
- * the same step).  The digest sums up the input and the recordings the rank has applied
+ * the same step; bit 1: rank 0's run ends after this step, and every rank stops there, so
+ * that the input rank 0 applies before its next run can be forwarded to every rank).  The digest sums up the input and the recordings the rank has applied
  * (Python keeps it: ss_comm_set_digest); ranks whose digests differ have diverged (input
  * that reached one rank and not another, or at another step), and every rank stops at that
  * step (ss_xchg_step returns 1 on every rank alike).  Buffers are sized before a run starts (ss_xchg_prepare: probes change
@@ -43,11 +44,13 @@ struct ss_comm {
     int32_t pad;
     int64_t comm, byte_type; /* the handles, as integers */
     int64_t digest;          /* the input this rank has applied (Python: ss_comm_set_digest) */
+    int32_t lead;            /* rank 0: flag the last step of each run (ss_comm_set_lead) */
+    int32_t stopped;         /* a run stopped at rank 0's flag (ss_comm_take_stop) */
     void *allgather, *allgatherv;
 };
 
 struct ss_xchg {
-    const ss_comm *comm;
+    ss_comm *comm;
     int32_t K, S, S_cap;  /* ranks; slot words now; most words a rank's message can have */
     int32_t *core_ptr;    /* [K + 1] into cores: each rank's neuron cores, in core order */
     int32_t *cores;
@@ -79,6 +82,14 @@ ss_comm *ss_comm_create(int32_t rank, int32_t size, int32_t handle_bytes, int64_
 void ss_comm_destroy(ss_comm *c) { free(c); }
 
 void ss_comm_set_digest(ss_comm *c, int64_t digest) { c->digest = digest; }
+
+void ss_comm_set_lead(ss_comm *c, int32_t lead) { c->lead = lead; }
+
+int32_t ss_comm_take_stop(ss_comm *c) {
+    const int32_t s = c->stopped;
+    c->stopped = 0;
+    return s;
+}
 
 int32_t ss_comm_rank(const ss_comm *c) { return c ? c->rank : 0; }
 int32_t ss_comm_size(const ss_comm *c) { return c ? c->size : 1; }
@@ -116,7 +127,7 @@ void ss_xchg_destroy(ss_xchg *x) {
 }
 
 /* owner[ci]: the part of each core (rank = part / T); only neuron cores are exchanged. */
-ss_xchg *ss_xchg_create(const ss_comm *comm, const ss_engine *e, const int32_t *owner,
+ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,
                         int32_t T) {
     const int32_t K = comm->size, n_cores = e->n_cores;
     ss_xchg *x = (ss_xchg *)calloc(1, sizeof(ss_xchg));
@@ -200,14 +211,15 @@ static int samples_now(const ss_probe *pr, int64_t stamp) {
  * rank's into emit_n and the cores' spikes (counting them in spikes_out, as their owner
  * does); *flags goes out as this rank's flags and comes back ORed over all ranks.
  * 0; 1 when the ranks' digests differ (nothing is received); or the MPI error code. */
-int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp) {
-    const ss_comm *c = x->comm;
+int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp,
+                 int32_t last) {
+    ss_comm *c = x->comm;
     const int32_t K = x->K, me = c->rank, S = x->S;
     int32_t *msg = x->send;
     const int32_t *mine = x->cores + x->core_ptr[me];
     const int32_t n_mine = x->core_ptr[me + 1] - x->core_ptr[me];
     int32_t L = 4 + n_mine;
-    msg[1] = *flags;
+    msg[1] = *flags | (last && c->lead && c->rank == 0 ? 2 : 0);
     memcpy(msg + 2, &c->digest, sizeof(int64_t));
     for (int32_t j = 0; j < n_mine; j++) {
         const int32_t ci = mine[j];
@@ -280,6 +292,7 @@ int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int6
         }
     }
     *flags = any;
+    if (any & 2) c->stopped = 1;
     if (over) { /* a wider slot from the next step on: every rank decides alike */
         int64_t s = (int64_t)longest + longest / 4;
         x->S = (int32_t)(s < x->S_cap ? s : x->S_cap);

@@ -296,11 +296,13 @@ static void run_part(ss_pool *pl, int32_t p) {
         if (pl->xchg) { /* every rank's spikes of this step, and whether any history is full */
             if (p == 0) {
                 pl->xflags = full;
-                const int rc = ss_xchg_step(pl->xchg, e, pl->emit_n, &pl->xflags, m + 1);
+                const int rc = ss_xchg_step(pl->xchg, e, pl->emit_n, &pl->xflags, m + 1,
+                                            done + 1 == n_steps);
                 if (rc) pl->failed = rc == 1 ? 2 : 1;
             }
             barrier_wait(&pl->bar);
             full = pl->xflags & 1;
+            if (pl->xflags & 2) full = 1; /* rank 0's run ends here: every rank stops */
         }
         /* does step m + 1 run?  The output after this step: the mark plus the neurons'
          * recorded spikes (thread 0 writes them below; the others only count them) */
@@ -548,7 +550,7 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
     return ss_pool_create_comm(e, n_threads, NULL);
 }
 
-ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, const ss_comm *comm) {
+ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm) {
     if (n_threads < 1 || n_threads > 1024 || e->n_cores < 0) return NULL;
     const int32_t n_cores = e->n_cores;
     int32_t T = n_threads;

@@ -17,6 +17,12 @@ Cases:
 - ``timeout``: rank 0 alone reads a state variable (a collective read) while rank 1 waits:
   rank 0 raises after ``SPINSTREAM_MPI_TIMEOUT`` seconds and aborts both.
 - ``again``: ``setup()`` three times in one script (each network frees its communicator).
+- ``leader``: rank 0 alone gives input between runs (spikes, a parameter, a current
+  source, as a controller or a ZeroMQ client on rank 0 would): the other ranks take it at the
+  same step.  ``leader all`` gives it on every rank (one process: the reference), ``leader
+  none`` on none.
+- ``bridge``: rank 0 serves the ZeroMQ bridge; a client on rank 0 subscribes to spikes and
+  injects spikes and sets Poisson rates between runs; every rank runs the same.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
@@ -157,6 +163,45 @@ def case_again() -> dict[str, Any]:
     return out
 
 
+def case_leader(mode: str) -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    exc, inh = net["pops"][0], net["pops"][1]
+    gives = mode == "all" or (mode == "rank0" and sim.rank() == 0)
+    sim.run(10.0)
+    if gives:
+        net["inj"].inject_spikes([0, 3, 5])
+        inh.set(i_offset=0.4)
+    sim.run(10.0)
+    if gives:
+        exc[0:50].set(tau_m=12.0)
+        net["inj"].inject_spikes([1], times=[27.5])
+    sim.run(10.0)
+    return outcome(net)
+
+
+async def _bridge() -> dict[str, Any]:
+    from spinstream.client import AsyncClient
+
+    async with spinstream.Session(timestep=0.1, chunk=1.0, seed=5) as s:
+        net = build(s)
+        out: dict[str, Any] = {}
+        if _rank() == 0:
+            endpoints = await s.serve()
+            async with AsyncClient(endpoints.control) as c:
+                stream = await c.subscribe("spikes/exc/")
+                await s.run(10.0)
+                out["injected_at"] = np.array([await c.inject_spikes("inj", [0, 3, 5])])
+                await c.set_rates("noise", 50.0)
+                await s.run(10.0)
+                first = await stream.receive()
+                out["bridge_first_step"] = np.array([first.first_step])
+        else:
+            await s.run(10.0)
+            await s.run(10.0)
+        return {**outcome(net), **out}
+
+
 def case_die(how: str) -> dict[str, Any]:
     sim.setup(timestep=0.1, seed=9)
     net = build(sim)
@@ -198,6 +243,10 @@ def main(argv: list[str]) -> None:
         result = case_pynn(int(argv[1]))
     elif case == "subscriber":
         result = case_subscriber()
+    elif case == "leader":
+        result = case_leader(argv[1])
+    elif case == "bridge":
+        result = asyncio.run(_bridge())
     elif case == "timeout":
         result = case_timeout()
     elif case == "again":

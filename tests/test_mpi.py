@@ -23,7 +23,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from tests.engine import require_engine
-from tests.mpi_run import case_chunks, case_pynn, case_session, case_subscriber
+from tests.mpi_run import case_chunks, case_leader, case_pynn, case_session, case_subscriber
 
 require_engine()
 
@@ -161,6 +161,26 @@ def test_session_with_a_subscriber_on_rank_0(tmp_path: Path) -> None:
     same_bits(one, k2[1], skip=("streamed_times", "streamed_indices"))
 
 
+def test_input_given_on_rank_0_alone_reaches_every_rank_at_its_step(tmp_path: Path) -> None:
+    one = case_leader("all")
+    for got in ranks(2, "leader", "rank0", tmp_path=tmp_path):
+        same_bits(one, got)
+    without = case_leader("none")  # the input mattered: without it, the spikes differ
+    assert any(not np.array_equal(one[k], without[k]) for k in one)
+
+
+def test_zeromq_bridge_on_rank_0_streams_and_its_input_reaches_every_rank(
+    tmp_path: Path,
+) -> None:
+    from tests.mpi_run import _bridge
+
+    one = asyncio.run(_bridge())
+    assert one["injected_at"][0] == 100  # the next chunk's first step
+    k2 = ranks(2, "bridge", tmp_path=tmp_path)
+    same_bits(one, k2[0])
+    same_bits(one, k2[1], skip=("injected_at", "bridge_first_step"))
+
+
 def test_ranks_may_run_different_chunks(tmp_path: Path) -> None:
     one = case_chunks()  # one process, 1 ms chunks
     for got in ranks(2, "chunks", tmp_path=tmp_path):  # rank 0: 1 ms, rank 1: 3.7 ms
@@ -207,8 +227,8 @@ def test_ranks_that_build_different_networks_are_refused(tmp_path: Path) -> None
     assert "differs between rank 0 and rank 1" in text, text[-3000:]
 
 
-async def test_bridge_refuses_input_and_state_topics_when_the_board_spans_processes() -> None:
-    """The bridge runs on rank 0: what it would apply there alone is refused, spikes flow."""
+async def test_bridge_refuses_state_topics_when_the_board_spans_processes() -> None:
+    """The bridge runs on rank 0: a state topic would record there alone; spikes flow."""
     from spinstream.bridge import serve
     from spinstream.client import AsyncClient, RemoteError
     from tests.fakes import FakeBoard
@@ -219,9 +239,6 @@ async def test_bridge_refuses_input_and_state_topics_when_the_board_spans_proces
     rt = make_runtime(board=board)
     async with await serve(rt) as bridge, AsyncClient(bridge.endpoints.control) as c:
         stream = await c.subscribe("spikes/a/", lockstep=True)
-        with pytest.raises(RemoteError, match="2 MPI processes") as err:
-            await c.inject_spikes("in", [0])
-        assert err.value.code == "read_only"
         with pytest.raises(RemoteError, match="2 MPI processes") as err:
             await c.subscribe("state/a/v/")
         assert err.value.code == "conflict"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import dataclasses
 import math
@@ -249,6 +250,8 @@ class HostBoard(Board):
         self._lib = E.lib()
         self._procs = _mpi.processes(comm)
         self._digest = 0  # input applied (MPI ranks compare it at every step)
+        self._inputs: list[tuple[int, str, Any, Any]] = []  # input calls since the last run
+        self._owe_sync = True  # rank 0 starts a run here: take its input first
         self._probe_digest = 0  # the recorded state variables (the same on every rank)
         self._loaded = False
         self._spike_buffer = spike_buffer
@@ -267,6 +270,7 @@ class HostBoard(Board):
         if self._procs is not None:
             self._procs.open()  # again after close()
             self._procs.check_same_network(spec)
+            self._inputs, self._owe_sync = [], True
         saved = dict(self.__dict__)
         saved["_recordings"] = dict(self._recordings)
         saved["_rec_currents"] = set(self._rec_currents)
@@ -591,10 +595,38 @@ class HostBoard(Board):
         mask: npt.NDArray[np.bool_] = (r == self.rank) | (r < 0)
         return mask
 
-    def _note(self, what: str, *values: Any) -> None:
-        """Fold an input into the digest the MPI ranks compare at every step (kernels_c/mpi.c)."""
-        if self._procs is not None:
-            self._digest = _mpi.fold(self._digest, what, self.step, *values)
+    def _noted_input(
+        self, name: str, step: int, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        """Add an input call to the digest the ranks compare (kernels_c/mpi.c) and keep it."""
+        d = _mpi.op_digest(name, step, args, kwargs)
+        self._digest = _mpi.add_digests(self._digest, d)
+        assert self._procs is not None
+        if self._procs.rank == 0:  # sent to the others before the next run
+            self._inputs.append((d, name, _mpi.keep(args), _mpi.keep(kwargs)))
+        else:
+            self._inputs.append((d, name, None, None))
+
+    def _sync_inputs(self) -> None:
+        """Make, on every rank, the input calls rank 0 made since its last run.
+
+        Called where rank 0 starts a run (every rank stops there: ss_comm_set_lead); a rank
+        makes the calls it did not make itself, at the same step as rank 0 did.
+        """
+        procs = self._procs
+        assert procs is not None
+        mine, self._inputs = self._inputs, []
+        theirs = procs.exchange_inputs(mine)
+        self._owe_sync = False
+        if procs.rank == 0:
+            return
+        made = collections.Counter(d for d, *_ in mine)
+        for d, name, args, kwargs in theirs:
+            if made[d]:
+                made[d] -= 1
+                continue
+            getattr(self, name)(*args, **kwargs)
+        self._inputs = []
 
     def _local_cores(self) -> npt.NDArray[np.bool_]:
         """Per core: this rank holds its current state (its own cores, and every source)."""
@@ -794,9 +826,9 @@ class HostBoard(Board):
             armed.append((src, buf, cs))
         return armed
 
+    @_mpi.board_input
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source; unchanged keys keep their values."""
-        self._note("set_current_source", source, params)
         self._require_loaded()
         if not 0 <= source < len(self._spec.current_sources):
             raise ParameterError(f"there is no current source {source}")
@@ -912,6 +944,7 @@ class HostBoard(Board):
             return self._procs.combine(np.where(owned, w, 0.0), what="get_weights")
         return w
 
+    @_mpi.board_input
     def set_synapses(
         self,
         projection: int,
@@ -928,7 +961,6 @@ class HostBoard(Board):
         (and become what ``reset`` restores); their delays are fixed once loaded.  Bad
         values raise :class:`ParameterError` and change nothing.
         """
-        self._note("set_synapses", projection, indices, weight, delay_steps)
         self._require_loaded()
         projs = self._spec.projections
         if not isinstance(projection, int | np.integer) or not 0 <= projection < len(projs):
@@ -1062,9 +1094,9 @@ class HostBoard(Board):
             out[pos] = self._cores[c].params[row, local]
         return out
 
+    @_mpi.board_input
     def set_parameters(self, pop: int, name: str, indices: I64, values: F64) -> None:
         """Change a parameter; derived propagators are recomputed; bad values change nothing."""
-        self._note("set_parameters", pop, name, indices, values)
         self._require_loaded()
         if name == "spike_times":
             raise ParameterError("use set_spike_times() to change spike_times")
@@ -1121,9 +1153,9 @@ class HostBoard(Board):
             out[pos] = self._cores[c].state[row, local]
         return out
 
+    @_mpi.board_input
     def set_state(self, pop: int, name: str, indices: I64, values: F64) -> None:
         """Overwrite a state variable of some neurons."""
-        self._note("set_state", pop, name, indices, values)
         self._require_loaded()
         row = self._row(pop, name, "state")
         indices = np.asarray(indices, dtype=np.int64)
@@ -1179,9 +1211,9 @@ class HostBoard(Board):
             index = np.concatenate(index_l) if index_l else np.zeros(0, np.int32)
             self._set_schedule(cid, stamps, index)
 
+    @_mpi.board_input
     def schedule_spikes(self, pop: int, indices: I64, stamps: I64) -> None:
         """Add spikes (stamps >= step) to a SpikeSourceArray or SpikeInjector population."""
-        self._note("schedule_spikes", pop, indices, stamps)
         self._require_loaded()
         self._scheduled_pop(pop)
         indices = np.asarray(indices, dtype=np.int64).ravel()
@@ -1200,6 +1232,7 @@ class HostBoard(Board):
             )
         self._update_reserve()
 
+    @_mpi.board_input
     def set_spike_times(self, pop: int, indices: I64, times: Sequence[npt.ArrayLike]) -> None:
         """Give neurons of a SpikeSourceArray new spike times (ms), one array per index.
 
@@ -1208,7 +1241,6 @@ class HostBoard(Board):
         step 0 (a stamp ``<= step`` went out during an earlier step).  ``reset`` replays
         the new lists.  Bad input raises :class:`ParameterError` and changes nothing.
         """
-        self._note("set_spike_times", pop, indices, list(times))
         self._require_loaded()
         self._scheduled_pop(pop)
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -1330,6 +1362,9 @@ class HostBoard(Board):
         self._require_loaded()
         if n_steps < 0:
             raise ParameterError(f"cannot run a negative number of steps ({n_steps})")
+        procs = self._procs
+        if procs is not None and n_steps > 0 and (procs.rank == 0 or self._owe_sync):
+            self._sync_inputs()  # rank 0 starts a run: its input goes in on every rank
         first = self.step
         samples: dict[tuple[int, str], list[tuple[I64, F64]]] = {}
         if first == 0 and not self._sampled_initial:
@@ -1357,10 +1392,13 @@ class HostBoard(Board):
         gids_l: list[I64] = []
         remaining = n_steps
         eref = ctypes.byref(e)
-        if self._procs is not None:
-            self._lib.ss_comm_set_digest(self._procs.handle, self._digest ^ self._probe_digest)
+        procs = self._procs
         while remaining > 0:
+            if procs is not None:
+                self._lib.ss_comm_set_digest(procs.handle, self._digest ^ self._probe_digest)
             done = self._lib.ss_run(eref, remaining)
+            if procs is not None and self._lib.ss_comm_take_stop(procs.handle):
+                self._owe_sync = procs.rank != 0  # rank 0's run ends here
             if done == -4:
                 raise EngineError(
                     f"rank {self.rank}: the board's {self.processes} MPI processes diverged at "
@@ -1393,8 +1431,10 @@ class HostBoard(Board):
             if self._plastic is not None and self._plastic.full:
                 self._plastic.grow()  # a spike history needs room: grow it, carry on
                 continue
-            if done == 0 and remaining > 0:
+            if done == 0 and remaining > 0 and not self._owe_sync:
                 raise EngineError("the engine made no progress (output buffer too small)")
+            if self._owe_sync and remaining > 0:  # rank 0 starts its next run at this step
+                self._sync_inputs()
         result = ChunkResult(first_step=first, n_steps=n_steps)
         for src, buf, cs in recs:
             result.currents[src] = buf[: cs.rec_n].copy()
@@ -1453,9 +1493,9 @@ class HostBoard(Board):
             pid = int(pop_of[lo])
             result.spikes[pid] = (stamps[lo:hi], gids[lo:hi] - self._pop_base[pid])
 
+    @_mpi.board_input
     def reset(self) -> None:
         """Back to step 0 with the initial state; spike arrays replay, injected spikes go."""
-        self._note("reset")
         self._require_loaded()
         self._engine.step = 0
         for cid, a in enumerate(self._cores):

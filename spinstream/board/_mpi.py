@@ -23,14 +23,16 @@ so the other ranks stop instead of waiting for ever in the next exchange; mpirun
 
 from __future__ import annotations
 
+import copy
 import ctypes
+import functools
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -216,6 +218,8 @@ class Processes:
                 f"the engine refused the MPI communicator (rank {self.rank} of {self.size}, "
                 f"{handle_bytes}-byte handles)"
             )
+        # rank 0's runs end with a flag that stops every rank there: its input goes in
+        lib.ss_comm_set_lead(self._handle, 1)
 
     @property
     def handle(self) -> int:
@@ -266,6 +270,11 @@ class Processes:
             time.sleep(pause)
             pause = min(pause * 2, 0.01)
 
+    def exchange_inputs(self, mine: list[Any]) -> list[Any]:
+        """Rank 0's input calls since the last run, on every rank (collective, blocking)."""
+        theirs: list[Any] = self.comm.bcast(mine if self.rank == 0 else None, root=0)
+        return theirs
+
     def check_same_network(self, spec: Any) -> None:
         """Raise :class:`EngineError` on every rank unless every rank built this network.
 
@@ -313,6 +322,51 @@ def _digest(h: Any, values: Any) -> None:
     pos = np.arange(1, len(words) + 1, dtype=np.uint64)
     h.update(np.bitwise_xor.reduce(words, initial=np.uint64(0)).tobytes())
     h.update(np.add.reduce(words * pos, initial=np.uint64(0), dtype=np.uint64).tobytes())
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+_MASK = (1 << 64) - 1
+
+
+def board_input(method: _Method) -> _Method:
+    """Mark a board method that changes the network (input): noted, and forwarded from rank 0.
+
+    Over several MPI processes each call that succeeds adds its digest (name, step and
+    arguments) to the board's, which the ranks compare at every step, and is kept until the
+    next run: rank 0 then sends the calls it made to the others, which make those they did
+    not make themselves (input that reached rank 0 alone: a ZeroMQ client, a controller).
+    """
+    name = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        step = self.step
+        out = method(self, *args, **kwargs)
+        if self._procs is not None:
+            self._noted_input(name, step, args, kwargs)
+        return out
+
+    return cast(_Method, wrapper)
+
+
+def op_digest(name: str, step: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """Return the digest of one input call (as an unsigned 64-bit number)."""
+    d = fold(0, name, step, *args, *(kwargs[k] for k in sorted(kwargs)), sorted(kwargs))
+    return d & _MASK
+
+
+def add_digests(a: int, b: int) -> int:
+    """Sum two digests modulo 2**64, as a signed 64-bit number (the engine's int64).
+
+    A sum, not a chain: the ranks may apply the same calls in another order between runs.
+    """
+    s = (a + b) & _MASK
+    return s - (1 << 64) if s >= 1 << 63 else s
+
+
+def keep(args: Any) -> Any:
+    """Return a copy of a call's arguments (the caller may change its arrays later)."""
+    return copy.deepcopy(args)
 
 
 def fold(digest: int, what: str, *values: Any) -> int:

@@ -866,7 +866,6 @@ class Bridge:
                 raise RequestError("bad_request", str(exc), "answer_to") from None
         self.catalog.refresh()
         rt = self.runtime
-        _refuse_over_mpi(rt, "input", "read_only")
         prepared = prepare_input(body, self.catalog, rt, self.limits)
         # Judged by the cells the input reaches: a view a client named grants nothing.
         if access.inject is not None and not self.catalog.permits(access.inject, prepared.cells):
@@ -978,8 +977,9 @@ def _pub_address(address: str) -> str:
 def _refuse_over_mpi(runtime: Runtime, what: str, code: str) -> None:
     """Refuse what would make a network on several MPI processes diverge (docs/GUIDE.md).
 
-    The bridge runs on rank 0: input it applied, a state variable it recorded or weights it
-    read would reach rank 0 alone.  Spike topics and ``describe`` are served.
+    The bridge runs on rank 0: a state variable it recorded or weights it read would reach
+    rank 0 alone.  Spike topics, ``describe`` and input (which HostBoard forwards from rank 0
+    to the others where rank 0's next run starts) are served.
     """
     board = runtime.board
     size = getattr(board, "processes", 1) if board is not None else mpi_processes()[1]
@@ -987,6 +987,6 @@ def _refuse_over_mpi(runtime: Runtime, what: str, code: str) -> None:
         raise RequestError(
             code,
             f"{what}: this network runs on {size} MPI processes, and the bridge on rank 0 "
-            "does not forward input, state or weight streams to the others (yet); spike "
-            "topics and describe are served",
+            "does not serve state or weight streams (yet); spike topics, describe and "
+            "input are served",
         )
