@@ -74,6 +74,7 @@ setup(
                 "kernels_c/weight_change.c",
                 "kernels_c/layout.c",
                 "kernels_c/threads.c",
+                "kernels_c/mpi.c",
                 "kernels_c/rows.c",
                 *model_sources(),
             ],

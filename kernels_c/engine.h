@@ -349,7 +349,8 @@ static inline int ss_recurrent(const ss_rule *r) {
 
 /* Run up to n_steps; returns the steps run (fewer only when the output buffer needs room, or
  * a spike history is full), -1 when the engine has no pool (ss_pool_create), -2 in a child
- * process forked from the one that started the pool's threads (fork copies no thread). */
+ * process forked from the one that started the pool's threads (fork copies no thread), -3
+ * when an MPI exchange failed, -4 when the MPI ranks' digests differ (mpi.c). */
 int64_t ss_run(ss_engine *e, int64_t n_steps);
 
 /* ---- threads (threads.c): the cores on T threads, the same results for every T ----
@@ -370,8 +371,44 @@ typedef struct ss_pool ss_pool;
 ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads);
 void ss_pool_destroy(ss_pool *pool);
 int32_t ss_pool_threads(const ss_pool *pool);
-/* The thread that owns each core (out[n_cores]), for reports and tests. */
+/* The part that owns each core (out[n_cores]: rank * T + thread), for reports and tests. */
 void ss_pool_owners(const ss_pool *pool, int32_t *out);
+/* ---- processes (mpi.c): the cores over K MPI processes, the same results for every K ----
+ *
+ * Rank r of K owns the parts r*T .. r*T + T - 1 of one assignment of the neuron cores to K*T
+ * parts (T threads per rank, the same T on every rank); it keeps the synapses of its own
+ * targets only, updates its own cores, and draws every source core itself (each has its own
+ * generator, so every rank draws the same).  After each step's neuron update the ranks
+ * exchange that step's spikes (ss_xchg_step) and each delivers all of them into its own
+ * cores in core order, as one process would.  MPI itself is reached through the function
+ * addresses and handles Python passes to ss_comm_create (the engine does not link libmpi). */
+typedef struct ss_comm ss_comm;
+/* handle_bytes: 4 (MPICH's int handles) or 8 (Open MPI's pointers); comm and byte_type: the
+ * handles of a communicator and of MPI_BYTE; allgather, allgatherv: MPI_Allgather and
+ * MPI_Allgatherv.  NULL for bad arguments. */
+ss_comm *ss_comm_create(int32_t rank, int32_t size, int32_t handle_bytes, int64_t comm,
+                        int64_t byte_type, void *allgather, void *allgatherv);
+void ss_comm_destroy(ss_comm *comm);
+/* What this rank has applied (input, recordings), as a number that every rank must share
+ * at every step (a run stops with -4 where they differ). */
+void ss_comm_set_digest(ss_comm *comm, int64_t digest);
+/* Rank 0 with lead = 1 makes every rank stop after the last step of each of its ss_run
+ * calls (that is where its input goes in: Python forwards it to the others there);
+ * ss_comm_take_stop tells (once) whether a run stopped for that. */
+void ss_comm_set_lead(ss_comm *comm, int32_t lead);
+int32_t ss_comm_take_stop(ss_comm *comm);
+int32_t ss_comm_rank(const ss_comm *comm);
+int32_t ss_comm_size(const ss_comm *comm);
+/* As ss_pool_create, for this rank's share of the cores (comm NULL: one process). */
+ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm);
+/* Internal (threads.c / mpi.c): one pool's exchange of spikes. */
+typedef struct ss_xchg ss_xchg;
+ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,
+                        int32_t T);
+void ss_xchg_destroy(ss_xchg *x);
+int ss_xchg_prepare(ss_xchg *x, const ss_engine *e);
+int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp,
+                 int32_t last);
 /* Load (rows.c): order[0, n) sorts the synapses by (row, minor), stably; 0 or -1. */
 int ss_sort_rows(int64_t n, int64_t n_rows, const int64_t *row, const int64_t *minor,
                  int64_t *order);

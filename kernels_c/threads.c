@@ -10,6 +10,9 @@
  * rings are the same bit for bit.  Random numbers: each source core and each stochastic
  * target core draws from its own generator, only on its owner's thread; the noisy current
  * sources draw on thread 0, in source order.  Nothing is allocated while steps run.
+ * Over K MPI processes (mpi.c) the neuron cores are assigned to K*T parts, a rank keeps the
+ * parts rank*T .. rank*T + T - 1, and between phases 2 and 3 thread 0 exchanges the step's
+ * spikes with the other ranks (one more barrier), so that phase 3 sees every core's spikes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -83,7 +86,11 @@ typedef struct ss_part { /* one thread's share */
 
 struct ss_pool {
     int32_t n_threads, n_cores;
-    int32_t *owner;          /* [n_cores] */
+    int32_t rank, n_ranks;   /* this process's share: parts rank*T .. rank*T + T - 1 */
+    int32_t *owner;          /* [n_cores] the part (rank * n_threads + thread) of each core */
+    ss_xchg *xchg;           /* the spike exchange between ranks (NULL: one process) */
+    int32_t failed;          /* 1: an exchange failed, 2: the ranks diverged (-3, -4) */
+    int32_t xflags;          /* the exchange's flags of this step, ORed over the ranks */
     ss_part *parts;          /* [n_threads] */
     int32_t n_src, n_neu;    /* every source and neuron core, in core order */
     int32_t *src, *neu;
@@ -106,6 +113,12 @@ struct ss_pool {
 };
 
 int32_t ss_pool_threads(const ss_pool *pool) { return pool ? pool->n_threads : 0; }
+
+/* The thread of this rank that owns core ci, or -1 (another rank's core). */
+static int32_t local_thread(const ss_pool *pl, int32_t ci) {
+    const int32_t t = pl->owner[ci] - pl->rank * pl->n_threads;
+    return t >= 0 && t < pl->n_threads ? t : -1;
+}
 
 void ss_pool_owners(const ss_pool *pool, int32_t *out) {
     for (int32_t c = 0; pool && c < pool->n_cores; c++) out[c] = pool->owner[c];
@@ -281,13 +294,24 @@ static void run_part(ss_pool *pl, int32_t p) {
                 ss_plastic_post(e, ci, c->spikes, k, m + 1);
         }
         barrier_wait(&pl->bar);
+        int full = e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE);
+        if (pl->xchg) { /* every rank's spikes of this step, and whether any history is full */
+            if (p == 0) {
+                pl->xflags = full;
+                const int rc = ss_xchg_step(pl->xchg, e, pl->emit_n, &pl->xflags, m + 1,
+                                            done + 1 == n_steps);
+                if (rc) pl->failed = rc == 1 ? 2 : 1;
+            }
+            barrier_wait(&pl->bar);
+            full = pl->xflags & 1;
+            if (pl->xflags & 2) full = 1; /* rank 0's run ends here: every rank stops */
+        }
         /* does step m + 1 run?  The output after this step: the mark plus the neurons'
          * recorded spikes (thread 0 writes them below; the others only count them) */
-        int next = done + 1 < n_steps;
+        int next = done + 1 < n_steps && !pl->failed;
         if (next) {
             const int64_t out_n = pl->out_mark + neuron_output_count(e, pl);
-            next = e->out_cap - out_n >= e->out_reserve &&
-                   !(e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE));
+            next = e->out_cap - out_n >= e->out_reserve && !full;
         }
         /* 3. the neurons' spikes (stamp m + 1) into this thread's rings; samples */
         for (int32_t s = 0; s < pl->n_neu; s++) {
@@ -335,9 +359,11 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     if (n_steps <= 0) return 0;
     if (pl->n_cores != e->n_cores) return -1;
     if (pl->n_started && getpid() != pl->pid) return -2; /* a forked child: no workers */
+    if (pl->xchg && ss_xchg_prepare(pl->xchg, e)) return -3; /* the probes may have changed */
     pl->e = e;
     pl->n_steps = n_steps;
     pl->ran = 0;
+    pl->failed = 0;
     for (int32_t ci = 0; ci < e->n_cores; ci++) {
         const ss_core *c = &e->cores[ci];
         uint8_t any = 0;
@@ -347,6 +373,7 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     }
     barrier_wait(&pl->bar); /* the workers start */
     run_part(pl, 0);
+    if (pl->failed) return pl->failed == 2 ? -4 : -3;
     /* routing check: every spike a core emitted reached each core its routes lead to */
     for (int32_t ci = 0; ci < e->n_cores; ci++) {
         const int64_t sent = e->cores[ci].spikes_out - pl->spikes_before[ci];
@@ -379,9 +406,11 @@ static int has_rows(const ss_core *c) { return c->rows && c->row_ptr && c->n > 0
  * balanced on their own, as phase 1 is theirs.  Ties go to the lowest core and thread, so
  * the assignment is deterministic (the results do not depend on it anyway). */
 static void assign(ss_pool *pl, const ss_engine *e, const int64_t *syn_in) {
-    const int32_t n_cores = e->n_cores, T = pl->n_threads;
+    /* over K ranks: the neuron cores go to K*T parts, alike on every rank; the sources (which
+     * every rank draws) to this rank's T threads */
+    const int32_t n_cores = e->n_cores, T = pl->n_threads, P = T * pl->n_ranks;
     double *cost = (double *)calloc((size_t)n_cores + 1, sizeof(double));
-    double *load = (double *)calloc(2 * (size_t)T, sizeof(double));
+    double *load = (double *)calloc((size_t)P + (size_t)T, sizeof(double));
     int32_t *order = (int32_t *)malloc(((size_t)n_cores + 1) * sizeof(int32_t));
     for (int32_t ci = 0; ci < n_cores; ci++) {
         cost[ci] = (double)e->cores[ci].n + (double)syn_in[ci] / 64.0;
@@ -399,12 +428,14 @@ static void assign(ss_pool *pl, const ss_engine *e, const int64_t *syn_in) {
     }
     for (int32_t i = 0; i < n_cores; i++) {
         const int32_t ci = order[i];
-        double *ld = load + (ss_is_source(&e->cores[ci]) ? T : 0);
+        const int src = ss_is_source(&e->cores[ci]);
+        double *ld = load + (src ? P : 0);
+        const int32_t n_parts = src ? T : P;
         int32_t best = 0;
-        for (int32_t t = 1; t < T; t++)
+        for (int32_t t = 1; t < n_parts; t++)
             if (ld[t] < ld[best]) best = t;
         ld[best] += cost[ci];
-        pl->owner[ci] = best;
+        pl->owner[ci] = src ? pl->rank * T + best : best;
     }
     free(cost);
     free(load);
@@ -413,7 +444,7 @@ static void assign(ss_pool *pl, const ss_engine *e, const int64_t *syn_in) {
 
 static int split_rows(ss_pool *pl, const ss_engine *e) {
     const int32_t n_cores = e->n_cores, T = pl->n_threads;
-    if (T == 1) { /* one thread reads the board's rows as they are */
+    if (T == 1 && pl->n_ranks == 1) { /* one thread reads the board's rows as they are */
         for (int32_t ci = 0; ci < n_cores; ci++) {
             const ss_core *c = &e->cores[ci];
             if (!has_rows(c) || c->row_ptr[c->n] == c->row_ptr[0]) continue;
@@ -438,7 +469,8 @@ static int split_rows(ss_pool *pl, const ss_engine *e) {
         const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
         while (p < end) {
             const int64_t len = 1 + seg_words(e, c, *p);
-            words[(int64_t)pl->owner[seg_target(e, c, *p)] * n_cores + ci] += len;
+            const int32_t t = local_thread(pl, seg_target(e, c, *p));
+            if (t >= 0) words[(int64_t)t * n_cores + ci] += len;
             p += len;
         }
     }
@@ -465,9 +497,11 @@ static int split_rows(ss_pool *pl, const ss_engine *e) {
             const uint32_t *p = c->rows + c->row_ptr[i], *end = c->rows + c->row_ptr[i + 1];
             while (p < end) {
                 const int64_t len = 1 + seg_words(e, c, *p);
-                const int32_t t = pl->owner[seg_target(e, c, *p)];
-                memcpy(pl->parts[t].own_rows + cur[t], p, (size_t)len * sizeof(uint32_t));
-                cur[t] += len;
+                const int32_t t = local_thread(pl, seg_target(e, c, *p));
+                if (t >= 0) { /* another rank's targets: not kept here */
+                    memcpy(pl->parts[t].own_rows + cur[t], p, (size_t)len * sizeof(uint32_t));
+                    cur[t] += len;
+                }
                 p += len;
             }
         }
@@ -500,6 +534,7 @@ void ss_pool_destroy(ss_pool *pl) {
         free(me->own_ptr);
     }
     free(pl->parts);
+    ss_xchg_destroy(pl->xchg);
     free(pl->owner);
     free(pl->src);
     free(pl->neu);
@@ -514,6 +549,10 @@ void ss_pool_destroy(ss_pool *pl) {
 }
 
 ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
+    return ss_pool_create_comm(e, n_threads, NULL);
+}
+
+ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm) {
     if (n_threads < 1 || n_threads > 1024 || e->n_cores < 0) return NULL;
     const int32_t n_cores = e->n_cores;
     int32_t T = n_threads;
@@ -522,6 +561,8 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
     if (!pl) return NULL;
     pl->n_threads = T;
     pl->n_cores = n_cores;
+    pl->rank = ss_comm_rank(comm);
+    pl->n_ranks = ss_comm_size(comm);
     pl->pid = getpid();
     pthread_mutex_init(&pl->bar.mu, NULL);
     pthread_cond_init(&pl->bar.cv, NULL);
@@ -583,12 +624,12 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
         me->rows = (const uint32_t **)calloc(nc, sizeof(uint32_t *));
         ok = me->src && me->neu && me->rp && me->rows;
         for (int32_t ci = 0; ok && ci < n_cores; ci++) {
-            if (pl->owner[ci] != t) continue;
+            if (local_thread(pl, ci) != t) continue;
             if (ss_is_source(&e->cores[ci])) me->src[me->n_src++] = ci;
             else me->neu[me->n_neu++] = ci;
         }
     }
-    if (ok && T > 1) {
+    if (ok && (T > 1 || pl->n_ranks > 1)) {
         /* each thread's row offsets: a block of n + 1 per core whose synapses reach it,
          * reserved here (split_rows fills them) */
         int64_t *words = (int64_t *)calloc((size_t)T * nc, sizeof(int64_t));
@@ -598,7 +639,8 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
             if (!has_rows(c)) continue;
             const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
             while (p < end) {
-                words[(int64_t)pl->owner[seg_target(e, c, *p)] * n_cores + ci] = 1;
+                const int32_t t = local_thread(pl, seg_target(e, c, *p));
+                if (t >= 0) words[(int64_t)t * n_cores + ci] = 1;
                 p += 1 + seg_words(e, c, *p);
             }
         }
@@ -618,6 +660,10 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
         free(words);
     }
     if (ok) ok = split_rows(pl, e) == 0;
+    if (ok && pl->n_ranks > 1) {
+        pl->xchg = ss_xchg_create(comm, e, pl->owner, T);
+        ok = pl->xchg != NULL;
+    }
     /* every worker meets thread 0 at every barrier, from its first one (the start of a run) */
     __atomic_store_n(&pl->bar.n, T, __ATOMIC_RELEASE);
     for (int32_t t = 1; ok && t < T; t++) {

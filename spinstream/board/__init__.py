@@ -17,6 +17,8 @@ __all__ = [
     "HostBoard",
     "describe_model",
     "engine_models",
+    "mpi_agreed_seed",
+    "mpi_processes",
     "synapse_memory",
 ]
 
@@ -29,6 +31,28 @@ def engine_models() -> dict[str, ModelDescription]:
     from spinstream.board import _engine
 
     return _engine.models()
+
+
+def mpi_processes(board: Board | None = None) -> tuple[int, int]:
+    """Return ``(rank, size)``: this process among the MPI processes a board spans.
+
+    ``board``: a board that exists (its own ``rank`` and ``processes``; (0, 1) for a board
+    without them); None: those a default ``HostBoard`` would span (every process of
+    ``mpirun``/``srun`` when the script was started by one).
+    """
+    if board is not None:
+        return int(getattr(board, "rank", 0)), int(getattr(board, "processes", 1))
+    from spinstream.board import _mpi
+
+    comm = _mpi.world()
+    return (0, 1) if comm is None else (int(comm.Get_rank()), int(comm.Get_size()))
+
+
+def mpi_agreed_seed(seed: int) -> int:
+    """Rank 0's ``seed`` on every MPI process (``seed`` itself in a single process)."""
+    from spinstream.board import _mpi
+
+    return _mpi.agreed_seed(seed)
 
 
 def describe_model(name: str) -> ModelDescription | None:

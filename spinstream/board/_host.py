@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import dataclasses
 import math
@@ -15,6 +16,7 @@ import numpy.typing as npt
 
 from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
+from spinstream.board import _mpi
 from spinstream.board._base import Board, ChunkResult
 from spinstream.board._plastic import (
     PlasticState,
@@ -242,14 +244,25 @@ class HostBoard(Board):
         1: more threads only pay when the machine has that many idle cores and the network
         is large (tens of thousands of neurons); on a loaded or small machine they wait for
         each other at every step.
+    comm
+        The MPI processes the board spans (an mpi4py communicator; ``None``: every process
+        of ``mpirun``/``srun`` when the script was started by one, else this process alone).
+        Every rank builds the same network and runs the same calls; rank r runs its share of
+        the cores on ``threads`` threads, and the spikes and traces are the same bit for bit
+        for every number of processes and threads (docs/ENGINE.md, "Processes").
     """
 
     #: Longest synaptic delay (steps) the rows can hold.
     max_delay_steps = MAX_DELAY_STEPS
 
-    def __init__(self, spike_buffer: int = 1 << 16, threads: int = 1) -> None:
+    def __init__(self, spike_buffer: int = 1 << 16, threads: int = 1, comm: Any = None) -> None:
         self._threads = check_threads("HostBoard", threads)
         self._lib = E.lib()
+        self._procs = _mpi.processes(comm)
+        self._digest = 0  # input applied (MPI ranks compare it at every step)
+        self._inputs: list[tuple[int, str, Any, Any]] = []  # input calls since the last run
+        self._owe_sync = True  # rank 0 starts a run here: take its input first
+        self._probe_digest = 0  # the recorded state variables (the same on every rank)
         self._loaded = False
         self._spike_buffer = spike_buffer
         self._recordings: dict[tuple[int, str], _Recording] = {}
@@ -264,6 +277,10 @@ class HostBoard(Board):
         and leaves the board as it was: still loaded with its previous network, if any.
         """
         _check_network(spec)
+        if self._procs is not None:
+            self._procs.open()  # again after close()
+            self._procs.check_same_network(spec)
+            self._inputs, self._owe_sync = [], True
         saved = dict(self.__dict__)
         saved["_recordings"] = dict(self._recordings)
         saved["_rec_currents"] = set(self._rec_currents)
@@ -527,7 +544,12 @@ class HostBoard(Board):
         """
         e = self._engine
         old = getattr(self, "_pool_fin", None)
-        handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
+        if self._procs is None:
+            handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
+        else:  # this rank's share of the cores (kernels_c/mpi.c)
+            handle = self._lib.ss_pool_create_comm(
+                ctypes.byref(e), self._threads, self._procs.handle
+            )
         if not handle:
             raise EngineError(
                 f"HostBoard: could not start {self._threads} engine threads (the system "
@@ -544,11 +566,91 @@ class HostBoard(Board):
         return self._threads
 
     def core_threads(self) -> npt.NDArray[np.int32]:
-        """Return the thread that updates each core and adds into its delay rings (by core id)."""
+        """Return the thread that updates each core and adds into its delay rings (by core id).
+
+        Over several MPI processes: the part, ``rank * threads + thread`` (a source core is
+        drawn by every rank: its part is on this rank).
+        """
         self._require_loaded()
         out = np.zeros(max(len(self._cores), 1), np.int32)
         self._lib.ss_pool_owners(self._engine.pool, E.ptr(out, ctypes.c_int32))
         return out[: len(self._cores)]
+
+    @property
+    def rank(self) -> int:
+        """Return this process's MPI rank among the board's processes (0 in one process)."""
+        return self._procs.rank if self._procs is not None else 0
+
+    @property
+    def processes(self) -> int:
+        """MPI processes the board spans (1: this process alone)."""
+        return self._procs.size if self._procs is not None else 1
+
+    def core_ranks(self) -> npt.NDArray[np.int32]:
+        """Return the rank that updates each core (by core id; sources: every rank, -1)."""
+        parts = self.core_threads()
+        ranks = (parts // max(self._effective_threads(), 1)).astype(np.int32)
+        for cid, a in enumerate(self._cores):
+            if a.layout.is_source:
+                ranks[cid] = -1
+        return ranks
+
+    def _effective_threads(self) -> int:
+        return int(self._lib.ss_pool_threads(self._engine.pool))
+
+    def local_mask(self, pop: int) -> npt.NDArray[np.bool_]:
+        """Which neurons of a population this rank updates (all of a spike source's)."""
+        self._require_loaded()
+        self._check_pop(pop)
+        size = self._spec.populations[pop].size
+        if self._procs is None:
+            return np.ones(size, bool)
+        ranks = self.core_ranks()
+        cores, _ = self._cores_of(pop, np.arange(size, dtype=np.int64))
+        r = ranks[cores]
+        mask: npt.NDArray[np.bool_] = (r == self.rank) | (r < 0)
+        return mask
+
+    def _noted_input(
+        self, name: str, step: int, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        """Add an input call to the digest the ranks compare (kernels_c/mpi.c) and keep it."""
+        d = _mpi.op_digest(name, step, args, kwargs)
+        self._digest = _mpi.add_digests(self._digest, d)
+        assert self._procs is not None
+        if self._procs.rank == 0:  # sent to the others before the next run
+            self._inputs.append((d, name, _mpi.keep(args), _mpi.keep(kwargs)))
+        else:
+            self._inputs.append((d, name, None, None))
+
+    def _sync_inputs(self) -> None:
+        """Make, on every rank, the input calls rank 0 made since its last run.
+
+        Called where rank 0 starts a run (every rank stops there: ss_comm_set_lead); a rank
+        makes the calls it did not make itself, at the same step as rank 0 did.
+        """
+        procs = self._procs
+        assert procs is not None
+        mine, self._inputs = self._inputs, []
+        theirs = procs.exchange_inputs(mine)
+        self._owe_sync = False
+        if procs.rank == 0:
+            return
+        made = collections.Counter(d for d, *_ in mine)
+        for d, name, args, kwargs in theirs:
+            if made[d]:
+                made[d] -= 1
+                continue
+            getattr(self, name)(*args, **kwargs)
+        self._inputs = []
+
+    def _local_cores(self) -> npt.NDArray[np.bool_]:
+        """Per core: this rank holds its current state (its own cores, and every source)."""
+        if self._procs is None:
+            return np.ones(len(self._cores), bool)
+        r = self.core_ranks()
+        mask: npt.NDArray[np.bool_] = (r == self.rank) | (r < 0)
+        return mask
 
     def _set_output_buffer(self) -> None:
         e = self._engine
@@ -740,6 +842,7 @@ class HostBoard(Board):
             armed.append((src, buf, cs))
         return armed
 
+    @_mpi.board_input
     def set_current_source(self, source: int, params: dict[str, object]) -> None:
         """Change parameters of a current source; unchanged keys keep their values."""
         self._require_loaded()
@@ -851,7 +954,11 @@ class HostBoard(Board):
         w = self._plastic.weights(projection) if self._plastic is not None else None
         if w is None:
             return np.array(projs[projection].weight, dtype=np.float64)
-        counts = self._structural.counts(projection) if self._structural is not None else None
+        if self._procs is not None:  # each weight from the rank that owns its target
+            index = self._blocks.p_of_projection[projection]
+            owned = self._local_cores()[self._blocks.p_tgt[index]]
+            w = self._procs.combine(np.where(owned, w, 0.0), what="get_weights")
+        counts = self.get_synapse_counts(projection)
         if counts is not None:  # absent potential synapses (structural plasticity): NaN
             w = np.where(counts > 0, w, np.nan)
         return w
@@ -860,24 +967,66 @@ class HostBoard(Board):
         """Return how many synapses each potential synapse of a structural projection is now.
 
         In spec order (``StructuralSpec``); 0: absent.  None for other projections.
+        Collective over several MPI processes (each count from the rank that owns its target).
         """
         self._require_loaded()
         if self._structural is None:
             return None
-        return self._structural.counts(projection)
+        counts = self._structural.counts(projection)
+        if counts is not None and self._procs is not None:
+            index = self._blocks.p_of_projection[projection]
+            owned = self._local_cores()[self._blocks.p_tgt[index]]
+            counts = self._procs.combine(np.where(owned, counts, 0), what="synapse counts")
+        return counts
 
     def get_synapse_slots(self, projection: int) -> I64 | None:
-        """Return each post neuron's slots of a structural projection (potential synapse, -1)."""
-        self._require_loaded()
-        return self._structural.slots(projection) if self._structural is not None else None
+        """Return each post neuron's slots of a structural projection (potential synapse, -1).
 
-    def structural_statistics(self, projection: int) -> StructuralStatistics | None:
-        """Return the rewiring counters of a structural projection (None for other ones)."""
+        Collective over several MPI processes (each post neuron's from the rank that owns it).
+        """
         self._require_loaded()
         if self._structural is None:
             return None
-        return self._structural.statistics(projection)
+        if self._procs is None:
+            return self._structural.slots(projection)
+        slots = self._structural.slots(projection, cores=self._local_cores())
+        if slots is None:
+            return None
+        return self._procs.combine(slots + 1, what="synapse slots") - 1  # -1: no bits
 
+    def structural_statistics(self, projection: int) -> StructuralStatistics | None:
+        """Return the rewiring counters of a structural projection (None for other ones).
+
+        Collective over several MPI processes (each rank counts the cores it owns).
+        """
+        self._require_loaded()
+        if self._structural is None:
+            return None
+        if self._procs is None:
+            return self._structural.statistics(projection)
+        counts = self.get_synapse_counts(projection)
+        mine = self._structural.statistics(projection, cores=self._local_cores(), counts=counts)
+        if mine is None:
+            return None
+        row = np.zeros((self._procs.size, 5), np.int64)
+        row[self._procs.rank] = [
+            mine.attempts,
+            mine.elimination_attempts,
+            mine.eliminations,
+            mine.formation_attempts,
+            mine.formations,
+        ]
+        total = self._procs.combine(row, what="structural statistics").sum(axis=0)
+        return dataclasses.replace(
+            mine,
+            attempts=int(total[0]),
+            elimination_attempts=int(total[1]),
+            eliminations=int(total[2]),
+            formation_attempts=int(total[3]),
+            formations=int(total[4]),
+        )
+
+    @_mpi.board_input
     def set_synapses(
         self,
         projection: int,
@@ -1038,6 +1187,7 @@ class HostBoard(Board):
             out[pos] = self._cores[c].params[row, local]
         return out
 
+    @_mpi.board_input
     def set_parameters(self, pop: int, name: str, indices: I64, values: F64) -> None:
         """Change a parameter; derived propagators are recomputed; bad values change nothing."""
         self._require_loaded()
@@ -1072,8 +1222,23 @@ class HostBoard(Board):
         """Return the current values of a state variable (PyNN units).
 
         ``hidden``: also rows users cannot set (recorded ones, such as ``_input_exc``).
+        Over several MPI processes each value comes from the rank that updates its neuron,
+        so every rank must call this, in the same order (a collective).
         """
         self._require_loaded()
+        if self._procs is None:
+            return self._read_state(pop, name, indices, hidden=hidden)
+        row = self._row(pop, name, "record" if hidden else "state")
+        indices = np.asarray(indices, dtype=np.int64)
+        out = np.zeros(len(indices))
+        mine = self._local_cores()  # sources: every rank's copy is the same
+        for c, local, pos in self._groups(pop, indices):
+            if mine[c]:
+                out[pos] = self._cores[c].state[row, local]
+        return self._procs.combine(out, what=f"get_state({name!r})")
+
+    def _read_state(self, pop: int, name: str, indices: I64, *, hidden: bool = False) -> F64:
+        """Read this process's copy of a state variable (another rank's cores: as last set)."""
         row = self._row(pop, name, "record" if hidden else "state")
         indices = np.asarray(indices, dtype=np.int64)
         out = np.empty(len(indices))
@@ -1081,6 +1246,7 @@ class HostBoard(Board):
             out[pos] = self._cores[c].state[row, local]
         return out
 
+    @_mpi.board_input
     def set_state(self, pop: int, name: str, indices: I64, values: F64) -> None:
         """Overwrite a state variable of some neurons."""
         self._require_loaded()
@@ -1138,6 +1304,7 @@ class HostBoard(Board):
             index = np.concatenate(index_l) if index_l else np.zeros(0, np.int32)
             self._set_schedule(cid, stamps, index)
 
+    @_mpi.board_input
     def schedule_spikes(self, pop: int, indices: I64, stamps: I64) -> None:
         """Add spikes (stamps >= step) to a SpikeSourceArray or SpikeInjector population."""
         self._require_loaded()
@@ -1158,6 +1325,7 @@ class HostBoard(Board):
             )
         self._update_reserve()
 
+    @_mpi.board_input
     def set_spike_times(self, pop: int, indices: I64, times: Sequence[npt.ArrayLike]) -> None:
         """Give neurons of a SpikeSourceArray new spike times (ms), one array per index.
 
@@ -1271,6 +1439,13 @@ class HostBoard(Board):
                     (pr, a.probe_structs[k])
                 )
         self._spike_pops = sorted(p for p, v in self._recordings if v == "spikes")
+        if self._procs is not None:  # the exchange carries the samples: same probes everywhere
+            self._probe_digest = 0
+            for (pop, var), rec in sorted(self._recordings.items()):
+                if var != "spikes":
+                    self._probe_digest = _mpi.fold(
+                        self._probe_digest, var, pop, rec.indices, rec.interval
+                    )
         self._update_reserve()
 
     # -- running
@@ -1280,12 +1455,16 @@ class HostBoard(Board):
         self._require_loaded()
         if n_steps < 0:
             raise ParameterError(f"cannot run a negative number of steps ({n_steps})")
+        procs = self._procs
+        if procs is not None and n_steps > 0 and (procs.rank == 0 or self._owe_sync):
+            self._sync_inputs()  # rank 0 starts a run: its input goes in on every rank
         first = self.step
         samples: dict[tuple[int, str], list[tuple[I64, F64]]] = {}
         if first == 0 and not self._sampled_initial:
             for (pop, var), rec in self._recordings.items():
                 if var != "spikes":
-                    values = self.get_state(pop, var, rec.indices, hidden=True)
+                    # before any step every rank holds every core's state: no gather
+                    values = self._read_state(pop, var, rec.indices, hidden=True)
                     samples.setdefault((pop, var), []).append(
                         (np.zeros(1, np.int64), values[None, :])
                     )
@@ -1306,8 +1485,27 @@ class HostBoard(Board):
         gids_l: list[I64] = []
         remaining = n_steps
         eref = ctypes.byref(e)
+        procs = self._procs
         while remaining > 0:
+            if procs is not None:
+                self._lib.ss_comm_set_digest(procs.handle, self._digest ^ self._probe_digest)
             done = self._lib.ss_run(eref, remaining)
+            if procs is not None and self._lib.ss_comm_take_stop(procs.handle):
+                self._owe_sync = procs.rank != 0  # rank 0's run ends here
+            if done == -4:
+                raise EngineError(
+                    f"rank {self.rank}: the board's {self.processes} MPI processes diverged at "
+                    f"step {self.step - 1} (t = {(self.step - 1) * self._dt:g} ms): some rank "
+                    "applied other input or recorded other state variables (or at another "
+                    "step) than the others.  Every rank must make "
+                    "the same calls: give live input a step (at_step=...) or apply it between "
+                    "runs, and record or stream state on every rank (read it where you like)"
+                )
+            if done == -3:
+                raise EngineError(
+                    f"rank {self.rank}: the MPI exchange of spikes between the board's "
+                    f"{self.processes} processes failed"
+                )
             if done == -2:
                 raise EngineError(
                     f"this board's {self._threads} engine threads belong to the process "
@@ -1326,8 +1524,10 @@ class HostBoard(Board):
             if self._plastic is not None and self._plastic.full:
                 self._plastic.grow()  # a spike history needs room: grow it, carry on
                 continue
-            if done == 0 and remaining > 0:
+            if done == 0 and remaining > 0 and not self._owe_sync:
                 raise EngineError("the engine made no progress (output buffer too small)")
+            if self._owe_sync and remaining > 0:  # rank 0 starts its next run at this step
+                self._sync_inputs()
         result = ChunkResult(first_step=first, n_steps=n_steps)
         for src, buf, cs in recs:
             result.currents[src] = buf[: cs.rec_n].copy()
@@ -1386,6 +1586,7 @@ class HostBoard(Board):
             pid = int(pop_of[lo])
             result.spikes[pid] = (stamps[lo:hi], gids[lo:hi] - self._pop_base[pid])
 
+    @_mpi.board_input
     def reset(self) -> None:
         """Back to step 0 with the initial state; spike arrays replay, injected spikes go."""
         self._require_loaded()
@@ -1425,6 +1626,8 @@ class HostBoard(Board):
             fin()
             self._engine.pool = None
         self._cores = []
+        if self._procs is not None:  # every rank closes (as every rank loaded): collective
+            self._procs.close()
 
 
 def _busiest_step(stamps: I64, next_stamp: int) -> int:

@@ -356,11 +356,16 @@ class StructuralState:
         index = self._blocks.p_of_projection[projection]
         return self.count[index].astype(np.int64)
 
-    def slots(self, projection: int) -> I64 | None:
-        """Return each post neuron's slots ``[n_post, s_max]``: potential synapse, or -1."""
+    def slots(self, projection: int, cores: npt.NDArray[np.bool_] | None = None) -> I64 | None:
+        """Return each post neuron's slots ``[n_post, s_max]``: potential synapse, or -1.
+
+        ``cores`` (per core, optional): read only those cores (the others' rows stay -1).
+        """
         cids = self._projections.get(projection)
         if cids is None:
             return None
+        if cores is not None:
+            cids = [c for c in cids if cores[c]]
         sp = self._spec.projections[projection].structural
         assert sp is not None
         out = np.full((sp.n_post, sp.s_max), -1, np.int64)
@@ -376,17 +381,29 @@ class StructuralState:
             rows[mine] = [spec_of_syn[int(x)] for x in syn.tolist()]
         return out
 
-    def statistics(self, projection: int) -> StructuralStatistics | None:
-        """Return the counters of a structural projection (None: it is not one)."""
+    def statistics(
+        self,
+        projection: int,
+        cores: npt.NDArray[np.bool_] | None = None,
+        counts: I64 | None = None,
+    ) -> StructuralStatistics | None:
+        """Return the counters of a structural projection (None: it is not one).
+
+        ``cores`` (per core, optional): count only those cores' attempts; ``counts``: the
+        projection's counts, if not this state's own (several MPI processes).
+        """
         cids = self._projections.get(projection)
         if cids is None:
             return None
+        if cores is not None:
+            cids = [c for c in cids if cores[c]]
         cs = [self._core_structs[c] for c in cids]
         ps = []
         for c in cids:
             r = next(k for k, pt in enumerate(self._by_core[c].projs) if pt.proj == projection)
             ps.append(self._proj_structs[c][r])
-        counts = self.counts(projection)
+        if counts is None:
+            counts = self.counts(projection)
         return StructuralStatistics(
             attempts=sum(int(c.attempts) for c in cs),
             elimination_attempts=sum(int(p.elim_tries) for p in ps),

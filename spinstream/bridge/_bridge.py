@@ -43,7 +43,7 @@ from zmq.auth.asyncio import AsyncioAuthenticator
 from zmq.utils.monitor import parse_monitor_message
 
 import spinstream
-from spinstream.board import Board
+from spinstream.board import Board, mpi_processes
 from spinstream.bridge._catalog import Catalog, Source, View, finite_or_none
 from spinstream.bridge._config import Access, Limits, Security, check_bind_address
 from spinstream.bridge._gates import Gates
@@ -789,6 +789,8 @@ class Bridge:
         wanted: list[tuple[str, Source | WeightSource, str]] = []
         for name in names:
             src, var = self._topic(name)
+            if var != "spikes":  # recorded on rank 0 alone, or read from every rank
+                _refuse_over_mpi(self.runtime, f"the topic {name!r}", "conflict")
             on = self._publisher.topics.get(name)
             if (
                 on is not None
@@ -970,3 +972,21 @@ def _pub_address(address: str) -> str:
         except ValueError:
             raise ValueError(f"address: bad port {port!r} in {address!r}") from None
     return f"{address}.pub"
+
+
+def _refuse_over_mpi(runtime: Runtime, what: str, code: str) -> None:
+    """Refuse what would make a network on several MPI processes diverge (docs/GUIDE.md).
+
+    The bridge runs on rank 0: a state variable it recorded or weights it read would reach
+    rank 0 alone.  Spike topics, ``describe`` and input (which HostBoard forwards from rank 0
+    to the others where rank 0's next run starts) are served.
+    """
+    board = runtime.board
+    size = getattr(board, "processes", 1) if board is not None else mpi_processes()[1]
+    if size > 1:
+        raise RequestError(
+            code,
+            f"{what}: this network runs on {size} MPI processes, and the bridge on rank 0 "
+            "does not serve state or weight streams (yet); spike topics, describe and "
+            "input are served",
+        )

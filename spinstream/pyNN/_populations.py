@@ -357,6 +357,61 @@ class _PopulationMixin:
     def _record_filter_indices(self) -> IntArray | None:
         return None
 
+    # -- MPI: which cells this process updates ----------------------------------------------
+
+    def get(self, parameter_names: Any, gather: bool = False, simplify: bool = True) -> Any:
+        """Return parameter values (PyNN's ``get``).
+
+        Every MPI process holds every neuron's parameters (and reads state from the rank
+        that updates it), so every rank gets all of them, whatever ``gather`` says.
+        """
+        return super().get(parameter_names, gather=False, simplify=simplify)  # type: ignore[misc]
+
+    def _local_filter(self, gather: bool) -> IntArray | None:
+        """Return the record filter (root indices), cut to this rank's cells unless ``gather``."""
+        idx = self._record_filter_indices()
+        if gather or self._simulator.state.num_processes == 1:
+            return idx
+        local = np.flatnonzero(self._root._local_root_mask()).astype(np.int64)
+        return local if idx is None else idx[np.isin(idx, local)]
+
+    def _local_root_mask(self) -> npt.NDArray[np.bool_]:
+        """Per neuron of the root Population: whether this MPI rank updates it.
+
+        The cores are shared among the ranks when the network is mapped: asking before the
+        first run maps and loads it (every rank must ask, as every rank runs the script).
+        """
+        root = self._root
+        runtime = self._runtime
+        if self._simulator.state.num_processes == 1:
+            return np.ones(root.size, dtype=bool)
+        if not runtime.loaded:
+            runtime.run_steps_blocking(0)  # maps and loads; runs nothing
+        mask: npt.NDArray[np.bool_] = runtime.board.local_mask(root._spec_id)
+        return mask
+
+    @property
+    def local_cells(self) -> Any:
+        """The cells (IDs) this MPI process updates (every cell in one process)."""
+        cells: Any = self.all_cells  # type: ignore[attr-defined]
+        return cells[self._root._local_root_mask()[self._index_array()]]
+
+    @local_cells.setter
+    def local_cells(self, value: Any) -> None:
+        # PyNN's PopulationView constructor assigns its parent's mask's cells; locality is
+        # the board's, computed when asked
+        pass
+
+    @property
+    def local_size(self) -> int:
+        """Number of cells this MPI process updates."""
+        return len(self.local_cells)
+
+    def is_local(self, id: Any) -> bool:
+        """Whether this MPI process updates cell ``id`` (``ID.local``)."""
+        index = int(self.id_to_index(id))  # type: ignore[attr-defined]
+        return bool(self._root._local_root_mask()[self._index_array()[index]])
+
     def record(
         self,
         variables: Any,
@@ -394,11 +449,14 @@ class _PopulationMixin:
         locations: Any = None,
         annotations: Any = None,
     ) -> Any:
-        """Return the recorded data as a neo Block (one Segment per reset)."""
+        """Return the recorded data as a neo Block (one Segment per reset).
+
+        Over several MPI processes every rank holds every recorded spike and sample:
+        ``gather=True`` gives the whole population on every rank (pyNN.nest: on rank 0),
+        ``gather=False`` only the cells this rank updates (:attr:`local_cells`).
+        """
         self._runtime  # noqa: B018 - raises for a stale population
-        return self._root.recorder.get(
-            variables, self._record_filter_indices(), clear, annotations
-        )
+        return self._root.recorder.get(variables, self._local_filter(gather), clear, annotations)
 
     def get_data_by_indexes(
         self, variables: Any, indexes: Any, clear: bool = False, annotations: Any = None
@@ -417,19 +475,36 @@ class _PopulationMixin:
         annotations: Any = None,
         locations: Any = None,
     ) -> None:
-        """Write recorded data through a neo IO, or to a file name (format by extension)."""
+        """Write recorded data through a neo IO, or to a file name (format by extension).
+
+        Over several MPI processes, as PyNN does: ``gather=True`` writes the whole
+        population on rank 0 only; ``gather=False`` makes every rank write its own cells to
+        the file name followed by ``.<rank>``.
+        """
         self._runtime  # noqa: B018
-        self._root.recorder.write(variables, io, self._record_filter_indices(), clear, annotations)
+        state = self._simulator.state
+        if state.num_processes > 1:
+            if gather and state.mpi_rank != 0:
+                return
+            if not gather:
+                if isinstance(io, str):
+                    io = f"{io}.{state.mpi_rank}"
+                else:
+                    io.filename += f".{state.mpi_rank}"
+        self._root.recorder.write(variables, io, self._local_filter(gather), clear, annotations)
 
     def get_spike_counts(self, gather: bool = True) -> dict[int, int]:
-        """Spikes per recorded neuron (ID -> count) in the current segment."""
+        """Spikes per recorded neuron (ID -> count) in the current segment.
+
+        ``gather=False`` over several MPI processes: this rank's cells only.
+        """
         self._runtime  # noqa: B018
-        counts: dict[int, int] = self._root.recorder.count(self._record_filter_indices())
+        counts: dict[int, int] = self._root.recorder.count(self._local_filter(gather))
         return counts
 
     def mean_spike_count(self, gather: bool = True) -> float:
         """Mean number of spikes per recorded neuron."""
-        counts = self.get_spike_counts()
+        counts = self.get_spike_counts(gather)
         return float(sum(counts.values()) / len(counts)) if counts else 0.0
 
     def spinnaker_get_data(
@@ -869,7 +944,7 @@ class Assembly(common.Assembly):  # type: ignore[misc]
         """Spikes per recorded neuron (ID -> count) of every member."""
         counts: dict[int, int] = {}
         for p in self._members():
-            counts.update(p.get_spike_counts())
+            counts.update(p.get_spike_counts(gather))
         return counts
 
     def inject_spikes(self, indices: Any, times: Any = None) -> None:

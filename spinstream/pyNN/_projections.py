@@ -674,6 +674,12 @@ class Projection(common.Projection):  # type: ignore[misc]
                     valid += list(_plasticity.rule_parameter_names(rule))
                 kind = type(self.synapse_type).__name__
                 raise errors.NonExistentParameterError(name, kind, sorted(valid))
+        # every MPI process holds every synapse (and reads plastic weights from their owners):
+        # PyNN's own gather would pickle and repeat them; every rank gets them all instead
+        if args:
+            args = (False, *args[1:])
+        else:
+            kwargs["gather"] = False
         return super().get(attribute_names, format, *args, **kwargs)
 
     get.__doc__ = common.Projection.get.__doc__

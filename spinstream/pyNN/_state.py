@@ -120,8 +120,12 @@ class State(BaseState):  # type: ignore[misc]
         max_delay: float | str = "auto",
     ) -> None:
         """Begin a new network on ``runtime``; objects of the previous one become stale."""
+        from spinstream.board import mpi_processes
+
         self.runtime_close()
         self.runtime = runtime
+        # rank() and num_processes(), as in pyNN.nest: the processes the board spans
+        self.mpi_rank, self.num_processes = mpi_processes(runtime.board)
         self.dt = float(timestep)
         self.auto_min_delay = min_delay == "auto"
         self.min_delay = self.dt if self.auto_min_delay else float(min_delay)

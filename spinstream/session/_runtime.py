@@ -215,6 +215,10 @@ class Runtime:
             raise ValueError(f"n_boards must be a positive integer or None, got {n_boards!r}")
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**31 - 1))  # type: ignore[operator]
+            if board is None or getattr(board, "processes", 1) > 1:
+                from spinstream.board import mpi_agreed_seed
+
+                seed = mpi_agreed_seed(seed)  # over MPI processes: rank 0's, on every rank
         self.spec = NetworkSpec(dt=float(dt), seed=int(seed), n_boards=n_boards)
         self.chunk_steps = chunk_steps
         self.mode = mode

@@ -1,0 +1,301 @@
+/* spinstream engine: the cores of one network over K processes (MPI), the same results for
+ * every K.
+ *
+ * The engine is not linked against MPI: Python (spinstream/board/_mpi.py) hands it, through
+ * ss_comm_create, the addresses of MPI_Allgather and MPI_Allgatherv from the libmpi that
+ * mpi4py loaded, and the handles of a communicator and of MPI_BYTE.  MPICH's handles are C
+ * ints, Open MPI's are pointers: `handle_bytes` says which, and each has its own function
+ * type, so every call matches the library's own prototype.
+ *
+ * threads.c assigns the neuron cores to K*T parts (rank r owns parts r*T .. r*T + T - 1) and
+ * keeps only the synapses of the rank's own targets.  After the neuron update of each step,
+ * thread 0 of every rank calls ss_xchg_step: one MPI_Allgather of a fixed slot per rank
+ * (grown, identically on every rank, when a step's spikes do not fit; the part that does not
+ * fit follows in one MPI_Allgatherv), so that every rank then holds every neuron core's
+ * spike list of that step, in core order, exactly as one process would, and delivers them
+ * into its own cores in that order.  The samples its cores' probes take at the end of the
+ * step (stamp m + 1: the state does not change in phase 3) travel in the same message, so
+ * every rank ends a run with every probe's samples, whatever its chunks.  Each rank's
+ * message, in int32 words:
+ *     [length, flags, digest (2 words), k of each of its neuron cores (core order), their
+ *      neuron indices, the values (double, 2 words) of each probe of its cores that samples
+ *      this step]
+ * Flags are ORed over the ranks (bit 0: a spike history is full, so every rank stops before
+ * the same step; bit 1: rank 0's run ends after this step, and every rank stops there, so
+ * that the input rank 0 applies before its next run can be forwarded to every rank).  The digest sums up the input and the recordings the rank has applied
+ * (Python keeps it: ss_comm_set_digest); ranks whose digests differ have diverged (input
+ * that reached one rank and not another, or at another step), and every rank stops at that
+ * step (ss_xchg_step returns 1 on every rank alike).  Buffers are sized before a run starts (ss_xchg_prepare: probes change
+ * between runs); nothing is allocated while steps run. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+typedef int (*ag_int)(const void *, int, int, void *, int, int, int);
+typedef int (*agv_int)(const void *, int, int, void *, const int *, const int *, int, int);
+typedef int (*ag_ptr)(const void *, int, void *, void *, int, void *, void *);
+typedef int (*agv_ptr)(const void *, int, void *, void *, const int *, const int *, void *,
+                       void *);
+
+struct ss_comm {
+    int32_t rank, size;
+    int32_t handle_bytes; /* 4: MPICH (int handles), 8: Open MPI (pointer handles) */
+    int32_t pad;
+    int64_t comm, byte_type; /* the handles, as integers */
+    int64_t digest;          /* the input this rank has applied (Python: ss_comm_set_digest) */
+    int32_t lead;            /* rank 0: flag the last step of each run (ss_comm_set_lead) */
+    int32_t stopped;         /* a run stopped at rank 0's flag (ss_comm_take_stop) */
+    void *allgather, *allgatherv;
+};
+
+struct ss_xchg {
+    ss_comm *comm;
+    int32_t K, S, S_cap;  /* ranks; slot words now; most words a rank's message can have */
+    int32_t *core_ptr;    /* [K + 1] into cores: each rank's neuron cores, in core order */
+    int32_t *cores;
+    int64_t *s_max;       /* [K] most words each rank's message can have in this run */
+    int32_t *send;        /* [S_cap] this rank's message */
+    int32_t *slots;       /* [K][S_cap] (the first S words of each rank's slot are used) */
+    int32_t *over;        /* [over_cap] the tails that did not fit their slot */
+    int64_t over_cap;
+    int32_t *scratch;     /* [S_cap] one rank's message put together */
+    int *counts, *displs; /* [K] bytes */
+};
+
+ss_comm *ss_comm_create(int32_t rank, int32_t size, int32_t handle_bytes, int64_t comm,
+                        int64_t byte_type, void *allgather, void *allgatherv) {
+    if (size < 1 || rank < 0 || rank >= size || !allgather || !allgatherv) return NULL;
+    if (handle_bytes != 4 && handle_bytes != 8) return NULL;
+    ss_comm *c = (ss_comm *)calloc(1, sizeof(ss_comm));
+    if (!c) return NULL;
+    c->rank = rank;
+    c->size = size;
+    c->handle_bytes = handle_bytes;
+    c->comm = comm;
+    c->byte_type = byte_type;
+    c->allgather = allgather;
+    c->allgatherv = allgatherv;
+    return c;
+}
+
+void ss_comm_destroy(ss_comm *c) { free(c); }
+
+void ss_comm_set_digest(ss_comm *c, int64_t digest) { c->digest = digest; }
+
+void ss_comm_set_lead(ss_comm *c, int32_t lead) { c->lead = lead; }
+
+int32_t ss_comm_take_stop(ss_comm *c) {
+    const int32_t s = c->stopped;
+    c->stopped = 0;
+    return s;
+}
+
+int32_t ss_comm_rank(const ss_comm *c) { return c ? c->rank : 0; }
+int32_t ss_comm_size(const ss_comm *c) { return c ? c->size : 1; }
+
+static int allgather(const ss_comm *c, const void *send, int bytes, void *recv) {
+    if (c->handle_bytes == 4)
+        return ((ag_int)c->allgather)(send, bytes, (int)c->byte_type, recv, bytes,
+                                      (int)c->byte_type, (int)c->comm);
+    return ((ag_ptr)c->allgather)(send, bytes, (void *)(intptr_t)c->byte_type, recv, bytes,
+                                  (void *)(intptr_t)c->byte_type, (void *)(intptr_t)c->comm);
+}
+
+static int allgatherv(const ss_comm *c, const void *send, int bytes, void *recv,
+                      const int *counts, const int *displs) {
+    if (c->handle_bytes == 4)
+        return ((agv_int)c->allgatherv)(send, bytes, (int)c->byte_type, recv, counts, displs,
+                                        (int)c->byte_type, (int)c->comm);
+    return ((agv_ptr)c->allgatherv)(send, bytes, (void *)(intptr_t)c->byte_type, recv, counts,
+                                    displs, (void *)(intptr_t)c->byte_type,
+                                    (void *)(intptr_t)c->comm);
+}
+
+void ss_xchg_destroy(ss_xchg *x) {
+    if (!x) return;
+    free(x->core_ptr);
+    free(x->cores);
+    free(x->send);
+    free(x->slots);
+    free(x->over);
+    free(x->scratch);
+    free(x->counts);
+    free(x->displs);
+    free(x->s_max);
+    free(x);
+}
+
+/* owner[ci]: the part of each core (rank = part / T); only neuron cores are exchanged. */
+ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,
+                        int32_t T) {
+    const int32_t K = comm->size, n_cores = e->n_cores;
+    ss_xchg *x = (ss_xchg *)calloc(1, sizeof(ss_xchg));
+    if (!x) return NULL;
+    x->comm = comm;
+    x->K = K;
+    x->core_ptr = (int32_t *)calloc((size_t)K + 1, sizeof(int32_t));
+    x->cores = (int32_t *)calloc((size_t)n_cores + 1, sizeof(int32_t));
+    x->counts = (int *)calloc((size_t)K, sizeof(int));
+    x->displs = (int *)calloc((size_t)K, sizeof(int));
+    x->s_max = (int64_t *)calloc((size_t)K, sizeof(int64_t));
+    if (!x->core_ptr || !x->cores || !x->counts || !x->displs || !x->s_max) {
+        ss_xchg_destroy(x);
+        return NULL;
+    }
+    for (int32_t r = 0; r < K; r++) {
+        x->core_ptr[r + 1] = x->core_ptr[r];
+        for (int32_t ci = 0; ci < n_cores; ci++)
+            if (!ss_is_source(&e->cores[ci]) && owner[ci] / T == r)
+                x->cores[x->core_ptr[r + 1]++] = ci;
+    }
+    if (ss_xchg_prepare(x, e)) {
+        ss_xchg_destroy(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* Size the buffers for the probes the cores have now (every rank has the same probes, so
+ * every rank sizes alike); before a run.  0, or -1 when memory is refused. */
+int ss_xchg_prepare(ss_xchg *x, const ss_engine *e) {
+    const int32_t K = x->K;
+    int64_t s_cap = 0, s_sum = 0, head = 0, probe_words = 0;
+    for (int32_t r = 0; r < K; r++) {
+        int64_t words = 4, pw = 0;
+        for (int32_t j = x->core_ptr[r]; j < x->core_ptr[r + 1]; j++) {
+            const ss_core *c = &e->cores[x->cores[j]];
+            words += 1 + c->n;
+            for (int32_t p = 0; p < c->n_probes; p++) pw += 2 * (int64_t)c->probes[p].n;
+        }
+        x->s_max[r] = words + pw;
+        if (x->s_max[r] > s_cap) s_cap = x->s_max[r];
+        const int64_t h = 4 + x->core_ptr[r + 1] - x->core_ptr[r];
+        if (h > head) head = h;
+        if (pw > probe_words) probe_words = pw;
+        s_sum += x->s_max[r];
+    }
+    /* MPI counts are ints (bytes here) */
+    if (4 * s_sum > 0x7FFFFFFF || 4 * s_cap * K > 0x7FFFFFFF) return -1;
+    if (s_cap > x->S_cap) {
+        free(x->send);
+        free(x->scratch);
+        free(x->slots);
+        x->send = (int32_t *)calloc((size_t)s_cap, sizeof(int32_t));
+        x->scratch = (int32_t *)calloc((size_t)s_cap, sizeof(int32_t));
+        x->slots = (int32_t *)calloc((size_t)s_cap * (size_t)K, sizeof(int32_t));
+        x->S_cap = (int32_t)s_cap;
+        if (!x->send || !x->scratch || !x->slots) {
+            x->S_cap = 0;
+            return -1;
+        }
+    }
+    if (s_sum > x->over_cap) {
+        free(x->over);
+        x->over = (int32_t *)calloc((size_t)s_sum, sizeof(int32_t));
+        x->over_cap = x->over ? s_sum : 0;
+        if (!x->over) return -1;
+    }
+    /* the slot: every header, some spikes, and the samples of a step that samples all */
+    const int64_t S = head + 64 + probe_words;
+    if (S > x->S) x->S = (int32_t)(S < s_cap ? S : s_cap);
+    if (x->S > s_cap) x->S = (int32_t)s_cap;
+    return 0;
+}
+
+static int samples_now(const ss_probe *pr, int64_t stamp) {
+    return stamp % pr->interval == 0 && pr->count < pr->cap;
+}
+
+/* Send this rank's spike lists of the step (emit_n, cores' spikes), receive every other
+ * rank's into emit_n and the cores' spikes (counting them in spikes_out, as their owner
+ * does); *flags goes out as this rank's flags and comes back ORed over all ranks.
+ * 0; 1 when the ranks' digests differ (nothing is received); or the MPI error code. */
+int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp,
+                 int32_t last) {
+    ss_comm *c = x->comm;
+    const int32_t K = x->K, me = c->rank, S = x->S;
+    int32_t *msg = x->send;
+    const int32_t *mine = x->cores + x->core_ptr[me];
+    const int32_t n_mine = x->core_ptr[me + 1] - x->core_ptr[me];
+    int32_t L = 4 + n_mine;
+    msg[1] = *flags | (last && c->lead && c->rank == 0 ? 2 : 0);
+    memcpy(msg + 2, &c->digest, sizeof(int64_t));
+    for (int32_t j = 0; j < n_mine; j++) {
+        const int32_t ci = mine[j];
+        const int32_t k = (int32_t)emit_n[ci];
+        msg[4 + j] = k;
+        memcpy(msg + L, e->cores[ci].spikes, (size_t)k * sizeof(int32_t));
+        L += k;
+    }
+    for (int32_t j = 0; j < n_mine; j++) {
+        const ss_core *core = &e->cores[mine[j]];
+        for (int32_t p = 0; p < core->n_probes; p++) {
+            const ss_probe *pr = &core->probes[p];
+            if (!samples_now(pr, stamp)) continue;
+            const double *row = core->state + (int64_t)pr->var * core->n;
+            for (int32_t k = 0; k < pr->n; k++) {
+                memcpy(msg + L, &row[pr->index[k]], sizeof(double));
+                L += 2;
+            }
+        }
+    }
+    msg[0] = L;
+    int rc = allgather(c, msg, S * 4, x->slots);
+    if (rc) return rc;
+    int32_t over = 0, longest = 0, any = 0;
+    for (int32_t r = 0; r < K; r++) {
+        const int32_t Lr = x->slots[(int64_t)r * S];
+        if (Lr > longest) longest = Lr;
+        any |= x->slots[(int64_t)r * S + 1];
+        const int32_t tail = Lr > S ? Lr - S : 0;
+        x->counts[r] = 4 * tail;
+        x->displs[r] = 4 * over;
+        over += tail;
+    }
+    for (int32_t r = 0; r < K; r++) /* every rank sees a difference, if there is one */
+        if (memcmp(x->slots + (int64_t)r * S + 2, &c->digest, sizeof(int64_t))) return 1;
+    if (over) {
+        rc = allgatherv(c, msg + S, x->counts[me], x->over, x->counts, x->displs);
+        if (rc) return rc;
+    }
+    for (int32_t r = 0; r < K; r++) {
+        if (r == me) continue;
+        const int32_t *m = x->slots + (int64_t)r * S;
+        const int32_t Lr = m[0];
+        if (Lr > S) { /* put the message together */
+            memcpy(x->scratch, m, (size_t)S * sizeof(int32_t));
+            memcpy(x->scratch + S, x->over + x->displs[r] / 4, (size_t)(Lr - S) * sizeof(int32_t));
+            m = x->scratch;
+        }
+        const int32_t *cores = x->cores + x->core_ptr[r];
+        const int32_t n = x->core_ptr[r + 1] - x->core_ptr[r];
+        const int32_t *idx = m + 4 + n;
+        for (int32_t j = 0; j < n; j++) {
+            const int32_t k = m[4 + j];
+            ss_core *core = &e->cores[cores[j]];
+            memcpy(core->spikes, idx, (size_t)k * sizeof(int32_t));
+            idx += k;
+            emit_n[cores[j]] = k;
+            core->spikes_out += k;
+        }
+        for (int32_t j = 0; j < n; j++) { /* the samples, as ss_sample would take them */
+            ss_core *core = &e->cores[cores[j]];
+            for (int32_t p = 0; p < core->n_probes; p++) {
+                ss_probe *pr = &core->probes[p];
+                if (!samples_now(pr, stamp)) continue;
+                memcpy(pr->out + pr->count * pr->n, idx, (size_t)pr->n * sizeof(double));
+                idx += 2 * (int64_t)pr->n;
+                pr->out_stamp[pr->count] = stamp;
+                pr->count++;
+            }
+        }
+    }
+    *flags = any;
+    if (any & 2) c->stopped = 1;
+    if (over) { /* a wider slot from the next step on: every rank decides alike */
+        int64_t s = (int64_t)longest + longest / 4;
+        x->S = (int32_t)(s < x->S_cap ? s : x->S_cap);
+    }
+    return 0;
+}

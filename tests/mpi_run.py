@@ -1,0 +1,316 @@
+"""Scripts that tests/test_mpi.py runs under ``mpirun -n K python -m tests.mpi_run CASE OUT``.
+
+Every rank runs the same case, as a user's script would, and writes what it saw to
+``OUT.<rank>.npz``; the test compares those files with the same case run in one process.
+Cases:
+
+- ``session T``: tests/test_threads.py's network (delays, STDP, Tsodyks-Markram, stochastic
+  synapses, Poisson, spike arrays, noisy and DC currents, spikes injected mid-run) in a
+  Session on T threads per process.
+- ``pynn T``: the same network through ``spinstream.pyNN`` (``setup``/``run``/``reset``,
+  ``get_data(gather=True)``, ``get_data(gather=False)``, ``rank()``, ``num_processes()``,
+  ``local_cells``, ``get('v')``), with a change of weights and delays between runs.
+- ``subscriber``: a Session whose rank 0 subscribes to a population's spikes while running.
+- ``chunks``: the network in a Session whose chunks differ from rank to rank (1 ms on rank
+  0, 3.7 ms on the others), recording ``v`` on every rank.
+- ``record_one``: rank 0 alone records a state variable: the run stops on every rank.
+- ``timeout``: rank 0 alone reads a state variable (a collective read) while rank 1 waits:
+  rank 0 raises after ``SPINSTREAM_MPI_TIMEOUT`` seconds and aborts both.
+- ``again``: ``setup()`` three times in one script (each network frees its communicator).
+- ``leader``: rank 0 alone gives input between runs (spikes, a parameter, a current
+  source, as a controller or a ZeroMQ client on rank 0 would): the other ranks take it at the
+  same step.  ``leader all`` gives it on every rank (one process: the reference), ``leader
+  none`` on none.
+- ``bridge``: rank 0 serves the ZeroMQ bridge; a client on rank 0 subscribes to spikes and
+  injects spikes and sets Poisson rates between runs; every rank runs the same.
+- ``structural``: tests/test_structural.py's network (structural plasticity with STDP and
+  static mechanisms, several cores per population) in uneven runs: synapses, spikes and
+  rewiring counters.
+- ``neuromodulation``: tests/test_neuromodulation.py's recurrent network (dopamine-modulated
+  STDP, reward and punishment from Poisson sources) on cores of 7 neurons: weights, spikes.
+- ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
+- ``kill``: rank 1 is killed (SIGKILL) after its first run.
+- ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
+  rank, naming the step.
+- ``differ``: the ranks draw their connections from unseeded generators (another network on
+  each rank): loading must refuse it on every rank.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import sys
+from typing import Any
+
+import numpy as np
+
+import spinstream
+import spinstream.pyNN as sim
+from tests.test_threads import build, outcome, session_run
+
+
+def _rank() -> int:
+    from spinstream.board import mpi_processes
+
+    return mpi_processes()[0]
+
+
+def case_session(threads: int) -> dict[str, Any]:
+    result, owners = asyncio.run(session_run(threads))
+    return {**result, "owners": owners}
+
+
+def case_pynn(threads: int) -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9, threads=threads)
+    try:
+        net = build(sim)
+        exc = net["pops"][0]
+        out: dict[str, Any] = {
+            "rank": np.array([sim.rank()]),
+            "num_processes": np.array([sim.num_processes()]),
+        }
+        sim.run(15.0)
+        net["inj"].inject_spikes([0, 5])
+        net["arr"].set(weight=0.5, delay=1.5)
+        sim.run(15.0)
+        out["v_now"] = exc.current_values["v"]
+        out["local_exc"] = np.array([int(i) - int(exc.first_id) for i in exc.local_cells])
+        out["local_ids_flag"] = np.array([bool(c.local) for c in exc.all_cells])
+        view = exc[10:200:3]
+        out["local_view"] = np.array([int(i) - int(exc.first_id) for i in view.local_cells])
+        seg = exc.get_data("spikes", gather=False).segments[-1]
+        out["local_trains"] = np.array(
+            [int(st.annotations["source_index"]) for st in seg.spiketrains]
+        )
+        out["local_counts"] = np.array(sorted(exc.get_spike_counts(gather=False)))
+        sim.reset()
+        sim.run(12.0)
+        out.update(outcome(net))
+        return out
+    finally:
+        sim.end()
+
+
+async def _subscriber() -> dict[str, Any]:
+    async with spinstream.Session(timestep=0.1, chunk=2.0, seed=5) as s:
+        net = build(s)
+        exc = net["pops"][0]
+        got: list[tuple[np.ndarray, np.ndarray]] = []
+
+        async def listen(stream: Any) -> None:
+            async for batch in stream:
+                got.append((np.asarray(batch.times), np.asarray(batch.indices)))
+
+        if _rank() == 0:  # a subscriber on rank 0 only; the other ranks just run
+            async with exc.stream("spikes") as stream:
+                task = asyncio.create_task(listen(stream))
+                await s.run(30.0)
+            await task
+        else:
+            await s.run(30.0)
+        out = outcome(net)
+        if got:
+            out["streamed_times"] = np.concatenate([t for t, _ in got])
+            out["streamed_indices"] = np.concatenate([i for _, i in got])
+        return out
+
+
+def case_subscriber() -> dict[str, Any]:
+    return asyncio.run(_subscriber())
+
+
+async def _chunks() -> dict[str, Any]:
+    chunk = 1.0 if _rank() == 0 else 3.7
+    async with spinstream.Session(timestep=0.1, chunk=chunk, seed=5) as s:
+        net = build(s)
+        await s.run(30.0)
+        return outcome(net)
+
+
+def case_chunks() -> dict[str, Any]:
+    return asyncio.run(_chunks())
+
+
+def case_record_one() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    sim.run(5.0)
+    if sim.rank() == 0:
+        net["pops"][2].record("v")
+    sim.run(5.0)
+    return {}
+
+
+def case_timeout() -> dict[str, Any]:
+    import time
+
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    sim.run(2.0)
+    if sim.rank() == 0:
+        net["pops"][0].current_values  # noqa: B018 - every rank must read it
+    else:
+        time.sleep(60)
+    return {}
+
+
+def case_again() -> dict[str, Any]:
+    out = {}
+    for k in range(3):
+        sim.setup(timestep=0.1, seed=9)
+        net = build(sim)
+        sim.run(15.0)
+        trains = net["pops"][0].get_data().segments[-1].spiketrains
+        out[f"exc spikes {k}"] = np.concatenate([np.asarray(st.magnitude) for st in trains])
+        sim.end()
+    return out
+
+
+def case_leader(mode: str) -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    exc, inh = net["pops"][0], net["pops"][1]
+    gives = mode == "all" or (mode == "rank0" and sim.rank() == 0)
+    sim.run(10.0)
+    if gives:
+        net["inj"].inject_spikes([0, 3, 5])
+        inh.set(i_offset=0.4)
+    sim.run(10.0)
+    if gives:
+        exc[0:50].set(tau_m=12.0)
+        net["inj"].inject_spikes([1], times=[27.5])
+    sim.run(10.0)
+    return outcome(net)
+
+
+async def _bridge() -> dict[str, Any]:
+    from spinstream.client import AsyncClient
+
+    async with spinstream.Session(timestep=0.1, chunk=1.0, seed=5) as s:
+        net = build(s)
+        out: dict[str, Any] = {}
+        if _rank() == 0:
+            endpoints = await s.serve()
+            async with AsyncClient(endpoints.control) as c:
+                stream = await c.subscribe("spikes/exc/")
+                await s.run(10.0)
+                out["injected_at"] = np.array([await c.inject_spikes("inj", [0, 3, 5])])
+                await c.set_rates("noise", 50.0)
+                await s.run(10.0)
+                first = await stream.receive()
+                out["bridge_first_step"] = np.array([first.first_step])
+        else:
+            await s.run(10.0)
+            await s.run(10.0)
+        return {**outcome(net), **out}
+
+
+def case_structural() -> dict[str, Any]:
+    from tests.test_structural import run_network
+
+    p1, p2, spikes, s1, s2 = run_network(
+        threads=1, pieces=[37.0, 50.0, 33.0], chunk=3.0, stdp=True
+    )
+    return {
+        "p1": np.array(p1, dtype=np.float64),
+        "p2": np.array(p2, dtype=np.float64),
+        "spikes": np.array(spikes),
+        "stats1": np.array(dataclasses.astuple(s1)),
+        "stats2": np.array(dataclasses.astuple(s2)),
+    }
+
+
+def case_neuromodulation() -> dict[str, Any]:
+    from spinstream.board import HostBoard
+    from tests.fakes import trivial_plan
+    from tests.test_neuromodulation import recurrent_spec
+
+    spec = recurrent_spec()
+    board = HostBoard()
+    board.load(spec, trivial_plan(spec, atoms_per_core=7))
+    board.set_recording(1, "spikes", np.arange(30))
+    stamps, ids = [], []
+    for n in (1500, 1000, 1500):
+        res = board.run(n)
+        stamps.append(res.spikes[1][0])
+        ids.append(res.spikes[1][1])
+    out = {"stamps": np.concatenate(stamps), "ids": np.concatenate(ids)}
+    for p in (0, 1):
+        out[f"w{p}"] = board.get_weights(p)
+    board.close()
+    return out
+
+
+def case_die(how: str) -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    sim.run(5.0)
+    if sim.rank() == 1:
+        if how == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("rank 1 fails on purpose")
+    for _ in range(1000):  # the others would wait for rank 1 in the next exchange
+        sim.run(5.0)
+    return outcome(net)
+
+
+def case_differ() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    a = sim.Population(50, sim.IF_curr_exp(), label="a")
+    sim.Projection(
+        a, a, sim.FixedProbabilityConnector(0.2, rng=sim.NumpyRNG()), sim.StaticSynapse()
+    )
+    sim.run(1.0)
+    return {}
+
+
+def case_diverge() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    sim.run(5.0)
+    if sim.rank() == 1:
+        net["pops"][0].set(i_offset=0.3)
+    sim.run(5.0)
+    return {}
+
+
+def main(argv: list[str]) -> None:
+    case, out = argv[0], argv[-1]
+    if case == "session":
+        result = case_session(int(argv[1]))
+    elif case == "pynn":
+        result = case_pynn(int(argv[1]))
+    elif case == "subscriber":
+        result = case_subscriber()
+    elif case == "leader":
+        result = case_leader(argv[1])
+    elif case == "bridge":
+        result = asyncio.run(_bridge())
+    elif case == "structural":
+        result = case_structural()
+    elif case == "neuromodulation":
+        result = case_neuromodulation()
+    elif case == "timeout":
+        result = case_timeout()
+    elif case == "again":
+        result = case_again()
+    elif case == "chunks":
+        result = case_chunks()
+    elif case == "record_one":
+        result = case_record_one()
+    elif case == "diverge":
+        result = case_diverge()
+    elif case == "differ":
+        result = case_differ()
+    elif case in ("die", "kill"):
+        result = case_die(case)
+    else:
+        raise SystemExit(f"unknown case {case!r}")
+    np.savez(f"{out}.{_rank()}.npz", **{k.replace(" ", "_"): v for k, v in result.items()})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,306 @@
+"""One network over K MPI processes (``mpirun -n K``): the same bits as one process.
+
+Each test starts ``mpiexec -n K python -m tests.mpi_run CASE`` (tests/mpi_run.py: every rank
+runs the same script, as a user's would) and compares what every rank saw with the same
+case run here, in one process: spikes, sampled traces and STDP weights must be equal bit for
+bit (docs/ENGINE.md, "Processes").  MPI comes from the ``mpi`` extra (mpi4py and MPICH's
+wheel); CI installs it, and a missing MPI fails there instead of skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from tests.engine import require_engine
+from tests.mpi_run import case_chunks, case_leader, case_pynn, case_session, case_subscriber
+
+require_engine()
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Longest a case may take under mpiexec (seconds): they take a few on 2 loaded cores.
+LIMIT = 120
+
+
+def _mpiexec() -> str:
+    here = Path(sys.executable).parent / "mpiexec"
+    found = str(here) if here.exists() else shutil.which("mpiexec")
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        found = None
+    if found is None:
+        why = "mpi4py or mpiexec is missing (pip install .[mpi])"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"MPI unavailable on CI: {why}", pytrace=False)
+        pytest.skip(why)
+    return found
+
+
+def mpirun(
+    n: int, *case: str, out: Path, timeout: float = LIMIT, **env_vars: str
+) -> subprocess.CompletedProcess[str]:
+    """Run a case of tests/mpi_run.py on ``n`` processes; returns the finished process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
+    for var in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE"):  # not nested in a launcher
+        env.pop(var, None)
+    cmd = [_mpiexec(), "-n", str(n), sys.executable, "-m", "tests.mpi_run", *case, str(out)]
+    return subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def ranks(n: int, *case: str, tmp_path: Path) -> list[dict[str, np.ndarray]]:
+    out = tmp_path / "_".join(case)
+    proc = mpirun(n, *case, out=out)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    files = [Path(f"{out}.{r}.npz") for r in range(n)]
+    return [dict(np.load(f)) for f in files]
+
+
+def same_bits(one: dict[str, Any], other: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
+    """Every array of ``one`` (but ``skip``) equals ``other``'s bit for bit."""
+    a_all = {k.replace(" ", "_"): np.ascontiguousarray(v) for k, v in one.items()}
+    b_all = {k.replace(" ", "_"): np.ascontiguousarray(v) for k, v in other.items()}
+    a_all = {k: v for k, v in a_all.items() if k not in skip}
+    b_all = {k: v for k, v in b_all.items() if k not in skip}
+    assert set(a_all) == set(b_all), sorted(set(a_all) ^ set(b_all))[:10]
+    for key, a in a_all.items():
+        b = b_all[key]
+        assert a.shape == b.shape, key
+        assert a.dtype == b.dtype, key
+        # bit for bit: float arrays compared as bytes (NaN == NaN, -0.0 != 0.0)
+        assert_array_equal(
+            a.view(np.uint8) if a.dtype.kind == "f" else a,
+            b.view(np.uint8) if b.dtype.kind == "f" else b,
+            err_msg=key,
+        )
+
+
+@pytest.fixture(scope="module")
+def single_session() -> dict[str, Any]:
+    return case_session(1)
+
+
+def test_session_on_2_processes_same_bits_as_one_and_as_2_threads(
+    single_session: dict[str, Any], tmp_path: Path
+) -> None:
+    one = single_session
+    # the network exercises every path: each population fires, STDP moves the weights
+    for label in ("exc", "inh", "izh", "noise", "inj"):
+        assert sum(len(v) for k, v in one.items() if k.startswith(f"{label} spikes")) > 0
+    assert np.nanstd(one["weights"]) > 0
+    same_bits(one, case_session(2), skip=("owners",))
+    k2 = ranks(2, "session", "1", tmp_path=tmp_path)
+    for r, got in enumerate(k2):
+        same_bits(one, got, skip=("owners",))
+        # the cores are shared: each rank updates some neuron cores, sources on both
+        parts = got["owners"]
+        assert set((parts // 1).tolist()) == {0, 1}, (r, parts)
+
+
+def test_one_process_under_mpirun_and_2_by_2_threads_same_bits(
+    single_session: dict[str, Any], tmp_path: Path
+) -> None:
+    (k1,) = ranks(1, "session", "1", tmp_path=tmp_path)
+    same_bits(single_session, k1, skip=("owners",))
+    for got in ranks(2, "session", "2", tmp_path=tmp_path):
+        same_bits(single_session, got, skip=("owners",))
+        assert set(got["owners"].tolist()) == {0, 1, 2, 3}  # 2 ranks x 2 threads
+
+
+def test_pynn_script_under_mpirun_gathers_and_splits(tmp_path: Path) -> None:
+    one = case_pynn(1)
+    k2 = ranks(2, "pynn", "1", tmp_path=tmp_path)
+    local = (
+        "rank",
+        "num_processes",
+        "local_exc",
+        "local_ids_flag",
+        "local_view",
+        "local_trains",
+        "local_counts",
+    )
+    assert one["num_processes"][0] == 1
+    assert one["rank"][0] == 0
+    assert len(one["local_exc"]) == 300  # one process: every cell is local
+    for r, got in enumerate(k2):
+        same_bits(one, got, skip=local)  # get_data(gather=True), get('v'), weights
+        assert got["rank"][0] == r
+        assert got["num_processes"][0] == 2
+        # ID.local, local_cells, a view's local cells and gather=False agree
+        assert_array_equal(np.flatnonzero(got["local_ids_flag"]), got["local_exc"])
+        view = np.arange(10, 200, 3)
+        assert_array_equal(got["local_view"], view[np.isin(view, got["local_exc"])])
+        assert_array_equal(got["local_trains"], got["local_exc"])
+        assert len(got["local_counts"]) == len(got["local_exc"])
+    # the ranks share the cells: each has some, together all, none twice
+    a, b = k2[0]["local_exc"], k2[1]["local_exc"]
+    assert len(a)
+    assert len(b)
+    assert not np.intersect1d(a, b).size
+    assert_array_equal(np.union1d(a, b), np.arange(300))
+
+
+def test_session_with_a_subscriber_on_rank_0(tmp_path: Path) -> None:
+    one = case_subscriber()
+    k2 = ranks(2, "subscriber", tmp_path=tmp_path)
+    assert len(one["streamed_times"]) > 0
+    same_bits(one, k2[0])  # rank 0's stream and recordings: those of one process
+    assert "streamed_times" not in k2[1]  # rank 1 only ran
+    same_bits(one, k2[1], skip=("streamed_times", "streamed_indices"))
+
+
+def test_input_given_on_rank_0_alone_reaches_every_rank_at_its_step(tmp_path: Path) -> None:
+    one = case_leader("all")
+    for got in ranks(2, "leader", "rank0", tmp_path=tmp_path):
+        same_bits(one, got)
+    without = case_leader("none")  # the input mattered: without it, the spikes differ
+    assert any(not np.array_equal(one[k], without[k]) for k in one)
+
+
+def test_zeromq_bridge_on_rank_0_streams_and_its_input_reaches_every_rank(
+    tmp_path: Path,
+) -> None:
+    from tests.mpi_run import _bridge
+
+    one = asyncio.run(_bridge())
+    assert one["injected_at"][0] == 100  # the next chunk's first step
+    k2 = ranks(2, "bridge", tmp_path=tmp_path)
+    same_bits(one, k2[0])
+    same_bits(one, k2[1], skip=("injected_at", "bridge_first_step"))
+
+
+def test_structural_plasticity_over_two_processes_gives_the_same_synapses(
+    tmp_path: Path,
+) -> None:
+    from tests.mpi_run import case_structural
+
+    one = case_structural()
+    assert one["stats1"][4] > 5  # formations: the topology changed while running
+    for got in ranks(2, "structural", tmp_path=tmp_path):
+        same_bits(one, got)
+
+
+def test_neuromodulation_over_two_processes_gives_the_same_weights(tmp_path: Path) -> None:
+    from tests.mpi_run import case_neuromodulation
+
+    one = case_neuromodulation()
+    assert len(one["stamps"]) > 200
+    for got in ranks(2, "neuromodulation", tmp_path=tmp_path):
+        same_bits(one, got)
+
+
+def test_ranks_may_run_different_chunks(tmp_path: Path) -> None:
+    one = case_chunks()  # one process, 1 ms chunks
+    for got in ranks(2, "chunks", tmp_path=tmp_path):  # rank 0: 1 ms, rank 1: 3.7 ms
+        same_bits(one, got)
+
+
+@pytest.mark.parametrize("how", ["die", "kill"])
+def test_a_rank_that_dies_stops_the_others(how: str, tmp_path: Path) -> None:
+    start = time.monotonic()
+    proc = mpirun(2, how, out=tmp_path / how, timeout=LIMIT)
+    took = time.monotonic() - start
+    assert proc.returncode != 0
+    assert took < 60, took  # the others ran 1000 more runs otherwise: they were stopped
+    text = proc.stdout + proc.stderr
+    if how == "die":
+        assert "spinstream: rank 1 of 2 failed; aborting all 2 MPI processes" in text
+        assert "RuntimeError: rank 1 fails on purpose" in text
+    else:
+        assert "Killed" in text or "signal 9" in text or "EXIT CODE: 9" in text
+    assert not list(tmp_path.glob(f"{how}.*.npz"))  # no rank ran to the end
+
+
+def test_ranks_that_apply_different_input_stop_at_that_step(tmp_path: Path) -> None:
+    proc = mpirun(2, "diverge", out=tmp_path / "diverge")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "MPI processes diverged at step 50" in text, text[-3000:]
+    assert not list(tmp_path.glob("diverge.*.npz"))
+
+
+def test_state_recorded_on_one_rank_only_stops_every_rank(tmp_path: Path) -> None:
+    proc = mpirun(2, "record_one", out=tmp_path / "record_one")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "MPI processes diverged at step 50" in text, text[-3000:]
+    assert "recorded other state variables" in text
+
+
+def test_ranks_that_build_different_networks_are_refused(tmp_path: Path) -> None:
+    proc = mpirun(2, "differ", out=tmp_path / "differ")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "projection" in text, text[-3000:]
+    assert "differs between rank 0 and rank 1" in text, text[-3000:]
+
+
+async def test_bridge_refuses_state_topics_when_the_board_spans_processes() -> None:
+    """The bridge runs on rank 0: a state topic would record there alone; spikes flow."""
+    from spinstream.bridge import serve
+    from spinstream.client import AsyncClient, RemoteError
+    from tests.fakes import FakeBoard
+    from tests.test_bridge_support import make_runtime
+
+    board = FakeBoard()
+    board.processes = 2  # type: ignore[attr-defined]  # as HostBoard on rank 0 of 2
+    rt = make_runtime(board=board)
+    async with await serve(rt) as bridge, AsyncClient(bridge.endpoints.control) as c:
+        stream = await c.subscribe("spikes/a/", lockstep=True)
+        with pytest.raises(RemoteError, match="2 MPI processes") as err:
+            await c.subscribe("state/a/v/")
+        assert err.value.code == "conflict"
+        run = asyncio.create_task(rt.run_steps(20))
+        first = await stream.receive()
+        assert first.first_step == 0
+        await stream.receive()
+        await run
+    rt.close()
+
+
+def test_a_collective_read_on_one_rank_times_out_with_a_clear_error(tmp_path: Path) -> None:
+    start = time.monotonic()
+    proc = mpirun(2, "timeout", out=tmp_path / "timeout", SPINSTREAM_MPI_TIMEOUT="2")
+    assert proc.returncode != 0
+    assert time.monotonic() - start < 40  # not rank 1's 60 s sleep
+    text = proc.stdout + proc.stderr
+    assert "get_state('v') waited 2 s for the other MPI processes" in text, text[-3000:]
+
+
+def test_setup_again_and_again_under_mpirun(tmp_path: Path) -> None:
+    one, two = ranks(2, "again", tmp_path=tmp_path)
+    same_bits(one, two)
+    assert len(one["exc_spikes_0"])
+    same_bits({"a": one["exc_spikes_0"]}, {"a": one["exc_spikes_2"]})  # the same network
+
+
+def test_under_a_launcher_without_mpi4py_the_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spinstream.board import _mpi
+    from spinstream.model import EngineError
+
+    monkeypatch.setenv("PMI_SIZE", "4")
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # import fails
+    with pytest.raises(EngineError, match=r"4 processes.*pip install spinstream\[mpi\]"):
+        _mpi.world()
+
+
+def test_a_comm_that_is_not_a_communicator_is_refused() -> None:
+    from spinstream.board import HostBoard
+    from spinstream.model import ParameterError
+
+    with pytest.raises(ParameterError, match="comm must be an mpi4py communicator, got 'x'"):
+        HostBoard(comm="x")
