@@ -71,6 +71,7 @@ setup(
                 "kernels_c/layout.c",
                 "kernels_c/threads.c",
                 "kernels_c/rows.c",
+                "kernels_c/build.c",
                 *model_sources(),
             ],
             include_dirs=["kernels_c"],

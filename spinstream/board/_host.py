@@ -16,12 +16,12 @@ import numpy.typing as npt
 from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board._base import Board, ChunkResult
+from spinstream.board._build import synapse_blocks
 from spinstream.board._plastic import PlasticState, PlasticStatistics, check_plasticity
 from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
     MAX_DELAY_STEPS,
     BlockTable,
-    build_blocks,
 )
 from spinstream.model import (
     EngineError,
@@ -322,7 +322,7 @@ class HostBoard(Board):
     def _build_synapse_blocks(self, spec: NetworkSpec) -> None:
         """Build the synaptic blocks (rows per source core and target core)."""
         check_plasticity(spec)
-        self._blocks = build_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+        self._blocks = synapse_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
 
     def _build_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
         """Build every core's parameter, state and ring arrays and its engine struct."""
@@ -846,7 +846,7 @@ class HostBoard(Board):
     ) -> None:
         """Change weights and/or delays of a projection's synapses (see ``Board``).
 
-        Static synapses: the rows and blocks are rebuilt (``build_blocks``) and the cores
+        Static synapses: the rows and blocks are rebuilt (``synapse_blocks``) and the cores
         pointed at them; neuron state, refractory counters and the input already in the
         delay rings stay, and a ring that needs more slots for a longer delay grows with its
         pending input kept at the same steps.  Plastic synapses: weights are set in place
@@ -924,7 +924,7 @@ class HostBoard(Board):
         projections[pid] = changed
         spec = dataclasses.replace(self._spec, projections=projections)
         try:
-            blocks = build_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+            blocks = synapse_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
         except EngineError as err:
             raise ParameterError(f"{where}: {err}") from None
         old = self._blocks

@@ -276,6 +276,10 @@ def build_blocks(
         & (max_d < (1 << E.C_DELAY_BITS))
     )
     fmt = np.where(b_rule > 0, E.PLASTIC, np.where(compact, E.COMPACT, E.WIDE)).astype(np.int32)
+    # only compact blocks read their table (a wide word carries its weight): keep theirs
+    keep = compact[used_blk]
+    wtab, wrec = wtab[keep], wrec[keep]
+    wtab_start = np.searchsorted(used_blk[keep], np.arange(n_blocks))
     syn_compact = compact[blk] & ~plastic
 
     # segments: runs of one (source neuron, block), at most 65535 synapses each
