@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable, build_blocks
-from spinstream.model import EngineError, NetworkSpec
+from spinstream.model import DrawnProjectionSpec, EngineError, NetworkSpec
 
 __all__ = ["SynapseChunk", "build_static_blocks", "spec_chunks", "synapse_blocks"]
 
@@ -79,6 +79,11 @@ def _i64(x: Any) -> IntArray:
 def spec_chunks(spec: NetworkSpec, pop_base: IntArray) -> Iterator[SynapseChunk]:
     """Every projection of ``spec`` with synapses, as one chunk each, in spec order."""
     for p in spec.projections:
+        if isinstance(p, DrawnProjectionSpec):  # block by block, never whole
+            base_pre, base_post = int(pop_base[p.pre]), int(pop_base[p.post])
+            for pre, post, weight, delay, rec in p.chunks():
+                yield base_pre, base_post, pre, post, weight, delay, rec
+            continue
         if not len(p.pre_index):
             continue
         rec = np.asarray(p.receptor)

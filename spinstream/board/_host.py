@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import dataclasses
 import math
@@ -164,6 +165,8 @@ def _check_network(spec: NetworkSpec) -> None:
                 f"{where}: its post population {post.label!r} is a spike source "
                 f"({post.model}), which cannot receive synapses"
             )
+        if getattr(proj, "is_drawn", False):
+            continue  # drawn when read: checked as drawn, and as the rows are built
         n = len(proj.pre_index)
         for key in ("post_index", "weight", "delay_steps", "receptor"):
             if len(getattr(proj, key)) != n:
@@ -285,9 +288,8 @@ class HostBoard(Board):
     def _take_spec(self, spec: NetworkSpec, plan: MappingPlan) -> NetworkSpec:
         """Keep the network and its plan; returns the board's own copy of the spec."""
         # the board's own projections (set_synapses changes them); the rest is the caller's
-        spec = dataclasses.replace(
-            spec, projections=[dataclasses.replace(p) for p in spec.projections]
-        )
+        # (shallow copies: a projection drawn when read stays so)
+        spec = dataclasses.replace(spec, projections=[copy.copy(p) for p in spec.projections])
         self._spec = spec
         self._plan = plan
         self._dt = float(spec.dt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spinstream.model._drawn import DrawnChunk, DrawnProjectionSpec
 from spinstream.model._errors import (
     EngineError,
     LateInputError,
@@ -53,6 +54,8 @@ __all__ = [
     "Constraint",
     "CoreSlice",
     "CurrentSourceSpec",
+    "DrawnChunk",
+    "DrawnProjectionSpec",
     "EngineError",
     "LateInputError",
     "LockstepTimeoutError",

@@ -54,6 +54,8 @@ class Connections:
         self._post: list[Any] = []
         self._values: list[dict[str, Any]] = []
         self.fixed: dict[str, Any] = {}
+        #: a NativeRNG connector's blocks (``_native.DrawnBlocks``), which draw them again
+        self.drawn: Any = None
 
     def add(self, pre: Any, post: Any, values: dict[str, Any]) -> None:
         """Add synapses from ``pre`` to ``post`` (index arrays or a single post index)."""

@@ -11,6 +11,7 @@ them >= 0, so either is accepted (not mixed) and the magnitude is used.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,7 +24,8 @@ from pyNN.standardmodels import StandardSynapseType, synapses
 from spinstream.board import describe_model
 from spinstream.model import ParameterError, PopulationSpec, ProjectionSpec
 from spinstream.pyNN import _cells, _plasticity
-from spinstream.pyNN._connect import build_connections, drawn_in_sequence, evaluate_at
+from spinstream.pyNN._connect import _rngs_of, build_connections, drawn_in_sequence, evaluate_at
+from spinstream.pyNN._drawn import DrawnColumn, Redraw, drawn_spec
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
 
@@ -124,6 +126,13 @@ class Projection(common.Projection):  # type: ignore[misc]
     #: magnitude (sPyNNaker's convention, set by its face); PyNN's own refuses them.
     _inhibitory_conductance_magnitudes = False
     label: Any
+    # the connections, in PyNN's order; a NativeRNG projection draws them when read
+    # (spinstream.pyNN._drawn) until a weight or delay is changed
+    _pre = DrawnColumn(0)
+    _post = DrawnColumn(1)
+    _weight = DrawnColumn(2)
+    _delay = DrawnColumn(3)
+    _steps = DrawnColumn(4)
 
     def __init__(
         self,
@@ -224,11 +233,35 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._delay = np.array(values["delay"], dtype=np.float64)
         steps = state.delay_steps(self._delay, f"Projection {self.label!r}")
         self._steps = steps
-        self._add_specs(steps)
+        redraw = self._redraw_of(conns, connector, names)
+        self._add_specs(steps, redraw)
         _plasticity.attach(self)
+        if redraw is not None:  # keep the way to draw them, not the arrays
+            self.__dict__["_redraw"] = redraw
+            for name in ("_pre", "_post", "_weight", "_delay", "_steps"):
+                del self.__dict__[name]
         state.projections.append(self)  # served by a ZeroMQ bridge (weight topics)
 
     # -- building ------------------------------------------------------------------------
+
+    def _redraw_of(self, conns: Any, connector: Any, rule_names: Sequence[str]) -> Redraw | None:
+        """Return a :class:`Redraw` when this projection need not keep its arrays, else None.
+
+        Static synapses from a NativeRNG connector whose values come from the blocks'
+        generators alone, between one pair of root populations, receptor not by sign.
+        """
+        drawn = conns.drawn
+        if drawn is None or not drawn.redrawable or rule_names or self._split is not None:
+            return None
+        if isinstance(self.synapse_type, _plasticity.PLASTIC_TYPES):
+            return None
+        if len({int(m._spec_id) for m in getattr(self.pre, "populations", [self.pre])}) != 1:
+            return None
+        if len({int(m._spec_id) for m in getattr(self.post, "populations", [self.post])}) != 1:
+            return None
+        state = self._simulator.state
+        rngs = _rngs_of(self, connector)
+        return Redraw(drawn, conns.fixed, rngs, state.dt, len(self.__dict__["_pre"]))
 
     def _convergent_connect(
         self,
@@ -314,10 +347,39 @@ class Projection(common.Projection):  # type: ignore[misc]
             )
         return list(receptors).index(name)
 
-    def _add_specs(self, steps: IntArray) -> None:
+    @property
+    def _parts(self) -> list[tuple[int, IntArray]]:
+        """(spec id, positions of its connections in this projection) per part."""
+        part = self.__dict__.get("_drawn_part")
+        if part is not None:  # one part: every connection
+            return [(part, np.arange(len(self), dtype=np.int64))]
+        parts: list[tuple[int, IntArray]] = self.__dict__["_part_list"]
+        return parts
+
+    @_parts.setter
+    def _parts(self, value: list[tuple[int, IntArray]]) -> None:
+        self.__dict__["_part_list"] = value
+
+    def _add_specs(self, steps: IntArray, redraw: Redraw | None = None) -> None:
         runtime = self._owner
         pre_pop, pre_idx = _lookup(self.pre)
         post_pop, post_idx = _lookup(self.post)
+        if redraw is not None:  # one pair of root populations, drawn when read
+            a, b = int(pre_pop[0]), int(post_pop[0])
+            spec_id = len(runtime.spec.projections)
+            drawn = drawn_spec(
+                redraw,
+                spec_id=spec_id,
+                pre=a,
+                post=b,
+                pre_index=pre_idx,
+                post_index=post_idx,
+                receptor=self._receptor_index(runtime.spec.populations[b]),
+                signed=self._signed,
+                label=self.label,
+            )
+            self.__dict__["_drawn_part"] = int(runtime.add_projection(drawn))
+            return
         src_pop = pre_pop[self._pre]
         dst_pop = post_pop[self._post]
         self._parts: list[tuple[int, IntArray]] = []
@@ -465,10 +527,11 @@ class Projection(common.Projection):  # type: ignore[misc]
     # -- reading -------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._pre)
+        redraw = self.__dict__.get("_redraw")
+        return redraw.n if redraw is not None else len(self._pre)
 
     def __getitem__(self, i: int) -> Connection:
-        n = len(self._pre)
+        n = len(self)
         if not -n <= i < n:
             raise IndexError(f"Projection {self.label!r} has {n} connections, no index {i}")
         return Connection(self, i % n)
@@ -476,7 +539,7 @@ class Projection(common.Projection):  # type: ignore[misc]
     @property
     def connections(self) -> list[Connection]:
         """Every connection, in order."""
-        return [Connection(self, i) for i in range(len(self._pre))]
+        return [Connection(self, i) for i in range(len(self))]
 
     def _column(self, name: str) -> npt.NDArray[Any]:
         if name == "presynaptic_index":
