@@ -127,3 +127,43 @@ def test_a_changed_projection_keeps_its_arrays(kept: Any) -> None:
     np.testing.assert_array_equal(
         np.nan_to_num(new["i"]) <= 0, np.ones_like(new["i"], bool)
     )  # halved inhibitory weights, still <= 0
+
+
+def _refused(weight: Any, delay: Any) -> str:
+    sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, seed=5)
+    try:
+        pop = sim.Population(3000, sim.IF_curr_exp(**CELL), label="net")
+        rng = sim.NativeRNG()
+        w = sim.RandomDistribution(*weight, rng=rng) if isinstance(weight, tuple) else weight
+        d = sim.RandomDistribution(*delay, rng=rng) if isinstance(delay, tuple) else delay
+        with pytest.raises(sim.errors.ConnectionError) as err:
+            sim.Projection(
+                pop,
+                pop,
+                sim.FixedProbabilityConnector(0.01, rng=rng),
+                sim.StaticSynapse(weight=w, delay=d),
+                receptor_type="excitatory",
+            )
+        return str(err.value)
+    finally:
+        sim.end()
+
+
+@pytest.mark.parametrize(
+    ("weight", "delay", "match"),
+    [
+        (("normal", (0.0, 1.0)), 1.0, "is negative"),  # some excitatory weights < 0
+        (0.1, ("uniform", (0.0, 1.0)), "outside the allowed range"),  # delays below dt
+        (0.1, ("uniform", (1.0, 20.0)), "outside the allowed range"),  # above max_delay
+    ],
+)
+def test_drawn_projections_refuse_what_kept_ones_refuse(
+    weight: Any, delay: Any, match: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked block by block, the same error, naming the same value, as the whole arrays."""
+    new = _refused(weight, delay)
+    with monkeypatch.context() as m:
+        m.setattr(Projection, "_redraw_of", lambda self, *a: None)
+        old = _refused(weight, delay)
+    assert match in new
+    assert new == old

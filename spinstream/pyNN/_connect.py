@@ -66,6 +66,9 @@ class Connections:
 
     def arrays(self, names: list[str]) -> tuple[IntArray, IntArray, dict[str, FloatArray]]:
         """Concatenated ``(pre, post, {name: values})``."""
+        if self.drawn is not None and self.drawn.redrawable and not self._pre:
+            for pre, post, values in self.drawn():  # drawn now, not at build (see _native)
+                self.add(pre, post, values)
         if not self._pre:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty.copy(), {n: np.zeros(0) for n in names}

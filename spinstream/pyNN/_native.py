@@ -193,8 +193,9 @@ def build(connector: Any, projection: Any, out: Any, seed: int, number: int) -> 
     if drawn is None:
         return False
     out.drawn = drawn  # the projection may draw them again instead of keeping them
-    for src, tgt, values in drawn():
-        out.add(src, tgt, values)
+    if not drawn.redrawable:  # values from other RNGs: drawn now, in sequence with them
+        for src, tgt, values in drawn():
+            out.add(src, tgt, values)
     return True
 
 

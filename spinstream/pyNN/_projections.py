@@ -217,6 +217,16 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._collector: Any = None
         conns = build_connections(self, connector)
         names = _plasticity.rule_names(self.synapse_type)
+        redraw = self._redraw_of(conns, connector, names)
+        # rule parameters, one value per connection (empty for static synapses)
+        self._rule: dict[str, FloatArray] = {}
+        if redraw is not None:  # keep the way to draw them, not the arrays
+            self._check_drawn(redraw)
+            self.__dict__["_redraw"] = redraw
+            self._add_specs(np.zeros(0, np.int64), redraw)
+            _plasticity.attach(self)
+            state.projections.append(self)  # served by a ZeroMQ bridge (weight topics)
+            return
         try:
             pre, post, values = conns.arrays(["weight", "delay", *names])
         except KeyError:  # a connector that passes only weights and delays
@@ -224,8 +234,6 @@ class Projection(common.Projection):  # type: ignore[misc]
             values.update(_plasticity.uniform_rule_values(self, len(pre)))
         self._pre = pre
         self._post = post
-        # rule parameters, one value per connection (empty for static synapses)
-        self._rule: dict[str, FloatArray] = {}
         self._rule = _plasticity.check_rule_values(self, {k: values[k] for k in names})
         if self._split is not None:  # each synapse's receptor follows its weight's sign
             self._sign = np.sign(np.asarray(values["weight"], dtype=np.float64))
@@ -233,13 +241,8 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._delay = np.array(values["delay"], dtype=np.float64)
         steps = state.delay_steps(self._delay, f"Projection {self.label!r}")
         self._steps = steps
-        redraw = self._redraw_of(conns, connector, names)
-        self._add_specs(steps, redraw)
+        self._add_specs(steps)
         _plasticity.attach(self)
-        if redraw is not None:  # keep the way to draw them, not the arrays
-            self.__dict__["_redraw"] = redraw
-            for name in ("_pre", "_post", "_weight", "_delay", "_steps"):
-                del self.__dict__[name]
         state.projections.append(self)  # served by a ZeroMQ bridge (weight topics)
 
     # -- building ------------------------------------------------------------------------
@@ -260,8 +263,29 @@ class Projection(common.Projection):  # type: ignore[misc]
         if len({int(m._spec_id) for m in getattr(self.post, "populations", [self.post])}) != 1:
             return None
         state = self._simulator.state
-        rngs = _rngs_of(self, connector)
-        return Redraw(drawn, conns.fixed, rngs, state.dt, len(self.__dict__["_pre"]))
+        return Redraw(drawn, conns.fixed, _rngs_of(self, connector), state.dt, 0)
+
+    def _check_drawn(self, redraw: Redraw) -> None:
+        """Check a drawn projection's weights and delays as a kept one's; count them.
+
+        The blocks are drawn once here and dropped: the checks need only each column's
+        smallest and largest value (and the delays' range is what the state records).
+        """
+        n = 0
+        w_ends = [np.inf, -np.inf]
+        d_ends = [np.inf, -np.inf]
+        for src, _tgt, w, d, _steps in redraw.blocks():
+            n += len(src)
+            for ends, x in ((w_ends, w), (d_ends, d)):
+                if len(x) and not np.isnan(ends[0]):  # a NaN stays: both ends NaN
+                    lo, hi = float(np.min(x)), float(np.max(x))
+                    ends[:] = (
+                        [np.nan] * 2 if np.isnan(lo + hi) else [min(ends[0], lo), max(ends[1], hi)]
+                    )
+        redraw.n = n
+        self._checked_weights(np.array(w_ends if n else []))
+        state = self._simulator.state
+        state.delay_steps(np.array(d_ends if n else []), f"Projection {self.label!r}")
 
     def _convergent_connect(
         self,
