@@ -68,7 +68,9 @@ def _network(threads: int, change: bool = False) -> dict[str, Any]:
         "e": np.array(e.get(["weight", "delay"], format="list")),
         "i": i.get("weight", format="array"),
         "len": (len(e), len(i)),
+        # (with 2 threads the rows live in the threads' copies only)
         "stream": board.synapses.stream.copy(),
+        "words": len(board.synapses.stream) + board.synapses.released_words,
         "drawn": [
             [name in p.__dict__ for name in COLUMNS] + [p.__dict__.get("_redraw") is None]
             for p in (e, i)
@@ -101,6 +103,7 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> None:
     np.testing.assert_array_equal(a["e"], b["e"])
     np.testing.assert_array_equal(a["i"], b["i"])
     np.testing.assert_array_equal(a["stream"], b["stream"])
+    assert a["words"] == b["words"] > 0
     assert a["len"] == b["len"]
 
 

@@ -504,6 +504,24 @@ class HostBoard(Board):
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
         self._start_pool()
+        if self._lib.ss_pool_threads(e.pool) > 1:
+            self._release_board_rows()
+
+    def _release_board_rows(self) -> None:
+        """Drop the board's rows once the engine's threads hold their own copies of them.
+
+        With T > 1 threads every row is copied, split by target thread (kernels_c/threads.c),
+        and the engine reads only the copies; a new pool is made only here, from new rows
+        (``_point_synapses``), so keeping the board's stream would double the synapses'
+        memory for nothing.  ``synapses.stream`` is then empty (``released_words`` says how
+        many words it had).
+        """
+        b = self._blocks
+        b.released_words = len(b.stream)
+        b.stream = np.zeros(0, np.uint32)
+        self._stream = np.zeros(1, np.uint32)  # never read: no pool is made from it
+        for cid in range(len(self._plan.cores)):
+            self._core_structs[cid].rows = E.ptr(self._stream, ctypes.c_uint32)
 
     def _start_pool(self) -> None:
         """Split the rows among the engine's threads and start them (again, after a change).

@@ -73,11 +73,15 @@ class BlockTable:
     p_seg: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # projection id -> plastic index of each of its synapses, in the spec's order
     p_of_projection: dict[int, npt.NDArray[np.int64]] = field(default_factory=dict)
+    # words of ``stream`` handed to the engine's threads (their own copies) and dropped
+    # here; 0 while ``stream`` holds the rows
+    released_words: int = 0
 
     @property
     def nbytes(self) -> int:
         """Bytes of all synaptic storage: words, row headers and offsets, weight tables."""
-        return int(self.stream.nbytes + self.row_ptr.nbytes + self.wtab.nbytes + self.wrec.nbytes)
+        words = self.stream.nbytes + 4 * self.released_words
+        return int(words + self.row_ptr.nbytes + self.wtab.nbytes + self.wrec.nbytes)
 
     @property
     def word_bytes(self) -> float:
