@@ -170,3 +170,35 @@ def test_drawn_projections_refuse_what_kept_ones_refuse(
         old = _refused(weight, delay)
     assert match in new
     assert new == old
+
+
+def _saved(tmp_path: Any, name: str) -> str:
+    sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, seed=13)
+    try:
+        pop = sim.Population(2000, sim.IF_curr_exp(**CELL), label="net")
+        rng = sim.NativeRNG()
+        proj = sim.Projection(
+            pop[:1500],
+            pop[500:],
+            sim.FixedNumberPreConnector(20, rng=rng),
+            sim.StaticSynapse(
+                weight=sim.RandomDistribution("uniform", (0.1, 0.2), rng=rng),
+                delay=sim.RandomDistribution("normal_clipped", (1.0, 0.5, 0.1, 5.0), rng=rng),
+            ),
+        )
+        sim.run(1.0)
+        path = tmp_path / name
+        proj.save("all", str(path))
+        return path.read_text()
+    finally:
+        sim.end()
+
+
+def test_save_of_a_drawn_projection(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``save`` writes what a projection that kept its arrays writes (views, both ends)."""
+    new = _saved(tmp_path, "new.txt")
+    with monkeypatch.context() as m:
+        m.setattr(Projection, "_redraw_of", lambda self, *a: None)
+        old = _saved(tmp_path, "old.txt")
+    assert new == old
+    assert len(new.splitlines()) > 1500 * 20 // 2  # one line per connection (+ header)
