@@ -24,7 +24,6 @@ typedef struct ss_rowbuild ss_rowbuild;
 ss_rowbuild *ss_rb_new(int32_t n_cores, const int64_t *core_gid0, const int64_t *core_n,
                        const uint8_t *want);
 void ss_rb_free(ss_rowbuild *rb);
-void ss_rb_release(ss_rowbuild *rb);
 int ss_rb_count(ss_rowbuild *rb, int64_t n, int64_t pre_base, int64_t post_base,
                 const int64_t *pre, const int64_t *post);
 int ss_rb_alloc(ss_rowbuild *rb);
@@ -35,6 +34,8 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
 int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b_src,
                 int64_t *b_tgt, int32_t *b_fmt, int64_t *wtab_start, int64_t *b_maxd,
                 double *wtab, int32_t *wrec, int64_t *n_compact);
+uint32_t *ss_rb_take_stream(ss_rowbuild *rb);
+void ss_rb_free_stream(uint32_t *stream);
 
 typedef struct ss_rb_syn { /* one synapse while its row is built: 16 bytes */
     double w;
@@ -62,6 +63,7 @@ struct ss_rowbuild {
     /* blocks, in (source core, target core) order, after ss_rb_layout */
     int64_t n_blocks, cap_blocks, n_tab, cap_tab, n_words, n_compact;
     int64_t *core_block0; /* [n_cores + 1] */
+    int written_in_place; /* the records' memory holds the stream's words */
     int32_t *b_tgt, *b_fmt;
     int64_t *b_tab0, *b_ntab, *b_maxd;
     double *wtab;
@@ -371,15 +373,32 @@ static int64_t tab_index(const ss_rowbuild *rb, int64_t b, double w, int32_t rec
     return lo;
 }
 
-/* Fill the caller's arrays: stream[n_words], row_ptr[n_rows] (every core's n + 1 offsets),
+/* Fill the caller's arrays: stream[n_words] (NULL: the words go over the records, in the
+ * records' memory, which ss_rb_take_stream then hands over), row_ptr[n_rows] (every core's
+ * n + 1 offsets),
  * per block src, tgt, fmt, wtab_start, max delay; wtab, wrec[n_tab]; n_compact[2]: the
  * synapses in compact blocks, and all synapses. */
 int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b_src,
                 int64_t *b_tgt, int32_t *b_fmt, int64_t *wtab_start, int64_t *b_maxd,
                 double *wtab, int32_t *wrec, int64_t *n_compact) {
-    if (!rb->core_block0) return -2;
+    if (!rb->core_block0 || !rb->syn) return -2;
+    /* In place: a row's words end before the next row's records begin (a synapse takes at
+     * most 2 words and a header 1 word, i.e. 12 bytes, where its record takes 16), so each
+     * row is copied aside and written over its own records and those of the rows before. */
+    const int in_place = stream == NULL;
+    int64_t longest = 0;
+    for (int64_t r = 0; in_place && r < rb->n_rows; r++)
+        if ((int64_t)(rb->start[r + 1] - rb->start[r]) > longest)
+            longest = (int64_t)(rb->start[r + 1] - rb->start[r]);
+    ss_rb_syn *row = in_place ? (ss_rb_syn *)malloc(((size_t)longest + 1) * sizeof(ss_rb_syn))
+                              : NULL;
     int64_t *blk_of = (int64_t *)malloc(((size_t)rb->n_cores + 1) * sizeof(int64_t));
-    if (!blk_of) return -1;
+    if (!blk_of || (in_place && !row)) {
+        free(blk_of);
+        free(row);
+        return -1;
+    }
+    if (in_place) stream = (uint32_t *)rb->syn;
     const uint32_t span = (uint32_t)rb->post_span;
     uint64_t pos = 0;
     for (int32_t c = 0; c < rb->n_cores; c++) {
@@ -394,16 +413,22 @@ int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b
         }
         for (int64_t r = rb->row_base[c]; r < rb->row_base[c + 1]; r++) {
             row_ptr[r] = pos;
-            for (int64_t i = (int64_t)rb->start[r]; i < (int64_t)rb->start[r + 1];) {
-                const uint32_t t = rb->syn[i].key / span;
+            const int64_t len = (int64_t)(rb->start[r + 1] - rb->start[r]);
+            const ss_rb_syn *syn = rb->syn + rb->start[r];
+            if (in_place) {
+                memcpy(row, syn, (size_t)len * sizeof(ss_rb_syn));
+                syn = row;
+            }
+            for (int64_t i = 0; i < len;) {
+                const uint32_t t = syn[i].key / span;
                 int64_t j = i;
-                while (j < (int64_t)rb->start[r + 1] && rb->syn[j].key / span == t) j++;
+                while (j < len && syn[j].key / span == t) j++;
                 const int64_t b = blk_of[t];
                 for (int64_t s0 = i; s0 < j; s0 += 0xFFFF) {
                     const int64_t count = j - s0 < 0xFFFF ? j - s0 : 0xFFFF;
                     stream[pos++] = (uint32_t)((b - b0) << 16) | (uint32_t)count;
                     for (int64_t k = s0; k < s0 + count; k++) {
-                        const ss_rb_syn *s = &rb->syn[k];
+                        const ss_rb_syn *s = &syn[k];
                         const uint32_t post = s->key % span;
                         if (rb->b_fmt[b] == SS_COMPACT) {
                             const uint32_t ti = (uint32_t)tab_index(rb, b, s->w, s->rec);
@@ -430,15 +455,21 @@ int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b
     n_compact[0] = rb->n_compact;
     n_compact[1] = rb->n_syn;
     free(blk_of);
+    free(row);
+    rb->written_in_place = in_place;
     return 0;
 }
 
-/* The records are no longer needed once written: give their memory back early. */
-void ss_rb_release(ss_rowbuild *rb) {
-    free(rb->syn);
+/* After an in-place ss_rb_write: the words (n_words of them), in memory shrunk to their
+ * size, now the caller's (ss_rb_free_stream); the builder forgets them.  NULL otherwise. */
+uint32_t *ss_rb_take_stream(ss_rowbuild *rb) {
+    if (!rb->written_in_place || !rb->syn) return NULL;
+    const size_t bytes = ((size_t)rb->n_words + 1) * sizeof(uint32_t);
+    uint32_t *words = (uint32_t *)realloc(rb->syn, bytes);
+    if (!words) words = (uint32_t *)rb->syn; /* shrinking refused: keep it as it is */
     rb->syn = NULL;
-    free(rb->start);
-    rb->start = NULL;
-    free(rb->fill);
-    rb->fill = NULL;
+    rb->written_in_place = 0;
+    return words;
 }
+
+void ss_rb_free_stream(uint32_t *stream) { free(stream); }

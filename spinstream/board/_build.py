@@ -5,8 +5,9 @@
 networks whose synapses are all static.  ``build_blocks`` concatenates every projection and
 sorts with a dozen per-synapse arrays alive at once (~250 bytes per synapse at its peak);
 here each projection's arrays are read twice where they are (a count, then a scatter into
-16-byte records grouped by source neuron), and the records become the stream, so the peak
-is the records and the stream (~16 + the stream's 4-8 bytes per synapse).
+16-byte records grouped by source neuron), and the words are written over the records, in
+their memory, which then shrinks to the words' size: the peak is the records (16 bytes per
+synapse), never the records and the words at once.
 
 ``targets`` selects the target cores whose synapses are built (a process of a distributed
 run builds its own); the others' rows hold nothing for them.
@@ -15,6 +16,7 @@ run builds its own); the others' rows hold nothing for them.
 from __future__ import annotations
 
 import ctypes
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from ctypes import POINTER, c_double, c_int32, c_int64, c_uint8, c_uint32, c_uint64, c_void_p
 from typing import Any
@@ -54,8 +56,10 @@ def _lib() -> Any:
     dll.ss_rb_new.restype = c_void_p
     dll.ss_rb_free.argtypes = [c_void_p]
     dll.ss_rb_free.restype = None
-    dll.ss_rb_release.argtypes = [c_void_p]
-    dll.ss_rb_release.restype = None
+    dll.ss_rb_take_stream.argtypes = [c_void_p]
+    dll.ss_rb_take_stream.restype = c_void_p
+    dll.ss_rb_free_stream.argtypes = [c_void_p]
+    dll.ss_rb_free_stream.restype = None
     dll.ss_rb_count.argtypes = [c_void_p, c_int64, c_int64, c_int64, i64p, i64p]
     dll.ss_rb_count.restype = ctypes.c_int
     dll.ss_rb_alloc.argtypes = [c_void_p]
@@ -74,6 +78,25 @@ def _lib() -> Any:
 
 def _i64(x: Any) -> IntArray:
     return np.ascontiguousarray(x, dtype=np.int64)
+
+
+class _CWords:
+    """The builder's words (C memory) as a numpy array, freed with the last view of it."""
+
+    def __init__(self, dll: Any, address: int | None, n: int) -> None:
+        if not address:
+            raise EngineError("building the synapse rows: no words to take (internal)")
+        self.__array_interface__ = {
+            "data": (address, False),
+            "shape": (n,),
+            "typestr": "<u4",
+            "version": 3,
+        }
+        weakref.finalize(self, dll.ss_rb_free_stream, address)
+
+    def array(self) -> npt.NDArray[np.uint32]:
+        """A view of the words that keeps them alive."""
+        return np.asarray(self)
 
 
 def spec_chunks(spec: NetworkSpec, pop_base: IntArray) -> Iterator[SynapseChunk]:
@@ -172,7 +195,6 @@ def build_static_blocks(
         code = dll.ss_rb_layout(rb, ctypes.byref(n_blocks), ctypes.byref(n_tab), n_words)
         _check(code, "layout")
         nb, nt = n_blocks.value, n_tab.value
-        stream = np.zeros(n_words.value, np.uint32)
         row_ptr = np.zeros(int((cn + 1).sum()), np.uint64)
         b_src, b_tgt = np.zeros(nb, np.int64), np.zeros(nb, np.int64)
         fmt, wtab_start = np.zeros(nb, np.int32), np.zeros(nb, np.int64)
@@ -181,7 +203,7 @@ def build_static_blocks(
         n_compact = np.zeros(2, np.int64)  # compact synapses, all synapses
         code = dll.ss_rb_write(
             rb,
-            E.ptr(stream, c_uint32) if len(stream) else E.ptr(np.zeros(1, np.uint32), c_uint32),
+            None,  # the words go over the records (kernels_c/build.c): no second copy
             E.ptr(row_ptr, c_uint64) if len(row_ptr) else None,
             E.ptr(b_src, c_int64),
             E.ptr(b_tgt, c_int64),
@@ -193,6 +215,7 @@ def build_static_blocks(
             E.ptr(n_compact, c_int64),
         )
         _check(code, "write")
+        stream = _CWords(dll, dll.ss_rb_take_stream(rb), n_words.value).array()
     finally:
         dll.ss_rb_free(rb)
     row_base = np.concatenate([[0], np.cumsum(cn + 1)]).astype(np.int64)
