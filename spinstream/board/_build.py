@@ -95,7 +95,7 @@ class _CWords:
         weakref.finalize(self, dll.ss_rb_free_stream, address)
 
     def array(self) -> npt.NDArray[np.uint32]:
-        """A view of the words that keeps them alive."""
+        """Return a view of the words that keeps them alive."""
         return np.asarray(self)
 
 
