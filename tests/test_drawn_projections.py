@@ -118,11 +118,14 @@ def test_drawn_projections_keep_nothing_and_change_nothing(threads: int, kept: A
     assert new["specs"] == [True, True]
     assert old["specs"] == [False, False]
     assert new["len"][1] == 9000
+    # with 2 threads the threads' copies are the only rows: the board's are dropped
+    assert (len(new["stream"]) == 0) == (threads == 2)
 
 
-def test_a_changed_projection_keeps_its_arrays(kept: Any) -> None:
-    new = _network(1, change=True)
-    old = kept(1, change=True)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_changed_projection_keeps_its_arrays(threads: int, kept: Any) -> None:
+    new = _network(threads, change=True)
+    old = kept(threads, change=True)
     _same(new, old)
     # the changed projection keeps its arrays; the other is still drawn
     assert new["drawn"][0] == [False] * 5 + [False]
