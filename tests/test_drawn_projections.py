@@ -68,6 +68,11 @@ def _network(threads: int, change: bool = False) -> dict[str, Any]:
         "e": np.array(e.get(["weight", "delay"], format="list")),
         "i": i.get("weight", format="array"),
         "len": (len(e), len(i)),
+        # one connection at a time (a drawn projection draws only that connection's block)
+        "conns": [
+            (c.presynaptic_index, c.postsynaptic_index, c.weight, c.delay)
+            for c in [*e.connections[::97], i[-1], i[0], e[len(e) // 2]]
+        ],
         # (with 2 threads the rows live in the threads' copies only)
         "stream": board.synapses.stream.copy(),
         "words": len(board.synapses.stream) + board.synapses.released_words,
@@ -105,6 +110,7 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> None:
     np.testing.assert_array_equal(a["stream"], b["stream"])
     assert a["words"] == b["words"] > 0
     assert a["len"] == b["len"]
+    assert a["conns"] == b["conns"]
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -52,14 +52,48 @@ class Redraw:
         self._rngs = rngs
         self._dt = float(dt)
         self.n = int(n)
+        # per block with synapses: its number and its first connection (set by count())
+        self._numbers = np.zeros(0, np.int64)
+        self._first = np.zeros(1, np.int64)
+        self._last: tuple[int, tuple[npt.NDArray[Any], ...]] | None = None
+
+    def _columns(
+        self, src: IntArray, tgt: IntArray, values: dict[str, Any]
+    ) -> tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]:
+        n = len(src)
+        w, d = (self._value(values, name, n) for name in ("weight", "delay"))
+        return src, tgt, w, d, np.rint(d / self._dt).astype(np.int64)
 
     def blocks(self) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
         """Per block: pre and post indices, weights and delays as given, delays in steps."""
         with drawn_in_sequence(self._rngs):
             for src, tgt, values in self._blocks():
-                n = len(src)
-                w, d = (self._value(values, name, n) for name in ("weight", "delay"))
-                yield src, tgt, w, d, np.rint(d / self._dt).astype(np.int64)
+                yield self._columns(src, tgt, values)
+
+    def count(self) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
+        """As :meth:`blocks`, noting where each block's connections start (and ``n``)."""
+        numbers, sizes = [], []
+        with drawn_in_sequence(self._rngs):
+            for b, src, tgt, values in self._blocks.numbered():
+                numbers.append(b)
+                sizes.append(len(src))
+                yield self._columns(src, tgt, values)
+        self._numbers = np.array(numbers, np.int64)
+        self._first = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        self.n = int(self._first[-1])
+
+    def at(self, position: int, index: int) -> Any:
+        """Return connection ``index``'s value of column ``position`` (its block alone drawn).
+
+        The last block drawn is kept (one block: about a thousand targets' synapses), so
+        reading the connections in order draws each block once.
+        """
+        k = int(np.searchsorted(self._first, index, side="right")) - 1
+        if self._last is None or self._last[0] != k:
+            with drawn_in_sequence(self._rngs):
+                src, tgt, values = self._blocks.block(int(self._numbers[k]))
+            self._last = (k, self._columns(src, tgt, values))
+        return self._last[1][position][index - int(self._first[k])]
 
     def _value(self, values: dict[str, Any], name: str, n: int) -> FloatArray:
         if name in values:

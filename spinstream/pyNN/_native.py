@@ -244,8 +244,10 @@ def prepare(
                 )
     native, other = _split_params(connector, projection, fixed)
 
-    def blocks() -> Iterator[tuple[IntArray, IntArray, dict[str, Any]]]:
+    def blocks(only: int | None) -> Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]:
         for b, lo in enumerate(range(0, n_post, BLOCK)):
+            if only is not None and b != only:  # each block has its own generator
+                continue
             hi = min(lo + BLOCK, n_post)
             g = _generator(seed, number, b)
             fb = None if forbid is None else forbid[lo:hi]
@@ -279,7 +281,7 @@ def prepare(
                 values[name] = np.broadcast_to(
                     np.asarray(evaluate_at(lazy, src, tgt), dtype=np.float64), (len(src),)
                 )
-            yield src, tgt, values
+            yield b, src, tgt, values
 
     return DrawnBlocks(blocks, not other)
 
@@ -289,7 +291,7 @@ class DrawnBlocks:
 
     def __init__(
         self,
-        blocks: Callable[[], Iterator[tuple[IntArray, IntArray, dict[str, Any]]]],
+        blocks: Callable[[int | None], Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]],
         plain: bool,
     ) -> None:
         self._blocks = blocks
@@ -297,4 +299,17 @@ class DrawnBlocks:
         self.redrawable = plain
 
     def __call__(self) -> Iterator[tuple[IntArray, IntArray, dict[str, Any]]]:
-        return self._blocks()
+        """Every block with synapses, in order: (sources, targets, values)."""
+        for _b, src, tgt, values in self._blocks(None):
+            yield src, tgt, values
+
+    def numbered(self) -> Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]:
+        """Every block with synapses, in order, with its number (of ``BLOCK`` targets)."""
+        return self._blocks(None)
+
+    def block(self, b: int) -> tuple[IntArray, IntArray, dict[str, Any]]:
+        """Block ``b`` alone (drawn from its own generator: the others are not drawn)."""
+        for _b, src, tgt, values in self._blocks(b):
+            return src, tgt, values
+        empty = np.zeros(0, np.int64)
+        return empty, empty.copy(), {}

@@ -69,13 +69,20 @@ class Connection(common.Connection):  # type: ignore[misc]
         self.projection = projection
         self.index = index
 
+    def _drawn(self, position: int) -> Any:
+        """Return the connection's value of a drawn projection's column (None: arrays kept)."""
+        redraw = self.projection.__dict__.get("_redraw")
+        return None if redraw is None else redraw.at(position, self.index)
+
     @property
     def presynaptic_index(self) -> int:
-        return int(self.projection._pre[self.index])
+        value = self._drawn(0)
+        return int(self.projection._pre[self.index] if value is None else value)
 
     @property
     def postsynaptic_index(self) -> int:
-        return int(self.projection._post[self.index])
+        value = self._drawn(1)
+        return int(self.projection._post[self.index] if value is None else value)
 
     @property
     def presynaptic_cell(self) -> Any:
@@ -87,6 +94,9 @@ class Connection(common.Connection):  # type: ignore[misc]
 
     @property
     def weight(self) -> float:
+        value = self._drawn(2)  # (a drawn projection is static)
+        if value is not None:
+            return float(value)
         return float(self.projection._column("weight")[self.index])  # live when plastic
 
     @weight.setter
@@ -95,7 +105,8 @@ class Connection(common.Connection):  # type: ignore[misc]
 
     @property
     def delay(self) -> float:
-        return float(self.projection._delay[self.index])
+        value = self._drawn(3)
+        return float(self.projection._delay[self.index] if value is None else value)
 
     @delay.setter
     def delay(self, value: float) -> None:
@@ -274,7 +285,7 @@ class Projection(common.Projection):  # type: ignore[misc]
         n = 0
         w_ends = [np.inf, -np.inf]
         d_ends = [np.inf, -np.inf]
-        for src, _tgt, w, d, _steps in redraw.blocks():
+        for src, _tgt, w, d, _steps in redraw.count():
             n += len(src)
             for ends, x in ((w_ends, w), (d_ends, d)):
                 if len(x) and not np.isnan(ends[0]):  # a NaN stays: both ends NaN
@@ -282,7 +293,6 @@ class Projection(common.Projection):  # type: ignore[misc]
                     ends[:] = (
                         [np.nan] * 2 if np.isnan(lo + hi) else [min(ends[0], lo), max(ends[1], hi)]
                     )
-        redraw.n = n
         self._checked_weights(np.array(w_ends if n else []))
         state = self._simulator.state
         state.delay_steps(np.array(d_ends if n else []), f"Projection {self.label!r}")
