@@ -61,7 +61,7 @@ struct ss_rowbuild {
     uint64_t *start, *fill;                  /* [n_rows + 1], [n_rows] */
     ss_rb_syn *syn;
     /* blocks, in (source core, target core) order, after ss_rb_layout */
-    int64_t n_blocks, cap_blocks, n_tab, cap_tab, n_words, n_compact;
+    int64_t n_blocks, cap_blocks, n_tab, cap_tab, n_words, n_compact, n_half;
     int64_t *core_block0; /* [n_cores + 1] */
     int written_in_place; /* the records' memory holds the stream's words */
     int32_t *b_tgt, *b_fmt;
@@ -254,7 +254,12 @@ static int grow_blocks(ss_rowbuild *rb, int64_t need) {
     return 0;
 }
 
-static int64_t seg_width(int32_t fmt) { return fmt == SS_WIDE ? 2 : 1; }
+/* Words of a segment of count synapses after its header. */
+static int64_t seg_body(int32_t fmt, int64_t count) {
+    if (fmt == SS_WIDE) return 2 * count;
+    if (fmt == SS_HALF) return count + (count + 1) / 2;
+    return count;
+}
 
 /* After pass 2: sort the rows, make the blocks and weight tables, size the stream.
  * Returns 0, or -1 (memory refused), -2 (pass 2 did not give every counted synapse),
@@ -295,14 +300,17 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
         }
         qsort(tab, (size_t)(hi - lo), sizeof(ss_rb_tab), tab_cmp);
         for (int64_t i = 0; i < hi - lo && !rc;) { /* one target core: one block */
-            int64_t j = i, distinct = 0, max_post = 0, max_d = 0;
+            int64_t j = i, distinct = 0, max_post = 0, max_d = 0, max_rec = 0;
             for (; j < hi - lo && tab[j].tgt == tab[i].tgt; j++) {
                 if (j == i || tab[j].w != tab[j - 1].w || tab[j].rec != tab[j - 1].rec) distinct++;
                 if (tab[j].post > max_post) max_post = tab[j].post;
                 if (tab[j].delay > max_d) max_d = tab[j].delay;
+                if (tab[j].rec > max_rec) max_rec = tab[j].rec;
             }
             const int compact = distinct <= (1 << SS_C_TAB_BITS) &&
                                 max_post < (1 << SS_C_POST_BITS) && max_d < (1 << SS_C_DELAY_BITS);
+            const int half = max_post < (1 << SS_H_POST_BITS) && max_d < (1 << SS_H_DELAY_BITS) &&
+                             max_rec <= 1;
             const int64_t b = rb->n_blocks;
             if (b - rb->core_block0[c] >= 1 << 16) rc = -4;
             else if (grow_blocks(rb, b + 1)) rc = -1;
@@ -319,7 +327,7 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
                 rb->wrec = q;
             }
             rb->b_tgt[b] = (int32_t)tab[i].tgt;
-            rb->b_fmt[b] = compact ? SS_COMPACT : SS_WIDE;
+            rb->b_fmt[b] = compact ? SS_COMPACT : half ? SS_HALF : SS_WIDE;
             rb->b_tab0[b] = rb->n_tab;
             rb->b_ntab[b] = compact ? distinct : 0;
             rb->b_maxd[b] = max_d;
@@ -346,8 +354,11 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
                 int64_t j = i;
                 while (j < (int64_t)rb->start[r + 1] && rb->syn[j].key / span == t) j++;
                 const int64_t b = blk_of[t], count = j - i;
-                rb->n_words += (count + 0xFFFE) / 0xFFFF + count * seg_width(rb->b_fmt[b]);
+                for (int64_t s0 = 0; s0 < count; s0 += 0xFFFF) /* header + body per segment */
+                    rb->n_words += 1 + seg_body(rb->b_fmt[b], count - s0 < 0xFFFF ? count - s0
+                                                                                 : 0xFFFF);
                 if (rb->b_fmt[b] == SS_COMPACT) rb->n_compact += count;
+                if (rb->b_fmt[b] == SS_HALF) rb->n_half += count;
                 i = j;
             }
     }
@@ -376,8 +387,8 @@ static int64_t tab_index(const ss_rowbuild *rb, int64_t b, double w, int32_t rec
 /* Fill the caller's arrays: stream[n_words] (NULL: the words go over the records, in the
  * records' memory, which ss_rb_take_stream then hands over), row_ptr[n_rows] (every core's
  * n + 1 offsets),
- * per block src, tgt, fmt, wtab_start, max delay; wtab, wrec[n_tab]; n_compact[2]: the
- * synapses in compact blocks, and all synapses. */
+ * per block src, tgt, fmt, wtab_start, max delay; wtab, wrec[n_tab]; n_compact[3]: the
+ * synapses in compact blocks, all synapses, the synapses in half blocks. */
 int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b_src,
                 int64_t *b_tgt, int32_t *b_fmt, int64_t *wtab_start, int64_t *b_maxd,
                 double *wtab, int32_t *wrec, int64_t *n_compact) {
@@ -427,6 +438,26 @@ int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b
                 for (int64_t s0 = i; s0 < j; s0 += 0xFFFF) {
                     const int64_t count = j - s0 < 0xFFFF ? j - s0 : 0xFFFF;
                     stream[pos++] = (uint32_t)((b - b0) << 16) | (uint32_t)count;
+                    if (rb->b_fmt[b] == SS_HALF) { /* weights, then 16-bit words, two a word */
+                        for (int64_t k = 0; k < count; k++) {
+                            const float w32 = (float)syn[s0 + k].w;
+                            memcpy(&stream[pos + k], &w32, sizeof w32);
+                        }
+                        pos += count;
+                        for (int64_t k = 0; k < count; k += 2) {
+                            uint32_t word = 0;
+                            for (int64_t q = k; q < k + 2 && q < count; q++) {
+                                const ss_rb_syn *s = &syn[s0 + q];
+                                const uint32_t h = (s->key % span) |
+                                                   ((uint32_t)s->delay << SS_H_POST_BITS) |
+                                                   ((uint32_t)s->rec
+                                                    << (SS_H_POST_BITS + SS_H_DELAY_BITS));
+                                word |= h << (16 * (q - k));
+                            }
+                            stream[pos++] = word;
+                        }
+                        continue;
+                    }
                     for (int64_t k = s0; k < s0 + count; k++) {
                         const ss_rb_syn *s = &syn[k];
                         const uint32_t post = s->key % span;
@@ -454,6 +485,7 @@ int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b
     }
     n_compact[0] = rb->n_compact;
     n_compact[1] = rb->n_syn;
+    n_compact[2] = rb->n_half;
     free(blk_of);
     free(row);
     rb->written_in_place = in_place;

@@ -52,7 +52,7 @@ def _net(seed: int, sizes: list[int], per_core: int) -> tuple[NetworkSpec, np.nd
         else:  # many repeats of a few hundred values, with multapses
             weight = rng.integers(0, 700, n) * 0.01
         delay = rng.integers(1, 30 if k != 4 else 3000, n)
-        receptor = rng.integers(0, 2, n) if k % 2 else np.broadcast_to(np.int64(k % 2), (n,))
+        receptor = rng.integers(0, 2 + (k == 3), n) if k % 2 else np.broadcast_to(np.int64(0), (n,))
         pre = rng.integers(0, sizes[a], n)
         post = rng.integers(0, sizes[b], n)
         if k == 5 and n:  # multapses: one pair many times, with different weights
@@ -90,6 +90,7 @@ def _same(a: BlockTable, b: BlockTable) -> None:
         np.testing.assert_array_equal(x, y, err_msg=name)
     assert a.n_synapses == b.n_synapses
     assert a.n_compact == b.n_compact
+    assert a.n_half == b.n_half
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -100,7 +101,7 @@ def test_same_rows_as_build_blocks(seed: int, per_core: int) -> None:
     new = build_static_blocks(lambda: spec_chunks(spec, pop_base), core_gid0, core_n)
     _same(old, new)
     assert new.n_synapses == sum(len(p.pre_index) for p in spec.projections)
-    assert set(np.unique(new.fmt)) <= {0, 1}
+    assert set(np.unique(new.fmt)) <= {0, 1, 3}  # compact, wide, half
 
 
 def test_long_rows_split_into_segments() -> None:

@@ -200,7 +200,7 @@ def build_static_blocks(
         fmt, wtab_start = np.zeros(nb, np.int32), np.zeros(nb, np.int64)
         max_d = np.zeros(nb, np.int64)
         wtab, wrec = np.zeros(nt), np.zeros(nt, np.int32)
-        n_compact = np.zeros(2, np.int64)  # compact synapses, all synapses
+        n_compact = np.zeros(3, np.int64)  # compact synapses, all synapses, half synapses
         code = dll.ss_rb_write(
             rb,
             None,  # the words go over the records (kernels_c/build.c): no second copy
@@ -236,6 +236,7 @@ def build_static_blocks(
         max_delay_into=max_into,
         n_synapses=int(n_compact[1]),
         n_compact=int(n_compact[0]),
+        n_half=int(n_compact[2]),
         rules=[],
         block_rule=np.full(nb, -1, np.int64),
         seg_syn=empty,

@@ -62,7 +62,8 @@ def synapse_memory(
         header = stream[pos[active]].astype(np.int64)
         blk = blocks.core_block0[row_core[active]] + (header >> 16)
         count = header & 0xFFFF
-        words = head[blk] + count * width[blk]
+        body = np.where(blocks.fmt[blk] == E.HALF, count + (count + 1) // 2, count * width[blk])
+        words = head[blk] + body
         tgt = blocks.tgt[blk]
         np.add.at(synapses, tgt, count)
         np.add.at(row_bytes, tgt, words * stream.itemsize)
