@@ -52,7 +52,9 @@ def _net(seed: int, sizes: list[int], per_core: int) -> tuple[NetworkSpec, np.nd
         else:  # many repeats of a few hundred values, with multapses
             weight = rng.integers(0, 700, n) * 0.01
         delay = rng.integers(1, 30 if k != 4 else 3000, n)
-        receptor = rng.integers(0, 2 + (k == 3), n) if k % 2 else np.broadcast_to(np.int64(0), (n,))
+        receptor = (
+            rng.integers(0, 2 + (k == 3), n) if k % 2 else np.broadcast_to(np.int64(0), (n,))
+        )
         pre = rng.integers(0, sizes[a], n)
         post = rng.integers(0, sizes[b], n)
         if k == 5 and n:  # multapses: one pair many times, with different weights

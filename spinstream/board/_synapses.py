@@ -1,13 +1,17 @@
 """Synaptic matrices: projections -> per-source-neuron rows of compact synapse words.
 
 A block is the set of synapses from one source core onto one target core; it fixes the word
-format and the weight table.  Two word formats, chosen per block:
+format and the weight table.  The word formats, chosen per block:
 
 - compact, 4 bytes: post index (12 bits) | delay (11 bits) | weight-table index (9 bits).  The
   weight table holds the block's distinct (weight, receptor) pairs, exactly, in double precision.
   Used when a block has at most 512 distinct pairs, targets at most 4096 neurons, and delays
   below 2048 steps.  This is the usual case: PyNN weights are mostly per-projection constants or
   drawn from a few values.
+- half, 6 bytes (static blocks that are not compact, with targets below 256, delays below 128
+  steps and receptors 0 or 1, such as weights drawn per synapse): a segment holds its float32
+  weights, then one 16-bit word per synapse, post (8 bits) | delay (7) | receptor (1), two to
+  a uint32, the first in the low half.  The same float32 weight as the wide word.
 - wide, 8 bytes: post index (16 bits) | delay (14 bits) | receptor (2 bits) | float32 weight.
 - plastic (blocks of synapses with a plasticity rule; one rule per block): a segment carries
   one more word, the segment's number, then one word per synapse as the wide one without the
@@ -330,7 +334,9 @@ def build_blocks(
         | (tab_index[c].astype(np.uint32) << np.uint32(E.C_POST_BITS + E.C_DELAY_BITS))
     )
     h = syn_half  # count float32 weights, then 16-bit post | delay | receptor, two a word
-    stream[seg_offset[seg_id[h]] + 1 + pos_in_seg[h]] = weight[h].astype(np.float32).view(np.uint32)
+    stream[seg_offset[seg_id[h]] + 1 + pos_in_seg[h]] = (
+        weight[h].astype(np.float32).view(np.uint32)
+    )
     h_word = (
         post_local[h].astype(np.uint32)
         | (delay[h].astype(np.uint32) << np.uint32(E.H_POST_BITS))
