@@ -76,6 +76,7 @@ setup(
                 "kernels_c/threads.c",
                 "kernels_c/mpi.c",
                 "kernels_c/rows.c",
+                "kernels_c/build.c",
                 *model_sources(),
             ],
             include_dirs=["kernels_c"],

@@ -36,6 +36,20 @@ void ss_deliver_row(ss_engine *e, const ss_core *c, const uint32_t *p, const uin
             p += count;
         } else if (blk->format == SS_PLASTIC) {
             p = ss_plastic_deliver(e, c->block0 + (int32_t)(head >> 16), p, count, stamp);
+        } else if (blk->format == SS_HALF) {
+            const unsigned char *half = (const unsigned char *)(p + count);
+            for (uint32_t k = 0; k < count; k++) {
+                uint16_t h;
+                float wf;
+                memcpy(&h, half + 2 * k, sizeof h);
+                memcpy(&wf, &p[k], sizeof wf);
+                const uint32_t post = h & ((1u << SS_H_POST_BITS) - 1u);
+                const uint32_t delay = (h >> SS_H_POST_BITS) & ((1u << SS_H_DELAY_BITS) - 1u);
+                const uint32_t rec = (uint32_t)h >> (SS_H_POST_BITS + SS_H_DELAY_BITS);
+                const int64_t slot = (base + delay) & mask;
+                ring[(slot * nr + rec) * n + post] += (double)wf;
+            }
+            p += count + (count + 1) / 2;
         } else {
             for (uint32_t k = 0; k < count; k++) {
                 const uint32_t w = p[2 * k];

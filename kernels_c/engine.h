@@ -32,7 +32,7 @@ enum ss_model {
 
 enum ss_csrc_kind { SS_CS_DC = 0, SS_CS_AC = 1, SS_CS_STEP = 2, SS_CS_NOISY = 3 };
 
-enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1, SS_PLASTIC = 2 };
+enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1, SS_PLASTIC = 2, SS_HALF = 3 };
 
 /* Compact synapse (4 bytes): post index 12 bits | delay 11 bits | weight-table index 9 bits. */
 #define SS_C_POST_BITS 12
@@ -42,6 +42,10 @@ enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1, SS_PLASTIC = 2 };
 #define SS_W_POST_BITS 16
 #define SS_W_DELAY_BITS 14
 #define SS_W_REC_BITS 2
+/* Half synapse (6 bytes): a segment's count float32 weights, then count 16-bit words
+ * post 8 | delay 7 | receptor 1, two to a uint32 (the first in the low half). */
+#define SS_H_POST_BITS 8
+#define SS_H_DELAY_BITS 7
 /* Plastic segment (kernels_c/plastic.c): header, segment id, then one wide-style word per
  * synapse (post | delay | receptor); weights and state live in ss_plastic (double). */
 
@@ -92,7 +96,8 @@ typedef struct ss_core {
 
 typedef struct ss_block { /* the synapses from one source core onto one target core */
     int32_t target;
-    int32_t format;    /* SS_COMPACT or SS_WIDE (two uint32: post|delay|receptor, float32) */
+    int32_t format;    /* SS_COMPACT, SS_WIDE (two uint32: post|delay|receptor, float32),
+                          SS_HALF or SS_PLASTIC */
     double *wtab;      /* compact: weight table */
     int32_t *wrec;     /* compact: receptor of each table entry */
 } ss_block;

@@ -391,6 +391,7 @@ static int64_t seg_words(const ss_engine *e, const ss_core *c, uint32_t head) {
     const uint32_t count = head & 0xFFFFu;
     const int32_t fmt = e->blocks[c->block0 + (int32_t)(head >> 16)].format;
     if (fmt == SS_COMPACT) return count;
+    if (fmt == SS_HALF) return count + (count + 1) / 2;
     if (fmt == SS_PLASTIC) return 1 + (int64_t)count;
     return 2 * (int64_t)count;
 }

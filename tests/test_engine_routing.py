@@ -237,11 +237,13 @@ def test_ordinary_networks_use_4_byte_synapses() -> None:
 
 @pytest.mark.parametrize(
     ("n_pairs", "max_delay", "word"),
-    [(512, 2047, 4.0), (513, 100, 8.0), (40, 2048, 8.0)],
-    ids=["512-weights-delay-2047", "513-weights", "delay-2048"],
+    [(512, 2047, 4.0), (513, 127, 6.0), (513, 128, 8.0), (40, 2048, 8.0)],
+    ids=["512-weights-delay-2047", "513-weights", "513-weights-delay-128", "delay-2048"],
 )
 def test_synapse_word_format(n_pairs: int, max_delay: int, word: float) -> None:
-    """4 bytes up to 512 distinct weights (per receptor) and 2047 steps; 8 beyond either."""
+    """4 bytes up to 512 distinct weights (per receptor) and 2047 steps; beyond either,
+    6 bytes (half words) for delays up to 127 steps (and <= 256 neurons a core, 2
+    receptors), else 8."""
     spec = block_network(n_pairs, max_delay)
     host = HostBoard()
     host.load(spec, trivial_plan(spec))
@@ -285,8 +287,8 @@ def test_wide_and_compact_blocks_side_by_side() -> None:
     host = HostBoard()
     host.load(spec, trivial_plan(spec, atoms_per_core=25))
     blocks = host.synapses
-    assert list(blocks.fmt) == [1, 0]
-    assert blocks.word_bytes == (8 * n_wide + 4 * n_compact) / (n_wide + n_compact)
+    assert list(blocks.fmt) == [3, 0]  # half (2000 distinct weights, short delays), compact
+    assert blocks.word_bytes == (6 * n_wide + 4 * n_compact) / (n_wide + n_compact)
     ref = ReferenceBoard()
     ref.load(spec, trivial_plan(spec))
     for board in (host, ref):

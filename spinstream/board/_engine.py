@@ -32,9 +32,10 @@ ABI_VERSION = 13
 ERR_PARAM, ERR_RATE = -1000, -11
 
 CS_KINDS = {"dc": 0, "ac": 1, "step": 2, "noisy": 3}
-COMPACT, WIDE, PLASTIC = 0, 1, 2
+COMPACT, WIDE, PLASTIC, HALF = 0, 1, 2, 3
 C_POST_BITS, C_DELAY_BITS, C_TAB_BITS = 12, 11, 9
 W_POST_BITS, W_DELAY_BITS, W_REC_BITS = 16, 14, 2
+H_POST_BITS, H_DELAY_BITS = 8, 7
 
 
 class Probe(ctypes.Structure):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import copy
 import ctypes
 import dataclasses
 import math
@@ -18,6 +19,7 @@ from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board import _mpi
 from spinstream.board._base import Board, ChunkResult
+from spinstream.board._build import synapse_blocks
 from spinstream.board._plastic import (
     PlasticState,
     PlasticStatistics,
@@ -29,7 +31,6 @@ from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
     MAX_DELAY_STEPS,
     BlockTable,
-    build_blocks,
 )
 from spinstream.model import (
     EngineError,
@@ -174,6 +175,8 @@ def _check_network(spec: NetworkSpec) -> None:
                 f"{where}: its post population {post.label!r} is a spike source "
                 f"({post.model}), which cannot receive synapses"
             )
+        if getattr(proj, "is_drawn", False):
+            continue  # drawn when read: checked as drawn, and as the rows are built
         n = len(proj.pre_index)
         for key in ("post_index", "weight", "delay_steps", "receptor"):
             if len(getattr(proj, key)) != n:
@@ -312,9 +315,8 @@ class HostBoard(Board):
     def _take_spec(self, spec: NetworkSpec, plan: MappingPlan) -> NetworkSpec:
         """Keep the network and its plan; returns the board's own copy of the spec."""
         # the board's own projections (set_synapses changes them); the rest is the caller's
-        spec = dataclasses.replace(
-            spec, projections=[dataclasses.replace(p) for p in spec.projections]
-        )
+        # (shallow copies: a projection drawn when read stays so)
+        spec = dataclasses.replace(spec, projections=[copy.copy(p) for p in spec.projections])
         self._spec = spec
         self._plan = plan
         self._dt = float(spec.dt)
@@ -350,7 +352,7 @@ class HostBoard(Board):
         """Build the synaptic blocks (rows per source core and target core)."""
         apply_neuromodulation(spec)  # sPyNNaker's Neuromodulation: modulated STDP rules
         check_plasticity(spec)
-        self._blocks = build_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+        self._blocks = synapse_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
 
     def _build_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
         """Build every core's parameter, state and ring arrays and its engine struct."""
@@ -535,6 +537,24 @@ class HostBoard(Board):
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
         self._start_pool()
+        if self._lib.ss_pool_threads(e.pool) > 1:
+            self._release_board_rows()
+
+    def _release_board_rows(self) -> None:
+        """Drop the board's rows once the engine's threads hold their own copies of them.
+
+        With T > 1 threads every row is copied, split by target thread (kernels_c/threads.c),
+        and the engine reads only the copies; a new pool is made only here, from new rows
+        (``_point_synapses``), so keeping the board's stream would double the synapses'
+        memory for nothing.  ``synapses.stream`` is then empty (``released_words`` says how
+        many words it had).
+        """
+        b = self._blocks
+        b.released_words = len(b.stream)
+        b.stream = np.zeros(0, np.uint32)
+        self._stream = np.zeros(1, np.uint32)  # never read: no pool is made from it
+        for cid in range(len(self._plan.cores)):
+            self._core_structs[cid].rows = E.ptr(self._stream, ctypes.c_uint32)
 
     def _start_pool(self) -> None:
         """Split the rows among the engine's threads and start them (again, after a change).
@@ -1036,7 +1056,7 @@ class HostBoard(Board):
     ) -> None:
         """Change weights and/or delays of a projection's synapses (see ``Board``).
 
-        Static synapses: the rows and blocks are rebuilt (``build_blocks``) and the cores
+        Static synapses: the rows and blocks are rebuilt (``synapse_blocks``) and the cores
         pointed at them; neuron state, refractory counters and the input already in the
         delay rings stay, and a ring that needs more slots for a longer delay grows with its
         pending input kept at the same steps.  Plastic synapses: weights are set in place
@@ -1122,7 +1142,7 @@ class HostBoard(Board):
         projections[pid] = changed
         spec = dataclasses.replace(self._spec, projections=projections)
         try:
-            blocks = build_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+            blocks = synapse_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
         except EngineError as err:
             raise ParameterError(f"{where}: {err}") from None
         old = self._blocks

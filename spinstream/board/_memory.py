@@ -1,6 +1,6 @@
 """Synapse memory per core: what the host board stores for a network, without loading it.
 
-The rows are built with the board's own ``build_blocks`` (the same call that loading makes);
+The rows are built with the board's own ``synapse_blocks`` (the same call that loading makes);
 each row segment, header included, and each weight-table entry is charged to the core that
 the synapses target, as a SpiNNaker core holds the synaptic matrix of its own neurons.  The
 row index (one 8-byte offset per neuron, plus one per core) is charged to the source core.
@@ -29,14 +29,14 @@ def synapse_memory(
     it).
     """
     from spinstream.board import _engine as E
-    from spinstream.board._synapses import build_blocks
+    from spinstream.board._build import synapse_blocks
 
     n_cores = len(plan.cores)
     sizes = np.array([p.size for p in spec.populations], np.int64)
     pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
     core_gid0 = np.array([pop_base[c.pop] + c.lo for c in plan.cores], np.int64)
     core_n = np.array([c.n_atoms for c in plan.cores], np.int64)
-    blocks = build_blocks(spec, core_gid0, core_n, pop_base)
+    blocks = synapse_blocks(spec, core_gid0, core_n, pop_base)
 
     synapses = np.zeros(n_cores, np.int64)
     row_bytes = np.zeros(n_cores, np.int64)
@@ -62,7 +62,8 @@ def synapse_memory(
         header = stream[pos[active]].astype(np.int64)
         blk = blocks.core_block0[row_core[active]] + (header >> 16)
         count = header & 0xFFFF
-        words = head[blk] + count * width[blk]
+        body = np.where(blocks.fmt[blk] == E.HALF, count + (count + 1) // 2, count * width[blk])
+        words = head[blk] + body
         tgt = blocks.tgt[blk]
         np.add.at(synapses, tgt, count)
         np.add.at(row_bytes, tgt, words * stream.itemsize)

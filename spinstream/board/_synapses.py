@@ -1,13 +1,17 @@
 """Synaptic matrices: projections -> per-source-neuron rows of compact synapse words.
 
 A block is the set of synapses from one source core onto one target core; it fixes the word
-format and the weight table.  Two word formats, chosen per block:
+format and the weight table.  The word formats, chosen per block:
 
 - compact, 4 bytes: post index (12 bits) | delay (11 bits) | weight-table index (9 bits).  The
   weight table holds the block's distinct (weight, receptor) pairs, exactly, in double precision.
   Used when a block has at most 512 distinct pairs, targets at most 4096 neurons, and delays
   below 2048 steps.  This is the usual case: PyNN weights are mostly per-projection constants or
   drawn from a few values.
+- half, 6 bytes (static blocks that are not compact, with targets below 256, delays below 128
+  steps and receptors 0 or 1, such as weights drawn per synapse): a segment holds its float32
+  weights, then one 16-bit word per synapse, post (8 bits) | delay (7) | receptor (1), two to
+  a uint32, the first in the low half.  The same float32 weight as the wide word.
 - wide, 8 bytes: post index (16 bits) | delay (14 bits) | receptor (2 bits) | float32 weight.
 - plastic (blocks of synapses with a plasticity rule; one rule per block): a segment carries
   one more word, the segment's number, then one word per synapse as the wide one without the
@@ -57,6 +61,7 @@ class BlockTable:
     max_delay_into: npt.NDArray[np.int64]  # per core: longest delay of its incoming synapses
     n_synapses: int
     n_compact: int
+    n_half: int  # synapses in 6-byte (half) blocks
     # plasticity (empty when every synapse is static)
     rules: list[PlasticitySpec] = field(default_factory=list)
     block_rule: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -73,19 +78,24 @@ class BlockTable:
     p_seg: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # projection id -> plastic index of each of its synapses, in the spec's order
     p_of_projection: dict[int, npt.NDArray[np.int64]] = field(default_factory=dict)
+    # words of ``stream`` handed to the engine's threads (their own copies) and dropped
+    # here; 0 while ``stream`` holds the rows
+    released_words: int = 0
 
     @property
     def nbytes(self) -> int:
         """Bytes of all synaptic storage: words, row headers and offsets, weight tables."""
-        return int(self.stream.nbytes + self.row_ptr.nbytes + self.wtab.nbytes + self.wrec.nbytes)
+        words = self.stream.nbytes + 4 * self.released_words
+        return int(words + self.row_ptr.nbytes + self.wtab.nbytes + self.wrec.nbytes)
 
     @property
     def word_bytes(self) -> float:
-        """Bytes per synapse of the synapse words alone (4 compact, 8 wide, 4 plastic)."""
+        """Bytes per synapse of the synapse words alone (4 compact, 8 wide, 6 half, 4 plastic)."""
         if self.n_synapses == 0:
             return 0.0
-        n_wide = self.n_synapses - self.n_compact - len(self.p_rule)
-        return (4 * (self.n_synapses - n_wide) + 8 * n_wide) / self.n_synapses
+        n_wide = self.n_synapses - self.n_compact - self.n_half - len(self.p_rule)
+        n_four = self.n_synapses - n_wide - self.n_half
+        return (4 * n_four + 8 * n_wide + 6 * self.n_half) / self.n_synapses
 
 
 def _unique_inverse(x: npt.NDArray[G]) -> tuple[npt.NDArray[G], npt.NDArray[np.int64]]:
@@ -275,8 +285,23 @@ def build_blocks(
         & (max_post < (1 << E.C_POST_BITS))
         & (max_d < (1 << E.C_DELAY_BITS))
     )
-    fmt = np.where(b_rule > 0, E.PLASTIC, np.where(compact, E.COMPACT, E.WIDE)).astype(np.int32)
+    max_rec = _max_per(blk, rec, n_blocks)
+    half = (
+        ~compact
+        & (b_rule == 0)
+        & (max_post < (1 << E.H_POST_BITS))
+        & (max_d < (1 << E.H_DELAY_BITS))
+        & (max_rec <= 1)
+    )
+    fmt = np.where(
+        b_rule > 0, E.PLASTIC, np.where(compact, E.COMPACT, np.where(half, E.HALF, E.WIDE))
+    ).astype(np.int32)
+    # only compact blocks read their table (a wide word carries its weight): keep theirs
+    keep = compact[used_blk]
+    wtab, wrec = wtab[keep], wrec[keep]
+    wtab_start = np.searchsorted(used_blk[keep], np.arange(n_blocks))
     syn_compact = compact[blk] & ~plastic
+    syn_half = half[blk] & ~plastic
 
     # segments: runs of one (source neuron, block), at most 65535 synapses each
     run_start = np.ones(n_syn, bool)
@@ -292,7 +317,9 @@ def build_blocks(
     width = np.where(syn_compact | plastic, 1, 2)
     seg_plastic = plastic[seg_first]
     seg_head = 1 + seg_plastic.astype(np.int64)  # header (and the plastic segment's number)
-    seg_words = seg_head + seg_count * width[seg_first]
+    seg_words = seg_head + np.where(
+        syn_half[seg_first], seg_count + (seg_count + 1) // 2, seg_count * width[seg_first]
+    )
     seg_offset = np.concatenate([[0], np.cumsum(seg_words)])[:-1]  # in the global stream
     pos_in_seg = np.arange(n_syn) - seg_first[seg_id]
     word_pos = seg_offset[seg_id] + seg_head[seg_id] + pos_in_seg * width
@@ -306,7 +333,20 @@ def build_blocks(
         | (delay[c].astype(np.uint32) << np.uint32(E.C_POST_BITS))
         | (tab_index[c].astype(np.uint32) << np.uint32(E.C_POST_BITS + E.C_DELAY_BITS))
     )
-    w = ~c & ~plastic
+    h = syn_half  # count float32 weights, then 16-bit post | delay | receptor, two a word
+    stream[seg_offset[seg_id[h]] + 1 + pos_in_seg[h]] = (
+        weight[h].astype(np.float32).view(np.uint32)
+    )
+    h_word = (
+        post_local[h].astype(np.uint32)
+        | (delay[h].astype(np.uint32) << np.uint32(E.H_POST_BITS))
+        | (rec[h].astype(np.uint32) << np.uint32(E.H_POST_BITS + E.H_DELAY_BITS))
+    )
+    h_pos = seg_offset[seg_id[h]] + 1 + seg_count[seg_id[h]] + pos_in_seg[h] // 2
+    low = pos_in_seg[h] % 2 == 0
+    stream[h_pos[low]] = h_word[low]
+    stream[h_pos[~low]] |= h_word[~low] << np.uint32(16)
+    w = ~c & ~plastic & ~h
     stream[word_pos[w]] = (
         post_local[w].astype(np.uint32)
         | (delay[w].astype(np.uint32) << np.uint32(E.W_POST_BITS))
@@ -355,6 +395,7 @@ def build_blocks(
         max_delay_into=max_into,
         n_synapses=n_syn,
         n_compact=int(c.sum()),
+        n_half=int(h.sum()),
         rules=rules,
         block_rule=b_rule - 1,
         seg_syn=p_index[seg_first[p_seg]].astype(np.int64),

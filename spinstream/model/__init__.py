@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from spinstream.model._drawn import DrawnChunk, DrawnProjectionSpec
 from spinstream.model._errors import (
     EngineError,
     LateInputError,
@@ -58,6 +59,8 @@ __all__ = [
     "Constraint",
     "CoreSlice",
     "CurrentSourceSpec",
+    "DrawnChunk",
+    "DrawnProjectionSpec",
     "EngineError",
     "LateInputError",
     "LockstepTimeoutError",

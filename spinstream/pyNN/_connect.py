@@ -54,6 +54,8 @@ class Connections:
         self._post: list[Any] = []
         self._values: list[dict[str, Any]] = []
         self.fixed: dict[str, Any] = {}
+        #: a NativeRNG connector's blocks (``_native.DrawnBlocks``), which draw them again
+        self.drawn: Any = None
 
     def add(self, pre: Any, post: Any, values: dict[str, Any]) -> None:
         """Add synapses from ``pre`` to ``post`` (index arrays or a single post index)."""
@@ -64,6 +66,9 @@ class Connections:
 
     def arrays(self, names: list[str]) -> tuple[IntArray, IntArray, dict[str, FloatArray]]:
         """Concatenated ``(pre, post, {name: values})``."""
+        if self.drawn is not None and self.drawn.redrawable and not self._pre:
+            for pre, post, values in self.drawn():  # drawn now, not at build (see _native)
+                self.add(pre, post, values)
         if not self._pre:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty.copy(), {n: np.zeros(0) for n in names}

@@ -19,6 +19,7 @@ block's generator after its connections, in parameter order; others are evaluate
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from copy import deepcopy
 from typing import Any
 
@@ -146,13 +147,13 @@ def _sources(
 
 
 def _split_params(
-    connector: Any, projection: Any, out: Any
+    connector: Any, projection: Any, fixed: dict[str, Any]
 ) -> tuple[dict[str, tuple[RandomDistribution, LazyArray]], dict[str, LazyArray]]:
     native: dict[str, tuple[RandomDistribution, LazyArray]] = {}
     other: dict[str, LazyArray] = {}
     for name, lazy in connector._parameters_from_synapse_type(projection, None).items():
         if lazy.is_homogeneous:
-            out.fixed[name] = lazy.evaluate(simplify=True)
+            fixed[name] = lazy.evaluate(simplify=True)
         elif isinstance(lazy.base_value, RandomDistribution) and is_native(lazy.base_value.rng):
             native[name] = (lazy.base_value, lazy)
         else:
@@ -188,8 +189,28 @@ def build(connector: Any, projection: Any, out: Any, seed: int, number: int) -> 
     draws its share of (source, target) pairs uniformly.  Self-connections, when not
     allowed, are redrawn (fixed numbers) or left out (fixed probability).
     """
-    if not is_native(getattr(connector, "rng", None)):
+    drawn = prepare(connector, projection, out.fixed, seed, number)
+    if drawn is None:
         return False
+    out.drawn = drawn  # the projection may draw them again instead of keeping them
+    if not drawn.redrawable:  # values from other RNGs: drawn now, in sequence with them
+        for src, tgt, values in drawn():
+            out.add(src, tgt, values)
+    return True
+
+
+def prepare(
+    connector: Any, projection: Any, fixed: dict[str, Any], seed: int, number: int
+) -> DrawnBlocks | None:
+    """Check a NativeRNG connector and return its blocks' generator (None: no NativeRNG).
+
+    Parameters the same for every synapse go into ``fixed``.  Each call of the returned
+    function draws the same blocks again, in order: ``(sources, targets, values)``, with
+    ``values`` the parameters that vary per synapse.  :attr:`DrawnBlocks.redrawable` says
+    whether those values come from the blocks' generators alone (no other RNG's state).
+    """
+    if not is_native(getattr(connector, "rng", None)):
+        return None
     where = f"Projection {projection.label!r}"
     kind = type(connector)
     if kind not in NATIVE_CONNECTORS:
@@ -221,40 +242,74 @@ def build(connector: Any, projection: Any, out: Any, seed: int, number: int) -> 
                 raise ValueError(
                     f"{where}: {n} distinct sources per target, but only {room} are possible"
                 )
-    native, other = _split_params(connector, projection, out)
-    for b, lo in enumerate(range(0, n_post, BLOCK)):
-        hi = min(lo + BLOCK, n_post)
-        g = _generator(seed, number, b)
-        fb = None if forbid is None else forbid[lo:hi]
-        if kind is connectors.FixedProbabilityConnector:
-            p = float(connector.p_connect)
-            if p > DENSE_P:  # rows: targets, columns: sources
-                rows, cols = np.nonzero(g.random((hi - lo, n_pre)) < p)
-                src, tgt = cols.astype(np.int64), rows.astype(np.int64) + lo
+    native, other = _split_params(connector, projection, fixed)
+
+    def blocks(only: int | None) -> Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]:
+        for b, lo in enumerate(range(0, n_post, BLOCK)):
+            if only is not None and b != only:  # each block has its own generator
+                continue
+            hi = min(lo + BLOCK, n_post)
+            g = _generator(seed, number, b)
+            fb = None if forbid is None else forbid[lo:hi]
+            if kind is connectors.FixedProbabilityConnector:
+                p = float(connector.p_connect)
+                if p > DENSE_P:  # rows: targets, columns: sources
+                    rows, cols = np.nonzero(g.random((hi - lo, n_pre)) < p)
+                    src, tgt = cols.astype(np.int64), rows.astype(np.int64) + lo
+                else:
+                    counts = g.binomial(n_pre, p, size=hi - lo).astype(np.int64)
+                    src = _sources(g, counts, n_pre)
+                    tgt = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
+                if forbid is not None:  # Bernoulli per pair: the other pairs stay independent
+                    keep = src != forbid[tgt]
+                    src, tgt = src[keep], tgt[keep]
             else:
-                counts = g.binomial(n_pre, p, size=hi - lo).astype(np.int64)
-                src = _sources(g, counts, n_pre)
+                if totals is not None:
+                    counts = np.bincount(g.integers(0, hi - lo, int(totals[b])), minlength=hi - lo)
+                else:
+                    counts = np.full(hi - lo, connector.n, np.int64)
+                src = _sources(g, counts.astype(np.int64), n_pre, fb, replace)
                 tgt = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
-            if forbid is not None:  # Bernoulli per pair: the other pairs stay independent
-                keep = src != forbid[tgt]
-                src, tgt = src[keep], tgt[keep]
-        else:
-            if totals is not None:
-                counts = np.bincount(g.integers(0, hi - lo, int(totals[b])), minlength=hi - lo)
-            else:
-                counts = np.full(hi - lo, connector.n, np.int64)
-            src = _sources(g, counts.astype(np.int64), n_pre, fb, replace)
-            tgt = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
-        if not src.size:
-            continue
-        values: dict[str, Any] = {}
-        for name, (dist, lazy) in native.items():
-            raw = LazyArray(_draw(dist, g, len(src), where), shape=(len(src),))
-            raw.operations = deepcopy(lazy.operations)
-            values[name] = np.asarray(raw.evaluate(), dtype=np.float64)
-        for name, lazy in other.items():
-            values[name] = np.broadcast_to(
-                np.asarray(evaluate_at(lazy, src, tgt), dtype=np.float64), (len(src),)
-            )
-        out.add(src, tgt, values)
-    return True
+            if not src.size:
+                continue
+            values: dict[str, Any] = {}
+            for name, (dist, lazy) in native.items():
+                raw = LazyArray(_draw(dist, g, len(src), where), shape=(len(src),))
+                raw.operations = deepcopy(lazy.operations)
+                values[name] = np.asarray(raw.evaluate(), dtype=np.float64)
+            for name, lazy in other.items():
+                values[name] = np.broadcast_to(
+                    np.asarray(evaluate_at(lazy, src, tgt), dtype=np.float64), (len(src),)
+                )
+            yield b, src, tgt, values
+
+    return DrawnBlocks(blocks, not other)
+
+
+class DrawnBlocks:
+    """A NativeRNG projection's blocks, drawn anew at each call (see :func:`prepare`)."""
+
+    def __init__(
+        self,
+        blocks: Callable[[int | None], Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]],
+        plain: bool,
+    ) -> None:
+        self._blocks = blocks
+        #: True when every per-synapse value comes from the blocks' own generators
+        self.redrawable = plain
+
+    def __call__(self) -> Iterator[tuple[IntArray, IntArray, dict[str, Any]]]:
+        """Every block with synapses, in order: (sources, targets, values)."""
+        for _b, src, tgt, values in self._blocks(None):
+            yield src, tgt, values
+
+    def numbered(self) -> Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]:
+        """Every block with synapses, in order, with its number (of ``BLOCK`` targets)."""
+        return self._blocks(None)
+
+    def block(self, b: int) -> tuple[IntArray, IntArray, dict[str, Any]]:
+        """Block ``b`` alone (drawn from its own generator: the others are not drawn)."""
+        for _b, src, tgt, values in self._blocks(b):
+            return src, tgt, values
+        empty = np.zeros(0, np.int64)
+        return empty, empty.copy(), {}

@@ -11,6 +11,7 @@ them >= 0, so either is accepted (not mixed) and the magnitude is used.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,7 +24,8 @@ from pyNN.standardmodels import StandardSynapseType, synapses
 from spinstream.board import describe_model
 from spinstream.model import ParameterError, PopulationSpec, ProjectionSpec
 from spinstream.pyNN import _cells, _plasticity, _structural
-from spinstream.pyNN._connect import build_connections, drawn_in_sequence, evaluate_at
+from spinstream.pyNN._connect import _rngs_of, build_connections, drawn_in_sequence, evaluate_at
+from spinstream.pyNN._drawn import DrawnColumn, Redraw, drawn_spec
 from spinstream.pyNN._errors import removed
 from spinstream.pyNN._state import StaleObjectError
 from spinstream.pyNN._weight_change import WeightChanger
@@ -70,13 +72,20 @@ class Connection(common.Connection):  # type: ignore[misc]
         self.projection = projection
         self.index = index
 
+    def _drawn(self, position: int) -> Any:
+        """Return the connection's value of a drawn projection's column (None: arrays kept)."""
+        redraw = self.projection.__dict__.get("_redraw")
+        return None if redraw is None else redraw.at(position, self.index)
+
     @property
     def presynaptic_index(self) -> int:
-        return int(self.projection._pre[self.index])
+        value = self._drawn(0)
+        return int(self.projection._pre[self.index] if value is None else value)
 
     @property
     def postsynaptic_index(self) -> int:
-        return int(self.projection._post[self.index])
+        value = self._drawn(1)
+        return int(self.projection._post[self.index] if value is None else value)
 
     @property
     def presynaptic_cell(self) -> Any:
@@ -88,6 +97,9 @@ class Connection(common.Connection):  # type: ignore[misc]
 
     @property
     def weight(self) -> float:
+        value = self._drawn(2)  # (a drawn projection is static)
+        if value is not None:
+            return float(value)
         # live when plastic (index: the projection's synapse, present or not)
         return float(self.projection._potential_column("weight")[self.index])
 
@@ -97,7 +109,8 @@ class Connection(common.Connection):  # type: ignore[misc]
 
     @property
     def delay(self) -> float:
-        return float(self.projection._delay[self.index])
+        value = self._drawn(3)
+        return float(self.projection._delay[self.index] if value is None else value)
 
     @delay.setter
     def delay(self, value: float) -> None:
@@ -128,6 +141,13 @@ class Projection(common.Projection):  # type: ignore[misc]
     #: magnitude (sPyNNaker's convention, set by its face); PyNN's own refuses them.
     _inhibitory_conductance_magnitudes = False
     label: Any
+    # the connections, in PyNN's order; a NativeRNG projection draws them when read
+    # (spinstream.pyNN._drawn) until a weight or delay is changed
+    _pre = DrawnColumn(0)
+    _post = DrawnColumn(1)
+    _weight = DrawnColumn(2)
+    _delay = DrawnColumn(3)
+    _steps = DrawnColumn(4)
 
     def __init__(
         self,
@@ -235,6 +255,16 @@ class Projection(common.Projection):  # type: ignore[misc]
         self._collector: Any = None
         conns = build_connections(self, connector)
         names = _plasticity.rule_names(self.synapse_type)
+        redraw = self._redraw_of(conns, connector, names)
+        # rule parameters, one value per connection (empty for static synapses)
+        self._rule: dict[str, FloatArray] = {}
+        if redraw is not None:  # keep the way to draw them, not the arrays
+            self._check_drawn(redraw)
+            self.__dict__["_redraw"] = redraw
+            self._add_specs(np.zeros(0, np.int64), redraw)
+            _plasticity.attach(self)
+            state.projections.append(self)  # served by a ZeroMQ bridge (weight topics)
+            return
         try:
             pre, post, values = conns.arrays(["weight", "delay", *names])
         except KeyError:  # a connector that passes only weights and delays
@@ -244,8 +274,6 @@ class Projection(common.Projection):  # type: ignore[misc]
             pre, post, values = self._potential_synapses(pre, post, values, names)
         self._pre = pre
         self._post = post
-        # rule parameters, one value per connection (empty for static synapses)
-        self._rule: dict[str, FloatArray] = {}
         self._rule = _plasticity.check_rule_values(self, {k: values[k] for k in names})
         if self._split is not None:  # each synapse's receptor follows its weight's sign
             self._sign = np.sign(np.asarray(values["weight"], dtype=np.float64))
@@ -338,6 +366,47 @@ class Projection(common.Projection):  # type: ignore[misc]
         order = np.lexsort((self._post[idx], self._pre[idx]))
         return np.asarray(idx[order], dtype=np.int64)
 
+    def _redraw_of(self, conns: Any, connector: Any, rule_names: Sequence[str]) -> Redraw | None:
+        """Return a :class:`Redraw` when this projection need not keep its arrays, else None.
+
+        Static synapses from a NativeRNG connector whose values come from the blocks'
+        generators alone, between one pair of root populations, receptor not by sign.
+        """
+        drawn = conns.drawn
+        if self._mechanism is not None:  # structural: its synapses change while it runs
+            return None
+        if drawn is None or not drawn.redrawable or rule_names or self._split is not None:
+            return None
+        if isinstance(self.synapse_type, _plasticity.PLASTIC_TYPES):
+            return None
+        if len({int(m._spec_id) for m in getattr(self.pre, "populations", [self.pre])}) != 1:
+            return None
+        if len({int(m._spec_id) for m in getattr(self.post, "populations", [self.post])}) != 1:
+            return None
+        state = self._simulator.state
+        return Redraw(drawn, conns.fixed, _rngs_of(self, connector), state.dt, 0)
+
+    def _check_drawn(self, redraw: Redraw) -> None:
+        """Check a drawn projection's weights and delays as a kept one's; count them.
+
+        The blocks are drawn once here and dropped: the checks need only each column's
+        smallest and largest value (and the delays' range is what the state records).
+        """
+        n = 0
+        w_ends = [np.inf, -np.inf]
+        d_ends = [np.inf, -np.inf]
+        for src, _tgt, w, d, _steps in redraw.count():
+            n += len(src)
+            for ends, x in ((w_ends, w), (d_ends, d)):
+                if len(x) and not np.isnan(ends[0]):  # a NaN stays: both ends NaN
+                    lo, hi = float(np.min(x)), float(np.max(x))
+                    ends[:] = (
+                        [np.nan] * 2 if np.isnan(lo + hi) else [min(ends[0], lo), max(ends[1], hi)]
+                    )
+        self._checked_weights(np.array(w_ends if n else []))
+        state = self._simulator.state
+        state.delay_steps(np.array(d_ends if n else []), f"Projection {self.label!r}")
+
     def _convergent_connect(
         self,
         presynaptic_indices: Any,
@@ -429,10 +498,39 @@ class Projection(common.Projection):  # type: ignore[misc]
             )
         return list(receptors).index(name)
 
-    def _add_specs(self, steps: IntArray) -> None:
+    @property
+    def _parts(self) -> list[tuple[int, IntArray]]:
+        """(spec id, positions of its connections in this projection) per part."""
+        part = self.__dict__.get("_drawn_part")
+        if part is not None:  # one part: every connection
+            return [(part, np.arange(len(self), dtype=np.int64))]
+        parts: list[tuple[int, IntArray]] = self.__dict__["_part_list"]
+        return parts
+
+    @_parts.setter
+    def _parts(self, value: list[tuple[int, IntArray]]) -> None:
+        self.__dict__["_part_list"] = value
+
+    def _add_specs(self, steps: IntArray, redraw: Redraw | None = None) -> None:
         runtime = self._owner
         pre_pop, pre_idx = _lookup(self.pre)
         post_pop, post_idx = _lookup(self.post)
+        if redraw is not None:  # one pair of root populations, drawn when read
+            a, b = int(pre_pop[0]), int(post_pop[0])
+            spec_id = len(runtime.spec.projections)
+            drawn = drawn_spec(
+                redraw,
+                spec_id=spec_id,
+                pre=a,
+                post=b,
+                pre_index=pre_idx,
+                post_index=post_idx,
+                receptor=self._receptor_index(runtime.spec.populations[b]),
+                signed=self._signed,
+                label=self.label,
+            )
+            self.__dict__["_drawn_part"] = int(runtime.add_projection(drawn))
+            return
         src_pop = pre_pop[self._pre]
         dst_pop = post_pop[self._post]
         self._parts: list[tuple[int, IntArray]] = []
@@ -587,12 +685,15 @@ class Projection(common.Projection):  # type: ignore[misc]
     # -- reading -------------------------------------------------------------------------
 
     def __len__(self) -> int:
+        redraw = self.__dict__.get("_redraw")
+        if redraw is not None:
+            return int(redraw.n)
         live = self._live()
         return len(self._pre) if live is None else len(live)
 
     def __getitem__(self, i: int) -> Connection:
         live = self._live()
-        n = len(self._pre) if live is None else len(live)
+        n = len(self)
         if not -n <= i < n:
             raise IndexError(f"Projection {self.label!r} has {n} connections, no index {i}")
         return Connection(self, int(i % n if live is None else live[i % n]))
@@ -601,7 +702,7 @@ class Projection(common.Projection):  # type: ignore[misc]
     def connections(self) -> list[Connection]:
         """Every connection, in order (structural projections: those present now)."""
         live = self._live()
-        which = range(len(self._pre)) if live is None else live.tolist()
+        which = range(len(self)) if live is None else live.tolist()
         return [Connection(self, int(i)) for i in which]
 
     def _column(self, name: str) -> npt.NDArray[Any]:

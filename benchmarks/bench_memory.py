@@ -1,0 +1,207 @@
+"""Resident memory per synapse and set-up time of big NativeRNG networks.
+
+    python benchmarks/bench_memory.py                        # this tree, 5 rounds
+    python benchmarks/bench_memory.py --before /path/to/old  # alternate with another tree
+
+Two networks, both drawn with ``sim.NativeRNG()``: the cortical microcircuit
+(``examples/microcircuit``, ``--scale``, Poisson background) and a CUBA-style network
+(``--cuba-n`` neurons, 80 % excitatory, connection probability 0.02, delays uniform in
+0.1-2 ms drawn per synapse).  Each measurement runs in a fresh process, once with the
+network and once with the same populations and no recurrent synapses (the empty baseline:
+the interpreter, the engine, neurons and sources); per synapse is (full - empty) / synapses:
+
+- peak: the process's high-water mark (VmHWM) after the first step (build, map, load);
+- steady: the resident memory (VmRSS) after ``--tstop`` ms of simulation.
+
+Set-up time is split into building the PyNN network and the first step (mapping and
+loading).  With ``--before`` the trees alternate round by round (ABAB, then BABA); each
+number is printed as median (min-max) over the rounds.  The machine may be loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _status() -> dict[str, float]:
+    out = {}
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(("VmHWM", "VmRSS")):
+                key, value = line.split(":")
+                out[key] = int(value.split()[0]) / 1024.0  # MiB
+    return out
+
+
+def child(args: argparse.Namespace) -> None:
+    """Build one network in this process (``--child``) and print one JSON line."""
+    import spinstream.pyNN as sim
+
+    empty = args.empty
+    base = _status()
+    t0 = time.perf_counter()
+    if args.network == "microcircuit":
+        sys.path.insert(0, str(Path.cwd() / "examples" / "microcircuit"))
+        from model import build
+
+        sim.setup(timestep=0.1, min_delay=0.1, max_delay=100.0, threads=args.threads, seed=55)
+        net = build(
+            sim,
+            scale=args.scale,
+            k_scale=1e-9 if empty else None,
+            background="poisson",
+            seed=55,
+            native_rng=True,
+        )
+        synapses = net.synapses + net.background_synapses
+    else:
+        sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, threads=args.threads, seed=7)
+        rng = sim.NativeRNG()
+        cell = dict(
+            v_rest=-49.0,
+            cm=1.0,
+            tau_m=20.0,
+            tau_refrac=5.0,
+            tau_syn_E=5.0,
+            tau_syn_I=10.0,
+            v_reset=-60.0,
+            v_thresh=-50.0,
+        )
+        n = args.cuba_n
+        pop = sim.Population(n, sim.IF_curr_exp(**cell), label="cuba")
+        pop.initialize(v=sim.RandomDistribution("uniform", (-60.0, -50.0), rng=sim.NumpyRNG(3)))
+        p = 0.0 if empty else 0.02
+        delay = sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng)
+        projections = [
+            sim.Projection(
+                part,
+                pop,
+                sim.FixedProbabilityConnector(p, rng=rng),
+                sim.StaticSynapse(weight=w, delay=delay),
+                receptor_type=receptor,
+            )
+            for part, w, receptor in (
+                (pop[: int(0.8 * n)], 0.081, "excitatory"),
+                (pop[int(0.8 * n) :], -0.45, "inhibitory"),
+            )
+        ]
+        synapses = sum(len(proj) for proj in projections)
+    built = _status()
+    t1 = time.perf_counter()
+    sim.run(0.1)
+    loaded = _status()
+    t2 = time.perf_counter()
+    sim.run(args.tstop)
+    ran = _status()
+    board_synapses = sim.state.runtime.board.synapses
+    sim.end()
+    print(
+        json.dumps(
+            {
+                "synapses": int(synapses),
+                "engine_synapses": int(board_synapses.n_synapses),
+                "word_bytes": float(board_synapses.word_bytes),
+                "base_rss": base["VmRSS"],
+                "built_rss": built["VmRSS"],
+                "peak": loaded["VmHWM"],
+                "loaded_rss": loaded["VmRSS"],
+                "steady": ran["VmRSS"],
+                "build_s": t1 - t0,
+                "load_s": t2 - t1,
+            }
+        ),
+        flush=True,
+    )
+
+
+def run(tree: Path, network: str, empty: bool, args: argparse.Namespace) -> dict[str, Any]:
+    """One measurement in a fresh process importing spinstream from ``tree``."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--network", network]
+    cmd += ["--scale", str(args.scale), "--cuba-n", str(args.cuba_n)]
+    cmd += ["--threads", str(args.threads), "--tstop", str(args.tstop)]
+    if empty:
+        cmd.append("--empty")
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{tree} {network} failed:\n{out.stderr[-3000:]}")
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
+def spread(values: list[float], fmt: str = "{:.1f}") -> str:
+    """Median (min-max) of ``values``."""
+    med = statistics.median(values)
+    return f"{fmt.format(med)} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", type=Path, default=None, help="another tree to compare")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=0.1, help="microcircuit scale")
+    parser.add_argument("--cuba-n", type=int, default=10000)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tstop", type=float, default=100.0, help="ms simulated after load")
+    parser.add_argument("--networks", default="microcircuit,cuba")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--network", default="microcircuit", help=argparse.SUPPRESS)
+    parser.add_argument("--empty", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    trees = {"this": ROOT} if args.before is None else {"before": args.before, "this": ROOT}
+    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for r in range(args.rounds):
+        order = list(trees.items()) if r % 2 == 0 else list(reversed(trees.items()))
+        for network in args.networks.split(","):
+            for name, tree in order:
+                full = run(tree, network, False, args)
+                empty = run(tree, network, True, args)
+                n = full["synapses"] - empty["synapses"]
+                mib = 2**20 / n
+                rows.setdefault((network, name), []).append(
+                    {
+                        "synapses": n,
+                        "peak": (full["peak"] - empty["peak"]) * mib,
+                        "steady": (full["steady"] - empty["steady"]) * mib,
+                        "built": (full["built_rss"] - empty["built_rss"]) * mib,
+                        "build_s": full["build_s"],
+                        "load_s": full["load_s"],
+                        "word_bytes": full["word_bytes"],
+                    }
+                )
+                print(f"round {r + 1} {network} {name}: {rows[(network, name)][-1]}", flush=True)
+    print(
+        f"\nRSS per synapse (bytes; full minus empty-network baseline), threads={args.threads}, "
+        f"median (min-max) of {args.rounds} rounds; loaded machine"
+    )
+    head = f"{'network':>13} {'tree':>7} {'synapses':>10} {'peak B/syn':>18} "
+    head += f"{'steady B/syn':>18} {'after build':>18} {'build s':>16} {'first step s':>16} words"
+    print(head)
+    for (network, name), values in rows.items():
+        print(
+            f"{network:>13} {name:>7} {values[0]['synapses']:>10,} "
+            f"{spread([v['peak'] for v in values]):>18} "
+            f"{spread([v['steady'] for v in values]):>18} "
+            f"{spread([v['built'] for v in values]):>18} "
+            f"{spread([v['build_s'] for v in values], '{:.2f}'):>16} "
+            f"{spread([v['load_s'] for v in values], '{:.2f}'):>16} "
+            f"{values[0]['word_bytes']:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

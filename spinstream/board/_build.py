@@ -1,0 +1,270 @@
+"""Static synapses into rows projection by projection, in C (kernels_c/build.c).
+
+:func:`build_static_blocks` makes the same :class:`BlockTable` as
+:func:`spinstream.board._synapses.build_blocks`, word for word (so the same spikes), for
+networks whose synapses are all static.  ``build_blocks`` concatenates every projection and
+sorts with a dozen per-synapse arrays alive at once (~250 bytes per synapse at its peak);
+here each projection's arrays are read twice where they are (a count, then a scatter into
+16-byte records grouped by source neuron), and the words are written over the records, in
+their memory, which then shrinks to the words' size: the peak is the records (16 bytes per
+synapse), never the records and the words at once.
+
+``targets`` selects the target cores whose synapses are built (a process of a distributed
+run builds its own); the others' rows hold nothing for them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from ctypes import POINTER, c_double, c_int32, c_int64, c_uint8, c_uint32, c_uint64, c_void_p
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.board import _engine as E
+from spinstream.board._synapses import BlockTable, build_blocks
+from spinstream.model import DrawnProjectionSpec, EngineError, NetworkSpec
+
+__all__ = ["SynapseChunk", "build_static_blocks", "spec_chunks", "synapse_blocks"]
+
+IntArray = npt.NDArray[np.int64]
+
+#: One piece of a projection: (pre gid base, post gid base, pre index, post index, weight,
+#: delay in steps, receptor); the receptor may be a 0-stride broadcast of one value.
+SynapseChunk = tuple[int, int, IntArray, IntArray, npt.NDArray[np.float64], IntArray, IntArray]
+
+_ERRORS = {
+    -1: "a synapse's neuron is on no core",
+    -2: "the projections gave other synapses the second time they were read",
+    -3: "a synapse's delay or receptor is out of the engine's range",
+    -4: "a core has more than 65536 blocks of outgoing synapses (one per target core)",
+}
+
+
+_BOUND: list[Any] = []  # the library whose ss_rb_* functions have their ctypes signatures
+
+
+def _lib() -> Any:
+    dll = E.lib()
+    if _BOUND and _BOUND[0] is dll:
+        return dll
+    i64p, f64p = POINTER(c_int64), POINTER(c_double)
+    dll.ss_rb_new.argtypes = [c_int32, i64p, i64p, POINTER(c_uint8)]
+    dll.ss_rb_new.restype = c_void_p
+    dll.ss_rb_free.argtypes = [c_void_p]
+    dll.ss_rb_free.restype = None
+    dll.ss_rb_take_stream.argtypes = [c_void_p]
+    dll.ss_rb_take_stream.restype = c_void_p
+    dll.ss_rb_free_stream.argtypes = [c_void_p]
+    dll.ss_rb_free_stream.restype = None
+    dll.ss_rb_count.argtypes = [c_void_p, c_int64, c_int64, c_int64, i64p, i64p]
+    dll.ss_rb_count.restype = ctypes.c_int
+    dll.ss_rb_alloc.argtypes = [c_void_p]
+    dll.ss_rb_alloc.restype = ctypes.c_int
+    dll.ss_rb_add.argtypes = [c_void_p, c_int64, c_int64, c_int64, i64p, i64p, f64p, i64p]
+    dll.ss_rb_add.argtypes += [i64p, c_int64]
+    dll.ss_rb_add.restype = ctypes.c_int
+    dll.ss_rb_layout.argtypes = [c_void_p, i64p, i64p, i64p]
+    dll.ss_rb_layout.restype = ctypes.c_int
+    dll.ss_rb_write.argtypes = [c_void_p, POINTER(c_uint32), POINTER(c_uint64), i64p, i64p]
+    dll.ss_rb_write.argtypes += [POINTER(c_int32), i64p, i64p, f64p, POINTER(c_int32), i64p]
+    dll.ss_rb_write.restype = ctypes.c_int
+    _BOUND[:] = [dll]
+    return dll
+
+
+def _i64(x: Any) -> IntArray:
+    return np.ascontiguousarray(x, dtype=np.int64)
+
+
+class _CWords:
+    """The builder's words (C memory) as a numpy array, freed with the last view of it."""
+
+    def __init__(self, dll: Any, address: int | None, n: int) -> None:
+        if not address:
+            raise EngineError("building the synapse rows: no words to take (internal)")
+        self.__array_interface__ = {
+            "data": (address, False),
+            "shape": (n,),
+            "typestr": "<u4",
+            "version": 3,
+        }
+        weakref.finalize(self, dll.ss_rb_free_stream, address)
+
+    def array(self) -> npt.NDArray[np.uint32]:
+        """Return a view of the words that keeps them alive."""
+        return np.asarray(self)
+
+
+def spec_chunks(spec: NetworkSpec, pop_base: IntArray) -> Iterator[SynapseChunk]:
+    """Every projection of ``spec`` with synapses, as one chunk each, in spec order."""
+    for p in spec.projections:
+        if isinstance(p, DrawnProjectionSpec):  # block by block, never whole
+            base_pre, base_post = int(pop_base[p.pre]), int(pop_base[p.post])
+            for pre, post, weight, delay, rec in p.chunks():
+                yield base_pre, base_post, pre, post, weight, delay, rec
+            continue
+        if not len(p.pre_index):
+            continue
+        rec = np.asarray(p.receptor)
+        yield (
+            int(pop_base[p.pre]),
+            int(pop_base[p.post]),
+            np.asarray(p.pre_index),
+            np.asarray(p.post_index),
+            np.asarray(p.weight),
+            np.asarray(p.delay_steps),
+            rec,
+        )
+
+
+def _check(code: int, what: str) -> None:
+    if code == 0:
+        return
+    if code == -1 and what != "count":
+        raise EngineError("building the synapse rows: out of memory")
+    raise EngineError(f"building the synapse rows ({what}): {_ERRORS.get(code, code)}")
+
+
+def build_static_blocks(
+    chunks: Callable[[], Iterable[SynapseChunk]],
+    core_gid0: IntArray,
+    core_n: IntArray,
+    targets: npt.NDArray[np.bool_] | None = None,
+) -> BlockTable:
+    """Rows and blocks of static synapses (see the module docstring).
+
+    Parameters
+    ----------
+    chunks
+        A callable returning an iterable of :data:`SynapseChunk`; called twice, and must
+        give the same synapses in the same order both times (their order among equal
+        (source, target) pairs is the order they are delivered in).
+    core_gid0, core_n
+        Each core's first global neuron id and neuron count (the board's layout).
+    targets
+        One flag per core: build the synapses onto these target cores only (None: all).
+
+    Returns
+    -------
+    BlockTable
+        As ``build_blocks`` would make it for the same synapses.
+    """
+    dll = _lib()
+    n_cores = len(core_gid0)
+    g0, cn = _i64(core_gid0), _i64(core_n)
+    want = None if targets is None else np.ascontiguousarray(targets, dtype=np.uint8)
+    if want is not None and len(want) != n_cores:
+        raise ValueError(f"targets: {len(want)} flags for {n_cores} cores")
+    rb = dll.ss_rb_new(n_cores, E.ptr(g0, c_int64), E.ptr(cn, c_int64), E.ptr(want, c_uint8))
+    if not rb:
+        raise EngineError("building the synapse rows: out of memory or overlapping cores")
+    try:
+        for pre_base, post_base, pre, post, *_ in chunks():
+            pre, post = _i64(pre), _i64(post)
+            code = dll.ss_rb_count(
+                rb, len(pre), pre_base, post_base, E.ptr(pre, c_int64), E.ptr(post, c_int64)
+            )
+            _check(code, "count")
+        _check(dll.ss_rb_alloc(rb), "alloc")
+        for pre_base, post_base, pre, post, weight, delay, rec in chunks():
+            pre, post, delay = _i64(pre), _i64(post), _i64(delay)
+            weight = np.ascontiguousarray(weight, dtype=np.float64)
+            rec = np.asarray(rec)
+            if rec.dtype == np.int64 and rec.ndim == 1 and rec.strides == (0,):
+                stride = 0  # one receptor for the whole chunk (np.broadcast_to)
+            else:
+                rec, stride = _i64(rec), 1
+            code = dll.ss_rb_add(
+                rb,
+                len(pre),
+                pre_base,
+                post_base,
+                E.ptr(pre, c_int64),
+                E.ptr(post, c_int64),
+                E.ptr(weight, c_double),
+                E.ptr(delay, c_int64),
+                rec.ctypes.data_as(POINTER(c_int64)),
+                stride,
+            )
+            _check(code, "add")
+        n_blocks, n_tab, n_words = c_int64(), c_int64(), c_int64()
+        code = dll.ss_rb_layout(rb, ctypes.byref(n_blocks), ctypes.byref(n_tab), n_words)
+        _check(code, "layout")
+        nb, nt = n_blocks.value, n_tab.value
+        row_ptr = np.zeros(int((cn + 1).sum()), np.uint64)
+        b_src, b_tgt = np.zeros(nb, np.int64), np.zeros(nb, np.int64)
+        fmt, wtab_start = np.zeros(nb, np.int32), np.zeros(nb, np.int64)
+        max_d = np.zeros(nb, np.int64)
+        wtab, wrec = np.zeros(nt), np.zeros(nt, np.int32)
+        n_compact = np.zeros(3, np.int64)  # compact synapses, all synapses, half synapses
+        code = dll.ss_rb_write(
+            rb,
+            None,  # the words go over the records (kernels_c/build.c): no second copy
+            E.ptr(row_ptr, c_uint64) if len(row_ptr) else None,
+            E.ptr(b_src, c_int64),
+            E.ptr(b_tgt, c_int64),
+            E.ptr(fmt, c_int32),
+            E.ptr(wtab_start, c_int64),
+            E.ptr(max_d, c_int64),
+            E.ptr(wtab, c_double),
+            E.ptr(wrec, c_int32),
+            E.ptr(n_compact, c_int64),
+        )
+        _check(code, "write")
+        stream = _CWords(dll, dll.ss_rb_take_stream(rb), n_words.value).array()
+    finally:
+        dll.ss_rb_free(rb)
+    row_base = np.concatenate([[0], np.cumsum(cn + 1)]).astype(np.int64)
+    max_into = np.zeros(n_cores, np.int64)
+    np.maximum.at(max_into, b_tgt, max_d)
+    empty = np.zeros(0, np.int64)
+    return BlockTable(
+        src=b_src,
+        tgt=b_tgt,
+        fmt=fmt,
+        wtab=wtab,
+        wrec=wrec,
+        wtab_start=wtab_start,
+        stream=stream,
+        row_ptr=row_ptr,
+        row_ptr_start=row_base[:-1],
+        core_block0=np.searchsorted(b_src, np.arange(n_cores)),
+        max_delay_into=max_into,
+        n_synapses=int(n_compact[1]),
+        n_compact=int(n_compact[0]),
+        n_half=int(n_compact[2]),
+        rules=[],
+        block_rule=np.full(nb, -1, np.int64),
+        seg_syn=empty,
+        seg_rule=empty.copy(),
+        p_rule=empty.copy(),
+        p_tgt=empty.copy(),
+        p_post=empty.copy(),
+        p_weight=np.zeros(0),
+        p_delay=empty.copy(),
+        p_seg=empty.copy(),
+        p_of_projection={},
+    )
+
+
+def synapse_blocks(
+    spec: NetworkSpec,
+    core_gid0: IntArray,
+    core_n: IntArray,
+    pop_base: IntArray,
+    targets: npt.NDArray[np.bool_] | None = None,
+) -> BlockTable:
+    """Build the network's rows and blocks (here, in C, when every synapse is static).
+
+    A network with plastic synapses goes through ``build_blocks`` (whole-network arrays),
+    which cannot build a subset of the target cores (``targets`` must then be None).
+    """
+    if any(p.plasticity is not None and len(p.pre_index) for p in spec.projections):
+        if targets is not None:
+            raise ValueError("targets: plastic networks are built for every target core")
+        return build_blocks(spec, core_gid0, core_n, pop_base)
+    return build_static_blocks(lambda: spec_chunks(spec, pop_base), core_gid0, core_n, targets)

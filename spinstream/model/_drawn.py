@@ -1,0 +1,125 @@
+"""A projection whose synapses are drawn anew whenever they are read, never kept.
+
+A network of hundreds of millions of synapses cannot keep five arrays per synapse (40 bytes)
+beside the engine's rows (4-8 bytes).  When a projection's synapses come from generators
+that can draw them again identically (``spinstream.pyNN``'s ``NativeRNG``: one generator per
+block of target neurons, seeded by the network's seed and the projection's number), its
+:class:`DrawnProjectionSpec` keeps the way to draw them, and its array attributes
+(``pre_index``, ``post_index``, ``weight``, ``delay_steps``, ``receptor``) are drawn when
+read.  The board reads them block by block (:meth:`DrawnProjectionSpec.chunks`) as it builds
+its rows.  Assigning one of them (a live weight change) turns the projection into an
+ordinary one: every array is then kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.model._spec import ProjectionSpec
+
+__all__ = ["DrawnChunk", "DrawnProjectionSpec"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: One block of a drawn projection: pre index, post index, weight, delay steps, receptor.
+DrawnChunk = tuple[IntArray, IntArray, FloatArray, IntArray, IntArray]
+
+_COLUMNS = ("pre_index", "post_index", "weight", "delay_steps", "receptor")
+
+
+class _Column:
+    """An array attribute: drawn when read while the spec is drawn, else stored."""
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        draw = obj.__dict__.get("_draw")
+        if draw is None:
+            return obj.__dict__[self.name]
+        parts = [chunk[self.position] for chunk in draw()]
+        if not parts:
+            return np.zeros(0, np.float64 if self.name == "weight" else np.int64)
+        return np.concatenate([np.asarray(p) for p in parts])
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if obj.__dict__.get("_draw") is not None:
+            obj.materialize()
+        obj.__dict__[self.name] = value
+
+
+class DrawnProjectionSpec(ProjectionSpec):
+    """A :class:`ProjectionSpec` whose arrays are drawn when read (see the module doc).
+
+    Build one with :meth:`drawn`; constructed like a ``ProjectionSpec`` (as
+    ``dataclasses.replace`` does) it is an ordinary one with stored arrays.
+    """
+
+    pre_index = _Column(0)
+    post_index = _Column(1)
+    weight = _Column(2)
+    delay_steps = _Column(3)
+    receptor = _Column(4)
+
+    @classmethod
+    def drawn(
+        cls,
+        draw: Callable[[], Iterator[DrawnChunk]],
+        n_synapses: int,
+        *,
+        id: int,
+        pre: int,
+        post: int,
+        label: str = "",
+    ) -> DrawnProjectionSpec:
+        """Make a static projection of ``n_synapses`` synapses, drawn by ``draw()`` on demand.
+
+        ``draw`` must give the same chunks, in the same order, at every call.
+        """
+        self = cls.__new__(cls)
+        self.__dict__.update(
+            id=id, pre=pre, post=post, label=label, plasticity=None, rule_params=None
+        )
+        self.__dict__["_draw"] = draw
+        self.__dict__["_n"] = int(n_synapses)
+        return self
+
+    @property
+    def is_drawn(self) -> bool:
+        """True while the arrays are drawn when read (not stored)."""
+        return self.__dict__.get("_draw") is not None
+
+    @property
+    def n_synapses(self) -> int:
+        """The number of synapses, without drawing them."""
+        if self.is_drawn:
+            return int(self.__dict__["_n"])
+        return len(self.__dict__["pre_index"])
+
+    def chunks(self) -> Iterator[DrawnChunk]:
+        """Yield the synapses block by block (one chunk of every array when stored)."""
+        draw = self.__dict__.get("_draw")
+        if draw is None:
+            yield tuple(self.__dict__[name] for name in _COLUMNS)
+            return
+        yield from draw()
+
+    def materialize(self) -> None:
+        """Draw every array once and keep them: an ordinary projection from now on."""
+        draw = self.__dict__.get("_draw")
+        if draw is None:
+            return
+        columns = [getattr(self, name) for name in _COLUMNS]
+        del self.__dict__["_draw"]
+        for name, values in zip(_COLUMNS, columns, strict=True):
+            self.__dict__[name] = values

@@ -1,0 +1,167 @@
+"""NativeRNG projections that keep no per-synapse arrays: drawn again when read.
+
+A static projection whose connector draws with a ``NativeRNG`` and whose per-synapse values
+come from that RNG alone (or are one value for all) is the same every time its blocks are
+drawn (``spinstream.pyNN._native``).  Such a projection keeps the way to draw it instead of
+its connections: ``get``, ``save``, ``len`` and the board's loading draw the blocks again
+(:class:`Redraw`); the runtime's spec of it is a ``DrawnProjectionSpec``.  The first change
+of a weight or delay (``set``, a connection's setter) stores every array, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from spinstream.model import DrawnChunk, DrawnProjectionSpec
+from spinstream.pyNN._connect import drawn_in_sequence
+
+__all__ = ["COLUMNS", "DrawnColumn", "Redraw", "drawn_spec"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: The Projection attributes drawn on demand.
+COLUMNS = ("_pre", "_post", "_weight", "_delay", "_steps")
+
+
+class Redraw:
+    """Draw a NativeRNG projection's blocks again, with the projection's transforms.
+
+    Parameters
+    ----------
+    blocks
+        ``spinstream.pyNN._native.DrawnBlocks`` of the projection.
+    fixed
+        The parameters that are one value for every synapse (``weight``, ``delay``: nA or
+        uS, ms).
+    rngs
+        The RNGs the build drew from (pinned as when the projection was built).
+    dt
+        The time step (ms): delays in steps are ``rint(delay / dt)``, as the build's.
+    n
+        The number of synapses.
+    """
+
+    def __init__(self, blocks: Any, fixed: dict[str, Any], rngs: list[Any], dt: float, n: int):
+        self._blocks = blocks
+        self._fixed = dict(fixed)
+        self._rngs = rngs
+        self._dt = float(dt)
+        self.n = int(n)
+        # per block with synapses: its number and its first connection (set by count())
+        self._numbers = np.zeros(0, np.int64)
+        self._first = np.zeros(1, np.int64)
+        self._last: tuple[int, tuple[npt.NDArray[Any], ...]] | None = None
+
+    def _columns(
+        self, src: IntArray, tgt: IntArray, values: dict[str, Any]
+    ) -> tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]:
+        n = len(src)
+        w, d = (self._value(values, name, n) for name in ("weight", "delay"))
+        return src, tgt, w, d, np.rint(d / self._dt).astype(np.int64)
+
+    def blocks(self) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
+        """Per block: pre and post indices, weights and delays as given, delays in steps."""
+        with drawn_in_sequence(self._rngs):
+            for src, tgt, values in self._blocks():
+                yield self._columns(src, tgt, values)
+
+    def count(self) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
+        """As :meth:`blocks`, noting where each block's connections start (and ``n``)."""
+        numbers, sizes = [], []
+        with drawn_in_sequence(self._rngs):
+            for b, src, tgt, values in self._blocks.numbered():
+                numbers.append(b)
+                sizes.append(len(src))
+                yield self._columns(src, tgt, values)
+        self._numbers = np.array(numbers, np.int64)
+        self._first = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+        self.n = int(self._first[-1])
+
+    def at(self, position: int, index: int) -> Any:
+        """Return connection ``index``'s value of column ``position`` (its block alone drawn).
+
+        The last block drawn is kept (one block: about a thousand targets' synapses), so
+        reading the connections in order draws each block once.
+        """
+        k = int(np.searchsorted(self._first, index, side="right")) - 1
+        if self._last is None or self._last[0] != k:
+            with drawn_in_sequence(self._rngs):
+                src, tgt, values = self._blocks.block(int(self._numbers[k]))
+            self._last = (k, self._columns(src, tgt, values))
+        return self._last[1][position][index - int(self._first[k])]
+
+    def _value(self, values: dict[str, Any], name: str, n: int) -> FloatArray:
+        if name in values:
+            return np.asarray(values[name], dtype=np.float64)
+        return np.full(n, float(self._fixed[name]))
+
+    def column(self, position: int) -> npt.NDArray[Any]:
+        """One of :data:`COLUMNS`, whole (drawn now)."""
+        parts = [block[position] for block in self.blocks()]
+        if not parts:
+            return np.zeros(0, np.int64 if position in (0, 1, 4) else np.float64)
+        return np.concatenate(parts)
+
+
+class DrawnColumn:
+    """A Projection attribute that a drawn projection draws when read (see module doc)."""
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> DrawnColumn: ...
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> npt.NDArray[Any]: ...
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        redraw = obj.__dict__.get("_redraw")
+        if redraw is None:
+            return obj.__dict__[self.name]
+        return redraw.column(self.position)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        redraw = obj.__dict__.pop("_redraw", None)
+        if redraw is not None:  # keep every array from now on
+            for name, position in zip(COLUMNS, range(len(COLUMNS)), strict=True):
+                obj.__dict__[name] = redraw.column(position)
+        obj.__dict__[self.name] = value
+
+
+def drawn_spec(
+    redraw: Redraw,
+    *,
+    spec_id: int,
+    pre: int,
+    post: int,
+    pre_index: IntArray,
+    post_index: IntArray,
+    receptor: int,
+    signed: bool,
+    label: str,
+) -> DrawnProjectionSpec:
+    """Make the runtime's spec of a drawn projection (all of it one (pre, post) pair).
+
+    ``pre_index``/``post_index`` map the projection's indices to the root populations'.
+    """
+
+    def draw() -> Iterator[DrawnChunk]:
+        for src, tgt, w, _d, steps in redraw.blocks():
+            yield (
+                pre_index[src],
+                post_index[tgt],
+                w if signed else np.abs(w),
+                steps,
+                np.broadcast_to(np.int64(receptor), (len(src),)),
+            )
+
+    return DrawnProjectionSpec.drawn(draw, redraw.n, id=spec_id, pre=pre, post=post, label=label)
