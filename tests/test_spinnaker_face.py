@@ -669,3 +669,23 @@ def test_extra_models_lists_spynnakers_names() -> None:
     for name in sorted(spynnaker_names):
         assert isinstance(getattr(extra_models, name), type)  # a class, not a placeholder
     assert not hasattr(extra_models, "NoSuchModel")
+
+
+def test_control_calls_take_spynnakers_own_classes(tmp_path: pathlib.Path) -> None:
+    """A class imported from sPyNNaker's package names our cell type of the same name."""
+    body = """
+        import json
+        import pyNN.spiNNaker as p
+        from spynnaker.pyNN.models.utility_models.spike_injector import SpikeInjector
+        p.setup(timestep=1.0)
+        p.set_number_of_neurons_per_core(SpikeInjector, (4, 4))
+        inj = p.Population(64, p.external_devices.SpikeInjector(), label="inj",
+                           structure=p.Grid2D(1.0))
+        out = p.Population(8, p.IF_curr_exp(), label="out")
+        p.Projection(inj, out, p.AllToAllConnector(), p.StaticSynapse(weight=1.0))
+        p.run(1.0)
+        plan = p.state.runtime.plan
+        print(json.dumps({"cores": len(plan.pop_cores[inj._spec_id])}))
+        p.end()
+    """
+    assert result(run_script(tmp_path, body))["cores"] == 4  # 8 x 8 in squares of 4 x 4

@@ -120,9 +120,29 @@ def get_machine() -> Any:
         return virtual_machine_by_boards(int(n_boards))
 
 
+def _ours(cls: type) -> Any:
+    """Return our cell type class of the same name as a class of sPyNNaker's own package.
+
+    Scripts import some classes from ``spynnaker.pyNN.models...`` to name them in control
+    calls (``set_number_of_neurons_per_core(SpikeInjector, ...)``); the populations they make
+    through ``sim`` are ours.  None where we have no cell type of that name.
+    """
+    import spinstream.spinnaker as face
+    from spinstream.pyNN import _cells
+
+    name = cls.__name__
+    for where in (face, face.extra_models, _cells):
+        found = getattr(where, name, None)
+        if isinstance(found, type) and issubclass(found, StandardCellType):
+            return found
+    return None
+
+
 def _cell_class(neuron_type: Any, call: str) -> type:
     if isinstance(neuron_type, StandardCellType):
         neuron_type = type(neuron_type)
+    if isinstance(neuron_type, type) and neuron_type.__module__.split(".")[0] == "spynnaker":
+        neuron_type = _ours(neuron_type) or neuron_type
     if not (isinstance(neuron_type, type) and issubclass(neuron_type, StandardCellType)):
         raise TypeError(
             f"{call}: neuron_type must be a cell type class such as sim.IF_curr_exp, "
