@@ -264,7 +264,9 @@ class HostBoard(Board):
         self._procs = _mpi.processes(comm)
         self._digest = 0  # input applied (MPI ranks compare it at every step)
         self._inputs: list[tuple[int, str, Any, Any]] = []  # input calls since the last run
-        self._owe_sync = True  # rank 0 starts a run here: take its input first
+        self._owe_sync = (
+            self._procs is not None
+        )  # MPI: rank 0 starts a run here: take its input first
         self._probe_digest = 0  # the recorded state variables (the same on every rank)
         self._loaded = False
         self._spike_buffer = spike_buffer
