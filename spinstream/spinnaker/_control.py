@@ -128,10 +128,9 @@ def _ours(cls: type) -> Any:
     through ``sim`` are ours.  None where we have no cell type of that name.
     """
     import spinstream.spinnaker as face
-    from spinstream.pyNN import _cells
 
     name = cls.__name__
-    for where in (face, face.extra_models, _cells):
+    for where in (face, face.extra_models, _sim):
         found = getattr(where, name, None)
         if isinstance(found, type) and issubclass(found, StandardCellType):
             return found
