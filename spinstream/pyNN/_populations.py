@@ -507,7 +507,7 @@ class _PopulationMixin:
             if not gather:
                 if isinstance(io, str):
                     io = f"{io}.{state.mpi_rank}"
-                else:
+                elif not io.filename.endswith(f".{state.mpi_rank}"):  # once per io object
                     io.filename += f".{state.mpi_rank}"
         self._root.recorder.write(variables, io, self._local_filter(gather), clear, annotations)
 
