@@ -254,6 +254,41 @@ static int grow_blocks(ss_rowbuild *rb, int64_t need) {
     return 0;
 }
 
+/* A block's distinct (weight, receptor) pairs, counted up to one more than a compact table
+ * holds: open addressing over SS_RB_HASH slots, each slot valid in one generation (block). */
+#define SS_RB_HASH 2048
+typedef struct ss_rb_distinct {
+    uint64_t bits;
+    uint32_t gen;
+    int32_t rec;
+} ss_rb_distinct;
+
+/* 1 when (w, rec) of t was not seen yet in this generation (and now is); weights compare as
+ * doubles (0.0 and -0.0 are one weight, as tab_cmp has it). */
+static int note_distinct(ss_rb_distinct *seen, uint32_t gen, const ss_rb_tab *t) {
+    const double w = t->w == 0.0 ? 0.0 : t->w;
+    uint64_t bits;
+    memcpy(&bits, &w, sizeof bits);
+    uint64_t h = (bits ^ ((uint64_t)t->rec << 61)) * 0x9E3779B97F4A7C15ull;
+    for (uint32_t k = (uint32_t)(h >> 53) & (SS_RB_HASH - 1);; k = (k + 1) & (SS_RB_HASH - 1)) {
+        ss_rb_distinct *e = &seen[k];
+        if (e->gen != gen) {
+            e->gen = gen;
+            e->bits = bits;
+            e->rec = t->rec;
+            return 1;
+        }
+        if (e->bits == bits && e->rec == t->rec) return 0;
+    }
+}
+
+static int int_cmp(const void *pa, const void *pb) {
+    const int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    return (a > b) - (a < b);
+}
+
+static void sort_ints(int32_t *v, int32_t n) { qsort(v, (size_t)n, sizeof(int32_t), int_cmp); }
+
 /* Words of a segment of count synapses after its header. */
 static int64_t seg_body(int32_t fmt, int64_t count) {
     if (fmt == SS_WIDE) return 2 * count;
@@ -285,27 +320,54 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
     for (int64_t r = 0; r < rb->n_rows && !rc; r++)
         sort_row(rb->syn, tmp, (int64_t)rb->start[r], (int64_t)rb->start[r + 1]);
     const uint32_t span = (uint32_t)rb->post_span;
+    /* per source core: its synapses grouped by target core (a counting sort: the targets in
+     * ascending order, each group in row order), then one block per group */
+    int64_t *cnt = (int64_t *)calloc((size_t)rb->n_cores + 1, sizeof(int64_t));
+    int64_t *off = (int64_t *)malloc(((size_t)rb->n_cores + 1) * sizeof(int64_t));
+    int32_t *touched = (int32_t *)malloc(((size_t)rb->n_cores + 1) * sizeof(int32_t));
+    ss_rb_distinct *seen = (ss_rb_distinct *)calloc(SS_RB_HASH, sizeof(ss_rb_distinct));
+    ss_rb_tab *dist = (ss_rb_tab *)malloc(((size_t)1 << SS_C_TAB_BITS) * sizeof(ss_rb_tab));
+    if (!cnt || !off || !touched || !seen || !dist) rc = -1;
+    uint32_t gen = 0;
     for (int32_t c = 0; c < rb->n_cores && !rc; c++) {
         rb->core_block0[c] = rb->n_blocks;
         const int64_t lo = (int64_t)rb->start[rb->row_base[c]];
         const int64_t hi = (int64_t)rb->start[rb->row_base[c + 1]];
+        int32_t n_t = 0;
+        for (int64_t i = lo; i < hi; i++) {
+            const uint32_t t = rb->syn[i].key / span;
+            if (cnt[t]++ == 0) touched[n_t++] = (int32_t)t;
+        }
+        sort_ints(touched, n_t);
+        int64_t acc = 0;
+        for (int32_t k = 0; k < n_t; k++) {
+            off[touched[k]] = acc;
+            acc += cnt[touched[k]];
+        }
         for (int64_t i = lo; i < hi; i++) {
             const ss_rb_syn *s = &rb->syn[i];
-            ss_rb_tab *t = &tab[i - lo];
+            const uint32_t tg = s->key / span;
+            ss_rb_tab *t = &tab[off[tg]++];
             t->w = s->w;
-            t->tgt = s->key / span;
+            t->tgt = tg;
             t->post = (uint16_t)(s->key % span);
             t->delay = s->delay;
             t->rec = s->rec;
         }
-        qsort(tab, (size_t)(hi - lo), sizeof(ss_rb_tab), tab_cmp);
-        for (int64_t i = 0; i < hi - lo && !rc;) { /* one target core: one block */
-            int64_t j = i, distinct = 0, max_post = 0, max_d = 0, max_rec = 0;
-            for (; j < hi - lo && tab[j].tgt == tab[i].tgt; j++) {
-                if (j == i || tab[j].w != tab[j - 1].w || tab[j].rec != tab[j - 1].rec) distinct++;
-                if (tab[j].post > max_post) max_post = tab[j].post;
-                if (tab[j].delay > max_d) max_d = tab[j].delay;
-                if (tab[j].rec > max_rec) max_rec = tab[j].rec;
+        int64_t i = 0;
+        for (int32_t k = 0; k < n_t && !rc; k++) { /* one target core: one block */
+            const int64_t j = i + cnt[touched[k]];
+            cnt[touched[k]] = 0;
+            int64_t distinct = 0, max_post = 0, max_d = 0, max_rec = 0;
+            gen++;
+            for (int64_t q = i; q < j; q++) {
+                if (tab[q].post > max_post) max_post = tab[q].post;
+                if (tab[q].delay > max_d) max_d = tab[q].delay;
+                if (tab[q].rec > max_rec) max_rec = tab[q].rec;
+                if (distinct <= (1 << SS_C_TAB_BITS) && note_distinct(seen, gen, &tab[q])) {
+                    if (distinct < (1 << SS_C_TAB_BITS)) dist[distinct] = tab[q];
+                    distinct++;
+                }
             }
             const int compact = distinct <= (1 << SS_C_TAB_BITS) &&
                                 max_post < (1 << SS_C_POST_BITS) && max_d < (1 << SS_C_DELAY_BITS);
@@ -331,17 +393,23 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
             rb->b_tab0[b] = rb->n_tab;
             rb->b_ntab[b] = compact ? distinct : 0;
             rb->b_maxd[b] = max_d;
-            if (compact)
-                for (int64_t k = i; k < j; k++)
-                    if (k == i || tab[k].w != tab[k - 1].w || tab[k].rec != tab[k - 1].rec) {
-                        rb->wtab[rb->n_tab] = tab[k].w;
-                        rb->wrec[rb->n_tab] = tab[k].rec;
-                        rb->n_tab++;
-                    }
+            if (compact) { /* the distinct (weight, receptor) pairs in ascending order */
+                qsort(dist, (size_t)distinct, sizeof(ss_rb_tab), tab_cmp);
+                for (int64_t k2 = 0; k2 < distinct; k2++) {
+                    rb->wtab[rb->n_tab] = dist[k2].w;
+                    rb->wrec[rb->n_tab] = dist[k2].rec;
+                    rb->n_tab++;
+                }
+            }
             rb->n_blocks++;
             i = j;
         }
     }
+    free(cnt);
+    free(off);
+    free(touched);
+    free(seen);
+    free(dist);
     if (!rc) rb->core_block0[rb->n_cores] = rb->n_blocks;
     /* the stream's size: per row, runs of one block, each split into segments of at most
      * 65535 synapses behind a one-word header */

@@ -28,6 +28,15 @@ Cases:
   rewiring counters.
 - ``neuromodulation``: tests/test_neuromodulation.py's recurrent network (dopamine-modulated
   STDP, reward and punishment from Poisson sources) on cores of 7 neurons: weights, spikes.
+- ``reload MODE``: after a run rank 0 alone (``rank0``; every rank: ``all``; none:
+  ``none``) sets a parameter and injects spikes; every rank then resets, adds a population
+  and runs again (the network is loaded again: its description must be rank 0's).
+- ``order``: rank 0 alone sets a parameter, then every rank sets it again: the other ranks
+  cannot make rank 0's call first, and stop with an error saying so.
+- ``threads``: rank 0 runs 2 threads, the others 1: refused at load.
+- ``grow``: a Session whose rank 0 runs 0.1 ms chunks and injects a spike at the step where
+  an STDP history fills (and grows), rank 1 runs 50 ms chunks.
+- ``session_die``: rank 1 raises inside ``async with Session`` (which closes its board).
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
@@ -244,6 +253,100 @@ def case_neuromodulation() -> dict[str, Any]:
     return out
 
 
+def case_reload(mode: str) -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    try:
+        net = build(sim)
+        exc = net["pops"][0]
+        sim.run(10.0)
+        if mode == "all" or (mode == "rank0" and sim.rank() == 0):
+            exc[0:40].set(i_offset=0.6)
+            net["inj"].inject_spikes([0, 2])
+        sim.run(5.0)
+        sim.reset()
+        extra = sim.Population(20, sim.IF_curr_exp(i_offset=1.5), label="extra")
+        sim.Projection(extra, exc, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.3))
+        sim.run(12.0)
+        out = outcome(net)
+        out["i_offset"] = np.asarray(exc.get("i_offset", gather=True), dtype=np.float64)
+        return out
+    finally:
+        sim.end()
+
+
+def case_order() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    net = build(sim)
+    exc = net["pops"][0]
+    sim.run(5.0)
+    if sim.rank() == 0:
+        exc.set(i_offset=2.0)  # rank 0 alone, then every rank
+    exc.set(i_offset=0.3)
+    sim.run(5.0)
+    return {}
+
+
+def case_threads() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9, threads=2 if _rank() == 0 else 1)
+    build(sim)
+    sim.run(1.0)
+    return {}
+
+
+async def _grow(rank: int) -> dict[str, Any]:
+    async with spinstream.Session(timestep=0.1, chunk=0.1 if rank == 0 else 50.0, seed=5) as s:
+        pre = s.Population(4, s.SpikeSourceArray(spike_times=[[0.5]] * 4), label="pre")
+        inj = s.Population(1, s.SpikeInjector(), label="inj")
+        posts = []
+        for k in range(4):
+            post = s.Population(8, s.IF_curr_exp(tau_refrac=0.1, i_offset=50.0), label=f"p{k}")
+            stdp = s.STDPMechanism(
+                timing_dependence=s.SpikePairRule(
+                    tau_plus=20.0, tau_minus=20.0, A_plus=0.01, A_minus=0.01
+                ),
+                weight_dependence=s.AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+                weight=0.1,
+                delay=14.0,
+            )
+            s.Projection(pre, post, s.AllToAllConnector(), stdp)
+            s.Projection(
+                inj,
+                post,
+                s.AllToAllConnector(),
+                s.StaticSynapse(weight=-20.0, delay=1.0),
+                receptor_type="inhibitory",
+            )
+            post.record("spikes")
+            posts.append(post)
+        if rank == 0:  # a controller: one step at a time, a spike at step 79
+            for i in range(100):
+                await s.run(0.1)
+                if i == 78:
+                    inj.inject_spikes([0])
+        else:
+            await s.run(10.0)
+        out: dict[str, Any] = {}
+        for k, post in enumerate(posts):
+            trains = post.get_data().segments[-1].spiketrains
+            out[f"p{k}"] = np.concatenate([np.asarray(t, dtype=np.float64) for t in trains])
+        return out
+
+
+def case_session_die() -> dict[str, Any]:
+    async def go() -> None:
+        async with spinstream.Session(timestep=0.1, chunk=1.0, seed=5) as s:
+            p = s.Population(100, s.IF_curr_exp(i_offset=1.0), label="p")
+            p.set_max_atoms_per_core(20)
+            await s.run(5.0)
+            if _rank() == 1:
+                raise RuntimeError("rank 1 fails inside its session")
+            for _ in range(1000):  # the others would wait for rank 1 in the next exchange
+                await s.run(5.0)
+
+    asyncio.run(go())
+    return {}
+
+
 def case_die(how: str) -> dict[str, Any]:
     sim.setup(timestep=0.1, seed=9)
     net = build(sim)
@@ -293,6 +396,16 @@ def main(argv: list[str]) -> None:
         result = case_structural()
     elif case == "neuromodulation":
         result = case_neuromodulation()
+    elif case == "reload":
+        result = case_reload(argv[1])
+    elif case == "order":
+        result = case_order()
+    elif case == "threads":
+        result = case_threads()
+    elif case == "grow":
+        result = asyncio.run(_grow(_rank()))
+    elif case == "session_die":
+        result = case_session_die()
     elif case == "timeout":
         result = case_timeout()
     elif case == "again":

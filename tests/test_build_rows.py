@@ -165,3 +165,31 @@ def test_changed_second_reading_is_refused() -> None:
 
     with pytest.raises(EngineError, match="second time"):
         build_static_blocks(chunks, core_gid0, core_n)
+
+
+@pytest.mark.parametrize("pairs", [511, 512, 513])
+def test_compact_table_limit_counts_weight_receptor_pairs(pairs: int) -> None:
+    """A block is compact up to 512 distinct (weight, receptor) pairs, and not beyond."""
+    rng = np.random.default_rng(pairs)
+    pop = PopulationSpec(0, "p", 100, "IF_curr_exp", {}, {}, max_atoms_per_core=100)
+    n = 6000
+    pair = rng.permutation(np.resize(np.arange(pairs), n))  # every pair, in random order
+    weight = (pair // 2) * 0.01  # pairs 2k, 2k + 1: one weight, receptors 0 and 1
+    weight[weight == 0.0] = -0.0  # some -0.0, some 0.0 (below): one weight
+    weight[::7] = np.abs(weight[::7])
+    proj = ProjectionSpec(
+        0,
+        0,
+        0,
+        rng.integers(0, 100, n),
+        rng.integers(0, 100, n),
+        weight,
+        rng.integers(1, 20, n),
+        (pair % 2).astype(np.int64),
+    )
+    spec = NetworkSpec(dt=0.1, seed=1, populations=[pop], projections=[proj])
+    g0, cn, base = np.array([0]), np.array([100]), np.array([0])
+    old = build_blocks(spec, g0, cn, base)
+    new = build_static_blocks(lambda: spec_chunks(spec, base), g0, cn)
+    _same(old, new)
+    assert (new.n_compact == n) == (pairs <= 512)

@@ -15,8 +15,10 @@ from numpy.testing import assert_array_equal
 import spinstream.pyNN as sim
 
 
-def _native_net(seed: int, p: float, self_ok: bool = True, rng_seed: int | None = None) -> Any:
-    sim.setup(timestep=0.1, seed=seed)
+def _native_net(
+    seed: int, p: float, self_ok: bool = True, rng_seed: int | None = None, threads: int = 1
+) -> Any:
+    sim.setup(timestep=0.1, seed=seed, threads=threads)
     native = sim.NativeRNG(seed=rng_seed)
     a = sim.Population(3000, sim.IF_curr_exp())
     proj = sim.Projection(
@@ -127,3 +129,11 @@ def test_native_fixed_total_number_draws_exactly_n_pairs_uniformly() -> None:
         conns[:100],
         _fixed_number(sim.FixedTotalNumberConnector(60000, rng=sim.NativeRNG()), seed=4)[:100],
     )
+
+
+def test_native_connectivity_is_the_same_drawn_by_several_threads() -> None:
+    """With setup(threads=T) the blocks are drawn T at a time: the same network."""
+    one = _native_net(5, 0.02)
+    assert len(np.unique(one[:, 1].astype(int) // 1024)) == 3  # three blocks of targets
+    for threads in (2, 3):
+        assert_array_equal(_native_net(5, 0.02, threads=threads), one)

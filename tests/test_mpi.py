@@ -201,6 +201,50 @@ def test_neuromodulation_over_two_processes_gives_the_same_weights(tmp_path: Pat
         same_bits(one, got)
 
 
+def test_a_reload_after_input_on_rank_0_alone_takes_rank_0s_network(tmp_path: Path) -> None:
+    from tests.mpi_run import case_reload
+
+    one = case_reload("all")
+    for got in ranks(2, "reload", "rank0", tmp_path=tmp_path):
+        same_bits(one, got)
+    without = case_reload("none")
+    assert not np.array_equal(one["i_offset"], without["i_offset"])
+
+
+def test_rank_0_input_before_input_of_every_rank_is_refused_clearly(tmp_path: Path) -> None:
+    proc = mpirun(2, "order", out=tmp_path / "order")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "input every rank gives must come first" in text, text[-3000:]
+
+
+def test_ranks_with_other_thread_counts_are_refused(tmp_path: Path) -> None:
+    proc = mpirun(2, "threads", out=tmp_path / "threads")
+    assert proc.returncode != 0
+    text = proc.stdout + proc.stderr
+    assert "the number of threads" in text, text[-3000:]
+    assert "differs between rank 0 and rank 1" in text
+
+
+def test_input_at_the_step_a_spike_history_grows_reaches_every_rank(tmp_path: Path) -> None:
+    from tests.mpi_run import _grow
+
+    one = asyncio.run(_grow(0))
+    assert sum(len(v) for v in one.values()) > 0
+    for got in ranks(2, "grow", tmp_path=tmp_path):
+        same_bits(one, got)
+
+
+def test_a_rank_failing_inside_a_session_stops_the_others(tmp_path: Path) -> None:
+    start = time.monotonic()
+    proc = mpirun(2, "session_die", out=tmp_path / "session_die", timeout=LIMIT)
+    assert proc.returncode != 0
+    assert time.monotonic() - start < 60  # aborted, not left waiting
+    text = proc.stdout + proc.stderr
+    assert "RuntimeError: rank 1 fails inside its session" in text, text[-3000:]
+    assert "aborting all 2 MPI processes" in text
+
+
 def test_ranks_may_run_different_chunks(tmp_path: Path) -> None:
     one = case_chunks()  # one process, 1 ms chunks
     for got in ranks(2, "chunks", tmp_path=tmp_path):  # rank 0: 1 ms, rank 1: 3.7 ms
@@ -223,11 +267,12 @@ def test_a_rank_that_dies_stops_the_others(how: str, tmp_path: Path) -> None:
     assert not list(tmp_path.glob(f"{how}.*.npz"))  # no rank ran to the end
 
 
-def test_ranks_that_apply_different_input_stop_at_that_step(tmp_path: Path) -> None:
+def test_input_given_on_another_rank_alone_stops_every_rank(tmp_path: Path) -> None:
     proc = mpirun(2, "diverge", out=tmp_path / "diverge")
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr
-    assert "MPI processes diverged at step 50" in text, text[-3000:]
+    # found where rank 0's next run starts (before any step runs with the other input)
+    assert "rank 0 made the input calls [] and this rank ['set_parameters']" in text, text[-3000:]
     assert not list(tmp_path.glob("diverge.*.npz"))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import copy
 import ctypes
 import dataclasses
@@ -284,8 +283,9 @@ class HostBoard(Board):
         _check_network(spec)
         if self._procs is not None:
             self._procs.open()  # again after close()
-            self._procs.check_same_network(spec)
-            self._inputs, self._owe_sync = [], True
+            self._procs.adopt_values(spec)  # rank 0's input reached the others' boards only
+            self._procs.check_same_network(spec, self._threads)
+            self._inputs, self._owe_sync, self._digest = [], True, 0
         saved = dict(self.__dict__)
         saved["_recordings"] = dict(self._recordings)
         saved["_rec_currents"] = set(self._rec_currents)
@@ -539,13 +539,14 @@ class HostBoard(Board):
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
         self._start_pool()
-        if self._lib.ss_pool_threads(e.pool) > 1:
+        if self._lib.ss_pool_threads(e.pool) > 1 or self._procs is not None:
             self._release_board_rows()
 
     def _release_board_rows(self) -> None:
         """Drop the board's rows once the engine's threads hold their own copies of them.
 
-        With T > 1 threads every row is copied, split by target thread (kernels_c/threads.c),
+        With T > 1 threads, or over several MPI processes, every row is copied, split by
+        target thread (kernels_c/threads.c),
         and the engine reads only the copies; a new pool is made only here, from new rows
         (``_point_synapses``), so keeping the board's stream would double the synapses'
         memory for nothing.  ``synapses.stream`` is then empty (``released_words`` says how
@@ -658,11 +659,18 @@ class HostBoard(Board):
         self._owe_sync = False
         if procs.rank == 0:
             return
-        made = collections.Counter(d for d, *_ in mine)
-        for d, name, args, kwargs in theirs:
-            if made[d]:
-                made[d] -= 1
-                continue
+        # This rank made its own calls already: they must be rank 0's first calls, in the same
+        # order, so that making rank 0's other calls after them keeps rank 0's order.
+        own = [d for d, *_ in mine]
+        if [d for d, *_ in theirs[: len(own)]] != own:
+            names = [name for _, name, *_ in theirs]
+            raise EngineError(
+                f"rank {procs.rank}: between two runs rank 0 made the input calls {names} and "
+                f"this rank {[name for _, name, *_ in mine]}: input every rank gives must come "
+                "first, in the same order on every rank, and input given on rank 0 alone after "
+                "it (so that every rank applies it all in rank 0's order)"
+            )
+        for _d, name, args, kwargs in theirs[len(own) :]:
             getattr(self, name)(*args, **kwargs)
         self._inputs = []
 
@@ -1543,13 +1551,16 @@ class HostBoard(Board):
             if e.out_lost:
                 lost, e.out_lost = e.out_lost, 0  # never expected; must not poison later runs
                 raise EngineError(f"{lost} recorded spikes did not fit the output buffer")
+            if self._owe_sync and remaining > 0:  # rank 0 starts its next run at this step
+                self._sync_inputs()  # (before anything else: rank 0 waits in the broadcast)
+                if self._plastic is not None and self._plastic.full:
+                    self._plastic.grow()
+                continue
             if self._plastic is not None and self._plastic.full:
                 self._plastic.grow()  # a spike history needs room: grow it, carry on
                 continue
-            if done == 0 and remaining > 0 and not self._owe_sync:
+            if done == 0 and remaining > 0:
                 raise EngineError("the engine made no progress (output buffer too small)")
-            if self._owe_sync and remaining > 0:  # rank 0 starts its next run at this step
-                self._sync_inputs()
         result = ChunkResult(first_step=first, n_steps=n_steps)
         for src, buf, cs in recs:
             result.currents[src] = buf[: cs.rec_n].copy()

@@ -190,7 +190,7 @@ class Processes:
         self.rank: int = comm.Get_rank()
         self.size: int = comm.Get_size()
         self.open()
-        install_abort_hook(self.comm)
+        install_abort_hook(self._base)  # not the duplicate: close() frees that one
 
     def open(self) -> None:
         """Duplicate the communicator and hand it to the engine, unless that is done.
@@ -275,14 +275,56 @@ class Processes:
         theirs: list[Any] = self.comm.bcast(mine if self.rank == 0 else None, root=0)
         return theirs
 
-    def check_same_network(self, spec: Any) -> None:
+    def adopt_values(self, spec: Any) -> None:
+        """Give every rank rank 0's parameters, initial values and spike times (collective).
+
+        Input given on rank 0 alone (a controller, a ZeroMQ client) is forwarded to the other
+        ranks' boards, not to their network descriptions; at each load the descriptions take
+        rank 0's values, so that they stay the same network (``check_same_network``) and
+        read the same values.  Where the ranks built populations or current sources of
+        another number, nothing is taken (``check_same_network`` then names the difference).
+        """
+        mine = (
+            [(p.label, p.size, p.params, p.initial, p.spike_times) for p in spec.populations],
+            [(c.kind, c.params) for c in spec.current_sources],
+        )
+        pops, sources = self.comm.bcast(mine if self.rank == 0 else None, root=0)
+        if self.rank == 0:
+            return
+        shape = [(label, size) for label, size, *_ in pops]
+        if shape != [(p.label, p.size) for p in spec.populations]:
+            return
+        if [kind for kind, _ in sources] != [c.kind for c in spec.current_sources]:
+            return
+        for p, (_label, _size, params, initial, spike_times) in zip(
+            spec.populations, pops, strict=True
+        ):
+            p.params.clear()
+            p.params.update(params)
+            p.initial.clear()
+            p.initial.update(initial)
+            if p.spike_times is not None and spike_times is not None:
+                p.spike_times[:] = spike_times
+        for c, (_kind, params) in zip(spec.current_sources, sources, strict=True):
+            c.params.clear()
+            c.params.update(params)
+
+    def check_same_network(self, spec: Any, threads: int) -> None:
         """Raise :class:`EngineError` on every rank unless every rank built this network.
 
         Each rank must build the same populations, parameters and synapses (connectors
-        drawn from seeded generators: ``NativeRNG`` or ``NumpyRNG(seed=...)``); a rank with
-        another network would silently compute another one's share.  Collective.
+        drawn from seeded generators: ``NativeRNG`` or ``NumpyRNG(seed=...)``) and run the
+        same number of ``threads`` (the cores are split into ranks x threads parts alike on
+        every rank); a rank with another network would silently compute another one's
+        share.  Collective.
         """
-        mine = network_fingerprints(spec)
+        mine = [
+            (
+                f"the number of threads (setup(threads=...): {threads} on rank {self.rank})",
+                repr(int(threads)).encode(),
+            ),
+            *network_fingerprints(spec),
+        ]
         theirs = self.comm.allgather([d for _, d in mine])
         for r, digests in enumerate(theirs):
             if len(digests) != len(mine):
@@ -396,6 +438,15 @@ def fold(digest: int, what: str, *values: Any) -> int:
     return int.from_bytes(h.digest(), "little", signed=True)
 
 
+def _chunks(q: Any) -> Any:
+    """Return a projection's synapse columns: one chunk, or (drawn) block by block."""
+    from spinstream.model import DrawnProjectionSpec
+
+    if isinstance(q, DrawnProjectionSpec):
+        return q.chunks()
+    return [(q.pre_index, q.post_index, q.weight, q.delay_steps, q.receptor)]
+
+
 def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
     """Return a short hash of every part of a network, named as an error would name it."""
     import hashlib
@@ -433,8 +484,9 @@ def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
     for q in spec.projections:
         h = hashlib.blake2b(digest_size=8)
         h.update(repr((q.pre, q.post, q.label, q.plasticity)).encode())
-        for arr in (q.pre_index, q.post_index, q.weight, q.delay_steps, q.receptor):
-            _digest(h, arr)
+        for chunk in _chunks(q):  # a drawn projection block by block, never whole
+            for arr in chunk:
+                _digest(h, arr)
         for key in sorted(q.rule_params or {}):
             _digest(h, (q.rule_params or {})[key])
         out.append((f"projection {q.label or q.id!r}", h.digest()))

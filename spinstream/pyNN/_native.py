@@ -19,7 +19,10 @@ block's generator after its connections, in parameter order; others are evaluate
 
 from __future__ import annotations
 
+import collections
+import itertools
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from copy import deepcopy
 from typing import Any
 
@@ -243,47 +246,80 @@ def prepare(
                     f"{where}: {n} distinct sources per target, but only {room} are possible"
                 )
     native, other = _split_params(connector, projection, fixed)
+    runtime = getattr(projection._simulator.state, "runtime", None)
+    workers = int(getattr(runtime, "threads", 1) or 1)
 
     def blocks(only: int | None) -> Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]:
-        for b, lo in enumerate(range(0, n_post, BLOCK)):
-            if only is not None and b != only:  # each block has its own generator
-                continue
-            hi = min(lo + BLOCK, n_post)
-            g = _generator(seed, number, b)
-            fb = None if forbid is None else forbid[lo:hi]
-            if kind is connectors.FixedProbabilityConnector:
-                p = float(connector.p_connect)
-                if p > DENSE_P:  # rows: targets, columns: sources
-                    rows, cols = np.nonzero(g.random((hi - lo, n_pre)) < p)
-                    src, tgt = cols.astype(np.int64), rows.astype(np.int64) + lo
-                else:
-                    counts = g.binomial(n_pre, p, size=hi - lo).astype(np.int64)
-                    src = _sources(g, counts, n_pre)
-                    tgt = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
-                if forbid is not None:  # Bernoulli per pair: the other pairs stay independent
-                    keep = src != forbid[tgt]
-                    src, tgt = src[keep], tgt[keep]
+        starts = [(b, lo) for b, lo in enumerate(range(0, n_post, BLOCK)) if only in (None, b)]
+        if workers > 1 and len(starts) > 1 and not other:  # each block has its own generator
+            yield from _in_order(one, starts, workers)
+            return
+        for b, lo in starts:
+            got = one(b, lo)
+            if got is not None:
+                yield got
+
+    def one(b: int, lo: int) -> tuple[int, IntArray, IntArray, dict[str, Any]] | None:
+        """Block ``b`` (targets ``lo`` on), drawn from its own generator; None: no synapse."""
+        hi = min(lo + BLOCK, n_post)
+        g = _generator(seed, number, b)
+        fb = None if forbid is None else forbid[lo:hi]
+        if kind is connectors.FixedProbabilityConnector:
+            p = float(connector.p_connect)
+            if p > DENSE_P:  # rows: targets, columns: sources
+                rows, cols = np.nonzero(g.random((hi - lo, n_pre)) < p)
+                src, tgt = cols.astype(np.int64), rows.astype(np.int64) + lo
             else:
-                if totals is not None:
-                    counts = np.bincount(g.integers(0, hi - lo, int(totals[b])), minlength=hi - lo)
-                else:
-                    counts = np.full(hi - lo, connector.n, np.int64)
-                src = _sources(g, counts.astype(np.int64), n_pre, fb, replace)
+                counts = g.binomial(n_pre, p, size=hi - lo).astype(np.int64)
+                src = _sources(g, counts, n_pre)
                 tgt = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
-            if not src.size:
-                continue
-            values: dict[str, Any] = {}
-            for name, (dist, lazy) in native.items():
-                raw = LazyArray(_draw(dist, g, len(src), where), shape=(len(src),))
-                raw.operations = deepcopy(lazy.operations)
-                values[name] = np.asarray(raw.evaluate(), dtype=np.float64)
-            for name, lazy in other.items():
-                values[name] = np.broadcast_to(
-                    np.asarray(evaluate_at(lazy, src, tgt), dtype=np.float64), (len(src),)
-                )
-            yield b, src, tgt, values
+            if forbid is not None:  # Bernoulli per pair: the other pairs stay independent
+                keep = src != forbid[tgt]
+                src, tgt = src[keep], tgt[keep]
+        else:
+            if totals is not None:
+                counts = np.bincount(g.integers(0, hi - lo, int(totals[b])), minlength=hi - lo)
+            else:
+                counts = np.full(hi - lo, connector.n, np.int64)
+            src = _sources(g, counts.astype(np.int64), n_pre, fb, replace)
+            tgt = np.repeat(np.arange(lo, hi, dtype=np.int64), counts)
+        if not src.size:
+            return None
+        values: dict[str, Any] = {}
+        for name, (dist, lazy) in native.items():
+            raw = LazyArray(_draw(dist, g, len(src), where), shape=(len(src),))
+            raw.operations = deepcopy(lazy.operations)
+            values[name] = np.asarray(raw.evaluate(), dtype=np.float64)
+        for name, lazy in other.items():
+            values[name] = np.broadcast_to(
+                np.asarray(evaluate_at(lazy, src, tgt), dtype=np.float64), (len(src),)
+            )
+        return b, src, tgt, values
 
     return DrawnBlocks(blocks, not other)
+
+
+def _in_order(
+    draw: Callable[[int, int], Any], starts: list[tuple[int, int]], workers: int
+) -> Iterator[Any]:
+    """Yield ``draw(b, lo)`` for each start, in order, drawn by ``workers`` threads at once.
+
+    numpy's generators and sorts release the GIL, and each block has its own generator, so
+    the blocks are the same whatever the number of threads; at most ``workers`` blocks wait
+    beside the one yielded.
+    """
+    with ThreadPoolExecutor(workers, thread_name_prefix="spinstream-draw") as pool:
+        pending: collections.deque[Future[Any]] = collections.deque()
+        todo = iter(starts)
+        for b, lo in itertools.islice(todo, workers):
+            pending.append(pool.submit(draw, b, lo))
+        while pending:
+            got = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(draw, *nxt))
+            if got is not None:
+                yield got
 
 
 class DrawnBlocks:

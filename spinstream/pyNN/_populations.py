@@ -365,7 +365,25 @@ class _PopulationMixin:
         Every MPI process holds every neuron's parameters (and reads state from the rank
         that updates it), so every rank gets all of them, whatever ``gather`` says.
         """
-        return super().get(parameter_names, gather=False, simplify=simplify)  # type: ignore[misc]
+        if self._simulator.state.num_processes == 1:
+            return super().get(parameter_names, gather=False, simplify=simplify)  # type: ignore[misc]
+        # PyNN's get shapes the values to this rank's cells (local_size): every cell here
+        single = isinstance(parameter_names, str)
+        names = (parameter_names,) if single else tuple(parameter_names)
+        space = self._get_parameters(*names)
+        space.shape = (self.size,)
+        space.evaluate(simplify=simplify)
+        space.flatten()
+        values = space.as_dict()
+        try:
+            out = [values[name] for name in names]
+        except KeyError as err:
+            raise errors.NonExistentParameterError(
+                err.args[0],
+                self.celltype,
+                self.celltype.get_parameter_names(),
+            ) from None
+        return out[0] if single else out
 
     def _local_filter(self, gather: bool) -> IntArray | None:
         """Return the record filter (root indices), cut to this rank's cells unless ``gather``."""
@@ -489,7 +507,7 @@ class _PopulationMixin:
             if not gather:
                 if isinstance(io, str):
                     io = f"{io}.{state.mpi_rank}"
-                else:
+                elif not io.filename.endswith(f".{state.mpi_rank}"):  # once per io object
                     io.filename += f".{state.mpi_rank}"
         self._root.recorder.write(variables, io, self._local_filter(gather), clear, annotations)
 

@@ -306,6 +306,13 @@ class Runtime:
         return self._board
 
     @property
+    def threads(self) -> int:
+        """Threads the board runs on (its own, or those asked for its default board)."""
+        if self._board is not None:
+            return int(getattr(self._board, "threads", 1))
+        return self._threads or 1
+
+    @property
     def running(self) -> bool:
         """Whether a run is in progress."""
         return self._running
