@@ -524,11 +524,15 @@ def install_abort_hook(comm: Any) -> None:
 
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         try:
+            # the error first, in one line: the launcher may drop what a rank writes last
             sys.stderr.write(
-                f"spinstream: rank {rank} of {size} failed; aborting all {size} MPI processes\n"
+                f"spinstream: rank {rank} of {size} failed ({kind.__name__}: {exc}); "
+                f"aborting all {size} MPI processes\n"
             )
+            sys.stderr.flush()
             previous(kind, exc, tb)
             sys.stderr.flush()
+            time.sleep(0.2)  # let the launcher forward it before the others are killed
         finally:
             comm.Abort(1)
 
