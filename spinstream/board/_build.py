@@ -28,7 +28,7 @@ from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable, build_blocks
 from spinstream.model import DrawnProjectionSpec, EngineError, NetworkSpec
 
-__all__ = ["SynapseChunk", "build_static_blocks", "spec_chunks", "synapse_blocks"]
+__all__ = ["SynapseChunk", "all_static", "build_static_blocks", "spec_chunks", "synapse_blocks"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -251,6 +251,12 @@ def build_static_blocks(
     )
 
 
+def all_static(spec: NetworkSpec) -> bool:
+    """Return whether no projection with synapses is plastic (the rows are then built in C)."""
+    # a drawn projection is static: its synapses are never drawn here
+    return not any(p.plasticity is not None and len(p.pre_index) for p in spec.projections)
+
+
 def synapse_blocks(
     spec: NetworkSpec,
     core_gid0: IntArray,
@@ -263,7 +269,7 @@ def synapse_blocks(
     A network with plastic synapses goes through ``build_blocks`` (whole-network arrays),
     which cannot build a subset of the target cores (``targets`` must then be None).
     """
-    if any(p.plasticity is not None and len(p.pre_index) for p in spec.projections):
+    if not all_static(spec):
         if targets is not None:
             raise ValueError("targets: plastic networks are built for every target core")
         return build_blocks(spec, core_gid0, core_n, pop_base)

@@ -19,13 +19,14 @@ from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board import _mpi
 from spinstream.board._base import Board, ChunkResult
-from spinstream.board._build import synapse_blocks
+from spinstream.board._build import all_static, synapse_blocks
 from spinstream.board._plastic import (
     PlasticState,
     PlasticStatistics,
     apply_neuromodulation,
     check_plasticity,
 )
+from spinstream.board._share import Share, count_synapses_in, share_of_rank
 from spinstream.board._structural import StructuralState, StructuralStatistics
 from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
@@ -354,7 +355,34 @@ class HostBoard(Board):
         """Build the synaptic blocks (rows per source core and target core)."""
         apply_neuromodulation(spec)  # sPyNNaker's Neuromodulation: modulated STDP rules
         check_plasticity(spec)
-        self._blocks = synapse_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+        self._share = self._own_share(spec)
+        targets = None if self._share is None else self._share.targets
+        self._blocks = synapse_blocks(
+            spec, self._core_gid0, self._core_n, self._pop_base, targets=targets
+        )
+
+    def _own_share(self, spec: NetworkSpec) -> Share | None:
+        """Over MPI, with static synapses only: this rank's cores, before the rows exist.
+
+        Every rank counts the synapses onto each core and assigns the cores as the engine's
+        pool will (``_share``), so that each builds the rows of its own targets alone.  None
+        in one process, and for networks with plastic synapses (every rank builds every row,
+        and the pool assigns from them).
+        """
+        if self._procs is None or not all_static(spec):
+            return None
+        syn_in = count_synapses_in(spec, self._core_gid0, self._core_n, self._pop_base)
+        pops = spec.populations
+        is_source = np.array(
+            [
+                E.layout(pops[c.pop].model, pops[c.pop].receptors).is_source
+                for c in self._plan.cores
+            ],
+            dtype=bool,
+        )
+        return share_of_rank(
+            syn_in, self._core_n, is_source, self._threads, self._procs.rank, self._procs.size
+        )
 
     def _build_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
         """Build every core's parameter, state and ring arrays and its engine struct."""
@@ -539,13 +567,14 @@ class HostBoard(Board):
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
         self._start_pool()
-        if self._lib.ss_pool_threads(e.pool) > 1:
+        if self._lib.ss_pool_threads(e.pool) > 1 or self._share is not None:
             self._release_board_rows()
 
     def _release_board_rows(self) -> None:
         """Drop the board's rows once the engine's threads hold their own copies of them.
 
-        With T > 1 threads every row is copied, split by target thread (kernels_c/threads.c),
+        With T > 1 threads, or over several MPI processes (where a static network's rows are
+        released too), every row is copied, split by target thread (kernels_c/threads.c),
         and the engine reads only the copies; a new pool is made only here, from new rows
         (``_point_synapses``), so keeping the board's stream would double the synapses'
         memory for nothing.  ``synapses.stream`` is then empty (``released_words`` says how
@@ -566,11 +595,19 @@ class HostBoard(Board):
         """
         e = self._engine
         old = getattr(self, "_pool_fin", None)
+        share = self._share
         if self._procs is None:
             handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
-        else:  # this rank's share of the cores (kernels_c/mpi.c)
+        elif share is None:  # this rank's share of the cores (kernels_c/mpi.c)
             handle = self._lib.ss_pool_create_comm(
                 ctypes.byref(e), self._threads, self._procs.handle
+            )
+        else:  # the share this rank built its rows for: assigned from the same counts
+            handle = self._lib.ss_pool_create_counts(
+                ctypes.byref(e),
+                self._threads,
+                self._procs.handle,
+                E.ptr(share.syn_in, ctypes.c_int64),
             )
         if not handle:
             raise EngineError(
@@ -581,6 +618,14 @@ class HostBoard(Board):
         self._pool_fin = weakref.finalize(e, self._lib.ss_pool_destroy, handle)
         if old is not None and old.alive and old.peek()[0] is e:
             old()
+        if share is not None:
+            owners = np.zeros(max(len(share.owner), 1), np.int32)
+            self._lib.ss_pool_owners(handle, E.ptr(owners, ctypes.c_int32))
+            if not np.array_equal(owners[: len(share.owner)], share.owner):
+                raise EngineError(
+                    "HostBoard: the engine assigned the cores otherwise than the rows were "
+                    "built for (internal)"
+                )
 
     @property
     def threads(self) -> int:
@@ -960,8 +1005,24 @@ class HostBoard(Board):
 
     @property
     def synapses(self) -> BlockTable:
-        """The synaptic blocks (for benchmarks and reports)."""
+        """The synaptic blocks this process built (for benchmarks and reports).
+
+        Over several MPI processes, for a network whose synapses are all static, only the
+        synapses onto this rank's own cores (:meth:`held_synapses`).
+        """
         return self._blocks
+
+    def held_synapses(self) -> tuple[int, int]:
+        """Return the synapses and the row words (4 bytes each) this process built.
+
+        One process: the whole network's.  Over several MPI processes with static synapses
+        only: those onto this rank's own cores (the ranks' add up to the whole network's);
+        with plastic synapses every rank builds every synapse (and keeps its own targets'
+        copies for its threads).  Not collective.
+        """
+        self._require_loaded()
+        b = self._blocks
+        return int(b.n_synapses), int(len(b.stream) + b.released_words)
 
     def get_weights(self, projection: int) -> F64:
         """Return the current weights of a projection's synapses (nA or uS), in spec order.
@@ -1144,7 +1205,10 @@ class HostBoard(Board):
         projections[pid] = changed
         spec = dataclasses.replace(self._spec, projections=projections)
         try:
-            blocks = synapse_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+            targets = None if self._share is None else self._share.targets
+            blocks = synapse_blocks(
+                spec, self._core_gid0, self._core_n, self._pop_base, targets=targets
+            )
         except EngineError as err:
             raise ParameterError(f"{where}: {err}") from None
         old = self._blocks
