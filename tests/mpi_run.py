@@ -303,7 +303,11 @@ def case_static(threads: int) -> dict[str, Any]:
         spec = sim.state.runtime.spec
         drawn = [isinstance(p, DrawnProjectionSpec) and p.is_drawn for p in spec.projections]
         held = board.held_synapses()
+        from spinstream.board._share import count_synapses_in
+
+        syn_in = count_synapses_in(spec, board._core_gid0, board._core_n, board._pop_base)
         out: dict[str, Any] = {
+            "syn_in": syn_in,
             "held": np.array(held, np.int64),
             "total": np.array([len(e) + len(i) + len(drive)], np.int64),
             "drawn": np.array(drawn),
