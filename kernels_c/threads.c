@@ -486,9 +486,24 @@ static int assign(ss_pool *pl, const ss_engine *e, const int64_t *syn_in) {
     return rc;
 }
 
-static int split_rows(ss_pool *pl, const ss_engine *e) {
+/* One thread whose rank computes every target of the rows (one process, or a rank that
+ * built its own targets' rows alone) reads the board's rows as they are: no copy. */
+static int rows_all_local(const ss_pool *pl, const ss_engine *e) {
+    if (pl->n_threads != 1) return 0;
+    if (pl->n_ranks == 1) return 1;
+    for (int32_t ci = 0; ci < e->n_cores; ci++) {
+        const ss_core *c = &e->cores[ci];
+        if (!has_rows(c)) continue;
+        const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
+        for (; p < end; p += 1 + seg_words(e, c, *p))
+            if (local_thread(pl, seg_target(e, c, *p)) < 0) return 0;
+    }
+    return 1;
+}
+
+static int split_rows(ss_pool *pl, const ss_engine *e, int shared) {
     const int32_t n_cores = e->n_cores, T = pl->n_threads;
-    if (T == 1 && pl->n_ranks == 1) { /* one thread reads the board's rows as they are */
+    if (shared) { /* one thread reads the board's rows as they are */
         for (int32_t ci = 0; ci < n_cores; ci++) {
             const ss_core *c = &e->cores[ci];
             if (!has_rows(c) || c->row_ptr[c->n] == c->row_ptr[0]) continue;
@@ -678,7 +693,8 @@ ss_pool *ss_pool_create_counts(ss_engine *e, int32_t n_threads, ss_comm *comm,
             else me->neu[me->n_neu++] = ci;
         }
     }
-    if (ok && (T > 1 || pl->n_ranks > 1)) {
+    const int shared = ok && rows_all_local(pl, e);
+    if (ok && !shared) {
         /* each thread's row offsets: a block of n + 1 per core whose synapses reach it,
          * reserved here (split_rows fills them) */
         int64_t *words = (int64_t *)calloc((size_t)T * nc, sizeof(int64_t));
@@ -708,7 +724,7 @@ ss_pool *ss_pool_create_counts(ss_engine *e, int32_t n_threads, ss_comm *comm,
         }
         free(words);
     }
-    if (ok) ok = split_rows(pl, e) == 0;
+    if (ok) ok = split_rows(pl, e, shared) == 0;
     if (ok && pl->n_ranks > 1) {
         pl->xchg = ss_xchg_create(comm, e, pl->owner, T);
         ok = pl->xchg != NULL;

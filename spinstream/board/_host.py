@@ -567,15 +567,15 @@ class HostBoard(Board):
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
         self._start_pool()
-        if self._lib.ss_pool_threads(e.pool) > 1 or self._share is not None:
+        if self._lib.ss_pool_threads(e.pool) > 1:
             self._release_board_rows()
 
     def _release_board_rows(self) -> None:
         """Drop the board's rows once the engine's threads hold their own copies of them.
 
-        With T > 1 threads, or over several MPI processes (where a static network's rows are
-        released too), every row is copied, split by target thread (kernels_c/threads.c),
-        and the engine reads only the copies; a new pool is made only here, from new rows
+        With T > 1 threads every row is copied, split by target thread (kernels_c/threads.c),
+        and the engine reads only the copies (with one thread it reads the board's rows,
+        unless they hold another MPI rank's targets: a network with plastic synapses); a new pool is made only here, from new rows
         (``_point_synapses``), so keeping the board's stream would double the synapses'
         memory for nothing.  ``synapses.stream`` is then empty (``released_words`` says how
         many words it had).
