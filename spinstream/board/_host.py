@@ -574,11 +574,11 @@ class HostBoard(Board):
         """Drop the board's rows once the engine's threads hold their own copies of them.
 
         With T > 1 threads every row is copied, split by target thread (kernels_c/threads.c),
-        and the engine reads only the copies (with one thread it reads the board's rows,
-        unless they hold another MPI rank's targets: a network with plastic synapses); a new
-        pool is made only here, from new rows (``_point_synapses``), so keeping the board's
-        stream would double the synapses' memory for nothing.  ``synapses.stream`` is then empty (``released_words`` says how
-        many words it had).
+        and the engine reads only the copies (one thread reads the board's rows, unless they
+        hold another MPI rank's targets: a network with plastic synapses); a new pool is
+        made only here, from new rows (``_point_synapses``), so keeping the board's stream
+        would double the synapses' memory for nothing.  ``synapses.stream`` is then empty
+        (``released_words`` says how many words it had).
         """
         b = self._blocks
         b.released_words = len(b.stream)
