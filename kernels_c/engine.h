@@ -406,13 +406,13 @@ int32_t ss_comm_rank(const ss_comm *comm);
 int32_t ss_comm_size(const ss_comm *comm);
 /* As ss_pool_create, for this rank's share of the cores (comm NULL: one process). */
 ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm);
-/* As ss_pool_create_comm, with the synapses into each core (syn_in[n_cores]) given by the
- * caller instead of counted from the rows (NULL: counted).  A rank that built only its own
- * targets' rows gives the counts of the whole network, which every rank shares, so that
- * every rank assigns alike (ss_pool_assign told it, before the rows existed, which cores
- * are its own). */
-ss_pool *ss_pool_create_counts(ss_engine *e, int32_t n_threads, ss_comm *comm,
-                               const int64_t *syn_in);
+/* As ss_pool_create_comm, with the assignment of the cores given by the caller (owner:
+ * [n_cores] parts rank * T + thread, T the threads clamped to the cores; NULL: assigned
+ * here from the rows).  A rank that built only its own targets' rows (decided before the
+ * rows existed, alike on every rank) gives that assignment.  NULL when a neuron core's part
+ * is not one of the K*T parts, or a source core's not one of this rank's. */
+ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
+                              const int32_t *owner);
 /* The assignment a pool of n_threads threads on rank `rank` of n_ranks makes, before any
  * engine or row exists: owner[n_cores] gets each core's part (rank * T + thread, T the
  * threads clamped to the cores), from each core's neurons, whether it is a source and the

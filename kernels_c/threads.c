@@ -612,11 +612,11 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
 }
 
 ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm) {
-    return ss_pool_create_counts(e, n_threads, comm, NULL);
+    return ss_pool_create_owned(e, n_threads, comm, NULL);
 }
 
-ss_pool *ss_pool_create_counts(ss_engine *e, int32_t n_threads, ss_comm *comm,
-                               const int64_t *syn_in_given) {
+ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
+                              const int32_t *owner) {
     if (n_threads < 1 || n_threads > 1024 || e->n_cores < 0) return NULL;
     const int32_t n_cores = e->n_cores;
     const int32_t T = pool_threads(n_threads, n_cores);
@@ -668,15 +668,23 @@ ss_pool *ss_pool_create_counts(ss_engine *e, int32_t n_threads, ss_comm *comm,
         } else {
             pl->neu[pl->n_neu++] = ci;
         }
-        if (syn_in_given || !has_rows(c)) continue;
+        if (owner || !has_rows(c)) continue;
         const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
         while (p < end) {
             syn_in[seg_target(e, c, *p)] += *p & 0xFFFFu;
             p += 1 + seg_words(e, c, *p);
         }
     }
-    if (ok && syn_in_given) memcpy(syn_in, syn_in_given, (size_t)n_cores * sizeof(int64_t));
-    if (ok) ok = assign(pl, e, syn_in) == 0;
+    if (ok && owner) { /* the caller's: each neuron core in a part, each source here */
+        const int32_t P = T * pl->n_ranks, lo = pl->rank * T;
+        for (int32_t ci = 0; ok && ci < n_cores; ci++) {
+            const int32_t o = owner[ci];
+            ok = ss_is_source(&e->cores[ci]) ? (o >= lo && o < lo + T) : (o >= 0 && o < P);
+            pl->owner[ci] = o;
+        }
+    } else if (ok) {
+        ok = assign(pl, e, syn_in) == 0;
+    }
     free(syn_in);
     for (int32_t t = 0; ok && t < T; t++) {
         ss_part *me = &pl->parts[t];

@@ -267,17 +267,18 @@ def case_static(threads: int) -> dict[str, Any]:
     sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, threads=threads, seed=11)
     try:
         rng = sim.NativeRNG()
-        pop = sim.Population(600, sim.IF_curr_exp(**STATIC_CELL), label="net")
-        pop.set_max_atoms_per_core(64)
+        # 3 blocks of 1024 targets per drawn projection: a rank skips its others' blocks
+        pop = sim.Population(2100, sim.IF_curr_exp(**STATIC_CELL), label="net")
+        pop.set_max_atoms_per_core(128)
         pop.initialize(v=sim.RandomDistribution("uniform", (-60.0, -50.0), rng=sim.NumpyRNG(3)))
         noise = sim.Population(80, sim.SpikeSourcePoisson(rate=40.0), label="noise")
         noise.set_max_atoms_per_core(32)
-        exc, inh = pop[:480], pop[480:]
+        exc, inh = pop[:1680], pop[1680:]
         delay = sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng)
         e = sim.Projection(
             exc,
             pop,
-            sim.FixedProbabilityConnector(0.05, rng=rng),
+            sim.FixedProbabilityConnector(0.02, rng=rng),
             sim.StaticSynapse(weight=0.08, delay=delay),
             receptor_type="excitatory",
         )
@@ -296,7 +297,7 @@ def case_static(threads: int) -> dict[str, Any]:
             receptor_type="excitatory",
         )
         pop.record("spikes")
-        pop[::50].record("v")
+        pop[::150].record("v")
         noise.record("spikes")
         sim.run(40.0)
         board = sim.state.runtime.board

@@ -48,7 +48,7 @@ def test_a_synapse_onto_no_core_is_refused() -> None:
 def _loaded(threads: int) -> tuple[Any, Any]:
     sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, threads=threads, seed=4)
     rng = sim.NativeRNG()
-    pop = sim.Population(500, sim.IF_curr_exp(**STATIC_CELL), label="net")
+    pop = sim.Population(2500, sim.IF_curr_exp(**STATIC_CELL), label="net")
     pop.set_max_atoms_per_core(40)
     noise = sim.Population(60, sim.SpikeSourcePoisson(rate=20.0), label="noise")
     noise.set_max_atoms_per_core(25)
@@ -65,28 +65,66 @@ def _loaded(threads: int) -> tuple[Any, Any]:
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3, 5])
-def test_assignment_before_the_rows_is_the_pools_from_the_rows(threads: int) -> None:
+def test_assignment_before_the_rows(threads: int) -> None:
+    """One process: the pool's own; K ranks: contiguous runs of equal cost, alike on all."""
     board, spec = _loaded(threads)
     try:
-        syn_in = count_synapses_in(spec, board._core_gid0, board._core_n, board._pop_base)
+        g0, cn = board._core_gid0, board._core_n
+        syn_in = count_synapses_in(spec, g0, cn, board._pop_base)
         pops = spec.populations
         is_source = np.array(
             [E.layout(pops[c.pop].model).is_source for c in board._plan.cores], dtype=bool
         )
         assert is_source.any()
         assert len(set(syn_in[~is_source].tolist())) > 2  # the costs differ from core to core
-        share = share_of_rank(syn_in, board._core_n, is_source, threads, 0, 1)
+        share = share_of_rank(syn_in, g0, cn, is_source, threads, 0, 1)
         np.testing.assert_array_equal(share.owner, board.core_threads())
         assert share.targets.tolist() == (~is_source).tolist()  # one process: every target
-        # over K ranks: every neuron core in exactly one rank's share, the same owners
+        cost = cn + syn_in / 64.0
         for k in (2, 3):
-            shares = [
-                share_of_rank(syn_in, board._core_n, is_source, threads, r, k) for r in range(k)
-            ]
+            shares = [share_of_rank(syn_in, g0, cn, is_source, threads, r, k) for r in range(k)]
+            # every neuron core in exactly one rank's share, the same parts on every rank
             counts = np.sum([s.targets for s in shares], axis=0)
             np.testing.assert_array_equal(counts, (~is_source).astype(int))
             for s in shares[1:]:
                 np.testing.assert_array_equal(s.owner[~is_source], shares[0].owner[~is_source])
-            assert all(s.targets.any() for s in shares)
+            t = min(threads, len(cn))
+            for r, s in enumerate(shares):
+                assert (s.owner[s.targets] // t == r).all()
+                assert (s.owner[is_source] // t == r).all()  # every rank draws every source
+                # a contiguous run of neurons, of about a k-th of the cost
+                gids = np.sort(g0[s.targets])
+                firsts = np.sort(g0[~is_source])
+                run = np.searchsorted(firsts, gids)
+                assert (np.diff(run) == 1).all(), r
+                assert abs(cost[s.targets].sum() - cost[~is_source].sum() / k) <= cost.max()
+    finally:
+        sim.end()
+
+
+def test_a_rank_draws_only_the_blocks_that_reach_its_targets() -> None:
+    """``spec_chunks(want_gid=...)``: fewer blocks drawn, the same rows for those targets."""
+    board, spec = _loaded(1)
+    try:
+        g0, cn, base = board._core_gid0, board._core_n, board._pop_base
+        syn_in = count_synapses_in(spec, g0, cn, base)
+        pops = spec.populations
+        is_source = np.array(
+            [E.layout(pops[c.pop].model).is_source for c in board._plan.cores], dtype=bool
+        )
+        share = share_of_rank(syn_in, g0, cn, is_source, 1, 1, 2)  # rank 1 of 2
+        want_gid = np.zeros(int((g0 + cn).max()), bool)
+        for c in np.flatnonzero(share.targets):
+            want_gid[g0[c] : g0[c] + cn[c]] = True
+        every = sum(1 for _ in spec_chunks(spec, base))
+        some = sum(1 for _ in spec_chunks(spec, base, want_gid))
+        assert some < every  # blocks onto rank 0's targets alone were not drawn
+        skipped = build_static_blocks(
+            lambda: spec_chunks(spec, base, want_gid), g0, cn, share.targets
+        )
+        drawn = build_static_blocks(lambda: spec_chunks(spec, base), g0, cn, share.targets)
+        for name in ("src", "tgt", "fmt", "wtab", "stream", "row_ptr", "max_delay_into"):
+            np.testing.assert_array_equal(getattr(skipped, name), getattr(drawn, name), name)
+        assert skipped.n_synapses == syn_in[share.targets].sum() > 0
     finally:
         sim.end()

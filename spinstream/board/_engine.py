@@ -453,8 +453,8 @@ def lib() -> ctypes.CDLL:
     dll.ss_pool_create_comm.argtypes = [eng, c_int32, vp]
     dll.ss_pool_create_comm.restype = vp
     i64p = POINTER(c_int64)
-    dll.ss_pool_create_counts.argtypes = [eng, c_int32, vp, i64p]
-    dll.ss_pool_create_counts.restype = vp
+    dll.ss_pool_create_owned.argtypes = [eng, c_int32, vp, POINTER(c_int32)]
+    dll.ss_pool_create_owned.restype = vp
     dll.ss_pool_assign.argtypes = [c_int32, i64p, POINTER(ctypes.c_uint8), i64p, c_int32]
     dll.ss_pool_assign.argtypes += [c_int32, c_int32, POINTER(c_int32)]
     dll.ss_pool_assign.restype = ctypes.c_int

@@ -364,10 +364,11 @@ class HostBoard(Board):
     def _own_share(self, spec: NetworkSpec) -> Share | None:
         """Over MPI, with static synapses only: this rank's cores, before the rows exist.
 
-        Every rank counts the synapses onto each core and assigns the cores as the engine's
-        pool will (``_share``), so that each builds the rows of its own targets alone.  None
-        in one process, and for networks with plastic synapses (every rank builds every row,
-        and the pool assigns from them).
+        Every rank counts the synapses onto each core and assigns the cores alike
+        (``_share``), so that each builds the rows of its own targets alone and draws only
+        the blocks of drawn projections that reach them.  None in one process, and for
+        networks with plastic synapses (every rank builds every row, and the pool assigns
+        from them).
         """
         if self._procs is None or not all_static(spec):
             return None
@@ -380,8 +381,9 @@ class HostBoard(Board):
             ],
             dtype=bool,
         )
+        procs = self._procs
         return share_of_rank(
-            syn_in, self._core_n, is_source, self._threads, self._procs.rank, self._procs.size
+            syn_in, self._core_gid0, self._core_n, is_source, self._threads, procs.rank, procs.size
         )
 
     def _build_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
@@ -602,12 +604,12 @@ class HostBoard(Board):
             handle = self._lib.ss_pool_create_comm(
                 ctypes.byref(e), self._threads, self._procs.handle
             )
-        else:  # the share this rank built its rows for: assigned from the same counts
-            handle = self._lib.ss_pool_create_counts(
+        else:  # the share this rank built its rows for (board/_share.py)
+            handle = self._lib.ss_pool_create_owned(
                 ctypes.byref(e),
                 self._threads,
                 self._procs.handle,
-                E.ptr(share.syn_in, ctypes.c_int64),
+                E.ptr(share.owner, ctypes.c_int32),
             )
         if not handle:
             raise EngineError(

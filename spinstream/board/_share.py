@@ -1,16 +1,24 @@
 """A process's share of the rows, decided before any row exists (static networks over MPI).
 
-Over K MPI processes the engine gives the neuron cores to K*T parts (``kernels_c/threads.c``,
-``assign_parts``: each core's cost is its neurons plus its incoming synapses / 64) and rank r
-computes the cores of parts ``r*T .. r*T + T - 1``.  That assignment used to be made from the
-rows, so every rank built every row first and kept its own targets' segments afterwards.
-Here the synapses into each core are counted first, in one cheap pass over the projections
-(a drawn projection block by block, never whole), and the same assignment is made from those
-counts (``ss_pool_assign``) before the rows are built: each rank then builds only the rows
-of its own target cores (``build_static_blocks(targets=...)``), and its pool is made from the
-same counts (``ss_pool_create_counts``), so that it assigns alike.  The counts are those the
-engine would have counted from the whole network's rows, so the assignment (and with it
-every result, which does not depend on it anyway) is the one every rank made before.
+Over K MPI processes rank r computes the neuron cores of parts ``r*T .. r*T + T - 1`` of an
+assignment of the cores to K*T parts.  The engine's own assignment (``kernels_c/threads.c``,
+longest processing time first) is made from the rows, so every rank used to build every row
+and keep its own targets' segments afterwards.  For a network whose synapses are all static
+the assignment is made here instead, before the rows exist, alike on every rank:
+
+1. the synapses onto each core are counted in one pass over the projections (a drawn one
+   block by block, never whole); a core's cost is its neurons plus its synapses / 64, as
+   the engine's;
+2. the neuron cores, in the order of their neurons, are cut into K contiguous runs of about
+   equal cost, one per rank: a drawn projection's blocks (1,024 post neurons each, each
+   from its own generator) then mostly fall within one rank, which alone draws them while
+   building the rows (``spec_chunks(want_gid=...)``);
+3. within each rank its cores (and, on this rank, every source core, which every rank
+   draws) go to its T threads as the engine would assign them (``ss_pool_assign``).
+
+Each rank then builds only its own targets' rows (``build_static_blocks(targets=...)``) and
+its pool takes this assignment (``ss_pool_create_owned``).  Results do not depend on the
+assignment (docs/ENGINE.md, "Threads").
 """
 
 from __future__ import annotations
@@ -74,7 +82,8 @@ class Share:
     syn_in
         Synapses onto each core (the whole network's; the same on every rank).
     owner
-        Each core's part (``rank * T + thread``; a source core's is on this rank).
+        Each core's part (``rank * T + thread``, T the threads clamped to the cores; a
+        source core's is on this rank).
     targets
         The neuron cores this rank computes: the targets whose rows it builds.
     """
@@ -86,48 +95,74 @@ class Share:
 
 def share_of_rank(
     syn_in: IntArray,
+    core_gid0: IntArray,
     core_n: IntArray,
     is_source: npt.NDArray[np.bool_],
     threads: int,
     rank: int,
     n_ranks: int,
 ) -> Share:
-    """Assign the cores as the engine's pool will (``ss_pool_assign``); this rank's share.
+    """Assign the cores to ``n_ranks`` x threads parts (see the module doc); this rank's share.
 
     Parameters
     ----------
     syn_in
         Synapses onto each core (:func:`count_synapses_in`).
-    core_n
-        Neurons of each core.
+    core_gid0, core_n
+        Each core's first global neuron id and neuron count.
     is_source
         Per core: a spike source (drawn by every rank, never a target).
     threads
-        Threads per process asked for (the engine clamps them to the cores).
+        Threads per process asked for (clamped to the cores, as the engine does).
     rank, n_ranks
         This process and the number of processes.
     """
     n_cores = len(core_n)
     syn = np.ascontiguousarray(syn_in, np.int64)
     cn = np.ascontiguousarray(core_n, np.int64)
+    src = np.asarray(is_source, bool)
+    t = max(1, min(int(threads), n_cores))
+    cost = cn + syn / 64.0  # as the engine's (kernels_c/threads.c, assign_parts)
+    neurons = np.flatnonzero(~src)
+    order = neurons[np.argsort(np.asarray(core_gid0)[neurons], kind="stable")]
+    cum = np.cumsum(cost[order])
+    total = float(cum[-1]) if len(cum) else 0.0
+    mid = cum - cost[order] / 2.0  # each core goes where the middle of its cost falls
+    rank_of = np.zeros(n_cores, np.int64)
+    if total > 0:
+        rank_of[order] = np.minimum((mid * n_ranks / total).astype(np.int64), n_ranks - 1)
+    owner = np.zeros(n_cores, np.int32)
+    sources = np.flatnonzero(src)
+    for r in range(n_ranks):
+        # this rank's cores and every source core, to its threads (sources apart)
+        mine = np.sort(np.concatenate([neurons[rank_of[neurons] == r], sources]))
+        local = _threads_of(syn[mine], cn[mine], src[mine], t)
+        owner[mine[~src[mine]]] = r * t + local[~src[mine]]
+        if r == rank:
+            owner[sources] = r * t + local[src[mine]]
+    targets: npt.NDArray[np.bool_] = ~src & (rank_of == rank)
+    return Share(syn_in=syn, owner=owner, targets=targets)
+
+
+def _threads_of(
+    syn_in: IntArray, core_n: IntArray, is_source: npt.NDArray[np.bool_], threads: int
+) -> npt.NDArray[np.int32]:
+    """Each core's thread among ``threads``, as one process's pool would assign them."""
+    n_cores = len(core_n)
+    out = np.zeros(max(n_cores, 1), np.int32)
+    syn = np.ascontiguousarray(syn_in, np.int64)
+    cn = np.ascontiguousarray(core_n, np.int64)
     src = np.ascontiguousarray(is_source, np.uint8)
-    owner = np.zeros(max(n_cores, 1), np.int32)
     code = E.lib().ss_pool_assign(
         n_cores,
         E.ptr(cn, ctypes.c_int64),
         E.ptr(src, ctypes.c_uint8),
         E.ptr(syn, ctypes.c_int64),
         threads,
-        rank,
-        n_ranks,
-        E.ptr(owner, ctypes.c_int32),
+        0,
+        1,
+        E.ptr(out, ctypes.c_int32),
     )
     if code:
-        raise EngineError(
-            f"assigning {n_cores} cores to {n_ranks} processes x {threads} threads: "
-            "bad arguments or out of memory"
-        )
-    owner = owner[:n_cores]
-    t = int(min(threads, n_cores)) if n_cores else 1
-    targets: npt.NDArray[np.bool_] = (owner // t == rank) & ~np.asarray(is_source, bool)
-    return Share(syn_in=syn, owner=owner, targets=targets)
+        raise EngineError(f"assigning {n_cores} cores to {threads} threads: out of memory")
+    return out[:n_cores]

@@ -74,23 +74,28 @@ class DrawnProjectionSpec(ProjectionSpec):
     @classmethod
     def drawn(
         cls,
-        draw: Callable[[], Iterator[DrawnChunk]],
+        draw: Callable[..., Iterator[DrawnChunk]],
         n_synapses: int,
         *,
         id: int,
         pre: int,
         post: int,
         label: str = "",
+        selective: bool = False,
     ) -> DrawnProjectionSpec:
         """Make a static projection of ``n_synapses`` synapses, drawn by ``draw()`` on demand.
 
-        ``draw`` must give the same chunks, in the same order, at every call.
+        ``draw`` must give the same chunks, in the same order, at every call.  With
+        ``selective``, ``draw(keep)`` also takes a function of a block's post indices (the
+        post population's) that says whether to draw that block: a block it refuses is not
+        drawn, and the others are drawn as by ``draw()`` (see :meth:`chunks`).
         """
         self = cls.__new__(cls)
         self.__dict__.update(
             id=id, pre=pre, post=post, label=label, plasticity=None, rule_params=None
         )
         self.__dict__["_draw"] = draw
+        self.__dict__["_selective"] = bool(selective)
         self.__dict__["_n"] = int(n_synapses)
         return self
 
@@ -106,11 +111,24 @@ class DrawnProjectionSpec(ProjectionSpec):
             return int(self.__dict__["_n"])
         return len(self.__dict__["pre_index"])
 
-    def chunks(self) -> Iterator[DrawnChunk]:
-        """Yield the synapses block by block (one chunk of every array when stored)."""
+    def chunks(self, keep: Callable[[IntArray], bool] | None = None) -> Iterator[DrawnChunk]:
+        """Yield the synapses block by block (one chunk of every array when stored).
+
+        Parameters
+        ----------
+        keep
+            A hint for a reader that wants the synapses onto some post neurons only:
+            ``keep(post)`` gets a block's post indices before it is drawn, and a block it
+            refuses may be skipped without being drawn (a selective draw, see
+            :meth:`drawn`).  Every block with a post neuron it accepts is yielded whole, in
+            order; a stored projection, or one drawn otherwise, yields everything.
+        """
         draw = self.__dict__.get("_draw")
         if draw is None:
             yield tuple(self.__dict__[name] for name in _COLUMNS)
+            return
+        if keep is not None and self.__dict__.get("_selective"):
+            yield from draw(keep)
             return
         yield from draw()
 

@@ -10,7 +10,7 @@ of a weight or delay (``set``, a connection's setter) stores every array, as bef
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, overload
 
 import numpy as np
@@ -64,10 +64,16 @@ class Redraw:
         w, d = (self._value(values, name, n) for name in ("weight", "delay"))
         return src, tgt, w, d, np.rint(d / self._dt).astype(np.int64)
 
-    def blocks(self) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
-        """Per block: pre and post indices, weights and delays as given, delays in steps."""
+    def blocks(
+        self, keep: Callable[[int, int], bool] | None = None
+    ) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
+        """Per block: pre and post indices, weights and delays as given, delays in steps.
+
+        ``keep(lo, hi)``: only the blocks of post indices ``lo .. hi - 1`` for which it is
+        true are drawn (``_native.DrawnBlocks``).
+        """
         with drawn_in_sequence(self._rngs):
-            for src, tgt, values in self._blocks():
+            for src, tgt, values in self._blocks(keep):
                 yield self._columns(src, tgt, values)
 
     def count(self) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
@@ -154,8 +160,12 @@ def drawn_spec(
     ``pre_index``/``post_index`` map the projection's indices to the root populations'.
     """
 
-    def draw() -> Iterator[DrawnChunk]:
-        for src, tgt, w, _d, steps in redraw.blocks():
+    def draw(keep: Callable[[IntArray], bool] | None = None) -> Iterator[DrawnChunk]:
+        def keep_block(lo: int, hi: int) -> bool:
+            assert keep is not None
+            return keep(post_index[lo:hi])
+
+        for src, tgt, w, _d, steps in redraw.blocks(None if keep is None else keep_block):
             yield (
                 pre_index[src],
                 post_index[tgt],
@@ -164,4 +174,6 @@ def drawn_spec(
                 np.broadcast_to(np.int64(receptor), (len(src),)),
             )
 
-    return DrawnProjectionSpec.drawn(draw, redraw.n, id=spec_id, pre=pre, post=post, label=label)
+    return DrawnProjectionSpec.drawn(
+        draw, redraw.n, id=spec_id, pre=pre, post=post, label=label, selective=True
+    )
