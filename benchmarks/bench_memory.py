@@ -153,10 +153,14 @@ def run_ranks(
     out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{tree} {network} failed:\n{out.stderr[-3000:]}")
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
-    results: list[dict[str, Any]] = sorted(
-        (json.loads(ln) for ln in lines), key=lambda d: d["rank"]
-    )
+    # the ranks' lines may run together (mpiexec merges their output): read object by object
+    decoder, text, found = json.JSONDecoder(), out.stdout, []
+    at = text.find('{"rank"')
+    while at >= 0:
+        obj, end = decoder.raw_decode(text, at)
+        found.append(obj)
+        at = text.find('{"rank"', end)
+    results: list[dict[str, Any]] = sorted(found, key=lambda d: d["rank"])
     if len(results) != processes:
         raise RuntimeError(f"{network}: {len(results)} ranks reported, not {processes}")
     return results

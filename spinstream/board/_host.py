@@ -26,7 +26,7 @@ from spinstream.board._plastic import (
     apply_neuromodulation,
     check_plasticity,
 )
-from spinstream.board._share import Share, count_synapses_in, share_of_rank
+from spinstream.board._share import Share, SynapseCounter, count_synapses_in, share_of_rank
 from spinstream.board._structural import StructuralState, StructuralStatistics
 from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
@@ -99,6 +99,15 @@ class _Probe:
 class _Recording:
     indices: I64
     interval: int
+
+
+def _core_layout(spec: NetworkSpec, plan: MappingPlan) -> tuple[I64, I64, I64]:
+    """Each population's first global neuron id; each core's first one and its neurons."""
+    sizes = np.array([p.size for p in spec.populations], dtype=np.int64)
+    pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
+    core_gid0 = np.array([pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
+    core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
+    return pop_base, core_gid0, core_n
 
 
 def _ring_slots(max_delay: int) -> int:
@@ -283,11 +292,16 @@ class HostBoard(Board):
         and leaves the board as it was: still loaded with its previous network, if any.
         """
         _check_network(spec)
+        counter = None
         if self._procs is not None:
             self._procs.open()  # again after close()
-            self._procs.check_same_network(spec)
+            if all_static(spec):  # counted as the synapses are read: no pass of its own
+                pop_base, core_gid0, core_n = _core_layout(spec, plan)
+                counter = SynapseCounter(core_gid0, core_n, pop_base)
+            self._procs.check_same_network(spec, None if counter is None else counter.visit)
             self._inputs, self._owe_sync = [], True
         saved = dict(self.__dict__)
+        self._counter = counter
         saved["_recordings"] = dict(self._recordings)
         saved["_rec_currents"] = set(self._rec_currents)
         try:
@@ -337,11 +351,7 @@ class HostBoard(Board):
 
     def _lay_out_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
         """Give each population and each core its first global neuron id."""
-        pops = spec.populations
-        sizes = np.array([p.size for p in pops], dtype=np.int64)
-        self._pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
-        core_gid0 = np.array([self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
-        core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
+        self._pop_base, core_gid0, core_n = _core_layout(spec, plan)
         self._core_gid0, self._core_n = core_gid0, core_n
         if core_n.size and core_n.max() > MAX_ATOMS_PER_CORE:
             raise ParameterError(f"at most {MAX_ATOMS_PER_CORE} neurons fit on one core")
@@ -372,7 +382,11 @@ class HostBoard(Board):
         """
         if self._procs is None or not all_static(spec):
             return None
-        syn_in = count_synapses_in(spec, self._core_gid0, self._core_n, self._pop_base)
+        counter, self._counter = self._counter, None
+        if counter is not None:  # while the ranks compared their networks
+            syn_in = counter.counts()
+        else:
+            syn_in = count_synapses_in(spec, self._core_gid0, self._core_n, self._pop_base)
         pops = spec.populations
         is_source = np.array(
             [

@@ -275,14 +275,18 @@ class Processes:
         theirs: list[Any] = self.comm.bcast(mine if self.rank == 0 else None, root=0)
         return theirs
 
-    def check_same_network(self, spec: Any) -> None:
+    def check_same_network(
+        self, spec: Any, visit: Callable[[Any, Any], None] | None = None
+    ) -> None:
         """Raise :class:`EngineError` on every rank unless every rank built this network.
 
         Each rank must build the same populations, parameters and synapses (connectors
         drawn from seeded generators: ``NativeRNG`` or ``NumpyRNG(seed=...)``); a rank with
         another network would silently compute another one's share.  Collective.
+        ``visit(projection, chunk)`` sees every piece of synapses read on the way (the
+        board counts the synapses onto each core in the same pass).
         """
-        mine = network_fingerprints(spec)
+        mine = network_fingerprints(spec, visit)
         theirs = self.comm.allgather([d for _, d in mine])
         for r, digests in enumerate(theirs):
             if len(digests) != len(mine):
@@ -400,7 +404,7 @@ def fold(digest: int, what: str, *values: Any) -> int:
 _SYNAPSE_COLUMNS = (np.int64, np.int64, np.float64, np.int64, np.int64)
 
 
-def _digest_synapses(h: Any, q: Any) -> None:
+def _digest_synapses(h: Any, q: Any, visit: Callable[[Any, Any], None] | None = None) -> None:
     """Add a projection's synapses (its five columns) to a hash, block by block.
 
     A drawn projection (``DrawnProjectionSpec``) is read a block at a time, never whole
@@ -417,6 +421,8 @@ def _digest_synapses(h: Any, q: Any) -> None:
     n = 0
     with np.errstate(over="ignore"):
         for chunk in chunks:
+            if visit is not None:
+                visit(q, chunk)
             k = len(chunk[0])
             for c, (values, dtype) in enumerate(zip(chunk, _SYNAPSE_COLUMNS, strict=True)):
                 arr = np.asarray(values, dtype=dtype)
@@ -431,8 +437,14 @@ def _digest_synapses(h: Any, q: Any) -> None:
         h.update(np.uint64(t).tobytes())
 
 
-def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
-    """Return a short hash of every part of a network, named as an error would name it."""
+def network_fingerprints(
+    spec: Any, visit: Callable[[Any, Any], None] | None = None
+) -> list[tuple[str, bytes]]:
+    """Return a short hash of every part of a network, named as an error would name it.
+
+    ``visit(projection, chunk)``: called with every piece of every projection's synapses
+    (pre, post, weight, delay steps, receptor) as it is read.
+    """
     import hashlib
 
     out: list[tuple[str, bytes]] = []
@@ -468,7 +480,7 @@ def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
     for q in spec.projections:
         h = hashlib.blake2b(digest_size=8)
         h.update(repr((q.pre, q.post, q.label, q.plasticity)).encode())
-        _digest_synapses(h, q)
+        _digest_synapses(h, q, visit)
         for key in sorted(q.rule_params or {}):
             _digest(h, (q.rule_params or {})[key])
         out.append((f"projection {q.label or q.id!r}", h.digest()))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,9 +34,47 @@ from spinstream.board import _engine as E
 from spinstream.board._build import spec_chunks
 from spinstream.model import EngineError, NetworkSpec
 
-__all__ = ["Share", "count_synapses_in", "share_of_rank"]
+__all__ = ["Share", "SynapseCounter", "count_synapses_in", "share_of_rank"]
 
 IntArray = npt.NDArray[np.int64]
+
+
+class SynapseCounter:
+    """Count the synapses onto each core, piece by piece (see :func:`count_synapses_in`).
+
+    Parameters
+    ----------
+    core_gid0, core_n
+        Each core's first global neuron id and neuron count (the board's layout).
+    pop_base
+        Each population's first global neuron id.
+    """
+
+    def __init__(self, core_gid0: IntArray, core_n: IntArray, pop_base: IntArray) -> None:
+        self._n_cores = n_cores = len(core_gid0)
+        self._n_gids = int((core_gid0 + core_n).max()) if n_cores else 0
+        self._gid_core = np.full(self._n_gids + 1, n_cores, np.int64)  # n_cores: on no core
+        for c in range(n_cores):
+            self._gid_core[core_gid0[c] : core_gid0[c] + core_n[c]] = c
+        self._pop_base = pop_base
+        self._counts = np.zeros(n_cores + 1, np.int64)
+
+    def add(self, post_base: int, post: npt.ArrayLike) -> None:
+        """Count synapses onto global neuron ids ``post_base + post``."""
+        gids = post_base + np.asarray(post, np.int64)
+        if len(gids) and (gids.min() < 0 or gids.max() >= self._n_gids):
+            raise EngineError("counting the synapses: a synapse's neuron is on no core")
+        self._counts += np.bincount(self._gid_core[gids], minlength=self._n_cores + 1)
+
+    def visit(self, projection: Any, chunk: Any) -> None:
+        """Count a piece ``(pre, post, ...)`` of a projection (``check_same_network``)."""
+        self.add(int(self._pop_base[projection.post]), chunk[1])
+
+    def counts(self) -> IntArray:
+        """Return the synapses onto each core counted so far (int64, one per core)."""
+        if self._counts[self._n_cores]:
+            raise EngineError("counting the synapses: a synapse's neuron is on no core")
+        return self._counts[: self._n_cores].copy()
 
 
 def count_synapses_in(
@@ -57,20 +96,10 @@ def count_synapses_in(
     numpy.ndarray
         int64, one count per core.
     """
-    n_cores = len(core_gid0)
-    n_gids = int((core_gid0 + core_n).max()) if n_cores else 0
-    gid_core = np.full(n_gids + 1, n_cores, np.int64)  # n_cores: a neuron on no core
-    for c in range(n_cores):
-        gid_core[core_gid0[c] : core_gid0[c] + core_n[c]] = c
-    counts = np.zeros(n_cores + 1, np.int64)
+    counter = SynapseCounter(core_gid0, core_n, pop_base)
     for _pre_base, post_base, _pre, post, *_ in spec_chunks(spec, pop_base):
-        gids = post_base + np.asarray(post, np.int64)
-        if len(gids) and (gids.min() < 0 or gids.max() >= n_gids):
-            raise EngineError("counting the synapses: a synapse's neuron is on no core")
-        counts += np.bincount(gid_core[gids], minlength=n_cores + 1)
-    if counts[n_cores]:
-        raise EngineError("counting the synapses: a synapse's neuron is on no core")
-    return counts[:n_cores]
+        counter.add(post_base, post)
+    return counter.counts()
 
 
 @dataclass(frozen=True)
