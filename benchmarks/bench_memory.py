@@ -3,6 +3,7 @@
     python benchmarks/bench_memory.py                        # this tree, 5 rounds
     python benchmarks/bench_memory.py --before /path/to/old  # alternate with another tree
     python benchmarks/bench_memory.py --mpi 2                # 1 process against 2 (mpiexec)
+    python benchmarks/bench_memory.py --mpi 2 --before /path/to/old  # and old's 2 processes
 
 Two networks, both drawn with ``sim.NativeRNG()``: the cortical microcircuit
 (``examples/microcircuit``, ``--scale``, Poisson background) and a CUBA-style network
@@ -19,11 +20,11 @@ loading).  With ``--before`` the trees alternate round by round (ABAB, then BABA
 number is printed as median (min-max) over the rounds.  The machine may be loaded.
 
 With ``--mpi K`` this tree runs each network in one process and under ``mpiexec -n K``
-(alternating, as with ``--before``); every rank reports its own numbers and the synapses its
-rows hold (``HostBoard.held_synapses``).  Printed per configuration: the fullest rank's peak
-and steady RSS (MiB, and per synapse of the whole network after the empty baseline of the
-same configuration), the synapses the fullest rank held, and the set-up time of the slowest
-rank (build + first step).
+(alternating; with ``--before``, the other tree under ``mpiexec -n K`` as well); every rank
+reports its own numbers and the synapses its rows hold (``HostBoard.held_synapses``).
+Printed per configuration: the fullest rank's peak and steady RSS (MiB, and per synapse of
+the whole network after the empty baseline of the same configuration), the synapses the
+fullest rank held, and the set-up time of the slowest rank (build + first step).
 """
 
 from __future__ import annotations
@@ -113,7 +114,10 @@ def child(args: argparse.Namespace) -> None:
     ran = _status()
     board = sim.state.runtime.board
     board_synapses = board.synapses
-    held = board.held_synapses()
+    if hasattr(board, "held_synapses"):
+        held = board.held_synapses()
+    else:  # a tree from before it (--before): every rank built every row
+        held = (board_synapses.n_synapses, 0)
     rank = board.rank
     sim.end()
     print(
@@ -173,23 +177,26 @@ def run(tree: Path, network: str, empty: bool, args: argparse.Namespace) -> dict
 
 def compare_processes(args: argparse.Namespace) -> None:
     """``--mpi K``: one process against K, alternating; the fullest and slowest rank's."""
-    configs = [1, args.mpi]
-    rows: dict[tuple[str, int], list[dict[str, float]]] = {}
+    configs = [("this", ROOT, 1), ("this", ROOT, args.mpi)]
+    if args.before is not None:  # the other tree over K processes too
+        configs.append(("before", args.before, args.mpi))
+    rows: dict[tuple[str, str, int], list[dict[str, float]]] = {}
     for r in range(args.rounds):
         order = configs if r % 2 == 0 else list(reversed(configs))
         for network in args.networks.split(","):
-            for k in order:
-                full = run_ranks(ROOT, network, False, args, k)
-                empty = run_ranks(ROOT, network, True, args, k)
+            for name, tree, k in order:
+                full = run_ranks(tree, network, False, args, k)
+                empty = run_ranks(tree, network, True, args, k)
                 n = full[0]["synapses"] - empty[0]["synapses"]
                 mib = 2**20 / n
                 peak = max(f["peak"] for f in full)
                 steady = max(f["steady"] for f in full)
-                rows.setdefault((network, k), []).append(
+                rows.setdefault((network, name, k), []).append(
                     {
                         "synapses": n,
                         "held": max(f["held"] for f in full),
                         "held_sum": sum(f["held"] for f in full),
+                        "engine_synapses": full[0]["synapses"],  # background included
                         "peak_mib": peak,
                         "steady_mib": steady,
                         "peak": (peak - max(e["peak"] for e in empty)) * mib,
@@ -198,21 +205,23 @@ def compare_processes(args: argparse.Namespace) -> None:
                         "load_s": max(f["load_s"] for f in full),
                     }
                 )
-                print(f"round {r + 1} {network} K={k}: {rows[(network, k)][-1]}", flush=True)
+                print(f"round {r + 1} {network} {name} K={k}: {rows[(network, name, k)][-1]}")
     print(
         f"\nOne process against {args.mpi} (mpiexec), threads={args.threads} per process, "
         f"median (min-max) of {args.rounds} rounds; loaded machine.  Per rank: the fullest "
         "rank's RSS (B/syn: of the whole network's synapses, after the empty baseline), the "
         "slowest rank's set-up (build + first step)"
     )
-    head = f"{'network':>13} {'K':>2} {'synapses':>11} {'held (fullest)':>15} "
+    head = f"{'network':>13} {'tree':>6} {'K':>2} {'synapses':>11} {'held (fullest)':>15} "
     head += f"{'peak MiB':>18} {'peak B/syn':>16} {'steady MiB':>18} {'steady B/syn':>16} "
     head += f"{'set-up s':>16} {'first step s':>16}"
     print(head)
-    for (network, k), values in rows.items():
-        assert all(v["held_sum"] == v["synapses"] for v in values), "held: not the whole"
+    for (network, name, k), values in rows.items():
+        if name == "this":
+            assert all(v["held_sum"] == v["engine_synapses"] for v in values), "held: not all"
         print(
-            f"{network:>13} {k:>2} {values[0]['synapses']:>11,} {values[0]['held']:>15,} "
+            f"{network:>13} {name:>6} {k:>2} {values[0]['synapses']:>11,} "
+            f"{values[0]['held']:>15,} "
             f"{spread([v['peak_mib'] for v in values]):>18} "
             f"{spread([v['peak'] for v in values]):>16} "
             f"{spread([v['steady_mib'] for v in values]):>18} "

@@ -10,8 +10,8 @@
  * rings are the same bit for bit.  Random numbers: each source core and each stochastic
  * target core draws from its own generator, only on its owner's thread; the noisy current
  * sources draw on thread 0, in source order.  Nothing is allocated while steps run.
- * Over K MPI processes (mpi.c) the neuron cores are assigned to K*T parts, a rank keeps the
- * parts rank*T .. rank*T + T - 1, and between phases 2 and 3 thread 0 exchanges the step's
+ * Over K MPI processes (mpi.c) the neuron cores are assigned to K*T parts (here, or by the
+ * caller: ss_pool_create_owned), a rank keeps the parts rank*T .. rank*T + T - 1, and between phases 2 and 3 thread 0 exchanges the step's
  * spikes with the other ranks (one more barrier), so that phase 3 sees every core's spikes.
  */
 #define _POSIX_C_SOURCE 200809L
