@@ -37,7 +37,9 @@ Cases:
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
   rank, naming the step.
 - ``differ``: the ranks draw their connections from unseeded generators (another network on
-  each rank): loading must refuse it on every rank.
+  each rank): loading must refuse it on every rank.  ``differ_drawn``: the same with a
+  NativeRNG seeded by the rank (a drawn projection, compared by the digest taken when the
+  PyNN layer first drew it).
 """
 
 from __future__ import annotations
@@ -309,6 +311,8 @@ def case_static(threads: int) -> dict[str, Any]:
         syn_in = count_synapses_in(spec, board._core_gid0, board._core_n, board._pop_base)
         out: dict[str, Any] = {
             "syn_in": syn_in,
+            # what the board counted without drawing (drawn projections' in-degrees)
+            "share_syn_in": syn_in if board._share is None else board._share.syn_in,
             "held": np.array(held, np.int64),
             "total": np.array([len(e) + len(i) + len(drive)], np.int64),
             "drawn": np.array(drawn),
@@ -344,6 +348,15 @@ def case_differ() -> dict[str, Any]:
     sim.Projection(
         a, a, sim.FixedProbabilityConnector(0.2, rng=sim.NumpyRNG()), sim.StaticSynapse()
     )
+    sim.run(1.0)
+    return {}
+
+
+def case_differ_drawn() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    a = sim.Population(50, sim.IF_curr_exp(), label="a")
+    rng = sim.NativeRNG(seed=sim.rank())  # another seed on each rank
+    sim.Projection(a, a, sim.FixedProbabilityConnector(0.2, rng=rng), sim.StaticSynapse())
     sim.run(1.0)
     return {}
 
@@ -388,6 +401,8 @@ def main(argv: list[str]) -> None:
         result = case_diverge()
     elif case == "differ":
         result = case_differ()
+    elif case == "differ_drawn":
+        result = case_differ_drawn()
     elif case in ("die", "kill"):
         result = case_die(case)
     else:

@@ -284,8 +284,9 @@ def test_state_recorded_on_one_rank_only_stops_every_rank(tmp_path: Path) -> Non
     assert "recorded other state variables" in text
 
 
-def test_ranks_that_build_different_networks_are_refused(tmp_path: Path) -> None:
-    proc = mpirun(2, "differ", out=tmp_path / "differ")
+@pytest.mark.parametrize("case", ["differ", "differ_drawn"])
+def test_ranks_that_build_different_networks_are_refused(case: str, tmp_path: Path) -> None:
+    proc = mpirun(2, case, out=tmp_path / case)
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr
     assert "projection" in text, text[-3000:]

@@ -22,7 +22,7 @@ import spinstream.pyNN as sim  # noqa: E402
 from spinstream.board import _engine as E  # noqa: E402
 from spinstream.board._build import build_static_blocks, spec_chunks  # noqa: E402
 from spinstream.board._share import count_synapses_in, share_of_rank  # noqa: E402
-from spinstream.model import EngineError  # noqa: E402
+from spinstream.model import ColumnDigest, EngineError  # noqa: E402
 from tests.mpi_run import STATIC_CELL  # noqa: E402
 from tests.test_build_rows import _net  # noqa: E402
 
@@ -128,3 +128,25 @@ def test_a_rank_draws_only_the_blocks_that_reach_its_targets() -> None:
         assert skipped.n_synapses == syn_in[share.targets].sum() > 0
     finally:
         sim.end()
+
+
+def test_column_digest_does_not_depend_on_the_pieces_and_sees_every_change() -> None:
+    rng = np.random.default_rng(1)
+    cols = (rng.integers(0, 100, 1000), rng.normal(size=1000))
+    kinds = (np.int64, np.float64)
+
+    def digest(cuts: list[int], a: np.ndarray, w: np.ndarray) -> bytes:
+        d = ColumnDigest(kinds)
+        for lo, hi in zip([0, *cuts], [*cuts, len(a)], strict=True):
+            d.add(a[lo:hi], w[lo:hi])
+        return d.digest()
+
+    whole = digest([], *cols)
+    assert digest([1, 500, 999], *cols) == whole
+    swapped = cols[0].copy()
+    swapped[[3, 4]] = swapped[[4, 3]] if swapped[3] != swapped[4] else (swapped[3] + 1, 0)
+    assert digest([], swapped, cols[1]) != whole  # order
+    w = cols[1].copy()
+    w[700] = np.nextafter(w[700], 9.0)
+    assert digest([10], cols[0], w) != whole  # one ulp of one value
+    assert digest([], cols[0][:-1], cols[1][:-1]) != whole  # one synapse fewer

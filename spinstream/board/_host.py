@@ -298,6 +298,7 @@ class HostBoard(Board):
             if all_static(spec):  # counted as the synapses are read: no pass of its own
                 pop_base, core_gid0, core_n = _core_layout(spec, plan)
                 counter = SynapseCounter(core_gid0, core_n, pop_base)
+                counter.add_known(spec)  # drawn projections that know their in-degrees
             self._procs.check_same_network(spec, None if counter is None else counter.visit)
             self._inputs, self._owe_sync = [], True
         saved = dict(self.__dict__)

@@ -37,7 +37,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.model import EngineError, ParameterError
+from spinstream.model import ColumnDigest, EngineError, ParameterError
 
 #: The environment variables by which MPI launchers (MPICH's hydra, Open MPI's mpirun,
 #: MVAPICH, Slurm's srun with PMI) tell a process how many processes were started.
@@ -407,34 +407,24 @@ _SYNAPSE_COLUMNS = (np.int64, np.int64, np.float64, np.int64, np.int64)
 def _digest_synapses(h: Any, q: Any, visit: Callable[[Any, Any], None] | None = None) -> None:
     """Add a projection's synapses (its five columns) to a hash, block by block.
 
-    A drawn projection (``DrawnProjectionSpec``) is read a block at a time, never whole
-    (reading a column draws every block and keeps the whole column); the digest does not
-    depend on the blocks, so a drawn projection and the same one stored hash alike.  As
-    :func:`_digest`: per column, the xor of its 8-byte words and the sum of their products
-    with their positions (modulo 2**64), and its length.
+    A drawn projection (``DrawnProjectionSpec``) gives the digest taken when its blocks were
+    first drawn (``fingerprint``), or else is read a block at a time, never whole; the
+    digest does not depend on the blocks (:class:`ColumnDigest`).  ``visit(q, chunk)`` sees
+    each piece read.
     """
+    fingerprint = getattr(q, "fingerprint", None)
+    if fingerprint is not None:
+        h.update(b"drawn" + fingerprint)
+        return
     chunks = q.chunks() if hasattr(q, "chunks") else None
     if chunks is None:
         chunks = [(q.pre_index, q.post_index, q.weight, q.delay_steps, q.receptor)]
-    xor = [np.uint64(0)] * len(_SYNAPSE_COLUMNS)
-    total = [np.uint64(0)] * len(_SYNAPSE_COLUMNS)
-    n = 0
-    with np.errstate(over="ignore"):
-        for chunk in chunks:
-            if visit is not None:
-                visit(q, chunk)
-            k = len(chunk[0])
-            for c, (values, dtype) in enumerate(zip(chunk, _SYNAPSE_COLUMNS, strict=True)):
-                arr = np.asarray(values, dtype=dtype)
-                words = np.ascontiguousarray(np.broadcast_to(arr, (k,))).view(np.uint64)
-                pos = np.arange(n + 1, n + k + 1, dtype=np.uint64)
-                xor[c] ^= np.bitwise_xor.reduce(words, initial=np.uint64(0))
-                total[c] += np.add.reduce(words * pos, initial=np.uint64(0), dtype=np.uint64)
-            n += k
-    h.update(f"{n} synapses".encode())
-    for x, t in zip(xor, total, strict=True):
-        h.update(np.uint64(x).tobytes())
-        h.update(np.uint64(t).tobytes())
+    columns = ColumnDigest(_SYNAPSE_COLUMNS)
+    for chunk in chunks:
+        if visit is not None:
+            visit(q, chunk)
+        columns.add(*chunk)
+    h.update(columns.digest())
 
 
 def network_fingerprints(

@@ -58,6 +58,7 @@ class SynapseCounter:
             self._gid_core[core_gid0[c] : core_gid0[c] + core_n[c]] = c
         self._pop_base = pop_base
         self._counts = np.zeros(n_cores + 1, np.int64)
+        self._known: set[int] = set()  # projections counted from their in-degrees
 
     def add(self, post_base: int, post: npt.ArrayLike) -> None:
         """Count synapses onto global neuron ids ``post_base + post``."""
@@ -66,9 +67,29 @@ class SynapseCounter:
             raise EngineError("counting the synapses: a synapse's neuron is on no core")
         self._counts += np.bincount(self._gid_core[gids], minlength=self._n_cores + 1)
 
+    def add_known(self, spec: NetworkSpec) -> None:
+        """Count the drawn projections that know their in-degrees (nothing drawn).
+
+        Their pieces, should they be read (:meth:`visit`), are not counted again.
+        """
+        for q in spec.projections:
+            known = getattr(q, "in_degree", None)
+            if known is None or id(q) in self._known:
+                continue
+            post, counts = known
+            gids = int(self._pop_base[q.post]) + np.asarray(post, np.int64)
+            if len(gids) and (gids.min() < 0 or gids.max() >= self._n_gids):
+                raise EngineError("counting the synapses: a synapse's neuron is on no core")
+            cores = self._gid_core[gids]
+            self._counts += np.bincount(cores, weights=counts, minlength=self._n_cores + 1).astype(
+                np.int64
+            )
+            self._known.add(id(q))
+
     def visit(self, projection: Any, chunk: Any) -> None:
         """Count a piece ``(pre, post, ...)`` of a projection (``check_same_network``)."""
-        self.add(int(self._pop_base[projection.post]), chunk[1])
+        if id(projection) not in self._known:
+            self.add(int(self._pop_base[projection.post]), chunk[1])
 
     def counts(self) -> IntArray:
         """Return the synapses onto each core counted so far (int64, one per core)."""
