@@ -2,6 +2,8 @@
 
     python benchmarks/bench_memory.py                        # this tree, 5 rounds
     python benchmarks/bench_memory.py --before /path/to/old  # alternate with another tree
+    python benchmarks/bench_memory.py --mpi 2                # 1 process against 2 (mpiexec)
+    python benchmarks/bench_memory.py --mpi 2 --before /path/to/old  # and old's 2 processes
 
 Two networks, both drawn with ``sim.NativeRNG()``: the cortical microcircuit
 (``examples/microcircuit``, ``--scale``, Poisson background) and a CUBA-style network
@@ -16,6 +18,13 @@ the interpreter, the engine, neurons and sources); per synapse is (full - empty)
 Set-up time is split into building the PyNN network and the first step (mapping and
 loading).  With ``--before`` the trees alternate round by round (ABAB, then BABA); each
 number is printed as median (min-max) over the rounds.  The machine may be loaded.
+
+With ``--mpi K`` this tree runs each network in one process and under ``mpiexec -n K``
+(alternating; with ``--before``, the other tree under ``mpiexec -n K`` as well); every rank
+reports its own numbers and the synapses its rows hold (``HostBoard.held_synapses``).
+Printed per configuration: the fullest rank's peak and steady RSS (MiB, and per synapse of
+the whole network after the empty baseline of the same configuration), the synapses the
+fullest rank held, and the set-up time of the slowest rank (build + first step).
 """
 
 from __future__ import annotations
@@ -103,11 +112,19 @@ def child(args: argparse.Namespace) -> None:
     t2 = time.perf_counter()
     sim.run(args.tstop)
     ran = _status()
-    board_synapses = sim.state.runtime.board.synapses
+    board = sim.state.runtime.board
+    board_synapses = board.synapses
+    if hasattr(board, "held_synapses"):
+        held = board.held_synapses()
+    else:  # a tree from before it (--before): every rank built every row
+        held = (board_synapses.n_synapses, 0)
+    rank = board.rank
     sim.end()
     print(
         json.dumps(
             {
+                "rank": int(rank),
+                "held": int(held[0]),
                 "synapses": int(synapses),
                 "engine_synapses": int(board_synapses.n_synapses),
                 "word_bytes": float(board_synapses.word_bytes),
@@ -124,20 +141,94 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def run(tree: Path, network: str, empty: bool, args: argparse.Namespace) -> dict[str, Any]:
-    """One measurement in a fresh process importing spinstream from ``tree``."""
+def run_ranks(
+    tree: Path, network: str, empty: bool, args: argparse.Namespace, processes: int = 1
+) -> list[dict[str, Any]]:
+    """One measurement in fresh processes importing spinstream from ``tree``; every rank's."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--network", network]
     cmd += ["--scale", str(args.scale), "--cuba-n", str(args.cuba_n)]
     cmd += ["--threads", str(args.threads), "--tstop", str(args.tstop)]
     if empty:
         cmd.append("--empty")
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    if processes > 1:
+        mpiexec = Path(sys.executable).parent / "mpiexec"
+        cmd = [str(mpiexec if mpiexec.exists() else "mpiexec"), "-n", str(processes), *cmd]
     out = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{tree} {network} failed:\n{out.stderr[-3000:]}")
-    line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1]
-    result: dict[str, Any] = json.loads(line)
-    return result
+    # the ranks' lines may run together (mpiexec merges their output): read object by object
+    decoder, text, found = json.JSONDecoder(), out.stdout, []
+    at = text.find('{"rank"')
+    while at >= 0:
+        obj, end = decoder.raw_decode(text, at)
+        found.append(obj)
+        at = text.find('{"rank"', end)
+    results: list[dict[str, Any]] = sorted(found, key=lambda d: d["rank"])
+    if len(results) != processes:
+        raise RuntimeError(f"{network}: {len(results)} ranks reported, not {processes}")
+    return results
+
+
+def run(tree: Path, network: str, empty: bool, args: argparse.Namespace) -> dict[str, Any]:
+    """One measurement in a fresh process importing spinstream from ``tree``."""
+    return run_ranks(tree, network, empty, args)[0]
+
+
+def compare_processes(args: argparse.Namespace) -> None:
+    """``--mpi K``: one process against K, alternating; the fullest and slowest rank's."""
+    configs = [("this", ROOT, 1), ("this", ROOT, args.mpi)]
+    if args.before is not None:  # the other tree over K processes too
+        configs.append(("before", args.before, args.mpi))
+    rows: dict[tuple[str, str, int], list[dict[str, float]]] = {}
+    for r in range(args.rounds):
+        order = configs if r % 2 == 0 else list(reversed(configs))
+        for network in args.networks.split(","):
+            for name, tree, k in order:
+                full = run_ranks(tree, network, False, args, k)
+                empty = run_ranks(tree, network, True, args, k)
+                n = full[0]["synapses"] - empty[0]["synapses"]
+                mib = 2**20 / n
+                peak = max(f["peak"] for f in full)
+                steady = max(f["steady"] for f in full)
+                rows.setdefault((network, name, k), []).append(
+                    {
+                        "synapses": n,
+                        "held": max(f["held"] for f in full),
+                        "held_sum": sum(f["held"] for f in full),
+                        "engine_synapses": full[0]["synapses"],  # background included
+                        "peak_mib": peak,
+                        "steady_mib": steady,
+                        "peak": (peak - max(e["peak"] for e in empty)) * mib,
+                        "steady": (steady - max(e["steady"] for e in empty)) * mib,
+                        "setup_s": max(f["build_s"] + f["load_s"] for f in full),
+                        "load_s": max(f["load_s"] for f in full),
+                    }
+                )
+                print(f"round {r + 1} {network} {name} K={k}: {rows[(network, name, k)][-1]}")
+    print(
+        f"\nOne process against {args.mpi} (mpiexec), threads={args.threads} per process, "
+        f"median (min-max) of {args.rounds} rounds; loaded machine.  Per rank: the fullest "
+        "rank's RSS (B/syn: of the whole network's synapses, after the empty baseline), the "
+        "slowest rank's set-up (build + first step)"
+    )
+    head = f"{'network':>13} {'tree':>6} {'K':>2} {'synapses':>11} {'held (fullest)':>15} "
+    head += f"{'peak MiB':>18} {'peak B/syn':>16} {'steady MiB':>18} {'steady B/syn':>16} "
+    head += f"{'set-up s':>16} {'first step s':>16}"
+    print(head)
+    for (network, name, k), values in rows.items():
+        if name == "this":
+            assert all(v["held_sum"] == v["engine_synapses"] for v in values), "held: not all"
+        print(
+            f"{network:>13} {name:>6} {k:>2} {values[0]['synapses']:>11,} "
+            f"{values[0]['held']:>15,} "
+            f"{spread([v['peak_mib'] for v in values]):>18} "
+            f"{spread([v['peak'] for v in values]):>16} "
+            f"{spread([v['steady_mib'] for v in values]):>18} "
+            f"{spread([v['steady'] for v in values]):>16} "
+            f"{spread([v['setup_s'] for v in values], '{:.2f}'):>16} "
+            f"{spread([v['load_s'] for v in values], '{:.2f}'):>16}"
+        )
 
 
 def spread(values: list[float], fmt: str = "{:.1f}") -> str:
@@ -155,12 +246,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--tstop", type=float, default=100.0, help="ms simulated after load")
     parser.add_argument("--networks", default="microcircuit,cuba")
+    parser.add_argument("--mpi", type=int, default=0, help="compare 1 process with this many")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--network", default="microcircuit", help=argparse.SUPPRESS)
     parser.add_argument("--empty", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.mpi > 1:
+        compare_processes(args)
         return
     trees = {"this": ROOT} if args.before is None else {"before": args.before, "this": ROOT}
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}

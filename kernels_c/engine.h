@@ -406,6 +406,20 @@ int32_t ss_comm_rank(const ss_comm *comm);
 int32_t ss_comm_size(const ss_comm *comm);
 /* As ss_pool_create, for this rank's share of the cores (comm NULL: one process). */
 ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm);
+/* As ss_pool_create_comm, with the assignment of the cores given by the caller (owner:
+ * [n_cores] parts rank * T + thread, T the threads clamped to the cores; NULL: assigned
+ * here from the rows).  A rank that built only its own targets' rows (decided before the
+ * rows existed, alike on every rank) gives that assignment.  NULL when a neuron core's part
+ * is not one of the K*T parts, or a source core's not one of this rank's. */
+ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
+                              const int32_t *owner);
+/* The assignment a pool of n_threads threads on rank `rank` of n_ranks makes, before any
+ * engine or row exists: owner[n_cores] gets each core's part (rank * T + thread, T the
+ * threads clamped to the cores), from each core's neurons, whether it is a source and the
+ * synapses into it.  0, or -1 for bad arguments or refused memory. */
+int ss_pool_assign(int32_t n_cores, const int64_t *core_n, const uint8_t *is_source,
+                   const int64_t *syn_in, int32_t n_threads, int32_t rank, int32_t n_ranks,
+                   int32_t *owner);
 /* Internal (threads.c / mpi.c): one pool's exchange of spikes. */
 typedef struct ss_xchg ss_xchg;
 ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,

@@ -7,8 +7,9 @@
  * ints, Open MPI's are pointers: `handle_bytes` says which, and each has its own function
  * type, so every call matches the library's own prototype.
  *
- * threads.c assigns the neuron cores to K*T parts (rank r owns parts r*T .. r*T + T - 1) and
- * keeps only the synapses of the rank's own targets.  After the neuron update of each step,
+ * threads.c assigns the neuron cores to K*T parts (rank r owns parts r*T .. r*T + T - 1), or
+ * takes the caller's assignment (ss_pool_create_owned: a static network whose rows each rank
+ * built for its own targets alone), and keeps only the synapses of the rank's own targets.  After the neuron update of each step,
  * thread 0 of every rank calls ss_xchg_step: one MPI_Allgather of a fixed slot per rank
  * (grown, identically on every rank, when a step's spikes do not fit; the part that does not
  * fit follows in one MPI_Allgatherv), so that every rank then holds every neuron core's

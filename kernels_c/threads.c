@@ -10,8 +10,8 @@
  * rings are the same bit for bit.  Random numbers: each source core and each stochastic
  * target core draws from its own generator, only on its owner's thread; the noisy current
  * sources draw on thread 0, in source order.  Nothing is allocated while steps run.
- * Over K MPI processes (mpi.c) the neuron cores are assigned to K*T parts, a rank keeps the
- * parts rank*T .. rank*T + T - 1, and between phases 2 and 3 thread 0 exchanges the step's
+ * Over K MPI processes (mpi.c) the neuron cores are assigned to K*T parts (here, or by the
+ * caller: ss_pool_create_owned), a rank keeps the parts rank*T .. rank*T + T - 1, and between phases 2 and 3 thread 0 exchanges the step's
  * spikes with the other ranks (one more barrier), so that phase 3 sees every core's spikes.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -405,16 +405,24 @@ static int has_rows(const ss_core *c) { return c->rows && c->row_ptr && c->n > 0
 /* Longest-processing-time assignment of the cores to threads: a core's cost is its neurons
  * plus a share of its incoming synapses (which it adds up in phases 2 and 3); sources are
  * balanced on their own, as phase 1 is theirs.  Ties go to the lowest core and thread, so
- * the assignment is deterministic (the results do not depend on it anyway). */
-static void assign(ss_pool *pl, const ss_engine *e, const int64_t *syn_in) {
-    /* over K ranks: the neuron cores go to K*T parts, alike on every rank; the sources (which
-     * every rank draws) to this rank's T threads */
-    const int32_t n_cores = e->n_cores, T = pl->n_threads, P = T * pl->n_ranks;
+ * the assignment is deterministic (the results do not depend on it anyway).  Over K ranks:
+ * the neuron cores go to K*T parts, alike on every rank; the sources (which every rank
+ * draws) to this rank's T threads.  T here is already clamped to the cores. */
+static int assign_parts(int32_t n_cores, const int64_t *core_n, const uint8_t *is_source,
+                        const int64_t *syn_in, int32_t T, int32_t rank, int32_t n_ranks,
+                        int32_t *owner) {
+    const int32_t P = T * n_ranks;
     double *cost = (double *)calloc((size_t)n_cores + 1, sizeof(double));
     double *load = (double *)calloc((size_t)P + (size_t)T, sizeof(double));
     int32_t *order = (int32_t *)malloc(((size_t)n_cores + 1) * sizeof(int32_t));
+    if (!cost || !load || !order) {
+        free(cost);
+        free(load);
+        free(order);
+        return -1;
+    }
     for (int32_t ci = 0; ci < n_cores; ci++) {
-        cost[ci] = (double)e->cores[ci].n + (double)syn_in[ci] / 64.0;
+        cost[ci] = (double)core_n[ci] + (double)syn_in[ci] / 64.0;
         order[ci] = ci;
     }
     /* insertion sort by cost, descending, stable: a few thousand cores at most */
@@ -429,23 +437,73 @@ static void assign(ss_pool *pl, const ss_engine *e, const int64_t *syn_in) {
     }
     for (int32_t i = 0; i < n_cores; i++) {
         const int32_t ci = order[i];
-        const int src = ss_is_source(&e->cores[ci]);
+        const int src = is_source[ci] != 0;
         double *ld = load + (src ? P : 0);
         const int32_t n_parts = src ? T : P;
         int32_t best = 0;
         for (int32_t t = 1; t < n_parts; t++)
             if (ld[t] < ld[best]) best = t;
         ld[best] += cost[ci];
-        pl->owner[ci] = src ? pl->rank * T + best : best;
+        owner[ci] = src ? rank * T + best : best;
     }
     free(cost);
     free(load);
     free(order);
+    return 0;
 }
 
-static int split_rows(ss_pool *pl, const ss_engine *e) {
+/* The threads a pool of n_threads runs on n_cores cores: a thread without a core would only
+ * wait. */
+static int32_t pool_threads(int32_t n_threads, int32_t n_cores) {
+    return n_threads > n_cores ? (n_cores > 0 ? n_cores : 1) : n_threads;
+}
+
+int ss_pool_assign(int32_t n_cores, const int64_t *core_n, const uint8_t *is_source,
+                   const int64_t *syn_in, int32_t n_threads, int32_t rank, int32_t n_ranks,
+                   int32_t *owner) {
+    if (n_cores < 0 || n_threads < 1 || n_threads > 1024 || n_ranks < 1 || rank < 0 ||
+        rank >= n_ranks)
+        return -1;
+    return assign_parts(n_cores, core_n, is_source, syn_in, pool_threads(n_threads, n_cores),
+                        rank, n_ranks, owner);
+}
+
+static int assign(ss_pool *pl, const ss_engine *e, const int64_t *syn_in) {
+    const int32_t n_cores = e->n_cores;
+    int64_t *n = (int64_t *)calloc((size_t)n_cores + 1, sizeof(int64_t));
+    uint8_t *src = (uint8_t *)calloc((size_t)n_cores + 1, 1);
+    int rc = -1;
+    if (n && src) {
+        for (int32_t ci = 0; ci < n_cores; ci++) {
+            n[ci] = e->cores[ci].n;
+            src[ci] = (uint8_t)(ss_is_source(&e->cores[ci]) != 0);
+        }
+        rc = assign_parts(n_cores, n, src, syn_in, pl->n_threads, pl->rank, pl->n_ranks,
+                          pl->owner);
+    }
+    free(n);
+    free(src);
+    return rc;
+}
+
+/* One thread whose rank computes every target of the rows (one process, or a rank that
+ * built its own targets' rows alone) reads the board's rows as they are: no copy. */
+static int rows_all_local(const ss_pool *pl, const ss_engine *e) {
+    if (pl->n_threads != 1) return 0;
+    if (pl->n_ranks == 1) return 1;
+    for (int32_t ci = 0; ci < e->n_cores; ci++) {
+        const ss_core *c = &e->cores[ci];
+        if (!has_rows(c)) continue;
+        const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
+        for (; p < end; p += 1 + seg_words(e, c, *p))
+            if (local_thread(pl, seg_target(e, c, *p)) < 0) return 0;
+    }
+    return 1;
+}
+
+static int split_rows(ss_pool *pl, const ss_engine *e, int shared) {
     const int32_t n_cores = e->n_cores, T = pl->n_threads;
-    if (T == 1 && pl->n_ranks == 1) { /* one thread reads the board's rows as they are */
+    if (shared) { /* one thread reads the board's rows as they are */
         for (int32_t ci = 0; ci < n_cores; ci++) {
             const ss_core *c = &e->cores[ci];
             if (!has_rows(c) || c->row_ptr[c->n] == c->row_ptr[0]) continue;
@@ -554,10 +612,14 @@ ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
 }
 
 ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm) {
+    return ss_pool_create_owned(e, n_threads, comm, NULL);
+}
+
+ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
+                              const int32_t *owner) {
     if (n_threads < 1 || n_threads > 1024 || e->n_cores < 0) return NULL;
     const int32_t n_cores = e->n_cores;
-    int32_t T = n_threads;
-    if (T > n_cores) T = n_cores > 0 ? n_cores : 1; /* a thread without a core would only wait */
+    const int32_t T = pool_threads(n_threads, n_cores);
     ss_pool *pl = (ss_pool *)calloc(1, sizeof(ss_pool));
     if (!pl) return NULL;
     pl->n_threads = T;
@@ -606,14 +668,23 @@ ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm) {
         } else {
             pl->neu[pl->n_neu++] = ci;
         }
-        if (!has_rows(c)) continue;
+        if (owner || !has_rows(c)) continue;
         const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
         while (p < end) {
             syn_in[seg_target(e, c, *p)] += *p & 0xFFFFu;
             p += 1 + seg_words(e, c, *p);
         }
     }
-    if (ok) assign(pl, e, syn_in);
+    if (ok && owner) { /* the caller's: each neuron core in a part, each source here */
+        const int32_t P = T * pl->n_ranks, lo = pl->rank * T;
+        for (int32_t ci = 0; ok && ci < n_cores; ci++) {
+            const int32_t o = owner[ci];
+            ok = ss_is_source(&e->cores[ci]) ? (o >= lo && o < lo + T) : (o >= 0 && o < P);
+            pl->owner[ci] = o;
+        }
+    } else if (ok) {
+        ok = assign(pl, e, syn_in) == 0;
+    }
     free(syn_in);
     for (int32_t t = 0; ok && t < T; t++) {
         ss_part *me = &pl->parts[t];
@@ -630,7 +701,8 @@ ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm) {
             else me->neu[me->n_neu++] = ci;
         }
     }
-    if (ok && (T > 1 || pl->n_ranks > 1)) {
+    const int shared = ok && rows_all_local(pl, e);
+    if (ok && !shared) {
         /* each thread's row offsets: a block of n + 1 per core whose synapses reach it,
          * reserved here (split_rows fills them) */
         int64_t *words = (int64_t *)calloc((size_t)T * nc, sizeof(int64_t));
@@ -660,7 +732,7 @@ ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm) {
         }
         free(words);
     }
-    if (ok) ok = split_rows(pl, e) == 0;
+    if (ok) ok = split_rows(pl, e, shared) == 0;
     if (ok && pl->n_ranks > 1) {
         pl->xchg = ss_xchg_create(comm, e, pl->owner, T);
         ok = pl->xchg != NULL;

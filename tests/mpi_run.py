@@ -37,12 +37,18 @@ Cases:
 - ``grow``: a Session whose rank 0 runs 0.1 ms chunks and injects a spike at the step where
   an STDP history fills (and grows), rank 1 runs 50 ms chunks.
 - ``session_die``: rank 1 raises inside ``async with Session`` (which closes its board).
+- ``static T``: a network whose synapses are all static (a NativeRNG-drawn projection with
+  uniform delays, a NativeRNG fixed-total-number one, a NumpyRNG one, Poisson sources), on
+  T threads per process, with a weight change between runs; each rank builds only its own
+  targets' rows, and reports the synapses and row words it held.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
   rank, naming the step.
 - ``differ``: the ranks draw their connections from unseeded generators (another network on
-  each rank): loading must refuse it on every rank.
+  each rank): loading must refuse it on every rank.  ``differ_drawn``: the same with a
+  NativeRNG seeded by the rank (a drawn projection, compared by the digest taken when the
+  PyNN layer first drew it).
 """
 
 from __future__ import annotations
@@ -274,6 +280,85 @@ def case_reload(mode: str) -> dict[str, Any]:
         sim.end()
 
 
+STATIC_CELL = dict(
+    v_rest=-49.0,
+    cm=1.0,
+    tau_m=20.0,
+    tau_refrac=5.0,
+    tau_syn_E=5.0,
+    tau_syn_I=10.0,
+    v_reset=-60.0,
+    v_thresh=-50.0,
+)
+
+
+def case_static(threads: int) -> dict[str, Any]:
+    """See the module docstring (``static T``)."""
+    from spinstream.model import DrawnProjectionSpec
+
+    sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, threads=threads, seed=11)
+    try:
+        rng = sim.NativeRNG()
+        # 3 blocks of 1024 targets per drawn projection: a rank skips its others' blocks
+        pop = sim.Population(2100, sim.IF_curr_exp(**STATIC_CELL), label="net")
+        pop.set_max_atoms_per_core(128)
+        pop.initialize(v=sim.RandomDistribution("uniform", (-60.0, -50.0), rng=sim.NumpyRNG(3)))
+        noise = sim.Population(80, sim.SpikeSourcePoisson(rate=40.0), label="noise")
+        noise.set_max_atoms_per_core(32)
+        exc, inh = pop[:1680], pop[1680:]
+        delay = sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng)
+        e = sim.Projection(
+            exc,
+            pop,
+            sim.FixedProbabilityConnector(0.02, rng=rng),
+            sim.StaticSynapse(weight=0.08, delay=delay),
+            receptor_type="excitatory",
+        )
+        i = sim.Projection(
+            inh,
+            pop,
+            sim.FixedTotalNumberConnector(4000, with_replacement=True, rng=rng),
+            sim.StaticSynapse(weight=-0.4, delay=0.2),
+            receptor_type="inhibitory",
+        )
+        drive = sim.Projection(
+            noise,
+            pop,
+            sim.FixedProbabilityConnector(0.1, rng=sim.NumpyRNG(seed=5)),
+            sim.StaticSynapse(weight=0.3, delay=1.3),
+            receptor_type="excitatory",
+        )
+        pop.record("spikes")
+        pop[::150].record("v")
+        noise.record("spikes")
+        sim.run(40.0)
+        board = sim.state.runtime.board
+        spec = sim.state.runtime.spec
+        drawn = [isinstance(p, DrawnProjectionSpec) and p.is_drawn for p in spec.projections]
+        held = board.held_synapses()
+        from spinstream.board._share import count_synapses_in
+
+        syn_in = count_synapses_in(spec, board._core_gid0, board._core_n, board._pop_base)
+        out: dict[str, Any] = {
+            "syn_in": syn_in,
+            # what the board counted without drawing (drawn projections' in-degrees)
+            "share_syn_in": syn_in if board._share is None else board._share.syn_in,
+            "held": np.array(held, np.int64),
+            "total": np.array([len(e) + len(i) + len(drive)], np.int64),
+            "drawn": np.array(drawn),
+            "owners": board.core_threads(),
+        }
+        drive.set(weight=0.45)  # the rows rebuilt: each rank its own targets' again
+        e.set(weight=0.09)  # a drawn projection becomes a stored one
+        sim.run(30.0)
+        out["held_after"] = np.array(board.held_synapses(), np.int64)
+        out["e_weights"] = np.asarray(e.get("weight", format="array"))
+        out.update(outcome({"pops": [pop, noise], "plastic": None}))
+        return out
+    finally:
+        sim.end()
+
+
 def case_order() -> dict[str, Any]:
     sim.setup(timestep=0.1, seed=9)
     net = build(sim)
@@ -370,6 +455,15 @@ def case_differ() -> dict[str, Any]:
     return {}
 
 
+def case_differ_drawn() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9)
+    a = sim.Population(50, sim.IF_curr_exp(), label="a")
+    rng = sim.NativeRNG(seed=sim.rank())  # another seed on each rank
+    sim.Projection(a, a, sim.FixedProbabilityConnector(0.2, rng=rng), sim.StaticSynapse())
+    sim.run(1.0)
+    return {}
+
+
 def case_diverge() -> dict[str, Any]:
     sim.setup(timestep=0.1, seed=9)
     net = build(sim)
@@ -384,6 +478,8 @@ def main(argv: list[str]) -> None:
     case, out = argv[0], argv[-1]
     if case == "session":
         result = case_session(int(argv[1]))
+    elif case == "static":
+        result = case_static(int(argv[1]))
     elif case == "pynn":
         result = case_pynn(int(argv[1]))
     elif case == "subscriber":
@@ -418,6 +514,8 @@ def main(argv: list[str]) -> None:
         result = case_diverge()
     elif case == "differ":
         result = case_differ()
+    elif case == "differ_drawn":
+        result = case_differ_drawn()
     elif case in ("die", "kill"):
         result = case_die(case)
     else:

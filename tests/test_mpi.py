@@ -23,7 +23,14 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from tests.engine import require_engine
-from tests.mpi_run import case_chunks, case_leader, case_pynn, case_session, case_subscriber
+from tests.mpi_run import (
+    case_chunks,
+    case_leader,
+    case_pynn,
+    case_session,
+    case_static,
+    case_subscriber,
+)
 
 require_engine()
 
@@ -117,6 +124,44 @@ def test_one_process_under_mpirun_and_2_by_2_threads_same_bits(
     for got in ranks(2, "session", "2", tmp_path=tmp_path):
         same_bits(single_session, got, skip=("owners",))
         assert set(got["owners"].tolist()) == {0, 1, 2, 3}  # 2 ranks x 2 threads
+
+
+@pytest.fixture(scope="module")
+def single_static() -> dict[str, Any]:
+    return case_static(1)
+
+
+#: What differs from rank to rank in the ``static`` case: each rank's share of the rows.
+STATIC_SHARE = ("held", "held_after", "owners")
+
+
+@pytest.mark.parametrize(("k", "t"), [(1, 2), (2, 1), (2, 2), (3, 2)])
+def test_static_network_each_rank_builds_only_its_own_targets_rows(
+    single_static: dict[str, Any], k: int, t: int, tmp_path: Path
+) -> None:
+    one = single_static
+    # the network: NativeRNG projections drawn (never stored), delays, Poisson drive
+    assert one["drawn"].tolist() == [True, True, False]
+    assert sum(len(v) for key, v in one.items() if key.startswith("noise spikes")) > 50
+    assert sum(len(v) for key, v in one.items() if key.startswith("net spikes")) > 50
+    synapses, words = one["held"]
+    assert synapses == one["total"][0] == one["syn_in"].sum()  # one process: every synapse
+    assert words > synapses
+    got_all = [case_static(t)] if k == 1 else ranks(k, "static", str(t), tmp_path=tmp_path)
+    held = np.array([got["held"] for got in got_all])
+    for r, got in enumerate(got_all):
+        same_bits(one, got, skip=STATIC_SHARE)  # spikes, v, weights: bit for bit
+        # this rank held the synapses onto the neuron cores it computes, no other
+        owners = got["owners"]
+        mine = (owners // t == r) & (one["syn_in"] > 0)
+        assert held[r][0] == one["syn_in"][mine].sum(), (r, held[r])
+        assert_array_equal(got["held_after"], got["held"])  # a weight change rebuilt the same
+        if k > 1:
+            assert 0 < held[r][0] < synapses
+    assert_array_equal(held.sum(axis=0), one["held"])  # together: the whole network, once
+    # the neuron cores are spread over every part (rank * t + thread)
+    parts = np.concatenate([g["owners"][one["syn_in"] > 0] for g in got_all])
+    assert set(parts.tolist()) == set(range(k * t))
 
 
 def test_pynn_script_under_mpirun_gathers_and_splits(tmp_path: Path) -> None:
@@ -284,8 +329,9 @@ def test_state_recorded_on_one_rank_only_stops_every_rank(tmp_path: Path) -> Non
     assert "recorded other state variables" in text
 
 
-def test_ranks_that_build_different_networks_are_refused(tmp_path: Path) -> None:
-    proc = mpirun(2, "differ", out=tmp_path / "differ")
+@pytest.mark.parametrize("case", ["differ", "differ_drawn"])
+def test_ranks_that_build_different_networks_are_refused(case: str, tmp_path: Path) -> None:
+    proc = mpirun(2, case, out=tmp_path / case)
     assert proc.returncode != 0
     text = proc.stdout + proc.stderr
     assert "projection" in text, text[-3000:]

@@ -28,7 +28,7 @@ from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable, build_blocks
 from spinstream.model import DrawnProjectionSpec, EngineError, NetworkSpec
 
-__all__ = ["SynapseChunk", "build_static_blocks", "spec_chunks", "synapse_blocks"]
+__all__ = ["SynapseChunk", "all_static", "build_static_blocks", "spec_chunks", "synapse_blocks"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -99,12 +99,29 @@ class _CWords:
         return np.asarray(self)
 
 
-def spec_chunks(spec: NetworkSpec, pop_base: IntArray) -> Iterator[SynapseChunk]:
-    """Every projection of ``spec`` with synapses, as one chunk each, in spec order."""
+def _wanted_posts(want_gid: npt.NDArray[np.bool_], base: int) -> Callable[[IntArray], bool]:
+    """Return a drawn block's test: is one of its post neurons (from ``base``) wanted."""
+
+    def keep(post: IntArray) -> bool:
+        return bool(want_gid[base + np.asarray(post, np.int64)].any())
+
+    return keep
+
+
+def spec_chunks(
+    spec: NetworkSpec, pop_base: IntArray, want_gid: npt.NDArray[np.bool_] | None = None
+) -> Iterator[SynapseChunk]:
+    """Every projection of ``spec`` with synapses, as one chunk each, in spec order.
+
+    ``want_gid`` (one flag per global neuron id): a drawn projection's blocks whose post
+    neurons are all unwanted are skipped, not drawn (:meth:`DrawnProjectionSpec.chunks`);
+    every synapse onto a wanted neuron is yielded, in the same order as without it.
+    """
     for p in spec.projections:
         if isinstance(p, DrawnProjectionSpec):  # block by block, never whole
             base_pre, base_post = int(pop_base[p.pre]), int(pop_base[p.post])
-            for pre, post, weight, delay, rec in p.chunks():
+            keep = None if want_gid is None else _wanted_posts(want_gid, base_post)
+            for pre, post, weight, delay, rec in p.chunks(keep):
                 yield base_pre, base_post, pre, post, weight, delay, rec
             continue
         if not len(p.pre_index):
@@ -251,6 +268,12 @@ def build_static_blocks(
     )
 
 
+def all_static(spec: NetworkSpec) -> bool:
+    """Return whether no projection with synapses is plastic (the rows are then built in C)."""
+    # a drawn projection is static: its synapses are never drawn here
+    return not any(p.plasticity is not None and len(p.pre_index) for p in spec.projections)
+
+
 def synapse_blocks(
     spec: NetworkSpec,
     core_gid0: IntArray,
@@ -263,8 +286,15 @@ def synapse_blocks(
     A network with plastic synapses goes through ``build_blocks`` (whole-network arrays),
     which cannot build a subset of the target cores (``targets`` must then be None).
     """
-    if any(p.plasticity is not None and len(p.pre_index) for p in spec.projections):
+    if not all_static(spec):
         if targets is not None:
             raise ValueError("targets: plastic networks are built for every target core")
         return build_blocks(spec, core_gid0, core_n, pop_base)
-    return build_static_blocks(lambda: spec_chunks(spec, pop_base), core_gid0, core_n, targets)
+    want_gid = None
+    if targets is not None:  # a drawn projection's blocks onto other targets: not drawn
+        want_gid = np.zeros(int((core_gid0 + core_n).max()) if len(core_n) else 0, bool)
+        for c in np.flatnonzero(targets):
+            want_gid[core_gid0[c] : core_gid0[c] + core_n[c]] = True
+    return build_static_blocks(
+        lambda: spec_chunks(spec, pop_base, want_gid), core_gid0, core_n, targets
+    )

@@ -453,6 +453,11 @@ def lib() -> ctypes.CDLL:
     dll.ss_pool_create_comm.argtypes = [eng, c_int32, vp]
     dll.ss_pool_create_comm.restype = vp
     i64p = POINTER(c_int64)
+    dll.ss_pool_create_owned.argtypes = [eng, c_int32, vp, POINTER(c_int32)]
+    dll.ss_pool_create_owned.restype = vp
+    dll.ss_pool_assign.argtypes = [c_int32, i64p, POINTER(ctypes.c_uint8), i64p, c_int32]
+    dll.ss_pool_assign.argtypes += [c_int32, c_int32, POINTER(c_int32)]
+    dll.ss_pool_assign.restype = ctypes.c_int
     dll.ss_sort_rows.argtypes = [c_int64, c_int64, i64p, i64p, i64p]
     dll.ss_sort_rows.restype = ctypes.c_int
     if dll.ss_abi_version() != ABI_VERSION:

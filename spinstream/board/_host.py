@@ -18,13 +18,14 @@ from spinstream._indices import has_repeats
 from spinstream.board import _engine as E
 from spinstream.board import _mpi
 from spinstream.board._base import Board, ChunkResult
-from spinstream.board._build import synapse_blocks
+from spinstream.board._build import all_static, synapse_blocks
 from spinstream.board._plastic import (
     PlasticState,
     PlasticStatistics,
     apply_neuromodulation,
     check_plasticity,
 )
+from spinstream.board._share import Share, SynapseCounter, count_synapses_in, share_of_rank
 from spinstream.board._structural import StructuralState, StructuralStatistics
 from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
@@ -97,6 +98,15 @@ class _Probe:
 class _Recording:
     indices: I64
     interval: int
+
+
+def _core_layout(spec: NetworkSpec, plan: MappingPlan) -> tuple[I64, I64, I64]:
+    """Each population's first global neuron id; each core's first one and its neurons."""
+    sizes = np.array([p.size for p in spec.populations], dtype=np.int64)
+    pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
+    core_gid0 = np.array([pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
+    core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
+    return pop_base, core_gid0, core_n
 
 
 def _ring_slots(max_delay: int) -> int:
@@ -281,12 +291,20 @@ class HostBoard(Board):
         and leaves the board as it was: still loaded with its previous network, if any.
         """
         _check_network(spec)
+        counter = None
         if self._procs is not None:
             self._procs.open()  # again after close()
             self._procs.adopt_values(spec)  # rank 0's input reached the others' boards only
-            self._procs.check_same_network(spec, self._threads)
+            if all_static(spec):  # counted as the synapses are read: no pass of its own
+                pop_base, core_gid0, core_n = _core_layout(spec, plan)
+                counter = SynapseCounter(core_gid0, core_n, pop_base)
+                counter.add_known(spec)  # drawn projections that know their in-degrees
+            self._procs.check_same_network(
+                spec, self._threads, None if counter is None else counter.visit
+            )
             self._inputs, self._owe_sync, self._digest = [], True, 0
         saved = dict(self.__dict__)
+        self._counter = counter
         saved["_recordings"] = dict(self._recordings)
         saved["_rec_currents"] = set(self._rec_currents)
         try:
@@ -336,11 +354,7 @@ class HostBoard(Board):
 
     def _lay_out_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
         """Give each population and each core its first global neuron id."""
-        pops = spec.populations
-        sizes = np.array([p.size for p in pops], dtype=np.int64)
-        self._pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
-        core_gid0 = np.array([self._pop_base[c.pop] + c.lo for c in plan.cores], dtype=np.int64)
-        core_n = np.array([c.hi - c.lo for c in plan.cores], dtype=np.int64)
+        self._pop_base, core_gid0, core_n = _core_layout(spec, plan)
         self._core_gid0, self._core_n = core_gid0, core_n
         if core_n.size and core_n.max() > MAX_ATOMS_PER_CORE:
             raise ParameterError(f"at most {MAX_ATOMS_PER_CORE} neurons fit on one core")
@@ -354,7 +368,40 @@ class HostBoard(Board):
         """Build the synaptic blocks (rows per source core and target core)."""
         apply_neuromodulation(spec)  # sPyNNaker's Neuromodulation: modulated STDP rules
         check_plasticity(spec)
-        self._blocks = synapse_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+        self._share = self._own_share(spec)
+        targets = None if self._share is None else self._share.targets
+        self._blocks = synapse_blocks(
+            spec, self._core_gid0, self._core_n, self._pop_base, targets=targets
+        )
+
+    def _own_share(self, spec: NetworkSpec) -> Share | None:
+        """Over MPI, with static synapses only: this rank's cores, before the rows exist.
+
+        Every rank counts the synapses onto each core and assigns the cores alike
+        (``_share``), so that each builds the rows of its own targets alone and draws only
+        the blocks of drawn projections that reach them.  None in one process, and for
+        networks with plastic synapses (every rank builds every row, and the pool assigns
+        from them).
+        """
+        if self._procs is None or not all_static(spec):
+            return None
+        counter, self._counter = self._counter, None
+        if counter is not None:  # while the ranks compared their networks
+            syn_in = counter.counts()
+        else:
+            syn_in = count_synapses_in(spec, self._core_gid0, self._core_n, self._pop_base)
+        pops = spec.populations
+        is_source = np.array(
+            [
+                E.layout(pops[c.pop].model, pops[c.pop].receptors).is_source
+                for c in self._plan.cores
+            ],
+            dtype=bool,
+        )
+        procs = self._procs
+        return share_of_rank(
+            syn_in, self._core_gid0, self._core_n, is_source, self._threads, procs.rank, procs.size
+        )
 
     def _build_cores(self, spec: NetworkSpec, plan: MappingPlan) -> None:
         """Build every core's parameter, state and ring arrays and its engine struct."""
@@ -539,15 +586,17 @@ class HostBoard(Board):
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
         self._start_pool()
-        if self._lib.ss_pool_threads(e.pool) > 1 or self._procs is not None:
+        copied = self._procs is not None and self._share is None  # rows of every rank's
+        if self._lib.ss_pool_threads(e.pool) > 1 or copied:  # targets: one thread copies
             self._release_board_rows()
 
     def _release_board_rows(self) -> None:
         """Drop the board's rows once the engine's threads hold their own copies of them.
 
-        With T > 1 threads, or over several MPI processes, every row is copied, split by
-        target thread (kernels_c/threads.c),
-        and the engine reads only the copies; a new pool is made only here, from new rows
+        With T > 1 threads every row is copied, split by target thread (kernels_c/threads.c),
+        and the engine reads only the copies (one thread reads the board's rows, unless they
+        hold another MPI rank's targets: a network with plastic synapses, built for every
+        target on every rank); a new pool is made only here, from new rows
         (``_point_synapses``), so keeping the board's stream would double the synapses'
         memory for nothing.  ``synapses.stream`` is then empty (``released_words`` says how
         many words it had).
@@ -567,11 +616,19 @@ class HostBoard(Board):
         """
         e = self._engine
         old = getattr(self, "_pool_fin", None)
+        share = self._share
         if self._procs is None:
             handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
-        else:  # this rank's share of the cores (kernels_c/mpi.c)
+        elif share is None:  # this rank's share of the cores (kernels_c/mpi.c)
             handle = self._lib.ss_pool_create_comm(
                 ctypes.byref(e), self._threads, self._procs.handle
+            )
+        else:  # the share this rank built its rows for (board/_share.py)
+            handle = self._lib.ss_pool_create_owned(
+                ctypes.byref(e),
+                self._threads,
+                self._procs.handle,
+                E.ptr(share.owner, ctypes.c_int32),
             )
         if not handle:
             raise EngineError(
@@ -582,6 +639,14 @@ class HostBoard(Board):
         self._pool_fin = weakref.finalize(e, self._lib.ss_pool_destroy, handle)
         if old is not None and old.alive and old.peek()[0] is e:
             old()
+        if share is not None:
+            owners = np.zeros(max(len(share.owner), 1), np.int32)
+            self._lib.ss_pool_owners(handle, E.ptr(owners, ctypes.c_int32))
+            if not np.array_equal(owners[: len(share.owner)], share.owner):
+                raise EngineError(
+                    "HostBoard: the engine assigned the cores otherwise than the rows were "
+                    "built for (internal)"
+                )
 
     @property
     def threads(self) -> int:
@@ -968,8 +1033,24 @@ class HostBoard(Board):
 
     @property
     def synapses(self) -> BlockTable:
-        """The synaptic blocks (for benchmarks and reports)."""
+        """The synaptic blocks this process built (for benchmarks and reports).
+
+        Over several MPI processes, for a network whose synapses are all static, only the
+        synapses onto this rank's own cores (:meth:`held_synapses`).
+        """
         return self._blocks
+
+    def held_synapses(self) -> tuple[int, int]:
+        """Return the synapses and the row words (4 bytes each) this process built.
+
+        One process: the whole network's.  Over several MPI processes with static synapses
+        only: those onto this rank's own cores (the ranks' add up to the whole network's);
+        with plastic synapses every rank builds every synapse (and keeps its own targets'
+        copies for its threads).  Not collective.
+        """
+        self._require_loaded()
+        b = self._blocks
+        return int(b.n_synapses), int(len(b.stream) + b.released_words)
 
     def get_weights(self, projection: int) -> F64:
         """Return the current weights of a projection's synapses (nA or uS), in spec order.
@@ -1152,7 +1233,10 @@ class HostBoard(Board):
         projections[pid] = changed
         spec = dataclasses.replace(self._spec, projections=projections)
         try:
-            blocks = synapse_blocks(spec, self._core_gid0, self._core_n, self._pop_base)
+            targets = None if self._share is None else self._share.targets
+            blocks = synapse_blocks(
+                spec, self._core_gid0, self._core_n, self._pop_base, targets=targets
+            )
         except EngineError as err:
             raise ParameterError(f"{where}: {err}") from None
         old = self._blocks

@@ -37,7 +37,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.model import EngineError, ParameterError
+from spinstream.model import ColumnDigest, EngineError, ParameterError
 
 #: The environment variables by which MPI launchers (MPICH's hydra, Open MPI's mpirun,
 #: MVAPICH, Slurm's srun with PMI) tell a process how many processes were started.
@@ -309,21 +309,24 @@ class Processes:
             c.params.clear()
             c.params.update(params)
 
-    def check_same_network(self, spec: Any, threads: int) -> None:
+    def check_same_network(
+        self, spec: Any, threads: int, visit: Callable[[Any, Any], None] | None = None
+    ) -> None:
         """Raise :class:`EngineError` on every rank unless every rank built this network.
 
         Each rank must build the same populations, parameters and synapses (connectors
         drawn from seeded generators: ``NativeRNG`` or ``NumpyRNG(seed=...)``) and run the
         same number of ``threads`` (the cores are split into ranks x threads parts alike on
         every rank); a rank with another network would silently compute another one's
-        share.  Collective.
+        share.  Collective.  ``visit(projection, chunk)`` sees every piece of synapses read
+        on the way (the board counts the synapses onto each core in the same pass).
         """
         mine = [
             (
                 f"the number of threads (setup(threads=...): {threads} on rank {self.rank})",
                 repr(int(threads)).encode(),
             ),
-            *network_fingerprints(spec),
+            *network_fingerprints(spec, visit),
         ]
         theirs = self.comm.allgather([d for _, d in mine])
         for r, digests in enumerate(theirs):
@@ -438,17 +441,41 @@ def fold(digest: int, what: str, *values: Any) -> int:
     return int.from_bytes(h.digest(), "little", signed=True)
 
 
-def _chunks(q: Any) -> Any:
-    """Return a projection's synapse columns: one chunk, or (drawn) block by block."""
-    from spinstream.model import DrawnProjectionSpec
-
-    if isinstance(q, DrawnProjectionSpec):
-        return q.chunks()
-    return [(q.pre_index, q.post_index, q.weight, q.delay_steps, q.receptor)]
+#: A projection's columns as the synapse digest reads them (canonical dtypes: 8-byte words).
+_SYNAPSE_COLUMNS = (np.int64, np.int64, np.float64, np.int64, np.int64)
 
 
-def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
-    """Return a short hash of every part of a network, named as an error would name it."""
+def _digest_synapses(h: Any, q: Any, visit: Callable[[Any, Any], None] | None = None) -> None:
+    """Add a projection's synapses (its five columns) to a hash, block by block.
+
+    A drawn projection (``DrawnProjectionSpec``) gives the digest taken when its blocks were
+    first drawn (``fingerprint``), or else is read a block at a time, never whole; the
+    digest does not depend on the blocks (:class:`ColumnDigest`).  ``visit(q, chunk)`` sees
+    each piece read.
+    """
+    fingerprint = getattr(q, "fingerprint", None)
+    if fingerprint is not None:
+        h.update(b"drawn" + fingerprint)
+        return
+    chunks = q.chunks() if hasattr(q, "chunks") else None
+    if chunks is None:
+        chunks = [(q.pre_index, q.post_index, q.weight, q.delay_steps, q.receptor)]
+    columns = ColumnDigest(_SYNAPSE_COLUMNS)
+    for chunk in chunks:
+        if visit is not None:
+            visit(q, chunk)
+        columns.add(*chunk)
+    h.update(columns.digest())
+
+
+def network_fingerprints(
+    spec: Any, visit: Callable[[Any, Any], None] | None = None
+) -> list[tuple[str, bytes]]:
+    """Return a short hash of every part of a network, named as an error would name it.
+
+    ``visit(projection, chunk)``: called with every piece of every projection's synapses
+    (pre, post, weight, delay steps, receptor) as it is read.
+    """
     import hashlib
 
     out: list[tuple[str, bytes]] = []
@@ -484,9 +511,7 @@ def network_fingerprints(spec: Any) -> list[tuple[str, bytes]]:
     for q in spec.projections:
         h = hashlib.blake2b(digest_size=8)
         h.update(repr((q.pre, q.post, q.label, q.plasticity)).encode())
-        for chunk in _chunks(q):  # a drawn projection block by block, never whole
-            for arr in chunk:
-                _digest(h, arr)
+        _digest_synapses(h, q, visit)
         for key in sorted(q.rule_params or {}):
             _digest(h, (q.rule_params or {})[key])
         out.append((f"projection {q.label or q.id!r}", h.digest()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spinstream.model._drawn import DrawnChunk, DrawnProjectionSpec
+from spinstream.model._drawn import ColumnDigest, DrawnChunk, DrawnProjectionSpec
 from spinstream.model._errors import (
     EngineError,
     LateInputError,
@@ -56,6 +56,7 @@ __all__ = [
     "EXCITATORY",
     "INHIBITORY",
     "RECEPTORS",
+    "ColumnDigest",
     "Constraint",
     "CoreSlice",
     "CurrentSourceSpec",

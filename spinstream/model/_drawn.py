@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from spinstream.model._spec import ProjectionSpec
 
-__all__ = ["DrawnChunk", "DrawnProjectionSpec"]
+__all__ = ["ColumnDigest", "DrawnChunk", "DrawnProjectionSpec"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -30,6 +30,45 @@ FloatArray = npt.NDArray[np.float64]
 DrawnChunk = tuple[IntArray, IntArray, FloatArray, IntArray, IntArray]
 
 _COLUMNS = ("pre_index", "post_index", "weight", "delay_steps", "receptor")
+
+
+class ColumnDigest:
+    """A digest of columns of values read piece by piece, the same however they are cut.
+
+    Per column: the xor of its 8-byte words and the sum of their products with their
+    positions (modulo 2**64), and the length; identical columns give identical digests, and
+    any change of a value or of the order changes them (with overwhelming probability).
+
+    Parameters
+    ----------
+    dtypes
+        One 8-byte dtype per column (values are converted to it first).
+    """
+
+    def __init__(self, dtypes: tuple[type, ...]) -> None:
+        self._dtypes = dtypes
+        self._xor = [np.uint64(0)] * len(dtypes)
+        self._sum = [np.uint64(0)] * len(dtypes)
+        self.n = 0
+
+    def add(self, *columns: Any) -> None:
+        """Add the next piece: one array (or one value for all) per column."""
+        k = len(columns[0])
+        pos = np.arange(self.n + 1, self.n + k + 1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for c, (values, dtype) in enumerate(zip(columns, self._dtypes, strict=True)):
+                arr: npt.NDArray[Any] = np.broadcast_to(np.asarray(values, dtype=dtype), (k,))
+                words = np.ascontiguousarray(arr).view(np.uint64)
+                self._xor[c] ^= np.bitwise_xor.reduce(words, initial=np.uint64(0))
+                self._sum[c] += np.add.reduce(words * pos, initial=np.uint64(0), dtype=np.uint64)
+        self.n += k
+
+    def digest(self) -> bytes:
+        """Return the digest of everything added so far."""
+        out = [f"{self.n} rows".encode()]
+        for x, t in zip(self._xor, self._sum, strict=True):
+            out += [np.uint64(x).tobytes(), np.uint64(t).tobytes()]
+        return b"".join(out)
 
 
 class _Column:
@@ -74,23 +113,35 @@ class DrawnProjectionSpec(ProjectionSpec):
     @classmethod
     def drawn(
         cls,
-        draw: Callable[[], Iterator[DrawnChunk]],
+        draw: Callable[..., Iterator[DrawnChunk]],
         n_synapses: int,
         *,
         id: int,
         pre: int,
         post: int,
         label: str = "",
+        selective: bool = False,
+        fingerprint: bytes | None = None,
+        in_degree: tuple[IntArray, IntArray] | None = None,
     ) -> DrawnProjectionSpec:
         """Make a static projection of ``n_synapses`` synapses, drawn by ``draw()`` on demand.
 
-        ``draw`` must give the same chunks, in the same order, at every call.
+        ``draw`` must give the same chunks, in the same order, at every call.  With
+        ``selective``, ``draw(keep)`` also takes a function of a block's post indices (the
+        post population's) that says whether to draw that block: a block it refuses is not
+        drawn, and the others are drawn as by ``draw()`` (see :meth:`chunks`).
+        ``fingerprint`` (a digest of every synapse, taken when they were first drawn) and
+        ``in_degree`` (post indices and the synapses onto each) spare a reader that needs
+        only those a drawing of every block; both are dropped when the arrays are stored.
         """
         self = cls.__new__(cls)
         self.__dict__.update(
             id=id, pre=pre, post=post, label=label, plasticity=None, rule_params=None
         )
         self.__dict__["_draw"] = draw
+        self.__dict__["_selective"] = bool(selective)
+        self.__dict__["_fingerprint"] = fingerprint
+        self.__dict__["_in_degree"] = in_degree
         self.__dict__["_n"] = int(n_synapses)
         return self
 
@@ -100,17 +151,40 @@ class DrawnProjectionSpec(ProjectionSpec):
         return self.__dict__.get("_draw") is not None
 
     @property
+    def fingerprint(self) -> bytes | None:
+        """A digest of every synapse taken when first drawn (None: none, or stored now)."""
+        return self.__dict__.get("_fingerprint") if self.is_drawn else None
+
+    @property
+    def in_degree(self) -> tuple[IntArray, IntArray] | None:
+        """Post indices and the synapses onto each, if known without drawing (else None)."""
+        return self.__dict__.get("_in_degree") if self.is_drawn else None
+
+    @property
     def n_synapses(self) -> int:
         """The number of synapses, without drawing them."""
         if self.is_drawn:
             return int(self.__dict__["_n"])
         return len(self.__dict__["pre_index"])
 
-    def chunks(self) -> Iterator[DrawnChunk]:
-        """Yield the synapses block by block (one chunk of every array when stored)."""
+    def chunks(self, keep: Callable[[IntArray], bool] | None = None) -> Iterator[DrawnChunk]:
+        """Yield the synapses block by block (one chunk of every array when stored).
+
+        Parameters
+        ----------
+        keep
+            A hint for a reader that wants the synapses onto some post neurons only:
+            ``keep(post)`` gets a block's post indices before it is drawn, and a block it
+            refuses may be skipped without being drawn (a selective draw, see
+            :meth:`drawn`).  Every block with a post neuron it accepts is yielded whole, in
+            order; a stored projection, or one drawn otherwise, yields everything.
+        """
         draw = self.__dict__.get("_draw")
         if draw is None:
             yield tuple(self.__dict__[name] for name in _COLUMNS)
+            return
+        if keep is not None and self.__dict__.get("_selective"):
+            yield from draw(keep)
             return
         yield from draw()
 

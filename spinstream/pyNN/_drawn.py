@@ -10,13 +10,14 @@ of a weight or delay (``set``, a connection's setter) stores every array, as bef
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
 from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 
-from spinstream.model import DrawnChunk, DrawnProjectionSpec
+from spinstream.model import ColumnDigest, DrawnChunk, DrawnProjectionSpec
 from spinstream.pyNN._connect import drawn_in_sequence
 
 __all__ = ["COLUMNS", "DrawnColumn", "Redraw", "drawn_spec"]
@@ -56,6 +57,9 @@ class Redraw:
         self._numbers = np.zeros(0, np.int64)
         self._first = np.zeros(1, np.int64)
         self._last: tuple[int, tuple[npt.NDArray[Any], ...]] | None = None
+        #: the synapses onto each post index, and a digest of every synapse (set by count())
+        self.in_degree: IntArray | None = None
+        self.fingerprint: bytes | None = None
 
     def _columns(
         self, src: IntArray, tgt: IntArray, values: dict[str, Any]
@@ -64,23 +68,48 @@ class Redraw:
         w, d = (self._value(values, name, n) for name in ("weight", "delay"))
         return src, tgt, w, d, np.rint(d / self._dt).astype(np.int64)
 
-    def blocks(self) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
-        """Per block: pre and post indices, weights and delays as given, delays in steps."""
+    def blocks(
+        self, keep: Callable[[int, int], bool] | None = None
+    ) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
+        """Per block: pre and post indices, weights and delays as given, delays in steps.
+
+        ``keep(lo, hi)``: only the blocks of post indices ``lo .. hi - 1`` for which it is
+        true are drawn (``_native.DrawnBlocks``).
+        """
         with drawn_in_sequence(self._rngs):
-            for src, tgt, values in self._blocks():
+            for src, tgt, values in self._blocks(keep):
                 yield self._columns(src, tgt, values)
 
-    def count(self) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
-        """As :meth:`blocks`, noting where each block's connections start (and ``n``)."""
+    def count(
+        self, digest: bool = False
+    ) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
+        """As :meth:`blocks`, noting where each block's connections start (and ``n``).
+
+        Also notes the synapses onto each post index (``in_degree``) and, with ``digest``,
+        a digest of every synapse (``fingerprint``: what MPI ranks compare at load, so that
+        they need not draw every block again for it).
+        """
         numbers, sizes = [], []
+        columns = ColumnDigest((np.int64, np.int64, np.float64, np.int64)) if digest else None
+        in_degree = np.zeros(0, np.int64)
         with drawn_in_sequence(self._rngs):
             for b, src, tgt, values in self._blocks.numbered():
                 numbers.append(b)
                 sizes.append(len(src))
-                yield self._columns(src, tgt, values)
+                block = self._columns(src, tgt, values)
+                onto = np.bincount(tgt)
+                if len(onto) > len(in_degree):
+                    in_degree = np.concatenate([in_degree, np.zeros(len(onto) - len(in_degree))])
+                    in_degree = in_degree.astype(np.int64)
+                in_degree[: len(onto)] += onto
+                if columns is not None:
+                    columns.add(block[0], block[1], block[2], block[4])
+                yield block
         self._numbers = np.array(numbers, np.int64)
         self._first = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self.n = int(self._first[-1])
+        self.in_degree = in_degree
+        self.fingerprint = None if columns is None else columns.digest()
 
     def at(self, position: int, index: int) -> Any:
         """Return connection ``index``'s value of column ``position`` (its block alone drawn).
@@ -154,8 +183,12 @@ def drawn_spec(
     ``pre_index``/``post_index`` map the projection's indices to the root populations'.
     """
 
-    def draw() -> Iterator[DrawnChunk]:
-        for src, tgt, w, _d, steps in redraw.blocks():
+    def draw(keep: Callable[[IntArray], bool] | None = None) -> Iterator[DrawnChunk]:
+        def keep_block(lo: int, hi: int) -> bool:
+            assert keep is not None
+            return keep(post_index[lo:hi])
+
+        for src, tgt, w, _d, steps in redraw.blocks(None if keep is None else keep_block):
             yield (
                 pre_index[src],
                 post_index[tgt],
@@ -164,4 +197,27 @@ def drawn_spec(
                 np.broadcast_to(np.int64(receptor), (len(src),)),
             )
 
-    return DrawnProjectionSpec.drawn(draw, redraw.n, id=spec_id, pre=pre, post=post, label=label)
+    fingerprint = None
+    if redraw.fingerprint is not None:  # the maps and the receptor too: all of the synapses
+        h = hashlib.blake2b(redraw.fingerprint, digest_size=16)
+        maps = ColumnDigest((np.int64,))
+        for index in (pre_index, post_index):
+            maps.add(index)
+            h.update(maps.digest())
+        h.update(repr((int(receptor), bool(signed))).encode())
+        fingerprint = h.digest()
+    in_degree = None
+    if redraw.in_degree is not None:
+        counts = redraw.in_degree
+        in_degree = (np.asarray(post_index[: len(counts)], np.int64), counts)
+    return DrawnProjectionSpec.drawn(
+        draw,
+        redraw.n,
+        id=spec_id,
+        pre=pre,
+        post=post,
+        label=label,
+        selective=True,
+        fingerprint=fingerprint,
+        in_degree=in_degree,
+    )

@@ -249,9 +249,16 @@ def prepare(
     runtime = getattr(projection._simulator.state, "runtime", None)
     workers = int(getattr(runtime, "threads", 1) or 1)
 
-    def blocks(only: int | None) -> Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]:
-        starts = [(b, lo) for b, lo in enumerate(range(0, n_post, BLOCK)) if only in (None, b)]
-        if workers > 1 and len(starts) > 1 and not other:  # each block has its own generator
+    def blocks(
+        only: int | None, wanted: Callable[[int, int], bool] | None = None
+    ) -> Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]:
+        starts = [
+            (b, lo)
+            for b, lo in enumerate(range(0, n_post, BLOCK))
+            if only in (None, b)  # each block has its own generator
+            and (wanted is None or wanted(lo, min(lo + BLOCK, n_post)))  # else not drawn
+        ]
+        if workers > 1 and len(starts) > 1 and not other:
             yield from _in_order(one, starts, workers)
             return
         for b, lo in starts:
@@ -327,25 +334,35 @@ class DrawnBlocks:
 
     def __init__(
         self,
-        blocks: Callable[[int | None], Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]],
+        blocks: Callable[
+            [int | None, Callable[[int, int], bool] | None],
+            Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]],
+        ],
         plain: bool,
     ) -> None:
         self._blocks = blocks
         #: True when every per-synapse value comes from the blocks' own generators
         self.redrawable = plain
 
-    def __call__(self) -> Iterator[tuple[IntArray, IntArray, dict[str, Any]]]:
-        """Every block with synapses, in order: (sources, targets, values)."""
-        for _b, src, tgt, values in self._blocks(None):
+    def __call__(
+        self, keep: Callable[[int, int], bool] | None = None
+    ) -> Iterator[tuple[IntArray, IntArray, dict[str, Any]]]:
+        """Every block with synapses, in order: (sources, targets, values).
+
+        ``keep(lo, hi)``: draw only the blocks of targets ``lo .. hi - 1`` (projection
+        indices) for which it is true; the others are skipped, not drawn (each block draws
+        from its own generator, so the blocks drawn are the same as when all are).
+        """
+        for _b, src, tgt, values in self._blocks(None, keep):
             yield src, tgt, values
 
     def numbered(self) -> Iterator[tuple[int, IntArray, IntArray, dict[str, Any]]]:
         """Every block with synapses, in order, with its number (of ``BLOCK`` targets)."""
-        return self._blocks(None)
+        return self._blocks(None, None)
 
     def block(self, b: int) -> tuple[IntArray, IntArray, dict[str, Any]]:
         """Block ``b`` alone (drawn from its own generator: the others are not drawn)."""
-        for _b, src, tgt, values in self._blocks(b):
+        for _b, src, tgt, values in self._blocks(b, None):
             return src, tgt, values
         empty = np.zeros(0, np.int64)
         return empty, empty.copy(), {}

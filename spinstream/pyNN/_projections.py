@@ -21,7 +21,7 @@ from pyNN.random import RandomDistribution
 from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
-from spinstream.board import describe_model
+from spinstream.board import describe_model, mpi_processes
 from spinstream.model import ParameterError, PopulationSpec, ProjectionSpec
 from spinstream.pyNN import _cells, _plasticity, _structural
 from spinstream.pyNN._connect import _rngs_of, build_connections, drawn_in_sequence, evaluate_at
@@ -395,7 +395,9 @@ class Projection(common.Projection):  # type: ignore[misc]
         n = 0
         w_ends = [np.inf, -np.inf]
         d_ends = [np.inf, -np.inf]
-        for src, _tgt, w, d, _steps in redraw.count():
+        # over MPI processes, the digest the ranks compare at load (no drawing there)
+        mpi = mpi_processes()[1] > 1
+        for src, _tgt, w, d, _steps in redraw.count(digest=mpi):
             n += len(src)
             for ends, x in ((w_ends, w), (d_ends, d)):
                 if len(x) and not np.isnan(ends[0]):  # a NaN stays: both ends NaN
