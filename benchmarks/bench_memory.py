@@ -76,18 +76,10 @@ def child(args: argparse.Namespace) -> None:
     else:
         sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, threads=args.threads, seed=7)
         rng = sim.NativeRNG()
-        cell = dict(
-            v_rest=-49.0,
-            cm=1.0,
-            tau_m=20.0,
-            tau_refrac=5.0,
-            tau_syn_E=5.0,
-            tau_syn_I=10.0,
-            v_reset=-60.0,
-            v_thresh=-50.0,
-        )
+        from cuba_spec import CELL  # benchmarks/, this script's folder
+
         n = args.cuba_n
-        pop = sim.Population(n, sim.IF_curr_exp(**cell), label="cuba")
+        pop = sim.Population(n, sim.IF_curr_exp(**CELL), label="cuba")
         pop.initialize(v=sim.RandomDistribution("uniform", (-60.0, -50.0), rng=sim.NumpyRNG(3)))
         p = 0.0 if empty else 0.02
         delay = sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng)

@@ -64,6 +64,7 @@ import numpy as np
 
 import spinstream
 import spinstream.pyNN as sim
+from benchmarks.cuba_spec import CELL as CUBA_CELL
 from tests.test_threads import build, outcome, session_run
 
 
@@ -280,18 +281,6 @@ def case_reload(mode: str) -> dict[str, Any]:
         sim.end()
 
 
-STATIC_CELL = dict(
-    v_rest=-49.0,
-    cm=1.0,
-    tau_m=20.0,
-    tau_refrac=5.0,
-    tau_syn_E=5.0,
-    tau_syn_I=10.0,
-    v_reset=-60.0,
-    v_thresh=-50.0,
-)
-
-
 def case_static(threads: int) -> dict[str, Any]:
     """See the module docstring (``static T``)."""
     from spinstream.model import DrawnProjectionSpec
@@ -300,7 +289,7 @@ def case_static(threads: int) -> dict[str, Any]:
     try:
         rng = sim.NativeRNG()
         # 3 blocks of 1024 targets per drawn projection: a rank skips its others' blocks
-        pop = sim.Population(2100, sim.IF_curr_exp(**STATIC_CELL), label="net")
+        pop = sim.Population(2100, sim.IF_curr_exp(**CUBA_CELL), label="net")
         pop.set_max_atoms_per_core(128)
         pop.initialize(v=sim.RandomDistribution("uniform", (-60.0, -50.0), rng=sim.NumpyRNG(3)))
         noise = sim.Population(80, sim.SpikeSourcePoisson(rate=40.0), label="noise")

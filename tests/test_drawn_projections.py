@@ -18,20 +18,10 @@ from tests.engine import require_engine
 require_engine()
 
 import spinstream.pyNN as sim  # noqa: E402
+from benchmarks.cuba_spec import CELL  # noqa: E402  (Vogels & Abbott's CUBA cell)
 from spinstream.model import DrawnProjectionSpec  # noqa: E402
 from spinstream.pyNN._drawn import COLUMNS  # noqa: E402
 from spinstream.pyNN._projections import Projection  # noqa: E402
-
-CELL = dict(
-    v_rest=-49.0,
-    cm=1.0,
-    tau_m=20.0,
-    tau_refrac=5.0,
-    tau_syn_E=5.0,
-    tau_syn_I=10.0,
-    v_reset=-60.0,
-    v_thresh=-50.0,
-)
 
 
 def _network(threads: int, change: bool = False) -> dict[str, Any]:
