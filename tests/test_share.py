@@ -19,11 +19,11 @@ from tests.engine import require_engine
 require_engine()
 
 import spinstream.pyNN as sim  # noqa: E402
+from benchmarks.cuba_spec import CELL as STATIC_CELL  # noqa: E402
 from spinstream.board import _engine as E  # noqa: E402
 from spinstream.board._build import build_static_blocks, spec_chunks  # noqa: E402
 from spinstream.board._share import count_synapses_in, share_of_rank  # noqa: E402
 from spinstream.model import ColumnDigest, EngineError  # noqa: E402
-from tests.mpi_run import STATIC_CELL  # noqa: E402
 from tests.test_build_rows import _net  # noqa: E402
 
 
