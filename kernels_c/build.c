@@ -5,7 +5,8 @@
  * synapse, without that concatenation and its many per-synapse temporaries (which held
  * ~250 bytes per synapse at the peak of a microcircuit's load).  Steps:
  *
- *   1. ss_rb_count, for each projection: synapses per row (source neuron);
+ *   1. ss_rb_count, for each projection: synapses per row (source neuron) (or
+ *      ss_rb_count_rows, for a projection whose synapses per source are known);
  *   2. ss_rb_alloc, then ss_rb_add for each projection again, in the same order: one
  *      16-byte record per synapse, scattered into its row (a counting sort, stable);
  *   3. ss_rb_layout: each row sorted by (target core, target neuron), stably (multapses keep
@@ -26,6 +27,7 @@ ss_rowbuild *ss_rb_new(int32_t n_cores, const int64_t *core_gid0, const int64_t 
 void ss_rb_free(ss_rowbuild *rb);
 int ss_rb_count(ss_rowbuild *rb, int64_t n, int64_t pre_base, int64_t post_base,
                 const int64_t *pre, const int64_t *post);
+int ss_rb_count_rows(ss_rowbuild *rb, int64_t n, const int64_t *gid, const int64_t *count);
 int ss_rb_alloc(ss_rowbuild *rb);
 int ss_rb_add(ss_rowbuild *rb, int64_t n, int64_t pre_base, int64_t post_base,
               const int64_t *pre, const int64_t *post, const double *weight,
@@ -151,6 +153,24 @@ int ss_rb_count(ss_rowbuild *rb, int64_t n, int64_t pre_base, int64_t post_base,
         int32_t t;
         if (locate(rb, pre_base + pre[i], post_base + post[i], &row, &t)) return -1;
         if (rb->want[t]) rb->start[row + 1]++;
+    }
+    return 0;
+}
+
+/* Pass 1 for a projection whose synapses per source are known without reading them: count[i]
+ * synapses from global id gid[i].  Only where every target core is wanted (the counts do not
+ * say where the synapses go).  Returns 0, or -1 for a neuron on no core, -2 when called
+ * after ss_rb_alloc, -3 when some target core is not wanted or a count is negative. */
+int ss_rb_count_rows(ss_rowbuild *rb, int64_t n, const int64_t *gid, const int64_t *count) {
+    if (rb->syn) return -2;
+    for (int32_t c = 0; c < rb->n_cores; c++)
+        if (!rb->want[c]) return -3;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t g = gid[i];
+        if (g < 0 || g >= rb->n_gids || rb->gid_core[g] < 0) return -1;
+        if (count[i] < 0) return -3;
+        const int32_t s = rb->gid_core[g];
+        rb->start[rb->row_base[s] + (g - rb->core_gid0[s]) + 1] += (uint64_t)count[i];
     }
     return 0;
 }

@@ -201,3 +201,29 @@ def test_save_of_a_drawn_projection(tmp_path: Any, monkeypatch: pytest.MonkeyPat
         old = _saved(tmp_path, "old.txt")
     assert new == old
     assert len(new.splitlines()) > 1500 * 20 // 2  # one line per connection (+ header)
+
+
+def test_loading_draws_each_drawn_projection_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows' first pass takes each source's synapses from the build's own draw."""
+    from spinstream.pyNN._drawn import Redraw
+
+    drawn: list[Any] = []
+    blocks = Redraw.blocks
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(self)
+        return blocks(self, *args, **kwargs)
+
+    monkeypatch.setattr(Redraw, "blocks", spy)
+    sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, seed=3)
+    rng = sim.NativeRNG()
+    pop = sim.Population(1500, sim.IF_curr_exp(**CELL))
+    projections = [
+        sim.Projection(pop[:1200], pop, sim.FixedProbabilityConnector(0.02, rng=rng)),
+        sim.Projection(pop[1200:], pop[::2], sim.FixedNumberPreConnector(5, rng=rng)),
+    ]
+    drawn.clear()  # (the build drew each once, to check it and count it)
+    sim.run(1.0)
+    assert len(drawn) == 2  # the rows: one draw each; the counts came from the build's draw
+    assert {id(r) for r in drawn} == {id(p.__dict__["_redraw"]) for p in projections}
+    sim.end()

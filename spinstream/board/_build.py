@@ -62,6 +62,8 @@ def _lib() -> Any:
     dll.ss_rb_free_stream.restype = None
     dll.ss_rb_count.argtypes = [c_void_p, c_int64, c_int64, c_int64, i64p, i64p]
     dll.ss_rb_count.restype = ctypes.c_int
+    dll.ss_rb_count_rows.argtypes = [c_void_p, c_int64, i64p, i64p]
+    dll.ss_rb_count_rows.restype = ctypes.c_int
     dll.ss_rb_alloc.argtypes = [c_void_p]
     dll.ss_rb_alloc.restype = ctypes.c_int
     dll.ss_rb_add.argtypes = [c_void_p, c_int64, c_int64, c_int64, i64p, i64p, f64p, i64p]
@@ -109,15 +111,21 @@ def _wanted_posts(want_gid: npt.NDArray[np.bool_], base: int) -> Callable[[IntAr
 
 
 def spec_chunks(
-    spec: NetworkSpec, pop_base: IntArray, want_gid: npt.NDArray[np.bool_] | None = None
+    spec: NetworkSpec,
+    pop_base: IntArray,
+    want_gid: npt.NDArray[np.bool_] | None = None,
+    skip: frozenset[int] = frozenset(),
 ) -> Iterator[SynapseChunk]:
     """Every projection of ``spec`` with synapses, as one chunk each, in spec order.
 
     ``want_gid`` (one flag per global neuron id): a drawn projection's blocks whose post
     neurons are all unwanted are skipped, not drawn (:meth:`DrawnProjectionSpec.chunks`);
     every synapse onto a wanted neuron is yielded, in the same order as without it.
+    ``skip``: ids of projections left out.
     """
     for p in spec.projections:
+        if p.id in skip:
+            continue
         if isinstance(p, DrawnProjectionSpec):  # block by block, never whole
             base_pre, base_post = int(pop_base[p.pre]), int(pop_base[p.post])
             keep = None if want_gid is None else _wanted_posts(want_gid, base_post)
@@ -151,6 +159,8 @@ def build_static_blocks(
     core_gid0: IntArray,
     core_n: IntArray,
     targets: npt.NDArray[np.bool_] | None = None,
+    known_rows: Iterable[tuple[IntArray, IntArray]] = (),
+    counted: Callable[[], Iterable[SynapseChunk]] | None = None,
 ) -> BlockTable:
     """Rows and blocks of static synapses (see the module docstring).
 
@@ -164,6 +174,11 @@ def build_static_blocks(
         Each core's first global neuron id and neuron count (the board's layout).
     targets
         One flag per core: build the synapses onto these target cores only (None: all).
+    known_rows, counted
+        For the first pass (synapses per source), without reading them: the global source
+        ids and the synapses from each of projections that know them (``out_degree`` of a
+        drawn projection); ``counted()`` then gives the other projections' chunks (default:
+        ``chunks()``).  Only with ``targets`` None: the counts do not say where synapses go.
 
     Returns
     -------
@@ -180,7 +195,15 @@ def build_static_blocks(
     if not rb:
         raise EngineError("building the synapse rows: out of memory or overlapping cores")
     try:
-        for pre_base, post_base, pre, post, *_ in chunks():
+        for gid, count in known_rows:
+            if want is not None:
+                raise ValueError("known_rows: only when every target core is built")
+            gid, count = _i64(gid), _i64(count)
+            code = dll.ss_rb_count_rows(rb, len(gid), E.ptr(gid, c_int64), E.ptr(count, c_int64))
+            if code == -3:
+                raise EngineError("building the synapse rows: a negative count of synapses")
+            _check(code, "count")
+        for pre_base, post_base, pre, post, *_ in (counted or chunks)():
             pre, post = _i64(pre), _i64(post)
             code = dll.ss_rb_count(
                 rb, len(pre), pre_base, post_base, E.ptr(pre, c_int64), E.ptr(post, c_int64)
@@ -295,6 +318,19 @@ def synapse_blocks(
         want_gid = np.zeros(int((core_gid0 + core_n).max()) if len(core_n) else 0, bool)
         for c in np.flatnonzero(targets):
             want_gid[core_gid0[c] : core_gid0[c] + core_n[c]] = True
+    known: list[tuple[IntArray, IntArray]] = []
+    skip: set[int] = set()
+    if targets is None:  # drawn projections that know their synapses per source: not drawn
+        for p in spec.projections:  # for the first pass
+            out = getattr(p, "out_degree", None)
+            if out is not None:
+                known.append((int(pop_base[p.pre]) + out[0], out[1]))
+                skip.add(p.id)
     return build_static_blocks(
-        lambda: spec_chunks(spec, pop_base, want_gid), core_gid0, core_n, targets
+        lambda: spec_chunks(spec, pop_base, want_gid),
+        core_gid0,
+        core_n,
+        targets,
+        known_rows=known,
+        counted=lambda: spec_chunks(spec, pop_base, want_gid, frozenset(skip)),
     )

@@ -123,6 +123,7 @@ class DrawnProjectionSpec(ProjectionSpec):
         selective: bool = False,
         fingerprint: bytes | None = None,
         in_degree: tuple[IntArray, IntArray] | None = None,
+        out_degree: tuple[IntArray, IntArray] | None = None,
     ) -> DrawnProjectionSpec:
         """Make a static projection of ``n_synapses`` synapses, drawn by ``draw()`` on demand.
 
@@ -131,8 +132,9 @@ class DrawnProjectionSpec(ProjectionSpec):
         post population's) that says whether to draw that block: a block it refuses is not
         drawn, and the others are drawn as by ``draw()`` (see :meth:`chunks`).
         ``fingerprint`` (a digest of every synapse, taken when they were first drawn) and
-        ``in_degree`` (post indices and the synapses onto each) spare a reader that needs
-        only those a drawing of every block; both are dropped when the arrays are stored.
+        ``in_degree`` (post indices and the synapses onto each) and ``out_degree`` (pre
+        indices and the synapses from each) spare a reader that needs only those a drawing
+        of every block; all are dropped when the arrays are stored.
         """
         self = cls.__new__(cls)
         self.__dict__.update(
@@ -142,6 +144,7 @@ class DrawnProjectionSpec(ProjectionSpec):
         self.__dict__["_selective"] = bool(selective)
         self.__dict__["_fingerprint"] = fingerprint
         self.__dict__["_in_degree"] = in_degree
+        self.__dict__["_out_degree"] = out_degree
         self.__dict__["_n"] = int(n_synapses)
         return self
 
@@ -159,6 +162,11 @@ class DrawnProjectionSpec(ProjectionSpec):
     def in_degree(self) -> tuple[IntArray, IntArray] | None:
         """Post indices and the synapses onto each, if known without drawing (else None)."""
         return self.__dict__.get("_in_degree") if self.is_drawn else None
+
+    @property
+    def out_degree(self) -> tuple[IntArray, IntArray] | None:
+        """Pre indices and the synapses from each, if known without drawing (else None)."""
+        return self.__dict__.get("_out_degree") if self.is_drawn else None
 
     @property
     def n_synapses(self) -> int:

@@ -59,6 +59,7 @@ class Redraw:
         self._last: tuple[int, tuple[npt.NDArray[Any], ...]] | None = None
         #: the synapses onto each post index, and a digest of every synapse (set by count())
         self.in_degree: IntArray | None = None
+        self.out_degree: IntArray | None = None  # the synapses from each pre index
         self.fingerprint: bytes | None = None
 
     def _columns(
@@ -85,23 +86,22 @@ class Redraw:
     ) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
         """As :meth:`blocks`, noting where each block's connections start (and ``n``).
 
-        Also notes the synapses onto each post index (``in_degree``) and, with ``digest``,
+        Also notes the synapses onto each post index (``in_degree``), from each pre index
+        (``out_degree``) and, with ``digest``,
         a digest of every synapse (``fingerprint``: what MPI ranks compare at load, so that
         they need not draw every block again for it).
         """
         numbers, sizes = [], []
         columns = ColumnDigest((np.int64, np.int64, np.float64, np.int64)) if digest else None
         in_degree = np.zeros(0, np.int64)
+        out_degree = np.zeros(0, np.int64)
         with drawn_in_sequence(self._rngs):
             for b, src, tgt, values in self._blocks.numbered():
                 numbers.append(b)
                 sizes.append(len(src))
                 block = self._columns(src, tgt, values)
-                onto = np.bincount(tgt)
-                if len(onto) > len(in_degree):
-                    in_degree = np.concatenate([in_degree, np.zeros(len(onto) - len(in_degree))])
-                    in_degree = in_degree.astype(np.int64)
-                in_degree[: len(onto)] += onto
+                in_degree = _add_counts(in_degree, tgt)
+                out_degree = _add_counts(out_degree, src)
                 if columns is not None:
                     columns.add(block[0], block[1], block[2], block[4])
                 yield block
@@ -109,6 +109,7 @@ class Redraw:
         self._first = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
         self.n = int(self._first[-1])
         self.in_degree = in_degree
+        self.out_degree = out_degree
         self.fingerprint = None if columns is None else columns.digest()
 
     def at(self, position: int, index: int) -> Any:
@@ -135,6 +136,15 @@ class Redraw:
         if not parts:
             return np.zeros(0, np.int64 if position in (0, 1, 4) else np.float64)
         return np.concatenate(parts)
+
+
+def _add_counts(counts: IntArray, index: IntArray) -> IntArray:
+    """Return ``counts`` (grown as needed) plus the occurrences of each value of ``index``."""
+    more = np.bincount(index)
+    if len(more) > len(counts):
+        counts = np.concatenate([counts, np.zeros(len(more) - len(counts), np.int64)])
+    counts[: len(more)] += more
+    return counts
 
 
 class DrawnColumn:
@@ -210,6 +220,10 @@ def drawn_spec(
     if redraw.in_degree is not None:
         counts = redraw.in_degree
         in_degree = (np.asarray(post_index[: len(counts)], np.int64), counts)
+    out_degree = None
+    if redraw.out_degree is not None:
+        counts = redraw.out_degree
+        out_degree = (np.asarray(pre_index[: len(counts)], np.int64), counts)
     return DrawnProjectionSpec.drawn(
         draw,
         redraw.n,
@@ -220,4 +234,5 @@ def drawn_spec(
         selective=True,
         fingerprint=fingerprint,
         in_degree=in_degree,
+        out_degree=out_degree,
     )
