@@ -75,6 +75,13 @@ def ranks(n: int, *case: str, tmp_path: Path) -> list[dict[str, np.ndarray]]:
     return [dict(np.load(f)) for f in files]
 
 
+def failed(case: str, tmp_path: Path) -> str:
+    """Run a case on 2 processes that must fail; return what they printed."""
+    proc = mpirun(2, case, out=tmp_path / case)
+    assert proc.returncode != 0
+    return proc.stdout + proc.stderr
+
+
 def same_bits(one: dict[str, Any], other: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
     """Every array of ``one`` (but ``skip``) equals ``other``'s bit for bit."""
     a_all = {k.replace(" ", "_"): np.ascontiguousarray(v) for k, v in one.items()}
@@ -257,16 +264,12 @@ def test_a_reload_after_input_on_rank_0_alone_takes_rank_0s_network(tmp_path: Pa
 
 
 def test_rank_0_input_before_input_of_every_rank_is_refused_clearly(tmp_path: Path) -> None:
-    proc = mpirun(2, "order", out=tmp_path / "order")
-    assert proc.returncode != 0
-    text = proc.stdout + proc.stderr
+    text = failed("order", tmp_path)
     assert "input every rank gives must come first" in text, text[-3000:]
 
 
 def test_ranks_with_other_thread_counts_are_refused(tmp_path: Path) -> None:
-    proc = mpirun(2, "threads", out=tmp_path / "threads")
-    assert proc.returncode != 0
-    text = proc.stdout + proc.stderr
+    text = failed("threads", tmp_path)
     assert "the number of threads" in text, text[-3000:]
     assert "differs between rank 0 and rank 1" in text
 
@@ -313,27 +316,21 @@ def test_a_rank_that_dies_stops_the_others(how: str, tmp_path: Path) -> None:
 
 
 def test_input_given_on_another_rank_alone_stops_every_rank(tmp_path: Path) -> None:
-    proc = mpirun(2, "diverge", out=tmp_path / "diverge")
-    assert proc.returncode != 0
-    text = proc.stdout + proc.stderr
+    text = failed("diverge", tmp_path)
     # found where rank 0's next run starts (before any step runs with the other input)
     assert "rank 0 made the input calls [] and this rank ['set_parameters']" in text, text[-3000:]
     assert not list(tmp_path.glob("diverge.*.npz"))
 
 
 def test_state_recorded_on_one_rank_only_stops_every_rank(tmp_path: Path) -> None:
-    proc = mpirun(2, "record_one", out=tmp_path / "record_one")
-    assert proc.returncode != 0
-    text = proc.stdout + proc.stderr
+    text = failed("record_one", tmp_path)
     assert "MPI processes diverged at step 50" in text, text[-3000:]
     assert "recorded other state variables" in text
 
 
 @pytest.mark.parametrize("case", ["differ", "differ_drawn"])
 def test_ranks_that_build_different_networks_are_refused(case: str, tmp_path: Path) -> None:
-    proc = mpirun(2, case, out=tmp_path / case)
-    assert proc.returncode != 0
-    text = proc.stdout + proc.stderr
+    text = failed(case, tmp_path)
     assert "projection" in text, text[-3000:]
     assert "differs between rank 0 and rank 1" in text, text[-3000:]
 
