@@ -363,11 +363,9 @@ class _PopulationMixin:
         """Return parameter values (PyNN's ``get``).
 
         Every MPI process holds every neuron's parameters (and reads state from the rank
-        that updates it), so every rank gets all of them, whatever ``gather`` says.
+        that updates it), so every rank gets all of them, whatever ``gather`` says (PyNN's
+        own ``get`` shapes them to this rank's cells, ``local_size``).
         """
-        if self._simulator.state.num_processes == 1:
-            return super().get(parameter_names, gather=False, simplify=simplify)  # type: ignore[misc]
-        # PyNN's get shapes the values to this rank's cells (local_size): every cell here
         single = isinstance(parameter_names, str)
         names = (parameter_names,) if single else tuple(parameter_names)
         space = self._get_parameters(*names)
