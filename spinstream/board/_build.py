@@ -199,9 +199,13 @@ def build_static_blocks(
             if want is not None:
                 raise ValueError("known_rows: only when every target core is built")
             gid, count = _i64(gid), _i64(count)
+            if len(count) and count.min() < 0:
+                bad = int(gid[np.argmin(count)])
+                raise EngineError(
+                    f"building the synapse rows: neuron {bad} (global id) has a negative "
+                    "count of synapses"
+                )
             code = dll.ss_rb_count_rows(rb, len(gid), E.ptr(gid, c_int64), E.ptr(count, c_int64))
-            if code == -3:
-                raise EngineError("building the synapse rows: a negative count of synapses")
             _check(code, "count")
         for pre_base, post_base, pre, post, *_ in (counted or chunks)():
             pre, post = _i64(pre), _i64(post)
