@@ -363,19 +363,30 @@ int64_t ss_run(ss_engine *e, int64_t n_steps);
  * Each neuron core belongs to one thread, which updates it and is the only one to add into
  * its delay ring: every row of every source neuron is split by the owner of each segment's
  * target core into per-thread copies (the synapses live with the thread that computes their
- * targets).  A step has three phases: (1) the source cores draw their spikes (thread 0
- * applies the current sources first); (2) every thread delivers the sources' spikes into
- * its own cores, in core order, then updates its neuron cores; (3) every thread delivers the
- * neurons' spikes into its own cores, in core order, and samples its probes.  Barriers end
- * phases 2 and 3; phase 1 of the next step runs inside phase 3 once it is known to run.
- * So each core receives its inputs in the same order whatever the number of threads, and
- * each draws from its own generator. */
+ * targets).  The steps run in windows of L <= W steps, W the shortest delay of the rows
+ * (at most SS_WINDOW_MAX; 1 with plastic synapses, structural plasticity, or current sources
+ * on several threads).  In a window's first step every thread delivers the sources' spikes
+ * (drawn before a barrier; thread 0 applied the current sources) into its own cores; then,
+ * in each step, every thread draws its source cores and updates its neuron cores, keeping
+ * each step's spike lists; after a barrier (and, over MPI, the ranks' exchange of the
+ * window's lists) every thread delivers all of them into its own cores, step by step, each
+ * step's sources then neurons, in core order: the order a window of one step gives.  No
+ * spike arrives late, as each is at least W steps on its way.  So each core receives its
+ * inputs in the same order whatever the number of threads, processes or the window, and
+ * each draws from its own generator; a window costs two barriers, not two per step. */
+#define SS_WINDOW_MAX 16
 typedef struct ss_pool ss_pool;
 /* Split the rows of e's cores among n_threads threads (1 <= n_threads) and start the
  * threads; NULL when memory or a thread is refused.  Call again after the rows change. */
 ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads);
 void ss_pool_destroy(ss_pool *pool);
 int32_t ss_pool_threads(const ss_pool *pool);
+/* The longest window (steps) and the windows run so far, for reports and tests; a shorter
+ * longest window (1 <= w <= the rows' shortest delay, capped), which gives the same
+ * results: 0, or -1. */
+int32_t ss_pool_window(const ss_pool *pool);
+int64_t ss_pool_windows(const ss_pool *pool);
+int ss_pool_set_window(ss_pool *pool, int32_t w);
 /* The part that owns each core (out[n_cores]: rank * T + thread), for reports and tests. */
 void ss_pool_owners(const ss_pool *pool, int32_t *out);
 /* ---- processes (mpi.c): the cores over K MPI processes, the same results for every K ----
@@ -383,9 +394,9 @@ void ss_pool_owners(const ss_pool *pool, int32_t *out);
  * Rank r of K owns the parts r*T .. r*T + T - 1 of one assignment of the neuron cores to K*T
  * parts (T threads per rank, the same T on every rank); it keeps the synapses of its own
  * targets only, updates its own cores, and draws every source core itself (each has its own
- * generator, so every rank draws the same).  After each step's neuron update the ranks
- * exchange that step's spikes (ss_xchg_step) and each delivers all of them into its own
- * cores in core order, as one process would.  MPI itself is reached through the function
+ * generator, so every rank draws the same).  At the end of each window the ranks exchange
+ * its spike lists (ss_xchg_window: one collective per window, once per shortest delay) and
+ * each delivers all of them into its own cores in core order, as one process would.  MPI itself is reached through the function
  * addresses and handles Python passes to ss_comm_create (the engine does not link libmpi). */
 typedef struct ss_comm ss_comm;
 /* handle_bytes: 4 (MPICH's int handles) or 8 (Open MPI's pointers); comm and byte_type: the
@@ -422,12 +433,14 @@ int ss_pool_assign(int32_t n_cores, const int64_t *core_n, const uint8_t *is_sou
                    int32_t *owner);
 /* Internal (threads.c / mpi.c): one pool's exchange of spikes. */
 typedef struct ss_xchg ss_xchg;
-ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,
-                        int32_t T);
+ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner, int32_t T,
+                        int32_t W);
 void ss_xchg_destroy(ss_xchg *x);
-int ss_xchg_prepare(ss_xchg *x, const ss_engine *e);
-int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp,
-                 int32_t last);
+int ss_xchg_prepare(ss_xchg *x, const ss_engine *e, int32_t W);
+int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, int32_t W_cap,
+                   int32_t L, int64_t w0, int32_t *flags, int32_t prop, int32_t last);
+int32_t ss_xchg_agreed(const ss_xchg *x);
+int ss_xchg_agree(ss_xchg *x, int32_t own, int32_t *L);
 /* Load (rows.c): order[0, n) sorts the synapses by (row, minor), stably; 0 or -1. */
 int ss_sort_rows(int64_t n, int64_t n_rows, const int64_t *row, const int64_t *minor,
                  int64_t *order);

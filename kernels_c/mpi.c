@@ -53,6 +53,9 @@ struct ss_comm {
 struct ss_xchg {
     ss_comm *comm;
     int32_t K, S, S_cap;  /* ranks; slot words now; most words a rank's message can have */
+    int32_t agreed;       /* the next window's steps, agreed at the last exchange (0: agree
+                             again before it: some rank's run ended there) */
+    int32_t pad;
     int32_t *core_ptr;    /* [K + 1] into cores: each rank's neuron cores, in core order */
     int32_t *cores;
     int64_t *s_max;       /* [K] most words each rank's message can have in this run */
@@ -127,9 +130,10 @@ void ss_xchg_destroy(ss_xchg *x) {
     free(x);
 }
 
-/* owner[ci]: the part of each core (rank = part / T); only neuron cores are exchanged. */
-ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,
-                        int32_t T) {
+/* owner[ci]: the part of each core (rank = part / T); only neuron cores are exchanged.
+ * W: the longest window (steps) a message carries. */
+ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner, int32_t T,
+                        int32_t W) {
     const int32_t K = comm->size, n_cores = e->n_cores;
     ss_xchg *x = (ss_xchg *)calloc(1, sizeof(ss_xchg));
     if (!x) return NULL;
@@ -150,28 +154,29 @@ ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,
             if (!ss_is_source(&e->cores[ci]) && owner[ci] / T == r)
                 x->cores[x->core_ptr[r + 1]++] = ci;
     }
-    if (ss_xchg_prepare(x, e)) {
+    if (ss_xchg_prepare(x, e, W)) {
         ss_xchg_destroy(x);
         return NULL;
     }
     return x;
 }
 
-/* Size the buffers for the probes the cores have now (every rank has the same probes, so
- * every rank sizes alike); before a run.  0, or -1 when memory is refused. */
-int ss_xchg_prepare(ss_xchg *x, const ss_engine *e) {
+/* Size the buffers for windows of up to W steps and the probes the cores have now (every
+ * rank has the same probes, so every rank sizes alike); before a run.  0, or -1 when memory
+ * is refused. */
+int ss_xchg_prepare(ss_xchg *x, const ss_engine *e, int32_t W) {
     const int32_t K = x->K;
     int64_t s_cap = 0, s_sum = 0, head = 0, probe_words = 0;
     for (int32_t r = 0; r < K; r++) {
-        int64_t words = 4, pw = 0;
+        int64_t words = 5, pw = 0;
         for (int32_t j = x->core_ptr[r]; j < x->core_ptr[r + 1]; j++) {
             const ss_core *c = &e->cores[x->cores[j]];
-            words += 1 + c->n;
+            words += (int64_t)W * (1 + c->n);
             for (int32_t p = 0; p < c->n_probes; p++) pw += 2 * (int64_t)c->probes[p].n;
         }
-        x->s_max[r] = words + pw;
+        x->s_max[r] = words + (int64_t)W * pw;
         if (x->s_max[r] > s_cap) s_cap = x->s_max[r];
-        const int64_t h = 4 + x->core_ptr[r + 1] - x->core_ptr[r];
+        const int64_t h = 5 + (int64_t)W * (x->core_ptr[r + 1] - x->core_ptr[r]);
         if (h > head) head = h;
         if (pw > probe_words) probe_words = pw;
         s_sum += x->s_max[r];
@@ -204,52 +209,74 @@ int ss_xchg_prepare(ss_xchg *x, const ss_engine *e) {
     return 0;
 }
 
+int32_t ss_xchg_agreed(const ss_xchg *x) { return x->agreed; }
+
+/* The ranks agree on the next window: the fewest steps any proposes (each proposes at least
+ * one).  0, or the MPI error code. */
+int ss_xchg_agree(ss_xchg *x, int32_t own, int32_t *L) {
+    int32_t mine = own;
+    const int rc = allgather(x->comm, &mine, 4, x->slots);
+    if (rc) return rc;
+    int32_t least = own;
+    for (int32_t r = 0; r < x->K; r++)
+        if (x->slots[r] < least) least = x->slots[r];
+    *L = least;
+    x->agreed = 0;
+    return 0;
+}
+
 static int samples_now(const ss_probe *pr, int64_t stamp) {
     return stamp % pr->interval == 0 && pr->count < pr->cap;
 }
 
-/* Send this rank's spike lists of the step (emit_n, cores' spikes), receive every other
- * rank's into emit_n and the cores' spikes (counting them in spikes_out, as their owner
- * does); *flags goes out as this rank's flags and comes back ORed over all ranks.
- * 0; 1 when the ranks' digests differ (nothing is received); or the MPI error code. */
-int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int64_t stamp,
-                 int32_t last) {
+/* Send this rank's spike lists of the window's L steps (wn, wspk: the pool's window buffers,
+ * W_cap steps per core) and the samples its probes took in it (stamps w0 + 1 .. w0 + L);
+ * receive every other rank's into the same buffers and probes (counting the spikes in
+ * spikes_out, as their owner does).  *flags goes out as this rank's flags and comes back
+ * ORed over all ranks; prop is the steps this rank can run after this window (0: its run
+ * ends here), and the least of them becomes the next window (ss_xchg_agreed) when every
+ * rank runs on.  0; 1 when the ranks' digests differ (nothing is received); or the MPI
+ * error code. */
+int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, int32_t W_cap,
+                   int32_t L, int64_t w0, int32_t *flags, int32_t prop, int32_t last) {
     ss_comm *c = x->comm;
     const int32_t K = x->K, me = c->rank, S = x->S;
     int32_t *msg = x->send;
     const int32_t *mine = x->cores + x->core_ptr[me];
     const int32_t n_mine = x->core_ptr[me + 1] - x->core_ptr[me];
-    int32_t L = 4 + n_mine;
+    int32_t pos = 5 + L * n_mine;
     msg[1] = *flags | (last && c->lead && c->rank == 0 ? 2 : 0);
     memcpy(msg + 2, &c->digest, sizeof(int64_t));
-    for (int32_t j = 0; j < n_mine; j++) {
-        const int32_t ci = mine[j];
-        const int32_t k = (int32_t)emit_n[ci];
-        msg[4 + j] = k;
-        memcpy(msg + L, e->cores[ci].spikes, (size_t)k * sizeof(int32_t));
-        L += k;
-    }
-    for (int32_t j = 0; j < n_mine; j++) {
-        const ss_core *core = &e->cores[mine[j]];
+    msg[4] = prop;
+    for (int32_t j = 0; j < L; j++)
+        for (int32_t i = 0; i < n_mine; i++) {
+            const int32_t ci = mine[i];
+            const int32_t k = (int32_t)wn[(int64_t)ci * W_cap + j];
+            msg[5 + j * n_mine + i] = k;
+            memcpy(msg + pos, wspk[ci] + (int64_t)j * e->cores[ci].n, (size_t)k * sizeof(int32_t));
+            pos += k;
+        }
+    for (int32_t i = 0; i < n_mine; i++) { /* the samples of the window, as taken */
+        const ss_core *core = &e->cores[mine[i]];
         for (int32_t p = 0; p < core->n_probes; p++) {
             const ss_probe *pr = &core->probes[p];
-            if (!samples_now(pr, stamp)) continue;
-            const double *row = core->state + (int64_t)pr->var * core->n;
-            for (int32_t k = 0; k < pr->n; k++) {
-                memcpy(msg + L, &row[pr->index[k]], sizeof(double));
-                L += 2;
-            }
+            int64_t first = pr->count;
+            while (first > 0 && pr->out_stamp[first - 1] > w0) first--;
+            const int64_t doubles = (pr->count - first) * pr->n;
+            memcpy(msg + pos, pr->out + first * pr->n, (size_t)doubles * sizeof(double));
+            pos += (int32_t)(2 * doubles);
         }
     }
-    msg[0] = L;
+    msg[0] = pos;
     int rc = allgather(c, msg, S * 4, x->slots);
     if (rc) return rc;
-    int32_t over = 0, longest = 0, any = 0;
+    int32_t over = 0, longest = 0, any = 0, least = prop;
     for (int32_t r = 0; r < K; r++) {
-        const int32_t Lr = x->slots[(int64_t)r * S];
-        if (Lr > longest) longest = Lr;
-        any |= x->slots[(int64_t)r * S + 1];
-        const int32_t tail = Lr > S ? Lr - S : 0;
+        const int32_t *m = x->slots + (int64_t)r * S;
+        if (m[0] > longest) longest = m[0];
+        any |= m[1];
+        if (m[4] < least) least = m[4];
+        const int32_t tail = m[0] > S ? m[0] - S : 0;
         x->counts[r] = 4 * tail;
         x->displs[r] = 4 * over;
         over += tail;
@@ -271,30 +298,34 @@ int ss_xchg_step(ss_xchg *x, ss_engine *e, int64_t *emit_n, int32_t *flags, int6
         }
         const int32_t *cores = x->cores + x->core_ptr[r];
         const int32_t n = x->core_ptr[r + 1] - x->core_ptr[r];
-        const int32_t *idx = m + 4 + n;
-        for (int32_t j = 0; j < n; j++) {
-            const int32_t k = m[4 + j];
-            ss_core *core = &e->cores[cores[j]];
-            memcpy(core->spikes, idx, (size_t)k * sizeof(int32_t));
-            idx += k;
-            emit_n[cores[j]] = k;
-            core->spikes_out += k;
-        }
-        for (int32_t j = 0; j < n; j++) { /* the samples, as ss_sample would take them */
-            ss_core *core = &e->cores[cores[j]];
+        const int32_t *idx = m + 5 + L * n;
+        for (int32_t j = 0; j < L; j++)
+            for (int32_t i = 0; i < n; i++) {
+                const int32_t k = m[5 + j * n + i];
+                ss_core *core = &e->cores[cores[i]];
+                memcpy(wspk[cores[i]] + (int64_t)j * core->n, idx, (size_t)k * sizeof(int32_t));
+                idx += k;
+                wn[(int64_t)cores[i] * W_cap + j] = k;
+                core->spikes_out += k;
+            }
+        for (int32_t i = 0; i < n; i++) { /* the samples, as ss_sample took them there */
+            ss_core *core = &e->cores[cores[i]];
             for (int32_t p = 0; p < core->n_probes; p++) {
                 ss_probe *pr = &core->probes[p];
-                if (!samples_now(pr, stamp)) continue;
-                memcpy(pr->out + pr->count * pr->n, idx, (size_t)pr->n * sizeof(double));
-                idx += 2 * (int64_t)pr->n;
-                pr->out_stamp[pr->count] = stamp;
-                pr->count++;
+                for (int64_t stamp = w0 + 1; stamp <= w0 + L; stamp++) {
+                    if (!samples_now(pr, stamp)) continue;
+                    memcpy(pr->out + pr->count * pr->n, idx, (size_t)pr->n * sizeof(double));
+                    idx += 2 * (int64_t)pr->n;
+                    pr->out_stamp[pr->count] = stamp;
+                    pr->count++;
+                }
             }
         }
     }
     *flags = any;
     if (any & 2) c->stopped = 1;
-    if (over) { /* a wider slot from the next step on: every rank decides alike */
+    x->agreed = least > 0 && !(any & 3) ? least : 0;
+    if (over) { /* a wider slot from the next window on: every rank decides alike */
         int64_t s = (int64_t)longest + longest / 4;
         x->S = (int32_t)(s < x->S_cap ? s : x->S_cap);
     }

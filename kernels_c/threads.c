@@ -90,14 +90,25 @@ struct ss_pool {
     int32_t *owner;          /* [n_cores] the part (rank * n_threads + thread) of each core */
     ss_xchg *xchg;           /* the spike exchange between ranks (NULL: one process) */
     int32_t failed;          /* 1: an exchange failed, 2: the ranks diverged (-3, -4) */
-    int32_t xflags;          /* the exchange's flags of this step, ORed over the ranks */
+    int32_t xflags;          /* the exchange's flags of this window, ORed over the ranks */
+    int32_t prop;            /* MPI: the steps this rank can run after this window (0: none) */
     ss_part *parts;          /* [n_threads] */
     int32_t n_src, n_neu;    /* every source and neuron core, in core order */
     int32_t *src, *neu;
-    int64_t *emit_n;         /* [n_cores] entries in this step's spike list of each core */
-    int64_t *sched_lo;       /* [n_cores] scheduled sources: first entry emitted this step */
-    int32_t **emit_cnt;      /* [n_cores] random sources: spikes of each entry (else NULL) */
+    /* the window: up to W steps whose spikes are delivered together at its end (engine.h) */
+    int32_t W;               /* the longest window (the rows' shortest delay, capped) */
+    int32_t W_cap;           /* the steps the buffers below hold */
+    int32_t L;               /* steps of the window about to run (thread 0, before a barrier) */
+    int64_t windows;         /* windows run since the pool started */
+    int32_t **wspk;          /* [n_cores] W_cap lists of n entries: each step's spike list */
+    int32_t *wspk_store;
+    int64_t *wn;             /* [n_cores * W_cap] entries in each step's list */
+    int64_t *wlo;            /* [n_cores * W_cap] scheduled sources: first entry of each step */
+    int32_t **wcnt;          /* [n_cores] random sources: W_cap lists of counts (else NULL) */
     int32_t *cnt_store;
+    int32_t **spikes0;       /* [n_cores] the cores' own spike lists, given back after a run */
+    int64_t *emit_n;         /* [n_cores] ss_emit: entries so far in the step's list */
+    int32_t **emit_cnt;      /* [n_cores] ss_emit: the step's counts (random sources) */
     int64_t *spikes_before;  /* [n_cores] spikes_out at the start of the run (packets_in) */
     uint8_t *out_any;        /* [n_cores] some neuron of the core is recorded */
     ss_barrier bar;
@@ -109,10 +120,20 @@ struct ss_pool {
     ss_engine *e;
     int64_t n_steps;
     int64_t ran;
-    int64_t out_mark;        /* out_n after this step's sources (thread 0, phase 2) */
+    int64_t out_mark;        /* out_n after the sources' output of a window's first step */
 };
 
 int32_t ss_pool_threads(const ss_pool *pool) { return pool ? pool->n_threads : 0; }
+
+int32_t ss_pool_window(const ss_pool *pool) { return pool ? pool->W : 0; }
+
+int64_t ss_pool_windows(const ss_pool *pool) { return pool ? pool->windows : 0; }
+
+int ss_pool_set_window(ss_pool *pool, int32_t w) {
+    if (!pool || w < 1 || w > pool->W_cap) return -1;
+    pool->W = w;
+    return 0;
+}
 
 /* The thread of this rank that owns core ci, or -1 (another rank's core). */
 static int32_t local_thread(const ss_pool *pl, int32_t ci) {
@@ -124,10 +145,24 @@ void ss_pool_owners(const ss_pool *pool, int32_t *out) {
     for (int32_t c = 0; pool && c < pool->n_cores; c++) out[c] = pool->owner[c];
 }
 
-/* Used by sources.c as they draw (phase 1, on the source core's thread): a random source
- * emits stamp m + 1, neuron by neuron in index order, so its step is the list of neurons
- * that fired and how often; a scheduled source emits its entries sched_pos in order, which
- * the step loop notes as a range.  Delivery waits for phase 2. */
+/* Step j of the window: its entry count, its spike list and (random sources) its counts. */
+static inline int64_t *w_n(const ss_pool *pl, int32_t ci, int32_t j) {
+    return pl->wn + (int64_t)ci * pl->W_cap + j;
+}
+
+static inline int32_t *w_spk(const ss_pool *pl, const ss_engine *e, int32_t ci, int32_t j) {
+    return pl->wspk[ci] + (int64_t)j * e->cores[ci].n;
+}
+
+static inline int32_t *w_cnt(const ss_pool *pl, const ss_engine *e, int32_t ci, int32_t j) {
+    return pl->wcnt[ci] + (int64_t)j * e->cores[ci].n;
+}
+
+/* Used by sources.c as they draw (on the source core's thread): a random source emits
+ * stamp m + 1, neuron by neuron in index order, so its step is the list of neurons that
+ * fired and how often; a scheduled source emits its entries sched_pos in order, which the
+ * step loop notes as a range.  Delivery waits for the end of the window (or, in its first
+ * step, for the barrier after the draws). */
 void ss_emit(ss_engine *e, ss_core *c, int32_t idx, int64_t stamp) {
     (void)stamp;
     if (c->model == SS_MODEL_spike_source_array) return;
@@ -144,11 +179,22 @@ void ss_emit(ss_engine *e, ss_core *c, int32_t idx, int64_t stamp) {
     }
 }
 
-static int may_step(const ss_engine *e, int64_t done, int64_t n_steps) {
-    if (done >= n_steps) return 0;
-    if (e->out_cap - e->out_n < e->out_reserve) return 0;
+/* The steps the next window may run, from this rank's side: no more than the window, the
+ * run's steps left, and the steps whose output surely fits (a step runs only when the output
+ * has room for out_reserve more spikes, its most); 0 when none runs. */
+static int32_t window_steps(const ss_pool *pl, const ss_engine *e, int64_t left, int64_t out_n) {
+    if (left <= 0) return 0;
     if (e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE)) return 0;
-    return 1;
+    int64_t L = pl->W;
+    /* current sources change every step on thread 0, plasticity reads the step's post
+     * spikes: one step at a time */
+    if ((e->n_csrc && pl->n_threads > 1) || e->plastic || e->structural) L = 1;
+    if (left < L) L = left;
+    if (e->out_reserve > 0) {
+        const int64_t fit = (e->out_cap - out_n) / e->out_reserve;
+        if (fit < L) L = fit > 0 ? fit : 0;
+    }
+    return (int32_t)L;
 }
 
 static void row_of(const ss_part *me, int32_t ci, int32_t idx, const uint32_t **p,
@@ -158,27 +204,43 @@ static void row_of(const ss_part *me, int32_t ci, int32_t idx, const uint32_t **
     *end = me->rows[ci] + rp[idx + 1];
 }
 
-/* Phase 2, first half: the sources' spikes of this step into this thread's cores. */
-static void deliver_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m) {
+/* The sources' spikes of step m (window step j) into this thread's cores. */
+static void deliver_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m, int32_t j) {
     for (int32_t s = 0; s < pl->n_src; s++) {
         const int32_t ci = pl->src[s];
-        const int64_t k = pl->emit_n[ci];
+        const int64_t k = *w_n(pl, ci, j);
         if (!k || !me->rp[ci]) continue;
         const ss_core *c = &e->cores[ci];
         const uint32_t *p, *end;
         if (c->model == SS_MODEL_spike_source_array) {
-            const int64_t lo = pl->sched_lo[ci];
-            for (int64_t j = lo; j < lo + k; j++) {
-                row_of(me, ci, c->sched_index[j], &p, &end);
-                if (p < end) ss_deliver_row(e, c, p, end, c->sched_stamp[j]);
+            const int64_t lo = pl->wlo[(int64_t)ci * pl->W_cap + j];
+            for (int64_t i = lo; i < lo + k; i++) {
+                row_of(me, ci, c->sched_index[i], &p, &end);
+                if (p < end) ss_deliver_row(e, c, p, end, c->sched_stamp[i]);
             }
         } else {
-            const int32_t *cnt = pl->emit_cnt[ci];
-            for (int64_t j = 0; j < k; j++) {
-                row_of(me, ci, c->spikes[j], &p, &end);
+            const int32_t *spk = w_spk(pl, e, ci, j), *cnt = w_cnt(pl, e, ci, j);
+            for (int64_t i = 0; i < k; i++) {
+                row_of(me, ci, spk[i], &p, &end);
                 if (p < end)
-                    for (int32_t r = 0; r < cnt[j]; r++) ss_deliver_row(e, c, p, end, m + 1);
+                    for (int32_t r = 0; r < cnt[i]; r++) ss_deliver_row(e, c, p, end, m + 1);
             }
+        }
+    }
+}
+
+/* The neurons' spikes of step m (window step j, stamp m + 1) into this thread's cores. */
+static void deliver_neurons(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m, int32_t j) {
+    for (int32_t s = 0; s < pl->n_neu; s++) {
+        const int32_t ci = pl->neu[s];
+        const int64_t k = *w_n(pl, ci, j);
+        if (!k || !me->rp[ci]) continue;
+        const ss_core *c = &e->cores[ci];
+        const int32_t *spk = w_spk(pl, e, ci, j);
+        const uint32_t *q, *end;
+        for (int64_t i = 0; i < k; i++) {
+            row_of(me, ci, spk[i], &q, &end);
+            if (q < end) ss_deliver_row(e, c, q, end, m + 1);
         }
     }
 }
@@ -193,153 +255,189 @@ static void put_out(ss_engine *e, int64_t stamp, int64_t gid) {
     }
 }
 
-/* Thread 0, phase 2: the sources' recorded spikes of this step into the output buffer (in
- * core order; before phase 3, when the source cores draw the next step). */
-static void write_source_output(ss_engine *e, ss_pool *pl, int64_t m) {
+/* Thread 0: the sources' recorded spikes of step m (window step j) into the output buffer,
+ * in core order; count (no writing) when out is 0. */
+static int64_t source_output(ss_engine *e, ss_pool *pl, int64_t m, int32_t j, int out) {
+    int64_t n = 0;
     for (int32_t s = 0; s < pl->n_src; s++) {
         const int32_t ci = pl->src[s];
-        const int64_t k = pl->emit_n[ci];
+        const int64_t k = *w_n(pl, ci, j);
         if (!k || !pl->out_any[ci]) continue;
         const ss_core *c = &e->cores[ci];
         if (c->model == SS_MODEL_spike_source_array) {
-            for (int64_t j = pl->sched_lo[ci]; j < pl->sched_lo[ci] + k; j++)
-                if (c->spike_out[c->sched_index[j]])
-                    put_out(e, c->sched_stamp[j], c->gid0 + c->sched_index[j]);
+            const int64_t lo = pl->wlo[(int64_t)ci * pl->W_cap + j];
+            for (int64_t i = lo; i < lo + k; i++)
+                if (c->spike_out[c->sched_index[i]]) {
+                    if (out) put_out(e, c->sched_stamp[i], c->gid0 + c->sched_index[i]);
+                    n++;
+                }
         } else {
-            const int32_t *cnt = pl->emit_cnt[ci];
-            for (int64_t j = 0; j < k; j++)
-                if (c->spike_out[c->spikes[j]])
-                    for (int32_t r = 0; r < cnt[j]; r++) put_out(e, m + 1, c->gid0 + c->spikes[j]);
+            const int32_t *spk = w_spk(pl, e, ci, j), *cnt = w_cnt(pl, e, ci, j);
+            for (int64_t i = 0; i < k; i++)
+                if (c->spike_out[spk[i]])
+                    for (int32_t r = 0; r < cnt[i]; r++) {
+                        if (out) put_out(e, m + 1, c->gid0 + spk[i]);
+                        n++;
+                    }
         }
-    }
-}
-
-/* Thread 0, phase 3: the neurons' recorded spikes of this step, in core order. */
-static void write_neuron_output(ss_engine *e, ss_pool *pl, int64_t m) {
-    for (int32_t s = 0; s < pl->n_neu; s++) {
-        const int32_t ci = pl->neu[s];
-        const int64_t k = pl->emit_n[ci];
-        if (!k || !pl->out_any[ci]) continue;
-        const ss_core *c = &e->cores[ci];
-        for (int64_t j = 0; j < k; j++)
-            if (c->spike_out[c->spikes[j]]) put_out(e, m + 1, c->gid0 + c->spikes[j]);
-    }
-}
-
-/* The neurons' recorded spikes of this step (what write_neuron_output will add). */
-static int64_t neuron_output_count(const ss_engine *e, const ss_pool *pl) {
-    int64_t n = 0;
-    for (int32_t s = 0; s < pl->n_neu; s++) {
-        const int32_t ci = pl->neu[s];
-        const int64_t k = pl->emit_n[ci];
-        if (!k || !pl->out_any[ci]) continue;
-        const ss_core *c = &e->cores[ci];
-        for (int64_t j = 0; j < k; j++) n += c->spike_out[c->spikes[j]] != 0;
     }
     return n;
 }
 
-/* Phase 1 of step m for this thread's source cores: they draw (stamp m + 1; and stamp 0, or
- * any stamp <= m + 1 not yet sent, for scheduled spikes) into their spike lists. */
-static void draw_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m) {
+/* Thread 0: the neurons' recorded spikes of step m (window step j), in core order; count
+ * (no writing) when out is 0. */
+static int64_t neuron_output(ss_engine *e, ss_pool *pl, int64_t m, int32_t j, int out) {
+    int64_t n = 0;
+    for (int32_t s = 0; s < pl->n_neu; s++) {
+        const int32_t ci = pl->neu[s];
+        const int64_t k = *w_n(pl, ci, j);
+        if (!k || !pl->out_any[ci]) continue;
+        const ss_core *c = &e->cores[ci];
+        const int32_t *spk = w_spk(pl, e, ci, j);
+        for (int64_t i = 0; i < k; i++)
+            if (c->spike_out[spk[i]]) {
+                if (out) put_out(e, m + 1, c->gid0 + spk[i]);
+                n++;
+            }
+    }
+    return n;
+}
+
+/* This thread's source cores draw step m (stamp m + 1; and stamp 0, or any stamp <= m + 1
+ * not yet sent, for scheduled spikes) into window step j's lists. */
+static void draw_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m, int32_t j) {
     for (int32_t s = 0; s < me->n_src; s++) {
         const int32_t ci = me->src[s];
         ss_core *c = &e->cores[ci];
         const int array = c->model == SS_MODEL_spike_source_array;
-        if (array) pl->sched_lo[ci] = c->sched_pos;
+        const int64_t lo = c->sched_pos;
+        if (!array) {
+            c->spikes = w_spk(pl, e, ci, j);
+            pl->emit_cnt[ci] = w_cnt(pl, e, ci, j);
+        }
         pl->emit_n[ci] = 0;
         const int32_t k = ss_update_sources(e, c, m);
-        if (array) pl->emit_n[ci] = c->sched_pos - pl->sched_lo[ci];
+        pl->wlo[(int64_t)ci * pl->W_cap + j] = lo;
+        *w_n(pl, ci, j) = array ? c->sched_pos - lo : pl->emit_n[ci];
         c->spikes_out += k;
     }
 }
 
-/* The step loop of thread p: two barriers per step.  Phase 1 of step m + 1 (the sources'
- * draws, and the current sources on thread 0) runs in phase 3 of step m, once every thread
- * knows that step m + 1 runs: each decides it alone, from values that no thread changes
- * in phase 3 (so all decide alike), and a run that stops leaves the next step untouched. */
+/* The step loop of thread p, a window of L steps at a time (engine.h, "threads"): the
+ * window's first step delivers the sources' spikes drawn before it; then every step draws
+ * this thread's sources and updates its neuron cores, keeping every spike list; at the end
+ * of the window (a barrier, and the ranks' exchange) each thread delivers every list, step
+ * by step and in core order, into its own cores: the order one step at a time would give,
+ * and no spike is late, as every delay is at least L steps.  Phase 1 of the next window's
+ * first step (its sources' draws) runs before the window's last barrier, once every thread
+ * knows that it runs: each decides it alone, from values that no thread changes there (so
+ * all decide alike), and a run that stops leaves the next step untouched. */
 static void run_part(ss_pool *pl, int32_t p) {
     ss_engine *e = pl->e;
     const ss_part *me = &pl->parts[p];
     const int64_t n_steps = pl->n_steps, m0 = e->step;
     const int sources = pl->n_src > 0;
     int64_t done = 0;
-    int go = may_step(e, 0, n_steps);
+    int go = pl->L > 0;
     if (go) { /* phase 1 of the first step */
         if (p == 0 && e->n_csrc) ss_apply_current_sources(e, m0);
-        if (sources) draw_sources(e, pl, me, m0);
+        if (sources) draw_sources(e, pl, me, m0, 0);
         if (sources || e->n_csrc) barrier_wait(&pl->bar);
     }
     while (go) {
-        const int64_t m = m0 + done;
-        /* 2. the sources' spikes into this thread's rings, then its neuron cores step */
-        if (sources) {
-            if (p == 0) {
-                write_source_output(e, pl, m);
-                pl->out_mark = e->out_n; /* read by every thread in phase 3 */
+        const int64_t w0 = m0 + done;
+        const int32_t L = pl->L;
+        for (int32_t j = 0; j < L; j++) {
+            const int64_t m = w0 + j;
+            if (j == 0) { /* the sources' spikes drawn before the window's barrier */
+                if (p == 0) {
+                    if (sources) source_output(e, pl, m, 0, 1);
+                    pl->out_mark = e->out_n; /* read by every thread at the window's end */
+                }
+                if (sources) deliver_sources(e, pl, me, m, 0);
+            } else {
+                /* one thread (window_steps): no other reads i_cs now */
+                if (p == 0 && e->n_csrc) ss_apply_current_sources(e, m);
+                if (sources) draw_sources(e, pl, me, m, j);
             }
-            deliver_sources(e, pl, me, m);
-        } else if (p == 0) {
-            pl->out_mark = e->out_n;
-        }
-        for (int32_t s = 0; s < me->n_neu; s++) {
-            const int32_t ci = me->neu[s];
-            ss_core *c = &e->cores[ci];
-            /* rewiring: this core's synapses, on its own thread, after this step's inputs */
-            if (e->structural) ss_structural_step(e, ci, m);
-            const int32_t k = ss_update_neurons(e, c, m);
-            pl->emit_n[ci] = k;
-            c->spikes_out += k;
-            if (k && e->plastic && e->plastic->post[ci].n)
-                ss_plastic_post(e, ci, c->spikes, k, m + 1);
+            for (int32_t s = 0; s < me->n_neu; s++) {
+                const int32_t ci = me->neu[s];
+                ss_core *c = &e->cores[ci];
+                /* rewiring: this core's synapses, on its own thread, after this step's inputs */
+                if (e->structural) ss_structural_step(e, ci, m);
+                c->spikes = w_spk(pl, e, ci, j);
+                const int32_t k = ss_update_neurons(e, c, m);
+                *w_n(pl, ci, j) = k;
+                c->spikes_out += k;
+                if (k && e->plastic && e->plastic->post[ci].n)
+                    ss_plastic_post(e, ci, c->spikes, k, m + 1);
+            }
+            /* samples, stamp m + 1: delivery changes only the rings, not the state */
+            for (int32_t s = 0; s < me->n_neu; s++)
+                if (e->cores[me->neu[s]].n_probes) ss_sample(&e->cores[me->neu[s]], m + 1);
+            for (int32_t s = 0; s < me->n_src; s++)
+                if (e->cores[me->src[s]].n_probes) ss_sample(&e->cores[me->src[s]], m + 1);
         }
         barrier_wait(&pl->bar);
         int full = e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE);
-        if (pl->xchg) { /* every rank's spikes of this step, and whether any history is full */
+        int next;
+        if (pl->xchg) { /* every rank's spikes of this window, and what each runs next */
             if (p == 0) {
+                /* the output after this window is at most out_mark + L * out_reserve */
+                const int64_t left = n_steps - done - L;
+                pl->prop = full ? 0 : window_steps(pl, e, left, pl->out_mark + L * e->out_reserve);
                 pl->xflags = full;
-                const int rc = ss_xchg_step(pl->xchg, e, pl->emit_n, &pl->xflags, m + 1,
-                                            done + 1 == n_steps);
+                const int rc = ss_xchg_window(pl->xchg, e, pl->wspk, pl->wn, pl->W_cap, L, w0,
+                                              &pl->xflags, pl->prop, left == 0);
                 if (rc) pl->failed = rc == 1 ? 2 : 1;
             }
             barrier_wait(&pl->bar);
-            full = pl->xflags & 1;
-            if (pl->xflags & 2) full = 1; /* rank 0's run ends here: every rank stops */
-        }
-        /* does step m + 1 run?  The output after this step: the mark plus the neurons'
-         * recorded spikes (thread 0 writes them below; the others only count them) */
-        int next = done + 1 < n_steps && !pl->failed;
-        if (next) {
-            const int64_t out_n = pl->out_mark + neuron_output_count(e, pl);
-            next = e->out_cap - out_n >= e->out_reserve && !full;
-        }
-        /* 3. the neurons' spikes (stamp m + 1) into this thread's rings; samples */
-        for (int32_t s = 0; s < pl->n_neu; s++) {
-            const int32_t ci = pl->neu[s];
-            const int64_t k = pl->emit_n[ci];
-            if (!k || !me->rp[ci]) continue;
-            const ss_core *c = &e->cores[ci];
-            const uint32_t *q, *end;
-            for (int64_t j = 0; j < k; j++) {
-                row_of(me, ci, c->spikes[j], &q, &end);
-                if (q < end) ss_deliver_row(e, c, q, end, m + 1);
+            /* a full history anywhere, or rank 0's run ending here, stops every rank */
+            next = pl->prop > 0 && !(pl->xflags & 3) && !pl->failed;
+        } else {
+            next = done + L < n_steps && !full;
+            if (next) { /* the output after this window: thread 0 writes it below */
+                int64_t out_n = pl->out_mark;
+                for (int32_t j = 0; j < L; j++)
+                    out_n += (j ? source_output(e, pl, w0 + j, j, 0) : 0) +
+                             neuron_output(e, pl, w0 + j, j, 0);
+                next = e->out_cap - out_n >= e->out_reserve;
             }
         }
-        for (int32_t s = 0; s < me->n_neu; s++)
-            if (e->cores[me->neu[s]].n_probes) ss_sample(&e->cores[me->neu[s]], m + 1);
-        for (int32_t s = 0; s < me->n_src; s++)
-            if (e->cores[me->src[s]].n_probes) ss_sample(&e->cores[me->src[s]], m + 1);
-        if (p == 0) {
-            write_neuron_output(e, pl, m);
-            e->step = m + 1;
-            /* i_cs is read in phase 2 only, which no thread is in now */
-            if (next && e->n_csrc) ss_apply_current_sources(e, m + 1);
+        /* every spike list of the window into this thread's rings, step by step */
+        for (int32_t j = 0; j < L; j++) {
+            if (j && sources) deliver_sources(e, pl, me, w0 + j, j);
+            deliver_neurons(e, pl, me, w0 + j, j);
         }
-        /* phase 1 of step m + 1: the source lists of step m were read in phase 2 only */
-        if (next && sources) draw_sources(e, pl, me, m + 1);
+        if (p == 0) {
+            for (int32_t j = 0; j < L; j++) {
+                if (j && sources) source_output(e, pl, w0 + j, j, 1);
+                neuron_output(e, pl, w0 + j, j, 1);
+            }
+            e->step = w0 + L;
+            pl->windows++;
+            /* i_cs is read only while neurons step, which no thread does now */
+            if (next && e->n_csrc) ss_apply_current_sources(e, w0 + L);
+            if (next) { /* the next window */
+                const int32_t own = window_steps(pl, e, n_steps - done - L, e->out_n);
+                if (!pl->xchg) {
+                    pl->L = own;
+                } else if (ss_xchg_agreed(pl->xchg) > 0) { /* at most own: every proposal */
+                    pl->L = ss_xchg_agreed(pl->xchg);  /* was at most what it can run */
+                } else { /* a rank's run ended here: the ranks agree again */
+                    const int rc = ss_xchg_agree(pl->xchg, own, &pl->L);
+                    if (rc) {
+                        pl->failed = 1;
+                        pl->L = 0;
+                    }
+                }
+            }
+        }
+        /* phase 1 of the next window's first step: the lists of step 0 were read above */
+        if (next && sources) draw_sources(e, pl, me, w0 + L, 0);
         barrier_wait(&pl->bar);
-        done++;
-        go = next;
+        done += L;
+        go = next && pl->L > 0;
     }
     if (p == 0) pl->ran = done;
 }
@@ -359,11 +457,15 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     if (n_steps <= 0) return 0;
     if (pl->n_cores != e->n_cores) return -1;
     if (pl->n_started && getpid() != pl->pid) return -2; /* a forked child: no workers */
-    if (pl->xchg && ss_xchg_prepare(pl->xchg, e)) return -3; /* the probes may have changed */
+    if (pl->xchg && ss_xchg_prepare(pl->xchg, e, pl->W_cap)) return -3; /* probes changed */
     pl->e = e;
     pl->n_steps = n_steps;
     pl->ran = 0;
     pl->failed = 0;
+    pl->L = window_steps(pl, e, n_steps, e->out_n);
+    if (!pl->L) return 0; /* no room for a step's output, or a history is full */
+    if (pl->xchg && ss_xchg_agreed(pl->xchg) <= 0 && ss_xchg_agree(pl->xchg, pl->L, &pl->L))
+        return -3;
     for (int32_t ci = 0; ci < e->n_cores; ci++) {
         const ss_core *c = &e->cores[ci];
         uint8_t any = 0;
@@ -373,6 +475,7 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     }
     barrier_wait(&pl->bar); /* the workers start */
     run_part(pl, 0);
+    for (int32_t ci = 0; ci < e->n_cores; ci++) e->cores[ci].spikes = pl->spikes0[ci];
     if (pl->failed) return pl->failed == 2 ? -4 : -3;
     /* routing check: every spike a core emitted reached each core its routes lead to */
     for (int32_t ci = 0; ci < e->n_cores; ci++) {
@@ -574,6 +677,40 @@ static int split_rows(ss_pool *pl, const ss_engine *e, int shared) {
     return rc;
 }
 
+/* The shortest delay (steps) of the synapses in the board's rows, at most cap: the longest
+ * window (1 where any segment is plastic: a plastic synapse learns as each spike arrives). */
+static int32_t shortest_delay(const ss_engine *e, int32_t cap) {
+    int32_t d = cap;
+    for (int32_t ci = 0; ci < e->n_cores && d > 1; ci++) {
+        const ss_core *c = &e->cores[ci];
+        if (!has_rows(c)) continue;
+        const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
+        while (p < end && d > 1) {
+            const uint32_t head = *p;
+            const uint32_t count = head & 0xFFFFu;
+            const int32_t fmt = e->blocks[c->block0 + (int32_t)(head >> 16)].format;
+            const uint32_t *w = p + 1;
+            for (uint32_t k = 0; k < count && d > 1; k++) {
+                uint32_t delay;
+                if (fmt == SS_COMPACT) {
+                    delay = (w[k] >> SS_C_POST_BITS) & ((1u << SS_C_DELAY_BITS) - 1u);
+                } else if (fmt == SS_HALF) {
+                    uint16_t h;
+                    memcpy(&h, (const unsigned char *)(w + count) + 2 * k, sizeof h);
+                    delay = (h >> SS_H_POST_BITS) & ((1u << SS_H_DELAY_BITS) - 1u);
+                } else if (fmt == SS_PLASTIC) {
+                    delay = 1;
+                } else {
+                    delay = (w[2 * k] >> SS_W_POST_BITS) & ((1u << SS_W_DELAY_BITS) - 1u);
+                }
+                if ((int32_t)delay < d) d = delay > 1 ? (int32_t)delay : 1;
+            }
+            p += 1 + seg_words(e, c, head);
+        }
+    }
+    return d;
+}
+
 void ss_pool_destroy(ss_pool *pl) {
     if (!pl) return;
     if (pl->n_started && getpid() == pl->pid) {
@@ -598,9 +735,14 @@ void ss_pool_destroy(ss_pool *pl) {
     free(pl->src);
     free(pl->neu);
     free(pl->emit_n);
-    free(pl->sched_lo);
     free((void *)pl->emit_cnt);
+    free((void *)pl->wspk);
+    free(pl->wspk_store);
+    free(pl->wn);
+    free(pl->wlo);
+    free((void *)pl->wcnt);
     free(pl->cnt_store);
+    free((void *)pl->spikes0);
     free(pl->spikes_before);
     free(pl->out_any);
     free(pl->threads);
@@ -637,15 +779,26 @@ ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
     pl->owner = (int32_t *)calloc(nc, sizeof(int32_t));
     pl->src = (int32_t *)calloc(nc, sizeof(int32_t));
     pl->neu = (int32_t *)calloc(nc, sizeof(int32_t));
+    /* the window: the rows' shortest delay; the buffers hold the longest window */
+    pl->W = pl->W_cap = shortest_delay(e, SS_WINDOW_MAX);
+    const size_t W = (size_t)pl->W_cap;
+    int64_t n_all = 0;
+    for (int32_t ci = 0; ci < n_cores; ci++) n_all += e->cores[ci].n;
     pl->emit_n = (int64_t *)calloc(nc, sizeof(int64_t));
-    pl->sched_lo = (int64_t *)calloc(nc, sizeof(int64_t));
     pl->emit_cnt = (int32_t **)calloc(nc, sizeof(int32_t *));
+    pl->wspk = (int32_t **)calloc(nc, sizeof(int32_t *));
+    pl->wspk_store = (int32_t *)calloc((size_t)n_all * W + 1, sizeof(int32_t));
+    pl->wn = (int64_t *)calloc(nc * W, sizeof(int64_t));
+    pl->wlo = (int64_t *)calloc(nc * W, sizeof(int64_t));
+    pl->wcnt = (int32_t **)calloc(nc, sizeof(int32_t *));
+    pl->spikes0 = (int32_t **)calloc(nc, sizeof(int32_t *));
     pl->spikes_before = (int64_t *)calloc(nc, sizeof(int64_t));
     pl->out_any = (uint8_t *)calloc(nc, 1);
     pl->parts = (ss_part *)calloc((size_t)T, sizeof(ss_part));
     pl->threads = (pthread_t *)calloc((size_t)T, sizeof(pthread_t));
     int64_t *syn_in = (int64_t *)calloc(nc, sizeof(int64_t));
-    int ok = pl->owner && pl->src && pl->neu && pl->emit_n && pl->sched_lo && pl->emit_cnt &&
+    int ok = pl->owner && pl->src && pl->neu && pl->emit_n && pl->emit_cnt && pl->wspk &&
+             pl->wspk_store && pl->wn && pl->wlo && pl->wcnt && pl->spikes0 &&
              pl->spikes_before && pl->out_any && pl->parts && pl->threads && syn_in;
     /* random sources count the spikes of each neuron they list */
     int64_t n_cnt = 0;
@@ -654,19 +807,22 @@ ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
         if (ss_is_source(c) && c->model != SS_MODEL_spike_source_array) n_cnt += c->n;
     }
     if (ok) {
-        pl->cnt_store = (int32_t *)calloc((size_t)n_cnt + 1, sizeof(int32_t));
+        pl->cnt_store = (int32_t *)calloc((size_t)n_cnt * W + 1, sizeof(int32_t));
         ok = pl->cnt_store != NULL;
     }
-    for (int32_t ci = 0, off = 0; ok && ci < n_cores; ci++) {
+    for (int64_t ci = 0, off = 0, at = 0; ok && ci < n_cores; ci++) {
         const ss_core *c = &e->cores[ci];
+        pl->spikes0[ci] = c->spikes;
+        pl->wspk[ci] = pl->wspk_store + at;
+        at += (int64_t)c->n * (int64_t)W;
         if (ss_is_source(c)) {
-            pl->src[pl->n_src++] = ci;
+            pl->src[pl->n_src++] = (int32_t)ci;
             if (c->model != SS_MODEL_spike_source_array) {
-                pl->emit_cnt[ci] = pl->cnt_store + off;
-                off += c->n;
+                pl->wcnt[ci] = pl->cnt_store + off;
+                off += (int64_t)c->n * (int64_t)W;
             }
         } else {
-            pl->neu[pl->n_neu++] = ci;
+            pl->neu[pl->n_neu++] = (int32_t)ci;
         }
         if (owner || !has_rows(c)) continue;
         const uint32_t *p = c->rows + c->row_ptr[0], *end = c->rows + c->row_ptr[c->n];
@@ -734,7 +890,7 @@ ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
     }
     if (ok) ok = split_rows(pl, e, shared) == 0;
     if (ok && pl->n_ranks > 1) {
-        pl->xchg = ss_xchg_create(comm, e, pl->owner, T);
+        pl->xchg = ss_xchg_create(comm, e, pl->owner, T, pl->W_cap);
         ok = pl->xchg != NULL;
     }
     /* every worker meets thread 0 at every barrier, from its first one (the start of a run) */

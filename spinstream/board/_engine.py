@@ -439,6 +439,12 @@ def lib() -> ctypes.CDLL:
     dll.ss_pool_threads.restype = c_int32
     dll.ss_pool_owners.argtypes = [ctypes.c_void_p, POINTER(c_int32)]
     dll.ss_pool_owners.restype = None
+    dll.ss_pool_window.argtypes = [ctypes.c_void_p]
+    dll.ss_pool_window.restype = c_int32
+    dll.ss_pool_windows.argtypes = [ctypes.c_void_p]
+    dll.ss_pool_windows.restype = c_int64
+    dll.ss_pool_set_window.argtypes = [ctypes.c_void_p, c_int32]
+    dll.ss_pool_set_window.restype = ctypes.c_int
     vp = ctypes.c_void_p
     dll.ss_comm_create.argtypes = [c_int32, c_int32, c_int32, c_int64, c_int64, vp, vp]
     dll.ss_comm_create.restype = vp

@@ -639,6 +639,9 @@ class HostBoard(Board):
         self._pool_fin = weakref.finalize(e, self._lib.ss_pool_destroy, handle)
         if old is not None and old.alive and old.peek()[0] is e:
             old()
+        limit = getattr(self, "_window_limit", None)
+        if limit is not None:
+            self._lib.ss_pool_set_window(handle, min(limit, self._lib.ss_pool_window(handle)))
         if share is not None:
             owners = np.zeros(max(len(share.owner), 1), np.int32)
             self._lib.ss_pool_owners(handle, E.ptr(owners, ctypes.c_int32))
@@ -652,6 +655,29 @@ class HostBoard(Board):
     def threads(self) -> int:
         """Threads asked for (``core_threads`` says which runs each core)."""
         return self._threads
+
+    @property
+    def window(self) -> int:
+        """Most steps the engine runs before it delivers their spikes (and, over MPI, before
+        the processes exchange them): the shortest synaptic delay in steps, at most 16; 1
+        with plastic synapses (docs/ENGINE.md, "Windows").  Results do not depend on it."""
+        self._require_loaded()
+        return int(self._lib.ss_pool_window(self._engine.pool))
+
+    def windows_run(self) -> int:
+        """Windows the engine has run since the synapses were last loaded or changed."""
+        self._require_loaded()
+        return int(self._lib.ss_pool_windows(self._engine.pool))
+
+    def limit_window(self, steps: int) -> None:
+        """Deliver spikes at least every ``steps`` steps (>= 1), to compare or to measure:
+        the spikes and traces are the same bit for bit whatever the window."""
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ParameterError(f"HostBoard.limit_window: steps must be an int >= 1, not {steps!r}")
+        self._window_limit = int(steps)
+        if getattr(self, "_engine", None) is not None and self._engine.pool:
+            limit = min(int(steps), self._lib.ss_pool_window(self._engine.pool))
+            self._lib.ss_pool_set_window(self._engine.pool, limit)
 
     def core_threads(self) -> npt.NDArray[np.int32]:
         """Return the thread that updates each core and adds into its delay rings (by core id).
