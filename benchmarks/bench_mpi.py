@@ -2,6 +2,7 @@
 
     python benchmarks/bench_mpi.py                          # 7 rounds, 1 s biological each
     python benchmarks/bench_mpi.py --rounds 3 --seconds 0.5 --n 40000   # in-degree 80
+    python benchmarks/bench_mpi.py --delay-steps 10 --windows   # windows against steps
 
 Each round runs, in an order that rotates from round to round: one process on 1 thread; one
 process on 2 threads; ``mpiexec -n 2`` processes on 1 thread each.  Every configuration is a
@@ -11,6 +12,12 @@ give the same spikes (checked by hash).  Printed: per configuration the median a
 (min-max) spread of the simulation time per biological second, and per round the ratio of
 2 processes to 2 threads (target: <= 1.2, the issue's "within 20 %").  The machine may be
 shared with other work, which is why the configurations alternate: say so with the numbers.
+
+``--delay-steps D`` gives every synapse a delay of D steps (CUBA's is one), so the engine
+runs windows of D steps (docs/ENGINE.md, "Windows": two barriers and one exchange per
+window); ``--windows`` adds 2 threads and 2 processes limited to windows of one step (as
+before windows existed), to show what windows gain.  Every configuration gives the same
+spikes.
 """
 
 from __future__ import annotations
@@ -39,10 +46,12 @@ from spinstream.mapping import map_network
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker(n: int, seconds: float, threads: int) -> None:
+def worker(n: int, seconds: float, threads: int, delay: int, window: int | None) -> None:
     """Load CUBA-n, run ``seconds`` of biology, print the timing as JSON (rank 0)."""
-    spec = cuba_spec(n, in_degree=None if n <= 4000 else 80)  # as bench_scale.py
+    spec = cuba_spec(n, in_degree=None if n <= 4000 else 80, delay_steps=delay)
     board = HostBoard(threads=threads)
+    if window is not None:
+        board.limit_window(window)
     board.load(spec, map_network(spec))
     board.set_recording(0, "spikes", np.arange(n))
     board.run(10)  # first touch of every ring and row
@@ -72,12 +81,15 @@ def _mpiexec() -> str:
     return found
 
 
-def run_config(name: str, n: int, seconds: float) -> dict[str, float | str]:
+def run_config(name: str, n: int, seconds: float, delay: int) -> dict[str, float | str]:
     """Run one configuration as a fresh job; returns rank 0's JSON."""
     args = [__file__, "--worker", "--n", str(n), "--seconds", str(seconds)]
+    args += ["--delay-steps", str(delay)]
+    if name.endswith("(window 1)"):
+        args += ["--window", "1"]
     if name == "1 thread":
         cmd = [sys.executable, *args, "--threads", "1"]
-    elif name == "2 threads":
+    elif name.startswith("2 threads"):
         cmd = [sys.executable, *args, "--threads", "2"]
     else:
         cmd = [_mpiexec(), "-n", "2", sys.executable, *args, "--threads", "1"]
@@ -95,23 +107,30 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--worker", action="store_true")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--delay-steps", type=int, default=1, help="every synapse's delay")
+    ap.add_argument("--windows", action="store_true", help="also windows of one step")
+    ap.add_argument("--window", type=int, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.delay_steps < 1:
+        ap.error("--delay-steps must be >= 1")
     if a.worker:
-        worker(a.n, a.seconds, a.threads)
+        worker(a.n, a.seconds, a.threads, a.delay_steps, a.window)
         return
     configs = ["1 thread", "2 threads", "2 processes"]
+    if a.windows:
+        configs += ["2 threads (window 1)", "2 processes (window 1)"]
     times: dict[str, list[float]] = {c: [] for c in configs}
     ratios: list[float] = []
     hashes: set[str] = set()
     print(
-        f"CUBA-{a.n}, {a.seconds:g} s biological per run, {a.rounds} rounds, "
-        f"{os.cpu_count()} CPUs seen; configurations alternate"
+        f"CUBA-{a.n}, delays of {a.delay_steps} steps, {a.seconds:g} s biological per run, "
+        f"{a.rounds} rounds, {os.cpu_count()} CPUs seen; configurations alternate"
     )
     for r in range(a.rounds):
-        order = configs[r % 3 :] + configs[: r % 3]
+        order = configs[r % len(configs) :] + configs[: r % len(configs)]
         got: dict[str, float] = {}
         for c in order:
-            res = run_config(c, a.n, a.seconds)
+            res = run_config(c, a.n, a.seconds, a.delay_steps)
             got[c] = float(res["sim"]) / a.seconds
             times[c].append(got[c])
             hashes.add(str(res["hash"]))
@@ -127,11 +146,18 @@ def main() -> None:
     print("\nsimulation wall time per biological second: median (min-max)")
     for c in configs:
         v = times[c]
-        print(f"  {c:12s} {statistics.median(v):.3f} ({min(v):.3f}-{max(v):.3f})")
+        print(f"  {c:24s} {statistics.median(v):.3f} ({min(v):.3f}-{max(v):.3f})")
     print(
         f"2 processes / 2 threads, per round: median {statistics.median(ratios):.2f} "
         f"({min(ratios):.2f}-{max(ratios):.2f}); target <= 1.20"
     )
+    if a.windows:
+        for kind in ("2 threads", "2 processes"):
+            gain = [w / s for w, s in zip(times[f"{kind} (window 1)"], times[kind], strict=True)]
+            print(
+                f"{kind}: windows of one step / windows of {a.delay_steps}, per round: "
+                f"median {statistics.median(gain):.2f} ({min(gain):.2f}-{max(gain):.2f})"
+            )
     print("same spikes in every run: yes")
 
 

@@ -34,8 +34,10 @@ def cuba_spec(
     seed: int = 42,
     dt: float = 0.1,
     max_atoms_per_core: int = 256,
+    delay_steps: int = 1,
 ) -> NetworkSpec:
-    """CUBA with ``n`` neurons (80 % excitatory); ``in_degree`` fixes inputs per neuron."""
+    """CUBA with ``n`` neurons (80 % excitatory); ``in_degree`` fixes inputs per neuron;
+    every synapse delays by ``delay_steps`` steps."""
     rng = np.random.default_rng(seed)
     n_exc = int(n * 0.8)
     k_total = in_degree if in_degree is not None else None
@@ -67,7 +69,7 @@ def cuba_spec(
                 pre_index=pre.astype(np.int64),
                 post_index=post,
                 weight=np.full(len(post), w),
-                delay_steps=np.ones(len(post), np.int64),
+                delay_steps=np.full(len(post), delay_steps, np.int64),
                 receptor=np.full(len(post), rec, np.int64),
                 label=["exc", "inh"][pid],
             )

@@ -9,25 +9,30 @@
  *
  * threads.c assigns the neuron cores to K*T parts (rank r owns parts r*T .. r*T + T - 1), or
  * takes the caller's assignment (ss_pool_create_owned: a static network whose rows each rank
- * built for its own targets alone), and keeps only the synapses of the rank's own targets.  After the neuron update of each step,
- * thread 0 of every rank calls ss_xchg_step: one MPI_Allgather of a fixed slot per rank
- * (grown, identically on every rank, when a step's spikes do not fit; the part that does not
- * fit follows in one MPI_Allgatherv), so that every rank then holds every neuron core's
- * spike list of that step, in core order, exactly as one process would, and delivers them
- * into its own cores in that order.  The samples its cores' probes take at the end of the
- * step (stamp m + 1: the state does not change in phase 3) travel in the same message, so
- * every rank ends a run with every probe's samples, whatever its chunks.  Each rank's
- * message, in int32 words:
- *     [length, flags, digest (2 words), k of each of its neuron cores (core order), their
- *      neuron indices, the values (double, 2 words) of each probe of its cores that samples
- *      this step]
+ * built for its own targets alone), and keeps only the synapses of the rank's own targets.
+ * At the end of each window of L steps (engine.h, "threads": L at most the shortest delay),
+ * thread 0 of every rank calls ss_xchg_window: one MPI_Allgather of a fixed slot per rank
+ * (grown, identically on every rank, when a window's spikes do not fit; the part that does
+ * not fit follows in one MPI_Allgatherv), so that every rank then holds every neuron core's
+ * spike lists of the window, exactly as one process would, and delivers them into its own
+ * cores in that order.  The samples its cores' probes took in the window travel in the same
+ * message, so every rank ends a run with every probe's samples, whatever its chunks.  Each
+ * rank's message, in int32 words:
+ *     [length, flags, digest (2 words), the steps it can run after this window, for each step
+ *      of the window the k of each of its neuron cores (core order), then their neuron
+ *      indices (step by step, core order), then the values (double, 2 words) each probe of
+ *      its cores took in the window (core order, probe order, stamp order)]
  * Flags are ORed over the ranks (bit 0: a spike history is full, so every rank stops before
- * the same step; bit 1: rank 0's run ends after this step, and every rank stops there, so
- * that the input rank 0 applies before its next run can be forwarded to every rank).  The digest sums up the input and the recordings the rank has applied
- * (Python keeps it: ss_comm_set_digest); ranks whose digests differ have diverged (input
- * that reached one rank and not another, or at another step), and every rank stops at that
- * step (ss_xchg_step returns 1 on every rank alike).  Buffers are sized before a run starts (ss_xchg_prepare: probes change
- * between runs); nothing is allocated while steps run. */
+ * the same step; bit 1: rank 0's run ends after this window, and every rank stops there, so
+ * that the input rank 0 applies before its next run can be forwarded to every rank).  The
+ * next window is the fewest steps any rank can run (ss_xchg_agreed); where a rank's run ends
+ * (it says 0) or every rank stops, the ranks agree again before the next window
+ * (ss_xchg_agree: one MPI_Allgather of one int32), as every rank then knows.  The digest
+ * sums up the input and the recordings the rank has applied (Python keeps it:
+ * ss_comm_set_digest); ranks whose digests differ have diverged (input that reached one
+ * rank and not another, or at another step), and every rank stops at that window
+ * (ss_xchg_window returns 1 on every rank alike).  Buffers are sized before a run starts
+ * (ss_xchg_prepare: probes change between runs); nothing is allocated while steps run. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -41,6 +41,10 @@ Cases:
   uniform delays, a NativeRNG fixed-total-number one, a NumpyRNG one, Poisson sources), on
   T threads per process, with a weight change between runs; each rank builds only its own
   targets' rows, and reports the synapses and row words it held.
+- ``window T``: tests/test_windows.py's static network (shortest delay 1 ms: windows of 10
+  steps, one exchange each) without current sources, on T threads per process, rank 0 in
+  1 ms chunks and the others in 0.7 ms chunks (the ranks agree on every window), with
+  spikes injected on every rank between runs; also the window and the windows run.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
@@ -148,6 +152,14 @@ async def _chunks() -> dict[str, Any]:
 
 def case_chunks() -> dict[str, Any]:
     return asyncio.run(_chunks())
+
+
+def case_window(threads: int) -> dict[str, Any]:
+    from tests.test_windows import session_run as window_run
+
+    chunk = 1.0 if _rank() == 0 else 0.7
+    result, window, windows = asyncio.run(window_run(threads, chunk, current=False))
+    return {**result, "window": np.array(window), "windows": np.array(windows)}
 
 
 def case_record_one() -> dict[str, Any]:
@@ -495,6 +507,8 @@ def main(argv: list[str]) -> None:
         result = case_timeout()
     elif case == "again":
         result = case_again()
+    elif case == "window":
+        result = case_window(int(argv[1]))
     elif case == "chunks":
         result = case_chunks()
     elif case == "record_one":

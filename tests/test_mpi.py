@@ -299,6 +299,29 @@ def test_ranks_may_run_different_chunks(tmp_path: Path) -> None:
         same_bits(one, got)
 
 
+RUNS = ((0, 200), (200, 450), (450, 500))
+
+
+@pytest.mark.parametrize(("k", "threads"), [(2, 1), (2, 2), (3, 1)])
+def test_windows_cross_processes_once_per_shortest_delay_same_bits(
+    k: int, threads: int, tmp_path: Path
+) -> None:
+    """Spikes cross once per window of the shortest delay (10 steps), not once per step."""
+    from tests.test_windows import session_run as window_run
+
+    one, _, _ = asyncio.run(window_run(1, 1.0, limit=1, current=False))  # step by step
+    for got in ranks(k, "window", str(threads), tmp_path=tmp_path):
+        assert int(got["window"]) == 10
+        # windows end where either rank's chunks (10 or 7 steps) end in each of the
+        # session's runs (steps 0-200, 200-450, 450-500): 115 windows for 500 steps
+        ends = {b for _, b in RUNS}
+        for a, b in RUNS:
+            for chunk in (10, 7):
+                ends |= set(range(a + chunk, b, chunk))
+        assert int(got["windows"]) == len(ends) == 115
+        same_bits(one, got, skip=("window", "windows"))
+
+
 @pytest.mark.parametrize("how", ["die", "kill"])
 def test_a_rank_that_dies_stops_the_others(how: str, tmp_path: Path) -> None:
     start = time.monotonic()

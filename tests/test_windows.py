@@ -111,7 +111,8 @@ def one_step_windows() -> dict[bool, dict[str, np.ndarray]]:
     out = {}
     for current in (True, False):
         result, window, windows = asyncio.run(session_run(1, 1.0, limit=1, current=current))
-        assert window == 1 and windows == STEPS
+        assert window == 1
+        assert windows == STEPS
         out[current] = result
     return out
 
@@ -124,7 +125,8 @@ def test_the_reference_network_uses_every_path(
         assert sum(len(v) for k, v in ref.items() if k.startswith(f"{label} spikes")) > 0
     # the spike at t = 0 and the injected ones are there
     assert ref["arr spikes 0"][0] == 0.0
-    assert len(ref["inj spikes 0"]) == 1 and len(ref["inj spikes 1"]) == 2
+    assert len(ref["inj spikes 0"]) == 1
+    assert len(ref["inj spikes 1"]) == 2
 
 
 @pytest.mark.parametrize(

@@ -658,9 +658,12 @@ class HostBoard(Board):
 
     @property
     def window(self) -> int:
-        """Most steps the engine runs before it delivers their spikes (and, over MPI, before
-        the processes exchange them): the shortest synaptic delay in steps, at most 16; 1
-        with plastic synapses (docs/ENGINE.md, "Windows").  Results do not depend on it."""
+        """Most steps the engine runs before it delivers their spikes.
+
+        Over MPI the processes exchange them then. It is the shortest synaptic delay in
+        steps, at most 16; 1 with plastic synapses (docs/ENGINE.md, "Windows"). Results do
+        not depend on it.
+        """
         self._require_loaded()
         return int(self._lib.ss_pool_window(self._engine.pool))
 
@@ -670,10 +673,14 @@ class HostBoard(Board):
         return int(self._lib.ss_pool_windows(self._engine.pool))
 
     def limit_window(self, steps: int) -> None:
-        """Deliver spikes at least every ``steps`` steps (>= 1), to compare or to measure:
-        the spikes and traces are the same bit for bit whatever the window."""
+        """Deliver spikes at least every ``steps`` steps (>= 1), to compare or to measure.
+
+        The spikes and traces are the same bit for bit whatever the window.
+        """
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise ParameterError(f"HostBoard.limit_window: steps must be an int >= 1, not {steps!r}")
+            raise ParameterError(
+                f"HostBoard.limit_window: steps must be an int >= 1, not {steps!r}"
+            )
         self._window_limit = int(steps)
         if getattr(self, "_engine", None) is not None and self._engine.pool:
             limit = min(int(steps), self._lib.ss_pool_window(self._engine.pool))
@@ -1629,13 +1636,14 @@ class HostBoard(Board):
         while remaining > 0:
             if procs is not None:
                 self._lib.ss_comm_set_digest(procs.handle, self._digest ^ self._probe_digest)
+            at = self.step  # the digests change between runs: a difference shows from here
             done = self._lib.ss_run(eref, remaining)
             if procs is not None and self._lib.ss_comm_take_stop(procs.handle):
                 self._owe_sync = procs.rank != 0  # rank 0's run ends here
             if done == -4:
                 raise EngineError(
                     f"rank {self.rank}: the board's {self.processes} MPI processes diverged at "
-                    f"step {self.step - 1} (t = {(self.step - 1) * self._dt:g} ms): some rank "
+                    f"step {at} (t = {at * self._dt:g} ms): some rank "
                     "applied other input or recorded other state variables (or at another "
                     "step) than the others.  Every rank must make "
                     "the same calls: give live input a step (at_step=...) or apply it between "
