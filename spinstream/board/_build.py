@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from spinstream._progress import Progress
 from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable, build_blocks
 from spinstream.model import DrawnProjectionSpec, EngineError, NetworkSpec
@@ -161,6 +162,7 @@ def build_static_blocks(
     targets: npt.NDArray[np.bool_] | None = None,
     known_rows: Iterable[tuple[IntArray, IntArray]] = (),
     counted: Callable[[], Iterable[SynapseChunk]] | None = None,
+    show: bool = True,
 ) -> BlockTable:
     """Rows and blocks of static synapses (see the module docstring).
 
@@ -179,6 +181,9 @@ def build_static_blocks(
         ids and the synapses from each of projections that know them (``out_degree`` of a
         drawn projection); ``counted()`` then gives the other projections' chunks (default:
         ``chunks()``).  Only with ``targets`` None: the counts do not say where synapses go.
+    show
+        Whether this process shows the progress lines (``spinstream._progress``; over MPI
+        rank 0 only).
 
     Returns
     -------
@@ -194,6 +199,7 @@ def build_static_blocks(
     rb = dll.ss_rb_new(n_cores, E.ptr(g0, c_int64), E.ptr(cn, c_int64), E.ptr(want, c_uint8))
     if not rb:
         raise EngineError("building the synapse rows: out of memory or overlapping cores")
+    total = 0
     try:
         for gid, count in known_rows:
             if want is not None:
@@ -207,13 +213,22 @@ def build_static_blocks(
                 )
             code = dll.ss_rb_count_rows(rb, len(gid), E.ptr(gid, c_int64), E.ptr(count, c_int64))
             _check(code, "count")
+            total += int(count.sum())
+        counting: Progress | None = None
         for pre_base, post_base, pre, post, *_ in (counted or chunks)():
+            if counting is None:
+                counting = Progress("counting the synapses", unit="synapses", show=show)
             pre, post = _i64(pre), _i64(post)
             code = dll.ss_rb_count(
                 rb, len(pre), pre_base, post_base, E.ptr(pre, c_int64), E.ptr(post, c_int64)
             )
             _check(code, "count")
+            counting.advance(len(pre))
+        if counting is not None:
+            counting.done()
+            total += counting.count
         _check(dll.ss_rb_alloc(rb), "alloc")
+        building = Progress("building the synapse rows", total, "synapses", show=show)
         for pre_base, post_base, pre, post, weight, delay, rec in chunks():
             pre, post, delay = _i64(pre), _i64(post), _i64(delay)
             weight = np.ascontiguousarray(weight, dtype=np.float64)
@@ -235,6 +250,9 @@ def build_static_blocks(
                 stride,
             )
             _check(code, "add")
+            building.advance(len(pre))
+        building.done()
+        laying = Progress("laying out the rows", show=show)
         n_blocks, n_tab, n_words = c_int64(), c_int64(), c_int64()
         code = dll.ss_rb_layout(rb, ctypes.byref(n_blocks), ctypes.byref(n_tab), n_words)
         _check(code, "layout")
@@ -259,6 +277,7 @@ def build_static_blocks(
             E.ptr(n_compact, c_int64),
         )
         _check(code, "write")
+        laying.done()
         stream = _CWords(dll, dll.ss_rb_take_stream(rb), n_words.value).array()
     finally:
         dll.ss_rb_free(rb)
@@ -307,11 +326,13 @@ def synapse_blocks(
     core_n: IntArray,
     pop_base: IntArray,
     targets: npt.NDArray[np.bool_] | None = None,
+    show: bool = True,
 ) -> BlockTable:
     """Build the network's rows and blocks (here, in C, when every synapse is static).
 
     A network with plastic synapses goes through ``build_blocks`` (whole-network arrays),
     which cannot build a subset of the target cores (``targets`` must then be None).
+    ``show``: whether this process shows progress lines (``build_static_blocks``).
     """
     if not all_static(spec):
         if targets is not None:
@@ -337,4 +358,5 @@ def synapse_blocks(
         targets,
         known_rows=known,
         counted=lambda: spec_chunks(spec, pop_base, want_gid, frozenset(skip)),
+        show=show,
     )

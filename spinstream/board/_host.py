@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spinstream._indices import has_repeats
+from spinstream._progress import Progress
 from spinstream.board import _engine as E
 from spinstream.board import _mpi
 from spinstream.board._base import Board, ChunkResult
@@ -371,7 +372,7 @@ class HostBoard(Board):
         self._share = self._own_share(spec)
         targets = None if self._share is None else self._share.targets
         self._blocks = synapse_blocks(
-            spec, self._core_gid0, self._core_n, self._pop_base, targets=targets
+            spec, self._core_gid0, self._core_n, self._pop_base, targets, show=self.rank == 0
         )
 
     def _own_share(self, spec: NetworkSpec) -> Share | None:
@@ -585,7 +586,12 @@ class HostBoard(Board):
         e.route_ptr = E.ptr(self._route_ptr, ctypes.c_int32)
         e.route_target = E.ptr(self._route_target, ctypes.c_int32)
         e.route_block = E.ptr(self._route_block, ctypes.c_int32)
+        what = "starting the engine"
+        if self._threads > 1:
+            what = f"giving each of the {self._threads} engine threads its rows"
+        starting = Progress(what, show=self.rank == 0)
         self._start_pool()
+        starting.done()
         copied = self._procs is not None and self._share is None  # rows of every rank's
         if self._lib.ss_pool_threads(e.pool) > 1 or copied:  # targets: one thread copies
             self._release_board_rows()
@@ -1268,7 +1274,7 @@ class HostBoard(Board):
         try:
             targets = None if self._share is None else self._share.targets
             blocks = synapse_blocks(
-                spec, self._core_gid0, self._core_n, self._pop_base, targets=targets
+                spec, self._core_gid0, self._core_n, self._pop_base, targets, self.rank == 0
             )
         except EngineError as err:
             raise ParameterError(f"{where}: {err}") from None
