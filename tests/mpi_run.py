@@ -45,6 +45,9 @@ Cases:
   steps, one exchange each) without current sources, on T threads per process, rank 0 in
   1 ms chunks and the others in 0.7 ms chunks (the ranks agree on every window), with
   spikes injected on every rank between runs; also the window and the windows run.
+- ``microcircuit T``: tests/test_microcircuit.py's microcircuit (1,543 neurons, 0.6 M
+  synapses drawn with a NativeRNG, Poisson background) for 250 ms on T threads per
+  process: every population's spikes.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
@@ -160,6 +163,17 @@ def case_window(threads: int) -> dict[str, Any]:
     chunk = 1.0 if _rank() == 0 else 0.7
     result, window, windows = asyncio.run(window_run(threads, chunk, current=False))
     return {**result, "window": np.array(window), "windows": np.array(windows)}
+
+
+def case_microcircuit(threads: int) -> dict[str, Any]:
+    from tests.test_microcircuit import _run as run_microcircuit
+
+    _, spikes, _ = run_microcircuit(threads)
+    out: dict[str, Any] = {}
+    for name, (times, cells) in spikes.items():
+        out[f"{name} times"] = times
+        out[f"{name} cells"] = cells
+    return out
 
 
 def case_record_one() -> dict[str, Any]:
@@ -509,6 +523,8 @@ def main(argv: list[str]) -> None:
         result = case_again()
     elif case == "window":
         result = case_window(int(argv[1]))
+    elif case == "microcircuit":
+        result = case_microcircuit(int(argv[1]))
     elif case == "chunks":
         result = case_chunks()
     elif case == "record_one":

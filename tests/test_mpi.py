@@ -299,6 +299,25 @@ def test_ranks_may_run_different_chunks(tmp_path: Path) -> None:
         same_bits(one, got)
 
 
+@pytest.fixture(scope="module")
+def single_microcircuit() -> dict[str, Any]:
+    from tests.mpi_run import case_microcircuit
+
+    return case_microcircuit(1)
+
+
+@pytest.mark.parametrize(("k", "threads"), [(2, 1), (3, 1), (2, 2)])
+def test_microcircuit_gives_the_same_spikes_over_processes_and_threads(
+    single_microcircuit: dict[str, Any], k: int, threads: int, tmp_path: Path
+) -> None:
+    """The issue's target: the microcircuit's spikes for K = 1, 2, 3 and T = 1, 2."""
+    one = single_microcircuit
+    assert len(one) == 16  # 8 populations, each of which fires
+    assert all(len(v) > 0 for key, v in one.items() if key.endswith("times"))
+    for got in ranks(k, "microcircuit", str(threads), tmp_path=tmp_path):
+        same_bits(one, got)
+
+
 RUNS = ((0, 200), (200, 450), (450, 500))
 
 
