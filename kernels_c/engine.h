@@ -437,7 +437,7 @@ ss_xchg *ss_xchg_create(ss_comm *comm, const ss_engine *e, const int32_t *owner,
                         int32_t W);
 void ss_xchg_destroy(ss_xchg *x);
 int ss_xchg_prepare(ss_xchg *x, const ss_engine *e, int32_t W);
-int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, int32_t W_cap,
+int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, int32_t stride,
                    int32_t L, int64_t w0, int32_t *flags, int32_t prop, int32_t last);
 int32_t ss_xchg_agreed(const ss_xchg *x);
 int ss_xchg_agree(ss_xchg *x, int32_t own, int32_t *L);

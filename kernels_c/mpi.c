@@ -235,14 +235,14 @@ static int samples_now(const ss_probe *pr, int64_t stamp) {
 }
 
 /* Send this rank's spike lists of the window's L steps (wn, wspk: the pool's window buffers,
- * W_cap steps per core) and the samples its probes took in it (stamps w0 + 1 .. w0 + L);
+ * stride steps per core) and the samples its probes took in it (stamps w0 + 1 .. w0 + L);
  * receive every other rank's into the same buffers and probes (counting the spikes in
  * spikes_out, as their owner does).  *flags goes out as this rank's flags and comes back
  * ORed over all ranks; prop is the steps this rank can run after this window (0: its run
  * ends here), and the least of them becomes the next window (ss_xchg_agreed) when every
  * rank runs on.  0; 1 when the ranks' digests differ (nothing is received); or the MPI
  * error code. */
-int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, int32_t W_cap,
+int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, int32_t stride,
                    int32_t L, int64_t w0, int32_t *flags, int32_t prop, int32_t last) {
     ss_comm *c = x->comm;
     const int32_t K = x->K, me = c->rank, S = x->S;
@@ -256,7 +256,7 @@ int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, 
     for (int32_t j = 0; j < L; j++)
         for (int32_t i = 0; i < n_mine; i++) {
             const int32_t ci = mine[i];
-            const int32_t k = (int32_t)wn[(int64_t)ci * W_cap + j];
+            const int32_t k = (int32_t)wn[(int64_t)ci * stride + j];
             msg[5 + j * n_mine + i] = k;
             memcpy(msg + pos, wspk[ci] + (int64_t)j * e->cores[ci].n, (size_t)k * sizeof(int32_t));
             pos += k;
@@ -310,7 +310,7 @@ int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, 
                 ss_core *core = &e->cores[cores[i]];
                 memcpy(wspk[cores[i]] + (int64_t)j * core->n, idx, (size_t)k * sizeof(int32_t));
                 idx += k;
-                wn[(int64_t)cores[i] * W_cap + j] = k;
+                wn[(int64_t)cores[i] * stride + j] = k;
                 core->spikes_out += k;
             }
         for (int32_t i = 0; i < n; i++) { /* the samples, as ss_sample took them there */

@@ -97,13 +97,14 @@ struct ss_pool {
     int32_t *src, *neu;
     /* the window: up to W steps whose spikes are delivered together at its end (engine.h) */
     int32_t W;               /* the longest window (the rows' shortest delay, capped) */
-    int32_t W_cap;           /* the steps the buffers below hold */
+    int32_t W_cap;           /* the steps a window's buffers hold */
+    int32_t n_slots;         /* the steps the buffers below hold: two windows' (lean runs) */
     int32_t L;               /* steps of the window about to run (thread 0, before a barrier) */
     int64_t windows;         /* windows run since the pool started */
-    int32_t **wspk;          /* [n_cores] W_cap lists of n entries: each step's spike list */
+    int32_t **wspk;          /* [n_cores] n_slots lists of n entries: each step's spike list */
     int32_t *wspk_store;
-    int64_t *wn;             /* [n_cores * W_cap] entries in each step's list */
-    int64_t *wlo;            /* [n_cores * W_cap] scheduled sources: first entry of each step */
+    int64_t *wn;             /* [n_cores * n_slots] entries in each step's list */
+    int64_t *wlo;            /* [n_cores * n_slots] scheduled sources: first entry of each step */
     int32_t **wcnt;          /* [n_cores] random sources: W_cap lists of counts (else NULL) */
     int32_t *cnt_store;
     int32_t **spikes0;       /* [n_cores] the cores' own spike lists, given back after a run */
@@ -121,6 +122,8 @@ struct ss_pool {
     int64_t n_steps;
     int64_t ran;
     int64_t out_mark;        /* out_n after the sources' output of a window's first step */
+    int64_t out_start;       /* out_n when the run starts */
+    int32_t lean;            /* this run needs one barrier per window (run_part) */
 };
 
 int32_t ss_pool_threads(const ss_pool *pool) { return pool ? pool->n_threads : 0; }
@@ -147,7 +150,7 @@ void ss_pool_owners(const ss_pool *pool, int32_t *out) {
 
 /* Step j of the window: its entry count, its spike list and (random sources) its counts. */
 static inline int64_t *w_n(const ss_pool *pl, int32_t ci, int32_t j) {
-    return pl->wn + (int64_t)ci * pl->W_cap + j;
+    return pl->wn + (int64_t)ci * pl->n_slots + j;
 }
 
 static inline int32_t *w_spk(const ss_pool *pl, const ss_engine *e, int32_t ci, int32_t j) {
@@ -213,7 +216,7 @@ static void deliver_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_
         const ss_core *c = &e->cores[ci];
         const uint32_t *p, *end;
         if (c->model == SS_MODEL_spike_source_array) {
-            const int64_t lo = pl->wlo[(int64_t)ci * pl->W_cap + j];
+            const int64_t lo = pl->wlo[(int64_t)ci * pl->n_slots + j];
             for (int64_t i = lo; i < lo + k; i++) {
                 row_of(me, ci, c->sched_index[i], &p, &end);
                 if (p < end) ss_deliver_row(e, c, p, end, c->sched_stamp[i]);
@@ -265,7 +268,7 @@ static int64_t source_output(ss_engine *e, ss_pool *pl, int64_t m, int32_t j, in
         if (!k || !pl->out_any[ci]) continue;
         const ss_core *c = &e->cores[ci];
         if (c->model == SS_MODEL_spike_source_array) {
-            const int64_t lo = pl->wlo[(int64_t)ci * pl->W_cap + j];
+            const int64_t lo = pl->wlo[(int64_t)ci * pl->n_slots + j];
             for (int64_t i = lo; i < lo + k; i++)
                 if (c->spike_out[c->sched_index[i]]) {
                     if (out) put_out(e, c->sched_stamp[i], c->gid0 + c->sched_index[i]);
@@ -317,7 +320,7 @@ static void draw_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m
         }
         pl->emit_n[ci] = 0;
         const int32_t k = ss_update_sources(e, c, m);
-        pl->wlo[(int64_t)ci * pl->W_cap + j] = lo;
+        pl->wlo[(int64_t)ci * pl->n_slots + j] = lo;
         *w_n(pl, ci, j) = array ? c->sched_pos - lo : pl->emit_n[ci];
         c->spikes_out += k;
     }
@@ -331,14 +334,24 @@ static void draw_sources(ss_engine *e, ss_pool *pl, const ss_part *me, int64_t m
  * and no spike is late, as every delay is at least L steps.  Phase 1 of the next window's
  * first step (its sources' draws) runs before the window's last barrier, once every thread
  * knows that it runs: each decides it alone, from values that no thread changes there (so
- * all decide alike), and a run that stops leaves the next step untouched. */
+ * all decide alike), and a run that stops leaves the next step untouched.
+ *
+ * A lean run (one process, no source cores, no current sources, no plasticity) needs no
+ * last barrier: nothing is drawn for the next window, every thread works out the next
+ * window alone (from the output it predicts, which thread 0 then writes), and the windows
+ * alternate between two sets of spike lists, so a thread that starts the next window
+ * writes lists no other thread still reads (they read the other set until they reach the
+ * next window's barrier).  One barrier per window. */
 static void run_part(ss_pool *pl, int32_t p) {
     ss_engine *e = pl->e;
     const ss_part *me = &pl->parts[p];
     const int64_t n_steps = pl->n_steps, m0 = e->step;
     const int sources = pl->n_src > 0;
+    const int lean = pl->lean;
     int64_t done = 0;
-    int go = pl->L > 0;
+    int64_t out_now = pl->out_start; /* lean: the output so far, as thread 0 writes it */
+    int32_t L = pl->L, J0 = 0;       /* J0: the window's first list (lean: each other set) */
+    int go = L > 0;
     if (go) { /* phase 1 of the first step */
         if (p == 0 && e->n_csrc) ss_apply_current_sources(e, m0);
         if (sources) draw_sources(e, pl, me, m0, 0);
@@ -346,7 +359,6 @@ static void run_part(ss_pool *pl, int32_t p) {
     }
     while (go) {
         const int64_t w0 = m0 + done;
-        const int32_t L = pl->L;
         for (int32_t j = 0; j < L; j++) {
             const int64_t m = w0 + j;
             if (j == 0) { /* the sources' spikes drawn before the window's barrier */
@@ -365,9 +377,9 @@ static void run_part(ss_pool *pl, int32_t p) {
                 ss_core *c = &e->cores[ci];
                 /* rewiring: this core's synapses, on its own thread, after this step's inputs */
                 if (e->structural) ss_structural_step(e, ci, m);
-                c->spikes = w_spk(pl, e, ci, j);
+                c->spikes = w_spk(pl, e, ci, J0 + j);
                 const int32_t k = ss_update_neurons(e, c, m);
-                *w_n(pl, ci, j) = k;
+                *w_n(pl, ci, J0 + j) = k;
                 c->spikes_out += k;
                 if (k && e->plastic && e->plastic->post[ci].n)
                     ss_plastic_post(e, ci, c->spikes, k, m + 1);
@@ -387,7 +399,7 @@ static void run_part(ss_pool *pl, int32_t p) {
                 const int64_t left = n_steps - done - L;
                 pl->prop = full ? 0 : window_steps(pl, e, left, pl->out_mark + L * e->out_reserve);
                 pl->xflags = full;
-                const int rc = ss_xchg_window(pl->xchg, e, pl->wspk, pl->wn, pl->W_cap, L, w0,
+                const int rc = ss_xchg_window(pl->xchg, e, pl->wspk, pl->wn, pl->n_slots, L, w0,
                                               &pl->xflags, pl->prop, left == 0);
                 if (rc) pl->failed = rc == 1 ? 2 : 1;
             }
@@ -397,28 +409,29 @@ static void run_part(ss_pool *pl, int32_t p) {
         } else {
             next = done + L < n_steps && !full;
             if (next) { /* the output after this window: thread 0 writes it below */
-                int64_t out_n = pl->out_mark;
+                int64_t out_n = lean ? out_now : pl->out_mark;
                 for (int32_t j = 0; j < L; j++)
                     out_n += (j ? source_output(e, pl, w0 + j, j, 0) : 0) +
-                             neuron_output(e, pl, w0 + j, j, 0);
+                             neuron_output(e, pl, w0 + j, J0 + j, 0);
                 next = e->out_cap - out_n >= e->out_reserve;
+                out_now = out_n;
             }
         }
         /* every spike list of the window into this thread's rings, step by step */
         for (int32_t j = 0; j < L; j++) {
             if (j && sources) deliver_sources(e, pl, me, w0 + j, j);
-            deliver_neurons(e, pl, me, w0 + j, j);
+            deliver_neurons(e, pl, me, w0 + j, J0 + j);
         }
         if (p == 0) {
             for (int32_t j = 0; j < L; j++) {
                 if (j && sources) source_output(e, pl, w0 + j, j, 1);
-                neuron_output(e, pl, w0 + j, j, 1);
+                neuron_output(e, pl, w0 + j, J0 + j, 1);
             }
             e->step = w0 + L;
             pl->windows++;
             /* i_cs is read only while neurons step, which no thread does now */
             if (next && e->n_csrc) ss_apply_current_sources(e, w0 + L);
-            if (next) { /* the next window */
+            if (next && !lean) { /* the next window */
                 const int32_t own = window_steps(pl, e, n_steps - done - L, e->out_n);
                 if (!pl->xchg) {
                     pl->L = own;
@@ -433,12 +446,21 @@ static void run_part(ss_pool *pl, int32_t p) {
                 }
             }
         }
-        /* phase 1 of the next window's first step: the lists of step 0 were read above */
-        if (next && sources) draw_sources(e, pl, me, w0 + L, 0);
-        barrier_wait(&pl->bar);
         done += L;
-        go = next && pl->L > 0;
+        if (lean) { /* no barrier: the next window writes the other set of lists */
+            L = next ? window_steps(pl, e, n_steps - done, out_now) : 0;
+            J0 = J0 ? 0 : pl->W_cap;
+        } else {
+            /* phase 1 of the next window's first step: the lists of step 0 were read above */
+            if (next && sources) draw_sources(e, pl, me, w0 + L, 0);
+            barrier_wait(&pl->bar);
+            L = pl->L;
+        }
+        go = next && L > 0;
     }
+    /* lean: the last window's deliveries end before the run returns (Python may then read
+     * or grow the rings) */
+    if (lean && done) barrier_wait(&pl->bar);
     if (p == 0) pl->ran = done;
 }
 
@@ -464,6 +486,9 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     pl->failed = 0;
     pl->L = window_steps(pl, e, n_steps, e->out_n);
     if (!pl->L) return 0; /* no room for a step's output, or a history is full */
+    pl->out_start = e->out_n;
+    pl->lean = !pl->xchg && pl->n_threads > 1 && !pl->n_src && !e->n_csrc && !e->plastic &&
+               !e->structural;
     if (pl->xchg && ss_xchg_agreed(pl->xchg) <= 0 && ss_xchg_agree(pl->xchg, pl->L, &pl->L))
         return -3;
     for (int32_t ci = 0; ci < e->n_cores; ci++) {
@@ -781,7 +806,8 @@ ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
     pl->neu = (int32_t *)calloc(nc, sizeof(int32_t));
     /* the window: the rows' shortest delay; the buffers hold the longest window */
     pl->W = pl->W_cap = shortest_delay(e, SS_WINDOW_MAX);
-    const size_t W = (size_t)pl->W_cap;
+    pl->n_slots = 2 * pl->W_cap;
+    const size_t W = (size_t)pl->n_slots;
     int64_t n_all = 0;
     for (int32_t ci = 0; ci < n_cores; ci++) n_all += e->cores[ci].n;
     pl->emit_n = (int64_t *)calloc(nc, sizeof(int64_t));

@@ -187,3 +187,61 @@ def test_plastic_synapses_make_windows_of_one_step() -> None:
 def test_bad_window_limits_are_refused(bad: object) -> None:
     with pytest.raises(ParameterError, match="limit_window"):
         HostBoard().limit_window(bad)  # type: ignore[arg-type]
+
+
+def build_lean(s: Any, shortest: float) -> tuple[Any, ...]:
+    """No sources, no current sources, no plasticity: a run with one barrier per window."""
+    rng = s.NumpyRNG(seed=8)
+    delays = s.RandomDistribution("uniform", (shortest, shortest + 2.0), rng=rng)
+    v0 = s.RandomDistribution("uniform", (-65.0, -50.0), rng=rng)
+    exc = s.Population(
+        400, s.IF_curr_exp(tau_refrac=2.0, i_offset=2.0), initial_values={"v": v0}, label="exc"
+    )
+    inh = s.Population(
+        100, s.IF_cond_exp(tau_refrac=1.0, i_offset=1.5), initial_values={"v": v0}, label="inh"
+    )
+    for p in (exc, inh):
+        p.set_max_atoms_per_core(48)
+    conn = s.FixedProbabilityConnector
+    s.Projection(exc, exc, conn(0.05, rng=rng), s.StaticSynapse(weight=0.2, delay=delays))
+    s.Projection(exc, inh, conn(0.1, rng=rng), s.StaticSynapse(weight=0.004, delay=delays))
+    s.Projection(
+        inh,
+        exc,
+        conn(0.1, rng=rng),
+        s.StaticSynapse(weight=0.05, delay=delays),
+        receptor_type="inhibitory",
+    )
+    for p in (exc, inh):
+        p.record("spikes")
+    exc[:20].record("v")
+    return (exc, inh)
+
+
+async def lean_run(
+    threads: int, chunk: float, shortest: float, limit: int | None = None
+) -> tuple[dict[str, np.ndarray], int]:
+    board = HostBoard(threads=threads)
+    if limit is not None:
+        board.limit_window(limit)
+    async with spinstream.Session(
+        timestep=DT, chunk=chunk, seed=5, threads=threads, board=board
+    ) as s:
+        pops = build_lean(s, shortest)
+        await s.run(30.0)
+        pops[0].set(i_offset=2.5)  # between runs: the threads start again from here
+        await s.run(30.0)
+        return outcome(pops), board.window
+
+
+@pytest.mark.parametrize("shortest", [0.1, 1.0])
+def test_runs_without_sources_same_bits_on_every_thread_count(shortest: float) -> None:
+    """One barrier per window on 2-3 threads (no sources to draw, no current sources)."""
+    ref, window = asyncio.run(lean_run(1, 1.0, shortest, limit=1))
+    assert window == 1
+    spikes = sum(len(v) for k, v in ref.items() if " spikes " in k)
+    assert spikes > 2000  # the network is busy: every window has spikes to deliver
+    for threads, chunk in [(2, 1.0), (3, 0.7), (2, 6.1), (3, 60.0)]:
+        got, window = asyncio.run(lean_run(threads, chunk, shortest))
+        assert window == round(shortest / DT)
+        same(ref, got)
