@@ -48,6 +48,8 @@ Cases:
 - ``microcircuit T``: tests/test_microcircuit.py's microcircuit (1,543 neurons, 0.6 M
   synapses drawn with a NativeRNG, Poisson background) for 250 ms on T threads per
   process: every population's spikes.
+- ``window_differ``: static synapses whose shortest delay differs between the targets of
+  rank 0 (2 steps) and rank 1 (10 steps): each rank's own rows give another window.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
@@ -174,6 +176,36 @@ def case_microcircuit(threads: int) -> dict[str, Any]:
         out[f"{name} times"] = times
         out[f"{name} cells"] = cells
     return out
+def case_window_differ() -> dict[str, Any]:
+    """Static synapses only: each rank builds its own targets' rows; ``a``'s inputs arrive
+    after 2 steps at the soonest, ``b``'s after 10, and the two are on different ranks."""
+    sim.setup(timestep=0.1, seed=3)
+    try:
+        src = sim.Population(20, sim.SpikeSourcePoisson(rate=300.0), label="src")
+        a = sim.Population(50, sim.IF_curr_exp(), label="a")
+        b = sim.Population(50, sim.IF_curr_exp(), label="b")
+        syn = sim.StaticSynapse
+        sim.Projection(src, a, sim.AllToAllConnector(), syn(weight=0.5, delay=0.2))
+        sim.Projection(src, b, sim.AllToAllConnector(), syn(weight=0.5, delay=1.0))
+        sim.Projection(a, b, sim.AllToAllConnector(), syn(weight=0.1, delay=1.0))
+        sim.Projection(b, a, sim.AllToAllConnector(), syn(weight=0.1, delay=1.0))
+        a.record(["spikes", "v"])
+        b.record("spikes")
+        sim.run(20.0)
+        board = sim.state.runtime.board  # type: ignore[attr-defined]
+        out: dict[str, Any] = {
+            "window": np.array(board.window),
+            "core_ranks": np.asarray(board.core_ranks()),
+        }
+        for p in (a, b):
+            seg = p.get_data().segments[-1]
+            for k, st in enumerate(seg.spiketrains):
+                out[f"{p.label} spikes {k}"] = np.asarray(st.magnitude)
+            for sig in seg.analogsignals:
+                out[f"{p.label} {sig.name}"] = np.asarray(sig.magnitude)
+        return out
+    finally:
+        sim.end()
 
 
 def case_record_one() -> dict[str, Any]:
@@ -521,6 +553,8 @@ def main(argv: list[str]) -> None:
         result = case_timeout()
     elif case == "again":
         result = case_again()
+    elif case == "window_differ":
+        result = case_window_differ()
     elif case == "window":
         result = case_window(int(argv[1]))
     elif case == "microcircuit":

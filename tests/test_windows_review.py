@@ -1,0 +1,76 @@
+"""Review of "windows of the shortest delay" (68464bb..d62952f): cases its tests missed.
+
+Each test states a promise of docs/ENGINE.md ("Windows", "Processes (MPI)") that the engine
+must keep whatever the chunks, threads or processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numpy.testing import assert_array_equal
+
+from spinstream.model import PopulationSpec
+from tests.engine import require_engine
+from tests.fakes import trivial_plan
+from tests.test_neuromodulation import recurrent_spec
+from tests.test_plasticity import LIF_CELL, cells
+
+HostBoard = require_engine()
+
+
+def _dopamine_board() -> HostBoard:
+    """tests/test_neuromodulation.py's recurrent network, its reward population made of
+    neurons that fire regularly: their dopamine reaches the histories as neuron spikes are
+    delivered, at a window's end, and fills (grows) a history there."""
+    spec = recurrent_spec()
+    reward = spec.populations[2]
+    cell = dict(LIF_CELL, i_offset=3.0)
+    spec.populations[2] = PopulationSpec(
+        2,
+        "reward",
+        reward.size,
+        "IF_curr_exp",
+        cells(reward.size, cell),
+        {"v": np.linspace(-65.0, -51.0, reward.size)},
+    )
+    board = HostBoard()
+    board.load(spec, trivial_plan(spec, atoms_per_core=64))
+    board.set_recording(0, "spikes", np.arange(40))  # the Poisson noise
+    board.set_recording(1, "spikes", np.arange(30))
+    return board
+
+
+def test_a_history_filled_at_a_windows_end_loses_no_source_spike() -> None:
+    """A run that stops for a full history must leave the next step undrawn (engine.h):
+    one long run and runs of one step each give the same Poisson spikes and weights."""
+    steps = 3000
+    whole = _dopamine_board()
+    ref = whole.run(steps)
+    cut = _dopamine_board()
+    parts = [cut.run(1) for _ in range(steps)]
+    assert whole.plastic_statistics().ring_capacity > 32  # the histories grew
+    for pop in (0, 1):
+        got = np.concatenate([p.spikes[pop][0] for p in parts])
+        assert len(got) > 100
+        assert_array_equal(np.sort(ref.spikes[pop][0]), np.sort(got), err_msg=f"pop {pop}")
+    for proj in (0, 1):
+        assert_array_equal(whole.get_weights(proj), cut.get_weights(proj))
+
+
+def test_ranks_whose_rows_give_different_shortest_delays_agree(tmp_path: Path) -> None:
+    """Each rank builds only its own targets' rows (static synapses): rank 0's targets get
+    input after 2 steps, rank 1's after 10.  The ranks must run one window (not abort in
+    MPI_Allgather with messages of different sizes) and give one process's bits."""
+    from tests.mpi_run import case_window_differ
+    from tests.test_mpi import ranks, same_bits
+
+    one = case_window_differ()
+    assert int(one["window"]) == 2
+    got = ranks(2, "window_differ", tmp_path=tmp_path)
+    # a and b live on different ranks: each rank's own rows hold one of them
+    assert sorted(set(got[0]["core_ranks"][1:].tolist())) == [0, 1]
+    for g in got:
+        assert int(g["window"]) == 2
+        same_bits(one, g, skip=("core_ranks",))
