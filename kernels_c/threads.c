@@ -184,10 +184,12 @@ void ss_emit(ss_engine *e, ss_core *c, int32_t idx, int64_t stamp) {
 
 /* The steps the next window may run, from this rank's side: no more than the window, the
  * run's steps left, and the steps whose output surely fits (a step runs only when the output
- * has room for out_reserve more spikes, its most); 0 when none runs. */
+ * has room for out_reserve more spikes, its most); 0 when none runs.  A full history is the
+ * callers' to check, where every thread reads it alike: after a window's first barrier, not
+ * at its end, where the deliveries of other threads (dopamine) may be filling one as the
+ * next window's first step has been drawn already. */
 static int32_t window_steps(const ss_pool *pl, const ss_engine *e, int64_t left, int64_t out_n) {
     if (left <= 0) return 0;
-    if (e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE)) return 0;
     int64_t L = pl->W;
     /* current sources change every step on thread 0, plasticity reads the step's post
      * spikes: one step at a time */
@@ -484,7 +486,8 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     pl->n_steps = n_steps;
     pl->ran = 0;
     pl->failed = 0;
-    pl->L = window_steps(pl, e, n_steps, e->out_n);
+    const int full = e->plastic && __atomic_load_n(&e->plastic->full, __ATOMIC_ACQUIRE);
+    pl->L = full ? 0 : window_steps(pl, e, n_steps, e->out_n);
     if (!pl->L) return 0; /* no room for a step's output, or a history is full */
     pl->out_start = e->out_n;
     pl->lean = !pl->xchg && pl->n_threads > 1 && !pl->n_src && !e->n_csrc && !e->plastic &&
