@@ -20,7 +20,7 @@ from tests.test_plasticity import LIF_CELL, cells
 HostBoard = require_engine()
 
 
-def _dopamine_board() -> HostBoard:
+def _dopamine_board(threads: int = 1) -> HostBoard:
     """tests/test_neuromodulation.py's recurrent network, its reward population made of
     neurons that fire regularly: their dopamine reaches the histories as neuron spikes are
     delivered, at a window's end, and fills (grows) a history there."""
@@ -35,7 +35,7 @@ def _dopamine_board() -> HostBoard:
         cells(reward.size, cell),
         {"v": np.linspace(-65.0, -51.0, reward.size)},
     )
-    board = HostBoard()
+    board = HostBoard(threads=threads)
     board.load(spec, trivial_plan(spec, atoms_per_core=64))
     board.set_recording(0, "spikes", np.arange(40))  # the Poisson noise
     board.set_recording(1, "spikes", np.arange(30))
@@ -74,3 +74,17 @@ def test_ranks_whose_rows_give_different_shortest_delays_agree(tmp_path: Path) -
     for g in got:
         assert int(g["window"]) == 2
         same_bits(one, g, skip=("core_ranks",))
+
+
+def test_a_history_filled_by_delivered_dopamine_stops_every_thread_alike() -> None:
+    """(Older than windows: fails at dfd1558 too.)  Dopamine released by neuron spikes
+    fills a history while one thread delivers; another thread that reads ``full`` only
+    then decides otherwise whether the next step runs.  2 threads must give 1 thread's
+    bits (docs/ENGINE.md, "Threads"), every time."""
+    steps = 3000
+    ref = _dopamine_board(1).run(steps)
+    for _ in range(5):
+        board = _dopamine_board(2)
+        got = board.run(steps)
+        for pop in (0, 1):
+            assert_array_equal(np.sort(ref.spikes[pop][0]), np.sort(got.spikes[pop][0]))
