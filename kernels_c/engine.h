@@ -440,7 +440,8 @@ int ss_xchg_prepare(ss_xchg *x, const ss_engine *e, int32_t W);
 int ss_xchg_window(ss_xchg *x, ss_engine *e, int32_t *const *wspk, int64_t *wn, int32_t stride,
                    int32_t L, int64_t w0, int32_t *flags, int32_t prop, int32_t last);
 int32_t ss_xchg_agreed(const ss_xchg *x);
-int ss_xchg_agree(ss_xchg *x, int32_t own, int32_t *L);
+int32_t ss_xchg_longest(const ss_xchg *x);
+int ss_xchg_agree(ss_xchg *x, int32_t own, int32_t own_W, int32_t *L);
 /* Load (rows.c): order[0, n) sorts the synapses by (row, minor), stably; 0 or -1. */
 int ss_sort_rows(int64_t n, int64_t n_rows, const int64_t *row, const int64_t *minor,
                  int64_t *order);

@@ -27,7 +27,9 @@
  * that the input rank 0 applies before its next run can be forwarded to every rank).  The
  * next window is the fewest steps any rank can run (ss_xchg_agreed); where a rank's run ends
  * (it says 0) or every rank stops, the ranks agree again before the next window
- * (ss_xchg_agree: one MPI_Allgather of one int32), as every rank then knows.  The digest
+ * (ss_xchg_agree: one MPI_Allgather of two int32: the steps, and the rank's longest window,
+ * which its own rows' shortest delay sets: the least of them sizes every message), as every
+ * rank then knows.  The digest
  * sums up the input and the recordings the rank has applied (Python keeps it:
  * ss_comm_set_digest); ranks whose digests differ have diverged (input that reached one
  * rank and not another, or at another step), and every rank stops at that window
@@ -60,7 +62,8 @@ struct ss_xchg {
     int32_t K, S, S_cap;  /* ranks; slot words now; most words a rank's message can have */
     int32_t agreed;       /* the next window's steps, agreed at the last exchange (0: agree
                              again before it: some rank's run ended there) */
-    int32_t pad;
+    int32_t W;            /* the longest window of every rank (0: not agreed yet), which
+                             sizes the messages alike on every rank */
     int32_t *core_ptr;    /* [K + 1] into cores: each rank's neuron cores, in core order */
     int32_t *cores;
     int64_t *s_max;       /* [K] most words each rank's message can have in this run */
@@ -216,16 +219,22 @@ int ss_xchg_prepare(ss_xchg *x, const ss_engine *e, int32_t W) {
 
 int32_t ss_xchg_agreed(const ss_xchg *x) { return x->agreed; }
 
-/* The ranks agree on the next window: the fewest steps any proposes (each proposes at least
- * one).  0, or the MPI error code. */
-int ss_xchg_agree(ss_xchg *x, int32_t own, int32_t *L) {
-    int32_t mine = own;
-    const int rc = allgather(x->comm, &mine, 4, x->slots);
+int32_t ss_xchg_longest(const ss_xchg *x) { return x->W; }
+
+/* The ranks agree on the next window, the fewest steps any proposes (each proposes at least
+ * one), and on the longest window, the shortest of the ranks' own (each rank holds its own
+ * targets' rows, whose shortest delay it alone knows).  0, or the MPI error code. */
+int ss_xchg_agree(ss_xchg *x, int32_t own, int32_t own_W, int32_t *L) {
+    int32_t mine[2] = {own, own_W};
+    const int rc = allgather(x->comm, mine, 8, x->slots);
     if (rc) return rc;
-    int32_t least = own;
-    for (int32_t r = 0; r < x->K; r++)
-        if (x->slots[r] < least) least = x->slots[r];
+    int32_t least = own, least_W = own_W;
+    for (int32_t r = 0; r < x->K; r++) {
+        if (x->slots[2 * r] < least) least = x->slots[2 * r];
+        if (x->slots[2 * r + 1] < least_W) least_W = x->slots[2 * r + 1];
+    }
     *L = least;
+    x->W = least_W;
     x->agreed = 0;
     return 0;
 }

@@ -409,6 +409,9 @@ static void run_part(ss_pool *pl, int32_t p) {
             /* a full history anywhere, or rank 0's run ending here, stops every rank */
             next = pl->prop > 0 && !(pl->xflags & 3) && !pl->failed;
         } else {
+            /* dopamine arriving in the deliveries below may fill a history: every thread
+             * reads `full` before any delivers (no rank's exchange orders it here) */
+            if (e->plastic && pl->n_threads > 1) barrier_wait(&pl->bar);
             next = done + L < n_steps && !full;
             if (next) { /* the output after this window: thread 0 writes it below */
                 int64_t out_n = lean ? out_now : pl->out_mark;
@@ -440,7 +443,7 @@ static void run_part(ss_pool *pl, int32_t p) {
                 } else if (ss_xchg_agreed(pl->xchg) > 0) { /* at most own: every proposal */
                     pl->L = ss_xchg_agreed(pl->xchg);  /* was at most what it can run */
                 } else { /* a rank's run ended here: the ranks agree again */
-                    const int rc = ss_xchg_agree(pl->xchg, own, &pl->L);
+                    const int rc = ss_xchg_agree(pl->xchg, own, pl->W, &pl->L);
                     if (rc) {
                         pl->failed = 1;
                         pl->L = 0;
@@ -481,7 +484,6 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     if (n_steps <= 0) return 0;
     if (pl->n_cores != e->n_cores) return -1;
     if (pl->n_started && getpid() != pl->pid) return -2; /* a forked child: no workers */
-    if (pl->xchg && ss_xchg_prepare(pl->xchg, e, pl->W_cap)) return -3; /* probes changed */
     pl->e = e;
     pl->n_steps = n_steps;
     pl->ran = 0;
@@ -492,8 +494,13 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
     pl->out_start = e->out_n;
     pl->lean = !pl->xchg && pl->n_threads > 1 && !pl->n_src && !e->n_csrc && !e->plastic &&
                !e->structural;
-    if (pl->xchg && ss_xchg_agreed(pl->xchg) <= 0 && ss_xchg_agree(pl->xchg, pl->L, &pl->L))
-        return -3;
+    if (pl->xchg) { /* every rank's window, then the messages' size for it (and the probes) */
+        if (ss_xchg_agreed(pl->xchg) <= 0 && ss_xchg_agree(pl->xchg, pl->L, pl->W, &pl->L))
+            return -3;
+        const int32_t W = ss_xchg_longest(pl->xchg);
+        if (W < 1 || ss_xchg_prepare(pl->xchg, e, W)) return -3;
+        if (W < pl->W) pl->W = W;
+    }
     for (int32_t ci = 0; ci < e->n_cores; ci++) {
         const ss_core *c = &e->cores[ci];
         uint8_t any = 0;
@@ -919,7 +926,9 @@ ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
     }
     if (ok) ok = split_rows(pl, e, shared) == 0;
     if (ok && pl->n_ranks > 1) {
-        pl->xchg = ss_xchg_create(comm, e, pl->owner, T, pl->W_cap);
+        /* sized for windows of one step: alike on every rank, whose own rows may allow
+         * longer windows than another's (ss_pool_run agrees on them) */
+        pl->xchg = ss_xchg_create(comm, e, pl->owner, T, 1);
         ok = pl->xchg != NULL;
     }
     /* every worker meets thread 0 at every barrier, from its first one (the start of a run) */

@@ -176,6 +176,8 @@ def case_microcircuit(threads: int) -> dict[str, Any]:
         out[f"{name} times"] = times
         out[f"{name} cells"] = cells
     return out
+
+
 def case_window_differ() -> dict[str, Any]:
     """Static synapses only: each rank builds its own targets' rows; ``a``'s inputs arrive
     after 2 steps at the soonest, ``b``'s after 10, and the two are on different ranks."""

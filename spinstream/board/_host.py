@@ -667,10 +667,13 @@ class HostBoard(Board):
         """Most steps the engine runs before it delivers their spikes.
 
         Over MPI the processes exchange them then. It is the shortest synaptic delay in
-        steps, at most 16; 1 with plastic synapses (docs/ENGINE.md, "Windows"). Results do
-        not depend on it.
+        steps (over MPI, from the first run on, of every rank's synapses), at most 16; 1 with
+        plastic synapses, and with current sources on more than one thread
+        (docs/ENGINE.md, "Windows"). Results do not depend on it.
         """
         self._require_loaded()
+        if self._engine.n_csrc and self._lib.ss_pool_threads(self._engine.pool) > 1:
+            return 1  # thread 0 evaluates them every step (kernels_c/threads.c)
         return int(self._lib.ss_pool_window(self._engine.pool))
 
     def windows_run(self) -> int:

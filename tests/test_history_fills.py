@@ -1,12 +1,13 @@
-"""Review of "windows of the shortest delay" (68464bb..d62952f): cases its tests missed.
+"""Spike histories that fill while spikes are delivered: no step lost, every thread alike.
 
-Each test states a promise of docs/ENGINE.md ("Windows", "Processes (MPI)") that the engine
-must keep whatever the chunks, threads or processes.
+A history that fills (and must grow) stops the run before the next step, which must stay
+undrawn (engine.h, "threads"), and every thread must find that it is full at the same point:
+dopamine from neuron spikes reaches the histories only as the spikes are delivered, at a
+window's end, which is where a fill would otherwise be seen by some threads and not others
+(docs/ENGINE.md, "Threads", "Windows").
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 from numpy.testing import assert_array_equal
@@ -59,28 +60,10 @@ def test_a_history_filled_at_a_windows_end_loses_no_source_spike() -> None:
         assert_array_equal(whole.get_weights(proj), cut.get_weights(proj))
 
 
-def test_ranks_whose_rows_give_different_shortest_delays_agree(tmp_path: Path) -> None:
-    """Each rank builds only its own targets' rows (static synapses): rank 0's targets get
-    input after 2 steps, rank 1's after 10.  The ranks must run one window (not abort in
-    MPI_Allgather with messages of different sizes) and give one process's bits."""
-    from tests.mpi_run import case_window_differ
-    from tests.test_mpi import ranks, same_bits
-
-    one = case_window_differ()
-    assert int(one["window"]) == 2
-    got = ranks(2, "window_differ", tmp_path=tmp_path)
-    # a and b live on different ranks: each rank's own rows hold one of them
-    assert sorted(set(got[0]["core_ranks"][1:].tolist())) == [0, 1]
-    for g in got:
-        assert int(g["window"]) == 2
-        same_bits(one, g, skip=("core_ranks",))
-
-
 def test_a_history_filled_by_delivered_dopamine_stops_every_thread_alike() -> None:
-    """(Older than windows: fails at dfd1558 too.)  Dopamine released by neuron spikes
-    fills a history while one thread delivers; another thread that reads ``full`` only
-    then decides otherwise whether the next step runs.  2 threads must give 1 thread's
-    bits (docs/ENGINE.md, "Threads"), every time."""
+    """Dopamine released by neuron spikes fills a history while one thread delivers; a
+    thread that read ``full`` only then would decide otherwise whether the next step runs
+    (so it was before windows, too).  2 threads must give 1 thread's bits, every time."""
     steps = 3000
     ref = _dopamine_board(1).run(steps)
     for _ in range(5):
