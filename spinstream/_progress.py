@@ -70,6 +70,9 @@ class Progress:
         False: log only (another MPI rank shows the line).
     stream
         Where the line goes (default: standard error).
+    brief
+        One of many usually short stages (a projection drawn): its line only when it took
+        a second or more, also in plain mode.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class Progress:
         unit: str = "",
         show: bool = True,
         stream: TextIO | None = None,
+        brief: bool = False,
     ) -> None:
         self.what, self.total, self.unit = what, int(total), unit
         self.count = 0
@@ -87,6 +91,7 @@ class Progress:
         self._t0 = time.perf_counter()
         self._last = -1e9  # when the line was last written
         self._shown = False
+        self._brief = brief
         _log.info("spinstream: %s (%s)", what, _amount(self.total, unit) if total else "...")
 
     def _line(self, elapsed: float, done: bool = False) -> str:
@@ -118,10 +123,9 @@ class Progress:
             return
         now = time.perf_counter()
         elapsed = now - self._t0
-        if self._mode == "tty":
-            if elapsed < _QUIET_S or now - self._last < _TTY_EVERY_S:
-                return
-        elif now - self._last < _PLAIN_EVERY_S:
+        if (self._mode == "tty" or self._brief) and elapsed < _QUIET_S:
+            return
+        if now - self._last < (_TTY_EVERY_S if self._mode == "tty" else _PLAIN_EVERY_S):
             return
         self._last = now
         self._write(self._line(elapsed))
@@ -132,6 +136,7 @@ class Progress:
         if self.total > 0:
             self.count = max(self.count, self.total)
         _log.info("spinstream: %s: done in %.2f s", self.what, elapsed)
-        if self._mode == "plain" or (self._mode == "tty" and (self._shown or elapsed >= _QUIET_S)):
+        long = self._shown or elapsed >= _QUIET_S
+        if (self._mode == "plain" and (long or not self._brief)) or (self._mode == "tty" and long):
             self._write(self._line(elapsed, done=True), end=True)
         return elapsed

@@ -117,3 +117,19 @@ def test_another_mpi_rank_shows_nothing(monkeypatch: pytest.MonkeyPatch) -> None
     assert p.done() >= 0.0
     assert out.getvalue() == ""
     assert p.count == 10
+
+
+def test_a_drawn_projection_says_so_only_when_it_takes_a_while(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SPINSTREAM_PROGRESS", "1")
+    load_network()  # each projection drawn in well under a second: no line for it
+    assert "drawing Projection" not in capfd.readouterr().err
+    monkeypatch.setattr(_progress, "_QUIET_S", 0.0)  # as if each took seconds
+    n = load_network()
+    err = capfd.readouterr().err
+    drawn = [ln for ln in err.splitlines() if ln.startswith("spinstream: drawing Projection")]
+    done = [ln for ln in drawn if ": done, " in ln]
+    assert len(done) == 1  # the NativeRNG one; the NumpyRNG one keeps its arrays
+    assert done[0].endswith("synapses (0 s)")
+    assert 0 < int(done[0].split("done, ")[1].split()[0].replace(",", "")) < n

@@ -21,6 +21,7 @@ from pyNN.random import RandomDistribution
 from pyNN.space import Space
 from pyNN.standardmodels import StandardSynapseType, synapses
 
+from spinstream._progress import Progress
 from spinstream.board import describe_model, mpi_processes
 from spinstream.model import ParameterError, PopulationSpec, ProjectionSpec
 from spinstream.pyNN import _cells, _plasticity, _structural
@@ -396,15 +397,21 @@ class Projection(common.Projection):  # type: ignore[misc]
         w_ends = [np.inf, -np.inf]
         d_ends = [np.inf, -np.inf]
         # over MPI processes, the digest the ranks compare at load (no drawing there)
-        mpi = mpi_processes()[1] > 1
+        rank, size = mpi_processes()
+        mpi = size > 1
+        progress = Progress(
+            f"drawing Projection {self.label!r}", unit="synapses", show=rank == 0, brief=True
+        )
         for src, _tgt, w, d, _steps in redraw.count(digest=mpi):
             n += len(src)
+            progress.advance(len(src))
             for ends, x in ((w_ends, w), (d_ends, d)):
                 if len(x) and not np.isnan(ends[0]):  # a NaN stays: both ends NaN
                     lo, hi = float(np.min(x)), float(np.max(x))
                     ends[:] = (
                         [np.nan] * 2 if np.isnan(lo + hi) else [min(ends[0], lo), max(ends[1], hi)]
                     )
+        progress.done()
         self._checked_weights(np.array(w_ends if n else []))
         state = self._simulator.state
         state.delay_steps(np.array(d_ends if n else []), f"Projection {self.label!r}")
