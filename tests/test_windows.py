@@ -76,16 +76,19 @@ def outcome(pops: tuple[Any, ...]) -> dict[str, np.ndarray]:
     return out
 
 
+def session(threads: int, chunk: float, limit: int | None) -> spinstream.Session:
+    """A Session on its own board, its windows limited to ``limit`` steps (None: not)."""
+    board = HostBoard(threads=threads)
+    if limit is not None:
+        board.limit_window(limit)
+    return spinstream.Session(timestep=DT, chunk=chunk, seed=5, threads=threads, board=board)
+
+
 async def session_run(
     threads: int, chunk: float, limit: int | None = None, current: bool = True
 ) -> tuple[dict[str, np.ndarray], int, int]:
     """50 ms with input injected twice; the outcome, the window and the windows run."""
-    board = HostBoard(threads=threads)
-    if limit is not None:
-        board.limit_window(limit)
-    async with spinstream.Session(
-        timestep=DT, chunk=chunk, seed=5, threads=threads, board=board
-    ) as s:
+    async with session(threads, chunk, limit) as s:
         pops = build(s, current)
         await s.run(20.0)
         pops[4].inject_spikes(np.arange(10))  # due at the next step: a window's first
@@ -93,6 +96,7 @@ async def session_run(
         await s.run(25.0)
         pops[4].inject_spikes([2, 4, 6])
         await s.run(5.0)
+        board = s.runtime.board
         return outcome(pops), board.window, board.windows_run()
 
 
@@ -221,17 +225,12 @@ def build_lean(s: Any, shortest: float) -> tuple[Any, ...]:
 async def lean_run(
     threads: int, chunk: float, shortest: float, limit: int | None = None
 ) -> tuple[dict[str, np.ndarray], int]:
-    board = HostBoard(threads=threads)
-    if limit is not None:
-        board.limit_window(limit)
-    async with spinstream.Session(
-        timestep=DT, chunk=chunk, seed=5, threads=threads, board=board
-    ) as s:
+    async with session(threads, chunk, limit) as s:
         pops = build_lean(s, shortest)
         await s.run(30.0)
         pops[0].set(i_offset=2.5)  # between runs: the threads start again from here
         await s.run(30.0)
-        return outcome(pops), board.window
+        return outcome(pops), s.runtime.board.window
 
 
 @pytest.mark.parametrize("shortest", [0.1, 1.0])
