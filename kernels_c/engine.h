@@ -373,7 +373,9 @@ int64_t ss_run(ss_engine *e, int64_t n_steps);
  * step's sources then neurons, in core order: the order a window of one step gives.  No
  * spike arrives late, as each is at least W steps on its way.  So each core receives its
  * inputs in the same order whatever the number of threads, processes or the window, and
- * each draws from its own generator; a window costs two barriers, not two per step. */
+ * each draws from its own generator; a window costs two barriers, not two per step (one
+ * in a lean run: run_part; three with plastic synapses, whose dopamine may fill a history
+ * as it is delivered). */
 #define SS_WINDOW_MAX 16
 typedef struct ss_pool ss_pool;
 /* Split the rows of e's cores among n_threads threads (1 <= n_threads) and start the
