@@ -265,3 +265,21 @@ def test_session_takes_weight_bits() -> None:
     assert board32.synapses.n_half > 0
     assert not np.array_equal(v16, v32)  # quantised weights: other (close) traces
     assert np.abs(v16 - v32).max() < 0.05
+
+
+def test_new_weights_are_quantised_again() -> None:
+    """set_synapses rebuilds the rows: the new block scale, the new q, the closed form."""
+    stamps, _, board = _two_spike_run(16)
+    w = np.concatenate([[2.0, 0.7], np.linspace(0.001, 0.999, N_SRC - 2)])
+    board.set_synapses(0, weight=w)
+    b = board.synapses
+    assert b.fmt.tolist() == [E.Q16]
+    scale = 2.0 / 65535
+    assert b.wtab[b.wtab_start[0]] == scale
+    board.reset()
+    res = board.run(120)
+    isyn = res.samples[(1, "isyn_exc")][1][:, 0]
+    expected = _closed_form_isyn(
+        stamps, np.rint(2.0 / scale) * scale, np.rint(0.7 / scale) * scale
+    )
+    assert_allclose(isyn, expected, rtol=1e-12, atol=1e-15)
