@@ -4,6 +4,7 @@
     python benchmarks/bench_memory.py --before /path/to/old  # alternate with another tree
     python benchmarks/bench_memory.py --mpi 2                # 1 process against 2 (mpiexec)
     python benchmarks/bench_memory.py --mpi 2 --before /path/to/old  # and old's 2 processes
+    python benchmarks/bench_memory.py --weight-bits 32,16    # float32 against 16-bit weights
 
 Two networks, both drawn with ``sim.NativeRNG()``: the cortical microcircuit
 (``examples/microcircuit``, ``--scale``, Poisson background) and a CUBA-style network
@@ -18,6 +19,10 @@ the interpreter, the engine, neurons and sources); per synapse is (full - empty)
 Set-up time is split into building the PyNN network and the first step (mapping and
 loading).  With ``--before`` the trees alternate round by round (ABAB, then BABA); each
 number is printed as median (min-max) over the rounds.  The machine may be loaded.
+
+``--weight-bits 32,16`` runs this tree with each weight width (``setup(weight_bits=...)``),
+alternating as the trees do (with ``--before``: the other tree at 32 bits only); the
+``words`` column is the synapse words' bytes per synapse (``BlockTable.word_bytes``).
 
 With ``--mpi K`` this tree runs each network in one process and under ``mpiexec -n K``
 (alternating; with ``--before``, the other tree under ``mpiexec -n K`` as well); every rank
@@ -57,13 +62,17 @@ def child(args: argparse.Namespace) -> None:
     import spinstream.pyNN as sim
 
     empty = args.empty
+    # only when asked: a tree from before the option (--before) runs at its 32 bits
+    bits = {} if args.weight_bits == "32" else {"weight_bits": int(args.weight_bits)}
     base = _status()
     t0 = time.perf_counter()
     if args.network == "microcircuit":
         sys.path.insert(0, str(Path.cwd() / "examples" / "microcircuit"))
         from model import build
 
-        sim.setup(timestep=0.1, min_delay=0.1, max_delay=100.0, threads=args.threads, seed=55)
+        sim.setup(
+            timestep=0.1, min_delay=0.1, max_delay=100.0, threads=args.threads, seed=55, **bits
+        )
         net = build(
             sim,
             scale=args.scale,
@@ -74,7 +83,9 @@ def child(args: argparse.Namespace) -> None:
         )
         synapses = net.synapses + net.background_synapses
     else:
-        sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0, threads=args.threads, seed=7)
+        sim.setup(
+            timestep=0.1, min_delay=0.1, max_delay=10.0, threads=args.threads, seed=7, **bits
+        )
         rng = sim.NativeRNG()
         from cuba_spec import CELL  # benchmarks/, this script's folder
 
@@ -134,11 +145,17 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_ranks(
-    tree: Path, network: str, empty: bool, args: argparse.Namespace, processes: int = 1
+    tree: Path,
+    network: str,
+    empty: bool,
+    args: argparse.Namespace,
+    processes: int = 1,
+    bits: int = 32,
 ) -> list[dict[str, Any]]:
     """One measurement in fresh processes importing spinstream from ``tree``; every rank's."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--network", network]
     cmd += ["--scale", str(args.scale), "--cuba-n", str(args.cuba_n)]
+    cmd += ["--weight-bits", str(bits)]
     cmd += ["--threads", str(args.threads), "--tstop", str(args.tstop)]
     if empty:
         cmd.append("--empty")
@@ -162,9 +179,11 @@ def run_ranks(
     return results
 
 
-def run(tree: Path, network: str, empty: bool, args: argparse.Namespace) -> dict[str, Any]:
+def run(
+    tree: Path, network: str, empty: bool, args: argparse.Namespace, bits: int = 32
+) -> dict[str, Any]:
     """One measurement in a fresh process importing spinstream from ``tree``."""
-    return run_ranks(tree, network, empty, args)[0]
+    return run_ranks(tree, network, empty, args, bits=bits)[0]
 
 
 def compare_processes(args: argparse.Namespace) -> None:
@@ -177,8 +196,9 @@ def compare_processes(args: argparse.Namespace) -> None:
         order = configs if r % 2 == 0 else list(reversed(configs))
         for network in args.networks.split(","):
             for name, tree, k in order:
-                full = run_ranks(tree, network, False, args, k)
-                empty = run_ranks(tree, network, True, args, k)
+                bits = _bits(args)[0] if name == "this" else 32
+                full = run_ranks(tree, network, False, args, k, bits)
+                empty = run_ranks(tree, network, True, args, k, bits)
                 n = full[0]["synapses"] - empty[0]["synapses"]
                 mib = 2**20 / n
                 peak = max(f["peak"] for f in full)
@@ -223,6 +243,14 @@ def compare_processes(args: argparse.Namespace) -> None:
         )
 
 
+def _bits(args: argparse.Namespace) -> list[int]:
+    """The weight widths of ``--weight-bits`` (16 and/or 32)."""
+    widths = [int(b) for b in str(args.weight_bits).split(",")]
+    if not widths or any(b not in (16, 32) for b in widths):
+        raise SystemExit(f"--weight-bits: 16 and/or 32, comma-separated, not {args.weight_bits}")
+    return widths
+
+
 def spread(values: list[float], fmt: str = "{:.1f}") -> str:
     """Median (min-max) of ``values``."""
     med = statistics.median(values)
@@ -239,6 +267,11 @@ def main() -> None:
     parser.add_argument("--tstop", type=float, default=100.0, help="ms simulated after load")
     parser.add_argument("--networks", default="microcircuit,cuba")
     parser.add_argument("--mpi", type=int, default=0, help="compare 1 process with this many")
+    parser.add_argument(
+        "--weight-bits",
+        default="32",
+        help="weight widths to run this tree with, alternating: 32, 16 or 32,16 (--mpi: one)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--network", default="microcircuit", help=argparse.SUPPRESS)
     parser.add_argument("--empty", action="store_true", help=argparse.SUPPRESS)
@@ -249,14 +282,17 @@ def main() -> None:
     if args.mpi > 1:
         compare_processes(args)
         return
-    trees = {"this": ROOT} if args.before is None else {"before": args.before, "this": ROOT}
+    widths = _bits(args)
+    configs = [] if args.before is None else [("before", args.before, 32)]
+    for b in widths:  # this tree at each width; named by it when there are several
+        configs.append(("this" if len(widths) == 1 else f"this/{b}", ROOT, b))
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
     for r in range(args.rounds):
-        order = list(trees.items()) if r % 2 == 0 else list(reversed(trees.items()))
+        order = configs if r % 2 == 0 else list(reversed(configs))
         for network in args.networks.split(","):
-            for name, tree in order:
-                full = run(tree, network, False, args)
-                empty = run(tree, network, True, args)
+            for name, tree, bits in order:
+                full = run(tree, network, False, args, bits)
+                empty = run(tree, network, True, args, bits)
                 n = full["synapses"] - empty["synapses"]
                 mib = 2**20 / n
                 rows.setdefault((network, name), []).append(

@@ -11,11 +11,18 @@
  *      16-byte record per synapse, scattered into its row (a counting sort, stable);
  *   3. ss_rb_layout: each row sorted by (target core, target neuron), stably (multapses keep
  *      the order of the network's description); per source core, the blocks (one per target
- *      core), their formats and weight tables (compact blocks only); the stream's size;
+ *      core), their formats and weight tables (compact blocks; Q16 blocks: their scale);
+ *      the stream's size;
  *   4. ss_rb_write: the stream, the row offsets and the blocks, into the caller's arrays.
  *
  * Only the synapses onto the target cores marked in ``want`` are kept, so that a process
- * can build the rows of its own cores alone.  Nothing here depends on threads. */
+ * can build the rows of its own cores alone.  Nothing here depends on threads.
+ *
+ * ss_rb_set_weight_bits(rb, 16), before ss_rb_layout, opts in to 16-bit weights: a block
+ * that would be half (6 bytes a synapse), whose weights are finite and of one sign, is then
+ * SS_Q16 (4 bytes): each weight |w| rounded to the nearest multiple of the block's scale
+ * (largest |w| / 65535; ties to even).  Compact blocks stay compact (they are exact). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +39,7 @@ int ss_rb_alloc(ss_rowbuild *rb);
 int ss_rb_add(ss_rowbuild *rb, int64_t n, int64_t pre_base, int64_t post_base,
               const int64_t *pre, const int64_t *post, const double *weight,
               const int64_t *delay, const int64_t *rec, int64_t rec_stride);
+int ss_rb_set_weight_bits(ss_rowbuild *rb, int32_t bits);
 int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_words);
 int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b_src,
                 int64_t *b_tgt, int32_t *b_fmt, int64_t *wtab_start, int64_t *b_maxd,
@@ -63,7 +71,8 @@ struct ss_rowbuild {
     uint64_t *start, *fill;                  /* [n_rows + 1], [n_rows] */
     ss_rb_syn *syn;
     /* blocks, in (source core, target core) order, after ss_rb_layout */
-    int64_t n_blocks, cap_blocks, n_tab, cap_tab, n_words, n_compact, n_half;
+    int64_t n_blocks, cap_blocks, n_tab, cap_tab, n_words, n_compact, n_half, n_q16;
+    int32_t weight_bits; /* 32 (float32 weights in half and wide blocks) or 16 (Q16 blocks) */
     int64_t *core_block0; /* [n_cores + 1] */
     int written_in_place; /* the records' memory holds the stream's words */
     int32_t *b_tgt, *b_fmt;
@@ -100,6 +109,7 @@ ss_rowbuild *ss_rb_new(int32_t n_cores, const int64_t *core_gid0, const int64_t 
     ss_rowbuild *rb = (ss_rowbuild *)calloc(1, sizeof(ss_rowbuild));
     if (!rb || n_cores < 0) goto fail;
     rb->n_cores = n_cores;
+    rb->weight_bits = 32;
     rb->core_gid0 = (int64_t *)malloc(((size_t)n_cores + 1) * sizeof(int64_t));
     rb->core_n = (int64_t *)malloc(((size_t)n_cores + 1) * sizeof(int64_t));
     rb->row_base = (int64_t *)malloc(((size_t)n_cores + 1) * sizeof(int64_t));
@@ -172,6 +182,14 @@ int ss_rb_count_rows(ss_rowbuild *rb, int64_t n, const int64_t *gid, const int64
         const int32_t s = rb->gid_core[g];
         rb->start[rb->row_base[s] + (g - rb->core_gid0[s]) + 1] += (uint64_t)count[i];
     }
+    return 0;
+}
+
+/* 16: half blocks of one-signed finite weights become Q16 blocks (see the top); 32: none
+ * does (the default).  Returns 0, or -3 for another value or once the blocks are laid out. */
+int ss_rb_set_weight_bits(ss_rowbuild *rb, int32_t bits) {
+    if ((bits != 16 && bits != 32) || rb->core_block0) return -3;
+    rb->weight_bits = bits;
     return 0;
 }
 
@@ -379,8 +397,15 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
             const int64_t j = i + cnt[touched[k]];
             cnt[touched[k]] = 0;
             int64_t distinct = 0, max_post = 0, max_d = 0, max_rec = 0;
+            double max_abs = 0.0;
+            int finite = 1, has_pos = 0, has_neg = 0;
             gen++;
             for (int64_t q = i; q < j; q++) {
+                const double w = tab[q].w;
+                if (!isfinite(w)) finite = 0;
+                else if (fabs(w) > max_abs) max_abs = fabs(w);
+                if (w > 0.0) has_pos = 1;
+                if (w < 0.0) has_neg = 1;
                 if (tab[q].post > max_post) max_post = tab[q].post;
                 if (tab[q].delay > max_d) max_d = tab[q].delay;
                 if (tab[q].rec > max_rec) max_rec = tab[q].rec;
@@ -393,14 +418,17 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
                                 max_post < (1 << SS_C_POST_BITS) && max_d < (1 << SS_C_DELAY_BITS);
             const int half = max_post < (1 << SS_H_POST_BITS) && max_d < (1 << SS_H_DELAY_BITS) &&
                              max_rec <= 1;
+            const int q16 = !compact && half && rb->weight_bits == 16 && finite &&
+                            !(has_pos && has_neg);
+            const int64_t n_entries = compact ? distinct : q16 ? 1 : 0;
             const int64_t b = rb->n_blocks;
             if (b - rb->core_block0[c] >= 1 << 16) rc = -4;
             else if (grow_blocks(rb, b + 1)) rc = -1;
-            else if (compact && grow((void **)&rb->wtab, &rb->cap_tab, rb->n_tab + distinct,
-                                     sizeof(double)))
+            else if (n_entries && grow((void **)&rb->wtab, &rb->cap_tab, rb->n_tab + n_entries,
+                                       sizeof(double)))
                 rc = -1;
             if (rc) break;
-            if (compact) { /* wrec follows wtab's capacity */
+            if (n_entries) { /* wrec follows wtab's capacity */
                 int32_t *q = (int32_t *)realloc(rb->wrec, (size_t)rb->cap_tab * sizeof(int32_t));
                 if (!q) {
                     rc = -1;
@@ -409,10 +437,15 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
                 rb->wrec = q;
             }
             rb->b_tgt[b] = (int32_t)tab[i].tgt;
-            rb->b_fmt[b] = compact ? SS_COMPACT : half ? SS_HALF : SS_WIDE;
+            rb->b_fmt[b] = compact ? SS_COMPACT : q16 ? SS_Q16 : half ? SS_HALF : SS_WIDE;
             rb->b_tab0[b] = rb->n_tab;
-            rb->b_ntab[b] = compact ? distinct : 0;
+            rb->b_ntab[b] = n_entries;
             rb->b_maxd[b] = max_d;
+            if (q16) { /* the scale: the largest |w| is q = 65535, with the weights' sign */
+                rb->wtab[rb->n_tab] = (has_neg ? -max_abs : max_abs) / 65535.0;
+                rb->wrec[rb->n_tab] = 0;
+                rb->n_tab++;
+            }
             if (compact) { /* the distinct (weight, receptor) pairs in ascending order */
                 qsort(dist, (size_t)distinct, sizeof(ss_rb_tab), tab_cmp);
                 for (int64_t k2 = 0; k2 < distinct; k2++) {
@@ -447,6 +480,7 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
                                                                                  : 0xFFFF);
                 if (rb->b_fmt[b] == SS_COMPACT) rb->n_compact += count;
                 if (rb->b_fmt[b] == SS_HALF) rb->n_half += count;
+                if (rb->b_fmt[b] == SS_Q16) rb->n_q16 += count;
                 i = j;
             }
     }
@@ -457,6 +491,17 @@ int ss_rb_layout(ss_rowbuild *rb, int64_t *n_blocks, int64_t *n_tab, int64_t *n_
     *n_tab = rb->n_tab;
     *n_words = rb->n_words;
     return rc;
+}
+
+/* A Q16 word: the half word of s (post | delay | receptor), q = |w| / |scale| rounded to
+ * the nearest (ties to even) above it.  scale 0 (every weight 0): q = 0. */
+static uint32_t q16_word(const ss_rb_syn *s, uint32_t post, double scale) {
+    const double mag = fabs(scale);
+    double q = mag > 0.0 ? nearbyint(fabs(s->w) / mag) : 0.0;
+    if (q > 65535.0) q = 65535.0;
+    const uint32_t h = post | ((uint32_t)s->delay << SS_H_POST_BITS) |
+                       ((uint32_t)s->rec << (SS_H_POST_BITS + SS_H_DELAY_BITS));
+    return h | ((uint32_t)q << 16);
 }
 
 /* Position of (w, rec) in a compact block's sorted table (it is there). */
@@ -475,8 +520,8 @@ static int64_t tab_index(const ss_rowbuild *rb, int64_t b, double w, int32_t rec
 /* Fill the caller's arrays: stream[n_words] (NULL: the words go over the records, in the
  * records' memory, which ss_rb_take_stream then hands over), row_ptr[n_rows] (every core's
  * n + 1 offsets),
- * per block src, tgt, fmt, wtab_start, max delay; wtab, wrec[n_tab]; n_compact[3]: the
- * synapses in compact blocks, all synapses, the synapses in half blocks. */
+ * per block src, tgt, fmt, wtab_start, max delay; wtab, wrec[n_tab]; n_compact[4]: the
+ * synapses in compact blocks, all synapses, the synapses in half blocks, in Q16 blocks. */
 int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b_src,
                 int64_t *b_tgt, int32_t *b_fmt, int64_t *wtab_start, int64_t *b_maxd,
                 double *wtab, int32_t *wrec, int64_t *n_compact) {
@@ -549,7 +594,9 @@ int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b
                     for (int64_t k = s0; k < s0 + count; k++) {
                         const ss_rb_syn *s = &syn[k];
                         const uint32_t post = s->key % span;
-                        if (rb->b_fmt[b] == SS_COMPACT) {
+                        if (rb->b_fmt[b] == SS_Q16) {
+                            stream[pos++] = q16_word(s, post, rb->wtab[rb->b_tab0[b]]);
+                        } else if (rb->b_fmt[b] == SS_COMPACT) {
                             const uint32_t ti = (uint32_t)tab_index(rb, b, s->w, s->rec);
                             stream[pos++] = post | ((uint32_t)s->delay << SS_C_POST_BITS) |
                                             (ti << (SS_C_POST_BITS + SS_C_DELAY_BITS));
@@ -574,6 +621,7 @@ int ss_rb_write(ss_rowbuild *rb, uint32_t *stream, uint64_t *row_ptr, int64_t *b
     n_compact[0] = rb->n_compact;
     n_compact[1] = rb->n_syn;
     n_compact[2] = rb->n_half;
+    n_compact[3] = rb->n_q16;
     free(blk_of);
     free(row);
     rb->written_in_place = in_place;

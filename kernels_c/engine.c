@@ -50,6 +50,17 @@ void ss_deliver_row(ss_engine *e, const ss_core *c, const uint32_t *p, const uin
                 ring[(slot * nr + rec) * n + post] += (double)wf;
             }
             p += count + (count + 1) / 2;
+        } else if (blk->format == SS_Q16) {
+            const double scale = blk->wtab[0];
+            for (uint32_t k = 0; k < count; k++) {
+                const uint32_t w = p[k];
+                const uint32_t post = w & ((1u << SS_H_POST_BITS) - 1u);
+                const uint32_t delay = (w >> SS_H_POST_BITS) & ((1u << SS_H_DELAY_BITS) - 1u);
+                const uint32_t rec = (w >> (SS_H_POST_BITS + SS_H_DELAY_BITS)) & 1u;
+                const int64_t slot = (base + delay) & mask;
+                ring[(slot * nr + rec) * n + post] += (double)(w >> 16) * scale;
+            }
+            p += count;
         } else {
             for (uint32_t k = 0; k < count; k++) {
                 const uint32_t w = p[2 * k];

@@ -32,7 +32,7 @@ enum ss_model {
 
 enum ss_csrc_kind { SS_CS_DC = 0, SS_CS_AC = 1, SS_CS_STEP = 2, SS_CS_NOISY = 3 };
 
-enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1, SS_PLASTIC = 2, SS_HALF = 3 };
+enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1, SS_PLASTIC = 2, SS_HALF = 3, SS_Q16 = 4 };
 
 /* Compact synapse (4 bytes): post index 12 bits | delay 11 bits | weight-table index 9 bits. */
 #define SS_C_POST_BITS 12
@@ -46,6 +46,9 @@ enum ss_block_format { SS_COMPACT = 0, SS_WIDE = 1, SS_PLASTIC = 2, SS_HALF = 3 
  * post 8 | delay 7 | receptor 1, two to a uint32 (the first in the low half). */
 #define SS_H_POST_BITS 8
 #define SS_H_DELAY_BITS 7
+/* Q16 synapse (4 bytes, opt-in: weight_bits=16): one uint32, the low 16 bits a half word
+ * (post | delay | receptor, as above), the high 16 bits q; weight = q * wtab[0], the block's
+ * one scale (its largest |weight| / 65535, with the sign of all its weights). */
 /* Plastic segment (kernels_c/plastic.c): header, segment id, then one wide-style word per
  * synapse (post | delay | receptor); weights and state live in ss_plastic (double). */
 
@@ -97,8 +100,8 @@ typedef struct ss_core {
 typedef struct ss_block { /* the synapses from one source core onto one target core */
     int32_t target;
     int32_t format;    /* SS_COMPACT, SS_WIDE (two uint32: post|delay|receptor, float32),
-                          SS_HALF or SS_PLASTIC */
-    double *wtab;      /* compact: weight table */
+                          SS_HALF, SS_Q16 or SS_PLASTIC */
+    double *wtab;      /* compact: weight table; Q16: wtab[0] is the scale */
     int32_t *wrec;     /* compact: receptor of each table entry */
 } ss_block;
 

@@ -528,7 +528,7 @@ int64_t ss_pool_run(ss_engine *e, ss_pool *pl, int64_t n_steps) {
 static int64_t seg_words(const ss_engine *e, const ss_core *c, uint32_t head) {
     const uint32_t count = head & 0xFFFFu;
     const int32_t fmt = e->blocks[c->block0 + (int32_t)(head >> 16)].format;
-    if (fmt == SS_COMPACT) return count;
+    if (fmt == SS_COMPACT || fmt == SS_Q16) return count;
     if (fmt == SS_HALF) return count + (count + 1) / 2;
     if (fmt == SS_PLASTIC) return 1 + (int64_t)count;
     return 2 * (int64_t)count;
@@ -733,6 +733,8 @@ static int32_t shortest_delay(const ss_engine *e, int32_t cap) {
                     uint16_t h;
                     memcpy(&h, (const unsigned char *)(w + count) + 2 * k, sizeof h);
                     delay = (h >> SS_H_POST_BITS) & ((1u << SS_H_DELAY_BITS) - 1u);
+                } else if (fmt == SS_Q16) {
+                    delay = (w[k] >> SS_H_POST_BITS) & ((1u << SS_H_DELAY_BITS) - 1u);
                 } else if (fmt == SS_PLASTIC) {
                     delay = 1;
                 } else {

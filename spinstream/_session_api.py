@@ -63,6 +63,10 @@ class Session:
     threads
         Threads the engine runs the board's cores on (default 1; the results are the same
         bit for bit for every number: docs/GUIDE.md, "Performance notes").
+    weight_bits
+        Bits of each stored static weight: 32 (default) or 16 (opt-in: 4 bytes a synapse
+        instead of 6 for blocks of many distinct weights, each rounded to 16 bits of its
+        block's largest; docs/GUIDE.md, "Memory"; networks of static synapses only).
     n_boards, board, clock, mapper
         Passed to :class:`spinstream.session.Runtime` (a test can give a board or a clock).
     """
@@ -83,6 +87,7 @@ class Session:
         mapper: Any = None,
         lockstep_timeout: float | None = 60.0,
         threads: int | None = None,
+        weight_bits: int = 32,
     ) -> None:
         if not (isinstance(timestep, (int, float)) and math.isfinite(timestep) and timestep > 0):
             raise ValueError(f"timestep must be a finite, positive number of ms, got {timestep!r}")
@@ -109,6 +114,7 @@ class Session:
             clock=clock,
             lockstep_timeout=lockstep_timeout,
             threads=threads,
+            weight_bits=weight_bits,
             **extra,
         )
         self._backend = Backend()

@@ -41,6 +41,10 @@ Cases:
   uniform delays, a NativeRNG fixed-total-number one, a NumpyRNG one, Poisson sources), on
   T threads per process, with a weight change between runs; each rank builds only its own
   targets' rows, and reports the synapses and row words it held.
+- ``q16 T [CHUNK]``: a static network whose weights are drawn per synapse by a NativeRNG
+  (excitatory ones positive, inhibitory ones negative: 16-bit blocks of both signs) with
+  ``weight_bits=16``, on T threads per process, in chunks of CHUNK ms (default 10): spikes,
+  ``v``, and the synapses this rank held in 16-bit (Q16) blocks.
 - ``window T``: tests/test_windows.py's static network (shortest delay 1 ms: windows of 10
   steps, one exchange each) without current sources, on T threads per process, rank 0 in
   1 ms chunks and the others in 0.7 ms chunks (the ranks agree on every window), with
@@ -404,6 +408,68 @@ def case_static(threads: int) -> dict[str, Any]:
         sim.end()
 
 
+def case_q16(threads: int, chunk: float = 10.0, weight_bits: int = 16) -> dict[str, Any]:
+    """See the module docstring (``q16 T [CHUNK]``)."""
+    sim.setup(
+        timestep=0.1,
+        min_delay=0.1,
+        max_delay=10.0,
+        threads=threads,
+        seed=11,
+        chunk=chunk,
+        weight_bits=weight_bits,
+    )
+    try:
+        rng = sim.NativeRNG()
+        pop = sim.Population(1200, sim.IF_curr_exp(**CUBA_CELL), label="net")
+        pop.set_max_atoms_per_core(128)  # 16-bit words hold posts < 256
+        pop.initialize(v=sim.RandomDistribution("uniform", (-60.0, -50.0), rng=sim.NumpyRNG(3)))
+        noise = sim.Population(80, sim.SpikeSourcePoisson(rate=40.0), label="noise")
+        noise.set_max_atoms_per_core(32)
+        exc, inh = pop[:1024], pop[1024:]  # 8 cores of excitatory sources, then inhibitory
+        delay = sim.RandomDistribution("uniform", (0.1, 2.0), rng=rng)
+        sim.Projection(
+            exc,
+            pop,
+            sim.FixedProbabilityConnector(0.05, rng=rng),
+            sim.StaticSynapse(
+                weight=sim.RandomDistribution("uniform", (0.04, 0.14), rng=rng), delay=delay
+            ),
+            receptor_type="excitatory",
+        )
+        w_inh = sim.RandomDistribution("normal_clipped", (-0.4, 0.1, -np.inf, 0.0), rng=rng)
+        sim.Projection(
+            inh,
+            pop,
+            sim.FixedProbabilityConnector(0.1, rng=rng),
+            sim.StaticSynapse(weight=w_inh, delay=0.2),
+            receptor_type="inhibitory",
+        )
+        sim.Projection(  # one weight: compact blocks, which stay compact (exact)
+            noise,
+            pop,
+            sim.FixedProbabilityConnector(0.1, rng=sim.NumpyRNG(seed=5)),
+            sim.StaticSynapse(weight=0.3, delay=1.3),
+            receptor_type="excitatory",
+        )
+        pop.record("spikes")
+        pop[::150].record("v")
+        noise.record("spikes")
+        sim.run(30.0)
+        sim.run(20.0)
+        board = sim.state.runtime.board
+        blocks = board.synapses
+        out: dict[str, Any] = {
+            "held": np.array(board.held_synapses(), np.int64),
+            "n_q16": np.array([blocks.n_q16, blocks.n_half, blocks.n_compact], np.int64),
+            "word_bytes": np.array(blocks.word_bytes),
+        }
+        out.update(outcome({"pops": [pop, noise], "plastic": None}))
+        return out
+    finally:
+        sim.end()
+
+
 def case_order() -> dict[str, Any]:
     sim.setup(timestep=0.1, seed=9)
     net = build(sim)
@@ -525,6 +591,8 @@ def main(argv: list[str]) -> None:
         result = case_session(int(argv[1]))
     elif case == "static":
         result = case_static(int(argv[1]))
+    elif case == "q16":
+        result = case_q16(int(argv[1]), *(float(x) for x in argv[2:-1]))
     elif case == "pynn":
         result = case_pynn(int(argv[1]))
     elif case == "subscriber":

@@ -27,6 +27,7 @@ from tests.mpi_run import (
     case_chunks,
     case_leader,
     case_pynn,
+    case_q16,
     case_session,
     case_static,
     case_subscriber,
@@ -169,6 +170,26 @@ def test_static_network_each_rank_builds_only_its_own_targets_rows(
     # the neuron cores are spread over every part (rank * t + thread)
     parts = np.concatenate([g["owners"][one["syn_in"] > 0] for g in got_all])
     assert set(parts.tolist()) == set(range(k * t))
+
+
+@pytest.mark.parametrize(("k", "t"), [(2, 1), (2, 2)])
+def test_static_16_bit_weights_give_the_same_bits_over_processes(
+    k: int, t: int, tmp_path: Path
+) -> None:
+    """weight_bits=16: each rank quantises its own targets' blocks as one process does."""
+    one = case_q16(1)
+    n_q16, n_half, _n_compact = one["n_q16"]
+    assert n_q16 > 0
+    assert n_half == 0
+    assert one["word_bytes"] == 4.0
+    assert sum(len(v) for key, v in one.items() if key.startswith("net spikes")) > 100
+    got_all = ranks(k, "q16", str(t), tmp_path=tmp_path)
+    for got in got_all:
+        same_bits(one, got, skip=("held", "n_q16"))  # spikes, v: bit for bit
+    # the ranks' rows together: the one process's, 16-bit blocks alike
+    assert_array_equal(sum(g["held"] for g in got_all), one["held"])
+    assert_array_equal(sum(g["n_q16"] for g in got_all), one["n_q16"])
+    assert all(0 < g["held"][0] < one["held"][0] for g in got_all)
 
 
 def test_pynn_script_under_mpirun_gathers_and_splits(tmp_path: Path) -> None:

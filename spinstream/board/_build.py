@@ -11,6 +11,11 @@ synapse), never the records and the words at once.
 
 ``targets`` selects the target cores whose synapses are built (a process of a distributed
 run builds its own); the others' rows hold nothing for them.
+
+``weight_bits=16`` (opt-in; default 32) stores the weights of a block that would take 6
+bytes a synapse (float32 weight + 16-bit post|delay|receptor) in 4 bytes instead, when they
+are finite and of one sign: 16 bits of magnitude times one scale per block (docs/ENGINE.md,
+"Synaptic rows").  Only for networks whose synapses are all static.
 """
 
 from __future__ import annotations
@@ -27,9 +32,33 @@ import numpy.typing as npt
 from spinstream._progress import Progress
 from spinstream.board import _engine as E
 from spinstream.board._synapses import BlockTable, build_blocks
-from spinstream.model import DrawnProjectionSpec, EngineError, NetworkSpec
+from spinstream.model import DrawnProjectionSpec, EngineError, NetworkSpec, ParameterError
 
-__all__ = ["SynapseChunk", "all_static", "build_static_blocks", "spec_chunks", "synapse_blocks"]
+__all__ = [
+    "SynapseChunk",
+    "all_static",
+    "build_static_blocks",
+    "check_weight_bits",
+    "spec_chunks",
+    "synapse_blocks",
+]
+
+#: The weight widths a board can store static weights in (bits); 32 is the default.
+WEIGHT_BITS = (16, 32)
+
+
+def check_weight_bits(where: str, weight_bits: object) -> int:
+    """Return ``weight_bits`` as an int (16 or 32), or raise ParameterError naming it."""
+    if (
+        isinstance(weight_bits, bool)
+        or not isinstance(weight_bits, int | np.integer)
+        or int(weight_bits) not in WEIGHT_BITS
+    ):
+        raise ParameterError(
+            f"{where}: weight_bits must be 16 or 32 (bits per stored weight), got {weight_bits!r}"
+        )
+    return int(weight_bits)
+
 
 IntArray = npt.NDArray[np.int64]
 
@@ -70,6 +99,8 @@ def _lib() -> Any:
     dll.ss_rb_add.argtypes = [c_void_p, c_int64, c_int64, c_int64, i64p, i64p, f64p, i64p]
     dll.ss_rb_add.argtypes += [i64p, c_int64]
     dll.ss_rb_add.restype = ctypes.c_int
+    dll.ss_rb_set_weight_bits.argtypes = [c_void_p, c_int32]
+    dll.ss_rb_set_weight_bits.restype = ctypes.c_int
     dll.ss_rb_layout.argtypes = [c_void_p, i64p, i64p, i64p]
     dll.ss_rb_layout.restype = ctypes.c_int
     dll.ss_rb_write.argtypes = [c_void_p, POINTER(c_uint32), POINTER(c_uint64), i64p, i64p]
@@ -163,6 +194,7 @@ def build_static_blocks(
     known_rows: Iterable[tuple[IntArray, IntArray]] = (),
     counted: Callable[[], Iterable[SynapseChunk]] | None = None,
     show: bool = True,
+    weight_bits: int = 32,
 ) -> BlockTable:
     """Rows and blocks of static synapses (see the module docstring).
 
@@ -184,12 +216,16 @@ def build_static_blocks(
     show
         Whether this process shows the progress lines (``spinstream._progress``; over MPI
         rank 0 only).
+    weight_bits
+        32: weights as ``build_blocks`` stores them.  16: blocks that would be half (6 bytes
+        a synapse) with finite weights of one sign are Q16 blocks (4 bytes, 16-bit weights).
 
     Returns
     -------
     BlockTable
-        As ``build_blocks`` would make it for the same synapses.
+        As ``build_blocks`` would make it for the same synapses (with ``weight_bits=32``).
     """
+    weight_bits = check_weight_bits("build_static_blocks", weight_bits)
     dll = _lib()
     n_cores = len(core_gid0)
     g0, cn = _i64(core_gid0), _i64(core_n)
@@ -201,6 +237,7 @@ def build_static_blocks(
         raise EngineError("building the synapse rows: out of memory or overlapping cores")
     total = 0
     try:
+        _check(dll.ss_rb_set_weight_bits(rb, weight_bits), "weight bits")
         for gid, count in known_rows:
             if want is not None:
                 raise ValueError("known_rows: only when every target core is built")
@@ -262,7 +299,7 @@ def build_static_blocks(
         fmt, wtab_start = np.zeros(nb, np.int32), np.zeros(nb, np.int64)
         max_d = np.zeros(nb, np.int64)
         wtab, wrec = np.zeros(nt), np.zeros(nt, np.int32)
-        n_compact = np.zeros(3, np.int64)  # compact synapses, all synapses, half synapses
+        n_compact = np.zeros(4, np.int64)  # compact, all, half and Q16 synapses
         code = dll.ss_rb_write(
             rb,
             None,  # the words go over the records (kernels_c/build.c): no second copy
@@ -300,6 +337,7 @@ def build_static_blocks(
         n_synapses=int(n_compact[1]),
         n_compact=int(n_compact[0]),
         n_half=int(n_compact[2]),
+        n_q16=int(n_compact[3]),
         rules=[],
         block_rule=np.full(nb, -1, np.int64),
         seg_syn=empty,
@@ -327,14 +365,26 @@ def synapse_blocks(
     pop_base: IntArray,
     targets: npt.NDArray[np.bool_] | None = None,
     show: bool = True,
+    weight_bits: int = 32,
 ) -> BlockTable:
     """Build the network's rows and blocks (here, in C, when every synapse is static).
 
     A network with plastic synapses goes through ``build_blocks`` (whole-network arrays),
-    which cannot build a subset of the target cores (``targets`` must then be None).
+    which cannot build a subset of the target cores (``targets`` must then be None), nor
+    store 16-bit weights (``weight_bits=16`` is then refused with a ParameterError).
     ``show``: whether this process shows progress lines (``build_static_blocks``).
     """
+    weight_bits = check_weight_bits("synapse_blocks", weight_bits)
     if not all_static(spec):
+        if weight_bits != 32:
+            plastic = next(
+                p for p in spec.projections if p.plasticity is not None and len(p.pre_index)
+            )
+            raise ParameterError(
+                f"weight_bits={weight_bits}: 16-bit weights apply to networks whose synapses "
+                f"are all static; projection {plastic.label or plastic.id!r} is plastic "
+                "(use weight_bits=32 for this network)"
+            )
         if targets is not None:
             raise ValueError("targets: plastic networks are built for every target core")
         return build_blocks(spec, core_gid0, core_n, pop_base)
@@ -359,4 +409,5 @@ def synapse_blocks(
         known_rows=known,
         counted=lambda: spec_chunks(spec, pop_base, want_gid, frozenset(skip)),
         show=show,
+        weight_bits=weight_bits,
     )

@@ -19,7 +19,7 @@ from spinstream._progress import Progress
 from spinstream.board import _engine as E
 from spinstream.board import _mpi
 from spinstream.board._base import Board, ChunkResult
-from spinstream.board._build import all_static, synapse_blocks
+from spinstream.board._build import all_static, check_weight_bits, synapse_blocks
 from spinstream.board._plastic import (
     PlasticState,
     PlasticStatistics,
@@ -263,13 +263,28 @@ class HostBoard(Board):
         Every rank builds the same network and runs the same calls; rank r runs its share of
         the cores on ``threads`` threads, and the spikes and traces are the same bit for bit
         for every number of processes and threads (docs/ENGINE.md, "Processes").
+    weight_bits
+        Bits of each stored static weight: 32 (default: float32, as a synapse's weight is
+        given, or exact through a block's weight table) or 16 (opt-in: a block of more
+        than 512 distinct weights, whose weights are finite and of one sign, stores each as
+        a 16-bit multiple of the block's largest |weight| / 65535, rounded to the nearest:
+        4 bytes a synapse instead of 6, and a weight error up to 1/131070 of that largest
+        weight; docs/ENGINE.md, "Synaptic rows").  16 is refused at load for a network with
+        plastic synapses.
     """
 
     #: Longest synaptic delay (steps) the rows can hold.
     max_delay_steps = MAX_DELAY_STEPS
 
-    def __init__(self, spike_buffer: int = 1 << 16, threads: int = 1, comm: Any = None) -> None:
+    def __init__(
+        self,
+        spike_buffer: int = 1 << 16,
+        threads: int = 1,
+        comm: Any = None,
+        weight_bits: int = 32,
+    ) -> None:
         self._threads = check_threads("HostBoard", threads)
+        self._weight_bits = check_weight_bits("HostBoard", weight_bits)
         self._lib = E.lib()
         self._procs = _mpi.processes(comm)
         self._digest = 0  # input applied (MPI ranks compare it at every step)
@@ -301,7 +316,10 @@ class HostBoard(Board):
                 counter = SynapseCounter(core_gid0, core_n, pop_base)
                 counter.add_known(spec)  # drawn projections that know their in-degrees
             self._procs.check_same_network(
-                spec, self._threads, None if counter is None else counter.visit
+                spec,
+                self._threads,
+                None if counter is None else counter.visit,
+                weight_bits=self._weight_bits,
             )
             self._inputs, self._owe_sync, self._digest = [], True, 0
         saved = dict(self.__dict__)
@@ -372,7 +390,13 @@ class HostBoard(Board):
         self._share = self._own_share(spec)
         targets = None if self._share is None else self._share.targets
         self._blocks = synapse_blocks(
-            spec, self._core_gid0, self._core_n, self._pop_base, targets, show=self.rank == 0
+            spec,
+            self._core_gid0,
+            self._core_n,
+            self._pop_base,
+            targets,
+            show=self.rank == 0,
+            weight_bits=self._weight_bits,
         )
 
     def _own_share(self, spec: NetworkSpec) -> Share | None:
@@ -656,6 +680,11 @@ class HostBoard(Board):
                     "HostBoard: the engine assigned the cores otherwise than the rows were "
                     "built for (internal)"
                 )
+
+    @property
+    def weight_bits(self) -> int:
+        """Bits of each stored static weight (16 or 32; see the class docstring)."""
+        return self._weight_bits
 
     @property
     def threads(self) -> int:
@@ -1277,7 +1306,13 @@ class HostBoard(Board):
         try:
             targets = None if self._share is None else self._share.targets
             blocks = synapse_blocks(
-                spec, self._core_gid0, self._core_n, self._pop_base, targets, self.rank == 0
+                spec,
+                self._core_gid0,
+                self._core_n,
+                self._pop_base,
+                targets,
+                self.rank == 0,
+                weight_bits=self._weight_bits,
             )
         except EngineError as err:
             raise ParameterError(f"{where}: {err}") from None

@@ -20,10 +20,11 @@ IntArray = npt.NDArray[np.int64]
 
 
 def synapse_memory(
-    spec: NetworkSpec, plan: MappingPlan
+    spec: NetworkSpec, plan: MappingPlan, weight_bits: int = 32
 ) -> tuple[IntArray, IntArray, IntArray, int]:
     """Per core of ``plan``: synapses into it, bytes of their rows, bytes of its row index.
 
+    ``weight_bits``: as ``HostBoard``'s (16: 4-byte Q16 words where a board would store them).
     Returns those three arrays (one entry per core, in ``plan.cores`` order) and the total
     bytes of the synapse blocks.  Needs the C engine's row formats (``ImportError`` without
     it).
@@ -36,7 +37,7 @@ def synapse_memory(
     pop_base = np.concatenate([[0], np.cumsum(sizes)])[:-1].astype(np.int64)
     core_gid0 = np.array([pop_base[c.pop] + c.lo for c in plan.cores], np.int64)
     core_n = np.array([c.n_atoms for c in plan.cores], np.int64)
-    blocks = synapse_blocks(spec, core_gid0, core_n, pop_base)
+    blocks = synapse_blocks(spec, core_gid0, core_n, pop_base, weight_bits=weight_bits)
 
     synapses = np.zeros(n_cores, np.int64)
     row_bytes = np.zeros(n_cores, np.int64)
@@ -45,7 +46,8 @@ def synapse_memory(
     n_tab = np.diff(np.concatenate([blocks.wtab_start, [len(blocks.wtab)]]))
     tab_entry = blocks.wtab.itemsize + blocks.wrec.itemsize
     np.add.at(row_bytes, blocks.tgt, n_tab * tab_entry)
-    # walk every row's segments in lock step: header = local block << 16 | count
+    # walk every row's segments in lock step: header = local block << 16 | count (one word a
+    # synapse but in wide and half blocks)
     width = np.where(blocks.fmt == E.WIDE, 2, 1).astype(np.int64)
     head = np.where(blocks.fmt == E.PLASTIC, 2, 1).astype(np.int64)
     ptr = blocks.row_ptr.astype(np.int64)

@@ -310,7 +310,11 @@ class Processes:
             c.params.update(params)
 
     def check_same_network(
-        self, spec: Any, threads: int, visit: Callable[[Any, Any], None] | None = None
+        self,
+        spec: Any,
+        threads: int,
+        visit: Callable[[Any, Any], None] | None = None,
+        weight_bits: int = 32,
     ) -> None:
         """Raise :class:`EngineError` on every rank unless every rank built this network.
 
@@ -319,12 +323,17 @@ class Processes:
         same number of ``threads`` (the cores are split into ranks x threads parts alike on
         every rank); a rank with another network would silently compute another one's
         share.  Collective.  ``visit(projection, chunk)`` sees every piece of synapses read
-        on the way (the board counts the synapses onto each core in the same pass).
+        on the way (the board counts the synapses onto each core in the same pass).  The
+        ranks' ``weight_bits`` must agree too (they store the same synapses alike).
         """
         mine = [
             (
                 f"the number of threads (setup(threads=...): {threads} on rank {self.rank})",
                 repr(int(threads)).encode(),
+            ),
+            (
+                f"the weight width (setup(weight_bits=...): {weight_bits} on rank {self.rank})",
+                repr(int(weight_bits)).encode(),
             ),
             *network_fingerprints(spec, visit),
         ]

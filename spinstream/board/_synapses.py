@@ -81,6 +81,8 @@ class BlockTable:
     # words of ``stream`` handed to the engine's threads (their own copies) and dropped
     # here; 0 while ``stream`` holds the rows
     released_words: int = 0
+    # synapses in 4-byte blocks of 16-bit weights (Q16: only with ``weight_bits=16``)
+    n_q16: int = 0
 
     @property
     def nbytes(self) -> int:
@@ -90,10 +92,10 @@ class BlockTable:
 
     @property
     def word_bytes(self) -> float:
-        """Bytes per synapse of the synapse words alone (4 compact, 8 wide, 6 half, 4 plastic)."""
+        """Bytes per synapse of the synapse words alone (4 compact/Q16/plastic, 8 wide, 6 half)."""
         if self.n_synapses == 0:
             return 0.0
-        n_wide = self.n_synapses - self.n_compact - self.n_half - len(self.p_rule)
+        n_wide = self.n_synapses - self.n_compact - self.n_half - self.n_q16 - len(self.p_rule)
         n_four = self.n_synapses - n_wide - self.n_half
         return (4 * n_four + 8 * n_wide + 6 * self.n_half) / self.n_synapses
 

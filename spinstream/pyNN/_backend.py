@@ -70,6 +70,7 @@ def _check_foreign_options(options: dict[str, Any]) -> None:
         raise TypeError(
             f"setup(): unknown option {name}={options[name]!r} (spinstream takes timestep, "
             "min_delay, max_delay, seed, rng_seed, n_boards, n_boards_required, chunk, threads, "
+            "weight_bits, "
             f"spike_precision='on_grid', n_chips_required, {', '.join(_RUNTIME_KEYS)})"
         )
     if inert:
@@ -155,6 +156,10 @@ class Backend:
         threads
             Threads the engine runs the board's cores on (default 1, as pyNN.nest); the
             spikes and traces are the same bit for bit for every number.
+        weight_bits
+            Bits of each stored static weight: 32 (default) or 16 (opt-in, networks of
+            static synapses only: 4 bytes a synapse instead of 6 for blocks of many distinct
+            weights, each rounded to 16 bits of its block's largest; docs/GUIDE.md).
         mode, time_scale_factor, board, clock, mapper
             Passed to :class:`spinstream.session.Runtime`.
         spike_precision
@@ -193,6 +198,7 @@ class Backend:
             )
         chunk = float(chunk)
         threads = extra_params.pop("threads", None)
+        weight_bits = extra_params.pop("weight_bits", 32)
         runtime_kw = {k: extra_params.pop(k) for k in _RUNTIME_KEYS if k in extra_params}
         _check_foreign_options(extra_params)
         runtime = Runtime(
@@ -201,6 +207,7 @@ class Backend:
             seed=seed,
             n_boards=n_boards,
             threads=threads,
+            weight_bits=weight_bits,
             **runtime_kw,
         )
         self._stop_serving()

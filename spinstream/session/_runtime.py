@@ -55,6 +55,7 @@ from spinstream.model import (
     EngineError,
     MappingPlan,
     NetworkSpec,
+    ParameterError,
     PopulationSpec,
     ProjectionSpec,
 )
@@ -97,15 +98,39 @@ def _default_mapper(spec: NetworkSpec) -> MappingPlan:
     return plan
 
 
-def _default_board(threads: int | None = None) -> Board:
+def _default_board(threads: int | None = None, weight_bits: int = 32) -> Board:
     try:
         from spinstream.board import HostBoard
     except ImportError as exc:  # pragma: no cover - only before the C engine exists
         raise EngineError(
             "no board was given and spinstream.board.HostBoard is not available"
         ) from exc
-    board: Board = HostBoard() if threads is None else HostBoard(threads=threads)
+    kw: dict[str, Any] = {} if threads is None else {"threads": threads}
+    if weight_bits != 32:
+        kw["weight_bits"] = weight_bits
+    board: Board = HostBoard(**kw)
     return board
+
+
+def _check_weight_bits(weight_bits: object, board: Board | None) -> int:
+    """Validate ``weight_bits`` (16 or 32); with a board of one's own, it must be the board's."""
+    if (
+        isinstance(weight_bits, bool)
+        or not isinstance(weight_bits, int | np.integer)
+        or int(weight_bits) not in (16, 32)
+    ):
+        raise ParameterError(
+            f"weight_bits must be 16 or 32 (bits per stored static weight), got {weight_bits!r}"
+        )
+    if board is not None:
+        own = getattr(board, "weight_bits", 32)
+        if own != weight_bits:
+            raise ParameterError(
+                f"weight_bits={weight_bits} was given with a board that stores {own}-bit "
+                f"weights ({type(board).__name__}): give the board its weight_bits instead, "
+                "e.g. HostBoard(weight_bits=...)"
+            )
+    return int(weight_bits)
 
 
 def _check_threads(threads: object, board: Board | None) -> int | None:
@@ -155,6 +180,11 @@ class Runtime:
         Threads of the default board (``HostBoard(threads=...)``; ``None``: its default,
         1).  Results do not depend on it.  With a board of your own, leave it out or give
         the board's own number.
+    weight_bits
+        Bits of each stored static weight on the default board (``HostBoard(weight_bits=...)``):
+        32 (default) or 16 (opt-in: 4 bytes a synapse where 6 were, weights rounded to 16
+        bits of their block's largest; networks of static synapses only).  With a board of
+        your own, leave it out or give the board's own.
     clock
         Clock for real-time pacing (default: :class:`MonotonicClock`).
     mapper
@@ -187,8 +217,10 @@ class Runtime:
         inline_below_us: float = 100.0,
         lockstep_timeout: float | None = 60.0,
         threads: int | None = None,
+        weight_bits: int = 32,
     ) -> None:
         self._threads = _check_threads(threads, board)
+        self._weight_bits = _check_weight_bits(weight_bits, board)
         if not (isinstance(dt, int | float) and math.isfinite(dt) and dt > 0):
             raise ValueError(f"dt must be a positive number of ms, got {dt!r}")
         if mode not in MODES:
@@ -745,7 +777,7 @@ class Runtime:
         if not self.spec.populations:
             raise RuntimeError("the network has no populations; add one before running")
         if self._board is None:
-            self._board = _default_board(self._threads)
+            self._board = _default_board(self._threads, self._weight_bits)
         board = self._board
         self._loading = True
         cancelled = False
