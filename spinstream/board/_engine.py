@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from spinstream.model import Constraint, ModelDescription, Row
 
-ABI_VERSION = 14
+ABI_VERSION = 15
 
 #: ss_prepare_core's codes: a parameter row breaks its constraint (ERR_PARAM - row), a random
 #: source's rate is too high for its dead time (ERR_RATE).
