@@ -353,3 +353,34 @@ def test_a_chip_over_the_router_limit_is_flagged():
     assert text.splitlines()[-1].endswith(
         "busiest router (1, 0) 1025/1024 entries, 1 chip(s) OVER the 1024-entry limit"
     )
+
+
+# One projection whose weights are drawn per synapse (a 6-byte half block at 32 bits), on a
+# board asked for 16-bit weights (4-byte words) or not.
+DRAWN_WEIGHTS = """
+import sys
+import spinstream.pyNN as sim
+
+sim.setup(timestep=0.1, weight_bits=int(sys.argv[1]))
+a = sim.Population(100, sim.IF_curr_exp())
+b = sim.Population(50, sim.IF_curr_exp())
+w = sim.RandomDistribution("uniform", (0.1, 0.5), rng=sim.NumpyRNG(seed=3))
+sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=w, delay=1.0))
+sim.run(1.0)
+"""
+
+
+def test_the_report_counts_the_synapses_as_the_scripts_board_stores_them(tmp_path):
+    script = _write(tmp_path / "drawn.py", DRAWN_WEIGHTS)
+    sizes = {}
+    for bits in (32, 16):
+        out = _report(tmp_path, "--json", str(script), str(bits))
+        assert out.returncode == 0, out.stderr[-2000:]
+        data = json.loads(out.stdout)
+        (core,) = data["populations"][1]["cores"]
+        assert core["synapses"] == 100 * 50
+        sizes[bits] = core["synapse_bytes"]
+    # 100 rows of one header and 50 synapses: float32 weights and 16-bit words (6 bytes,
+    # 50 + 25 words), or 4-byte words with 16-bit weights (50 words) and the block's scale
+    assert sizes[32] == 4 * 100 * (1 + 50 + 25)
+    assert sizes[16] == 4 * 100 * (1 + 50) + 12

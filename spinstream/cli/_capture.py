@@ -49,11 +49,14 @@ class Captured:
         Its placements, keys and routes.
     stopped_at
         Where the script was stopped: ``"run"``, ``"end"`` or ``"exit"`` (it returned).
+    weight_bits
+        Bits of each stored static weight the script asked for (``setup(weight_bits=...)``).
     """
 
     spec: NetworkSpec
     plan: MappingPlan
     stopped_at: str
+    weight_bits: int = 32
 
 
 class ScriptError(Exception):
@@ -162,7 +165,7 @@ def _map(runtime: Runtime, script: str, where: str) -> Captured:
         raise ScriptError(
             f"the network of script {script!r} cannot be mapped: {type(exc).__name__}: {exc}"
         ) from exc
-    return Captured(spec=spec, plan=plan, stopped_at=where)
+    return Captured(spec=spec, plan=plan, stopped_at=where, weight_bits=runtime.weight_bits)
 
 
 def capture(script: str, args: list[str], *, stdout: Any = None) -> Captured:

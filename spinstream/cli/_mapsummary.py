@@ -23,7 +23,9 @@ ROUTER_ENTRIES = 1024
 IntArray = npt.NDArray[np.int64]
 
 
-def summarise(spec: NetworkSpec, plan: MappingPlan, script: str = "") -> dict[str, Any]:
+def summarise(
+    spec: NetworkSpec, plan: MappingPlan, script: str = "", weight_bits: int = 32
+) -> dict[str, Any]:
     """Gather the report's data: machine, populations and cores, routing tables, synapses.
 
     Parameters
@@ -34,6 +36,9 @@ def summarise(spec: NetworkSpec, plan: MappingPlan, script: str = "") -> dict[st
         Its mapping.
     script
         Name of the script, for the summary line.
+    weight_bits
+        Bits of each stored static weight, as the script's board has them (16: 4-byte
+        words where a 32-bit board stores 6).
 
     Returns
     -------
@@ -44,7 +49,7 @@ def summarise(spec: NetworkSpec, plan: MappingPlan, script: str = "") -> dict[st
         ``routing`` (entries per chip against ``limit``), ``synapses`` and ``summary``.
         Keys and masks are integers; memory is in bytes.
     """
-    synapses, row_bytes, index_bytes, total_bytes = synapse_memory(spec, plan)
+    synapses, row_bytes, index_bytes, total_bytes = synapse_memory(spec, plan, weight_bits)
     pops = []
     for pop in spec.populations:
         ids = plan.pop_cores.get(pop.id, [])

@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         captured = capture(args.script, list(args.args))
-        data = summarise(captured.spec, captured.plan, script=args.script)
+        data = summarise(
+            captured.spec, captured.plan, script=args.script, weight_bits=captured.weight_bits
+        )
     except ScriptError as exc:
         print(f"spinstream report: {exc}", file=sys.stderr)
         return 2

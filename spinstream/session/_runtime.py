@@ -338,6 +338,16 @@ class Runtime:
         return self._board
 
     @property
+    def weight_bits(self) -> int:
+        """Bits of each stored static weight: 32, or 16 (``HostBoard(weight_bits=16)``).
+
+        The board's own, or those asked for its default board.
+        """
+        if self._board is not None:
+            return int(getattr(self._board, "weight_bits", 32))
+        return self._weight_bits
+
+    @property
     def threads(self) -> int:
         """Threads the board runs on (its own, or those asked for its default board)."""
         if self._board is not None:
