@@ -283,3 +283,17 @@ def test_new_weights_are_quantised_again() -> None:
         stamps, np.rint(2.0 / scale) * scale, np.rint(0.7 / scale) * scale
     )
     assert_allclose(isyn, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_16_bit_board_of_ones_own_needs_no_repeat() -> None:
+    """Left out, weight_bits is the board's own (as threads is): not a refused 32."""
+    s = spinstream.Session(board=HostBoard(weight_bits=16))
+    assert s.runtime.weight_bits == 16
+    sim.setup(timestep=0.1, board=HostBoard(weight_bits=16))
+    try:
+        assert sim.state.require_runtime().weight_bits == 16
+    finally:
+        sim.end()
+    # given and different: still refused, naming what was given
+    with pytest.raises(ParameterError, match="weight_bits=32 was given with a board"):
+        spinstream.Session(board=HostBoard(weight_bits=16), weight_bits=32)
