@@ -87,7 +87,7 @@ class Session:
         mapper: Any = None,
         lockstep_timeout: float | None = 60.0,
         threads: int | None = None,
-        weight_bits: int = 32,
+        weight_bits: int | None = None,
     ) -> None:
         if not (isinstance(timestep, (int, float)) and math.isfinite(timestep) and timestep > 0):
             raise ValueError(f"timestep must be a finite, positive number of ms, got {timestep!r}")

@@ -198,7 +198,7 @@ class Backend:
             )
         chunk = float(chunk)
         threads = extra_params.pop("threads", None)
-        weight_bits = extra_params.pop("weight_bits", 32)
+        weight_bits = extra_params.pop("weight_bits", None)
         runtime_kw = {k: extra_params.pop(k) for k in _RUNTIME_KEYS if k in extra_params}
         _check_foreign_options(extra_params)
         runtime = Runtime(

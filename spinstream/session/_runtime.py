@@ -113,7 +113,12 @@ def _default_board(threads: int | None = None, weight_bits: int = 32) -> Board:
 
 
 def _check_weight_bits(weight_bits: object, board: Board | None) -> int:
-    """Validate ``weight_bits`` (16 or 32); with a board of one's own, it must be the board's."""
+    """Validate ``weight_bits`` (16 or 32); with a board of one's own, it must be the board's.
+
+    None: the board's own, or the default board's 32.
+    """
+    if weight_bits is None:
+        return int(getattr(board, "weight_bits", 32)) if board is not None else 32
     if (
         isinstance(weight_bits, bool)
         or not isinstance(weight_bits, int | np.integer)
@@ -183,8 +188,8 @@ class Runtime:
     weight_bits
         Bits of each stored static weight on the default board (``HostBoard(weight_bits=...)``):
         32 (default) or 16 (opt-in: 4 bytes a synapse where 6 were, weights rounded to 16
-        bits of their block's largest; networks of static synapses only).  With a board of
-        your own, leave it out or give the board's own.
+        bits of their block's largest; networks of static synapses only).  ``None``: the
+        board's own, or 32.  With a board of your own, leave it out or give the board's own.
     clock
         Clock for real-time pacing (default: :class:`MonotonicClock`).
     mapper
@@ -217,7 +222,7 @@ class Runtime:
         inline_below_us: float = 100.0,
         lockstep_timeout: float | None = 60.0,
         threads: int | None = None,
-        weight_bits: int = 32,
+        weight_bits: int | None = None,
     ) -> None:
         self._threads = _check_threads(threads, board)
         self._weight_bits = _check_weight_bits(weight_bits, board)
