@@ -384,3 +384,29 @@ def test_the_report_counts_the_synapses_as_the_scripts_board_stores_them(tmp_pat
     # 50 + 25 words), or 4-byte words with 16-bit weights (50 words) and the block's scale
     assert sizes[32] == 4 * 100 * (1 + 50 + 25)
     assert sizes[16] == 4 * 100 * (1 + 50) + 12
+
+
+PLASTIC_16 = """
+import spinstream.pyNN as sim
+
+sim.setup(timestep=0.1, weight_bits=16)
+a = sim.Population(20, sim.SpikeSourcePoisson(rate=50.0))
+b = sim.Population(20, sim.IF_curr_exp())
+stdp = sim.STDPMechanism(
+    timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=20.0),
+    weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+    weight=0.5,
+)
+sim.Projection(a, b, sim.AllToAllConnector(), stdp, label="learner")
+sim.run(10.0)
+"""
+
+
+def test_a_plastic_network_at_16_bits_is_reported_as_an_error_not_a_traceback(tmp_path):
+    script = _write(tmp_path / "plastic16.py", PLASTIC_16)
+    out = _report(tmp_path, str(script))
+    assert out.returncode == 2, (out.stdout, out.stderr[-2000:])
+    assert out.stdout == ""
+    assert "Traceback" not in out.stderr
+    assert "spinstream report:" in out.stderr
+    assert "weight_bits=16" in out.stderr and "'learner'" in out.stderr
