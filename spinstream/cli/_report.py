@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from spinstream.cli._capture import ScriptError, capture
     from spinstream.cli._mapsummary import summarise
+    from spinstream.model import ParameterError
 
     try:
         captured = capture(args.script, list(args.args))
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ScriptError as exc:
         print(f"spinstream report: {exc}", file=sys.stderr)
+        return 2
+    except ParameterError as exc:  # a network its board refuses (e.g. weight_bits=16, plastic)
+        print(f"spinstream report: script {args.script!r}: {exc}", file=sys.stderr)
         return 2
     data["args"] = list(args.args)
     data["stopped_at"] = captured.stopped_at
