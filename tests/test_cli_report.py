@@ -409,4 +409,5 @@ def test_a_plastic_network_at_16_bits_is_reported_as_an_error_not_a_traceback(tm
     assert out.stdout == ""
     assert "Traceback" not in out.stderr
     assert "spinstream report:" in out.stderr
-    assert "weight_bits=16" in out.stderr and "'learner'" in out.stderr
+    assert "weight_bits=16" in out.stderr
+    assert "'learner'" in out.stderr
