@@ -489,6 +489,13 @@ def case_threads() -> dict[str, Any]:
     return {}
 
 
+def case_weight_bits() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=9, weight_bits=16 if _rank() == 0 else 32)
+    build(sim)
+    sim.run(1.0)
+    return {}
+
+
 async def _grow(rank: int) -> dict[str, Any]:
     async with spinstream.Session(timestep=0.1, chunk=0.1 if rank == 0 else 50.0, seed=5) as s:
         pre = s.Population(4, s.SpikeSourceArray(spike_times=[[0.5]] * 4), label="pre")
@@ -611,6 +618,8 @@ def main(argv: list[str]) -> None:
         result = case_order()
     elif case == "threads":
         result = case_threads()
+    elif case == "weight_bits":
+        result = case_weight_bits()
     elif case == "grow":
         result = asyncio.run(_grow(_rank()))
     elif case == "session_die":

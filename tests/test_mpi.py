@@ -295,6 +295,12 @@ def test_ranks_with_other_thread_counts_are_refused(tmp_path: Path) -> None:
     assert "differs between rank 0 and rank 1" in text
 
 
+def test_ranks_with_other_weight_widths_are_refused(tmp_path: Path) -> None:
+    text = failed("weight_bits", tmp_path)
+    assert "the weight width" in text, text[-3000:]
+    assert "differs between rank 0 and rank 1" in text
+
+
 def test_input_at_the_step_a_spike_history_grows_reaches_every_rank(tmp_path: Path) -> None:
     from tests.mpi_run import _grow
 
