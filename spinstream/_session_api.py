@@ -67,6 +67,7 @@ class Session:
         Bits of each stored static weight: 32 (default) or 16 (opt-in: 4 bytes a synapse
         instead of 6 for blocks of many distinct weights, each rounded to 16 bits of its
         block's largest; docs/GUIDE.md, "Memory"; networks of static synapses only).
+        Left out with a ``board`` of your own: that board's.
     n_boards, board, clock, mapper
         Passed to :class:`spinstream.session.Runtime` (a test can give a board or a clock).
     """

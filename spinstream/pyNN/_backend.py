@@ -160,6 +160,7 @@ class Backend:
             Bits of each stored static weight: 32 (default) or 16 (opt-in, networks of
             static synapses only: 4 bytes a synapse instead of 6 for blocks of many distinct
             weights, each rounded to 16 bits of its block's largest; docs/GUIDE.md).
+            Left out with a ``board`` of your own: that board's.
         mode, time_scale_factor, board, clock, mapper
             Passed to :class:`spinstream.session.Runtime`.
         spike_precision
