@@ -116,8 +116,9 @@ def _trim_heap() -> None:
     Building the rows frees hundreds of megabytes in pieces (the drawn blocks, the build
     records, the board's rows once the threads hold copies), which glibc's malloc keeps for
     reuse, in the arenas of the threads that drew them; ``malloc_trim`` returns what it can.
-    Measured on the microcircuit at scale 0.3 on 2 threads: about 1 byte a synapse less
-    while running (benchmarks/RESULTS.md).  Nothing to do with another C library.
+    Measured on the microcircuit on 2 threads, while running: 9.4 -> 8.6 bytes a synapse at
+    scale 0.3, 8.1 -> 7.1 at full scale (benchmarks/RESULTS.md).  Nothing to do with
+    another C library.
     """
     try:
         trim = ctypes.CDLL(None).malloc_trim
