@@ -112,51 +112,66 @@ def _default_board(threads: int | None = None, weight_bits: int = 32) -> Board:
     return board
 
 
-def _check_weight_bits(weight_bits: object, board: Board | None) -> int:
-    """Validate ``weight_bits`` (16 or 32); with a board of one's own, it must be the board's.
+def _board_option(
+    name: str,
+    value: object,
+    board: Board | None,
+    valid: Callable[[int], bool],
+    what: str,
+    error: type[Exception],
+    unit: str,
+    usual: int,
+) -> int | None:
+    """Validate a board option asked of the runtime (None: the board's own, or its default).
 
-    None: the board's own, or the default board's 32.
+    ``valid`` says which whole numbers are allowed and ``what`` names them in the error; with
+    a board of one's own, the value must be the board's (``usual`` where the board does not
+    say; ``unit`` names it in the error).
     """
-    if weight_bits is None:
-        return int(getattr(board, "weight_bits", 32)) if board is not None else 32
-    if (
-        isinstance(weight_bits, bool)
-        or not isinstance(weight_bits, int | np.integer)
-        or int(weight_bits) not in (16, 32)
-    ):
-        raise ParameterError(
-            f"weight_bits must be 16 or 32 (bits per stored static weight), got {weight_bits!r}"
-        )
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or not valid(int(value)):
+        raise error(f"{name} must be {what}, got {value!r}")
     if board is not None:
-        own = getattr(board, "weight_bits", 32)
-        if own != weight_bits:
-            raise ParameterError(
-                f"weight_bits={weight_bits} was given with a board that stores {own}-bit "
-                f"weights ({type(board).__name__}): give the board its weight_bits instead, "
-                "e.g. HostBoard(weight_bits=...)"
+        own = getattr(board, name, usual)
+        if own != value:
+            raise error(
+                f"{name}={value} was given with a board that {unit.format(own)} "
+                f"({type(board).__name__}): give the board its {name} instead, e.g. "
+                f"HostBoard({name}=...)"
             )
-    return int(weight_bits)
+    return int(value)
+
+
+def _check_weight_bits(weight_bits: object, board: Board | None) -> int:
+    """Validate ``weight_bits`` (16 or 32; None: the board's own, or the default board's 32)."""
+    bits = _board_option(
+        "weight_bits",
+        weight_bits,
+        board,
+        lambda v: v in (16, 32),
+        "16 or 32 (bits per stored static weight)",
+        ParameterError,
+        "stores {}-bit weights",
+        32,
+    )
+    if bits is None:
+        return int(getattr(board, "weight_bits", 32)) if board is not None else 32
+    return bits
 
 
 def _check_threads(threads: object, board: Board | None) -> int | None:
     """Validate ``threads`` (None: the board's own, or the default board's default)."""
-    if threads is None:
-        return None
-    if (
-        isinstance(threads, bool)
-        or not isinstance(threads, int | np.integer)
-        or not 1 <= threads <= 1024  # HostBoard's bound (MAX_THREADS)
-    ):
-        raise ValueError(f"threads must be a whole number in [1, 1024], got {threads!r}")
-    if board is not None:
-        own = getattr(board, "threads", 1)
-        if own != threads:
-            raise ValueError(
-                f"threads={threads} was given with a board that runs on {own} thread(s) "
-                f"({type(board).__name__}): give the board its threads instead, e.g. "
-                "HostBoard(threads=...)"
-            )
-    return int(threads)
+    return _board_option(
+        "threads",
+        threads,
+        board,
+        lambda v: 1 <= v <= 1024,  # HostBoard's bound (MAX_THREADS)
+        "a whole number in [1, 1024]",
+        ValueError,
+        "runs on {} thread(s)",
+        1,
+    )
 
 
 class Runtime:
