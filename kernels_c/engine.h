@@ -386,10 +386,10 @@ typedef struct ss_pool ss_pool;
 ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads);
 void ss_pool_destroy(ss_pool *pool);
 int32_t ss_pool_threads(const ss_pool *pool);
-/* The longest window (steps) and the windows run so far, for reports and tests; a shorter
- * longest window (1 <= w <= the rows' shortest delay, capped), which gives the same
- * results: 0, or -1. */
-int32_t ss_pool_window(const ss_pool *pool);
+/* The longest window (steps) e runs in (1 where it must go one step at a time) and the
+ * windows run so far, for reports and tests; a shorter longest window (w >= 1, at most the
+ * rows' shortest delay, capped), which gives the same results: 0, or -1. */
+int32_t ss_pool_window(const ss_pool *pool, const ss_engine *e);
 int64_t ss_pool_windows(const ss_pool *pool);
 int ss_pool_set_window(ss_pool *pool, int32_t w);
 /* The part that owns each core (out[n_cores]: rank * T + thread), for reports and tests. */

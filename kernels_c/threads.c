@@ -128,13 +128,22 @@ struct ss_pool {
 
 int32_t ss_pool_threads(const ss_pool *pool) { return pool ? pool->n_threads : 0; }
 
-int32_t ss_pool_window(const ss_pool *pool) { return pool ? pool->W : 0; }
+/* Current sources change every step on thread 0 (on one thread it applies them itself, step
+ * by step), plasticity reads the step's post spikes: windows of one step. */
+static int one_step_at_a_time(const ss_pool *pl, const ss_engine *e) {
+    return (e->n_csrc && pl->n_threads > 1) || e->plastic || e->structural;
+}
+
+int32_t ss_pool_window(const ss_pool *pool, const ss_engine *e) {
+    if (!pool) return 0;
+    return one_step_at_a_time(pool, e) ? 1 : pool->W;
+}
 
 int64_t ss_pool_windows(const ss_pool *pool) { return pool ? pool->windows : 0; }
 
 int ss_pool_set_window(ss_pool *pool, int32_t w) {
-    if (!pool || w < 1 || w > pool->W_cap) return -1;
-    pool->W = w;
+    if (!pool || w < 1) return -1;
+    pool->W = w < pool->W_cap ? w : pool->W_cap;
     return 0;
 }
 
@@ -190,10 +199,7 @@ void ss_emit(ss_engine *e, ss_core *c, int32_t idx, int64_t stamp) {
  * next window's first step has been drawn already. */
 static int32_t window_steps(const ss_pool *pl, const ss_engine *e, int64_t left, int64_t out_n) {
     if (left <= 0) return 0;
-    int64_t L = pl->W;
-    /* current sources change every step on thread 0, plasticity reads the step's post
-     * spikes: one step at a time */
-    if ((e->n_csrc && pl->n_threads > 1) || e->plastic || e->structural) L = 1;
+    int64_t L = ss_pool_window(pl, e);
     if (left < L) L = left;
     if (e->out_reserve > 0) {
         const int64_t fit = (e->out_cap - out_n) / e->out_reserve;

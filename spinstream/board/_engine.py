@@ -439,7 +439,7 @@ def lib() -> ctypes.CDLL:
     dll.ss_pool_threads.restype = c_int32
     dll.ss_pool_owners.argtypes = [ctypes.c_void_p, POINTER(c_int32)]
     dll.ss_pool_owners.restype = None
-    dll.ss_pool_window.argtypes = [ctypes.c_void_p]
+    dll.ss_pool_window.argtypes = [ctypes.c_void_p, eng]
     dll.ss_pool_window.restype = c_int32
     dll.ss_pool_windows.argtypes = [ctypes.c_void_p]
     dll.ss_pool_windows.restype = c_int64

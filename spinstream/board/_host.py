@@ -691,7 +691,7 @@ class HostBoard(Board):
             old()
         limit = getattr(self, "_window_limit", None)
         if limit is not None:
-            self._lib.ss_pool_set_window(handle, min(limit, self._lib.ss_pool_window(handle)))
+            self._lib.ss_pool_set_window(handle, limit)  # at most the rows' shortest delay
         if share is not None:
             owners = np.zeros(max(len(share.owner), 1), np.int32)
             self._lib.ss_pool_owners(handle, E.ptr(owners, ctypes.c_int32))
@@ -721,9 +721,7 @@ class HostBoard(Board):
         (docs/ENGINE.md, "Windows"). Results do not depend on it.
         """
         self._require_loaded()
-        if self._engine.n_csrc and self._lib.ss_pool_threads(self._engine.pool) > 1:
-            return 1  # thread 0 evaluates them every step (kernels_c/threads.c)
-        return int(self._lib.ss_pool_window(self._engine.pool))
+        return int(self._lib.ss_pool_window(self._engine.pool, ctypes.byref(self._engine)))
 
     def windows_run(self) -> int:
         """Windows the engine has run since the synapses were last loaded or changed."""
@@ -741,8 +739,7 @@ class HostBoard(Board):
             )
         self._window_limit = int(steps)
         if getattr(self, "_engine", None) is not None and self._engine.pool:
-            limit = min(int(steps), self._lib.ss_pool_window(self._engine.pool))
-            self._lib.ss_pool_set_window(self._engine.pool, limit)
+            self._lib.ss_pool_set_window(self._engine.pool, int(steps))
 
     def core_threads(self) -> npt.NDArray[np.int32]:
         """Return the thread that updates each core and adds into its delay rings (by core id).

@@ -106,9 +106,7 @@ def _default_board(threads: int | None = None, weight_bits: int = 32) -> Board:
             "no board was given and spinstream.board.HostBoard is not available"
         ) from exc
     kw: dict[str, Any] = {} if threads is None else {"threads": threads}
-    if weight_bits != 32:
-        kw["weight_bits"] = weight_bits
-    board: Board = HostBoard(**kw)
+    board: Board = HostBoard(weight_bits=weight_bits, **kw)
     return board
 
 
@@ -363,8 +361,6 @@ class Runtime:
 
         The board's own, or those asked for its default board.
         """
-        if self._board is not None:
-            return int(getattr(self._board, "weight_bits", 32))
         return self._weight_bits
 
     @property
