@@ -391,6 +391,8 @@ int32_t ss_pool_threads(const ss_pool *pool);
  * rows' shortest delay, capped), which gives the same results: 0, or -1. */
 int32_t ss_pool_window(const ss_pool *pool, const ss_engine *e);
 int64_t ss_pool_windows(const ss_pool *pool);
+/* 1: the threads read copies of the rows (the board may drop its own); 0: the board's. */
+int32_t ss_pool_copied_rows(const ss_pool *pool);
 int ss_pool_set_window(ss_pool *pool, int32_t w);
 /* The part that owns each core (out[n_cores]: rank * T + thread), for reports and tests. */
 void ss_pool_owners(const ss_pool *pool, int32_t *out);

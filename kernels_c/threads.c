@@ -124,6 +124,7 @@ struct ss_pool {
     int64_t out_mark;        /* out_n after the sources' output of a window's first step */
     int64_t out_start;       /* out_n when the run starts */
     int32_t lean;            /* this run needs one barrier per window (run_part) */
+    int32_t copied;          /* the threads read copies of the rows, not the board's */
 };
 
 int32_t ss_pool_threads(const ss_pool *pool) { return pool ? pool->n_threads : 0; }
@@ -140,6 +141,8 @@ int32_t ss_pool_window(const ss_pool *pool, const ss_engine *e) {
 }
 
 int64_t ss_pool_windows(const ss_pool *pool) { return pool ? pool->windows : 0; }
+
+int32_t ss_pool_copied_rows(const ss_pool *pool) { return pool ? pool->copied : 0; }
 
 int ss_pool_set_window(ss_pool *pool, int32_t w) {
     if (!pool || w < 1) return -1;
@@ -902,6 +905,7 @@ ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
         }
     }
     const int shared = ok && rows_all_local(pl, e);
+    pl->copied = !shared;
     if (ok && !shared) {
         /* each thread's row offsets: a block of n + 1 per core whose synapses reach it,
          * reserved here (split_rows fills them) */

@@ -54,6 +54,9 @@ Cases:
   process: every population's spikes.
 - ``window_differ``: static synapses whose shortest delay differs between the targets of
   rank 0 (2 steps) and rank 1 (10 steps): each rank's own rows give another window.
+- ``one_core``: an STDP projection from 200 Poisson sources onto one core of 200 neurons:
+  the rank that computes that core holds every row's targets (its pool reads the board's
+  rows, which must then stay); spikes and weights.
 - ``die``: rank 1 raises after its first run; the others go on running (and must be stopped).
 - ``kill``: rank 1 is killed (SIGKILL) after its first run.
 - ``diverge``: rank 1 alone changes a parameter between runs: the next run stops on every
@@ -205,6 +208,30 @@ def case_window_differ() -> dict[str, Any]:
             "window": np.array(board.window),
             "core_ranks": np.asarray(board.core_ranks()),
             **window_outcome((a, b)),
+        }
+    finally:
+        sim.end()
+
+
+def case_one_core() -> dict[str, Any]:
+    sim.setup(timestep=0.1, seed=4)
+    try:
+        src = sim.Population(200, sim.SpikeSourcePoisson(rate=20.0), label="src")
+        post = sim.Population(200, sim.IF_curr_exp(), label="post")
+        stdp = sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(),
+            weight_dependence=sim.AdditiveWeightDependence(w_max=0.2),
+            weight=0.05,
+            delay=1.0,
+        )
+        proj = sim.Projection(src, post, sim.AllToAllConnector(), stdp)
+        post.record("spikes")
+        sim.run(50.0)
+        sim.run(50.0)
+        trains = post.get_data().segments[-1].spiketrains
+        return {
+            "spikes": np.concatenate([np.asarray(st.magnitude) for st in trains]),
+            "weights": np.asarray(proj.get("weight", format="array")),
         }
     finally:
         sim.end()
@@ -634,6 +661,8 @@ def main(argv: list[str]) -> None:
         result = case_window(int(argv[1]))
     elif case == "microcircuit":
         result = case_microcircuit(int(argv[1]))
+    elif case == "one_core":
+        result = case_one_core()
     elif case == "chunks":
         result = case_chunks()
     elif case == "record_one":

@@ -361,6 +361,18 @@ def test_microcircuit_gives_the_same_spikes_over_processes_and_threads(
         same_bits(one, got)
 
 
+def test_a_rank_whose_pool_reads_the_boards_rows_keeps_them(tmp_path: Path) -> None:
+    """Plastic synapses: every rank builds every row; the rank that computes the only
+    neuron core reads the board's rows themselves (no copy), which must not be dropped."""
+    from tests.mpi_run import case_one_core
+
+    one = case_one_core()
+    assert len(one["spikes"]) > 50
+    assert np.std(one["weights"]) > 0  # STDP moved them
+    for got in ranks(2, "one_core", tmp_path=tmp_path):
+        same_bits(one, got)
+
+
 RUNS = ((0, 200), (200, 450), (450, 500))
 
 

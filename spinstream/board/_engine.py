@@ -441,6 +441,8 @@ def lib() -> ctypes.CDLL:
     dll.ss_pool_owners.restype = None
     dll.ss_pool_window.argtypes = [ctypes.c_void_p, eng]
     dll.ss_pool_window.restype = c_int32
+    dll.ss_pool_copied_rows.argtypes = [ctypes.c_void_p]
+    dll.ss_pool_copied_rows.restype = c_int32
     dll.ss_pool_windows.argtypes = [ctypes.c_void_p]
     dll.ss_pool_windows.restype = c_int64
     dll.ss_pool_set_window.argtypes = [ctypes.c_void_p, c_int32]

@@ -635,8 +635,7 @@ class HostBoard(Board):
         starting = Progress(what, show=self.rank == 0)
         self._start_pool()
         starting.done()
-        copied = self._procs is not None and self._share is None  # rows of every rank's
-        if self._lib.ss_pool_threads(e.pool) > 1 or copied:  # targets: one thread copies
+        if self._lib.ss_pool_copied_rows(e.pool):  # the threads hold their own copies
             self._release_board_rows()
         _trim_heap()
 
@@ -692,14 +691,6 @@ class HostBoard(Board):
         limit = getattr(self, "_window_limit", None)
         if limit is not None:
             self._lib.ss_pool_set_window(handle, limit)  # at most the rows' shortest delay
-        if share is not None:
-            owners = np.zeros(max(len(share.owner), 1), np.int32)
-            self._lib.ss_pool_owners(handle, E.ptr(owners, ctypes.c_int32))
-            if not np.array_equal(owners[: len(share.owner)], share.owner):
-                raise EngineError(
-                    "HostBoard: the engine assigned the cores otherwise than the rows were "
-                    "built for (internal)"
-                )
 
     @property
     def weight_bits(self) -> int:
