@@ -86,21 +86,23 @@ class Redraw:
     ) -> Iterator[tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]]:
         """As :meth:`blocks`, noting where each block's connections start (and ``n``).
 
-        Also notes the synapses onto each post index (``in_degree``), from each pre index
-        (``out_degree``) and, with ``digest``,
-        a digest of every synapse (``fingerprint``: what MPI ranks compare at load, so that
-        they need not draw every block again for it).
+        Also notes the synapses from each pre index (``out_degree``: the rows' first pass)
+        and, with ``digest`` (over MPI processes), the synapses onto each post index
+        (``in_degree``: each rank's share of the cores) and a digest of every synapse
+        (``fingerprint``: what the ranks compare at load, so that they need not draw every
+        block again for it).
         """
         numbers, sizes = [], []
         columns = ColumnDigest((np.int64, np.int64, np.float64, np.int64)) if digest else None
-        in_degree = np.zeros(0, np.int64)
+        in_degree = np.zeros(0, np.int64) if digest else None
         out_degree = np.zeros(0, np.int64)
         with drawn_in_sequence(self._rngs):
             for b, src, tgt, values in self._blocks.numbered():
                 numbers.append(b)
                 sizes.append(len(src))
                 block = self._columns(src, tgt, values)
-                in_degree = _add_counts(in_degree, tgt)
+                if in_degree is not None:
+                    in_degree = _add_counts(in_degree, tgt)
                 out_degree = _add_counts(out_degree, src)
                 if columns is not None:
                     columns.add(block[0], block[1], block[2], block[4])
