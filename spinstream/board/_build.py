@@ -232,6 +232,9 @@ def build_static_blocks(
     want = None if targets is None else np.ascontiguousarray(targets, dtype=np.uint8)
     if want is not None and len(want) != n_cores:
         raise ValueError(f"targets: {len(want)} flags for {n_cores} cores")
+    known_rows = list(known_rows)
+    if known_rows and want is not None:
+        raise ValueError("known_rows: only when every target core is built")
     rb = dll.ss_rb_new(n_cores, E.ptr(g0, c_int64), E.ptr(cn, c_int64), E.ptr(want, c_uint8))
     if not rb:
         raise EngineError("building the synapse rows: out of memory or overlapping cores")
@@ -239,8 +242,6 @@ def build_static_blocks(
     try:
         _check(dll.ss_rb_set_weight_bits(rb, weight_bits), "weight bits")
         for gid, count in known_rows:
-            if want is not None:
-                raise ValueError("known_rows: only when every target core is built")
             gid, count = _i64(gid), _i64(count)
             if len(count) and count.min() < 0:
                 bad = int(gid[np.argmin(count)])
