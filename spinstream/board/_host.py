@@ -26,7 +26,7 @@ from spinstream.board._plastic import (
     apply_neuromodulation,
     check_plasticity,
 )
-from spinstream.board._share import Share, SynapseCounter, count_synapses_in, share_of_rank
+from spinstream.board._share import Share, SynapseCounter, share_of_rank
 from spinstream.board._structural import StructuralState, StructuralStatistics
 from spinstream.board._synapses import (
     MAX_ATOMS_PER_CORE,
@@ -342,23 +342,26 @@ class HostBoard(Board):
             )
             self._inputs, self._owe_sync, self._digest = [], True, 0
         saved = dict(self.__dict__)
-        self._counter = counter
         saved["_recordings"] = dict(self._recordings)
         saved["_rec_currents"] = set(self._rec_currents)
         try:
-            self._load(spec, plan)
+            self._load(spec, plan, counter)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
 
-    def _load(self, spec: NetworkSpec, plan: MappingPlan) -> None:
-        """Load in steps, each a method below; any step may raise (``load`` undoes it)."""
+    def _load(self, spec: NetworkSpec, plan: MappingPlan, counter: SynapseCounter | None) -> None:
+        """Load in steps, each a method below; any step may raise (``load`` undoes it).
+
+        ``counter``: over MPI with static synapses, the synapses onto each core, counted while
+        the ranks compared their networks (None otherwise).
+        """
         spec = self._take_spec(spec, plan)
         n_cores = len(plan.cores)
         self._validate_models(spec)
         self._lay_out_cores(spec, plan)
-        self._build_synapse_blocks(spec)
+        self._build_synapse_blocks(spec, counter)
         self._build_cores(spec, plan)
         self._build_engine(n_cores)
         self._build_plastic(spec)
@@ -402,11 +405,11 @@ class HostBoard(Board):
             for pid, ids in plan.pop_cores.items()
         }
 
-    def _build_synapse_blocks(self, spec: NetworkSpec) -> None:
+    def _build_synapse_blocks(self, spec: NetworkSpec, counter: SynapseCounter | None) -> None:
         """Build the synaptic blocks (rows per source core and target core)."""
         apply_neuromodulation(spec)  # sPyNNaker's Neuromodulation: modulated STDP rules
         check_plasticity(spec)
-        self._share = self._own_share(spec)
+        self._share = self._own_share(spec, counter)
         targets = None if self._share is None else self._share.targets
         self._blocks = synapse_blocks(
             spec,
@@ -418,7 +421,7 @@ class HostBoard(Board):
             weight_bits=self._weight_bits,
         )
 
-    def _own_share(self, spec: NetworkSpec) -> Share | None:
+    def _own_share(self, spec: NetworkSpec, counter: SynapseCounter | None) -> Share | None:
         """Over MPI, with static synapses only: this rank's cores, before the rows exist.
 
         Every rank counts the synapses onto each core and assigns the cores alike
@@ -427,13 +430,9 @@ class HostBoard(Board):
         networks with plastic synapses (every rank builds every row, and the pool assigns
         from them).
         """
-        if self._procs is None or not all_static(spec):
+        if counter is None:  # one process, or plastic synapses (load() counts otherwise)
             return None
-        counter, self._counter = self._counter, None
-        if counter is not None:  # while the ranks compared their networks
-            syn_in = counter.counts()
-        else:
-            syn_in = count_synapses_in(spec, self._core_gid0, self._core_n, self._pop_base)
+        syn_in = counter.counts()  # while the ranks compared their networks
         pops = spec.populations
         is_source = np.array(
             [
@@ -443,6 +442,7 @@ class HostBoard(Board):
             dtype=bool,
         )
         procs = self._procs
+        assert procs is not None  # a counter is made over MPI only
         return share_of_rank(
             syn_in, self._core_gid0, self._core_n, is_source, self._threads, procs.rank, procs.size
         )
