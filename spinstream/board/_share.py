@@ -60,12 +60,15 @@ class SynapseCounter:
         self._counts = np.zeros(n_cores + 1, np.int64)
         self._known: set[int] = set()  # projections counted from their in-degrees
 
-    def add(self, post_base: int, post: npt.ArrayLike) -> None:
-        """Count synapses onto global neuron ids ``post_base + post``."""
+    def add(
+        self, post_base: int, post: npt.ArrayLike, counts: npt.ArrayLike | None = None
+    ) -> None:
+        """Count synapses onto global neuron ids ``post_base + post`` (one each, or ``counts``)."""
         gids = post_base + np.asarray(post, np.int64)
         if len(gids) and (gids.min() < 0 or gids.max() >= self._n_gids):
             raise EngineError("counting the synapses: a synapse's neuron is on no core")
-        self._counts += np.bincount(self._gid_core[gids], minlength=self._n_cores + 1)
+        per_core = np.bincount(self._gid_core[gids], weights=counts, minlength=self._n_cores + 1)
+        self._counts += per_core.astype(np.int64)
 
     def add_known(self, spec: NetworkSpec) -> None:
         """Count the drawn projections that know their in-degrees (nothing drawn).
@@ -76,14 +79,7 @@ class SynapseCounter:
             known = getattr(q, "in_degree", None)
             if known is None or id(q) in self._known:
                 continue
-            post, counts = known
-            gids = int(self._pop_base[q.post]) + np.asarray(post, np.int64)
-            if len(gids) and (gids.min() < 0 or gids.max() >= self._n_gids):
-                raise EngineError("counting the synapses: a synapse's neuron is on no core")
-            cores = self._gid_core[gids]
-            self._counts += np.bincount(cores, weights=counts, minlength=self._n_cores + 1).astype(
-                np.int64
-            )
+            self.add(int(self._pop_base[q.post]), known[0], known[1])
             self._known.add(id(q))
 
     def visit(self, projection: Any, chunk: Any) -> None:
