@@ -180,12 +180,12 @@ def share_of_rank(
     owner = np.zeros(n_cores, np.int32)
     sources = np.flatnonzero(src)
     for r in range(n_ranks):
-        # this rank's cores and every source core, to its threads (sources apart)
-        mine = np.sort(np.concatenate([neurons[rank_of[neurons] == r], sources]))
-        local = _threads_of(syn[mine], cn[mine], src[mine], t)
-        owner[mine[~src[mine]]] = r * t + local[~src[mine]]
+        # each rank's cores to its threads; the source cores (balanced apart from them) to
+        # this rank's
+        mine = neurons[rank_of[neurons] == r]
         if r == rank:
-            owner[sources] = r * t + local[src[mine]]
+            mine = np.sort(np.concatenate([mine, sources]))
+        owner[mine] = r * t + _threads_of(syn[mine], cn[mine], src[mine], t)
     targets: npt.NDArray[np.bool_] = ~src & (rank_of == rank)
     return Share(syn_in=syn, owner=owner, targets=targets)
 
@@ -210,5 +210,7 @@ def _threads_of(
         E.ptr(out, ctypes.c_int32),
     )
     if code:
-        raise EngineError(f"assigning {n_cores} cores to {threads} threads: out of memory")
+        raise EngineError(
+            f"assigning {n_cores} cores to {threads} threads: bad arguments or out of memory"
+        )
     return out[:n_cores]
