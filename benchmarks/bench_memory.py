@@ -47,6 +47,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _load() -> str:
+    """The machine's load average now (1, 5, 15 minutes), to print beside the figures."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f}"
+
+
 def _status() -> dict[str, float]:
     out = {}
     with open("/proc/self/status", encoding="ascii") as f:
@@ -220,7 +226,7 @@ def compare_processes(args: argparse.Namespace) -> None:
                 print(f"round {r + 1} {network} {name} K={k}: {rows[(network, name, k)][-1]}")
     print(
         f"\nOne process against {args.mpi} (mpiexec), threads={args.threads} per process, "
-        f"median (min-max) of {args.rounds} rounds; loaded machine.  Per rank: the fullest "
+        f"median (min-max) of {args.rounds} rounds; {_load()}.  Per rank: the fullest "
         "rank's RSS (B/syn: of the whole network's synapses, after the empty baseline), the "
         "slowest rank's set-up (build + first step)"
     )
@@ -309,7 +315,7 @@ def main() -> None:
                 print(f"round {r + 1} {network} {name}: {rows[(network, name)][-1]}", flush=True)
     print(
         f"\nRSS per synapse (bytes; full minus empty-network baseline), threads={args.threads}, "
-        f"median (min-max) of {args.rounds} rounds; loaded machine"
+        f"median (min-max) of {args.rounds} rounds; {_load()}"
     )
     head = f"{'network':>13} {'tree':>7} {'synapses':>10} {'peak B/syn':>18} "
     head += f"{'steady B/syn':>18} {'after build':>18} {'build s':>16} {'first step s':>16} words"
