@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#define SS_ABI_VERSION 15
+#define SS_ABI_VERSION 16
 
 int32_t ss_abi_version(void) { return SS_ABI_VERSION; }
 

@@ -174,6 +174,19 @@ def case_window(threads: int) -> dict[str, Any]:
     return {**result, "window": np.array(window), "windows": np.array(windows)}
 
 
+def case_window_segment(threads: int, rank_bytes: int) -> dict[str, Any]:
+    """``window`` with each rank's region of the shared segment ``rank_bytes`` (0: as is)."""
+    from spinstream.board import _mpi
+    from tests.test_windows import session_run as window_run
+
+    if rank_bytes:
+        _mpi.SEGMENT_RANK_BYTES = rank_bytes
+    chunk = 1.0 if _rank() == 0 else 0.7
+    board: dict[str, Any] = {}
+    result, window, _ = asyncio.run(window_run(threads, chunk, current=False, board_out=board))
+    return {**result, "window": np.array(window), "shared": np.array(board["shared_segment"])}
+
+
 def case_microcircuit(threads: int) -> dict[str, Any]:
     from tests.test_microcircuit import _run as run_microcircuit
 
@@ -659,6 +672,8 @@ def main(argv: list[str]) -> None:
         result = case_window_differ()
     elif case == "window":
         result = case_window(int(argv[1]))
+    elif case == "window_segment":
+        result = case_window_segment(int(argv[1]), int(argv[2]))
     elif case == "microcircuit":
         result = case_microcircuit(int(argv[1]))
     elif case == "one_core":

@@ -396,6 +396,39 @@ def test_windows_cross_processes_once_per_shortest_delay_same_bits(
         same_bits(one, got, skip=("window", "windows"))
 
 
+@pytest.mark.parametrize(
+    ("shm", "rank_bytes", "shared"),
+    [("1", 64 + 2 * 128, True), ("0", 0, False)],
+    ids=["segment of 128-byte buffers", "MPI_Allgather"],
+)
+def test_ranks_exchange_through_a_shared_segment_or_mpi_alike(
+    shm: str, rank_bytes: int, shared: bool, tmp_path: Path
+) -> None:
+    """The ranks of one node exchange through a segment they share (the default), and
+    through MPI_Allgather with SPINSTREAM_MPI_SHM=0; a segment whose buffers hold 32 words
+    sends what does not fit through MPI_Allgatherv, every window.  The same bits each way."""
+    from tests.test_windows import session_run as window_run
+
+    one, _, _ = asyncio.run(window_run(1, 1.0, limit=1, current=False))
+    out = tmp_path / f"segment_{shm}"
+    proc = mpirun(2, "window_segment", "2", str(rank_bytes), out=out, SPINSTREAM_MPI_SHM=shm)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for r in range(2):
+        got = dict(np.load(f"{out}.{r}.npz"))
+        assert bool(got["shared"]) is shared
+        assert int(got["window"]) == 10
+        same_bits(one, got, skip=("window", "shared"))
+
+
+def test_a_bad_shared_segment_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from spinstream.board._mpi import shared_segment_wanted
+    from spinstream.model import EngineError
+
+    monkeypatch.setenv("SPINSTREAM_MPI_SHM", "yes")
+    with pytest.raises(EngineError, match="SPINSTREAM_MPI_SHM must be 0 or 1, got 'yes'"):
+        shared_segment_wanted()
+
+
 @pytest.mark.parametrize("how", ["die", "kill"])
 def test_a_rank_that_dies_stops_the_others(how: str, tmp_path: Path) -> None:
     start = time.monotonic()

@@ -85,9 +85,14 @@ def session(threads: int, chunk: float, limit: int | None) -> spinstream.Session
 
 
 async def session_run(
-    threads: int, chunk: float, limit: int | None = None, current: bool = True
+    threads: int,
+    chunk: float,
+    limit: int | None = None,
+    current: bool = True,
+    board_out: dict[str, Any] | None = None,
 ) -> tuple[dict[str, np.ndarray], int, int]:
-    """50 ms with input injected twice; the outcome, the window and the windows run."""
+    """50 ms with input injected twice; the outcome, the window and the windows run
+    (``board_out`` gets whether the board exchanged through a shared segment)."""
     async with session(threads, chunk, limit) as s:
         pops = build(s, current)
         await s.run(20.0)
@@ -97,6 +102,8 @@ async def session_run(
         pops[4].inject_spikes([2, 4, 6])
         await s.run(5.0)
         board = s.runtime.board
+        if board_out is not None:
+            board_out["shared_segment"] = board.shared_segment
         return outcome(pops), board.window, board.windows_run()
 
 

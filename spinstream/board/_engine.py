@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from spinstream.model import Constraint, ModelDescription, Row
 
-ABI_VERSION = 15
+ABI_VERSION = 16
 
 #: ss_prepare_core's codes: a parameter row breaks its constraint (ERR_PARAM - row), a random
 #: source's rate is too high for its dead time (ERR_RATE).
@@ -451,6 +451,10 @@ def lib() -> ctypes.CDLL:
     dll.ss_comm_create.argtypes = [c_int32, c_int32, c_int32, c_int64, c_int64, vp, vp]
     dll.ss_comm_create.restype = vp
     dll.ss_comm_destroy.argtypes = [vp]
+    dll.ss_comm_set_shm.argtypes = [vp, vp, c_int64]
+    dll.ss_comm_set_shm.restype = c_int32
+    dll.ss_comm_shm.argtypes = [vp]
+    dll.ss_comm_shm.restype = c_int32
     dll.ss_comm_destroy.restype = None
     dll.ss_comm_set_digest.argtypes = [vp, c_int64]
     dll.ss_comm_set_digest.restype = None

@@ -753,6 +753,15 @@ class HostBoard(Board):
         """MPI processes the board spans (1: this process alone)."""
         return self._procs.size if self._procs is not None else 1
 
+    @property
+    def shared_segment(self) -> bool:
+        """Whether the processes exchange spikes through memory they share, not MPI_Allgather.
+
+        True while loaded when every rank runs on one node (``SPINSTREAM_MPI_SHM=0`` turns
+        it off); False in one process (docs/GUIDE.md, "MPI").
+        """
+        return self._procs is not None and self._procs.shared_segment
+
     def core_ranks(self) -> npt.NDArray[np.int32]:
         """Return the rank that updates each core (by core id; sources: every rank, -1)."""
         parts = self.core_threads()
