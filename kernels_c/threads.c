@@ -18,26 +18,33 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 
-/* A barrier wait spins briefly, then yields the core a few times, then sleeps.  Measured on
- * a loaded 2-vCPU machine (CUBA-40k, 2 threads, ~200 us steps): long spinning (thousands of
+/* A barrier wait spins briefly, then yields the core for up to SS_YIELD_NS, then sleeps.
+ * Measured on a loaded 2-vCPU machine (CUBA-40k, 2 threads): long spinning (thousands of
  * pauses) made steps several times slower, as the spinning thread took the core from the
- * one it waited for; yielding did best.  With more threads than online CPUs it never spins. */
+ * one it waited for; yielding did best; sleeping after a few yields (the waits between two
+ * threads' halves of a step outlast them often) cost a wake-up of tens of microseconds at
+ * such barriers (benchmarks/RESULTS.md).  A thread that waits longer (between runs: Python
+ * works, a controller thinks) sleeps.  With more threads than online CPUs it neither spins
+ * nor yields for long. */
 #define SS_SPIN 64
-#define SS_YIELDS 16
+#define SS_YIELD_NS 200000
 
 typedef struct ss_barrier {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int32_t n;       /* threads that meet here */
-    int32_t waiting; /* arrived in this generation */
+    int32_t n;        /* threads that meet here */
+    int32_t waiting;  /* arrived in this generation */
     uint32_t gen;
-    int32_t spin, yields;
+    int32_t sleepers; /* threads in (or on their way to) pthread_cond_wait */
+    int32_t spin;
+    int32_t pad;
 } ss_barrier;
 
 static void cpu_relax(void) {
@@ -46,6 +53,17 @@ static void cpu_relax(void) {
 #endif
 }
 
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The last thread to arrive opens the next generation and wakes the sleepers, if any: a
+ * sleeper counts itself (seq_cst) before it reads the generation, and the last thread
+ * writes the generation (seq_cst) before it reads the count, so either the sleeper sees
+ * the new generation or the last thread sees the sleeper (and broadcasts under the mutex,
+ * which the sleeper holds until pthread_cond_wait releases it). */
 static void barrier_wait(ss_barrier *b) {
     const int32_t n = __atomic_load_n(&b->n, __ATOMIC_ACQUIRE);
     if (n <= 1) return;
@@ -53,22 +71,29 @@ static void barrier_wait(ss_barrier *b) {
     const uint32_t gen = __atomic_load_n(&b->gen, __ATOMIC_ACQUIRE);
     if (__atomic_add_fetch(&b->waiting, 1, __ATOMIC_ACQ_REL) == n) {
         __atomic_store_n(&b->waiting, 0, __ATOMIC_RELAXED);
-        pthread_mutex_lock(&b->mu);
-        __atomic_store_n(&b->gen, gen + 1, __ATOMIC_RELEASE);
-        pthread_cond_broadcast(&b->cv);
-        pthread_mutex_unlock(&b->mu);
+        __atomic_store_n(&b->gen, gen + 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST)) {
+            pthread_mutex_lock(&b->mu);
+            pthread_cond_broadcast(&b->cv);
+            pthread_mutex_unlock(&b->mu);
+        }
         return;
     }
     for (int i = 0; i < b->spin; i++) {
         if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen) return;
         cpu_relax();
     }
-    for (int i = 0; i < b->yields; i++) {
+    /* where threads outnumber the CPUs, a few yields only: the others need the cores */
+    const int64_t until = b->spin ? now_ns() + SS_YIELD_NS : 0;
+    for (int i = 1;; i++) {
         if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen) return;
         sched_yield();
+        if (i % 16 == 0 && now_ns() > until) break;
     }
     pthread_mutex_lock(&b->mu);
-    while (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) == gen) pthread_cond_wait(&b->cv, &b->mu);
+    __atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&b->gen, __ATOMIC_SEQ_CST) == gen) pthread_cond_wait(&b->cv, &b->mu);
+    __atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -549,12 +574,40 @@ static int32_t seg_target(const ss_engine *e, const ss_core *c, uint32_t head) {
 
 static int has_rows(const ss_core *c) { return c->rows && c->row_ptr && c->n > 0; }
 
-/* Longest-processing-time assignment of the cores to threads: a core's cost is its neurons
- * plus a share of its incoming synapses (which it adds up in phases 2 and 3); sources are
- * balanced on their own, as phase 1 is theirs.  Ties go to the lowest core and thread, so
- * the assignment is deterministic (the results do not depend on it anyway).  Over K ranks:
- * the neuron cores go to K*T parts, alike on every rank; the sources (which every rank
- * draws) to this rank's T threads.  T here is already clamped to the cores. */
+/* The cores of one kind (sources, or neuron cores) in runs of consecutive cores, each run of
+ * about equal cost (a core goes to the part where the middle of its cost falls); part[ci]
+ * for those cores; returns the costliest part's cost. */
+static double runs_of_cores(int32_t n_cores, const double *cost, const uint8_t *is_source,
+                            int src, int32_t n_parts, double *load, int32_t *part) {
+    double total = 0.0, run = 0.0, most = 0.0;
+    for (int32_t ci = 0; ci < n_cores; ci++)
+        if ((is_source[ci] != 0) == src) total += cost[ci];
+    for (int32_t t = 0; t < n_parts; t++) load[t] = 0.0;
+    for (int32_t ci = 0; ci < n_cores; ci++) {
+        if ((is_source[ci] != 0) != src) continue;
+        int32_t t = total > 0.0 ? (int32_t)((run + cost[ci] / 2.0) / total * n_parts) : 0;
+        if (t >= n_parts) t = n_parts - 1;
+        run += cost[ci];
+        part[ci] = t;
+        load[t] += cost[ci];
+    }
+    for (int32_t t = 0; t < n_parts; t++)
+        if (load[t] > most) most = load[t];
+    return most;
+}
+
+/* The assignment of the cores to threads.  A core's cost is its neurons plus a share of its
+ * incoming synapses (which it adds up while spikes are delivered); sources are balanced on
+ * their own, as their draws are a phase of their own.  Each kind goes in runs of
+ * consecutive cores (runs_of_cores) unless that leaves the costliest part more than 5 %
+ * above the longest-processing-time assignment's (costliest core first, to the least
+ * loaded part; ties to the lowest core and part), as with a few unequal cores.  Runs keep
+ * the cores that one thread writes at every step (ss_core's spike pointer and counter, the
+ * spike counts of the window) apart from another's: interleaved, neighbouring cores shared
+ * cache lines that the two threads took from each other at every step (CUBA-40k on 2
+ * threads: benchmarks/RESULTS.md).  Deterministic (the results do not depend on it anyway).
+ * Over K ranks: the neuron cores go to K*T parts, alike on every rank; the sources (which
+ * every rank draws) to this rank's T threads.  T here is already clamped to the cores. */
 static int assign_parts(int32_t n_cores, const int64_t *core_n, const uint8_t *is_source,
                         const int64_t *syn_in, int32_t T, int32_t rank, int32_t n_ranks,
                         int32_t *owner) {
@@ -562,10 +615,12 @@ static int assign_parts(int32_t n_cores, const int64_t *core_n, const uint8_t *i
     double *cost = (double *)calloc((size_t)n_cores + 1, sizeof(double));
     double *load = (double *)calloc((size_t)P + (size_t)T, sizeof(double));
     int32_t *order = (int32_t *)malloc(((size_t)n_cores + 1) * sizeof(int32_t));
-    if (!cost || !load || !order) {
+    int32_t *run = (int32_t *)malloc(((size_t)n_cores + 1) * sizeof(int32_t));
+    if (!cost || !load || !order || !run) {
         free(cost);
         free(load);
         free(order);
+        free(run);
         return -1;
     }
     for (int32_t ci = 0; ci < n_cores; ci++) {
@@ -593,9 +648,22 @@ static int assign_parts(int32_t n_cores, const int64_t *core_n, const uint8_t *i
         ld[best] += cost[ci];
         owner[ci] = src ? rank * T + best : best;
     }
+    for (int src = 0; src < 2; src++) {
+        const int32_t n_parts = src ? T : P;
+        const double *ld = load + (src ? P : 0);
+        double lpt = 0.0;
+        for (int32_t t = 0; t < n_parts; t++)
+            if (ld[t] > lpt) lpt = ld[t];
+        if (runs_of_cores(n_cores, cost, is_source, src, n_parts, load + (src ? P : 0), run) >
+            1.05 * lpt)
+            continue;
+        for (int32_t ci = 0; ci < n_cores; ci++)
+            if ((is_source[ci] != 0) == src) owner[ci] = src ? rank * T + run[ci] : run[ci];
+    }
     free(cost);
     free(load);
     free(order);
+    free(run);
     return 0;
 }
 
@@ -820,7 +888,6 @@ ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
     pl->bar.n = 1; /* until the workers exist */
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     pl->bar.spin = cpus > 0 && T > cpus ? 0 : SS_SPIN;
-    pl->bar.yields = SS_YIELDS;
     const size_t nc = (size_t)n_cores + 1;
     pl->owner = (int32_t *)calloc(nc, sizeof(int32_t));
     pl->src = (int32_t *)calloc(nc, sizeof(int32_t));

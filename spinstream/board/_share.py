@@ -2,7 +2,7 @@
 
 Over K MPI processes rank r computes the neuron cores of parts ``r*T .. r*T + T - 1`` of an
 assignment of the cores to K*T parts.  The engine's own assignment (``kernels_c/threads.c``,
-longest processing time first) is made from the rows, so every rank used to build every row
+``assign_parts``) is made from the rows, so every rank used to build every row
 and keep its own targets' segments afterwards.  For a network whose synapses are all static
 the assignment is made here instead, before the rows exist, alike on every rank:
 
