@@ -493,7 +493,8 @@ static void run_part(ss_pool *pl, int32_t p) {
             /* phase 1 of the next window's first step: the lists of step 0 were read above */
             if (next && sources) draw_sources(e, pl, me, w0 + L, 0);
             barrier_wait(&pl->bar);
-            L = pl->L;
+            /* not read where the run ends: thread 0 may be writing the next run's already */
+            L = next ? pl->L : 0;
         }
         go = next && L > 0;
     }
