@@ -118,6 +118,9 @@ def case_pynn(threads: int) -> dict[str, Any]:
             [int(st.annotations["source_index"]) for st in seg.spiketrains]
         )
         out["local_counts"] = np.array(sorted(exc.get_spike_counts(gather=False)))
+        board = sim.state.runtime.board  # type: ignore[attr-defined]
+        stats = board.plastic_statistics()
+        out["held"] = np.array([*board.held_synapses(), stats.synapses, stats.stdp_synapses])
         sim.reset()
         sim.run(12.0)
         out.update(outcome(net))
@@ -300,6 +303,41 @@ def case_leader(mode: str) -> dict[str, Any]:
         net["inj"].inject_spikes([1], times=[27.5])
     sim.run(10.0)
     return outcome(net)
+
+
+def case_set_elsewhere(mode: str) -> dict[str, Any]:
+    """Rank 0 alone (``rank0``; ``all``: every rank, one process; ``none``: nobody) sets
+    ``i_offset`` of a population whose cells rank 0 updates none of (the last one)."""
+    sim.setup(timestep=0.1, seed=9)
+    try:
+        rng = sim.NumpyRNG(seed=11)
+        exc = sim.Population(300, sim.IF_curr_exp(tau_refrac=2.0, i_offset=2.0), label="exc")
+        inh = sim.Population(100, sim.IF_cond_exp(tau_refrac=1.0), label="inh")
+        for p in (exc, inh):
+            p.set_max_atoms_per_core(64)
+            p.record("spikes")
+        conn = sim.FixedProbabilityConnector
+        sim.Projection(exc, exc, conn(0.05, rng=rng), sim.StaticSynapse(weight=0.12, delay=1.0))
+        sim.Projection(exc, inh, conn(0.1, rng=rng), sim.StaticSynapse(weight=0.004, delay=1.0))
+        sim.Projection(
+            inh,
+            exc,
+            conn(0.1, rng=rng),
+            sim.StaticSynapse(weight=0.3, delay=1.0),
+            receptor_type="inhibitory",
+        )
+        sim.run(10.0)
+        out = {"inh_local_on_0": np.array([inh.local_size if sim.rank() == 0 else -1])}
+        if mode == "all" or (mode == "rank0" and sim.rank() == 0):
+            inh.set(i_offset=2.0)
+            out["inh_i_offset"] = np.array([inh.get("i_offset")])
+        sim.run(10.0)
+        for p in (exc, inh):
+            for k, st in enumerate(p.get_data().segments[-1].spiketrains):
+                out[f"{p.label} spikes {k}"] = np.asarray(st.magnitude)
+        return out
+    finally:
+        sim.end()
 
 
 async def _bridge() -> dict[str, Any]:
@@ -646,6 +684,8 @@ def main(argv: list[str]) -> None:
         result = case_subscriber()
     elif case == "leader":
         result = case_leader(argv[1])
+    elif case == "set_elsewhere":
+        result = case_set_elsewhere(argv[1])
     elif case == "bridge":
         result = asyncio.run(_bridge())
     elif case == "structural":

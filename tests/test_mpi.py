@@ -203,6 +203,7 @@ def test_pynn_script_under_mpirun_gathers_and_splits(tmp_path: Path) -> None:
         "local_view",
         "local_trains",
         "local_counts",
+        "held",
     )
     assert one["num_processes"][0] == 1
     assert one["rank"][0] == 0
@@ -223,6 +224,12 @@ def test_pynn_script_under_mpirun_gathers_and_splits(tmp_path: Path) -> None:
     assert len(b)
     assert not np.intersect1d(a, b).size
     assert_array_equal(np.union1d(a, b), np.arange(300))
+    # each rank built only the synapses onto its own cores, plastic ones (STDP, Tsodyks-
+    # Markram, stochastic) and their state too: together the whole network, once
+    held = np.array([got["held"] for got in k2])
+    assert (held > 0).all(), held
+    assert (held < one["held"]).all(), held
+    assert_array_equal(held[:, [0, 2, 3]].sum(axis=0), one["held"][[0, 2, 3]])
 
 
 def test_session_with_a_subscriber_on_rank_0(tmp_path: Path) -> None:
@@ -240,6 +247,21 @@ def test_input_given_on_rank_0_alone_reaches_every_rank_at_its_step(tmp_path: Pa
         same_bits(one, got)
     without = case_leader("none")  # the input mattered: without it, the spikes differ
     assert any(not np.array_equal(one[k], without[k]) for k in one)
+
+
+def test_a_set_on_rank_0_alone_reaches_cells_rank_0_does_not_update(tmp_path: Path) -> None:
+    """PyNN's own ``set`` does nothing on a rank without local cells: a controller on rank 0
+    setting a population that lives on rank 1 was lost (the spikes were those without it)."""
+    from tests.mpi_run import case_set_elsewhere
+
+    one = case_set_elsewhere("all")
+    got = ranks(2, "set_elsewhere", "rank0", tmp_path=tmp_path)
+    assert int(got[0]["inh_local_on_0"][0]) == 0  # the case: rank 0 updates none of inh
+    assert float(got[0]["inh_i_offset"][0]) == 2.0
+    for g in got:
+        same_bits(one, g, skip=("inh_local_on_0", "inh_i_offset"))
+    without = case_set_elsewhere("none")
+    assert any(not np.array_equal(one[k], without[k]) for k in without if "spikes" in k)
 
 
 def test_zeromq_bridge_on_rank_0_streams_and_its_input_reaches_every_rank(

@@ -370,9 +370,9 @@ def synapse_blocks(
 ) -> BlockTable:
     """Build the network's rows and blocks (here, in C, when every synapse is static).
 
-    A network with plastic synapses goes through ``build_blocks`` (whole-network arrays),
-    which cannot build a subset of the target cores (``targets`` must then be None), nor
-    store 16-bit weights (``weight_bits=16`` is then refused with a ParameterError).
+    A network with plastic synapses goes through ``build_blocks`` (whole-network arrays,
+    which ``targets`` filters by their target core), which cannot store 16-bit weights
+    (``weight_bits=16`` is then refused with a ParameterError).
     ``show``: whether this process shows progress lines (``build_static_blocks``).
     """
     weight_bits = check_weight_bits("synapse_blocks", weight_bits)
@@ -386,9 +386,7 @@ def synapse_blocks(
                 f"are all static; projection {plastic.label or plastic.id!r} is plastic "
                 "(use weight_bits=32 for this network)"
             )
-        if targets is not None:
-            raise ValueError("targets: plastic networks are built for every target core")
-        return build_blocks(spec, core_gid0, core_n, pop_base)
+        return build_blocks(spec, core_gid0, core_n, pop_base, targets)
     want_gid = None
     if targets is not None:  # a drawn projection's blocks onto other targets: not drawn
         want_gid = np.zeros(int((core_gid0 + core_n).max()) if len(core_n) else 0, bool)

@@ -19,7 +19,7 @@ from spinstream._progress import Progress
 from spinstream.board import _engine as E
 from spinstream.board import _mpi
 from spinstream.board._base import Board, ChunkResult
-from spinstream.board._build import all_static, check_weight_bits, synapse_blocks
+from spinstream.board._build import check_weight_bits, synapse_blocks
 from spinstream.board._plastic import (
     PlasticState,
     PlasticStatistics,
@@ -330,15 +330,13 @@ class HostBoard(Board):
         if self._procs is not None:
             self._procs.open()  # again after close()
             self._procs.adopt_values(spec)  # rank 0's input reached the others' boards only
-            if all_static(spec):  # counted as the synapses are read: no pass of its own
-                pop_base, core_gid0, core_n = _core_layout(spec, plan)
-                counter = SynapseCounter(core_gid0, core_n, pop_base)
-                counter.add_known(spec)  # drawn projections that know their in-degrees
+            # the synapses onto each core, counted as the ranks compare their networks (no
+            # pass of its own): each rank then builds only its own cores' rows
+            pop_base, core_gid0, core_n = _core_layout(spec, plan)
+            counter = SynapseCounter(core_gid0, core_n, pop_base)
+            counter.add_known(spec)  # drawn projections that know their in-degrees
             self._procs.check_same_network(
-                spec,
-                self._threads,
-                None if counter is None else counter.visit,
-                weight_bits=self._weight_bits,
+                spec, self._threads, counter.visit, weight_bits=self._weight_bits
             )
             self._inputs, self._owe_sync, self._digest = [], True, 0
         saved = dict(self.__dict__)
@@ -354,8 +352,8 @@ class HostBoard(Board):
     def _load(self, spec: NetworkSpec, plan: MappingPlan, counter: SynapseCounter | None) -> None:
         """Load in steps, each a method below; any step may raise (``load`` undoes it).
 
-        ``counter``: over MPI with static synapses, the synapses onto each core, counted while
-        the ranks compared their networks (None otherwise).
+        ``counter``: over MPI, the synapses onto each core, counted while the ranks compared
+        their networks (None in one process).
         """
         spec = self._take_spec(spec, plan)
         n_cores = len(plan.cores)
@@ -422,15 +420,14 @@ class HostBoard(Board):
         )
 
     def _own_share(self, spec: NetworkSpec, counter: SynapseCounter | None) -> Share | None:
-        """Over MPI, with static synapses only: this rank's cores, before the rows exist.
+        """Over MPI: this rank's cores, before the rows exist.
 
         Every rank counts the synapses onto each core and assigns the cores alike
-        (``_share``), so that each builds the rows of its own targets alone and draws only
-        the blocks of drawn projections that reach them.  None in one process, and for
-        networks with plastic synapses (every rank builds every row, and the pool assigns
-        from them).
+        (``_share``), so that each builds the rows of its own targets alone (plastic
+        synapses and their state too) and draws only the blocks of drawn static projections
+        that reach them.  None in one process.
         """
-        if counter is None:  # one process, or plastic synapses (load() counts otherwise)
+        if counter is None:  # one process
             return None
         syn_in = counter.counts()  # while the ranks compared their networks
         pops = spec.populations
@@ -515,7 +512,11 @@ class HostBoard(Board):
         self._structural: StructuralState | None = None
         if any(p.structural is not None for p in spec.projections):
             self._structural = StructuralState(
-                spec, self._blocks, [(a.pop, a.lo, a.n) for a in self._cores], self._engine
+                spec,
+                self._blocks,
+                [(a.pop, a.lo, a.n) for a in self._cores],
+                self._engine,
+                None if self._share is None else self._share.targets,
             )
         if self._blocks.rules:
             self._plastic = PlasticState(
@@ -643,12 +644,10 @@ class HostBoard(Board):
         """Drop the board's rows once the engine's threads hold their own copies of them.
 
         With T > 1 threads every row is copied, split by target thread (kernels_c/threads.c),
-        and the engine reads only the copies (one thread reads the board's rows, unless they
-        hold another MPI rank's targets: a network with plastic synapses, built for every
-        target on every rank); a new pool is made only here, from new rows
-        (``_point_synapses``), so keeping the board's stream would double the synapses'
-        memory for nothing.  ``synapses.stream`` is then empty (``released_words`` says how
-        many words it had).
+        and the engine reads only the copies (one thread reads the board's rows); a new
+        pool is made only here, from new rows (``_point_synapses``), so keeping the board's
+        stream would double the synapses' memory for nothing.  ``synapses.stream`` is then
+        empty (``released_words`` says how many words it had).
         """
         b = self._blocks
         b.released_words = len(b.stream)
@@ -666,12 +665,8 @@ class HostBoard(Board):
         e = self._engine
         old = getattr(self, "_pool_fin", None)
         share = self._share
-        if self._procs is None:
+        if self._procs is None or share is None:
             handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
-        elif share is None:  # this rank's share of the cores (kernels_c/mpi.c)
-            handle = self._lib.ss_pool_create_comm(
-                ctypes.byref(e), self._threads, self._procs.handle
-            )
         else:  # the share this rank built its rows for (board/_share.py)
             handle = self._lib.ss_pool_create_owned(
                 ctypes.byref(e),
@@ -1131,10 +1126,9 @@ class HostBoard(Board):
     def held_synapses(self) -> tuple[int, int]:
         """Return the synapses and the row words (4 bytes each) this process built.
 
-        One process: the whole network's.  Over several MPI processes with static synapses
-        only: those onto this rank's own cores (the ranks' add up to the whole network's);
-        with plastic synapses every rank builds every synapse (and keeps its own targets'
-        copies for its threads).  Not collective.
+        One process: the whole network's.  Over several MPI processes: those onto this
+        rank's own cores, static and plastic (the ranks' add up to the whole network's).
+        Not collective.
         """
         self._require_loaded()
         b = self._blocks
@@ -1154,8 +1148,7 @@ class HostBoard(Board):
         if w is None:
             return np.array(projs[projection].weight, dtype=np.float64)
         if self._procs is not None:  # each weight from the rank that owns its target
-            index = self._blocks.p_of_projection[projection]
-            owned = self._local_cores()[self._blocks.p_tgt[index]]
+            owned = self._owned_synapses(projection)
             w = self._procs.combine(np.where(owned, w, 0.0), what="get_weights")
         counts = self.get_synapse_counts(projection)
         if counts is not None:  # absent potential synapses (structural plasticity): NaN
@@ -1173,10 +1166,17 @@ class HostBoard(Board):
             return None
         counts = self._structural.counts(projection)
         if counts is not None and self._procs is not None:
-            index = self._blocks.p_of_projection[projection]
-            owned = self._local_cores()[self._blocks.p_tgt[index]]
+            owned = self._owned_synapses(projection)
             counts = self._procs.combine(np.where(owned, counts, 0), what="synapse counts")
         return counts
+
+    def _owned_synapses(self, projection: int) -> npt.NDArray[np.bool_]:
+        """Per synapse of a plastic projection: this rank computes its target (spec order)."""
+        index = self._blocks.p_of_projection[projection]
+        held = index >= 0  # built here: every synapse onto this rank's own cores
+        owned = np.zeros(len(index), bool)
+        owned[held] = self._local_cores()[self._blocks.p_tgt[index[held]]]
+        return owned
 
     def get_synapse_slots(self, projection: int) -> I64 | None:
         """Return each post neuron's slots of a structural projection (potential synapse, -1).
@@ -1313,8 +1313,9 @@ class HostBoard(Board):
             assert self._plastic is not None
             if new_w is not None:
                 where_w = self._blocks.p_of_projection[pid][idx]
-                self._plastic.w[where_w] = new_w[idx]
-                self._plastic.w0[where_w] = new_w[idx]
+                held = where_w >= 0  # the others are another MPI rank's (it sets them)
+                self._plastic.w[where_w[held]] = new_w[idx][held]
+                self._plastic.w0[where_w[held]] = new_w[idx][held]
             projs[pid] = changed
             return
         projections = list(projs)

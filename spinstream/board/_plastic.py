@@ -432,7 +432,8 @@ def _changer_targets(
             sel = which == ti
             target_w[sel] = blocks.p_of_projection[t.id][index[sel]]
         mine = blocks.p_of_projection[p.id]
-        pending0[slot[mine]] = target_w
+        held = mine >= 0  # and so is its target: the same post neuron, so the same core
+        pending0[slot[mine[held]]] = target_w[held]
 
 
 class PlasticState:
@@ -687,11 +688,17 @@ class PlasticState:
     # ---------------------------------------------------------------- reading, reset
 
     def weights(self, projection: int) -> F64 | None:
-        """Weights of a plastic projection's synapses in the spec's order (None: static)."""
+        """Weights of a plastic projection's synapses in the spec's order (None: static).
+
+        0 for a synapse this MPI rank did not build (another rank's target).
+        """
         index = self._blocks.p_of_projection.get(projection)
         if index is None:
             return None
-        return self.w[index]
+        held = index >= 0
+        w = np.zeros(len(index))
+        w[held] = self.w[index[held]]
+        return w
 
     def reset(self) -> None:
         """Weights back to their initial values; traces, facilitation and histories cleared."""

@@ -1,14 +1,12 @@
-"""A process's share of the rows, decided before any row exists (static networks over MPI).
+"""A process's share of the rows, decided before any row exists (every network over MPI).
 
 Over K MPI processes rank r computes the neuron cores of parts ``r*T .. r*T + T - 1`` of an
-assignment of the cores to K*T parts.  The engine's own assignment (``kernels_c/threads.c``,
-``assign_parts``) is made from the rows, so every rank used to build every row
-and keep its own targets' segments afterwards.  For a network whose synapses are all static
-the assignment is made here instead, before the rows exist, alike on every rank:
+assignment of the cores to K*T parts.  The assignment is made here, before the rows exist,
+alike on every rank:
 
 1. the synapses onto each core are counted in one pass over the projections (a drawn one
    block by block, never whole); a core's cost is its neurons plus its synapses / 64, as
-   the engine's;
+   the engine's (``kernels_c/threads.c``, ``assign_parts``);
 2. the neuron cores, in the order of their neurons, are cut into K contiguous runs of about
    equal cost, one per rank: a drawn projection's blocks (1,024 post neurons each, each
    from its own generator) then mostly fall within one rank, which alone draws them while
@@ -16,9 +14,11 @@ the assignment is made here instead, before the rows exist, alike on every rank:
 3. within each rank its cores (and, on this rank, every source core, which every rank
    draws) go to its T threads as the engine would assign them (``ss_pool_assign``).
 
-Each rank then builds only its own targets' rows (``build_static_blocks(targets=...)``) and
-its pool takes this assignment (``ss_pool_create_owned``).  Results do not depend on the
-assignment (docs/ENGINE.md, "Threads").
+Each rank then builds only its own targets' rows (static ones in C,
+``build_static_blocks(targets=...)``; plastic networks' with ``build_blocks(targets=...)``,
+their plastic and structural state with them) and its pool takes this assignment
+(``ss_pool_create_owned``).  Results do not depend on the assignment (docs/ENGINE.md,
+"Threads").
 """
 
 from __future__ import annotations

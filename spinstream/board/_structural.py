@@ -144,8 +144,11 @@ class StructuralState:
         blocks: BlockTable,
         cores: Sequence[tuple[int, int, int]],
         engine: E.Engine,
+        targets: npt.NDArray[np.bool_] | None = None,
     ) -> None:
-        # cores: per core (population id, index of its first neuron, neurons)
+        # cores: per core (population id, index of its first neuron, neurons); targets (per
+        # core, optional): the cores whose synapses this MPI rank built, the only ones it
+        # rewires (the others' tables stay empty)
         self._spec = spec
         self._blocks = blocks
         n_syn = len(blocks.p_rule)
@@ -186,15 +189,16 @@ class StructuralState:
                 if index is None or len(index) != len(p.pre_index):
                     raise ParameterError(f"{where}: structural synapses must be plastic synapses")
                 _check_same(where, first, sp, sp0)
-                self._count0[index] = sp.count.astype(np.uint16)
+                held = index >= 0  # built here (another MPI rank's targets: not)
+                self._count0[index[held]] = sp.count[held].astype(np.uint16)
                 if sp.partner == "last":
                     any_last = True
-                    seg_pre[blocks.p_seg[index]] = p.pre_index.astype(np.int32)
-                    seg_proj[blocks.p_seg[index]] = r
+                    seg_pre[blocks.p_seg[index[held]]] = p.pre_index[held].astype(np.int32)
+                    seg_proj[blocks.p_seg[index[held]]] = r
                 self._projections[p.id] = []
             per_step, period = rewiring_rate(sp0.f_rew, spec.dt)
             for cid, (pop, lo, n) in enumerate(cores):
-                if pop != post_pop or n == 0:
+                if pop != post_pop or n == 0 or (targets is not None and not targets[cid]):
                     continue
                 self._build_core(cid, lo, n, projs, blocks, stdp_index)
                 sc = self._core_structs[cid]
@@ -354,7 +358,10 @@ class StructuralState:
         if projection not in self._projections:
             return None
         index = self._blocks.p_of_projection[projection]
-        return self.count[index].astype(np.int64)
+        held = index >= 0
+        out = np.zeros(len(index), np.int64)  # 0 where another MPI rank built the synapse
+        out[held] = self.count[index[held]]
+        return out
 
     def slots(self, projection: int, cores: npt.NDArray[np.bool_] | None = None) -> I64 | None:
         """Return each post neuron's slots ``[n_post, s_max]``: potential synapse, or -1.

@@ -76,7 +76,8 @@ class BlockTable:
     p_weight: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     p_delay: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     p_seg: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    # projection id -> plastic index of each of its synapses, in the spec's order
+    # projection id -> plastic index of each of its synapses, in the spec's order (-1: a
+    # synapse not built here, onto another MPI rank's core)
     p_of_projection: dict[int, npt.NDArray[np.int64]] = field(default_factory=dict)
     # words of ``stream`` handed to the engine's threads (their own copies) and dropped
     # here; 0 while ``stream`` holds the rows
@@ -187,8 +188,13 @@ def build_blocks(
     core_gid0: npt.NDArray[np.int64],
     core_n: npt.NDArray[np.int64],
     pop_base: npt.NDArray[np.int64],
+    targets: npt.NDArray[np.bool_] | None = None,
 ) -> BlockTable:
-    """Group every synapse of ``spec`` into blocks and rows, vectorised over all projections."""
+    """Group every synapse of ``spec`` into blocks and rows, vectorised over all projections.
+
+    ``targets`` (per core, optional): build only the synapses onto those cores (an MPI
+    rank's own); ``p_of_projection`` then says -1 for each synapse not built here.
+    """
     n_cores = len(core_gid0)
     projs = [p for p in spec.projections if len(p.pre_index)]
     gid_order = np.argsort(core_gid0, kind="stable")
@@ -214,11 +220,19 @@ def build_blocks(
     # plasticity: rule 0 is static, r + 1 the r-th distinct rule; blocks never mix rules
     rules, rule = assign_rules(spec)
     n_keys = len(rules) + 1
-    n_syn = len(pre_gid)
-    if n_syn and (delay.min() < 1 or delay.max() > MAX_DELAY_STEPS):
+    n_total = len(pre_gid)
+    if n_total and (delay.min() < 1 or delay.max() > MAX_DELAY_STEPS):
         raise EngineError(f"synaptic delays must lie in [1, {MAX_DELAY_STEPS}] steps")
-    src = core_of(pre_gid)
     tgt = core_of(post_gid)
+    kept = np.arange(n_total)  # each built synapse's index among every projection's
+    if targets is not None:
+        if len(targets) != n_cores:
+            raise ValueError(f"targets: {len(targets)} flags for {n_cores} cores")
+        kept = np.flatnonzero(np.asarray(targets, bool)[tgt])
+        pre_gid, post_gid, tgt = pre_gid[kept], post_gid[kept], tgt[kept]
+        weight, delay, rec, rule = weight[kept], delay[kept], rec[kept], rule[kept]
+    n_syn = len(pre_gid)
+    src = core_of(pre_gid)
     src_local = pre_gid - core_gid0[src]
     post_local = post_gid - core_gid0[tgt]
     # row order: source core, source neuron (the row), then target core, rule, target neuron;
@@ -364,8 +378,8 @@ def build_blocks(
     p_seg = np.flatnonzero(seg_plastic)
     stream[seg_offset[p_seg] + 1] = np.arange(len(p_seg), dtype=np.uint32)
     p_index = np.cumsum(plastic) - 1  # plastic synapses numbered in stream order
-    p_orig = np.full(n_syn, -1, np.int64)
-    p_orig[order] = np.where(plastic, p_index, -1)
+    p_orig = np.full(n_total, -1, np.int64)
+    p_orig[kept[order]] = np.where(plastic, p_index, -1)
     p_of_projection: dict[int, npt.NDArray[np.int64]] = {}
     start = 0
     for p in projs:

@@ -256,9 +256,19 @@ class _PopulationMixin:
             runtime.set_parameters(self._spec_id, name, idx, values)
 
     def set(self, **parameters: Any) -> None:
-        """Set parameters of every neuron (numbers, arrays, distributions, f(index))."""
+        """Set parameters of every neuron (numbers, arrays, distributions, f(index)).
+
+        Over several MPI processes a rank sets every cell's parameters, also where it
+        updates none of the cells (every rank holds them all): PyNN's own ``set`` does
+        nothing on a rank without local cells, which lost the input of a controller on rank
+        0 (forwarded to every rank, docs/GUIDE.md) wherever rank 0 updated none of them.
+        """
         with about(self._where):
-            super().set(**parameters)  # type: ignore[misc]
+            self._setting_all = True  # local_size: every cell, for PyNN's set
+            try:
+                super().set(**parameters)  # type: ignore[misc]
+            finally:
+                self._setting_all = False
 
     def set_by_selector(self, selector: Any, parameter: Any, value: Any = None) -> None:
         """SPyNNaker's ``set`` on a subset: ``selector`` is an index, slice, list or mask."""
@@ -421,6 +431,8 @@ class _PopulationMixin:
     @property
     def local_size(self) -> int:
         """Number of cells this MPI process updates."""
+        if getattr(self, "_setting_all", False):  # within set(): see there
+            return int(self.size)
         return len(self.local_cells)
 
     def is_local(self, id: Any) -> bool:
