@@ -424,12 +424,16 @@ int32_t ss_comm_rank(const ss_comm *comm);
 int32_t ss_comm_size(const ss_comm *comm);
 /* Ranks on one node: the collectives of the exchange go through the segment at base that
  * every rank maps (MPI_Win_allocate_shared; rank r's region is rank_bytes from base +
- * r * rank_bytes, a multiple of 64 bytes; every rank zeroes the first 64 bytes of its own
+ * r * rank_bytes, base and rank_bytes multiples of 64 bytes; every rank zeroes the first 64 bytes of its own
  * and the ranks meet before a run) instead of MPI_Allgather; a message wider than one of a
  * region's two buffers goes through MPI.  0, or -1 for a region too small.  ss_comm_shm: 1 when
  * it is in use. */
 int ss_comm_set_shm(ss_comm *comm, void *base, int64_t rank_bytes);
 int32_t ss_comm_shm(const ss_comm *comm);
+/* out[0]: the windows' messages (collectives wider than an agreement's 8 bytes) that went
+ * through the segment since ss_comm_create; out[1]: the collectives made through MPI
+ * (MPI_Allgather and MPI_Allgatherv calls). */
+void ss_comm_collectives(const ss_comm *comm, int64_t *out);
 /* As ss_pool_create, for this rank's share of the cores (comm NULL: one process). */
 ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm);
 /* As ss_pool_create_comm, with the assignment of the cores given by the caller (owner:

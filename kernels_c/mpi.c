@@ -66,6 +66,8 @@ struct ss_comm {
     int64_t shm_rank_bytes; /* each rank's region: a control line, then two buffers */
     int64_t shm_cap;        /* bytes of each buffer */
     int64_t shm_seq;        /* the collectives this rank has made through the segment */
+    int64_t shm_msgs;       /* those of them wider than an agreement (8 bytes): windows' */
+    int64_t mpi_calls;      /* the collectives through MPI (MPI_Allgather, MPI_Allgatherv) */
 };
 
 struct ss_xchg {
@@ -110,7 +112,7 @@ void ss_comm_destroy(ss_comm *c) { free(c); }
  * collectives use in turn.  Every rank zeroes its own control line and the ranks meet
  * before the first collective (Python does both).  0, or -1 for a region too small. */
 int ss_comm_set_shm(ss_comm *c, void *base, int64_t rank_bytes) {
-    if (!base || rank_bytes < 64 + 2 * 64 || rank_bytes % 64) return -1;
+    if (!base || (uintptr_t)base % 64 || rank_bytes < 64 + 2 * 64 || rank_bytes % 64) return -1;
     c->shm = (char *)base;
     c->shm_rank_bytes = rank_bytes;
     c->shm_cap = (rank_bytes - 64) / 2 / 64 * 64;
@@ -119,6 +121,11 @@ int ss_comm_set_shm(ss_comm *c, void *base, int64_t rank_bytes) {
 }
 
 int32_t ss_comm_shm(const ss_comm *c) { return c && c->shm ? 1 : 0; }
+
+void ss_comm_collectives(const ss_comm *c, int64_t *out) {
+    out[0] = c->shm_msgs;
+    out[1] = c->mpi_calls;
+}
 
 static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -167,8 +174,10 @@ int32_t ss_comm_size(const ss_comm *c) { return c ? c->size : 1; }
 static int allgather(ss_comm *c, const void *send, int bytes, void *recv) {
     if (c->shm && bytes <= c->shm_cap) { /* alike on every rank: bytes is */
         shm_allgather(c, send, bytes, recv);
+        c->shm_msgs += bytes > 8;
         return 0;
     }
+    c->mpi_calls++;
     if (c->handle_bytes == 4)
         return ((ag_int)c->allgather)(send, bytes, (int)c->byte_type, recv, bytes,
                                       (int)c->byte_type, (int)c->comm);
@@ -176,8 +185,9 @@ static int allgather(ss_comm *c, const void *send, int bytes, void *recv) {
                                   (void *)(intptr_t)c->byte_type, (void *)(intptr_t)c->comm);
 }
 
-static int allgatherv(const ss_comm *c, const void *send, int bytes, void *recv,
+static int allgatherv(ss_comm *c, const void *send, int bytes, void *recv,
                       const int *counts, const int *displs) {
+    c->mpi_calls++;
     if (c->handle_bytes == 4)
         return ((agv_int)c->allgatherv)(send, bytes, (int)c->byte_type, recv, counts, displs,
                                         (int)c->byte_type, (int)c->comm);

@@ -14,7 +14,8 @@
  * caller: ss_pool_create_owned), a rank keeps the parts rank*T .. rank*T + T - 1, and between phases 2 and 3 thread 0 exchanges the step's
  * spikes with the other ranks (one more barrier), so that phase 3 sees every core's spikes.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/types.h>
@@ -31,8 +32,8 @@
  * one it waited for; yielding did best; sleeping after a few yields (the waits between two
  * threads' halves of a step outlast them often) cost a wake-up of tens of microseconds at
  * such barriers (benchmarks/RESULTS.md).  A thread that waits longer (between runs: Python
- * works, a controller thinks) sleeps.  With more threads than online CPUs it neither spins
- * nor yields for long. */
+ * works, a controller thinks) sleeps.  Where the threads of the node's ranks outnumber the
+ * CPUs this process may run on, it neither spins nor yields for long. */
 #define SS_SPIN 64
 #define SS_YIELD_NS 200000
 
@@ -46,6 +47,12 @@ typedef struct ss_barrier {
     int32_t spin;
     int32_t pad;
 } ss_barrier;
+
+static long usable_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
 
 static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -581,8 +588,12 @@ static int has_rows(const ss_core *c) { return c->rows && c->row_ptr && c->n > 0
 static double runs_of_cores(int32_t n_cores, const double *cost, const uint8_t *is_source,
                             int src, int32_t n_parts, double *load, int32_t *part) {
     double total = 0.0, run = 0.0, most = 0.0;
+    int32_t n = 0, used = 0, last = -1;
     for (int32_t ci = 0; ci < n_cores; ci++)
-        if ((is_source[ci] != 0) == src) total += cost[ci];
+        if ((is_source[ci] != 0) == src) {
+            total += cost[ci];
+            n++;
+        }
     for (int32_t t = 0; t < n_parts; t++) load[t] = 0.0;
     for (int32_t ci = 0; ci < n_cores; ci++) {
         if ((is_source[ci] != 0) != src) continue;
@@ -591,17 +602,20 @@ static double runs_of_cores(int32_t n_cores, const double *cost, const uint8_t *
         run += cost[ci];
         part[ci] = t;
         load[t] += cost[ci];
+        used += t != last;
+        last = t;
     }
     for (int32_t t = 0; t < n_parts; t++)
         if (load[t] > most) most = load[t];
-    return most;
+    /* a part without a core where there are cores enough: no (its thread would only wait) */
+    return used < (n < n_parts ? n : n_parts) ? HUGE_VAL : most;
 }
 
 /* The assignment of the cores to threads.  A core's cost is its neurons plus a share of its
  * incoming synapses (which it adds up while spikes are delivered); sources are balanced on
  * their own, as their draws are a phase of their own.  Each kind goes in runs of
- * consecutive cores (runs_of_cores) unless that leaves the costliest part more than 5 %
- * above the longest-processing-time assignment's (costliest core first, to the least
+ * consecutive cores (runs_of_cores) unless that leaves a part without a core, or the
+ * costliest part more than 5 % above the longest-processing-time assignment's (costliest core first, to the least
  * loaded part; ties to the lowest core and part), as with a few unequal cores.  Runs keep
  * the cores that one thread writes at every step (ss_core's spike pointer and counter, the
  * spike counts of the window) apart from another's: interleaved, neighbouring cores shared
@@ -887,8 +901,11 @@ ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
     pthread_mutex_init(&pl->bar.mu, NULL);
     pthread_cond_init(&pl->bar.cv, NULL);
     pl->bar.n = 1; /* until the workers exist */
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    pl->bar.spin = cpus > 0 && T > cpus ? 0 : SS_SPIN;
+    /* the CPUs this process may run on, shared with the other ranks of its node (all of
+     * them, where they share a segment: kernels_c/mpi.c) */
+    const long cpus = usable_cpus();
+    const long on_node = ss_comm_shm(comm) ? (long)ss_comm_size(comm) : 1;
+    pl->bar.spin = cpus > 0 && (long)T * on_node > cpus ? 0 : SS_SPIN;
     const size_t nc = (size_t)n_cores + 1;
     pl->owner = (int32_t *)calloc(nc, sizeof(int32_t));
     pl->src = (int32_t *)calloc(nc, sizeof(int32_t));

@@ -186,8 +186,16 @@ def case_window_segment(threads: int, rank_bytes: int) -> dict[str, Any]:
         _mpi.SEGMENT_RANK_BYTES = rank_bytes
     chunk = 1.0 if _rank() == 0 else 0.7
     board: dict[str, Any] = {}
-    result, window, _ = asyncio.run(window_run(threads, chunk, current=False, board_out=board))
-    return {**result, "window": np.array(window), "shared": np.array(board["shared_segment"])}
+    result, window, windows = asyncio.run(
+        window_run(threads, chunk, current=False, board_out=board)
+    )
+    return {
+        **result,
+        "window": np.array(window),
+        "windows": np.array(windows),
+        "shared": np.array(board["shared_segment"]),
+        "collectives": np.array(board["collectives"]),
+    }
 
 
 def case_microcircuit(threads: int) -> dict[str, Any]:

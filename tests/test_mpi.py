@@ -439,7 +439,15 @@ def test_ranks_exchange_through_a_shared_segment_or_mpi_alike(
         got = dict(np.load(f"{out}.{r}.npz"))
         assert bool(got["shared"]) is shared
         assert int(got["window"]) == 10
-        same_bits(one, got, skip=("window", "shared"))
+        windows = int(got["windows"])
+        through_segment, through_mpi = (int(x) for x in got["collectives"])
+        if shared:  # every window's slot through the segment, what did not fit through MPI
+            assert through_segment == windows > 0
+            assert through_mpi > windows // 2
+        else:
+            assert through_segment == 0
+            assert through_mpi >= windows > 0
+        same_bits(one, got, skip=("window", "windows", "shared", "collectives"))
 
 
 def test_a_bad_shared_segment_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -92,7 +92,8 @@ async def session_run(
     board_out: dict[str, Any] | None = None,
 ) -> tuple[dict[str, np.ndarray], int, int]:
     """50 ms with input injected twice; the outcome, the window and the windows run
-    (``board_out`` gets whether the board exchanged through a shared segment)."""
+    (``board_out`` gets whether the board exchanged through a shared segment, and how
+    many collectives it made each way)."""
     async with session(threads, chunk, limit) as s:
         pops = build(s, current)
         await s.run(20.0)
@@ -104,6 +105,8 @@ async def session_run(
         board = s.runtime.board
         if board_out is not None:
             board_out["shared_segment"] = board.shared_segment
+            procs = board._procs  # the engine's collectives: through the segment, through MPI
+            board_out["collectives"] = procs.collectives() if procs is not None else (0, 0)
         return outcome(pops), board.window, board.windows_run()
 
 

@@ -455,6 +455,8 @@ def lib() -> ctypes.CDLL:
     dll.ss_comm_set_shm.restype = c_int32
     dll.ss_comm_shm.argtypes = [vp]
     dll.ss_comm_shm.restype = c_int32
+    dll.ss_comm_collectives.argtypes = [vp, POINTER(c_int64)]
+    dll.ss_comm_collectives.restype = None
     dll.ss_comm_destroy.restype = None
     dll.ss_comm_set_digest.argtypes = [vp, c_int64]
     dll.ss_comm_set_digest.restype = None

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import dataclasses
 import functools
+import itertools
 import logging
 import os
 import sys
@@ -72,8 +74,28 @@ def collective_timeout() -> float:
 #: window's spikes and samples that do not fit follow through MPI_Allgatherv).
 SEGMENT_RANK_BYTES = 64 + 2 * 256 * 1024
 
-#: Shared segments of closed boards, by the handle of the communicator they serve.
-_SPARE_SEGMENTS: dict[int, list[Any]] = {}
+
+@dataclasses.dataclass(frozen=True)
+class _Segment:
+    """A shared segment of the exchange: its window, the ranks that map it, each rank's
+    region's size, its serial number (alike on every rank) and its address here."""
+
+    win: Any
+    group: Any
+    rank_bytes: int
+    serial: int
+    base: int
+
+
+#: Shared segments of closed boards (``Processes.close``), for later boards of the same ranks.
+_SPARE_SEGMENTS: list[_Segment] = []
+_SEGMENT_SERIALS = itertools.count()
+
+
+def _bump_serials(serial: int) -> None:
+    """Number this process's next segment above ``serial``."""
+    global _SEGMENT_SERIALS
+    _SEGMENT_SERIALS = itertools.count(serial + 1)
 
 
 def shared_segment_wanted() -> bool:
@@ -209,11 +231,11 @@ class Processes:
             )
         self._base = comm
         self._handle = 0
-        self._win: Any = None  # the shared segment of the exchange (open)
+        self._win: _Segment | None = None  # the shared segment of the exchange (open)
         self.rank: int = comm.Get_rank()
         self.size: int = comm.Get_size()
         self.open()
-        install_abort_hook(self._base)  # not the duplicate: close() frees that one
+        install_abort_hook(MPI.COMM_WORLD)  # not comm: its owner may have freed it
 
     def open(self) -> None:
         """Duplicate the communicator and hand it to the engine, unless that is done.
@@ -243,52 +265,87 @@ class Processes:
             )
         # rank 0's runs end with a flag that stops every rank there: its input goes in
         lib.ss_comm_set_lead(self._handle, 1)
-        self._win = self._open_segment() if shared_segment_wanted() else None
+        self._win = self._open_segment()
 
     def _open_segment(self) -> Any:
         """Map one shared segment for the exchange when every rank is on this node.
 
         Collective.  The engine's collectives then go through it instead of MPI_Allgather
         (``ss_comm_set_shm``: ~0.1 us a round trip between two cores here, against ~3 us for
-        MPICH's MPI_Allgather).  None where the ranks span nodes or the segment cannot be had
-        (every rank then keeps MPI's own; the ranks agree on which).  A segment outlives its
-        board (:meth:`close` keeps it for the next board on the same communicator): freeing
-        it would be collective, and a rank that closes its board on its way to abort must
-        not wait there for the others.
+        MPICH's MPI_Allgather).  None where a rank does not want one (``SPINSTREAM_MPI_SHM``)
+        or the ranks span nodes or the segment cannot be had: every rank then keeps MPI's
+        own, as the ranks agree on it (one allreduce).  A segment outlives its board
+        (:meth:`close` keeps it): freeing it would be collective, and a rank that closes its
+        board on its way to abort must not wait there for the others.  A later board takes a
+        kept one only where every rank offers the same one: the same group of ranks, the
+        same size and the same serial number (agreed when it was made).
         """
         MPI = self._MPI
-        key = int(MPI._handleof(self._base))
-        spare = _SPARE_SEGMENTS.get(key)
-        if spare:  # every rank has one alike: the ranks open and close their boards together
-            win = spare.pop()
+        node = self.comm.Split_type(MPI.COMM_TYPE_SHARED)
+        together = node.Get_size() == self.size
+        node.Free()
+        group = self.comm.Get_group()
+        offer = -2  # no segment here: not wanted, or the ranks span nodes
+        if shared_segment_wanted() and together:
+            fits = [
+                s
+                for s in _SPARE_SEGMENTS
+                if s.rank_bytes == SEGMENT_RANK_BYTES
+                and MPI.Group.Compare(s.group, group) == MPI.IDENT
+            ]
+            offer = max((s.serial for s in fits), default=-1)
+        group.Free()
+        agreed = np.zeros(2, np.int64)
+        self.comm.Allreduce(np.array([offer, -offer], np.int64), agreed, op=MPI.MIN)
+        least, most = int(agreed[0]), -int(agreed[1])
+        if least == -2:
+            return None
+        if least == most >= 0:  # every rank kept this one
+            seg = next(s for s in _SPARE_SEGMENTS if s.serial == least)
+            _SPARE_SEGMENTS.remove(seg)
         else:
-            node = self.comm.Split_type(MPI.COMM_TYPE_SHARED)
-            together = node.Get_size() == self.size
-            node.Free()
-            if not together:  # alike on every rank: each node's ranks see the same split
+            seg = self._new_segment()
+            if seg is None:
                 return None
-            win, why = None, ""
-            try:  # one block, from rank 0: every rank's region at rank * SEGMENT_RANK_BYTES
-                nbytes = SEGMENT_RANK_BYTES * self.size if self.rank == 0 else 0
-                win = MPI.Win.Allocate_shared(nbytes, 1, comm=self.comm)
-            except MPI.Exception as exc:
-                why = str(exc)
-            if not self.comm.allreduce(int(win is not None), op=MPI.MIN):
-                log.info("spinstream: no shared segment for the MPI exchange (%s)", why)
-                if win is not None:
-                    _SPARE_SEGMENTS.setdefault(key, []).append(win)  # not freed: see above
-                return None
-        base = int(win.Shared_query(0)[0].address)
-        ctypes.memset(base + self.rank * SEGMENT_RANK_BYTES, 0, 64)
+        ctypes.memset(seg.base + self.rank * seg.rank_bytes, 0, 64)
         self.comm.Barrier()  # every control line zeroed before any rank writes one
-        if _engine_lib().ss_comm_set_shm(self._handle, ctypes.c_void_p(base), SEGMENT_RANK_BYTES):
+        if _engine_lib().ss_comm_set_shm(self._handle, ctypes.c_void_p(seg.base), seg.rank_bytes):
             raise EngineError("the engine refused the shared segment for the MPI exchange")
-        return win
+        return seg
+
+    def _new_segment(self) -> _Segment | None:
+        """Allocate a segment on every rank (collective); None, alike, where one fails."""
+        MPI = self._MPI
+        win, why = None, ""
+        try:  # one block, from rank 0: every rank's region at rank * SEGMENT_RANK_BYTES
+            nbytes = SEGMENT_RANK_BYTES * self.size if self.rank == 0 else 0
+            win = MPI.Win.Allocate_shared(nbytes, 1, comm=self.comm)
+        except MPI.Exception as exc:
+            why = str(exc)
+        # whether any rank has none, and the serial: above any rank's so far, alike on all
+        got = np.zeros(2, np.int64)
+        mine = np.array([int(win is None), next(_SEGMENT_SERIALS)], np.int64)
+        self.comm.Allreduce(mine, got, op=MPI.MAX)
+        if got[0]:  # a window some ranks have is dropped, not freed (collective)
+            log.info("spinstream: no shared segment for the MPI exchange (%s)", why)
+            return None
+        serial = int(got[1])
+        _bump_serials(serial)
+        base = int(win.Shared_query(0)[0].address)
+        return _Segment(win, self.comm.Get_group(), SEGMENT_RANK_BYTES, serial, base)
 
     @property
     def shared_segment(self) -> bool:
         """Whether the engine's exchange goes through a segment the ranks share (one node)."""
         return bool(self._handle) and bool(_engine_lib().ss_comm_shm(self._handle))
+
+    def collectives(self) -> tuple[int, int]:
+        """The engine's collectives since :meth:`open`: windows' messages through the
+        segment, and every collective through MPI."""
+        out = (ctypes.c_int64 * 2)()
+        if self._handle:
+            _engine_lib().ss_comm_collectives(self._handle, out)
+        return int(out[0]), int(out[1])
 
     @property
     def handle(self) -> int:
@@ -306,9 +363,7 @@ class Processes:
             if not self._MPI.Is_finalized():
                 self.comm.Free()
             if self._win is not None:  # kept, not freed (a collective): _open_segment
-                _SPARE_SEGMENTS.setdefault(int(self._MPI._handleof(self._base)), []).append(
-                    self._win
-                )
+                _SPARE_SEGMENTS.append(self._win)
             self._win = None
 
     def combine(self, values: npt.NDArray[Any], what: str = "a read") -> npt.NDArray[Any]:
