@@ -77,8 +77,11 @@ SEGMENT_RANK_BYTES = 64 + 2 * 256 * 1024
 
 @dataclasses.dataclass(frozen=True)
 class _Segment:
-    """A shared segment of the exchange: its window, the ranks that map it, each rank's
-    region's size, its serial number (alike on every rank) and its address here."""
+    """A shared segment of the exchange.
+
+    Its window, the ranks that map it, each rank's region's size, its serial number (alike
+    on every rank) and its address in this process.
+    """
 
     win: Any
     group: Any
@@ -93,7 +96,7 @@ _SEGMENT_SERIALS = itertools.count()
 
 
 def _bump_serials(serial: int) -> None:
-    """Number this process's next segment above ``serial``."""
+    """Give this process's next segment a serial number above ``serial``."""
     global _SEGMENT_SERIALS
     _SEGMENT_SERIALS = itertools.count(serial + 1)
 
@@ -300,13 +303,14 @@ class Processes:
         least, most = int(agreed[0]), -int(agreed[1])
         if least == -2:
             return None
+        seg: _Segment | None
         if least == most >= 0:  # every rank kept this one
             seg = next(s for s in _SPARE_SEGMENTS if s.serial == least)
             _SPARE_SEGMENTS.remove(seg)
         else:
             seg = self._new_segment()
-            if seg is None:
-                return None
+        if seg is None:
+            return None
         ctypes.memset(seg.base + self.rank * seg.rank_bytes, 0, 64)
         self.comm.Barrier()  # every control line zeroed before any rank writes one
         if _engine_lib().ss_comm_set_shm(self._handle, ctypes.c_void_p(seg.base), seg.rank_bytes):
@@ -326,7 +330,7 @@ class Processes:
         got = np.zeros(2, np.int64)
         mine = np.array([int(win is None), next(_SEGMENT_SERIALS)], np.int64)
         self.comm.Allreduce(mine, got, op=MPI.MAX)
-        if got[0]:  # a window some ranks have is dropped, not freed (collective)
+        if got[0] or win is None:  # a window some ranks have is dropped, not freed
             log.info("spinstream: no shared segment for the MPI exchange (%s)", why)
             return None
         serial = int(got[1])
@@ -340,8 +344,10 @@ class Processes:
         return bool(self._handle) and bool(_engine_lib().ss_comm_shm(self._handle))
 
     def collectives(self) -> tuple[int, int]:
-        """The engine's collectives since :meth:`open`: windows' messages through the
-        segment, and every collective through MPI."""
+        """Count the engine's collectives since :meth:`open`.
+
+        Two numbers: windows' messages through the segment, every collective through MPI.
+        """
         out = (ctypes.c_int64 * 2)()
         if self._handle:
             _engine_lib().ss_comm_collectives(self._handle, out)
