@@ -426,7 +426,7 @@ int32_t ss_comm_size(const ss_comm *comm);
  * every rank maps (MPI_Win_allocate_shared; rank r's region is rank_bytes from base +
  * r * rank_bytes, base and rank_bytes multiples of 64 bytes; every rank zeroes the first 64 bytes of its own
  * and the ranks meet before a run) instead of MPI_Allgather; a message wider than one of a
- * region's two buffers goes through MPI.  0, or -1 for a region too small.  ss_comm_shm: 1 when
+ * region's two buffers goes through MPI.  0, or -1 for a bad region.  ss_comm_shm: 1 when
  * it is in use. */
 int ss_comm_set_shm(ss_comm *comm, void *base, int64_t rank_bytes);
 int32_t ss_comm_shm(const ss_comm *comm);

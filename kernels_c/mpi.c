@@ -110,7 +110,8 @@ void ss_comm_destroy(ss_comm *c) { free(c); }
  * is the rank_bytes from base + r * rank_bytes: a 64-byte control line (the number of the
  * last collective whose message the rank has written, int64), then two buffers that the
  * collectives use in turn.  Every rank zeroes its own control line and the ranks meet
- * before the first collective (Python does both).  0, or -1 for a region too small. */
+ * before the first collective (Python does both).  0, or -1 for a region too small or a
+ * base not aligned to 64 bytes. */
 int ss_comm_set_shm(ss_comm *c, void *base, int64_t rank_bytes) {
     if (!base || (uintptr_t)base % 64 || rank_bytes < 64 + 2 * 64 || rank_bytes % 64) return -1;
     c->shm = (char *)base;

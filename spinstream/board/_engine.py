@@ -464,8 +464,6 @@ def lib() -> ctypes.CDLL:
     dll.ss_comm_set_lead.restype = None
     dll.ss_comm_take_stop.argtypes = [vp]
     dll.ss_comm_take_stop.restype = c_int32
-    dll.ss_pool_create_comm.argtypes = [eng, c_int32, vp]
-    dll.ss_pool_create_comm.restype = vp
     i64p = POINTER(c_int64)
     dll.ss_pool_create_owned.argtypes = [eng, c_int32, vp, POINTER(c_int32)]
     dll.ss_pool_create_owned.restype = vp

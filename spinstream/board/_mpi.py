@@ -234,7 +234,7 @@ class Processes:
             )
         self._base = comm
         self._handle = 0
-        self._win: _Segment | None = None  # the shared segment of the exchange (open)
+        self._segment: _Segment | None = None  # the shared segment of the exchange (open)
         self.rank: int = comm.Get_rank()
         self.size: int = comm.Get_size()
         self.open()
@@ -268,9 +268,9 @@ class Processes:
             )
         # rank 0's runs end with a flag that stops every rank there: its input goes in
         lib.ss_comm_set_lead(self._handle, 1)
-        self._win = self._open_segment()
+        self._segment = self._open_segment()
 
-    def _open_segment(self) -> Any:
+    def _open_segment(self) -> _Segment | None:
         """Map one shared segment for the exchange when every rank is on this node.
 
         Collective.  The engine's collectives then go through it instead of MPI_Allgather
@@ -355,7 +355,7 @@ class Processes:
 
     @property
     def handle(self) -> int:
-        """The engine's ``ss_comm`` (for ``ss_pool_create_comm``)."""
+        """The engine's ``ss_comm`` (for the board's pool, ``ss_pool_create_owned``)."""
         return int(self._handle)
 
     def close(self) -> None:
@@ -368,9 +368,9 @@ class Processes:
             self._handle = 0
             if not self._MPI.Is_finalized():
                 self.comm.Free()
-            if self._win is not None:  # kept, not freed (a collective): _open_segment
-                _SPARE_SEGMENTS.append(self._win)
-            self._win = None
+            if self._segment is not None:  # kept, not freed (a collective): _open_segment
+                _SPARE_SEGMENTS.append(self._segment)
+            self._segment = None
 
     def combine(self, values: npt.NDArray[Any], what: str = "a read") -> npt.NDArray[Any]:
         """Every rank's values bitwise ORed (each gives zeros where it owns nothing); new array.
