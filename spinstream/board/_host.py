@@ -665,7 +665,7 @@ class HostBoard(Board):
         e = self._engine
         old = getattr(self, "_pool_fin", None)
         share = self._share
-        if share is None:  # one process
+        if self._procs is None or share is None:  # one process (over MPI there is a share)
             handle = self._lib.ss_pool_create(ctypes.byref(e), self._threads)
         else:  # the share this rank built its rows for (board/_share.py)
             handle = self._lib.ss_pool_create_owned(
