@@ -26,6 +26,13 @@
 enum ss_model {
 #define SS_MODEL(m) SS_CAT(SS_MODEL_, m),
 #include "models/registry.h"
+
+/* A pause in a spin-wait (threads.c's barriers, mpi.c's shared segment). */
+static inline void ss_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 #undef SS_MODEL
     SS_N_MODELS
 };

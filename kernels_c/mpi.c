@@ -128,12 +128,6 @@ void ss_comm_collectives(const ss_comm *c, int64_t *out) {
     out[1] = c->mpi_calls;
 }
 
-static void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 /* MPI_Allgather of `bytes` from each rank, through the segment: write the message into this
  * collective's buffer, publish its number, wait for every rank's, copy their messages.  A
  * buffer is written again two collectives later, when every rank has published the one in
@@ -151,7 +145,7 @@ static void shm_allgather(ss_comm *c, const void *send, int bytes, void *recv) {
         for (int spin = 0; __atomic_load_n((const int64_t *)theirs, __ATOMIC_ACQUIRE) < n;
              spin++) {
             if (spin < 256)
-                cpu_relax();
+                ss_cpu_relax();
             else
                 sched_yield();
         }

@@ -30,8 +30,8 @@
  * Measured on a loaded 2-vCPU machine (CUBA-40k, 2 threads): long spinning (thousands of
  * pauses) made steps several times slower, as the spinning thread took the core from the
  * one it waited for; yielding did best; sleeping after a few yields (the waits between two
- * threads' halves of a step outlast them often) cost a wake-up of tens of microseconds at
- * such barriers (benchmarks/RESULTS.md).  A thread that waits longer (between runs: Python
+ * threads' halves of a step outlast them often) made CUBA-40k slower, and sleeping at once
+ * as slow as one thread (benchmarks/RESULTS.md).  A thread that waits longer (between runs: Python
  * works, a controller thinks) sleeps.  Where the threads of the node's ranks outnumber the
  * CPUs this process may run on, it neither spins nor yields for long. */
 #define SS_SPIN 64
@@ -52,12 +52,6 @@ static long usable_cpus(void) {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
     return sysconf(_SC_NPROCESSORS_ONLN);
-}
-
-static void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
 }
 
 static int64_t now_ns(void) {
@@ -88,7 +82,7 @@ static void barrier_wait(ss_barrier *b) {
     }
     for (int i = 0; i < b->spin; i++) {
         if (__atomic_load_n(&b->gen, __ATOMIC_ACQUIRE) != gen) return;
-        cpu_relax();
+        ss_cpu_relax();
     }
     /* where threads outnumber the CPUs, a few yields only: the others need the cores */
     const int64_t until = b->spin ? now_ns() + SS_YIELD_NS : 0;
