@@ -22,17 +22,17 @@
 #define SS_CAT_(a, b) a##b
 #define SS_CAT(a, b) SS_CAT_(a, b)
 
-/* Model ids: SS_MODEL_<name>, in the order of kernels_c/models/registry.h. */
-enum ss_model {
-#define SS_MODEL(m) SS_CAT(SS_MODEL_, m),
-#include "models/registry.h"
-
 /* A pause in a spin-wait (threads.c's barriers, mpi.c's shared segment). */
 static inline void ss_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
 }
+
+/* Model ids: SS_MODEL_<name>, in the order of kernels_c/models/registry.h. */
+enum ss_model {
+#define SS_MODEL(m) SS_CAT(SS_MODEL_, m),
+#include "models/registry.h"
 #undef SS_MODEL
     SS_N_MODELS
 };
