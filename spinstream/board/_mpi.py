@@ -27,7 +27,6 @@ import copy
 import ctypes
 import dataclasses
 import functools
-import itertools
 import logging
 import os
 import sys
@@ -92,13 +91,8 @@ class _Segment:
 
 #: Shared segments of closed boards (``Processes.close``), for later boards of the same ranks.
 _SPARE_SEGMENTS: list[_Segment] = []
-_SEGMENT_SERIALS = itertools.count()
-
-
-def _bump_serials(serial: int) -> None:
-    """Give this process's next segment a serial number above ``serial``."""
-    global _SEGMENT_SERIALS
-    _SEGMENT_SERIALS = itertools.count(serial + 1)
+#: The least serial number this process proposes for its next segment.
+_next_serial = 0
 
 
 def shared_segment_wanted() -> bool:
@@ -319,6 +313,7 @@ class Processes:
 
     def _new_segment(self) -> _Segment | None:
         """Allocate a segment on every rank (collective); None, alike, where one fails."""
+        global _next_serial
         MPI = self._MPI
         win, why = None, ""
         try:  # one block, from rank 0: every rank's region at rank * SEGMENT_RANK_BYTES
@@ -328,13 +323,13 @@ class Processes:
             why = str(exc)
         # whether any rank has none, and the serial: above any rank's so far, alike on all
         got = np.zeros(2, np.int64)
-        mine = np.array([int(win is None), next(_SEGMENT_SERIALS)], np.int64)
+        mine = np.array([int(win is None), _next_serial], np.int64)
         self.comm.Allreduce(mine, got, op=MPI.MAX)
         if got[0] or win is None:  # a window some ranks have is dropped, not freed
             log.info("spinstream: no shared segment for the MPI exchange (%s)", why)
             return None
-        serial = int(got[1])
-        _bump_serials(serial)
+        serial = _next_serial = int(got[1])
+        _next_serial += 1
         base = int(win.Shared_query(0)[0].address)
         return _Segment(win, self.comm.Get_group(), SEGMENT_RANK_BYTES, serial, base)
 
