@@ -170,11 +170,8 @@ def case_chunks() -> dict[str, Any]:
 
 
 def case_window(threads: int) -> dict[str, Any]:
-    from tests.test_windows import session_run as window_run
-
-    chunk = 1.0 if _rank() == 0 else 0.7
-    result, window, windows = asyncio.run(window_run(threads, chunk, current=False))
-    return {**result, "window": np.array(window), "windows": np.array(windows)}
+    out = case_window_segment(threads, 0)
+    return {k: v for k, v in out.items() if k not in ("shared", "collectives")}
 
 
 def case_window_segment(threads: int, rank_bytes: int) -> dict[str, Any]:
@@ -427,6 +424,21 @@ def case_reload(mode: str) -> dict[str, Any]:
         sim.end()
 
 
+def _drive_and_record(pop: Any, noise: Any) -> Any:
+    """Poisson noise onto ``pop`` (one weight and delay); record spikes and some v."""
+    drive = sim.Projection(
+        noise,
+        pop,
+        sim.FixedProbabilityConnector(0.1, rng=sim.NumpyRNG(seed=5)),
+        sim.StaticSynapse(weight=0.3, delay=1.3),
+        receptor_type="excitatory",
+    )
+    pop.record("spikes")
+    pop[::150].record("v")
+    noise.record("spikes")
+    return drive
+
+
 def case_static(threads: int) -> dict[str, Any]:
     """See the module docstring (``static T``)."""
     from spinstream.model import DrawnProjectionSpec
@@ -456,16 +468,7 @@ def case_static(threads: int) -> dict[str, Any]:
             sim.StaticSynapse(weight=-0.4, delay=0.2),
             receptor_type="inhibitory",
         )
-        drive = sim.Projection(
-            noise,
-            pop,
-            sim.FixedProbabilityConnector(0.1, rng=sim.NumpyRNG(seed=5)),
-            sim.StaticSynapse(weight=0.3, delay=1.3),
-            receptor_type="excitatory",
-        )
-        pop.record("spikes")
-        pop[::150].record("v")
-        noise.record("spikes")
+        drive = _drive_and_record(pop, noise)
         sim.run(40.0)
         board = sim.state.runtime.board
         spec = sim.state.runtime.spec
@@ -531,16 +534,7 @@ def case_q16(threads: int, chunk: float = 10.0, weight_bits: int = 16) -> dict[s
             sim.StaticSynapse(weight=w_inh, delay=0.2),
             receptor_type="inhibitory",
         )
-        sim.Projection(  # one weight: compact blocks, which stay compact (exact)
-            noise,
-            pop,
-            sim.FixedProbabilityConnector(0.1, rng=sim.NumpyRNG(seed=5)),
-            sim.StaticSynapse(weight=0.3, delay=1.3),
-            receptor_type="excitatory",
-        )
-        pop.record("spikes")
-        pop[::150].record("v")
-        noise.record("spikes")
+        _drive_and_record(pop, noise)  # one weight: compact blocks, which stay compact
         sim.run(30.0)
         sim.run(20.0)
         board = sim.state.runtime.board
