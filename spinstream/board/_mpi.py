@@ -308,7 +308,10 @@ class Processes:
         ctypes.memset(seg.base + self.rank * seg.rank_bytes, 0, 64)
         self.comm.Barrier()  # every control line zeroed before any rank writes one
         if _engine_lib().ss_comm_set_shm(self._handle, ctypes.c_void_p(seg.base), seg.rank_bytes):
-            raise EngineError("the engine refused the shared segment for the MPI exchange")
+            raise EngineError(
+                f"the engine refused the shared segment for the MPI exchange (at "
+                f"{seg.base:#x}, {seg.rank_bytes} bytes a rank): not 64-byte aligned, or too small"
+            )
         return seg
 
     def _new_segment(self) -> _Segment | None:

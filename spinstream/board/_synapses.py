@@ -224,7 +224,7 @@ def build_blocks(
     if n_total and (delay.min() < 1 or delay.max() > MAX_DELAY_STEPS):
         raise EngineError(f"synaptic delays must lie in [1, {MAX_DELAY_STEPS}] steps")
     tgt = core_of(post_gid)
-    kept = np.arange(n_total)  # each built synapse's index among every projection's
+    kept = None  # each built synapse's index among every projection's (None: all of them)
     if targets is not None:
         if len(targets) != n_cores:
             raise ValueError(f"targets: {len(targets)} flags for {n_cores} cores")
@@ -379,7 +379,7 @@ def build_blocks(
     stream[seg_offset[p_seg] + 1] = np.arange(len(p_seg), dtype=np.uint32)
     p_index = np.cumsum(plastic) - 1  # plastic synapses numbered in stream order
     p_orig = np.full(n_total, -1, np.int64)
-    p_orig[kept[order]] = np.where(plastic, p_index, -1)
+    p_orig[order if kept is None else kept[order]] = np.where(plastic, p_index, -1)
     p_of_projection: dict[int, npt.NDArray[np.int64]] = {}
     start = 0
     for p in projs:
