@@ -20,7 +20,8 @@ Cases:
 - ``leader``: rank 0 alone gives input between runs (spikes, a parameter, a current
   source, as a controller or a ZeroMQ client on rank 0 would): the other ranks take it at the
   same step.  ``leader all`` gives it on every rank (one process: the reference), ``leader
-  none`` on none.
+  none`` on none.  ``leader rank0 THINK``: rank 0 sleeps THINK seconds before each input
+  (a controller that thinks); every rank reports the CPU seconds it used meanwhile.
 - ``bridge``: rank 0 serves the ZeroMQ bridge; a client on rank 0 subscribes to spikes and
   injects spikes and sets Poisson rates between runs; every rank runs the same.
 - ``structural``: tests/test_structural.py's network (structural plasticity with STDP and
@@ -72,8 +73,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import resource
 import signal
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -293,21 +296,33 @@ def case_again() -> dict[str, Any]:
     return out
 
 
-def case_leader(mode: str) -> dict[str, Any]:
+def case_leader(mode: str, think: float = 0.0) -> dict[str, Any]:
     sim.setup(timestep=0.1, seed=9)
     net = build(sim)
     exc, inh = net["pops"][0], net["pops"][1]
     gives = mode == "all" or (mode == "rank0" and sim.rank() == 0)
     sim.run(10.0)
+    cpu0, wall0 = _cpu_seconds(), time.perf_counter()
     if gives:
+        time.sleep(think)
         net["inj"].inject_spikes([0, 3, 5])
         inh.set(i_offset=0.4)
     sim.run(10.0)
     if gives:
+        time.sleep(think)
         exc[0:50].set(tau_m=12.0)
         net["inj"].inject_spikes([1], times=[27.5])
     sim.run(10.0)
-    return outcome(net)
+    result = outcome(net)
+    if think > 0:  # CPU seconds this rank used while rank 0 thought, and the wall time
+        result["think_cpu"] = np.array([_cpu_seconds() - cpu0])
+        result["think_wall"] = np.array([time.perf_counter() - wall0])
+    return result
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def case_set_elsewhere(mode: str) -> dict[str, Any]:
@@ -685,7 +700,7 @@ def main(argv: list[str]) -> None:
     elif case == "subscriber":
         result = case_subscriber()
     elif case == "leader":
-        result = case_leader(argv[1])
+        result = case_leader(argv[1], float(argv[2]) if len(argv) > 3 else 0.0)
     elif case == "set_elsewhere":
         result = case_set_elsewhere(argv[1])
     elif case == "bridge":

@@ -249,6 +249,20 @@ def test_input_given_on_rank_0_alone_reaches_every_rank_at_its_step(tmp_path: Pa
     assert any(not np.array_equal(one[k], without[k]) for k in one)
 
 
+def test_ranks_waiting_for_a_thinking_controller_leave_their_cores_free(tmp_path: Path) -> None:
+    """Rank 0's controller thinks 0.75 s twice; rank 1 waits for its next run meanwhile.
+    It used to busy-poll in MPI's broadcast all that time (1 CPU second per second), taking
+    a core from the ranks that work where ranks outnumber cores."""
+    one = case_leader("all")
+    got = ranks(2, "leader", "rank0", "0.75", tmp_path=tmp_path)
+    waited = float(got[1]["think_wall"][0])
+    assert waited >= 1.5
+    # the runs (30 ms of a small network) and the waits' polling: well under a third
+    assert float(got[1]["think_cpu"][0]) < 0.3 * waited, (got[1]["think_cpu"], waited)
+    for k in got:
+        same_bits(one, k, skip=("think_cpu", "think_wall"))
+
+
 def test_a_set_on_rank_0_alone_reaches_cells_rank_0_does_not_update(tmp_path: Path) -> None:
     """PyNN's own ``set`` does nothing on a rank without local cells: a controller on rank 0
     setting a population that lives on rank 1 was lost (the spikes were those without it)."""
