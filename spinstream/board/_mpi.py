@@ -65,7 +65,7 @@ def idle_wait(request: Any, deadline: float | None = None) -> bool:
 
     Polls for :data:`IDLE_SPIN` seconds, then sleeps between polls, the pause doubling
     from 20 us up to :data:`IDLE_PAUSE`: a rank waiting for a controller that thinks for a
-    second uses about 2 % of a core (the polling, then a thousand wake-ups), where polling
+    second uses about 3 % of a core (the polling, then a thousand wake-ups), where polling
     all along would take the whole core (and, with more ranks than cores, take it from the
     ranks that work).  It answers at most :data:`IDLE_PAUSE` late after a long wait.  The
     polling lasts 20 ms, not less, because with MPICH a sleeping rank also holds up the
