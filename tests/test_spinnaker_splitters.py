@@ -42,6 +42,7 @@ def spikes(pop):
 def network(split):
     sim.setup(timestep=1.0)
     sim.set_number_of_neurons_per_core(sim.IF_curr_exp, 50)
+    sim.set_number_of_neurons_per_core(sim.SpikeSourceArray, 100)  # one-core splitter wins
     def extra(splitter, key="splitter_object"):
         return {{"additional_parameters": {{key: splitter}}}} if split else {{}}
     exc = sim.Population(100, sim.IF_curr_exp(), label="exc",
@@ -113,8 +114,8 @@ HIDE = "import _spinstream_hook\n_spinstream_hook._installed = lambda top: False
 
 def _check(res: dict) -> None:  # type: ignore[type-arg]
     plain, split = res["plain"], res["split"]
-    # the split: default 256 per core puts arr on 2 cores, SplitterOneToOneLegacy on one
-    assert plain["cores"] == {"exc": 2, "arr": 2, "poi": 1, "dlg": 1}
+    # the split: 100 per core puts arr on 3 cores, SplitterOneToOneLegacy on one
+    assert plain["cores"] == {"exc": 2, "arr": 3, "poi": 1, "dlg": 1}
     assert split["cores"] == {"exc": 2, "arr": 1, "poi": 1, "dlg": 1}
     assert "arr (1 cores, SplitterOneToOneLegacy)" in split["report"]
     assert "atoms [0, 300)" in split["report"]

@@ -5,8 +5,8 @@ type's vertex.  Here each one either steers the mapping or the board (``seed``,
 ``neurons_per_core`` / ``max_atoms_per_core``, the ``splitter``: :mod:`._splitters`), or
 only tunes SpiNNaker hardware and is checked and then has no effect (documented in
 docs/PYNN.md), or would change the results in a way spinstream does not model and is
-refused.  A name that the cell type does not take
-raises, naming the argument and the population.
+refused.  A name that the cell type does not take raises, naming the argument and the
+population.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pyNN.space import Grid2D, Grid3D
 from spinstream.model import ONE_CORE, SPLITTERS
 from spinstream.pyNN._splitters import given_splitter, resolve_splitter
 
-__all__ = ["apply_extras", "atoms_per_core", "atoms_shape", "per_dimension"]
+__all__ = ["apply_extras", "atoms_per_core", "atoms_shape", "check_extras", "per_dimension"]
 
 
 def _int(value: Any) -> bool:

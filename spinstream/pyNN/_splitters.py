@@ -34,7 +34,14 @@ from typing import Any
 from spinstream.board import MAX_ATOMS_PER_CORE
 from spinstream.model import ONE_CORE, SPLITTERS
 
-__all__ = ["MAX_ONE_CORE", "SPLITTER_NAMES", "one_core_asked", "resolve_splitter"]
+__all__ = [
+    "MAX_ONE_CORE",
+    "SPLITTER_NAMES",
+    "given_splitter",
+    "n_neurons",
+    "one_core_asked",
+    "resolve_splitter",
+]
 
 #: The argument names that give a population its splitter: sPyNNaker 7's ``splitter``, and
 #: ``splitter_object``, the spelling of sPyNNaker's example scripts (7.4.1 itself logs that
