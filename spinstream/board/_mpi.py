@@ -685,6 +685,7 @@ def network_fingerprints(
                     p.size,
                     p.model,
                     p.max_atoms_per_core,
+                    p.splitter,
                     p.placement,
                     p.seed,
                     p.receptors,

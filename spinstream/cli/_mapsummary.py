@@ -43,7 +43,8 @@ def summarise(
     Returns
     -------
     dict
-        JSON-ready: ``machine``, ``populations`` (each with its ``cores``: ``x``, ``y``,
+        JSON-ready: ``machine``, ``populations`` (each with ``splitter``, the sPyNNaker
+        splitter class name it was given or ``None``, and its ``cores``: ``x``, ``y``,
         ``p``, atom slice ``lo``/``hi``, ``key``, ``mask``, ``reaches`` (cores its spikes
         reach), ``synapses`` (into the core), ``synapse_bytes``, ``row_index_bytes``),
         ``routing`` (entries per chip against ``limit``), ``synapses`` and ``summary``.
@@ -81,6 +82,7 @@ def summarise(
                 "label": plan.labels.get(pop.id, pop.label),
                 "model": pop.model,
                 "size": int(pop.size),
+                "splitter": pop.splitter,
                 "reaches": len(reached),
                 "cores": cores,
             }

@@ -55,9 +55,10 @@ def format_report(data: dict[str, Any]) -> str:
     ]
     for pop in data["populations"]:
         cores = pop["cores"]
+        split = f", {pop['splitter']}" if pop.get("splitter") else ""
         lines.append(
-            f"{pop['label']} ({pop['model']}, {pop['size']} neurons, {len(cores)} cores; "
-            f"spikes reach {pop['reaches']} cores)"
+            f"{pop['label']} ({pop['model']}, {pop['size']} neurons, {len(cores)} cores"
+            f"{split}; spikes reach {pop['reaches']} cores)"
         )
         for c in cores:
             lines.append(

@@ -9,10 +9,10 @@ from pacman.model.graphs.application import ApplicationEdge, ApplicationVertex
 from pacman.model.graphs.common import Slice
 from pacman.model.graphs.machine import MachineVertex, SimpleMachineVertex
 from pacman.model.partitioner_interfaces import LegacyPartitionerAPI
-from pacman.model.partitioner_splitters import SplitterFixedLegacy
+from pacman.model.partitioner_splitters import SplitterFixedLegacy, SplitterOneToOneLegacy
 from pacman.model.resources import AbstractSDRAM, ConstantSDRAM
 
-from spinstream.model import NetworkSpec
+from spinstream.model import NetworkSpec, core_atoms, on_one_core
 
 #: The one outgoing edge partition of every population: its spikes.
 PARTITION = "spikes"
@@ -22,6 +22,10 @@ Location = tuple[int, int, int]
 
 class PopulationVertex(ApplicationVertex[MachineVertex], LegacyPartitionerAPI):
     """A population as PACMAN sees it: ``size`` atoms, split into fixed-size slices.
+
+    PACMAN's own splitters do the split: ``SplitterFixedLegacy`` (slices of at most
+    ``max_atoms_per_core``), or ``SplitterOneToOneLegacy`` (one core for every atom) when
+    ``one_core`` is set (sPyNNaker's splitter of that name on the population).
 
     Parameters
     ----------
@@ -35,6 +39,8 @@ class PopulationVertex(ApplicationVertex[MachineVertex], LegacyPartitionerAPI):
         Label for PACMAN's reports and errors.
     locations
         One fixed (x, y, p) per core in atom order, or empty for no constraint.
+    one_core
+        Put every atom on one core (``max_atoms_per_core`` must then be ``n_atoms``).
     """
 
     def __init__(
@@ -44,15 +50,15 @@ class PopulationVertex(ApplicationVertex[MachineVertex], LegacyPartitionerAPI):
         max_atoms_per_core: int,
         label: str,
         locations: Sequence[Location] = (),
+        one_core: bool = False,
     ) -> None:
         # PACMAN's splitters may ask for n_atoms while the base class initialises.
         self.pop_id = pop_id
         self._n_atoms = n_atoms
         self._atoms_per_core = max_atoms_per_core
         self._locations = list(locations)
-        super().__init__(
-            label=label, max_atoms_per_core=max_atoms_per_core, splitter=SplitterFixedLegacy()
-        )
+        splitter = SplitterOneToOneLegacy() if one_core else SplitterFixedLegacy()
+        super().__init__(label=label, max_atoms_per_core=max_atoms_per_core, splitter=splitter)
 
     @property
     def n_atoms(self) -> int:
@@ -88,9 +94,10 @@ def add_network(
         PopulationVertex(
             pop.id,
             int(pop.size),
-            int(pop.max_atoms_per_core),
+            core_atoms(pop),
             pop.label,
             locations.get(pop.id, ()),
+            one_core=on_one_core(pop),
         )
         for pop in spec.populations
     ]

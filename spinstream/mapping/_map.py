@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 
 from spinstream.mapping._pacman import run_pacman
-from spinstream.model import MappingError, MappingPlan, NetworkSpec
+from spinstream.model import SPLITTERS, MappingError, MappingPlan, NetworkSpec
 
 
 def map_network(
@@ -14,7 +14,8 @@ def map_network(
     """Place a network on a virtual SpiNN-5 machine and route its spikes.
 
     Each population becomes one PACMAN application vertex, split into cores of at most
-    ``max_atoms_per_core`` neurons; each distinct (pre, post) pair of populations in
+    ``max_atoms_per_core`` neurons (or, with sPyNNaker's ``SplitterOneToOneLegacy`` as its
+    ``splitter``, put on one core whole); each distinct (pre, post) pair of populations in
     ``spec.projections`` becomes one application edge.  Every core gets a block of
     multicast keys (neuron key = core key | offset of the neuron on the core), and the
     routing tables send each core's keys to every core of its post populations.
@@ -62,6 +63,11 @@ def _check(spec: NetworkSpec, n_boards: int | None) -> None:
             raise MappingError(
                 f"{name}: max_atoms_per_core must be a positive integer, "
                 f"got {pop.max_atoms_per_core!r}"
+            )
+        if pop.splitter is not None and pop.splitter not in SPLITTERS:
+            raise MappingError(
+                f"{name}: splitter {pop.splitter!r} is not one the mapping has; known: "
+                f"{', '.join(sorted(SPLITTERS))} (or None)"
             )
     n_pops = len(spec.populations)
     for proj in spec.projections:

@@ -34,12 +34,19 @@ from spinstream.mapping._machine import (
     resolve_placements,
 )
 from spinstream.mapping._routes import Links, resolve_routes
-from spinstream.model import CoreSlice, MappingError, MappingPlan, NetworkSpec, RoutingEntry
+from spinstream.model import (
+    CoreSlice,
+    MappingError,
+    MappingPlan,
+    NetworkSpec,
+    RoutingEntry,
+    core_atoms,
+)
 
 
 def cores_needed(spec: NetworkSpec) -> list[int]:
-    """Count the cores each population needs, in id order."""
-    return [-(-int(p.size) // int(p.max_atoms_per_core)) for p in spec.populations]
+    """Count the cores each population needs, in id order (its splitter's split)."""
+    return [-(-int(p.size) // core_atoms(p)) for p in spec.populations]
 
 
 def run_pacman(
@@ -91,6 +98,7 @@ def run_pacman(
         width=mapped.width,
         height=mapped.height,
         labels={p.id: p.label for p in spec.populations},
+        splitters={p.id: p.splitter for p in spec.populations if p.splitter is not None},
     )
 
 

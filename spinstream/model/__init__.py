@@ -51,6 +51,10 @@ from spinstream.model._spec import check_weight_bounds as check_weight_bounds
 from spinstream.model._spec import distinct_rules as distinct_rules
 from spinstream.model._spec import first_step_at as first_step_at
 from spinstream.model._spec import spike_stamps as spike_stamps
+from spinstream.model._splitter import ONE_CORE as ONE_CORE
+from spinstream.model._splitter import SPLITTERS as SPLITTERS
+from spinstream.model._splitter import core_atoms as core_atoms
+from spinstream.model._splitter import on_one_core as on_one_core
 
 __all__ = [
     "EXCITATORY",

@@ -55,6 +55,11 @@ class MappingPlan:
         ``(x, y)`` -> that chip's routing table entries.
     n_boards, width, height
         The machine that was used.
+    labels
+        Population id -> its label.
+    splitters
+        Population id -> the sPyNNaker splitter (class name) that split it, for the
+        populations that were given one.
     """
 
     cores: list[CoreSlice]
@@ -65,16 +70,22 @@ class MappingPlan:
     width: int = 8
     height: int = 8
     labels: dict[int, str] = field(default_factory=dict)
+    splitters: dict[int, str] = field(default_factory=dict)
 
     def report(self) -> str:
-        """Readable report: per population its cores (x, y, p), atom slices, keys, masks."""
+        """Readable report: per population its cores (x, y, p), atom slices, keys, masks.
+
+        A population given a sPyNNaker splitter names it after its number of cores.
+        """
         lines = [
             f"machine: {self.n_boards} board(s), {self.width}x{self.height} chips, "
             f"{len(self.cores)} cores used"
         ]
         for pop, ids in sorted(self.pop_cores.items()):
             label = self.labels.get(pop, f"population {pop}")
-            lines.append(f"{label} ({len(ids)} cores)")
+            splitter = self.splitters.get(pop)
+            split = "" if splitter is None else f", {splitter}"
+            lines.append(f"{label} ({len(ids)} cores{split})")
             for cid in ids:
                 c = self.cores[cid]
                 n_routed = len(self.routes.get(cid, ()))

@@ -59,6 +59,10 @@ class PopulationSpec:
         (sPyNNaker's ``virtual_key``): atom ``i`` is key ``virtual_key | i`` in the
         notification database and in incoming 32-bit-key packets, or ``None``: the keys
         the mapping gave its cores.
+    splitter
+        sPyNNaker's splitter of the population, by class name (``"SplitterOneToOneLegacy"``:
+        all its neurons on one core; the names of ``spinstream.model._splitter.SPLITTERS``),
+        or ``None``: slices of at most ``max_atoms_per_core`` neurons.
     receptors
         Only for a composed model (PyNN's ``PointNeuron``): its receptor types, in the order
         of their ring rows; parameters and state of receptor ``r`` are named ``"r.<name>"``.
@@ -76,6 +80,7 @@ class PopulationSpec:
     seed: int | None = None
     receptors: tuple[str, ...] = ()
     virtual_key: int | None = None
+    splitter: str | None = None
 
 
 @dataclass(frozen=True)

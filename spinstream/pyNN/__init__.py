@@ -60,6 +60,7 @@ from spinstream.pyNN._populations import ID
 from spinstream.pyNN._projections import Connection
 from spinstream.pyNN._recording import Recorder as Recorder
 from spinstream.pyNN._sources import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource
+from spinstream.pyNN._splitters import one_core_asked as one_core_asked
 from spinstream.pyNN._state import StaleObjectError
 from spinstream.pyNN._state import check_delay_bounds as check_delay_bounds
 from spinstream.pyNN._state import check_views as check_views

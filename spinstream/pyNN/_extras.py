@@ -2,10 +2,11 @@
 
 sPyNNaker passes ``Population(..., additional_parameters={...}, **kwargs)`` to the cell
 type's vertex.  Here each one either steers the mapping or the board (``seed``,
-``neurons_per_core`` / ``max_atoms_per_core``), or only tunes SpiNNaker hardware and is
-checked and then has no effect (documented in docs/PYNN.md), or would change the results in
-a way spinstream does not model and is refused.  A name that the cell type does not take
-raises, naming the argument and the population.
+``neurons_per_core`` / ``max_atoms_per_core``, the ``splitter``: :mod:`._splitters`), or
+only tunes SpiNNaker hardware and is checked and then has no effect (documented in
+docs/PYNN.md), or would change the results in a way spinstream does not model and is
+refused.  A name that the cell type does not take raises, naming the argument and the
+population.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from typing import Any
 
 from pyNN.space import Grid2D, Grid3D
 
-__all__ = ["apply_extras", "atoms_per_core", "atoms_shape", "per_dimension"]
+from spinstream.model import ONE_CORE, SPLITTERS
+from spinstream.pyNN._splitters import given_splitter, resolve_splitter
+
+__all__ = ["apply_extras", "atoms_per_core", "atoms_shape", "check_extras", "per_dimension"]
 
 
 def _int(value: Any) -> bool:
@@ -113,6 +117,7 @@ _NEURON = frozenset(
         "neurons_per_core",
         "max_atoms_per_core",
         "splitter",
+        "splitter_object",
         "n_steps_per_timestep",
         "n_synapse_cores",
         "allow_delay_extensions",
@@ -124,11 +129,10 @@ _NEURON = frozenset(
         "max_expected_summed_weight",
     }
 )
-_POISSON = frozenset(
-    {"seed", "neurons_per_core", "max_atoms_per_core", "splitter", "n_colour_bits", "max_rate"}
-)
-_ARRAY = frozenset({"neurons_per_core", "max_atoms_per_core", "splitter", "n_colour_bits"})
-_INJECTOR = frozenset({"neurons_per_core", "max_atoms_per_core", "splitter", "virtual_key"})
+_SPLIT = frozenset({"neurons_per_core", "max_atoms_per_core", "splitter", "splitter_object"})
+_POISSON = _SPLIT | {"seed", "n_colour_bits", "max_rate"}
+_ARRAY = _SPLIT | {"n_colour_bits"}
+_INJECTOR = _SPLIT | {"virtual_key"}
 
 
 def _allowed(celltype: Any) -> frozenset[str]:
@@ -155,6 +159,50 @@ def _virtual_key(value: Any, size: int, where: str) -> int:
     return int(value)
 
 
+def check_extras(celltype: Any, size: int, where: str, extras: Mapping[str, Any]) -> str | None:
+    """Check the names of ``extras`` and its splitter; return the splitter's class name.
+
+    Runs before a population is made too (so that a refused splitter leaves no half-made
+    population in the network).  A splitter that puts the population on one core refuses a
+    ``neurons_per_core`` / ``max_atoms_per_core`` below its size, which it would override.
+
+    Raises
+    ------
+    TypeError
+        A name the cell type does not take.
+    ValueError
+        A splitter that cannot be honoured, or that contradicts ``neurons_per_core``.
+    """
+    allowed = _allowed(celltype)
+    for name in extras:
+        if name not in allowed:
+            raise TypeError(
+                f"{where}: {type(celltype).__name__} takes no argument {name!r} "
+                f"(sPyNNaker's arguments for it: {', '.join(sorted(allowed))})"
+            )
+    given = given_splitter(extras, where)
+    if given is None:
+        return None
+    arg, value = given
+    splitter = resolve_splitter(value, celltype, size, where, arg)
+    if splitter is not None and SPLITTERS[splitter] == ONE_CORE:
+        for name in ("neurons_per_core", "max_atoms_per_core"):
+            if extras.get(name) is None:
+                continue
+            limit = math.prod(_as_tuple(per_dimension(extras[name], where, name)))
+            if limit < size:
+                raise ValueError(
+                    f"{where}: {arg}={splitter} puts all {size} neurons on one core, but "
+                    f"{name}={extras[name]!r} asks for at most {limit} per core; give one "
+                    "of them"
+                )
+    return splitter
+
+
+def _as_tuple(v: int | tuple[int, ...]) -> tuple[int, ...]:
+    return v if isinstance(v, tuple) else (v,)
+
+
 def apply_extras(pop: Any, extras: Mapping[str, Any]) -> None:
     """Check sPyNNaker's extra arguments of ``pop`` and apply the ones that mean something.
 
@@ -163,17 +211,14 @@ def apply_extras(pop: Any, extras: Mapping[str, Any]) -> None:
     TypeError
         A name the cell type does not take (naming it, the population and the valid names).
     ValueError
-        A value out of range, a ``splitter`` object, or ``n_steps_per_timestep != 1``.
+        A value out of range, a splitter spinstream cannot honour (or one that puts the
+        population on one core beside a smaller ``neurons_per_core``), or
+        ``n_steps_per_timestep != 1``.
     """
     where = f"Population {pop.label!r}"
-    allowed = _allowed(pop.celltype)
-    for name in extras:
-        if name not in allowed:
-            raise TypeError(
-                f"{where}: {type(pop.celltype).__name__} takes no argument {name!r} "
-                f"(sPyNNaker's arguments for it: {', '.join(sorted(allowed))})"
-            )
+    splitter = check_extras(pop.celltype, pop.size, where, extras)
     spec = pop._spec
+    spec.splitter = splitter
     for name, value in extras.items():
         if name in ("neurons_per_core", "max_atoms_per_core"):
             if value is not None:
@@ -186,13 +231,8 @@ def apply_extras(pop: Any, extras: Mapping[str, Any]) -> None:
         elif name == "virtual_key":
             if value is not None:
                 spec.virtual_key = _virtual_key(value, spec.size, where)
-        elif name == "splitter":
-            if value is not None:
-                raise ValueError(
-                    f"{where}: splitter={value!r}: sPyNNaker's splitter objects are not "
-                    "supported; spinstream splits a population into cores of at most "
-                    "max_atoms_per_core neurons (set_max_atoms_per_core)"
-                )
+        elif name in ("splitter", "splitter_object"):
+            pass  # checked by check_extras, kept in spec.splitter
         elif name == "n_steps_per_timestep":
             if value != 1:
                 raise ValueError(

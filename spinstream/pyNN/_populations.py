@@ -24,6 +24,7 @@ from spinstream.model import (
     ParameterValueError,
     PopulationSpec,
     check_parameter,
+    on_one_core,
     spike_stamps,
 )
 from spinstream.pyNN import _cells
@@ -34,8 +35,9 @@ from spinstream.pyNN._errors import (
     about,
     removed,
 )
-from spinstream.pyNN._extras import apply_extras, atoms_per_core, atoms_shape
+from spinstream.pyNN._extras import apply_extras, atoms_per_core, atoms_shape, check_extras
 from spinstream.pyNN._recording import Recorder
+from spinstream.pyNN._splitters import n_neurons
 from spinstream.pyNN._state import StaleObjectError, check_network
 from spinstream.recording import neo as _neo
 
@@ -677,6 +679,11 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
                 f"Population {label!r}: size must be a whole number of neurons (or a tuple of "
                 f"them), got {size!r}"
             )
+        if self.additional_parameters and not isinstance(cellclass, type):
+            # before the population joins the network: a refused splitter leaves nothing
+            check_extras(
+                cellclass, n_neurons(size), f"Population {label!r}", self.additional_parameters
+            )
         common.Population.__init__(
             self, size, cellclass, cellparams, structure, dict(initial_values or {}), label
         )
@@ -793,6 +800,11 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
         n = atoms_per_core(
             max_atoms_per_core, self._where, "max_atoms_per_core", atoms_shape(self)
         )
+        if on_one_core(self._spec) and n < self.size:
+            raise ValueError(
+                f"{self._where}: max_atoms_per_core={max_atoms_per_core!r} would split it, but "
+                f"its splitter {self._spec.splitter} puts all {self.size} neurons on one core"
+            )
         self._change_mapping(max_atoms_per_core=n)
 
     def add_placement_constraint(self, x: int, y: int, p: int | None = None) -> None:

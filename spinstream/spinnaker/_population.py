@@ -5,7 +5,8 @@
 * ``additional_parameters={...}`` and extra keywords (``seed=``, ``neurons_per_core=``,
   ``n_synapse_cores=``, ...) go to :func:`spinstream.pyNN._extras.apply_extras`.
 * Populations made after ``set_number_of_neurons_per_core(type, n)`` get ``n`` neurons per
-  core unless they say otherwise.
+  core unless they say otherwise (``neurons_per_core=``, or a splitter that puts them on
+  one core: sPyNNaker's ``SplitterOneToOneLegacy``).
 * ``gsyn_exc`` / ``gsyn_inh`` on current-based cells: on ``IF_curr_exp`` and
   ``IF_curr_alpha`` the synaptic current (the data of ``isyn_exc`` / ``isyn_inh``, nA); on
   ``IF_curr_delta`` the summed weight of the spikes that arrived in each step (mV, the jump
@@ -22,7 +23,7 @@ from pyNN.standardmodels import StandardCellType
 
 import spinstream.pyNN as _sim
 from spinstream.board import describe_model
-from spinstream.pyNN import Recorder, RecordingError
+from spinstream.pyNN import Recorder, RecordingError, one_core_asked
 from spinstream.spinnaker._control import neurons_per_core_for
 
 __all__ = ["Population", "SpiNNakerRecorder"]
@@ -167,8 +168,10 @@ class Population(_sim.Population):  # type: ignore[misc]
     additional_parameters, additional_kwargs
         sPyNNaker's extra arguments, merged (see docs/PYNN.md): ``seed`` seeds this
         population's board generators, ``neurons_per_core`` / ``max_atoms_per_core`` bound
-        its cores; hardware tuning (``n_synapse_cores``, ``spikes_per_second``, ...) is
-        checked and has no effect; unknown names raise.
+        its cores, ``splitter`` (or ``splitter_object``) takes sPyNNaker's splitter objects
+        whose split the board makes (:mod:`spinstream.pyNN._splitters`); hardware tuning
+        (``n_synapse_cores``, ``spikes_per_second``, ...) is checked and has no effect;
+        unknown names raise.
     """
 
     _recorder_class = SpiNNakerRecorder
@@ -199,7 +202,10 @@ class Population(_sim.Population):  # type: ignore[misc]
             initial_values = {**given, **(initial_values or {})}
         extras = dict(additional_parameters or {})
         extras.update(additional_kwargs)
-        if "neurons_per_core" not in extras and "max_atoms_per_core" not in extras:
+        # A splitter that puts the population on one core overrides the class's setting
+        # (sPyNNaker's SplitterOneToOneLegacy ignores it), as neurons_per_core= does.
+        explicit = "neurons_per_core" in extras or "max_atoms_per_core" in extras
+        if not explicit and not one_core_asked(extras):
             per_type = neurons_per_core_for(cellclass)
             if per_type is not None:
                 extras["neurons_per_core"] = per_type

@@ -1,0 +1,1 @@
+"""sPyNNaker's ``spynnaker.pyNN.extra_algorithms``: :mod:`.splitter_components` only."""
