@@ -175,6 +175,11 @@ def build(
     native_rng
         Draw connectivity with ``sim.NativeRNG`` (spinstream's fast generators; must be
         False on backends without it for FixedTotalNumberConnector, such as pyNN.nest).
+        False: every projection draws its connections, its weights and its delays from a
+        ``NumpyRNG`` of its own (seeded from ``seed``), so that spinstream and pyNN.nest
+        build the same network synapse for synapse (PyNN 0.13 draws synapse parameters
+        from a copy of their RNG, so one RNG shared by connectors and parameters gives
+        each simulator a different network).
 
     Returns
     -------
@@ -188,7 +193,13 @@ def build(
     if background not in ("poisson", "dc"):
         raise ValueError(f"microcircuit: background must be 'poisson' or 'dc', got {background!r}")
     dt = sim.get_time_step()
-    rng: Any = sim.NativeRNG(seed=seed) if native_rng else sim.NumpyRNG(seed=seed)
+    native = sim.NativeRNG(seed=seed) if native_rng else None
+    streams = iter(range(1, 1_000_000))
+
+    def new_rng() -> Any:
+        """The shared native RNG, or a NumpyRNG of its own for each connector/parameter."""
+        return native if native is not None else sim.NumpyRNG(seed=seed * 1000 + next(streams))
+
     init_rng = sim.NumpyRNG(seed=seed + 1)
 
     sizes = np.maximum(np.round(FULL_SIZES * scale).astype(np.int64), 1)
@@ -225,12 +236,12 @@ def build(
         sd = abs(mean) * W_REL_SD
         low, high = (0.0, math.inf) if mean > 0 else (-math.inf, 0.0)
         return sim.RandomDistribution(
-            "normal_clipped", mu=mean, sigma=sd, low=low, high=high, rng=rng
+            "normal_clipped", mu=mean, sigma=sd, low=low, high=high, rng=new_rng()
         )
 
     def delays(mean: float) -> Any:
         return sim.RandomDistribution(
-            "normal_clipped", mu=mean, sigma=mean * DELAY_REL_SD, low=dt, high=math.inf, rng=rng
+            "normal_clipped", mu=mean, sigma=mean * DELAY_REL_SD, low=dt, high=math.inf, rng=new_rng()
         )
 
     projections = []
@@ -243,7 +254,7 @@ def build(
                 weight=weights(float(w_matrix[t, s])), delay=delays(DELAY_E if exc else DELAY_I)
             )
             conn = sim.FixedTotalNumberConnector(
-                int(n_syn[t, s]), allow_self_connections=True, with_replacement=True, rng=rng
+                int(n_syn[t, s]), allow_self_connections=True, with_replacement=True, rng=new_rng()
             )
             projections.append(
                 sim.Projection(
@@ -296,7 +307,9 @@ def build(
         for t, target in enumerate(POPULATIONS):
             if n_th_syn[t] == 0:
                 continue
-            conn = sim.FixedTotalNumberConnector(int(n_th_syn[t]), with_replacement=True, rng=rng)
+            conn = sim.FixedTotalNumberConnector(
+                int(n_th_syn[t]), with_replacement=True, rng=new_rng()
+            )
             syn = sim.StaticSynapse(weight=weights(float(w_ext)), delay=delays(DELAY_E))
             projections.append(
                 sim.Projection(
