@@ -159,6 +159,24 @@ def main() -> None:
             f"{args.simulators[1]} / {args.simulators[0]} per round: simulation "
             f"{spread(ratios, '{:.1f}')}x, set-up {spread(setup, '{:.1f}')}x"
         )
+        if args.vary_seed and args.rounds > 1:
+            paired_differences(args.simulators, a, b)
+
+
+def paired_differences(names: list[str], a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
+    """Print the mean over seeds of each population's rate difference and its standard error.
+
+    With ``--rng numpy`` both simulators run the same network for each seed, so the
+    difference per seed is the input's draw alone; its mean over seeds estimates a
+    systematic offset between the simulators, the standard error says how well.
+    """
+    print(f"\n{names[0]} - {names[1]}, paired by seed: mean difference (standard error)")
+    for name in POPULATIONS:
+        d = [x["rates"][name] - y["rates"][name] for x, y in zip(a, b, strict=True)]
+        ref = statistics.mean(y["rates"][name] for y in b)
+        mean, se = statistics.mean(d), statistics.stdev(d) / len(d) ** 0.5
+        rel = f"{100 * mean / ref:+.1f} % ({100 * se / ref:.1f} %)" if ref > 0 else ""
+        print(f"{name:>10} {mean:+.3f} ({se:.3f}) Hz  {rel}")
 
 
 if __name__ == "__main__":
