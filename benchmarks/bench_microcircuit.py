@@ -7,7 +7,9 @@ Each round runs ``examples/microcircuit/microcircuit.py --json`` once on each si
 an order that alternates from round to round, each in a fresh process: spinstream with this
 interpreter, NEST with the reference simulators' (``SPINSTREAM_REFSIM``, default
 ``<repo>/.refsim``; see tests/refsim.py).  Both build the same PyNN model (same sizes and
-synapse numbers; each draws its own random connectivity) and run ``--warmup`` + ``--tstop``
+synapse numbers; each draws its own random connectivity, unless ``--rng numpy``: then both
+draw the same network from the seed, and ``--background frozen`` gives both the same input
+spikes too) and run ``--warmup`` + ``--tstop``
 ms on ``--threads`` threads.  Printed: per-population rates (medians over rounds) of both
 beside the published full-scale ones, set-up time (build, connect and the first step),
 simulation wall time per biological second, and peak RSS per synapse (peak resident memory
@@ -36,8 +38,8 @@ POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 PUBLISHED = (0.91, 2.99, 4.39, 5.89, 7.72, 8.64, 1.12, 7.85)  # NEST 3.10, full scale
 
 
-def run_once(simulator: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Run the example once in a fresh process; return its JSON result."""
+def run_once(simulator: str, args: argparse.Namespace, seed: int) -> dict[str, Any]:
+    """Run the example once in a fresh process with ``seed``; return its JSON result."""
     cmd_args = [
         str(SCRIPT),
         "--json",
@@ -54,10 +56,12 @@ def run_once(simulator: str, args: argparse.Namespace) -> dict[str, Any]:
         "--background",
         args.background,
         "--seed",
-        str(args.seed),
+        str(seed),
     ]
     if args.k_scale is not None:
         cmd_args += ["--k-scale", str(args.k_scale)]
+    if args.rng is not None:
+        cmd_args += ["--rng", args.rng]
     if simulator == "nest":
         exe, env = str(python_executable()), subprocess_env()
         cmd = [exe, "-W", "ignore", *cmd_args]
@@ -85,9 +89,22 @@ def main() -> None:
     parser.add_argument("--tstop", type=float, default=500.0, help="recorded time, ms")
     parser.add_argument("--warmup", type=float, default=100.0, help="ms before recording")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--background", choices=["poisson", "dc"], default="poisson")
+    parser.add_argument("--background", choices=["poisson", "dc", "frozen"], default="poisson")
+    parser.add_argument(
+        "--rng",
+        choices=["native", "numpy"],
+        default=None,
+        help="connectivity RNG (default: native on spinstream, numpy on NEST); numpy on both "
+        "builds the same network on both from one seed",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=55)
+    parser.add_argument(
+        "--vary-seed",
+        action="store_true",
+        help="round r runs seed + r (both simulators the same seed): the spread is then the "
+        "network's and the input's from seed to seed, not the machine's only",
+    )
     parser.add_argument("--simulators", nargs="+", default=["spinstream", "nest"])
     args = parser.parse_args()
 
@@ -95,7 +112,7 @@ def main() -> None:
     for r in range(args.rounds):
         order = args.simulators if r % 2 == 0 else args.simulators[::-1]
         for sim in order:
-            res = run_once(sim, args)
+            res = run_once(sim, args, args.seed + r if args.vary_seed else args.seed)
             results[sim].append(res)
             print(
                 f"round {r + 1} {sim}: set-up {res['setup_s']:.1f} s, "
@@ -109,7 +126,10 @@ def main() -> None:
         f"{first['neurons']} neurons, {first['synapses']:,} recurrent synapses + "
         f"{first['background_synapses']:,} background; {args.background} background, "
         f"{args.threads} thread(s), {args.warmup:g} + {args.tstop:g} ms; "
-        f"{args.rounds} alternating rounds, median (min-max); machine shared with other work"
+        f"{args.rounds} alternating rounds"
+        f"{f' (seeds {args.seed}..{args.seed + args.rounds - 1})' if args.vary_seed else ''}"
+        f"{f', {args.rng} RNG on both' if args.rng else ''}, median (min-max); "
+        "machine shared with other work"
     )
     header = f"{'population':>10} {'published':>10}" + "".join(
         f" {s + ' (Hz)':>22}" for s in args.simulators
@@ -139,6 +159,24 @@ def main() -> None:
             f"{args.simulators[1]} / {args.simulators[0]} per round: simulation "
             f"{spread(ratios, '{:.1f}')}x, set-up {spread(setup, '{:.1f}')}x"
         )
+        if args.vary_seed and args.rounds > 1:
+            paired_differences(args.simulators, a, b)
+
+
+def paired_differences(names: list[str], a: list[dict[str, Any]], b: list[dict[str, Any]]) -> None:
+    """Print the mean over seeds of each population's rate difference and its standard error.
+
+    With ``--rng numpy`` both simulators run the same network for each seed, so the
+    difference per seed is the input's draw alone; its mean over seeds estimates a
+    systematic offset between the simulators, the standard error says how well.
+    """
+    print(f"\n{names[0]} - {names[1]}, paired by seed: mean difference (standard error)")
+    for name in POPULATIONS:
+        d = [x["rates"][name] - y["rates"][name] for x, y in zip(a, b, strict=True)]
+        ref = statistics.mean(y["rates"][name] for y in b)
+        mean, se = statistics.mean(d), statistics.stdev(d) / len(d) ** 0.5
+        rel = f"{100 * mean / ref:+.1f} % ({100 * se / ref:.1f} %)" if ref > 0 else ""
+        print(f"{name:>10} {mean:+.3f} ({se:.3f}) Hz  {rel}")
 
 
 if __name__ == "__main__":

@@ -43,13 +43,28 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--tstop", type=float, default=1000.0, help="recorded time, ms")
     parser.add_argument("--warmup", type=float, default=100.0, help="time before, ms")
     parser.add_argument("--dt", type=float, default=0.1, help="time step, ms")
-    parser.add_argument("--background", choices=["poisson", "dc"], default="poisson")
+    parser.add_argument(
+        "--background",
+        choices=["poisson", "dc", "frozen"],
+        default="poisson",
+        help="poisson; dc; frozen: Poisson trains drawn in advance, the same on every simulator",
+    )
     parser.add_argument("--thalamus", action="store_true", help="thalamic pulse at 700 ms")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=55)
+    parser.add_argument(
+        "--rng",
+        choices=["native", "numpy"],
+        default=None,
+        help="connectivity RNG: native (spinstream's default, fast) or numpy (NEST's only "
+        "choice; the same seed then builds the same network on both simulators)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args(argv)
 
+    rng = args.rng or ("numpy" if args.simulator == "nest" else "native")
+    if args.simulator == "nest" and rng == "native":
+        parser.error("--rng native: pyNN.nest has no native FixedTotalNumberConnector")
     if args.simulator == "nest":
         import pyNN.nest as sim
 
@@ -70,7 +85,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         thalamus=args.thalamus,
         thalamus_start=args.warmup + 700.0,
         seed=args.seed,
-        native_rng=args.simulator == "spinstream",
+        native_rng=rng == "native",
+        frozen_duration=args.warmup + args.tstop,
     )
     net.record_spikes()
     # The first step makes both simulators finish their set-up (NEST: connection
@@ -87,6 +103,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     result: dict[str, object] = {
         "simulator": args.simulator,
         "scale": args.scale,
+        "seed": args.seed,
+        "rng": rng,
         "neurons": sum(net.sizes.values()),
         "synapses": net.synapses,
         "background_synapses": net.background_synapses,

@@ -151,6 +151,7 @@ def build(
     thalamus_rate: float = 120.0,
     seed: int = 55,
     native_rng: bool = True,
+    frozen_duration: float = 1000.0,
 ) -> Microcircuit:
     """Build the microcircuit in the current simulation of ``sim`` (after ``sim.setup``).
 
@@ -165,8 +166,14 @@ def build(
         DC compensation as the published model does.
     background
         ``"poisson"`` (every neuron gets ``K_EXT`` independent 8 Hz Poisson inputs, as one
-        Poisson source of ``K_EXT x 8`` Hz through one synapse) or ``"dc"`` (their mean
-        current).
+        Poisson source of ``K_EXT x 8`` Hz through one synapse), ``"dc"`` (their mean
+        current) or ``"frozen"``: the same Poisson input drawn here in advance (numpy's
+        RandomState of ``seed + 2``: a Poisson number of spikes in every step from the second to
+        ``frozen_duration``) and played by a ``SpikeSourceArray``, so that every simulator
+        gets the same background spikes.  Each spike lies a quarter step before the end
+        of its step, where NEST's spike generator (pyNN.nest sets ``precise_times``) and
+        spinstream (which rounds to the nearest step) both put it in that step; a time on
+        the grid itself may land a rounding error after it in NEST, one step late.
     thalamus
         Add the thalamic population (Poisson cells firing at ``thalamus_rate`` Hz for
         ``thalamus_duration`` ms from ``thalamus_start`` ms).
@@ -175,6 +182,13 @@ def build(
     native_rng
         Draw connectivity with ``sim.NativeRNG`` (spinstream's fast generators; must be
         False on backends without it for FixedTotalNumberConnector, such as pyNN.nest).
+        False: every projection draws its connections, its weights and its delays from a
+        ``NumpyRNG`` of its own (seeded from ``seed``), so that spinstream and pyNN.nest
+        build the same network synapse for synapse (PyNN 0.13 draws synapse parameters
+        from a copy of their RNG, so one RNG shared by connectors and parameters gives
+        each simulator a different network).
+    frozen_duration
+        Length (ms) of the frozen background trains (``background="frozen"`` only).
 
     Returns
     -------
@@ -185,10 +199,20 @@ def build(
     k_scale = scale if k_scale is None else k_scale
     if not 0.0 < k_scale <= 1.0:
         raise ValueError(f"microcircuit: k_scale must be in (0, 1], got {k_scale!r}")
-    if background not in ("poisson", "dc"):
-        raise ValueError(f"microcircuit: background must be 'poisson' or 'dc', got {background!r}")
+    if background not in ("poisson", "dc", "frozen"):
+        raise ValueError(
+            f"microcircuit: background must be 'poisson', 'dc' or 'frozen', got {background!r}"
+        )
+    if background == "frozen" and not frozen_duration > 0.0:
+        raise ValueError(f"microcircuit: frozen_duration must be > 0 ms, got {frozen_duration!r}")
     dt = sim.get_time_step()
-    rng: Any = sim.NativeRNG(seed=seed) if native_rng else sim.NumpyRNG(seed=seed)
+    native = sim.NativeRNG(seed=seed) if native_rng else None
+    streams = iter(range(1, 1_000_000))
+
+    def new_rng() -> Any:
+        """The shared native RNG, or a NumpyRNG of its own for each connector/parameter."""
+        return native if native is not None else sim.NumpyRNG(seed=seed * 1000 + next(streams))
+
     init_rng = sim.NumpyRNG(seed=seed + 1)
 
     sizes = np.maximum(np.round(FULL_SIZES * scale).astype(np.int64), 1)
@@ -206,7 +230,7 @@ def build(
     in_degree = full_k / FULL_SIZES[:, None]
     root = math.sqrt(k_scale)
     dc = 1e-3 * tau * ((1.0 - root) * w_matrix * in_degree) @ FULL_SCALE_RATES
-    if background == "poisson":
+    if background != "dc":
         dc += 1e-3 * tau * BG_RATE * w_ext * K_EXT * (1.0 - root)
     else:
         dc += 1e-3 * tau * BG_RATE * w_ext * K_EXT
@@ -225,12 +249,17 @@ def build(
         sd = abs(mean) * W_REL_SD
         low, high = (0.0, math.inf) if mean > 0 else (-math.inf, 0.0)
         return sim.RandomDistribution(
-            "normal_clipped", mu=mean, sigma=sd, low=low, high=high, rng=rng
+            "normal_clipped", mu=mean, sigma=sd, low=low, high=high, rng=new_rng()
         )
 
     def delays(mean: float) -> Any:
         return sim.RandomDistribution(
-            "normal_clipped", mu=mean, sigma=mean * DELAY_REL_SD, low=dt, high=math.inf, rng=rng
+            "normal_clipped",
+            mu=mean,
+            sigma=mean * DELAY_REL_SD,
+            low=dt,
+            high=math.inf,
+            rng=new_rng(),
         )
 
     projections = []
@@ -243,7 +272,7 @@ def build(
                 weight=weights(float(w_matrix[t, s])), delay=delays(DELAY_E if exc else DELAY_I)
             )
             conn = sim.FixedTotalNumberConnector(
-                int(n_syn[t, s]), allow_self_connections=True, with_replacement=True, rng=rng
+                int(n_syn[t, s]), allow_self_connections=True, with_replacement=True, rng=new_rng()
             )
             projections.append(
                 sim.Projection(
@@ -257,11 +286,20 @@ def build(
             )
 
     background_synapses = 0
-    if background == "poisson":
+    frozen_rng = np.random.RandomState(seed + 2)  # legacy stream: the same in every numpy
+    n_steps = round(frozen_duration / dt)
+    if background != "dc":
         for i, name in enumerate(POPULATIONS):
             # K_ext independent Poisson inputs of equal weight sum to one Poisson process.
-            source = sim.SpikeSourcePoisson(rate=float(BG_RATE * k_ext[i]))
-            if getattr(source, "uses_parrot", False):
+            rate = float(BG_RATE * k_ext[i])
+            if background == "frozen":
+                counts = frozen_rng.poisson(rate * dt * 1e-3, size=(int(sizes[i]), n_steps - 1))
+                steps = np.arange(2, n_steps + 1)
+                trains = [np.repeat(steps, row) * dt - 0.25 * dt for row in counts]
+                source = sim.SpikeSourceArray(spike_times=trains)
+            else:
+                source = sim.SpikeSourcePoisson(rate=rate)
+            if background == "poisson" and getattr(source, "uses_parrot", False):
                 # pyNN.nest relays each generator through a parrot neuron so that all its
                 # targets see the same spikes; with one target each that changes nothing
                 # but turns every background event into a relayed spike (as NEST's own
@@ -296,7 +334,9 @@ def build(
         for t, target in enumerate(POPULATIONS):
             if n_th_syn[t] == 0:
                 continue
-            conn = sim.FixedTotalNumberConnector(int(n_th_syn[t]), with_replacement=True, rng=rng)
+            conn = sim.FixedTotalNumberConnector(
+                int(n_th_syn[t]), with_replacement=True, rng=new_rng()
+            )
             syn = sim.StaticSynapse(weight=weights(float(w_ext)), delay=delays(DELAY_E))
             projections.append(
                 sim.Projection(
