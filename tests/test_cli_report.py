@@ -239,6 +239,23 @@ def test_a_raising_script_shows_its_own_traceback(tmp_path):
     assert "runpy" not in out.stderr
 
 
+def test_capture_maps_the_scripts_network_not_one_left_open_before(tmp_path):
+    """A simulation an earlier caller left open (no end()) is ended by the script's setup();
+    the capture mapped that earlier network then ("stopped at end") instead of the script's."""
+    import spinstream.pyNN as sim
+
+    sim.setup()
+    sim.Population(7, sim.IF_curr_exp(), label="left_open")  # never run, never ended
+    good = _write(
+        tmp_path / "good.py",
+        "import spinstream.pyNN as sim\nsim.setup(n_boards=1)\n"
+        "sim.Population(3, sim.IF_curr_exp(), label='mine')\nsim.run(1.0)\n",
+    )
+    captured = _capture.capture(str(good), [])
+    assert captured.stopped_at == "run"
+    assert [(p.label, p.size) for p in captured.spec.populations] == [("mine", 3)]
+
+
 def test_capture_restores_the_runtime_class(tmp_path):
     before = {n: Runtime.__dict__[n] for n in ("__init__", "run_until_step", "close")}
     script = _write(tmp_path / "bad.py", "raise RuntimeError('boom')\n")

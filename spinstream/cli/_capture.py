@@ -105,6 +105,11 @@ def _intercepting(log: _Interception) -> Iterator[None]:
         raise log.stop_at(self, "run")
 
     def close(self: Runtime) -> None:
+        if not any(self is r for r in log.seen):
+            # a runtime from before the capture (the script's setup() ends a simulation
+            # an earlier caller left open): close it as it is, never map its network
+            original_close(self)
+            return
         if log.stop is not None:
             # unwinding (a session's ``async with``, a ``finally: end()``): keep the
             # runtime as it is for the mapping; it is closed after the capture
