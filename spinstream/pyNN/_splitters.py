@@ -3,8 +3,10 @@
 A splitter decides how sPyNNaker cuts a population's application vertex into machine
 vertices (cores).  Here a population is cut by PACMAN too (:mod:`spinstream.mapping`), so
 the splitters whose cut the virtual board makes are honoured, and named in the mapping
-report; the others are refused with the reason.  Neither kind changes what the network
-computes.
+report; the others are refused with the reason.  A splitter changes which core runs a
+neuron, not the network; but random streams are per core, so a Poisson source that
+``SplitterOneToOneLegacy`` moves onto one core draws other numbers (as another
+``neurons_per_core`` would).
 
 =======================================  ==================  ===============================
 splitter (sPyNNaker 7 / PACMAN)          on                  here
