@@ -83,5 +83,10 @@ def test_microcircuit_rejects_bad_scale() -> None:
             model.build(sim, scale=0.0)
         with pytest.raises(ValueError, match="background must be"):
             model.build(sim, scale=0.01, background="noise")
+        # the frozen background's length means nothing to another background
+        with pytest.raises(ValueError, match=r"frozen_duration=500.0 .* background='poisson'"):
+            model.build(sim, scale=0.01, background="poisson", frozen_duration=500.0)
+        with pytest.raises(ValueError, match=r"frozen_duration must be > 0 ms, got -1\.0"):
+            model.build(sim, scale=0.01, background="frozen", frozen_duration=-1.0)
     finally:
         sim.end()

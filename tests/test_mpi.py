@@ -263,6 +263,31 @@ def test_ranks_waiting_for_a_thinking_controller_leave_their_cores_free(tmp_path
         same_bits(one, k, skip=("think_cpu", "think_wall"))
 
 
+def test_a_rank_polling_for_another_gives_it_the_core_between_polls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With more ranks than cores, a rank that polls for rank 0's go (idle_wait's first 20
+    ms) may share a core with the rank it waits for.  Polling without a pause kept that rank
+    off the core for the scheduler's time slice: two ranks on one core took 4-8 ms a
+    closed-loop run of 1 ms of CUBA-4000 instead of 0.2 (benchmarks/RESULTS.md).  Each poll
+    now yields the core (sched_yield), which costs a free core nothing."""
+    from spinstream.board import _mpi
+
+    class Request:  # completes at its 50th poll
+        polls = 0
+
+        def Test(self) -> bool:  # mpi4py's name
+            self.polls += 1
+            return self.polls >= 50
+
+    yields: list[int] = []
+    monkeypatch.setattr(_mpi.os, "sched_yield", lambda: yields.append(1))
+    request = Request()
+    assert _mpi.idle_wait(request)
+    assert request.polls == 50
+    assert len(yields) >= 48, len(yields)
+
+
 def test_a_set_on_rank_0_alone_reaches_cells_rank_0_does_not_update(tmp_path: Path) -> None:
     """PyNN's own ``set`` does nothing on a rank without local cells: a controller on rank 0
     setting a population that lives on rank 1 was lost (the spikes were those without it)."""

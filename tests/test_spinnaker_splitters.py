@@ -5,7 +5,8 @@ sPyNNaker's examples) and ``splitter=S`` (sPyNNaker 7's) take the splitters whos
 board makes: ``SplitterPopulationVertexFixed`` / ``SplitterFixedLegacy`` /
 ``SplitterPoissonDelegate`` (fixed slices of ``neurons_per_core``) and
 ``SplitterOneToOneLegacy`` (the whole population on one core).  The split shows in the
-mapping report and never changes the spikes; the others raise, naming the population, the
+mapping report and, for inputs that draw no random numbers, never changes the spikes (a
+Poisson source's streams are per core); the others raise, naming the population, the
 class and why.  Scripts run as ``python script.py`` (tests/test_spinnaker_face.py), with
 sPyNNaker's own objects where it is installed and spinstream's stand-ins always.
 """

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         thalamus_start=args.warmup + 700.0,
         seed=args.seed,
         native_rng=rng == "native",
-        frozen_duration=args.warmup + args.tstop,
+        frozen_duration=args.warmup + args.tstop if args.background == "frozen" else None,
     )
     net.record_spikes()
     # The first step makes both simulators finish their set-up (NEST: connection

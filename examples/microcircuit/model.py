@@ -151,7 +151,7 @@ def build(
     thalamus_rate: float = 120.0,
     seed: int = 55,
     native_rng: bool = True,
-    frozen_duration: float = 1000.0,
+    frozen_duration: float | None = None,
 ) -> Microcircuit:
     """Build the microcircuit in the current simulation of ``sim`` (after ``sim.setup``).
 
@@ -188,7 +188,8 @@ def build(
         from a copy of their RNG, so one RNG shared by connectors and parameters gives
         each simulator a different network).
     frozen_duration
-        Length (ms) of the frozen background trains (``background="frozen"`` only).
+        Length (ms) of the frozen background trains (``background="frozen"`` only;
+        None: 1000 ms).
 
     Returns
     -------
@@ -203,7 +204,15 @@ def build(
         raise ValueError(
             f"microcircuit: background must be 'poisson', 'dc' or 'frozen', got {background!r}"
         )
-    if background == "frozen" and not frozen_duration > 0.0:
+    if frozen_duration is not None and background != "frozen":
+        raise ValueError(
+            f"microcircuit: frozen_duration={frozen_duration!r} is the length of the frozen "
+            f"background, and background={background!r}: give background='frozen' or no "
+            "frozen_duration"
+        )
+    if frozen_duration is None:
+        frozen_duration = 1000.0
+    if not frozen_duration > 0.0:
         raise ValueError(f"microcircuit: frozen_duration must be > 0 ms, got {frozen_duration!r}")
     dt = sim.get_time_step()
     native = sim.NativeRNG(seed=seed) if native_rng else None
@@ -293,7 +302,9 @@ def build(
             # K_ext independent Poisson inputs of equal weight sum to one Poisson process.
             rate = float(BG_RATE * k_ext[i])
             if background == "frozen":
-                counts = frozen_rng.poisson(rate * dt * 1e-3, size=(int(sizes[i]), n_steps - 1))
+                counts = frozen_rng.poisson(
+                    rate * dt * 1e-3, size=(int(sizes[i]), max(n_steps - 1, 0))
+                )
                 steps = np.arange(2, n_steps + 1)
                 trains = [np.repeat(steps, row) * dt - 0.25 * dt for row in counts]
                 source = sim.SpikeSourceArray(spike_times=trains)

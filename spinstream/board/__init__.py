@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from spinstream.board._base import Board, ChunkResult
-from spinstream.board._engine import W_POST_BITS as _W_POST_BITS
 from spinstream.board._memory import synapse_memory
+from spinstream.board._synapses import MAX_ATOMS_PER_CORE as MAX_ATOMS_PER_CORE
 from spinstream.model import ModelDescription
 
 if TYPE_CHECKING:
@@ -22,10 +22,6 @@ __all__ = [
     "mpi_processes",
     "synapse_memory",
 ]
-
-#: Most neurons one core holds (its synapse words give the target neuron 16 bits); shared
-#: with the front ends (sPyNNaker's one-core splitter), not in ``__all__``.
-MAX_ATOMS_PER_CORE = 1 << _W_POST_BITS
 
 
 def engine_models() -> dict[str, ModelDescription]:

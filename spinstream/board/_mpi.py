@@ -63,7 +63,8 @@ IDLE_PAUSE = 1e-3
 def idle_wait(request: Any, deadline: float | None = None) -> bool:
     """Wait for an MPI request without holding a core while it waits; False at ``deadline``.
 
-    Polls for :data:`IDLE_SPIN` seconds, then sleeps between polls, the pause doubling
+    Polls for :data:`IDLE_SPIN` seconds (yielding the core between polls, to a rank that
+    shares it), then sleeps between polls, the pause doubling
     from 20 us up to :data:`IDLE_PAUSE`: a rank waiting for a controller that thinks for a
     second uses about 3 % of a core (the polling, then a thousand wake-ups), where polling
     all along would take the whole core (and, with more ranks than cores, take it from the
@@ -80,6 +81,9 @@ def idle_wait(request: Any, deadline: float | None = None) -> bool:
     while time.perf_counter() < until:
         if request.Test():
             return True
+        # with more ranks than cores the rank waited for may share this core: let it run
+        # (without, it waited for the scheduler's time slice, 4 ms, at every run)
+        os.sched_yield()
     pause = 2e-5
     while not request.Test():
         if deadline is not None and time.monotonic() > deadline:

@@ -4,7 +4,8 @@ A splitter decides how a population's application vertex becomes machine vertice
 A :class:`~spinstream.model.PopulationSpec` names the one its user gave (``splitter``, the
 sPyNNaker class name) or ``None`` (spinstream's own split).  Only the splitters whose
 meaning the virtual board has are listed; the front end refuses the others, with why.
-Splitters change where neurons run, never what the network computes.
+Splitters change where neurons run, not the network; random streams are per core, so a
+Poisson source put on other cores draws other numbers (as with ``max_atoms_per_core``).
 """
 
 from __future__ import annotations

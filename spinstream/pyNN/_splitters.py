@@ -3,8 +3,10 @@
 A splitter decides how sPyNNaker cuts a population's application vertex into machine
 vertices (cores).  Here a population is cut by PACMAN too (:mod:`spinstream.mapping`), so
 the splitters whose cut the virtual board makes are honoured, and named in the mapping
-report; the others are refused with the reason.  Neither kind changes what the network
-computes.
+report; the others are refused with the reason.  A splitter changes which core runs a
+neuron, not the network; but random streams are per core, so a Poisson source that
+``SplitterOneToOneLegacy`` moves onto one core draws other numbers (as another
+``neurons_per_core`` would).
 
 =======================================  ==================  ===============================
 splitter (sPyNNaker 7 / PACMAN)          on                  here
@@ -35,7 +37,6 @@ from spinstream.board import MAX_ATOMS_PER_CORE
 from spinstream.model import ONE_CORE, SPLITTERS
 
 __all__ = [
-    "MAX_ONE_CORE",
     "SPLITTER_NAMES",
     "given_splitter",
     "n_neurons",
@@ -47,9 +48,6 @@ __all__ = [
 #: ``splitter_object``, the spelling of sPyNNaker's example scripts (7.4.1 itself logs that
 #: it ignores that name and uses its default splitter; here it means what ``splitter`` does).
 SPLITTER_NAMES = ("splitter", "splitter_object")
-
-#: Most neurons one core of the board holds (its synapse words give the target 16 bits).
-MAX_ONE_CORE = MAX_ATOMS_PER_CORE
 
 #: Modules whose classes are matched by name: PACMAN's, sPyNNaker's, and this package's
 #: stand-ins for sPyNNaker's (``spynnaker.pyNN`` resolves to spinstream.spinnaker when
@@ -162,11 +160,11 @@ def resolve_splitter(value: Any, celltype: Any, size: int, where: str, arg: str)
             f"{where}: {arg}={name} splits Poisson sources only (sPyNNaker's "
             f"SpikeSourcePoissonVertex), and this population is a {cell}"
         )
-    if SPLITTERS[name] == ONE_CORE and size > MAX_ONE_CORE:
+    if SPLITTERS[name] == ONE_CORE and size > MAX_ATOMS_PER_CORE:
         raise ValueError(
             f"{where}: {arg}={name} puts all {size} neurons on one core, but a core of "
-            f"spinstream's board holds at most {MAX_ONE_CORE}; use SplitterFixedLegacy or no "
-            "splitter"
+            f"spinstream's board holds at most {MAX_ATOMS_PER_CORE}; use SplitterFixedLegacy "
+            "or no splitter"
         )
     return name
 
