@@ -246,14 +246,18 @@ def test_capture_maps_the_scripts_network_not_one_left_open_before(tmp_path):
 
     sim.setup()
     sim.Population(7, sim.IF_curr_exp(), label="left_open")  # never run, never ended
-    good = _write(
+    captured = _capture.capture(str(_three_cells(tmp_path)), [])
+    assert captured.stopped_at == "run"
+    assert [(p.label, p.size) for p in captured.spec.populations] == [("mine", 3)]
+
+
+def _three_cells(tmp_path: Path) -> Path:
+    """A script that builds one population of 3 cells, 'mine', and runs it."""
+    return _write(
         tmp_path / "good.py",
         "import spinstream.pyNN as sim\nsim.setup(n_boards=1)\n"
         "sim.Population(3, sim.IF_curr_exp(), label='mine')\nsim.run(1.0)\n",
     )
-    captured = _capture.capture(str(good), [])
-    assert captured.stopped_at == "run"
-    assert [(p.label, p.size) for p in captured.spec.populations] == [("mine", 3)]
 
 
 def test_capture_restores_the_runtime_class(tmp_path):
@@ -261,11 +265,7 @@ def test_capture_restores_the_runtime_class(tmp_path):
     script = _write(tmp_path / "bad.py", "raise RuntimeError('boom')\n")
     with pytest.raises(_capture.ScriptError, match="boom"):
         _capture.capture(str(script), [])
-    good = _write(
-        tmp_path / "good.py",
-        "import spinstream.pyNN as sim\nsim.setup(n_boards=1)\n"
-        "sim.Population(3, sim.IF_curr_exp())\nsim.run(1.0)\n",
-    )
+    good = _three_cells(tmp_path)
     captured = _capture.capture(str(good), [])
     assert captured.stopped_at == "run"
     assert len(captured.plan.cores) == 1
