@@ -301,3 +301,41 @@ def test_bad_sizes_and_indices_name_the_object(net):
     inj.record("spikes")
     net.run(1.0)  # the network is as it was: nothing of the refused calls went in
     assert [len(st) for st in inj.get_data().segments[0].spiketrains] == [0, 0]
+
+
+def _refused_then_good(refuse: bool) -> tuple[list[str], np.ndarray, int]:
+    """A Poisson-driven population, after (or without) populations refused for bad extras."""
+    sim.setup(timestep=0.1, seed=21)
+    try:
+        if refuse:
+            bad = (
+                (sim.IF_curr_exp(), {"neurons_per_core": -3}),
+                (sim.SpikeSourcePoisson(rate=5.0), {"seed": "x"}),
+                (sim.IF_curr_exp(), {"n_steps_per_timestep": 2}),
+            )
+            for cell, extras in bad:
+                with pytest.raises(ValueError, match="Population 'bad'"):
+                    sim.Population(10, cell, label="bad", additional_parameters=extras)
+        drive = sim.Population(20, sim.SpikeSourcePoisson(rate=80.0), label="drive")
+        cells = sim.Population(20, sim.IF_curr_exp(), label="cells")
+        sim.Projection(drive, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=3.0))
+        cells.record("spikes")
+        sim.run(200.0)
+        labels = [p.label for p in sim.state.require_runtime().spec.populations]
+        trains = cells.get_data().segments[0].spiketrains
+        times = np.concatenate([np.asarray(st.magnitude) for st in trains])
+        return labels, times, int(drive.first_id)
+    finally:
+        sim.end()
+
+
+def test_a_population_refused_for_its_extra_arguments_leaves_the_network_as_it_was():
+    """sPyNNaker's extra arguments are checked after the population is made; a refused one
+    stayed in the network, was mapped onto cores of its own and shifted the random streams
+    of the populations after it (the session went on with a population the user never got)."""
+    labels, times, first = _refused_then_good(refuse=True)
+    assert labels == ["drive", "cells"]
+    assert first == 0
+    _, times0, _ = _refused_then_good(refuse=False)
+    assert len(times) > 50
+    assert_array_equal(times, times0)

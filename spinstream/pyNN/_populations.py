@@ -688,7 +688,18 @@ class Population(_PopulationMixin, common.Population):  # type: ignore[misc]
             self, size, cellclass, cellparams, structure, dict(initial_values or {}), label
         )
         if self.additional_parameters:
-            apply_extras(self, self.additional_parameters)
+            try:
+                apply_extras(self, self.additional_parameters)
+            except Exception:
+                self._withdraw()  # refused: the network stays as it was
+                raise
+
+    def _withdraw(self) -> None:
+        """Take this population, refused while it was made, back out of the network."""
+        state = self._simulator.state
+        self._owner.withdraw_population(self._spec_id_value)
+        state.populations.remove(self)
+        state.id_counter -= self.size
 
     @property
     def _root(self) -> Population:  # type: ignore[override]

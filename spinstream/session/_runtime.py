@@ -427,6 +427,29 @@ class Runtime:
         self.spec.populations.append(p)
         return p.id
 
+    def withdraw_population(self, pop_id: int) -> None:
+        """Take back the population just added (a front end refused it while it was made).
+
+        Only the last population, before anything refers to it.
+        """
+        n = len(self.spec.populations)
+        if pop_id != n - 1:
+            raise ValueError(f"only the last population ({n - 1}) can be withdrawn, not {pop_id}")
+        for what, refs in (
+            ("projection", [q for q in self.spec.projections if pop_id in (q.pre, q.post)]),
+            (
+                "current source",
+                [
+                    c
+                    for c in self.spec.current_sources
+                    if any(pop == pop_id for pop, _ in c.targets)
+                ],
+            ),
+        ):
+            if refs:
+                raise ValueError(f"population {pop_id} cannot be withdrawn: a {what} uses it")
+        self.spec.populations.pop()
+
     def add_projection(self, p: ProjectionSpec) -> int:
         """Add a projection; returns its id, which must be the next dense id."""
         n = len(self.spec.projections)
