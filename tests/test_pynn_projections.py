@@ -275,3 +275,24 @@ def test_cuba_sized_network_builds_in_under_a_second(net):
     elapsed = time.process_time() - t0
     assert 300_000 < len(e) + len(i) < 340_000
     assert elapsed < 1.0, f"building CUBA's projections took {elapsed:.2f} s"
+
+
+def test_a_delay_past_the_boards_longest_is_refused_where_it_is_given():
+    """With max_delay "auto" a delay past the board's 16383 steps was accepted by the
+    Projection and refused at every run after, and no call could take it back."""
+    sim.setup(timestep=0.1)
+    try:
+        a = sim.Population(3, sim.IF_curr_exp(i_offset=1.0), label="a")
+        with pytest.raises(errors.ConnectionError, match=r"1638.3 ms \(the board's longest"):
+            sim.Projection(a, a, sim.AllToAllConnector(), sim.StaticSynapse(delay=1638.4))
+        longest = sim.Projection(
+            a, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=1638.3)
+        )
+        with pytest.raises(errors.ConnectionError, match=r"1638.3 ms \(the board's longest"):
+            longest.set(delay=2000.0)
+        a.record("spikes")
+        sim.run(30.0)  # the session goes on with the network as it was
+        assert sum(len(st) for st in a.get_data().segments[0].spiketrains) > 0
+        assert longest.get("delay", format="array").max() == pytest.approx(1638.3)
+    finally:
+        sim.end()

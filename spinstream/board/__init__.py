@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from spinstream.board._base import Board, ChunkResult
 from spinstream.board._memory import synapse_memory
 from spinstream.board._synapses import MAX_ATOMS_PER_CORE as MAX_ATOMS_PER_CORE
+from spinstream.board._synapses import MAX_DELAY_STEPS as MAX_DELAY_STEPS
 from spinstream.model import ModelDescription
 
 if TYPE_CHECKING:

@@ -144,7 +144,8 @@ class Backend:
         timestep
             Time step (ms).
         min_delay, max_delay
-            Delay bounds (ms) or ``"auto"`` (one time step; no upper bound).
+            Delay bounds (ms) or ``"auto"`` (one time step; the board's longest delay, 16383
+            steps: 1638.3 ms at 0.1 ms).
         seed, rng_seed
             Seed of the board's random generators (Poisson sources, noise): an integer >= 0
             (both names may be given only with the same value).

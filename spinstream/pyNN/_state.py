@@ -17,6 +17,8 @@ import numpy as np
 from pyNN import errors
 from pyNN.common.control import BaseState
 
+from spinstream.board import MAX_DELAY_STEPS
+
 if TYPE_CHECKING:
     from spinstream.session import Runtime
 
@@ -203,17 +205,23 @@ class State(BaseState):  # type: ignore[misc]
             return d.astype(np.int64)
         lo = float(d.min())
         hi = float(d.max())
-        bound = self.max_delay
+        # the board's longest delay bounds every network, max_delay or not (a delay past
+        # it was accepted here and refused at every run after, which no call could undo)
+        longest = MAX_DELAY_STEPS * self.dt
+        if self.max_delay is not None and self.max_delay < longest:
+            bound, why = self.max_delay, f"{self.max_delay} ms (max_delay)"
+        else:
+            bound = longest
+            why = f"{longest:g} ms (the board's longest delay, {MAX_DELAY_STEPS} steps)"
         if (
             not (np.isfinite(lo) and np.isfinite(hi))
             or lo < self.dt * (1 - _EPS)
-            or (bound is not None and hi > bound * (1 + _EPS))
+            or hi > bound * (1 + _EPS)
         ):
             bad = lo if lo < self.dt * (1 - _EPS) or not np.isfinite(lo) else hi
-            upper = "no upper bound" if bound is None else f"{bound} ms"
             raise errors.ConnectionError(
                 f"{what}: delay {bad} ms is outside the allowed range "
-                f"[{self.dt} ms (one time step), {upper}]"
+                f"[{self.dt} ms (one time step), {why}]"
             )
         self.largest_delay = max(self.largest_delay, hi)
         self.smallest_delay = lo if self.smallest_delay is None else min(self.smallest_delay, lo)
