@@ -339,3 +339,17 @@ def test_a_population_refused_for_its_extra_arguments_leaves_the_network_as_it_w
     _, times0, _ = _refused_then_good(refuse=False)
     assert len(times) > 50
     assert_array_equal(times, times0)
+
+
+def test_a_bad_parameter_value_names_the_population_once():
+    sim.setup(timestep=0.1)
+    try:
+        a = sim.Population(5, sim.IF_curr_exp(), label="cortex")
+        with pytest.raises(errors.InvalidParameterValueError) as err:
+            a.set(tau_m=-1.0)
+        message = str(err.value)
+        assert message.lower().count("population 'cortex'") == 1, message
+        assert "tau_m" in message
+        assert "-1.0" in message
+    finally:
+        sim.end()

@@ -75,7 +75,7 @@ def about(where: str) -> Iterator[None]:
             err.parameter_name, err.model_name, err.valid_parameter_names, where
         ) from None
     except (errors.InvalidParameterValueError, errors.InvalidDimensionsError) as err:
-        if str(err).startswith(where):
+        if str(err).lower().startswith(where.lower()):  # named already (the model layer)
             raise
         raise type(err)(f"{where}: {err}") from None
 
