@@ -441,11 +441,9 @@ int32_t ss_comm_shm(const ss_comm *comm);
  * through the segment since ss_comm_create; out[1]: the collectives made through MPI
  * (MPI_Allgather and MPI_Allgatherv calls). */
 void ss_comm_collectives(const ss_comm *comm, int64_t *out);
-/* As ss_pool_create, for this rank's share of the cores (comm NULL: one process). */
-ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm);
-/* As ss_pool_create_comm, with the assignment of the cores given by the caller (owner:
- * [n_cores] parts rank * T + thread, T the threads clamped to the cores; NULL: assigned
- * here from the rows).  A rank that built only its own targets' rows (decided before the
+/* As ss_pool_create, for this rank's share of the cores (comm NULL: one process), with the
+ * assignment of the cores given by the caller (owner: [n_cores] parts rank * T + thread, T
+ * the threads clamped to the cores; NULL: assigned here from the rows).  A rank that built only its own targets' rows (decided before the
  * rows existed, alike on every rank) gives that assignment.  NULL when a neuron core's part
  * is not one of the K*T parts, or a source core's not one of this rank's. */
 ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,

@@ -45,7 +45,6 @@ typedef struct ss_barrier {
     uint32_t gen;
     int32_t sleepers; /* threads in (or on their way to) pthread_cond_wait */
     int32_t spin;
-    int32_t pad;
 } ss_barrier;
 
 static long usable_cpus(void) {
@@ -873,11 +872,7 @@ void ss_pool_destroy(ss_pool *pl) {
 }
 
 ss_pool *ss_pool_create(ss_engine *e, int32_t n_threads) {
-    return ss_pool_create_comm(e, n_threads, NULL);
-}
-
-ss_pool *ss_pool_create_comm(ss_engine *e, int32_t n_threads, ss_comm *comm) {
-    return ss_pool_create_owned(e, n_threads, comm, NULL);
+    return ss_pool_create_owned(e, n_threads, NULL, NULL);
 }
 
 ss_pool *ss_pool_create_owned(ss_engine *e, int32_t n_threads, ss_comm *comm,
