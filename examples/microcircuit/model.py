@@ -19,6 +19,7 @@ firing rates (``FULL_SCALE_RATES``).  Connection numbers are those of the publis
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -216,7 +217,7 @@ def build(
         raise ValueError(f"microcircuit: frozen_duration must be > 0 ms, got {frozen_duration!r}")
     dt = sim.get_time_step()
     native = sim.NativeRNG(seed=seed) if native_rng else None
-    streams = iter(range(1, 1_000_000))
+    streams = itertools.count(1)
 
     def new_rng() -> Any:
         """The shared native RNG, or a NumpyRNG of its own for each connector/parameter."""
@@ -295,8 +296,9 @@ def build(
             )
 
     background_synapses = 0
-    frozen_rng = np.random.RandomState(seed + 2)  # legacy stream: the same in every numpy
-    n_steps = round(frozen_duration / dt)
+    if background == "frozen":
+        frozen_rng = np.random.RandomState(seed + 2)  # legacy stream: the same in every numpy
+        n_steps = round(frozen_duration / dt)
     if background != "dc":
         for i, name in enumerate(POPULATIONS):
             # K_ext independent Poisson inputs of equal weight sum to one Poisson process.

@@ -189,7 +189,8 @@ def check_extras(celltype: Any, size: int, where: str, extras: Mapping[str, Any]
         for name in ("neurons_per_core", "max_atoms_per_core"):
             if extras.get(name) is None:
                 continue
-            limit = math.prod(_as_tuple(per_dimension(extras[name], where, name)))
+            per_core = per_dimension(extras[name], where, name)
+            limit = per_core if isinstance(per_core, int) else math.prod(per_core)
             if limit < size:
                 raise ValueError(
                     f"{where}: {arg}={splitter} puts all {size} neurons on one core, but "
@@ -197,10 +198,6 @@ def check_extras(celltype: Any, size: int, where: str, extras: Mapping[str, Any]
                     "of them"
                 )
     return splitter
-
-
-def _as_tuple(v: int | tuple[int, ...]) -> tuple[int, ...]:
-    return v if isinstance(v, tuple) else (v,)
 
 
 def apply_extras(pop: Any, extras: Mapping[str, Any]) -> None:

@@ -435,19 +435,13 @@ class Runtime:
         n = len(self.spec.populations)
         if pop_id != n - 1:
             raise ValueError(f"only the last population ({n - 1}) can be withdrawn, not {pop_id}")
-        for what, refs in (
-            ("projection", [q for q in self.spec.projections if pop_id in (q.pre, q.post)]),
-            (
-                "current source",
-                [
-                    c
-                    for c in self.spec.current_sources
-                    if any(pop == pop_id for pop, _ in c.targets)
-                ],
-            ),
-        ):
-            if refs:
-                raise ValueError(f"population {pop_id} cannot be withdrawn: a {what} uses it")
+        used = any(pop_id in (q.pre, q.post) for q in self.spec.projections) or any(
+            pop == pop_id for c in self.spec.current_sources for pop, _ in c.targets
+        )
+        if used:
+            raise ValueError(
+                f"population {pop_id} cannot be withdrawn: a projection or current source uses it"
+            )
         self.spec.populations.pop()
 
     def add_projection(self, p: ProjectionSpec) -> int:
