@@ -64,15 +64,16 @@ def idle_wait(request: Any, deadline: float | None = None) -> bool:
     """Wait for an MPI request without holding a core while it waits; False at ``deadline``.
 
     Polls for :data:`IDLE_SPIN` seconds (yielding the core between polls, to a rank that
-    shares it), then sleeps between polls, the pause doubling
-    from 20 us up to :data:`IDLE_PAUSE`: a rank waiting for a controller that thinks for a
-    second uses about 3 % of a core (the polling, then a thousand wake-ups), where polling
-    all along would take the whole core (and, with more ranks than cores, take it from the
-    ranks that work).  It answers at most :data:`IDLE_PAUSE` late after a long wait.  The
-    polling lasts 20 ms, not less, because with MPICH a sleeping rank also holds up the
-    others: its own messages move on only while it is inside MPI.  With 1 ms, two ranks
-    in a closed loop fell, after one long wait, into a rhythm of 2.4 ms a run (each
-    rank's wait outlasting the polling because the other had slept), where 0.05 is usual.
+    shares it), then sleeps between polls, the pause doubling from 20 us up to
+    :data:`IDLE_PAUSE`: a rank waiting for a controller that thinks for half a second
+    used 0.05 CPU seconds a second (benchmarks/RESULTS.md), where polling all along
+    takes the whole core (and, with more ranks than cores, takes it from the ranks that
+    work).  It answers at most :data:`IDLE_PAUSE` late after a long wait.  The polling
+    lasts 20 ms, not less, because with MPICH a sleeping rank also holds up the others:
+    its own messages move on only while it is inside MPI.  With 1 ms of polling, two
+    ranks in a closed loop fell, after one long wait, into a rhythm of 2.4 ms a run (each
+    rank's wait outlasting the polling because the other had slept), where 0.05 is usual
+    (seen in single runs that printed every run's time, not in alternating rounds).
     ``deadline`` (``time.monotonic()``) ends the wait unfinished; None waits for ever.
     """
     if request.Test():
@@ -452,8 +453,10 @@ class Processes:
         go in a blocking broadcast, which every rank has then reached.  Not a nonblocking
         collective: MPICH moves such a collective's messages on only inside MPI calls of
         the rank that sends them, and rank 0 goes on into the run's exchange, which makes
-        none (measured: after one long wait every closed-loop run of CUBA-4000 took 2.4
-        ms instead of 0.05).  Rank 0's send needs nothing of the receivers to complete.
+        none (in single runs, after one long wait, every closed-loop run of CUBA-4000 took
+        2.4 ms instead of 0.05).  A one-byte send completes at once in practice; where an
+        MPI makes it wait for the matching receive, each receiver posts that receive next,
+        needing nothing of rank 0, so it cannot deadlock.
         """
         go = self._go
         if self.rank == 0:
